@@ -1,0 +1,9 @@
+"""policykb's Datasette plugins, registered through the ``datasette`` entry point.
+
+The hooks live in flat modules; this package re-exports them so one entry
+point registers them all, and ``templates/`` is found beside it.
+"""
+
+from datasette_plugins.pages import register_routes
+
+__all__ = ["register_routes"]

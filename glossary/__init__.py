@@ -1,0 +1,1 @@
+"""Concept-oriented terminology across platforms (glossary tables, loaders, TBX)."""

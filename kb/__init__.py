@@ -1,0 +1,1 @@
+"""The KB: schema, read/write API on the SQLite file, and the ``policykb`` CLI."""

@@ -1,0 +1,341 @@
+"""The archive: every fetch written as it came to WARC files, append-only.
+
+The WARCs are the source of truth; the KB is derived from them and can be
+rebuilt (``policykb rebuild``). One crawl writes one file,
+``DATA/warcs/policykb-<UTC time>-<pid>.warc.gz``. While the crawl runs the
+file is named ``….warc.gz.open``; it is renamed when the crawl closes, and the
+builder reads only closed files, so it never sees a half-written record.
+
+Record kinds:
+
+* ``response``: the HTTP response with headers and body (the body as Scrapy
+  delivered it, i.e. decoded from any ``Content-Encoding``; the header is
+  kept as ``X-PolicyKB-Original-Content-Encoding``);
+* ``revisit`` with profile *identical-payload-digest*: the payload is
+  byte-identical to the last one archived for the document (no copy stored);
+* ``revisit`` with profile *server-not-modified*: the server answered 304 to
+  our conditional request;
+* ``metadata`` (``application/json``): a fetch that produced no response at
+  all (timeout, DNS, connection refused), with the error.
+
+Every record carries ``PolicyKB-Document`` (``platform/document``) and
+``PolicyKB-Observed-At`` (when the check happened: the replay server's clock
+in replay mode, else the fetch time), so the KB can be rebuilt from the
+WARCs alone.
+
+:class:`ValidatorIndex` keeps, per document, the last archived payload digest
+and the ``ETag``/``Last-Modified`` validators for conditional requests. It is
+a cache: if it is missing it is rebuilt by scanning the WARCs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from io import BytesIO
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+IDENTICAL_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+HOP_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "connection", "keep-alive"}
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of ``body``: ``sha1:<base32>``, as warcio writes it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def warc_dir(data_dir) -> Path:
+    return Path(data_dir) / "warcs"
+
+
+@dataclass
+class Fetch:
+    """One fetch attempt, as the spider hands it to the archive.
+
+    ``status`` is 0 and ``error`` set when no response arrived.
+    """
+
+    document: str
+    url: str
+    final_url: str
+    status: int
+    headers: list = field(default_factory=list)
+    body: bytes = b""
+    fetched_at: str = ""
+    observed_at: str = ""
+    error: str | None = None
+    locale: str | None = None
+
+
+@dataclass
+class ArchivedRecord:
+    """One record read back from the archive, with where it lives."""
+
+    record_id: str
+    warc_file: str
+    offset: int
+    kind: str  # response | revisit | not-modified | failure
+    document: str
+    url: str
+    status: int
+    headers: list
+    body: bytes
+    fetched_at: str
+    observed_at: str
+    payload_digest: str | None = None
+    refers_to: str | None = None
+    error: str | None = None
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value
+        return default
+
+
+class ValidatorIndex:
+    """Per-document state of the archive: last payload digest, validators, record id."""
+
+    def __init__(self, data_dir):
+        self.path = warc_dir(data_dir) / "index.json"
+        self.data_dir = data_dir
+        self.entries: dict[str, dict] = {}
+        if self.path.exists():
+            try:
+                self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.entries = {}
+        if not self.entries and any(closed_warcs(data_dir)):
+            self.rescan()
+
+    def rescan(self):
+        """Rebuild the index from the closed WARC files."""
+        self.entries = {}
+        for record in iter_records(self.data_dir):
+            self.update_from_record(record)
+        self.save()
+
+    def update_from_record(self, record: ArchivedRecord):
+        if record.kind == "response":
+            self.entries[record.document] = _index_entry(
+                record.url, record.payload_digest, record.record_id, record.fetched_at, record.status, record.headers
+            )
+
+    def get(self, document) -> dict | None:
+        return self.entries.get(document)
+
+    def save(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.entries, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def closed_warcs(data_dir):
+    """The closed WARC files, oldest first (names sort by creation time)."""
+    folder = warc_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.warc.gz"))
+
+
+class WarcArchive:
+    """Appends fetches to a new WARC file; use as a context manager.
+
+    :param data_dir: the ``--data`` folder
+    :param index: the :class:`ValidatorIndex` to consult and update
+    """
+
+    def __init__(self, data_dir, index: ValidatorIndex | None = None):
+        self.data_dir = Path(data_dir)
+        folder = warc_dir(data_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # names sort in creation order
+        self.final_path = folder / f"policykb-{stamp}-{os.getpid()}.warc.gz"
+        self.path = self.final_path.with_name(self.final_path.name + ".open")
+        self.index = index or ValidatorIndex(data_dir)
+        self._file = open(self.path, "ab")
+        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self.records = 0
+        info = self._writer.create_warcinfo_record(
+            self.final_path.name, {"software": "policykb", "format": "WARC File Format 1.1"}
+        )
+        self._writer.write_record(info)
+
+    def write(self, fetch: Fetch) -> str:
+        """Archive one fetch; returns the WARC-Record-ID written."""
+        extra = {
+            "PolicyKB-Document": fetch.document,
+            "PolicyKB-Observed-At": fetch.observed_at or fetch.fetched_at or utc_now(),
+            "PolicyKB-Declared-URL": fetch.url,
+        }
+        if fetch.locale:
+            extra["PolicyKB-Locale"] = fetch.locale
+        if fetch.fetched_at:
+            extra["WARC-Date"] = fetch.fetched_at
+        uri = fetch.final_url or fetch.url
+        previous = self.index.get(fetch.document)
+        builder = self._writer
+
+        if fetch.status == 0:
+            body = json.dumps({"error": fetch.error or "no response", "url": fetch.url}).encode("utf-8")
+            record = builder.create_warc_record(
+                uri, "metadata", payload=BytesIO(body), length=len(body),
+                warc_content_type="application/json", warc_headers_dict=extra,
+            )
+        else:
+            headers = [(k, v) for k, v in fetch.headers if k.lower() not in HOP_HEADERS]
+            for k, v in fetch.headers:
+                if k.lower() == "content-encoding":
+                    headers.append(("X-PolicyKB-Original-Content-Encoding", v))
+            headers.append(("Content-Length", str(len(fetch.body))))
+            status_line = f"{fetch.status} {_reason(fetch.status)}"
+            http_headers = StatusAndHeaders(status_line, headers, protocol="HTTP/1.1")
+            digest = payload_digest(fetch.body)
+            if fetch.status == 304 and previous and previous.get("status", 200) == 200:
+                record = builder.create_revisit_record(
+                    uri, previous["payload_digest"], previous["url"], previous["date"],
+                    http_headers=http_headers, warc_headers_dict=extra,
+                )
+                record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+                record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
+            elif previous and previous["payload_digest"] == digest and previous.get("status", 200) == fetch.status:
+                record = builder.create_revisit_record(
+                    uri, digest, previous["url"], previous["date"], http_headers=http_headers, warc_headers_dict=extra,
+                )
+                record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
+            else:
+                record = builder.create_warc_record(
+                    uri, "response", payload=BytesIO(fetch.body), length=len(fetch.body),
+                    http_headers=http_headers, warc_headers_dict=extra,
+                )
+        self._writer.write_record(record)
+        self._file.flush()
+        self.records += 1
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        if record.rec_type == "response":
+            self.index.entries[fetch.document] = _index_entry(
+                uri, record.rec_headers.get_header("WARC-Payload-Digest"), record_id,
+                record.rec_headers.get_header("WARC-Date"), fetch.status, fetch.headers,
+            )
+        return record_id
+
+    def close(self):
+        """Close the file and make it visible to the builder."""
+        if self._file.closed:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self.path, self.final_path)
+        self.index.save()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _index_entry(url, digest, record_id, date, status, headers) -> dict:
+    """What the index keeps of a document's last archived response.
+
+    Validators are kept only from a 200, so a conditional request is only
+    sent when there is a page to be "not modified" against.
+    """
+    ok = status == 200
+    return {
+        "url": url, "payload_digest": digest, "record_id": record_id, "date": date, "status": status,
+        "etag": _header(headers, "ETag") if ok else None,
+        "last_modified": _header(headers, "Last-Modified") if ok else None,
+    }
+
+
+def _header(headers, name):
+    name = name.lower()
+    for k, v in headers:
+        if k.lower() == name:
+            return v
+    return None
+
+
+def _reason(status):
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _to_record(rec, warc_file, offset, body=None) -> ArchivedRecord | None:
+    h = rec.rec_headers
+    document = h.get_header("PolicyKB-Document")
+    if not document:
+        return None
+    if body is None:
+        body = rec.content_stream().read()
+    common = dict(
+        record_id=h.get_header("WARC-Record-ID"), warc_file=warc_file, offset=offset, document=document,
+        url=h.get_header("WARC-Target-URI"), fetched_at=h.get_header("WARC-Date"),
+        observed_at=h.get_header("PolicyKB-Observed-At") or h.get_header("WARC-Date"),
+        payload_digest=h.get_header("WARC-Payload-Digest"),
+    )
+    if rec.rec_type == "metadata":
+        try:
+            error = json.loads(body.decode("utf-8")).get("error")
+        except ValueError:
+            error = "unreadable failure record"
+        return ArchivedRecord(kind="failure", status=0, headers=[], body=b"", error=error, **common)
+    status = int(rec.http_headers.get_statuscode() or 0) if rec.http_headers else 0
+    headers = list(rec.http_headers.headers) if rec.http_headers else []
+    if rec.rec_type == "revisit":
+        profile = h.get_header("WARC-Profile") or ""
+        kind = "not-modified" if profile.endswith("server-not-modified") else "revisit"
+        return ArchivedRecord(kind=kind, status=status, headers=headers, body=b"",
+                              refers_to=h.get_header("WARC-Refers-To"), **common)
+    if rec.rec_type == "response":
+        return ArchivedRecord(kind="response", status=status, headers=headers, body=body, **common)
+    return None
+
+
+def iter_records(data_dir, files=None):
+    """Yield every policykb record of the closed WARCs, in archive order.
+
+    :param files: optional list of WARC paths to read (default: all closed files)
+    """
+    for path in files if files is not None else closed_warcs(data_dir):
+        path = Path(path)
+        with open(path, "rb") as fh:
+            iterator = ArchiveIterator(fh)
+            for rec in iterator:
+                body = rec.content_stream().read()  # before get_record_offset(), which reads to the end
+                record = _to_record(rec, path.name, iterator.get_record_offset(), body)
+                if record is not None:
+                    yield record
+
+
+def read_record(data_dir, warc_file, offset) -> ArchivedRecord:
+    """Read back the one record at ``offset`` of ``warc_file``."""
+    with open(warc_dir(data_dir) / warc_file, "rb") as fh:
+        fh.seek(offset)
+        for rec in ArchiveIterator(fh):
+            record = _to_record(rec, warc_file, offset)
+            if record is None:
+                raise LookupError(f"{warc_file}@{offset} is not a policykb record")
+            return record
+    raise LookupError(f"no record at {warc_file}@{offset}")

@@ -1,0 +1,258 @@
+"""The replay server: archived pages under their original URLs, "as of" a date.
+
+These machines have no internet, so spiders are exercised for real over HTTP
+against this server. A site folder holds one folder per host, and below it one
+folder per URL path, holding snapshots named by the date from which they are
+served::
+
+    site/sellercentral.demomart.example/help/account-health/2026-01-15.html
+    site/sellercentral.demomart.example/help/account-health/2026-04-01.html
+    site/sellercentral.demomart.example/help/prohibited-products/2026-07-01.gone
+
+The page as of date D is the latest snapshot dated on or before D (the same
+rule as ``shared/corpus``); before the first snapshot, and from a ``.gone``
+marker on, the URL answers 404. A ``<snapshot>.headers`` file beside a snapshot
+adds or overrides response headers (``Status: 302`` and ``Location: ...`` make
+a redirect; ``Content-Type: text/html; charset=gbk`` an odd encoding).
+
+Requests may name the original URL in three ways, all answered the same:
+``GET /https://host/path`` (what the spider's rewrite middleware sends),
+an absolute-form proxy request ``GET http://host/path``, or ``GET /path``
+with ``Host: host``. Responses carry ``ETag`` and ``Last-Modified`` and honour
+conditional requests with 304, ``Memento-Datetime`` (RFC 7089) for the
+snapshot's date and ``X-Replay-As-Of`` for the server's clock, which the
+spider uses as the observation time of the check.
+
+The clock can be moved while the server runs (``server.as_of = ...`` in
+Python, or ``POST /_replay/as-of?date=2026-04-01`` from loopback).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import mimetypes
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SNAPSHOT_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:T\d{2}:?\d{2}:?\d{2}Z?)?|\d{8}T\d{6}Z)(?:-\d+)?\.([A-Za-z0-9]+)$")
+
+CONTENT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "htm": "text/html; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "xml": "application/xml",
+}
+
+
+def parse_when(value) -> datetime:
+    """Parse ``2026-04-01``, ``2026-04-01T10:00:00Z`` or ``20260401T100000Z`` as UTC.
+
+    :raises ValueError: with the accepted forms, for anything else
+    """
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Snapshot:
+    """What the server answers for one URL at one date."""
+
+    status: int
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    valid_from: datetime | None = None
+
+
+def read_headers_file(path: Path) -> dict:
+    headers = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if ":" in line and not line.lstrip().startswith("#"):
+            name, value = line.split(":", 1)
+            headers[name.strip()] = value.strip()
+    return headers
+
+
+class DirectorySite:
+    """A site folder in the layout described in the module docstring."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"replay site {self.root} is not a folder")
+
+    def folder_for(self, host: str, path: str) -> Path:
+        clean = unquote(path).strip("/")
+        if ".." in clean.split("/"):
+            return self.root / "\0invalid"
+        return self.root / host.lower() / (clean or "_root")
+
+    def snapshots(self, host: str, path: str):
+        """All snapshots of a URL, oldest first, as ``(valid_from, file)``."""
+        folder = self.folder_for(host, path)
+        if not folder.is_dir():
+            return []
+        found = []
+        for f in folder.iterdir():
+            m = SNAPSHOT_RE.match(f.name)
+            if m and f.is_file():
+                found.append((parse_when(m.group(1)), f))
+        return sorted(found, key=lambda item: (item[0], item[1].name))
+
+    def resolve(self, host: str, path: str, query: str, as_of: datetime) -> Snapshot:
+        current = None
+        for valid_from, f in self.snapshots(host, path):
+            if valid_from <= as_of:
+                current = (valid_from, f)
+        if current is None:
+            return Snapshot(404, b"Not Found\n", {"Content-Type": "text/plain; charset=utf-8"})
+        valid_from, f = current
+        ext = f.suffix.lstrip(".").lower()
+        if ext == "gone":
+            return Snapshot(404, b"Not Found\n", {"Content-Type": "text/plain; charset=utf-8"}, valid_from)
+        headers = {
+            "Content-Type": CONTENT_TYPES.get(ext) or mimetypes.guess_type(f.name)[0] or "application/octet-stream"
+        }
+        sidecar = f.with_name(f.name + ".headers")
+        status = 200
+        if sidecar.exists():
+            extra = read_headers_file(sidecar)
+            status = int(extra.pop("Status", 200))
+            headers.update(extra)
+        return Snapshot(status, f.read_bytes(), headers, valid_from)
+
+
+class ReplayHandler(BaseHTTPRequestHandler):
+    server_version = "policykb-replay/1"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - signature from BaseHTTPRequestHandler
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _target(self):
+        raw = self.path
+        if raw.startswith("/http://") or raw.startswith("/https://"):
+            raw = raw[1:]
+        if raw.startswith("http://") or raw.startswith("https://"):
+            parts = urlsplit(raw)
+            return parts.hostname or "", parts.path, parts.query
+        parts = urlsplit(raw)
+        host = (self.headers.get("Host") or "").split(":")[0]
+        return host, parts.path, parts.query
+
+    def _send(self, status, body: bytes, headers: dict, head_only=False):
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not head_only and status != 304:
+            self.wfile.write(body)
+
+    def do_POST(self):
+        parts = urlsplit(self.path)
+        if parts.path == "/_replay/as-of":
+            date = parse_qs(parts.query).get("date", [""])[0]
+            try:
+                self.server.as_of = parse_when(date)
+            except ValueError as exc:
+                return self._send(400, f"{exc}\n".encode(), {"Content-Type": "text/plain"})
+            return self._send(200, json.dumps({"as_of": iso(self.server.as_of)}).encode(), {"Content-Type": "application/json"})
+        self._send(405, b"Method Not Allowed\n", {"Content-Type": "text/plain"})
+
+    def do_HEAD(self):
+        self.do_GET(head_only=True)
+
+    def do_GET(self, head_only=False):
+        if self.path.startswith("/_replay/status"):
+            body = json.dumps({"as_of": iso(self.server.as_of), "site": str(self.server.site.root)}).encode()
+            return self._send(200, body, {"Content-Type": "application/json"}, head_only)
+        host, path, query = self._target()
+        as_of = self.server.as_of
+        snap = self.server.site.resolve(host, path, query, as_of)
+        headers = dict(snap.headers)
+        headers["X-Replay-As-Of"] = iso(as_of)
+        if snap.valid_from is not None:
+            headers["Memento-Datetime"] = email.utils.format_datetime(snap.valid_from, usegmt=True)
+        if snap.status == 200:
+            etag = '"' + hashlib.sha1(snap.body).hexdigest()[:20] + '"'
+            headers.setdefault("ETag", etag)
+            headers.setdefault("Last-Modified", email.utils.format_datetime(snap.valid_from, usegmt=True))
+            if self._not_modified(headers):
+                return self._send(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"}, head_only)
+        self._send(snap.status, snap.body, headers, head_only)
+
+    def _not_modified(self, headers) -> bool:
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            return headers["ETag"] in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                since = email.utils.parsedate_to_datetime(ims)
+                modified = email.utils.parsedate_to_datetime(headers["Last-Modified"])
+            except (TypeError, ValueError):
+                return False
+            return modified <= since
+        return False
+
+
+class ReplayServer(ThreadingHTTPServer):
+    """A replay server bound to 127.0.0.1. ``as_of`` may be changed while it runs."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, site, as_of, port=0, host="127.0.0.1", verbose=False):
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the replay server listens on loopback only")
+        self.site = DirectorySite(site) if isinstance(site, (str, Path)) else site
+        self.as_of = parse_when(as_of)
+        self.verbose = verbose
+        super().__init__((host, port), ReplayHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "ReplayServer":
+        """Serve in a background thread; returns self (use as a context manager to stop)."""
+        self._thread = threading.Thread(target=self.serve_forever, name="replay", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

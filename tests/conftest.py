@@ -1,0 +1,78 @@
+"""Shared fixtures: the demo help centre crawled for real, a CLI runner, paths.
+
+The session-scoped ``demo_kb`` runs the real thing: a replay server on
+127.0.0.1 per demo date, ``policykb crawl`` (Scrapy in its own process) and
+``policykb build``. Tests that need it read the KB it leaves; tests that change
+a KB copy it first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SITE = ROOT / "replay" / "sites" / "demo"
+DEMO_SOURCES = ROOT / "spiders" / "sources" / "demo"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+POLICYKB = [sys.executable, "-m", "kb.cli"]
+
+
+def policykb(*args, check=True, **kwargs) -> subprocess.CompletedProcess:
+    """Run the real ``policykb`` command line in a subprocess."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([*POLICYKB, *map(str, args)], capture_output=True, text=True, cwd=ROOT, env=env,
+                            timeout=600, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"policykb {' '.join(map(str, args))} exited {result.returncode}:\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+def crawl_as_of(data_dir, date, site=DEMO_SITE, sources=DEMO_SOURCES, extra=()):
+    """Crawl the demo site as of ``date`` through a real replay server on loopback."""
+    from replay.server import ReplayServer
+
+    with ReplayServer(site, date) as server:
+        return policykb("crawl", "--data", data_dir, "--sources", sources, "--replay", server.url,
+                        "--log-level", "WARNING", *extra)
+
+
+def rows(db_path, sql, params=()):
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def expected():
+    return yaml.safe_load((DEMO_SITE / "EXPECTED.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_kb(tmp_path_factory, expected):
+    """A data folder holding the demo KB after a real crawl + build at each demo date."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    for date in expected["dates"]:
+        crawl_as_of(data, date)
+        policykb("build", "--data", data)
+    return data
+
+
+@pytest.fixture
+def demo_copy(demo_kb, tmp_path):
+    """A private copy of the demo data folder, for tests that write to it."""
+    target = tmp_path / "data"
+    shutil.copytree(demo_kb, target)
+    return target
