@@ -138,6 +138,8 @@ def run_build(data_dir, sources_dir=None, quiet=False):
 
     started = time.monotonic()
     stats = build_kb(db, data_dir, platforms, progress=progress)
+    for step in after_build_steps():
+        step(db, data_dir)
     if interactive:
         click.echo("\r", nl=False, err=True)
     outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "nothing new"
@@ -338,6 +340,29 @@ def sources_check(sources_dir):
     """
     platforms = load_or_exit(sources_dir)
     click.echo(f"ok: {len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents")
+
+
+def _load_command_modules():
+    """Import ``kb/commands/*.py``: each adds its commands to ``cli`` (or to a group
+    such as ``sources``) with decorators, and may define ``after_build(db, data_dir)``,
+    run after every build. A feature's commands live in its own module."""
+    import importlib
+    import pkgutil
+
+    from kb import commands as package
+
+    modules = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        modules.append(importlib.import_module(f"kb.commands.{info.name}"))
+    return modules
+
+
+COMMAND_MODULES = _load_command_modules()
+
+
+def after_build_steps():
+    """The ``after_build(db, data_dir)`` functions of the command modules, in order."""
+    return [m.after_build for m in COMMAND_MODULES if hasattr(m, "after_build")]
 
 
 def main():

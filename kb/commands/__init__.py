@@ -1,0 +1,1 @@
+"""Command modules of the ``policykb`` CLI, one per feature (see ``kb.cli``)."""

@@ -1,0 +1,1 @@
+"""Schema steps, one module per feature, applied in file-name order (see ``kb.db``)."""
