@@ -16,17 +16,16 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
 
 from pipeline import archive
+from pipeline.blocked import detect_blocked
 from pipeline.dates import find_dates, summarize
 from pipeline.diff import diff
 from pipeline.extract import ExtractionError, extract
 from pipeline.normalize import content_hash
+from pipeline.sections import split_sections
 
 logger = logging.getLogger(__name__)
-
-LOGIN_PATH_RE = re.compile(r"/(?:ap/)?(?:sign-?in|log-?in|auth|account/login|passport)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -87,9 +86,9 @@ def classify_fetch(record: archive.ArchivedRecord, select=(), remove=(), declare
         return Outcome("failed", f"HTTP {status}")
     if status < 200 or status >= 300:
         return Outcome("failed", f"HTTP {status} without a usable page")
-    final = record.url or ""
-    if declared_url and final != declared_url and LOGIN_PATH_RE.search(urlsplit(final).path or ""):
-        return Outcome("failed", f"redirected to a login page ({final})")
+    blocked = detect_blocked(record, declared_url)
+    if blocked:
+        return Outcome("failed", blocked)
     try:
         extracted = extract(record.body, record.header("Content-Type"), select, remove)
     except ExtractionError as exc:
@@ -174,6 +173,12 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
                 {"id": version_id, "document_id": doc_id, "seq": (versions_count or 0) + 1, "observed_at": observed,
                  "content_hash": result.content_hash, "text_markdown": result.text, "chars": len(result.text),
                  **dates},
+                pk="id",
+            )
+            db["sections"].insert_all(
+                ({"id": f"{version_id}#{sec.key}", "version_id": version_id, "document_id": doc_id, "key": sec.key,
+                  "heading": sec.heading, "level": sec.level, "ordinal": sec.ordinal, "text_markdown": sec.text,
+                  "content_hash": sec.content_hash} for sec in split_sections(result.text)),
                 pk="id",
             )
             if current:

@@ -138,3 +138,14 @@ def test_classify_fetch(rec, outcome, reason):
         assert reason in result.reason
     else:
         assert result.text and result.content_hash
+
+
+def test_sections_have_stable_clause_keys():
+    from pipeline.sections import split_sections
+
+    text = ("# Rules\n\nIntro.\n\n## 3. Penalties\n\n### 3.2 Severe violations\n\nText.\n\n"
+            "**第三条**【申诉时限】商家应当在7日内申诉。\n\n第十二条 附则。\n\n## Appeals\n\nMore.\n\n## Appeals\n\nAgain.\n")
+    keys = [(s.key, s.heading) for s in split_sections(text)]
+    assert keys == [("rules", "Rules"), ("3", "3. Penalties"), ("3.2", "3.2 Severe violations"),
+                    ("第3条", "第三条【申诉时限】"), ("第12条", "第十二条"), ("appeals", "Appeals"),
+                    ("appeals~2", "Appeals")]
