@@ -1,50 +1,46 @@
-"""Document index, document page and redline diff, as Datasette routes.
+"""policykb's own pages on Datasette: overview, search, document, version, redline diff, Atom feeds.
 
-Everything scraped from a platform is hostile: Markdown is rendered to HTML
-and then cleaned by ``nh3`` (the Ammonia sanitizer) before it reaches a page,
-and diff text is HTML-escaped. The logic is in plain functions
-(:func:`render_markdown`, :func:`redline`) that tests call directly.
+Stable URLs (all under ``/-/policykb``):
+
+==========================================  ==============================================
+``/-/policykb``                             overview per platform, chart, document index
+``/-/policykb/platform/<platform>``         the same for one platform
+``/-/policykb/search?q=``                   search page; ``/-/policykb/search.json?q=`` the API
+``/-/policykb/doc/<platform>/<doc>``        document: current text, dates, outline, versions
+``/-/policykb/doc/<platform>/<doc>/v/<n>``  one version (a permalink to cite)
+``/-/policykb/diff/<platform>/<doc>/<a>..<b>``  redline between any two versions
+``/-/policykb/feed.atom``                   substantive changes; also ``/feed/<platform>.atom``
+                                            and ``/feed/<platform>/<doc>.atom``
+==========================================  ==============================================
+
+The handlers only fetch (through :mod:`kb.read` and :mod:`kb.search`, in
+Datasette's read-only connections) and render; the HTML-producing logic is in
+:mod:`datasette_plugins.render` and :mod:`datasette_plugins.charts`, where
+everything scraped is sanitized or escaped. Labels are English and Chinese
+side by side.
 """
 
 from __future__ import annotations
 
 import html
+import re
+from urllib.parse import urlencode
 
-import markdown as markdown_lib
-import nh3
 from datasette import Response, hookimpl
 
+from datasette_plugins import charts, feeds
+from datasette_plugins.render import diff_sections, render_markdown
 from kb import read
-from pipeline.diff import diff_ops
+from kb.search import Filters, section_anchor
+from kb.search import search as run_search
 
 DB_NAME = "policykb"
-ALLOWED_TAGS = {
-    "a", "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "u",
-    "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd", "sup", "sub",
+SLUG = r"[a-z0-9][a-z0-9-]*"
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+STATUS_LABELS = {
+    "added": "added 新增", "removed": "removed 删除", "changed": "changed 修改",
+    "cosmetic": "cosmetic only 仅格式", "unchanged": "unchanged 未变",
 }
-
-
-def render_markdown(text: str) -> str:
-    """Markdown from a scraped page → sanitized HTML (no scripts, handlers, or javascript:/data: URLs)."""
-    raw = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"])
-    return nh3.clean(
-        raw, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}, "td": {"align"}, "th": {"align"}},
-        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
-    )
-
-
-def redline(old: str, new: str) -> str:
-    """Inline HTML redline of two texts: ``<del>`` and ``<ins>``, all text escaped."""
-    out = []
-    for op, text in diff_ops(old or "", new or ""):
-        escaped = html.escape(text).replace("\n", "<br>\n")
-        if op == 0:
-            out.append(escaped)
-        elif op == 1:
-            out.append(f'<ins class="pkb-ins">{escaped}</ins>')
-        else:
-            out.append(f'<del class="pkb-del">{escaped}</del>')
-    return "".join(out)
 
 
 def _database(datasette):
@@ -54,50 +50,253 @@ def _database(datasette):
     return datasette.get_database()
 
 
-async def index_page(datasette, request):
+def _not_found(message: str) -> Response:
+    return Response.html(f"<h1>{html.escape(message)}</h1>", status=404)
+
+
+def _arg_date(request, name):
+    value = (request.args.get(name) or "").strip()
+    return value if DATE_RE.match(value) else None
+
+
+async def _render(datasette, request, template, context):
     db = _database(datasette)
-    documents = await db.execute_fn(read.list_documents)
     return Response.html(await datasette.render_template(
-        "policykb_index.html", {"documents": documents, "db_name": db.name}, request=request))
+        template, {"db_name": db.name, "anchor": section_anchor, "status_labels": STATUS_LABELS, **context},
+        request=request))
+
+
+# --- overview -----------------------------------------------------------------------
+
+
+async def overview_page(datasette, request):
+    db = _database(datasette)
+    platform = request.url_vars.get("platform")
+    as_of = _arg_date(request, "as_of")
+
+    def fetch(conn):
+        now = read.reference_time(as_of)
+        return {
+            "platforms": read.platform_overview(conn, now, platform),
+            "documents": [d for d in read.list_documents(conn) if not platform or d["platform_id"] == platform],
+            "per_month": read.changes_per_month(conn, platform),
+            "now": read.iso(now),
+            "latest_check": read.latest_check(conn),
+            "all_platforms": read.list_platforms(conn),
+        }
+
+    data = await db.execute_fn(fetch)
+    if platform and not data["platforms"]:
+        return _not_found(f"No platform {platform}")
+    chart = charts.heatmap(
+        data["per_month"], data["platforms"], link=lambda p: datasette.urls.path(f"/-/policykb/platform/{p}"),
+        title="Substantive changes per platform per month 各平台每月实质性变更")
+    return await _render(datasette, request, "policykb_index.html", {
+        **data, "platform": platform, "as_of": as_of, "chart_svg": chart})
+
+
+# --- search -------------------------------------------------------------------------
+
+
+def _search_params(request):
+    args = request.args
+    filters = Filters(
+        platform=args.get("platform") or None, doc_type=args.get("type") or None, locale=args.get("locale") or None,
+        since=_arg_date(request, "since"), until=_arg_date(request, "until"),
+        current_only=args.get("current") in ("1", "on", "true", "yes"), document=args.get("document") or None)
+    try:
+        limit = max(1, min(int(args.get("limit") or 20), 200))
+        offset = max(0, int(args.get("offset") or 0))
+    except ValueError:
+        limit, offset = 20, 0
+    return (args.get("q") or "").strip(), filters, limit, offset
+
+
+async def search_json(datasette, request):
+    db = _database(datasette)
+    query, filters, limit, offset = _search_params(request)
+    result = await db.execute_fn(lambda conn: run_search(conn, query, filters, limit, offset))
+    status = {"empty query": 400, None: 200, "no searchable term in the query": 200}.get(result.error, 503)
+    return Response.json({
+        "query": query, "hits": result.hits, "more": result.more, "offset": offset, "limit": limit,
+        "method": result.method, "took_ms": result.took_ms, "error": result.error,
+    }, status=status)
+
+
+async def search_page(datasette, request):
+    db = _database(datasette)
+    query, filters, limit, offset = _search_params(request)
+
+    def fetch(conn):
+        facets = {
+            "platforms": read.list_platforms(conn),
+            "types": [r[0] for r in conn.execute("select distinct doc_type from documents order by 1") if r[0]],
+            "locales": [r[0] for r in conn.execute("select distinct locale from documents order by 1") if r[0]],
+        }
+        return facets, (run_search(conn, query, filters, limit, offset) if query else None)
+
+    facets, result = await db.execute_fn(fetch)
+    base = {k: request.args.get(k) for k in request.args.keys() if k != "offset"}
+    next_url = (datasette.urls.path("/-/policykb/search") + "?" + urlencode({**base, "offset": offset + limit})
+                if result and result.more else None)
+    return await _render(datasette, request, "policykb_search.html", {
+        "q": query, "filters": filters, "result": result, "next_url": next_url, **facets})
+
+
+# --- documents and versions -----------------------------------------------------------
+
+
+def _doc_id(request):
+    return f"{request.url_vars['platform']}/{request.url_vars['document']}"
+
+
+def _document_context(conn, doc_id, seq=None):
+    doc = read.get_document(conn, doc_id)
+    if doc is None:
+        return None
+    version = read.get_version(conn, doc_id, seq) if seq is not None else doc["current"]
+    if seq is not None and version is None:
+        return None
+    sections = read.version_sections(conn, version) if version else []
+    last_changed = read.section_last_changed(conn, doc_id, version["seq"] if version else None)
+    return {"doc": doc, "version": version, "sections": sections, "last_changed": last_changed}
+
+
+def _timeline(datasette, doc):
+    effective = []
+    if doc["current"] and doc["current"].get("effective_date"):
+        effective.append({"date": doc["current"]["effective_date"], "label": "effective 生效"})
+    return charts.timeline(
+        doc["versions"], doc["changes"], doc["checks"], effective,
+        link=lambda a, b: datasette.urls.path(f"/-/policykb/diff/{doc['id']}/{a}..{b}"),
+        title=f"History of {doc['title']} 变更时间线")
 
 
 async def document_page(datasette, request):
     db = _database(datasette)
-    doc_id = f"{request.url_vars['platform']}/{request.url_vars['document']}"
-    doc = await db.execute_fn(lambda conn: read.get_document(conn, doc_id))
-    if doc is None:
-        return Response.html(f"<h1>No document {html.escape(doc_id)}</h1>", status=404)
-    body = render_markdown(doc["current"]["text_markdown"]) if doc["current"] else ""
-    return Response.html(await datasette.render_template(
-        "policykb_document.html", {"doc": doc, "body_html": body, "db_name": db.name}, request=request))
+    doc_id = _doc_id(request)
+    seq = request.url_vars.get("seq")
+    context = await db.execute_fn(lambda conn: _document_context(conn, doc_id, int(seq) if seq else None))
+    if context is None:
+        return _not_found(f"No document {doc_id}" + (f" version {seq}" if seq else ""))
+    rendered = [{**s, "html": render_markdown(s["text_markdown"])} for s in context["sections"]]
+    return await _render(datasette, request, "policykb_document.html", {
+        **context, "rendered": rendered, "is_current": seq is None or (
+            context["doc"]["current"] and context["version"]["id"] == context["doc"]["current"]["id"]),
+        "timeline_svg": _timeline(datasette, context["doc"])})
+
+
+# --- diff ---------------------------------------------------------------------------
 
 
 async def diff_page(datasette, request):
     db = _database(datasette)
-    doc_id = f"{request.url_vars['platform']}/{request.url_vars['document']}"
+    doc_id = _doc_id(request)
     try:
         a, b = int(request.url_vars["from"]), int(request.url_vars["to"])
     except ValueError:
         return Response.html("<h1>Versions must be numbers</h1>", status=400)
+    only_substantive = request.args.get("substantive") in ("1", "on", "true", "yes")
 
     def fetch(conn):
-        return read.get_document(conn, doc_id), read.get_version(conn, doc_id, a), read.get_version(conn, doc_id, b)
+        doc = read.get_document(conn, doc_id)
+        old, new = read.get_version(conn, doc_id, a), read.get_version(conn, doc_id, b)
+        if doc is None or old is None or new is None:
+            return None
+        return {"doc": doc, "old": old, "new": new, "old_sections": read.version_sections(conn, old),
+                "new_sections": read.version_sections(conn, new),
+                "steps": read.changes_between(conn, doc_id, a, b)}
 
-    doc, old, new = await db.execute_fn(fetch)
-    if doc is None or old is None or new is None:
-        return Response.html("<h1>No such versions</h1>", status=404)
-    return Response.html(await datasette.render_template(
-        "policykb_diff.html",
-        {"doc": doc, "old": old, "new": new, "redline_html": redline(old["text_markdown"], new["text_markdown"]),
-         "db_name": db.name},
-        request=request))
+    data = await db.execute_fn(fetch)
+    if data is None:
+        return _not_found(f"No versions {a} and {b} of {doc_id}")
+    sections = diff_sections(data["old_sections"], data["new_sections"])
+    kinds = sorted({s["kind"] or read.SUBSTANTIVE for s in data["steps"]})
+    no_substantive_step = bool(data["steps"]) and read.SUBSTANTIVE not in kinds
+    hidden = 0
+    if only_substantive:
+        keep = [s for s in sections if s.status not in ("cosmetic", "unchanged")] if not no_substantive_step else []
+        hidden = sum(1 for s in sections if s.changed) - len(keep)
+        sections = keep
+    changed = [s for s in sections if s.changed]
+    path = f"/-/policykb/diff/{doc_id}/{a}..{b}"
+    return await _render(datasette, request, "policykb_diff.html", {
+        **data, "sections": sections, "changed": changed, "kinds": kinds, "only_substantive": only_substantive,
+        "no_substantive_step": no_substantive_step, "hidden": hidden, "permalink": path})
+
+
+async def diff_redirect(datasette, request):
+    """``/-/policykb/diff/<p>/<d>?from=1&to=3`` (the compare form) → the permalink ``.../1..3``."""
+    try:
+        a, b = int(request.args.get("from", "")), int(request.args.get("to", ""))
+    except ValueError:
+        return Response.html("<h1>Choose two versions 请选择两个版本</h1>", status=400)
+    suffix = "?substantive=1" if request.args.get("substantive") else ""
+    return Response.redirect(datasette.urls.path(f"/-/policykb/diff/{_doc_id(request)}/{a}..{b}") + suffix)
+
+
+# --- feeds --------------------------------------------------------------------------
+
+
+async def feed(datasette, request):
+    db = _database(datasette)
+    platform = request.url_vars.get("platform")
+    document = request.url_vars.get("document")
+    doc_id = f"{platform}/{document}" if document else None
+
+    def fetch(conn):
+        if doc_id:
+            doc = read.get_document(conn, doc_id)
+            if doc is None:
+                return None
+            label = f"{doc['platform_name']}: {doc['title']}"
+        elif platform:
+            rows = [p for p in read.list_platforms(conn) if p["id"] == platform]
+            if not rows:
+                return None
+            label = rows[0]["name"]
+        else:
+            label = "all platforms 全部平台"
+        return label, read.substantive_changes(conn, platform=platform, document=doc_id), read.latest_check(conn)
+
+    data = await db.execute_fn(fetch)
+    if data is None:
+        return _not_found("No such feed")
+    label, changes, latest = data
+    self_path = request.path[len(datasette.urls.path("/")) - 1:]  # without a base_url prefix
+
+    def absolute(path):
+        return datasette.absolute_url(request, datasette.urls.path(path))
+
+    body = feeds.atom_feed(changes, absolute, self_path, f"policykb — substantive changes 实质性变更: {label}",
+                           updated=latest)
+    return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
 @hookimpl
 def register_routes():
+    doc = rf"(?P<platform>{SLUG})/(?P<document>{SLUG})"
     return [
-        (r"^/-/policykb$", index_page),
-        (r"^/-/policykb/doc/(?P<platform>[a-z0-9-]+)/(?P<document>[a-z0-9-]+)$", document_page),
-        (r"^/-/policykb/diff/(?P<platform>[a-z0-9-]+)/(?P<document>[a-z0-9-]+)/(?P<from>\d+)\.\.(?P<to>\d+)$",
-         diff_page),
+        (r"^/-/policykb$", overview_page),
+        (rf"^/-/policykb/platform/(?P<platform>{SLUG})$", overview_page),
+        (r"^/-/policykb/search$", search_page),
+        (r"^/-/policykb/search\.json$", search_json),
+        (rf"^/-/policykb/doc/{doc}$", document_page),
+        (rf"^/-/policykb/doc/{doc}/v/(?P<seq>\d+)$", document_page),
+        (rf"^/-/policykb/diff/{doc}/(?P<from>\d+)\.\.(?P<to>\d+)$", diff_page),
+        (rf"^/-/policykb/diff/{doc}$", diff_redirect),
+        (r"^/-/policykb/feed\.atom$", feed),
+        (rf"^/-/policykb/feed/(?P<platform>{SLUG})\.atom$", feed),
+        (rf"^/-/policykb/feed/{doc}\.atom$", feed),
     ]
+
+
+
+@hookimpl
+def render_cell(value, column, datasette):
+    """Link the ``page_url`` / ``diff_url`` columns of our canned queries to our pages."""
+    if column in ("page_url", "diff_url") and isinstance(value, str) and value.startswith("/-/policykb/"):
+        from markupsafe import Markup, escape
+
+        return Markup(f'<a href="{escape(datasette.urls.path(value))}">{escape(value)}</a>')
+    return None

@@ -7,7 +7,6 @@ never mix.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -69,13 +68,19 @@ def cli():
     """policykb: a knowledge base and change tracker for marketplace seller policies."""
 
 
-def run_crawl(data_dir, sources_dir=None, platforms=(), replay=None, log_level="WARNING", documents=()):
+def run_crawl(data_dir, sources_dir=None, platforms=(), replay=None, log_level="WARNING", documents=(), settings=()):
     """Run the generic spider in a fresh process (Twisted's reactor cannot restart).
 
+    :param settings: extra Scrapy settings, ``NAME=VALUE`` strings
     Returns the subprocess's exit code.
     """
+    # Scrapy runs from the repo root (to find scrapy.cfg): make paths absolute first
+    data_dir = Path(data_dir).resolve()
+    sources_dir = Path(sources_dir).resolve() if sources_dir else None
     cmd = [sys.executable, "-m", "scrapy", "crawl", "policy", "-s", f"POLICYKB_DATA_DIR={data_dir}",
            "-s", f"LOG_LEVEL={log_level}"]
+    for setting in settings:
+        cmd += ["-s", setting]
     if replay:
         cmd += ["-s", f"POLICYKB_REPLAY_URL={replay}"]
     if sources_dir:
@@ -96,18 +101,26 @@ def run_crawl(data_dir, sources_dir=None, platforms=(), replay=None, log_level="
 @click.option("--document", "documents", multiple=True, help="Crawl only this platform/document (repeatable).")
 @click.option("--replay", default=None, help="Base URL of a replay server, e.g. http://127.0.0.1:8765.")
 @click.option("--log-level", default="INFO", show_default=True, help="Scrapy log level.")
-def crawl(data_dir, sources_dir, platforms, documents, replay, log_level):
+@click.option("--setting", "-s", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Extra Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=2 or -s POLICYKB_CONTACT=URL.")
+def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settings):
     """Fetch every declared document once and archive the responses to WARC.
 
     Example: policykb crawl --platform demomart --replay http://127.0.0.1:8765
     """
+    for setting in settings:
+        if "=" not in setting:
+            raise click.BadParameter(f"{setting!r} is not NAME=VALUE", param_hint="--setting")
     sources_dir = resolve_sources(data_dir, sources_dir)
     load_or_exit(sources_dir, platforms)
     before = set(_warcs(data_dir))
-    code = run_crawl(data_dir, sources_dir, platforms, replay, log_level, documents)
+    code = run_crawl(data_dir, sources_dir, platforms, replay, log_level, documents, settings)
     new = sorted(set(_warcs(data_dir)) - before)
     for path in new:
-        click.echo(f"archived {_count_records(path)} fetches to {path}")
+        if Path(path).name.startswith("discovery-"):
+            click.echo(f"recorded discovery pages in {path}")
+        else:
+            click.echo(f"archived {_count_records(path)} fetches to {path}")
     if code:
         click.echo(f"error: the crawl exited with code {code}; see the log above", err=True)
     sys.exit(code)
@@ -258,7 +271,8 @@ def prepare_demo_dir(data_dir):
         sys.exit(2)
     for name in ("policykb.db", "policykb.db-wal", "policykb.db-shm"):
         (data / name).unlink(missing_ok=True)
-    shutil.rmtree(data / "warcs", ignore_errors=True)
+    for folder in ("warcs", "runs"):
+        shutil.rmtree(data / folder, ignore_errors=True)
     data.mkdir(parents=True, exist_ok=True)
     marker.write_text("This folder holds the policykb demo KB; `policykb demo` resets it.\n")
 
@@ -307,39 +321,7 @@ def sources():
     """Inspect and validate the declarations."""
 
 
-@sources.command("list")
-@sources_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def sources_list(sources_dir, as_json):
-    """List declared platforms and documents.
-
-    Example: policykb sources list --json
-    """
-    platforms = load_or_exit(sources_dir)
-    if as_json:
-        out = {"platforms": [
-            {"platform": p.id, "name": p.name, "documents": [
-                {"id": d.id, "title": d.title, "url": d.url, "locale": d.locale, "type": d.type, "js": d.js}
-                for d in p.documents]}
-            for p in platforms]}
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-        return
-    for p in platforms:
-        click.echo(f"{p.id} ({p.name}): {len(p.documents)} documents")
-        for d in p.documents:
-            click.echo(f"  {d.id:<32} {d.type:<22} {d.locale:<6} {d.url}")
-    click.echo(f"{len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents")
-
-
-@sources.command("check")
-@sources_option
-def sources_check(sources_dir):
-    """Validate every declaration; exit 2 with one line per error.
-
-    Example: policykb sources check --sources spiders/sources/demo
-    """
-    platforms = load_or_exit(sources_dir)
-    click.echo(f"ok: {len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents")
+# `sources list|check|import-ota|discovered|promote` live in kb/commands/sources_cmds.py
 
 
 def _load_command_modules():
@@ -370,4 +352,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m kb.cli`: run the group of the importable module `kb.cli`, on which the
+    # command modules (kb/commands/*.py) register their commands, not this `__main__` copy's
+    from kb.cli import main as _main
+
+    _main()

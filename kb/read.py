@@ -1,12 +1,21 @@
 """The KB read API: plain functions over a ``sqlite3.Connection``.
 
 Used by the Datasette plugins (through ``db.execute_fn``) and by the CLI, so a
-page and a command answer from the same queries.
+page and a command answer from the same queries. Nothing here writes.
+
+Change classes: ``changes.kind`` says whether a change is ``substantive``
+(or cosmetic, a flip-flop, a re-extraction); feeds, counts, charts and "last
+changed" count substantive changes only (:data:`SUBSTANTIVE`).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timedelta, timezone
+
+SUBSTANTIVE = "substantive"
+#: A document whose last successful check is older than this is "stale".
+STALE_HOURS = 48
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
@@ -15,20 +24,47 @@ def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+def _columns(conn, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"pragma table_info([{table}])")}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reference_time(as_of: str | None = None) -> datetime:
+    """The moment "now" means on a page: the real time, or the end of the day ``as_of`` (YYYY-MM-DD)."""
+    if as_of:
+        day = datetime.strptime(as_of[:10], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return day + timedelta(days=1) - timedelta(seconds=1)
+    return datetime.now(timezone.utc)
+
+
 def list_documents(conn) -> list[dict]:
     """Every document with its platform, state and counts, by platform."""
     return _rows(conn, """
-        select d.id, d.platform_id, p.name as platform_name, d.title, d.title_zh, d.title_en, d.doc_type,
-               d.locale, d.url, d.state, d.last_checked, d.last_success, d.last_failure_reason, d.gone_since,
-               d.versions_count, d.last_changed,
-               (select count(*) from changes c where c.document_id = d.id) as changes_count
+        select d.id, d.platform_id, p.name as platform_name, p.name_zh as platform_name_zh, d.title, d.title_zh,
+               d.title_en, d.doc_type, d.locale, d.url, d.state, d.last_checked, d.last_success,
+               d.last_failure_reason, d.gone_since, d.versions_count, d.last_changed,
+               (select count(*) from changes c where c.document_id = d.id) as changes_count,
+               (select count(*) from changes c where c.document_id = d.id and c.kind = 'substantive')
+                   as substantive_count,
+               (select max(c.detected_at) from changes c where c.document_id = d.id and c.kind = 'substantive')
+                   as last_substantive
         from documents d join platforms p on p.id = d.platform_id
         order by d.platform_id, d.id
     """)
 
 
+def list_platforms(conn) -> list[dict]:
+    return _rows(conn, "select id, name, name_zh, homepage from platforms order by id")
+
+
 def get_document(conn, document_id: str) -> dict | None:
-    """One document with its current version, its versions, changes and recent checks."""
+    """One document with its current version, versions, changes (with kinds) and recent checks.
+
+    :param document_id: ``platform/document``
+    """
     docs = _rows(conn, """
         select d.*, p.name as platform_name, p.name_zh as platform_name_zh
         from documents d join platforms p on p.id = d.platform_id where d.id = ?
@@ -41,8 +77,10 @@ def get_document(conn, document_id: str) -> dict | None:
         current = _rows(conn, "select * from versions where id = ?", [doc["current_version_id"]])
         doc["current"] = current[0] if current else None
     doc["versions"] = _rows(conn, """
-        select id, seq, observed_at, chars, last_updated, effective_date, content_hash
-        from versions where document_id = ? order by seq desc
+        select v.id, v.seq, v.observed_at, v.chars, v.last_updated, v.effective_date, v.content_hash,
+               c.kind as change_kind, c.chars_added, c.chars_removed
+        from versions v left join changes c on c.to_version_id = v.id
+        where v.document_id = ? order by v.seq desc
     """, [document_id])
     doc["changes"] = _rows(conn, """
         select c.id, c.detected_at, c.kind, c.chars_added, c.chars_removed, c.effective_date,
@@ -54,9 +92,188 @@ def get_document(conn, document_id: str) -> dict | None:
         select checked_at, outcome, status_code, reason from checks where document_id = ?
         order by checked_at desc, id desc limit 20
     """, [document_id])
+    last = _rows(conn, """
+        select checked_at, outcome, status_code, reason from checks where document_id = ?
+        order by checked_at desc, id desc limit 1
+    """, [document_id])
+    doc["last_check"] = last[0] if last else None
     return doc
 
 
 def get_version(conn, document_id: str, seq: int) -> dict | None:
+    """One version of a document by its number (1, 2, ...)."""
     rows = _rows(conn, "select * from versions where document_id = ? and seq = ?", [document_id, seq])
     return rows[0] if rows else None
+
+
+def version_sections(conn, version: dict) -> list[dict]:
+    """The sections of a version in order: ``key``, ``heading``, ``level``, ``ordinal``, ``text_markdown``,
+    ``content_hash``; split from the text when the KB holds none for it."""
+    rows = _rows(conn, """
+        select key, heading, level, ordinal, text_markdown, content_hash from sections
+        where version_id = ? order by ordinal
+    """, [version["id"]])
+    if rows or not version.get("text_markdown"):
+        return rows
+    from pipeline.sections import split_sections
+
+    return [{"key": s.key, "heading": s.heading, "level": s.level, "ordinal": s.ordinal, "text_markdown": s.text,
+             "content_hash": s.content_hash} for s in split_sections(version["text_markdown"])]
+
+
+def section_last_changed(conn, document_id: str, upto_seq: int | None = None) -> dict[str, dict]:
+    """For each section key of a version, when it last changed substantively.
+
+    A section "changes" at a version when its text differs from the previous
+    version's (or it is new there); a change whose class is not substantive
+    does not count. Returns ``{key: {"date", "seq", "since_first": bool}}``,
+    where ``since_first`` means unchanged since the document's first version.
+
+    :param document_id: ``platform/document``
+    :param upto_seq: the version to describe (default: the latest)
+    """
+    versions = _rows(conn, """
+        select v.id, v.seq, v.observed_at, c.kind from versions v left join changes c on c.to_version_id = v.id
+        where v.document_id = ? order by v.seq
+    """, [document_id])
+    if upto_seq is not None:
+        versions = [v for v in versions if v["seq"] <= upto_seq]
+    if not versions:
+        return {}
+    hashes: dict[str, dict[str, str]] = {v["id"]: {} for v in versions}
+    for row in conn.execute("select version_id, key, content_hash from sections where document_id = ?",
+                            [document_id]):
+        if row[0] in hashes:
+            hashes[row[0]][row[1]] = row[2]
+    result = {}
+    last = versions[-1]
+    for key, current_hash in hashes[last["id"]].items():
+        changed = None
+        for i in range(len(versions) - 1, 0, -1):
+            v, prev = versions[i], versions[i - 1]
+            if hashes[prev["id"]].get(key) == hashes[v["id"]].get(key):
+                continue
+            if (v["kind"] or SUBSTANTIVE) == SUBSTANTIVE:
+                changed = v
+                break
+        if changed is None:
+            first = next((v for v in versions if key in hashes[v["id"]]), versions[0])
+            result[key] = {"date": first["observed_at"], "seq": first["seq"], "since_first": first is versions[0]}
+        else:
+            result[key] = {"date": changed["observed_at"], "seq": changed["seq"], "since_first": False}
+    return result
+
+
+def changes_between(conn, document_id: str, from_seq: int, to_seq: int) -> list[dict]:
+    """The recorded changes that lead from version ``from_seq`` to ``to_seq`` (either order), with their kinds."""
+    lo, hi = sorted((from_seq, to_seq))
+    return _rows(conn, """
+        select c.id, c.kind, c.detected_at, c.effective_date, c.effective_date_source, t.seq as to_seq
+        from changes c join versions t on t.id = c.to_version_id
+        where c.document_id = ? and t.seq > ? and t.seq <= ? order by t.seq
+    """, [document_id, lo, hi])
+
+
+def substantive_changes(conn, platform: str | None = None, document: str | None = None, limit: int = 50,
+                        kinds=(SUBSTANTIVE,)) -> list[dict]:
+    """The latest changes of the given kinds (substantive by default), newest first, with their version numbers.
+
+    :param platform: only this platform
+    :param document: only this document (``platform/document``)
+    :param limit: at most this many
+    """
+    where, params = [f"c.kind in ({', '.join('?' * len(kinds))})"], list(kinds)
+    if platform:
+        where.append("d.platform_id = ?")
+        params.append(platform)
+    if document:
+        where.append("c.document_id = ?")
+        params.append(document)
+    return _rows(conn, f"""
+        select c.id, c.document_id, d.platform_id, p.name as platform_name, d.title, d.title_zh, c.kind,
+               c.detected_at, c.effective_date, c.effective_date_source, c.chars_added, c.chars_removed,
+               f.seq as from_seq, t.seq as to_seq
+        from changes c join documents d on d.id = c.document_id join platforms p on p.id = d.platform_id
+        join versions f on f.id = c.from_version_id join versions t on t.id = c.to_version_id
+        where {' and '.join(where)}
+        order by c.detected_at desc, c.id desc limit ?
+    """, [*params, limit])
+
+
+def upcoming_effective_dates(conn, today: str, platform: str | None = None) -> list[dict]:
+    """Effective dates after ``today`` stated by current versions or by changes, soonest first.
+
+    :param today: ``YYYY-MM-DD``
+    """
+    where, params = ["v.effective_date > ?"], [today[:10]]
+    if platform:
+        where.append("d.platform_id = ?")
+        params.append(platform)
+    return _rows(conn, f"""
+        select d.id as document_id, d.platform_id, d.title, d.title_zh, v.seq, v.effective_date,
+               v.effective_evidence, v.observed_at
+        from documents d join versions v on v.id = d.current_version_id
+        where {' and '.join(where)}
+        order by v.effective_date, d.id
+    """, params)
+
+
+def attention_documents(conn, now: datetime, platform: str | None = None, stale_hours: int = STALE_HOURS) -> list[dict]:
+    """Documents whose latest check failed, that are gone, or not checked successfully for ``stale_hours``."""
+    cutoff = iso(now - timedelta(hours=stale_hours))
+    where, params = ["(d.state in ('failing', 'gone') or d.last_success is null or d.last_success < ?)"], [cutoff]
+    if platform:
+        where.append("d.platform_id = ?")
+        params.append(platform)
+    rows = _rows(conn, f"""
+        select d.id, d.platform_id, d.title, d.title_zh, d.state, d.last_checked, d.last_success,
+               d.last_failure_reason, d.consecutive_failures, d.gone_since
+        from documents d where {' and '.join(where)} order by d.platform_id, d.id
+    """, params)
+    for row in rows:
+        row["problem"] = row["state"] if row["state"] in ("failing", "gone") else "stale"
+    return rows
+
+
+def changes_per_month(conn, platform: str | None = None, kinds=(SUBSTANTIVE,)) -> list[dict]:
+    """Counts of changes (substantive by default) per platform per month: ``platform_id``, ``month``, ``n``."""
+    where, params = [f"c.kind in ({', '.join('?' * len(kinds))})"], list(kinds)
+    if platform:
+        where.append("d.platform_id = ?")
+        params.append(platform)
+    return _rows(conn, f"""
+        select d.platform_id, substr(c.detected_at, 1, 7) as month, count(*) as n
+        from changes c join documents d on d.id = c.document_id
+        where {' and '.join(where)} group by 1, 2 order by 1, 2
+    """, params)
+
+
+def platform_overview(conn, now: datetime | None = None, platform: str | None = None, recent: int = 5,
+                      stale_hours: int = STALE_HOURS) -> list[dict]:
+    """Per platform: documents tracked (by state), recent substantive changes, upcoming effective dates,
+    documents needing attention (failing, gone or stale).
+
+    :param now: the reference time (default: now, UTC)
+    :param platform: only this platform
+    :param recent: how many recent changes per platform
+    """
+    now = now or datetime.now(timezone.utc)
+    platforms = _rows(conn, "select id, name, name_zh, homepage from platforms"
+                      + (" where id = ?" if platform else "") + " order by id", [platform] if platform else [])
+    states = {}
+    for row in conn.execute("select platform_id, state, count(*) from documents group by 1, 2"):
+        states.setdefault(row[0], {})[row[1]] = row[2]
+    upcoming = upcoming_effective_dates(conn, iso(now)[:10], platform)
+    attention = attention_documents(conn, now, platform, stale_hours)
+    for p in platforms:
+        p["states"] = states.get(p["id"], {})
+        p["documents"] = sum(p["states"].values())
+        p["recent_changes"] = substantive_changes(conn, platform=p["id"], limit=recent)
+        p["upcoming"] = [u for u in upcoming if u["platform_id"] == p["id"]]
+        p["attention"] = [a for a in attention if a["platform_id"] == p["id"]]
+    return platforms
+
+
+def latest_check(conn) -> str | None:
+    """The time of the latest check in the KB."""
+    return conn.execute("select max(checked_at) from checks").fetchone()[0]

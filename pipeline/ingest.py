@@ -12,6 +12,7 @@ This module is the only writer of checks, versions and changes.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -19,11 +20,14 @@ from datetime import datetime, timezone
 
 from pipeline import archive
 from pipeline.blocked import detect_blocked
+from pipeline.classify import (
+    FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, cosmetic_reasons, locale_mismatch,
+)
 from pipeline.dates import find_dates, summarize
 from pipeline.diff import diff
 from pipeline.extract import ExtractionError, extract
-from pipeline.normalize import content_hash
-from pipeline.sections import split_sections
+from pipeline.normalize import NO_RULES, apply_rules, content_hash, rules_at, rules_hash
+from pipeline.sections import compare_sections, split_sections
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ class Outcome:
     reason: str | None = None
     text: str | None = None
     content_hash: str | None = None
+    language: str | None = None
+    rules_hash: str | None = None
+    extracted_hash: str | None = None  # of the text before the noise rules
 
 
 @dataclass
@@ -63,6 +70,7 @@ def sync_declarations(db, platforms):
                 pk="id",
             )
             for d in p.documents:
+                _sync_rules(db, d)
                 db["documents"].upsert(
                     {"id": d.key, "platform_id": p.id, "slug": d.id, "title": d.title, "title_en": d.title_en,
                      "title_zh": d.title_zh, "url": d.url, "locale": d.locale, "doc_type": d.type, "js": int(d.js)},
@@ -70,10 +78,30 @@ def sync_declarations(db, platforms):
                 )
 
 
-def classify_fetch(record: archive.ArchivedRecord, select=(), remove=(), declared_url=None) -> Outcome:
+def _sync_rules(db, document):
+    """The declaration's rules, current and past (``history``), in ``declaration_rules``."""
+    db.execute("delete from declaration_rules where document_id = ?", [document.key])
+    epochs = list(getattr(document, "history", ()) or ()) + [rules_at(document, None)]
+    db["declaration_rules"].insert_all(
+        ({"id": f"{document.key}@{e.valid_until or 'current'}", "document_id": document.key,
+          "valid_until": e.valid_until or None, "select_css": json.dumps(list(e.select)),
+          "remove_css": json.dumps(list(e.remove)), "ignore_patterns": json.dumps(list(e.rules.ignore_patterns)),
+          "sort_lists": int(e.rules.sort_lists), "rules_hash": rules_hash(e.select, e.remove, e.rules)}
+         for e in epochs), pk="id")
+
+
+def classify_fetch(record: archive.ArchivedRecord, select=(), remove=(), declared_url=None, rules=NO_RULES,
+                   locale=None) -> Outcome:
     """Decide what a fetch (with its body) is: a text to version, or a failed check.
 
     A pure function: no database, no network.
+
+    :param record: the archived fetch
+    :param select: CSS selectors of the policy text (none: main-content extraction)
+    :param remove: CSS selectors of noise inside it
+    :param declared_url: the URL the declaration asks for (to spot login redirects)
+    :param rules: the declaration's normalization rules (:class:`pipeline.normalize.Rules`)
+    :param locale: the declared locale; a page plainly in another language is a failed check
     """
     if record.kind == "failure":
         return Outcome("failed", record.error or "no response")
@@ -93,7 +121,21 @@ def classify_fetch(record: archive.ArchivedRecord, select=(), remove=(), declare
         extracted = extract(record.body, record.header("Content-Type"), select, remove)
     except ExtractionError as exc:
         return Outcome("failed", exc.reason)
-    return Outcome("new_version", text=extracted.markdown, content_hash=content_hash(extracted.markdown))
+    text = apply_rules(extracted.markdown, rules or NO_RULES)
+    if not text.strip():
+        return Outcome("failed", "nothing left after the normalization rules (ignore_patterns too broad?)")
+    wrong, language = locale_mismatch(text, locale)
+    if wrong:
+        return Outcome("failed", wrong, language=language)
+    return Outcome("new_version", text=text, content_hash=content_hash(text), language=language,
+                   rules_hash=rules_hash(select, remove, rules or NO_RULES),
+                   extracted_hash=content_hash(extracted.markdown))
+
+
+def classify_with_declaration(record, declared) -> Outcome:
+    """:func:`classify_fetch` with the rules the declaration had when the record was observed."""
+    epoch = rules_at(declared, record.observed_at or record.fetched_at)
+    return classify_fetch(record, epoch.select, epoch.remove, declared.url, epoch.rules, declared.locale)
 
 
 def _version_id(db, document_id, observed_at):
@@ -113,14 +155,186 @@ def _resolve_revisit(db, data_dir, record):
     if row is None:
         return None
     original = archive.read_record(data_dir, row[0], row[1])
+    if original.kind in ("revisit", "not-modified") and original.refers_to:
+        original = _resolve_revisit(db, data_dir, original) or original
     record.body = original.body
     if record.kind == "not-modified" or not record.headers:
         record.headers, record.status = original.headers, original.status
     return record
 
 
+VERSION_COLUMNS = "id, content_hash, text_markdown, effective_date, observed_at, rules_hash, canonical_hash, seq"
+
+
+def _current(db, version_id):
+    if not version_id:
+        return None
+    row = db.execute(f"select {VERSION_COLUMNS} from versions where id = ?", [version_id]).fetchone()
+    return dict(zip([c.strip() for c in VERSION_COLUMNS.split(",")], row)) if row else None
+
+
+def _reextract_current(db, data_dir, doc_id, current, declared, record, result):
+    """The rules changed since the current version: re-extract its latest snapshot with the new rules.
+
+    Returns the text the current snapshot gives under the new rules, or None
+    when it gives the same text (then the current version is marked as valid
+    under the new rules) or cannot be re-extracted.
+    """
+    row = db.execute(
+        "select warc_file, warc_offset from checks where document_id = ? and version_id = ? and warc_file is not null"
+        " and outcome in ('new_version', 'unchanged', 'not_modified') order by id desc limit 1",
+        [doc_id, current["id"]],
+    ).fetchone()
+    if row is None:
+        return None
+    try:
+        old = archive.read_record(data_dir, row[0], row[1])
+    except (OSError, LookupError):
+        return None
+    if old.kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir, old) is None:
+        return None
+    epoch = rules_at(declared, record.observed_at or record.fetched_at)
+    again = classify_fetch(old, epoch.select, epoch.remove, declared.url, epoch.rules, None)
+    if again.outcome != "new_version":
+        return None
+    if again.content_hash == current["content_hash"]:
+        db.execute("update versions set rules_hash = ? where id = ?", [result.rules_hash, current["id"]])
+        current["rules_hash"] = result.rules_hash
+        return None
+    return again
+
+
+def _insert_version(db, doc_id, seq, observed, outcome, locale, previous_sections=None, kind=None, check_id=None):
+    """Insert a version with its sections and dated statements; returns ``(version_id, sections, statements)``."""
+    version_id = _version_id(db, doc_id, observed)
+    statements = find_dates(outcome.text, locale)
+    dates = summarize(statements)
+    db["versions"].insert(
+        {"id": version_id, "document_id": doc_id, "seq": seq, "observed_at": observed,
+         "content_hash": outcome.content_hash, "text_markdown": outcome.text, "chars": len(outcome.text),
+         "rules_hash": outcome.rules_hash, "canonical_hash": canonical_hash(outcome.text, observed),
+         "language": outcome.language, "check_id": check_id, **dates},
+        pk="id",
+    )
+    sections = split_sections(outcome.text)
+    return version_id, sections, statements, dates
+
+
+def _section_rows(version_id, doc_id, observed, sections, previous, changed_keys):
+    """Section rows, each with when it last changed substantively (inherited when it did not).
+
+    :param changed_keys: from :func:`record_change`: ``"changed"`` (changed substantively now) or
+        ``(old_key,)`` (inherit from that section of the previous version); absent: unchanged, same key
+    """
+    before = {s["key"]: s for s in previous or []}
+    for sec in sections:
+        mark = changed_keys.get(sec.key)
+        prev = None if mark == "changed" else before.get(mark[0] if isinstance(mark, tuple) else sec.key)
+        yield {"id": f"{version_id}#{sec.key}", "version_id": version_id, "document_id": doc_id, "key": sec.key,
+               "heading": sec.heading, "level": sec.level, "ordinal": sec.ordinal, "text_markdown": sec.text,
+               "content_hash": sec.content_hash, "start_line": sec.start_line,
+               "changed_at": prev["changed_at"] if prev else observed,
+               "changed_version_id": prev["changed_version_id"] if prev else version_id}
+
+
+def _statement_rows(version_id, doc_id, observed, statements, sections):
+    starts = [(s.start_line, s.key) for s in sections]
+    for n, st in enumerate(statements):
+        key = None
+        for start, k in starts:
+            if start <= st.line:
+                key = k
+        yield {"id": f"{version_id}@{n + 1}", "version_id": version_id, "document_id": doc_id, "kind": st.kind,
+               "date": st.date, "evidence": st.evidence, "line": st.line, "section_key": key,
+               "announced": int(st.kind == "effective" and st.date > (observed or "")[:10])}
+
+
+def record_change(db, doc_id, current, version_id, observed, text, new_sections, statements, dates,
+                  classification):
+    """Insert the change from ``current`` to the new version, with its sections and effective date.
+
+    Returns a mapping ``key -> "changed" | (old_key,)`` for the section history (see :func:`_section_rows`).
+    """
+    old_text = current["text_markdown"]
+    d = diff(old_text, text)
+    old_sections = split_sections(old_text)
+    section_changes = compare_sections(old_sections, new_sections)
+    substantive = classification.kind == "substantive"
+    by_status = {"added": [], "removed": [], "modified": [], "moved": []}
+    changed_keys, rows = {}, []
+    for n, sc in enumerate(section_changes, 1):
+        by_status[sc.status].append(sc.key)
+        if sc.status in ("added", "removed") or not substantive:
+            kind = classification.kind
+        else:  # in a substantive change, a section may itself have changed only cosmetically
+            same = sc.old_text == sc.new_text or cosmetic_reasons(sc.old_text, sc.new_text) is not None
+            kind = "cosmetic" if same else "substantive"
+        if sc.status != "removed":
+            changed_keys[sc.key] = "changed" if kind == "substantive" else (sc.old_key or sc.key,)
+        sd = diff(sc.old_text, sc.new_text) if sc.old_text != sc.new_text else None
+        rows.append({"id": f"{version_id}#{n}", "change_id": version_id, "document_id": doc_id, "key": sc.key,
+                     "old_key": sc.old_key if sc.old_key != sc.key else None, "status": sc.status,
+                     "moved": int(sc.moved), "heading": sc.heading, "kind": kind,
+                     "chars_added": sd.chars_added if sd else 0, "chars_removed": sd.chars_removed if sd else 0,
+                     "patch": sd.patch if sd else ""})
+    # the change's effective date: a statement in a section it added or modified, else a newly stated one
+    touched = {r["key"] for r in rows if r["status"] in ("added", "modified")}
+    starts = {s.key: s.start_line for s in new_sections}
+    effective, source = None, "detected"
+    for st in statements:
+        if st.kind != "effective":
+            continue
+        key = max(((line, k) for k, line in starts.items() if line <= st.line), default=(0, None))[1]
+        if key in touched and st.date != current["effective_date"]:
+            effective, source = st.date, "stated"
+            break
+    if effective is None and dates["effective_date"] and dates["effective_date"] != current["effective_date"]:
+        effective, source = dates["effective_date"], "stated"
+    db["changes"].insert(
+        {"id": version_id, "document_id": doc_id, "from_version_id": current["id"], "to_version_id": version_id,
+         "detected_at": observed, "kind": classification.kind, "reasons": json.dumps(classification.reasons),
+         "returns_to_version_id": classification.returns_to,
+         "chars_added": d.chars_added, "chars_removed": d.chars_removed, "patch": d.patch,
+         "effective_date": effective or observed[:10], "effective_date_source": source,
+         **{f"sections_{k}": json.dumps(v, ensure_ascii=False) for k, v in by_status.items()}},
+        pk="id",
+    )
+    db["change_sections"].insert_all(rows, pk="id")
+    return changed_keys
+
+
+def _new_version(db, doc_id, current, versions_count, observed, outcome, locale, kind_override=None):
+    """Record a new version (and its change from ``current``); returns its id."""
+    version_id, sections, statements, dates = _insert_version(db, doc_id, versions_count + 1, observed, outcome, locale)
+    changed_keys = {}
+    previous_sections = None
+    if current:
+        if kind_override:
+            classification = Classification(kind_override, ["the extraction rules changed, not the page"])
+        else:
+            earlier = db.execute(
+                "select id, content_hash, canonical_hash from versions where document_id = ? and seq < ? "
+                "order by seq desc limit ?", [doc_id, current["seq"], FLIP_FLOP_WINDOW * 3],
+            ).fetchall()
+            classification = classify(
+                current["text_markdown"], outcome.text, outcome.content_hash, [tuple(r) for r in earlier],
+                old_observed=current["observed_at"], new_observed=observed,
+                old_canonical_hash=current["canonical_hash"],
+                new_canonical_hash=db.execute("select canonical_hash from versions where id = ?",
+                                              [version_id]).fetchone()[0],
+            )
+        changed_keys = record_change(db, doc_id, current, version_id, observed, outcome.text, sections, statements,
+                                     dates, classification)
+        previous_sections = [dict(zip(("key", "changed_at", "changed_version_id"), r)) for r in db.execute(
+            "select key, changed_at, changed_version_id from sections where version_id = ?", [current["id"]])]
+    db["sections"].insert_all(_section_rows(version_id, doc_id, observed, sections, previous_sections, changed_keys),
+                              pk="id")
+    db["dated_statements"].insert_all(_statement_rows(version_id, doc_id, observed, statements, sections), pk="id")
+    return version_id, (classification.kind if current else "first")
+
+
 def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir) -> str:
-    """Turn one archived record into one check (and maybe a version and a change).
+    """Turn one archived record into one check (and maybe versions and changes).
 
     Runs inside the caller's transaction. Returns the check's outcome.
     """
@@ -140,60 +354,40 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
         )
         doc_row = (None, 0, "unchecked", None, None, None, 0)
     current_id, versions_count, state, gone_since, first_seen, last_checked, failures = doc_row
+    versions_count = versions_count or 0
     observed = record.observed_at or record.fetched_at
+    locale = declared.locale if declared else None
 
     kind = record.kind
-    if kind in ("revisit", "not-modified"):
-        if _resolve_revisit(db, data_dir, record) is None:
-            result = Outcome("failed", f"revisit refers to a record not in the KB ({record.refers_to})")
-        else:
-            result = None
-    else:
-        result = None
+    result = None
+    if kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir, record) is None:
+        result = Outcome("failed", f"revisit refers to a record not in the KB ({record.refers_to})")
     if result is None:
         if declared is None:
             result = Outcome("failed", "no declaration for this document (removed from the sources?)")
         else:
-            result = classify_fetch(record, declared.select, declared.remove, declared.url)
+            result = classify_with_declaration(record, declared)
 
-    version_id = None
+    version_id, change_kind = None, None
     if result.outcome == "new_version":
-        current = None
-        if current_id:
-            current = db.execute(
-                "select id, content_hash, text_markdown, effective_date from versions where id = ?", [current_id]
-            ).fetchone()
-        if current and current[1] == result.content_hash:
+        current = _current(db, current_id)
+        if current and current["rules_hash"] and current["rules_hash"] != result.rules_hash:
+            again = _reextract_current(db, data_dir, doc_id, current, declared, record, result)
+            if again is not None:  # a labelled re-extraction, never a policy change
+                current_id, _ = _new_version(db, doc_id, current, versions_count, observed, again, locale,
+                                             kind_override="reextraction")
+                versions_count += 1
+                current = _current(db, current_id)
+        if current and current["content_hash"] == result.content_hash:
             result.outcome = "not_modified" if kind == "not-modified" else "unchanged"
-            version_id = current[0]
+            version_id = current["id"]
+            last = db.execute("select extracted_hash from checks where document_id = ? and version_id is not null"
+                              " order by id desc limit 1", [doc_id]).fetchone()
+            if last and last[0] and last[0] != result.extracted_hash:
+                result.reason = "only page noise changed (removed by the normalization rules)"
         else:
-            version_id = _version_id(db, doc_id, observed)
-            dates = summarize(find_dates(result.text, declared.locale if declared else None))
-            db["versions"].insert(
-                {"id": version_id, "document_id": doc_id, "seq": (versions_count or 0) + 1, "observed_at": observed,
-                 "content_hash": result.content_hash, "text_markdown": result.text, "chars": len(result.text),
-                 **dates},
-                pk="id",
-            )
-            db["sections"].insert_all(
-                ({"id": f"{version_id}#{sec.key}", "version_id": version_id, "document_id": doc_id, "key": sec.key,
-                  "heading": sec.heading, "level": sec.level, "ordinal": sec.ordinal, "text_markdown": sec.text,
-                  "content_hash": sec.content_hash} for sec in split_sections(result.text)),
-                pk="id",
-            )
-            if current:
-                d = diff(current[2], result.text)
-                stated = dates["effective_date"]
-                use_stated = bool(stated and stated != current[3])
-                db["changes"].insert(
-                    {"id": version_id, "document_id": doc_id, "from_version_id": current[0],
-                     "to_version_id": version_id, "detected_at": observed, "kind": "substantive",
-                     "chars_added": d.chars_added, "chars_removed": d.chars_removed, "patch": d.patch,
-                     "effective_date": stated if use_stated else observed[:10],
-                     "effective_date_source": "stated" if use_stated else "detected"},
-                    pk="id",
-                )
-            versions_count = (versions_count or 0) + 1
+            version_id, change_kind = _new_version(db, doc_id, current, versions_count, observed, result, locale)
+            versions_count += 1
             current_id = version_id
 
     check_id = db["checks"].insert(
@@ -201,23 +395,26 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
          "final_url": record.url, "status_code": record.status, "outcome": result.outcome, "reason": result.reason,
          "content_hash": result.content_hash, "payload_digest": record.payload_digest, "version_id": version_id,
          "warc_file": record.warc_file, "warc_offset": record.offset, "warc_record_id": record.record_id,
-         "record_kind": kind},
+         "record_kind": kind, "locale": locale, "detected_language": result.language,
+         "extracted_hash": result.extracted_hash},
     ).last_pk
-    if result.outcome == "new_version":
-        db.execute("update versions set check_id = ? where id = ?", [check_id, version_id])
+    db.execute("update versions set check_id = ? where document_id = ? and check_id is null", [check_id, doc_id])
 
     update = {"last_checked": max(filter(None, [last_checked, observed])), "first_seen": first_seen or observed}
     if result.outcome in ("new_version", "unchanged", "not_modified"):
         update.update(state="ok", last_success=observed, consecutive_failures=0, gone_since=None,
                       last_failure_reason=None, current_version_id=current_id, versions_count=versions_count)
-        if result.outcome == "new_version":
-            update["last_changed"] = observed
+        if change_kind in ("first", "substantive"):
+            update["last_changed"] = observed  # feeds, counts and "last changed" follow substantive changes
     elif result.outcome == "gone":
         update.update(state="gone", gone_since=gone_since or observed, last_failure_reason=result.reason,
                       consecutive_failures=(failures or 0) + 1)
     else:
         update.update(state="failing" if state != "gone" else "gone", last_failure_reason=result.reason,
                       consecutive_failures=(failures or 0) + 1)
+    if current_id != doc_row[0]:
+        update["current_version_id"] = current_id
+        update["versions_count"] = versions_count
     db["documents"].update(doc_id, update)
     return result.outcome
 

@@ -1,23 +1,74 @@
 """Normalize extracted Markdown so that page noise does not count as change.
 
 The normalized text is what is versioned and hashed; the raw bytes stay in the
-WARC. Rules here are global; declarations remove page-specific noise with
-``remove`` selectors before this stage.
+WARC. Two layers:
+
+* :func:`normalize_text`: the canonical form of any extracted Markdown (NFC,
+  no zero-width characters, single spaces, at most one blank line).
+* :func:`apply_rules`: noise rules applied after extraction and before
+  hashing. The global rules (:data:`GLOBAL_RULES`) drop tracking parameters
+  from links, view counters, and put navigation lists (lists whose items are
+  nothing but a link) in a canonical order. A declaration adds its own rules
+  (:class:`Rules`): ``ignore_patterns`` (regular expressions whose matches are
+  dropped, e.g. a "Page generated at ..." line) and ``sort_lists`` (the order
+  of every list item on the page is not meaningful). Page-specific noise in
+  the markup (rotating banners, widgets) is dropped earlier with ``remove``
+  selectors.
+
+Bump :data:`RULES_VERSION` whenever a global rule changes what it produces:
+the version is part of every version's ``rules_hash``, so the next build
+re-extracts current versions and records a labelled ``reextraction`` instead
+of a policy change (see :mod:`pipeline.ingest`).
 """
 
+from __future__ import annotations
+
 import hashlib
+import json
 import re
 import unicodedata
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 BLANKS_RE = re.compile(r"\n{3,}")
+
+#: Version of the global rules below; part of every version's rules hash.
+RULES_VERSION = 2
+
+#: Query parameters that track the visitor, not the page (matched case-insensitively; ``*`` = prefix).
+TRACKING_PARAMS = (
+    "utm_*", "gclid", "fbclid", "msclkid", "dclid", "yclid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi",
+    "ref", "ref_", "pf_rd_*", "pd_rd_*", "qid", "sr", "crid", "sprefix", "spm", "scm", "share_token", "sessionid",
+    "session_id", "sid", "csrf", "csrf_token", "_encoding", "igshid", "si", "trk", "trackingid", "from_page",
+)
+#: Markdown link targets: ``](url)`` and ``<url>``.
+LINK_TARGET_RE = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))|(<)(https?://[^>\s]+)(>)")
+#: Amazon-style tracking path segments: ``/ref=nav_footer_1``.
+REF_SEGMENT_RE = re.compile(r"/ref=[^/?#]*")
+#: View counters: "1.7k views", "1,234 Aufrufe", "阅读 1234", "1234次浏览", "閲覧数 120".
+COUNTER_WORDS = (r"(?:views?|vues?|Aufrufe|visualizzazioni|visualizaciones|weergaven|wyświetle[nń]\w*|dilihat|"
+                 r"次(?:浏览|閲覧|阅读)|人(?:浏览|阅读|看过)|(?:次)?浏览(?:量)?|阅读(?:量)?|閲覧)")
+COUNTER_WORD_RE = re.compile(COUNTER_WORDS, re.IGNORECASE)
+#: The number before a counter word; it follows no digit or separator, or a four-digit year it is glued
+#: to ("09/01/20241.7k views"). Searched only just before each counter word: counter words are rare,
+#: digits are not.
+NUMBER_BEFORE_RE = re.compile(
+    r"(?:(?<=[./\-]\d{4})|(?<![\d.,/\-]))(?:\d{1,3}(?:[.,]\d{3})+|\d+)(?:[.,]\d+)?\s*[kKmM万千]?\+?\s*$")
+#: A counter word then a number: "阅读 1234", "閲覧数 120", "views: 12".
+COUNTER_FIRST_RE = re.compile(r"(?:浏览(?:量|次数)?|阅读(?:量|数)?|閲覧数|views)\s*[:：]?\s*\d[\d,.]*\s*[kKmM万]?\+?",
+                              re.IGNORECASE)
+LIST_ITEM_RE = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
+NAV_ITEM_RE = re.compile(r"^\s*[-*+]\s+\[[^\]]+\]\([^)]*\)\s*$")
 
 
 def normalize_text(markdown: str) -> str:
     """Canonical form of extracted Markdown: NFC, no zero-width characters,
     single spaces, no trailing spaces, at most one blank line in a row,
     a final newline.
+
+    :param markdown: Markdown as extracted
     """
     text = unicodedata.normalize("NFC", markdown).translate(ZERO_WIDTH)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -29,3 +80,229 @@ def normalize_text(markdown: str) -> str:
 def content_hash(text: str) -> str:
     """SHA-256 of the normalized text: decides whether a page changed."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A declaration's own normalization rules (all optional).
+
+    :param ignore_patterns: regular expressions; every match is dropped from the text
+    :param sort_lists: the order of list items carries no meaning on this page
+    """
+
+    ignore_patterns: tuple[str, ...] = ()
+    sort_lists: bool = False
+
+    def key(self) -> dict:
+        return {"ignore_patterns": list(self.ignore_patterns), "sort_lists": self.sort_lists}
+
+
+NO_RULES = Rules()
+
+
+def _is_tracking(name: str) -> bool:
+    name = name.lower()
+    return any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in TRACKING_PARAMS)
+
+
+def clean_url(url: str) -> str:
+    """A link target without tracking parameters or ``/ref=`` path segments.
+
+    :param url: an absolute or relative URL
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    path = REF_SEGMENT_RE.sub("", parts.path) if "/ref=" in parts.path else parts.path
+    query = parts.query
+    if query:
+        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _is_tracking(k)]
+        query = urlencode(kept, doseq=True, safe="/:,")
+    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
+def strip_tracking(markdown: str) -> str:
+    """Drop tracking query parameters from every Markdown link target."""
+
+    def repl(m):
+        if m.group(1):
+            return m.group(1) + clean_url(m.group(2)) + m.group(3)
+        return m.group(4) + clean_url(m.group(5)) + m.group(6)
+
+    return LINK_TARGET_RE.sub(repl, markdown)
+
+
+def strip_counters(markdown: str) -> str:
+    """Drop view counters ("1.7k views", "阅读 1234") that change at every visit."""
+    out, last = [], 0
+    for m in COUNTER_WORD_RE.finditer(markdown):
+        number = NUMBER_BEFORE_RE.search(markdown, max(last, m.start() - 24), m.start())
+        if number:
+            out.append(markdown[last:number.start()])
+            last = m.end()
+    out.append(markdown[last:])
+    return COUNTER_FIRST_RE.sub("", "".join(out))
+
+
+def sort_list_blocks(markdown: str, only_navigation: bool = True) -> str:
+    """Put the items of each list in a canonical (sorted) order.
+
+    :param only_navigation: sort only lists whose every item is just a link
+        (navigation menus); with False, every flat list block
+    """
+    lines = markdown.split("\n")
+    out, block = [], []
+
+    def flush():
+        if len(block) > 1 and (not only_navigation or all(NAV_ITEM_RE.match(b) for b in block)):
+            out.extend(sorted(block))
+        else:
+            out.extend(block)
+        block.clear()
+
+    for line in lines:
+        m = LIST_ITEM_RE.match(line)
+        if m and not m.group(1):  # top-level item; nested items travel with continuation lines below
+            block.append(line)
+        elif block and line.startswith((" ", "\t")) and line.strip():
+            block[-1] += "\n" + line
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def apply_rules(markdown: str, rules: Rules = NO_RULES) -> str:
+    """The global noise rules, then the declaration's own, then :func:`normalize_text`.
+
+    :param markdown: extracted Markdown
+    :param rules: the declaration's :class:`Rules`
+    """
+    text = strip_tracking(markdown)
+    text = strip_counters(text)
+    for pattern in rules.ignore_patterns:
+        text = re.sub(pattern, "", text, flags=re.MULTILINE)
+    text = sort_list_blocks(text, only_navigation=not rules.sort_lists)
+    return normalize_text(text)
+
+
+def rules_hash(select=(), remove=(), rules: Rules = NO_RULES) -> str:
+    """A short hash of everything that turns a page into a version's text.
+
+    Two versions with different hashes were extracted under different rules,
+    so a difference between their texts may come from the rules, not the page.
+    """
+    from pipeline import maincontent
+
+    key = {"select": list(select), "remove": list(remove), "rules": rules.key(), "global": RULES_VERSION,
+           "fallback": maincontent.FALLBACK_VERSION if not select else None}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """The extraction rules a declaration had until ``valid_until`` (OTA's ``validUntil``).
+
+    :param valid_until: ISO time (UTC) up to which these rules were in force
+    """
+
+    valid_until: str
+    select: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    rules: Rules = NO_RULES
+
+
+def _patterns(value, error, field_name):
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise error("must be a regular expression or a list of them", field_name)
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise error(f"invalid regular expression {pattern!r} ({exc})", field_name)
+    return tuple(value)
+
+
+def _rules(data, error, prefix=""):
+    sort_lists = data.get("sort_lists", False)
+    if not isinstance(sort_lists, bool):
+        raise error("must be true or false", prefix + "sort_lists")
+    return Rules(_patterns(data.get("ignore_patterns"), error, prefix + "ignore_patterns"), sort_lists)
+
+
+def _iso_time(value) -> str | None:
+    from datetime import date, datetime, timezone
+
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat() + "T00:00:00Z"
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return _iso_time(parsed)
+    return None
+
+
+#: The optional declaration keys this module reads (see :func:`declaration_rules`).
+DECLARATION_KEYS = {"ignore_patterns", "sort_lists", "history"}
+
+
+def declaration_rules(data: dict, error, check_selectors=None) -> tuple[Rules, tuple[Epoch, ...]]:
+    """Read and validate a document declaration's normalization keys.
+
+    ``ignore_patterns`` (regular expressions), ``sort_lists`` (bool) and
+    ``history``: a list of earlier rules, each ``{valid_until, select, remove,
+    ignore_patterns, sort_lists}``, so that old snapshots are extracted with
+    the rules of their time.
+
+    :param data: the document's mapping from the YAML file
+    :param error: ``error(message, field) -> Exception`` naming file and document
+    :param check_selectors: ``check(value, field) -> tuple`` validating a selector list
+    """
+    rules = _rules(data, error)
+    history = data.get("history") or []
+    if not isinstance(history, list):
+        raise error("must be a list of {valid_until, select, remove, ...}", "history")
+    epochs = []
+    for i, entry in enumerate(history):
+        where = f"history[{i}]."
+        if not isinstance(entry, dict):
+            raise error("must be a mapping", f"history[{i}]")
+        unknown = set(entry) - {"valid_until", "select", "remove", "ignore_patterns", "sort_lists"}
+        if unknown:
+            raise error(f"unknown key {sorted(unknown)[0]!r}", f"history[{i}]")
+        until = _iso_time(entry.get("valid_until"))
+        if until is None:
+            raise error("is required: an ISO date or time (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)", where + "valid_until")
+        check = check_selectors or (lambda value, field: tuple([value] if isinstance(value, str) else value or ()))
+        epochs.append(Epoch(until, check(entry.get("select"), where + "select"),
+                            check(entry.get("remove"), where + "remove"), _rules(entry, error, where)))
+    epochs.sort(key=lambda e: e.valid_until)
+    if len({e.valid_until for e in epochs}) != len(epochs):
+        raise error("two entries have the same valid_until", "history")
+    return rules, tuple(epochs)
+
+
+def rules_at(document, when: str | None) -> Epoch:
+    """The extraction rules of ``document`` in force at ``when`` (ISO time).
+
+    The first history entry whose ``valid_until`` is after ``when``; else the
+    declaration's current rules.
+
+    :param document: a :class:`pipeline.sources.Document`
+    :param when: the observation time of a snapshot
+    """
+    for epoch in getattr(document, "history", ()) or ():
+        if when and when < epoch.valid_until:
+            return epoch
+    return Epoch("", tuple(document.select), tuple(document.remove), getattr(document, "rules", None) or NO_RULES)

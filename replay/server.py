@@ -25,6 +25,12 @@ spider uses as the observation time of the check.
 
 The clock can be moved while the server runs (``server.as_of = ...`` in
 Python, or ``POST /_replay/as-of?date=2026-04-01`` from loopback).
+
+Fault mode: ``ReplayServer(site, as_of, faults=FaultPlan(...))`` (or the path
+of a YAML plan) answers chosen URLs with a fault instead of the page: a hang,
+a reset, a truncated body, 5xx, 429 with ``Retry-After``, a redirect loop, a
+login, captcha or consent page, a page that lost its selectors or shrank. See
+:mod:`replay.faults`; the plan also counts every request it sees.
 """
 
 from __future__ import annotations
@@ -194,6 +200,13 @@ class ReplayHandler(BaseHTTPRequestHandler):
             return self._send(200, body, {"Content-Type": "application/json"}, head_only)
         host, path, query = self._target()
         as_of = self.server.as_of
+        plan = self.server.faults
+        fault = plan.match(host, path, as_of) if plan is not None else None
+        if fault is not None:
+            from replay import faults
+
+            return faults.apply(self, fault, host, path, query,
+                                lambda: self.server.site.resolve(host, path, query, as_of))
         snap = self.server.site.resolve(host, path, query, as_of)
         headers = dict(snap.headers)
         headers["X-Replay-As-Of"] = iso(as_of)
@@ -228,13 +241,32 @@ class ReplayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, site, as_of, port=0, host="127.0.0.1", verbose=False):
+    def __init__(self, site, as_of, port=0, host="127.0.0.1", verbose=False, faults=None):
+        """
+        :param site: a site folder (or an object with ``resolve(host, path, query, as_of)``)
+        :param as_of: the server's clock: pages are served as of this date
+        :param faults: a :class:`replay.faults.FaultPlan`, or the path of a YAML plan (fault mode)
+        """
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the replay server listens on loopback only")
         self.site = DirectorySite(site) if isinstance(site, (str, Path)) else site
         self.as_of = parse_when(as_of)
         self.verbose = verbose
+        if isinstance(faults, (str, Path)):
+            from replay.faults import FaultPlan
+
+            faults = FaultPlan.load(faults)
+        self.faults = faults
+        self.stopping = threading.Event()  # ends the hangs of fault mode when the server stops
         super().__init__((host, port), ReplayHandler)
+
+    def handle_error(self, request, client_address):
+        """A client that hung up (as crawlers do on a fault) is not a server error."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:
@@ -248,6 +280,7 @@ class ReplayServer(ThreadingHTTPServer):
         return self
 
     def stop(self):
+        self.stopping.set()
         self.shutdown()
         self.server_close()
 

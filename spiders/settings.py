@@ -1,7 +1,14 @@
 """Scrapy settings for policykb.
 
 Behaviour lives here, versioned; per-deployment values come from environment
-variables (``POLICYKB_USER_AGENT``, ``POLICYKB_CONTACT``) or the command line.
+variables (``POLICYKB_CONTACT``, ``POLICYKB_USER_AGENT``, ``POLICYKB_CHROMIUM``)
+or the command line (``policykb crawl --setting NAME=VALUE``).
+
+Politeness is not optional: robots.txt is obeyed, AutoThrottle adapts the
+pace to each site's latency, at most 2 requests per domain are in flight, a
+429/503 ``Retry-After`` is honoured (up to a cap), documents already archived
+are fetched conditionally (``If-None-Match`` / ``If-Modified-Since``), and the
+User-Agent names the project and a contact URL.
 """
 
 import os
@@ -10,10 +17,11 @@ BOT_NAME = "policykb"
 SPIDER_MODULES = ["spiders.policy"]
 NEWSPIDER_MODULE = "spiders.policy"
 
-CONTACT = os.environ.get("POLICYKB_CONTACT", "https://github.com/policykb/policykb")
-USER_AGENT = os.environ.get("POLICYKB_USER_AGENT", f"policykb/0.1 (+{CONTACT}; policy change tracker)")
+#: Where a site owner can read what this crawler is and reach whoever runs it.
+POLICYKB_CONTACT = os.environ.get("POLICYKB_CONTACT", "https://github.com/policykb/policykb")
+USER_AGENT = os.environ.get("POLICYKB_USER_AGENT", f"policykb/0.1 (+{POLICYKB_CONTACT}; seller-policy change tracker)")
 
-# Politeness is not optional.
+# Politeness.
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False
 CONCURRENT_REQUESTS = 16
@@ -25,6 +33,11 @@ AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+#: Longest ``Retry-After`` honoured by waiting (seconds); a longer one is a failed check.
+POLICYKB_RETRY_AFTER_MAX = float(os.environ.get("POLICYKB_RETRY_AFTER_MAX", "120"))
+#: First wait before retrying a server error without Retry-After (seconds); doubled at each retry.
+POLICYKB_RETRY_BACKOFF = float(os.environ.get("POLICYKB_RETRY_BACKOFF", "1"))
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 
@@ -32,11 +45,21 @@ DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 HTTPERROR_ALLOW_ALL = True
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.middlewares.DeclaredDomainsMiddleware": 55,
+    "spiders.middlewares.RetryAfterMiddleware": 550,
     "spiders.middlewares.ReplayRewriteMiddleware": 950,
 }
 ITEM_PIPELINES = {
     "spiders.pipelines.ArchivePipeline": 300,
 }
+
+# JavaScript pages (``js: true``): Debian's Chromium driven by scrapy-playwright.
+# The spider switches the download handlers on only when a crawl has such a page.
+POLICYKB_CHROMIUM = os.environ.get("POLICYKB_CHROMIUM", "/usr/bin/chromium")
+#: How long a rendered page may take to show its declared selector (ms).
+POLICYKB_JS_WAIT_MS = int(os.environ.get("POLICYKB_JS_WAIT_MS", "15000"))
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30000
 
 # Where WARCs are written (the `--data` folder); replay server base URL if any.
 POLICYKB_DATA_DIR = os.environ.get("POLICYKB_DATA", "data")
@@ -47,3 +70,11 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("POLICYKB_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False
+
+# Run records: each crawl writes its stats to DATA/runs/<run id>.json (spiders/extensions.py).
+# POLICYKB_RUN_ID is set by `policykb watch`; POLICYKB_PROGRESS: auto (a TTY), 1 or 0.
+EXTENSIONS = {
+    "spiders.extensions.RunStats": 500,
+}
+POLICYKB_RUN_ID = os.environ.get("POLICYKB_RUN_ID", "")
+POLICYKB_PROGRESS = os.environ.get("POLICYKB_PROGRESS", "auto")

@@ -43,7 +43,8 @@ def test_selector_that_matches_nothing_is_a_reason_naming_it():
 @pytest.mark.parametrize("body,ctype,reason", [
     (b"", "text/html", "empty response body"),
     (b"   \n", "text/html", "empty response body"),
-    (b"%PDF-1.7 binary", "application/pdf", "unsupported content type 'application/pdf'"),
+    (b"%PDF-1.7 binary", "application/pdf", "PDF could not be parsed"),
+    (b"\x89PNG\r\n", "image/png", "unsupported content type 'image/png'"),
     (b"<html><body><div id='c'>  </div></body></html>", "text/html", "matched only empty content"),
 ])
 def test_unusable_bodies_are_extraction_errors(body, ctype, reason):
@@ -149,3 +150,67 @@ def test_sections_have_stable_clause_keys():
     assert keys == [("rules", "Rules"), ("3", "3. Penalties"), ("3.2", "3.2 Severe violations"),
                     ("第3条", "第三条【申诉时限】"), ("第12条", "第十二条"), ("appeals", "Appeals"),
                     ("appeals~2", "Appeals")]
+
+
+# --- issue 4: dates with the section they stand in, diffs anchored on lines ------------------------------------
+
+@pytest.mark.parametrize("line,locale,kind,iso", [
+    ("自2024年7月1日起，商家须上传视频材料。", "zh-CN", "effective", "2024-07-01"),
+    ("Ab dem 1. Juli 2024 gilt eine neue Frist.", "de-DE", "effective", "2024-07-01"),
+    ("2024年7月1日から、出品者は動画を提出してください。", "ja-JP", "effective", "2024-07-01"),
+    ("Mulai 1 Juli 2024, penjual wajib mengunggah video.", "id-ID", "effective", "2024-07-01"),
+    ("Τελευταία Ενημέρωση: 30/06/2015", "el-GR", "last_updated", "2015-06-30"),
+    ("Última actualização: 13 de Fevereiro de 2023", "pt-PT", "last_updated", "2023-02-13"),
+    ("Deze voorwaarden zijn voor het laatst gewijzigd op 6 februari 2023.", "nl-NL", "last_updated", "2023-02-06"),
+    ("Updated on 5 August 2024 and effective as of 10 August, 2024", "en-GB", "effective", "2024-08-10"),
+])
+def test_announced_effective_dates_in_many_languages(line, locale, kind, iso):
+    found = [s for s in find_dates(f"# Policy\n\n{line}\n", locale) if s.kind == kind]
+    assert [(s.date, s.line) for s in found] == [(iso, 3)]
+    assert found[0].evidence == line
+
+
+def test_evidence_is_the_sentence_not_the_whole_paragraph():
+    text = "Intro. " * 60 + "Starting August 1, 2026, fees change. " + "Other rules apply. " * 20
+    (statement,) = find_dates(text, "en-US")
+    assert statement.evidence == "Starting August 1, 2026, fees change."
+
+
+def test_us_and_european_numeric_dates():
+    assert find_dates("Last updated: 03/01/2024", "en-US")[0].date == "2024-03-01"
+    assert find_dates("Last updated: 03/01/2024", "en-GB")[0].date == "2024-01-03"
+    assert find_dates("Stand: 03.01.2024", "de-DE")[0].date == "2024-01-03"
+
+
+def test_diff_anchors_on_unchanged_lines_and_both_implementations_agree():
+    old = "\n\n".join(f"Clause {i}. Sellers must ship order type {i} within {i % 5 + 1} days." for i in range(300))
+    new = old.replace("within 3 days", "within 4 business days").replace("Clause 7.", "Clause 7 (amended).")
+    new = new.replace("order type 150", "order class 150") + "\n\nClause 300. New rule."
+    fast, pure = diff(old, new, use_fast=True), diff(old, new, use_fast=False)
+    assert fast.ops == pure.ops and fast.patch == pure.patch
+    assert apply_patch(old, fast.patch) == new
+    changed = [t for op, t in fast.ops if op == 1]
+    assert "4 business" in changed and " (amended)" in changed and "class" in changed
+    assert all("\n\n" not in t for op, t in fast.ops if op != 0 and t != "\n\nClause 300. New rule.")
+
+
+def test_linear_patch_make_gives_diff_match_patchs_patches():
+    from diff_match_patch import diff_match_patch
+
+    from pipeline.diff import patch_make
+
+    dmp = diff_match_patch()
+    pairs = [("a b c", "a x c"), ("", "abc"), ("abc", ""), ("卖家可在30天内提出申诉。", "卖家可在15天内提出申诉，并提交视频材料。"),
+             ("x " * 500 + "end", "x " * 200 + "y " + "x " * 299 + "END"), ("same\n" * 40 + "a", "same\n" * 40 + "b")]
+    for old, new in pairs:
+        ops = diff_ops(old, new)
+        assert dmp.patch_toText(patch_make(dmp, old, new, ops)) == dmp.patch_toText(dmp.patch_make(old, ops))
+
+
+def test_unrelated_blocks_are_one_replacement():
+    from pipeline.diff import diff_ops
+
+    english = " ".join(f"Sellers must answer buyer messages within {i} hours on weekdays." for i in range(60))
+    lithuanian = " ".join(f"Pardavėjai privalo atsakyti pirkėjų žinutėms per {i} valandas darbo dienomis."
+                          for i in range(60))
+    assert diff_ops(english, lithuanian) == [(-1, english), (1, lithuanian)]

@@ -1,0 +1,361 @@
+"""Evaluate the cite check on real policy history: ``../shared/corpus/``.
+
+    python bench/eval_cite.py [--corpus DIR] [--data DIR] [--json] [--quotes N] [--seed N]
+                              [--max-dates N] [--matchers]
+
+The KB: a KB already in ``--data`` is reused (``bench/eval_changes.py`` leaves
+one of the whole corpus there, in ``data/eval`` by default); otherwise a small
+one is built there: documents of the corpus's ``versions/`` part with 3 to 12
+versions, picked with the seed until their versions fall on ``--max-dates``
+dates, served by ``replay.corpus.CorpusSite`` through a ``ReplayServer`` and
+crawled at each of those dates by the real ``policykb crawl --replay`` (only
+the documents with a version then), then ``policykb build``. Declarations
+(selector ``#policykb-replay-content``) are generated into ``DATA/sources``.
+
+The quotes: sentences (8 to 40 words, no links or tables) sampled with a
+fixed seed from the corpus's own version files, not from the KB. A sentence
+of the latest version is expected ``current``; a sentence of an older
+version that the latest one lacks is expected ``changed`` or ``removed``, dated
+the first version after the last one that has it (presence is decided on
+letters and digits only, by a normalizer of this script's own). Each quote
+is asked clean and damaged (curly quotes, case, line breaks, full-width
+digits, a dropped word). Printed: the share answered right per kind, the
+answers' split between changed and removed, and the time per answer.
+
+``--matchers`` also compares, on the same damaged quotes and the corpus
+texts, how often diff-match-patch's ``match_main`` (Bitap; the pure
+implementation takes at most 32 characters) and ``kb.cite.locate`` put the
+quote at the right place, and how long each takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
+NON_ALNUM = re.compile(r"[\W_]+")
+LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+
+
+def norm(text: str) -> str:
+    """Letters and digits only, NFKC, lower case, link targets left out (a reader does not see them):
+    this script's own idea of "the same wording"."""
+    return NON_ALNUM.sub("", unicodedata.normalize("NFKC", LINK_TARGET.sub("]", text)).lower())
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def sentences(markdown: str):
+    for line in markdown.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "|", ">", "```")) or "](" in line or "<" in line:
+            continue
+        line = re.sub(r"^([-*+]|\d+\.)\s+", "", line)
+        line = re.sub(r"\\([\\`*_{}\[\]()#+.!|-])", r"\1", line).replace("**", "").replace("__", "")
+        for s in re.split(r"(?<=[.!?;])\s+", line):
+            words = s.split()
+            if 8 <= len(words) <= 40 and len(norm(s)) >= 30:
+                yield s
+
+
+def damage(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    if len(words) > 10:
+        del words[rng.randrange(2, len(words) - 2)]
+    words = [w.upper() if i % 5 == 3 else w for i, w in enumerate(words)]
+    out = " ".join(words[:4]) + "\n   " + " ".join(words[4:])
+    out = out.replace("'", "’").translate({ord(str(d)): chr(0xFF10 + d) for d in range(10)})
+    return "“" + out + "”"
+
+
+# --- the KB ---------------------------------------------------------------------------------------
+
+def pick_documents(corpus_docs, rng, max_dates):
+    """Documents for a small KB: 3-12 versions, one URL, at most ``max_dates`` crawl dates in all."""
+    fit = [d for d in corpus_docs if d.part == "versions" and 3 <= len(d.versions) <= 12
+           and len({v.url for v in d.versions}) == 1 and max(v.file.stat().st_size for v in d.versions) < 300_000]
+    rng.shuffle(fit)
+    chosen, dates = [], set()
+    for d in fit:
+        more = {v.when for v in d.versions}
+        if len(dates | more) <= max_dates:
+            chosen.append(d)
+            dates |= more
+    return chosen
+
+
+def language(doc) -> str:
+    """The language to declare for a document: that of its latest version (the pipeline checks it)."""
+    try:
+        from pipeline.classify import detect_language
+    except ImportError:  # a pipeline without language detection accepts any declared locale
+        return "en"
+    return detect_language(doc.versions[-1].file.read_text(encoding="utf-8"))[0] or "en"
+
+
+def build_kb(corpus, data: Path, docs):
+    """Crawl the chosen documents at each of their dates through the replay server, then build."""
+    import yaml
+
+    from replay.corpus import CONTENT_SELECTOR, CorpusSite
+    from replay.server import ReplayServer
+
+    sources = data / "sources"
+    sources.mkdir(parents=True, exist_ok=True)
+    by_platform: dict[str, list] = {}
+    keys = {}
+    for d in docs:
+        platform = slug(d.service)
+        by_platform.setdefault(platform, []).append(d)
+        keys[d.dir] = f"{platform}/{slug(d.document)}"
+    for platform, ds in by_platform.items():
+        host = re.match(r"https?://([^/]+)", ds[0].url).group(1)
+        (sources / f"{platform}.yml").write_text(yaml.safe_dump({
+            "platform": platform, "name": ds[0].service, "homepage": f"https://{host}/",
+            "documents": [{"id": slug(d.document), "title": d.document, "url": d.url, "locale": language(d),
+                           "type": "other", "select": [CONTENT_SELECTOR]} for d in ds]},
+            allow_unicode=True, sort_keys=False), encoding="utf-8")
+    rounds: dict = {}
+    for d in docs:
+        for v in d.versions:
+            rounds.setdefault(v.when, set()).add(keys[d.dir])
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cli = [sys.executable, "-m", "kb.cli"]
+    started = time.monotonic()
+    with ReplayServer(CorpusSite(corpus, parts=("versions",)), "2000-01-01") as server:
+        for n, when in enumerate(sorted(rounds), 1):
+            server.as_of = when
+            args = [f"--document={k}" for k in sorted(rounds[when])]
+            subprocess.run([*cli, "crawl", "--data", str(data), "--sources", str(sources), "--replay", server.url,
+                            "--log-level", "ERROR", *args], check=True, env=env, cwd=ROOT, capture_output=True)
+            print(f"\rcrawled {n}/{len(rounds)} dates ({time.monotonic() - started:.0f} s)", end="", file=sys.stderr)
+    print(file=sys.stderr)
+    subprocess.run([*cli, "build", "--data", str(data)], check=True, env=env, cwd=ROOT, capture_output=True)
+
+
+def kb_documents(conn, corpus_docs):
+    """Corpus document folder → KB document id, matched by URL."""
+    by_url = {}
+    for doc_id, url in conn.execute("select id, url from documents"):
+        by_url.setdefault(url, doc_id)
+    out = {}
+    for d in corpus_docs:
+        for url in [d.url, *d.urls, *(v.url for v in d.versions)]:
+            if url in by_url:
+                out[d.dir] = by_url[url]
+                break
+    return out
+
+
+# --- quotes ---------------------------------------------------------------------------------------
+
+def sample_quotes(corpus_docs, mapping, rng, per_kind):
+    """``[{kind, quote, dir, document, expected_at}]``: current and outdated sentences with their truth.
+
+    Candidates are the sentences of each document's versions that occur once in
+    their version and in no other document; they are sampled round-robin over
+    documents, and only then is each one's history worked out (which versions
+    have it), so the big documents cost little.
+    """
+    docs = [d for d in corpus_docs if d.dir in mapping]
+    texts = {d.dir: [v.file.read_text(encoding="utf-8") for v in d.versions] for d in docs}
+    norms = {k: [norm(t) for t in ts] for k, ts in texts.items()}
+    keys_of = {}
+    for d in docs:
+        keys_of[d.dir] = {}
+        for i, text in enumerate(texts[d.dir]):
+            for s in sentences(text):
+                keys_of[d.dir].setdefault(norm(s), (i, s))
+    owners: dict[str, int] = {}
+    for keys in keys_of.values():
+        for key in keys:
+            owners[key] = owners.get(key, 0) + 1
+    current, outdated = {}, {}
+    for d in docs:
+        final = norms[d.dir][-1]
+        for key, (i, s) in keys_of[d.dir].items():
+            if owners[key] > 1:
+                continue
+            if key in final:
+                current.setdefault(d.dir, []).append((key, s))
+            else:
+                outdated.setdefault(d.dir, []).append((key, s))
+    by_dir = {d.dir: d for d in docs}
+    out = []
+    for kind, pool in (("current", current), ("outdated", outdated)):
+        for qs in pool.values():
+            qs.sort()
+            rng.shuffle(qs)
+        picked = []
+        while len(picked) < per_kind and any(pool.values()):  # round-robin over documents
+            for folder in sorted(pool):
+                if pool[folder] and len(picked) < per_kind:
+                    key, s = pool[folder].pop()
+                    ns = norms[folder]
+                    if any(n.count(key) > 1 for n in ns if key in n):
+                        continue  # twice in one version: no single place to point at
+                    q = {"kind": kind, "quote": s, "dir": folder, "document": mapping[folder]}
+                    if kind == "outdated":
+                        last = max(j for j, n in enumerate(ns) if key in n)
+                        versions = by_dir[folder].versions
+                        q["expected_at"] = versions[last + 1].when.strftime("%Y-%m-%dT%H:%M:%SZ")
+                        q["last_version_at"] = versions[last].when.strftime("%Y-%m-%dT%H:%M:%SZ")
+                    picked.append(q)
+        out += picked
+    return out, texts
+
+
+def right(answers, q):
+    mine = [a for a in answers if a.get("document") == q["document"]]
+    if not mine:
+        return False, answers[0]["status"], None
+    a = mine[0]
+    if q["kind"] == "current":
+        return a["status"] == "current", a["status"], None
+    ok = a["status"] in ("changed", "removed") and (a.get("changed_at") or "")[:10] == q["expected_at"][:10]
+    return ok, a["status"], a.get("changed_at")
+
+
+# --- matchers -------------------------------------------------------------------------------------
+
+def compare_matchers(quotes, texts, rng):
+    """Locate each damaged quote in the last corpus version that has it: Bitap vs key form + rapidfuzz."""
+    from diff_match_patch import diff_match_patch
+
+    from kb.cite import key_form, key_text, locate
+
+    dmp = diff_match_patch()
+    dmp.Match_Threshold = 0.5
+    results = {"dmp_match_main": [], "key_form_rapidfuzz": []}
+    for q in quotes:
+        versions = texts[q["dir"]]
+        clean = norm(q["quote"])
+        text = next(t for t in reversed(versions) if clean in norm(t))
+        kt = key_text(text)
+        truth = kt.key.find(key_form(q["quote"]))
+        if truth < 0:
+            continue
+        damaged = key_form(damage(q["quote"], rng))
+        dmp.Match_Distance = len(kt.key)  # no expected location: any place is as likely
+        t0 = time.perf_counter()
+        at = dmp.match_main(kt.key, damaged[:dmp.Match_MaxBits], 0)
+        t1 = time.perf_counter()
+        m = locate(damaged, kt)
+        t2 = time.perf_counter()
+        results["dmp_match_main"].append((at >= 0 and abs(at - truth) <= 3, (t1 - t0) * 1000))
+        results["key_form_rapidfuzz"].append((m is not None and abs(m.start - truth) <= 3 and m.q_err == 0,
+                                              (t2 - t1) * 1000))
+    return {name: {"n": len(r), "located": round(sum(ok for ok, _ in r) / max(1, len(r)), 3),
+                   "median_ms": round(statistics.median(t for _, t in r), 2) if r else None,
+                   "p95_ms": round(sorted(t for _, t in r)[int(0.95 * (len(r) - 1))], 2) if r else None}
+            for name, r in results.items()}
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
+    parser.add_argument("--data", default="data/eval", help="a KB to reuse, or where to build a small one")
+    parser.add_argument("--quotes", type=int, default=150, help="quotes per kind (current, outdated)")
+    parser.add_argument("--seed", type=int, default=20260701)
+    parser.add_argument("--max-dates", type=int, default=45, help="crawl dates when building a KB")
+    parser.add_argument("--matchers", action="store_true", help="also compare dmp match_main with kb.cite.locate")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    corpus, data = Path(args.corpus), Path(args.data)
+    if not (corpus / "versions").is_dir():
+        print(f"skipped: no corpus at {corpus}", file=sys.stderr)
+        return 0
+    from kb.cite import cite
+    from replay.corpus import load_corpus
+
+    rng = random.Random(args.seed)
+    corpus_docs = load_corpus(corpus, parts=("versions",))
+    built = False
+    if not (data / "policykb.db").exists():
+        docs = pick_documents(corpus_docs, rng, args.max_dates)
+        print(f"building a KB of {len(docs)} documents in {data}", file=sys.stderr)
+        build_kb(corpus, data, docs)
+        built = True
+    conn = sqlite3.connect(f"file:{data / 'policykb.db'}?mode=ro", uri=True)
+    mapping = kb_documents(conn, corpus_docs)
+    if not mapping:
+        print(f"error: no document of {data}/policykb.db has a URL of the corpus", file=sys.stderr)
+        return 2
+    now = conn.execute("select max(checked_at) from checks").fetchone()[0]
+    quotes, texts = sample_quotes(corpus_docs, mapping, rng, args.quotes)
+    rows = []
+    for q in quotes:
+        for variant in ("clean", "damaged"):
+            quote = q["quote"] if variant == "clean" else damage(q["quote"], rng)
+            t0 = time.perf_counter()
+            answers = cite(conn, quote, now=now)
+            ms = (time.perf_counter() - t0) * 1000
+            ok, status, changed_at = right(answers, q)
+            rows.append({**q, "variant": variant, "ok": ok, "status": status, "changed_at": changed_at,
+                         "asked": quote, "ms": ms})
+
+    summary = {"kb": str(data / "policykb.db"), "built_here": built, "documents": len(set(mapping.values())),
+               "versions": conn.execute("select count(*) from versions").fetchone()[0], "kinds": {}}
+    for kind in ("current", "outdated"):
+        for variant in ("clean", "damaged"):
+            sel = [r for r in rows if r["kind"] == kind and r["variant"] == variant]
+            if not sel:
+                continue
+            statuses: dict[str, int] = {}
+            for r in sel:
+                statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+            summary["kinds"][f"{kind}/{variant}"] = {
+                "n": len(sel), "right": round(sum(r["ok"] for r in sel) / len(sel), 3), "answers": statuses,
+                "documents": len({r["dir"] for r in sel})}
+    times = sorted(r["ms"] for r in rows)
+    if times:
+        summary["time_ms"] = {"median": round(statistics.median(times), 1),
+                              "p95": round(times[int(0.95 * (len(times) - 1))], 1), "max": round(times[-1], 1)}
+    summary["wrong"] = [{k: r[k] for k in ("kind", "variant", "document", "status", "changed_at", "asked",
+                                           "expected_at") if r.get(k)} for r in rows if not r["ok"]][:20]
+    if args.matchers:
+        summary["matchers"] = compare_matchers([q for q in quotes], texts, random.Random(args.seed))
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+        return 0
+    print(f"KB {summary['kb']}: {summary['documents']} corpus documents, {summary['versions']} versions"
+          + (" (built here)" if built else " (reused)"))
+    print(f"{'quotes':<20} {'n':>4} {'docs':>5} {'right':>7}  answers")
+    for name, s in summary["kinds"].items():
+        print(f"{name:<20} {s['n']:>4} {s['documents']:>5} {s['right']:>7.1%}  "
+              + ", ".join(f"{k} {v}" for k, v in sorted(s["answers"].items())))
+    if times:
+        t = summary["time_ms"]
+        print(f"time per answer: median {t['median']} ms, p95 {t['p95']} ms, max {t['max']} ms")
+    for name, m in summary.get("matchers", {}).items():
+        print(f"matcher {name:<20} located {m['located']:.1%} of {m['n']} damaged quotes; "
+              f"median {m['median_ms']} ms, p95 {m['p95_ms']} ms")
+    for w in summary["wrong"][:12]:
+        print(f"  wrong: {w['kind']}/{w['variant']} {w['document']} → {w['status']}"
+              f"{' ' + w['changed_at'][:10] if w.get('changed_at') else ''}"
+              f"{' (expected ' + w['expected_at'][:10] + ')' if w.get('expected_at') else ''}: "
+              f"{' '.join(w['asked'].split())[:100]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Look-up from any language, exact or fuzzy, and the read queries behind the glossary page.
+
+Plain functions over a ``sqlite3.Connection`` (the KB with the glossary
+loaded), used by ``policykb term`` and by the Datasette plugin alike, so the
+command and the page answer from the same queries.
+
+Fuzzy matching is rapidfuzz's ``WRatio`` (a weighted mix of whole-string,
+partial and token-order ratios; see :func:`similarity`) on NFKC-normalized,
+case-folded text, which treats "Counterfiet Notice" as "Counterfeit Notice"
+and works the same on Chinese or Japanese characters. An exact match scores 100; when
+there is one, only concepts scoring 90 or more are returned, so a word that
+two concepts share (eBay's "case" and Amazon's "case") brings back both, and
+loose fuzzy neighbours do not crowd them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from rapidfuzz import fuzz, process
+
+from glossary.model import GENERAL, LANGUAGE_NAMES, normalize
+
+DEFAULT_LIMIT = 5
+DEFAULT_CUTOFF = 75.0
+EXACT_NEIGHBOURS = 90.0
+
+
+def similarity(query: str, choice: str, **kwargs) -> float:
+    """Similarity of two normalized strings, 0-100.
+
+    ``WRatio`` when the choice is at least as long as the query (a partial query such as "counterfeit"
+    finds "counterfeit complaint"), plain ``ratio`` when it is shorter: otherwise a short term inside a
+    longer query (假货 in 假货投诉) would outrank the near-miss the user meant.
+    """
+    if len(choice) >= len(query):
+        return fuzz.WRatio(query, choice, **kwargs)
+    return fuzz.ratio(query, choice, **kwargs)
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
+    cur = conn.execute(sql, params)
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def has_glossary(conn) -> bool:
+    """Whether the KB has the glossary tables and any concept in them."""
+    try:
+        return bool(conn.execute("select count(*) from glossary_concepts").fetchone()[0])
+    except sqlite3.OperationalError:
+        return False
+
+
+_TERMS_SQL = """
+    select t.*, coalesce(p.ordinal, 999) as platform_ordinal, p.name as platform_name, p.name_zh as platform_name_zh
+    from glossary_terms t left join glossary_platforms p on p.id = t.platform
+"""
+
+
+def _term_order(t: dict) -> tuple:
+    lang = t["language"]
+    return (t["platform_ordinal"], 0 if lang == "en" else 1 if lang.startswith("zh") else 2, lang, t["ordinal"])
+
+
+def concept_terms(conn, concept_ids: list[str]) -> dict[str, list[dict]]:
+    """Every term of the given concepts, per concept, platforms in glossary order."""
+    if not concept_ids:
+        return {}
+    marks = ",".join("?" * len(concept_ids))
+    out: dict[str, list[dict]] = {c: [] for c in concept_ids}
+    for t in _rows(conn, _TERMS_SQL + f" where t.concept_id in ({marks})", concept_ids):
+        out[t["concept_id"]].append(t)
+    for terms in out.values():
+        terms.sort(key=_term_order)
+    return out
+
+
+def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT_CUTOFF) -> dict:
+    """Concepts matching ``query`` in any language, best first, each with every platform's terms.
+
+    :param conn: the KB
+    :param query: a term in any language ("Counterfeit Notice", "假货投诉", "注文不良率"), misspellings welcome
+    :param limit: at most this many concepts
+    :param cutoff: lowest fuzzy score (0-100) to accept
+    :returns: ``{"query", "matches": [{"concept_id", "label", "label_zh", "definition", "score",
+              "matched", "terms": [term rows]}]}``
+    """
+    q = normalize(query)
+    concepts = {c["id"]: c for c in _rows(conn, "select * from glossary_concepts")}
+    choices: list[tuple[str, str, str]] = []  # (normalized text, concept id, what matched)
+    for t in _rows(conn, "select concept_id, term from glossary_terms"):
+        choices.append((normalize(t["term"]), t["concept_id"], t["term"]))
+    for c in concepts.values():
+        choices.append((normalize(c["id"].replace("-", " ")), c["id"], c["id"]))
+    best: dict[str, tuple[float, str]] = {}
+    if q:
+        texts = [c[0] for c in choices]
+        for _, value, i in process.extract(q, texts, scorer=similarity, limit=None, score_cutoff=cutoff):
+            text, cid, shown = choices[i]
+            value = 100.0 if text == q else min(float(value), 99.9)
+            if value > best.get(cid, (-1, ""))[0]:
+                best[cid] = (value, shown)
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], concepts[kv[0]]["ordinal"]))
+    if ranked and ranked[0][1][0] == 100.0:
+        ranked = [kv for kv in ranked if kv[1][0] >= EXACT_NEIGHBOURS]
+    ranked = ranked[:limit]
+    terms = concept_terms(conn, [cid for cid, _ in ranked])
+    matches = []
+    for cid, (score, shown) in ranked:
+        c = concepts[cid]
+        matches.append({"concept_id": cid, "label": c["label"], "label_zh": c["label_zh"],
+                        "definition": c["definition"], "subject_field": c["subject_field"],
+                        "gloss_formal": c["gloss_formal"], "gloss_plain": c["gloss_plain"], "note": c["note"],
+                        "score": round(score, 1), "matched": shown, "terms": terms[cid]})
+    return {"query": query, "matches": matches}
+
+
+JSON_TERM_KEYS = ("platform", "language", "term", "equivalence", "status", "evidence_count")
+
+
+def as_json(result: dict) -> dict:
+    """The public JSON shape of a look-up: ``{"query", "matches": [{"concept_id", "label", "score", "terms"}]}``."""
+    return {"query": result["query"], "matches": [
+        {"concept_id": m["concept_id"], "label": m["label"], "score": m["score"],
+         "terms": [{k: t[k] for k in JSON_TERM_KEYS} for t in m["terms"]]}
+        for m in result["matches"]]}
+
+
+def unattested(conn, include_no_documents: bool = True) -> list[dict]:
+    """Terms without evidence: ``not_found`` first (the platform's documents are tracked), then ``no_documents``."""
+    sql = _TERMS_SQL + """, glossary_concepts c where c.id = t.concept_id and t.attestation != 'attested'"""
+    if not include_no_documents:
+        sql += " and t.attestation = 'not_found'"
+    rows = _rows(conn, sql.replace("select t.*", "select t.*, c.label as concept_label", 1))
+    rows.sort(key=lambda t: (t["attestation"] != "not_found", t["platform_ordinal"], t["concept_id"], t["language"]))
+    return rows
+
+
+def platforms(conn) -> list[dict]:
+    """Glossary platforms in order, each with how many terms it has and how many are attested."""
+    return _rows(conn, """
+        select p.*, count(t.id) as terms, sum(t.attestation = 'attested') as attested,
+               sum(t.attestation = 'not_found') as not_found, sum(t.attestation = 'no_documents') as no_documents
+        from glossary_platforms p left join glossary_terms t on t.platform = p.id
+        group by p.id order by p.ordinal""")
+
+
+def matrix(conn, language: str | None = None) -> dict:
+    """The concept × platform matrix: concepts by subject field, and per concept the terms of each platform.
+
+    :param language: only terms in this language (``en``, ``zh-Hans``, ``ja``, ...); None for all
+    """
+    concepts = _rows(conn, "select * from glossary_concepts order by ordinal")
+    terms = concept_terms(conn, [c["id"] for c in concepts])
+    plats = platforms(conn)
+    for c in concepts:
+        cells: dict[str, list[dict]] = {}
+        for t in terms[c["id"]]:
+            if language and t["language"] != language:
+                continue
+            cells.setdefault(t["platform"], []).append(t)
+        c["cells"] = cells
+    return {"platforms": plats, "concepts": concepts, "languages": languages(conn)}
+
+
+def languages(conn) -> list[dict]:
+    rows = _rows(conn, "select language, count(*) as terms from glossary_terms group by language")
+    rows.sort(key=lambda r: (r["language"] != "en", not r["language"].startswith("zh"), r["language"]))
+    for r in rows:
+        r["name"], r["name_zh"] = LANGUAGE_NAMES.get(r["language"], (r["language"], r["language"]))
+    return rows
+
+
+def concept(conn, concept_id: str) -> dict | None:
+    """One concept with its terms, each term with its evidence, plus the drift of its terms."""
+    rows = _rows(conn, "select * from glossary_concepts where id = ?", [concept_id])
+    if not rows:
+        return None
+    c = rows[0]
+    c["terms"] = concept_terms(conn, [concept_id])[concept_id]
+    evidence: dict[str, list[dict]] = {}
+    for e in _rows(conn, """select e.* from glossary_evidence e join glossary_terms t on t.id = e.term_id
+                            where t.concept_id = ? order by e.document_id, e.section_id""", [concept_id]):
+        evidence.setdefault(e["term_id"], []).append(e)
+    for t in c["terms"]:
+        t["evidence"] = evidence.get(t["id"], [])
+    c["drift"] = drift(conn, concept_id)
+    return c
+
+
+def drift(conn, concept_id: str | None = None) -> list[dict]:
+    """Term drift rows (latest first), with the term and its concept."""
+    sql = """select d.*, t.term, t.platform, t.language, c.label as concept_label
+             from glossary_drift d join glossary_terms t on t.id = d.term_id
+             join glossary_concepts c on c.id = d.concept_id"""
+    params = []
+    if concept_id:
+        sql += " where d.concept_id = ?"
+        params.append(concept_id)
+    rows = _rows(conn, sql + " order by d.gone_at desc, d.document_id", params)
+    for r in rows:
+        r["still_used_in"] = json.loads(r["still_used_in"] or "[]")
+    return rows
+
+
+def candidates(conn, limit: int = 200) -> list[dict]:
+    return _rows(conn, """select * from glossary_candidates order by kb_platform_id, occurrences desc, candidate
+                          limit ?""", [limit])
+
+
+__all__ = ["GENERAL", "as_json", "candidates", "concept", "drift", "has_glossary", "lookup", "matrix", "platforms",
+           "unattested"]

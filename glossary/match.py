@@ -1,0 +1,139 @@
+"""Finding a term in a policy text: inflection-tolerant for alphabetic languages, substring for CJK and Thai.
+
+Text and terms are cut into the same kind of tokens, so one matcher serves
+every language:
+
+* letters of scripts written without spaces (Chinese, Japanese kana and
+  kanji, Thai, Korean) are one token per character, so a term matches as a
+  substring: 申诉 is found inside 二次申诉 and 申诉材料;
+* other words are lower-cased and reduced to their Snowball stem in the
+  term's language (English, German, Indonesian, French, ...), so "policy
+  warnings" finds "Policy Warning", "deactivated" finds "deactivation" and
+  "fulfilment" finds "fulfillment". We use the Snowball stemmers
+  (``snowballstemmer``, the algorithms of the Snowball project, pure Python
+  and maintained) rather than regex plural rules because plural rules miss
+  -ed/-ing/-ion forms and irregular spellings (policies → polici ← policy);
+  a language with no Snowball stemmer (Vietnamese, Malay) matches whole
+  words, which suits Vietnamese, a language without inflection.
+
+Markdown link targets are dropped before matching, so the words of a URL
+(``/help/report-abuse?ref=...``) never count as evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+from glossary.model import ZH
+
+# Scripts written without spaces between words: one token per character.
+_CHAR_SCRIPTS = (
+    "\u0e00-\u0e7f"  # Thai
+    "\u0e80-\u0eff"  # Lao
+    "\u1780-\u17ff"  # Khmer
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
+    "\uac00-\ud7af"  # Hangul
+)
+_TOKEN_RE = re.compile(rf"[{_CHAR_SCRIPTS}]|[^\W_{_CHAR_SCRIPTS}]+", re.UNICODE)
+_CHAR_RE = re.compile(rf"[{_CHAR_SCRIPTS}]")
+_MD_LINK_RE = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+# British → American spelling before stemming, applied to texts and terms alike (authorisation ↔ authorization).
+_EN_SPELLING = [(re.compile(r"is(e|es|ed|ing|ation|ations)$"), r"iz\1"), (re.compile(r"^licenc"), "licens"),
+                (re.compile(r"ogue$"), "og")]
+_MD_NOISE_RE = re.compile(r"[*_`]+")
+_MD_HEADING_RE = re.compile(r"^#{1,6}[ \t]+", re.M)
+_MD_TABLE_RULE_RE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
+
+STEMMERS = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
+            "nl": "dutch", "id": "indonesian", "tr": "turkish", "pl": "polish", "sv": "swedish", "da": "danish"}
+SUBSTRING_LANGUAGES = {ZH, "zh-Hant", "ja", "th", "ko", "lo", "km"}
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown → the words a reader sees: link targets, heading marks, table rules and emphasis removed."""
+    text = _MD_LINK_RE.sub(r"\1", markdown or "")
+    text = _MD_TABLE_RULE_RE.sub("", _MD_HEADING_RE.sub("", text))
+    return _MD_NOISE_RE.sub("", text)
+
+
+@lru_cache(maxsize=None)
+def _stemmer(language: str):
+    name = STEMMERS.get(language.split("-")[0])
+    return snowballstemmer.stemmer(name) if name else None
+
+
+@lru_cache(maxsize=200_000)
+def _normalize_word(word: str, language: str) -> str:
+    """A word's lower-case Snowball stem (memoized: a policy corpus repeats a small vocabulary)."""
+    lowered = word.casefold()
+    if language.startswith("en"):
+        for pattern, repl in _EN_SPELLING:
+            lowered = pattern.sub(repl, lowered)
+    stemmer = _stemmer(language)
+    return stemmer.stemWord(lowered) if stemmer else lowered
+
+
+def tokenize(text: str, language: str, case_sensitive: bool = False) -> list[tuple[str, int, int]]:
+    """Tokens of ``text`` as (normalized form, start, end) in the original string.
+
+    :param text: plain text (see :func:`plain_text`)
+    :param language: the language whose stemmer applies to alphabetic words
+    :param case_sensitive: a capitalized word then differs from its lower-case form (ODR ≠ odr)
+    """
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        word = unicodedata.normalize("NFKC", m.group())
+        if len(word) == 1 and _CHAR_RE.match(word):
+            out.append((word, m.start(), m.end()))
+            continue
+        norm = _normalize_word(word, language)
+        if case_sensitive and word != word.casefold():
+            norm = f"{norm}\x00{word}"  # distinct from the lower-case word
+        out.append((norm, m.start(), m.end()))
+    return out
+
+
+def term_tokens(term: str, language: str, case_sensitive: bool = False) -> tuple[str, ...]:
+    """The normalized token sequence of a term (what :func:`find` looks for)."""
+    return tuple(t for t, _, _ in tokenize(term, language, case_sensitive))
+
+
+class TokenIndex:
+    """A text tokenized once, with the positions of each token, to find many terms quickly."""
+
+    def __init__(self, text: str, language: str, case_sensitive: bool = False):
+        self.text = text
+        self.tokens = tokenize(text, language, case_sensitive)
+        self.norms = [t for t, _, _ in self.tokens]
+        self.positions: dict[str, list[int]] = {}
+        for i, norm in enumerate(self.norms):
+            self.positions.setdefault(norm, []).append(i)
+
+    def find(self, seq: tuple[str, ...]) -> list[tuple[int, int]]:
+        """Token ranges [start, end) where ``seq`` occurs, without overlaps."""
+        if not seq:
+            return []
+        n = len(seq)
+        found, last_end = [], -1
+        for i in self.positions.get(seq[0], ()):
+            if i >= last_end and tuple(self.norms[i:i + n]) == seq:
+                found.append((i, i + n))
+                last_end = i + n
+        return found
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Character span of tokens [start, end)."""
+        return self.tokens[start][1], self.tokens[end - 1][2]
+
+    def snippet(self, start: int, end: int, width: int = 70) -> str:
+        """The occurrence in brackets with some context either side, on one line."""
+        a, b = self.span(start, end)
+        left = re.sub(r"\s+", " ", self.text[max(0, a - width):a]).lstrip()
+        right = re.sub(r"\s+", " ", self.text[b:b + width]).rstrip()
+        middle = re.sub(r"\s+", " ", self.text[a:b])
+        return f"{'…' if a > width else ''}{left}[{middle}]{right}{'…' if b + width < len(self.text) else ''}"

@@ -1,0 +1,242 @@
+"""Alerts: what needs a person, as records in the KB and, optionally, notifications.
+
+Three conditions, evaluated after every build (:func:`evaluate`):
+
+* ``document_failing``: a document's last N checks failed (N = 3 unless
+  configured; a document that is *gone* is a recorded state, not a failure);
+* ``platform_down``: the latest check of every document of a platform failed
+  (the help centre moved, the crawler is blocked, the site is down);
+* ``selector_empty``: a document's declared selectors suddenly match nothing
+  (its latest check failed with "selector ... matched nothing" or "matched
+  only empty content" right after a successful check): the page was
+  redesigned and the declaration needs fixing.
+
+An alert is one row in ``alerts``, opened once per condition and subject
+and resolved when the condition clears, so a document failing for a week is
+one alert, not 28. A new alert can be sent (:func:`notify`) to any number of
+Apprise URLs (a webhook, e-mail, Slack, and the bots Chinese teams use:
+WeCom ``wecombot://``, DingTalk ``dingtalk://``, Feishu ``feishu://``) and/or
+given to a command, which reads the alert as JSON on its standard input.
+Apprise was chosen over a hand-written webhook because it speaks all of these
+with one URL syntax; a plain ``http(s)://`` URL is posted to as a JSON webhook
+(Apprise's ``json(s)://``: ``{"title", "message", "type", ...}``).
+
+Configuration comes from the environment (``POLICYKB_NOTIFY``: URLs separated
+by spaces or commas; ``POLICYKB_ALERT_COMMAND``; ``POLICYKB_ALERT_AFTER``: N),
+or from the options of ``policykb watch`` and ``policykb alerts``, which set
+the same variables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+
+from kb.watch import SUCCESS, iso
+
+logger = logging.getLogger("policykb.alerts")
+
+ALERT_AFTER = 3
+SELECTOR_EMPTY_RE = re.compile(r"matched nothing|matched only empty content")
+KINDS = {
+    "document_failing": "a document failed {n} checks in a row",
+    "platform_down": "every document of a platform failed its latest check",
+    "selector_empty": "a document's selectors suddenly match nothing",
+}
+
+
+@dataclass
+class NotifyConfig:
+    """Where new alerts go."""
+
+    urls: tuple = ()
+    command: str | None = None
+    after: int = ALERT_AFTER
+
+    @classmethod
+    def from_env(cls, environ=None):
+        env = os.environ if environ is None else environ
+        urls = tuple(u for u in re.split(r"[\s,]+", env.get("POLICYKB_NOTIFY", "")) if u)
+        try:
+            after = max(1, int(env.get("POLICYKB_ALERT_AFTER", ALERT_AFTER)))
+        except ValueError:
+            after = ALERT_AFTER
+        return cls(urls, env.get("POLICYKB_ALERT_COMMAND") or None, after)
+
+    def export(self, environ=None):
+        """Put this configuration in the environment, for the build steps that read it."""
+        env = os.environ if environ is None else environ
+        env["POLICYKB_NOTIFY"] = " ".join(self.urls)
+        env["POLICYKB_ALERT_AFTER"] = str(self.after)
+        if self.command:
+            env["POLICYKB_ALERT_COMMAND"] = self.command
+        else:
+            env.pop("POLICYKB_ALERT_COMMAND", None)
+
+
+def _latest_checks(db):
+    """Per document: (latest check, the one before), as dicts."""
+    rows = db.execute("""
+        select id, document_id, outcome, reason, checked_at from (
+            select c.*, row_number() over (partition by document_id order by id desc) as rn from checks c
+        ) where rn <= 2 order by document_id, rn
+    """).fetchall()
+    out = {}
+    for cid, doc, outcome, reason, checked_at in rows:
+        out.setdefault(doc, []).append({"id": cid, "outcome": outcome, "reason": reason, "checked_at": checked_at})
+    return out
+
+
+def conditions(db, after=ALERT_AFTER) -> dict:
+    """What is wrong now: ``{(kind, subject): alert fields}``. A pure read of the KB."""
+    found = {}
+    docs = {r[0]: r for r in db.execute(
+        "select id, platform_id, state, consecutive_failures, last_failure_reason, last_checked from documents")}
+    latest = _latest_checks(db)
+    for doc_id, platform_id, state, failures, reason, last_checked in docs.values():
+        if state == "failing" and (failures or 0) >= after:
+            found[("document_failing", doc_id)] = {
+                "platform_id": platform_id, "document_id": doc_id,
+                "message": f"{doc_id}: {failures} failed checks in a row; latest: {reason}",
+                "details": {"consecutive_failures": failures, "reason": reason, "last_checked": last_checked},
+            }
+        checks = latest.get(doc_id, [])
+        if (len(checks) == 2 and checks[0]["outcome"] == "failed" and SELECTOR_EMPTY_RE.search(checks[0]["reason"] or "")
+                and checks[1]["outcome"] in SUCCESS):
+            found[("selector_empty", doc_id)] = {
+                "platform_id": platform_id, "document_id": doc_id,
+                "message": f"{doc_id}: {checks[0]['reason']} (the check before succeeded); "
+                           f"the page changed its layout: fix the declaration",
+                "details": {"reason": checks[0]["reason"], "checked_at": checks[0]["checked_at"],
+                            "previous_success": checks[1]["checked_at"]},
+            }
+    by_platform = {}
+    for doc_id, row in docs.items():
+        by_platform.setdefault(row[1], []).append(doc_id)
+    for platform_id, doc_ids in by_platform.items():
+        outcomes = [latest[d][0] for d in doc_ids if d in latest]
+        if len(outcomes) == len(doc_ids) and not any(c["outcome"] in SUCCESS for c in outcomes):
+            reasons = sorted({c["reason"] or c["outcome"] for c in outcomes})
+            found[("platform_down", platform_id)] = {
+                "platform_id": platform_id, "document_id": None,
+                "message": f"{platform_id}: the latest check of all {len(doc_ids)} documents failed: "
+                           + "; ".join(reasons[:5]),
+                "details": {"documents": sorted(doc_ids), "reasons": reasons},
+            }
+    return found
+
+
+def _still_active(db, kind, subject):
+    """An open selector alert stays open until its document is checked successfully again."""
+    if kind == "selector_empty":
+        row = db.execute("select state from documents where id = ?", [subject]).fetchone()
+        return bool(row and row[0] != "ok")
+    return False
+
+
+def evaluate(db, after=ALERT_AFTER, now=None) -> list[dict]:
+    """Open alerts for new conditions, touch those still true, resolve the rest. Returns the new alerts.
+
+    :param db: the KB (sqlite-utils ``Database``)
+    :param after: failed checks in a row before a document alerts
+    :param now: epoch seconds (default: the clock)
+    """
+    stamp = iso(now if now is not None else time.time())
+    wanted = conditions(db, after)
+    open_rows = {(r[1], r[2]): r[0] for r in
+                 db.execute("select id, kind, subject from alerts where state = 'open'")}
+    new = []
+    with db.atomic():
+        for (kind, subject), info in wanted.items():
+            if (kind, subject) in open_rows:
+                db.execute("update alerts set last_seen_at = ?, message = ?, details = ? where id = ?",
+                           [stamp, info["message"], json.dumps(info["details"], ensure_ascii=False),
+                            open_rows[(kind, subject)]])
+                continue
+            alert_id = db["alerts"].insert(
+                {"kind": kind, "subject": subject, "platform_id": info["platform_id"],
+                 "document_id": info["document_id"], "state": "open", "opened_at": stamp, "last_seen_at": stamp,
+                 "message": info["message"], "details": json.dumps(info["details"], ensure_ascii=False)},
+            ).last_pk
+            new.append(get_alert(db, alert_id))
+        for (kind, subject), alert_id in open_rows.items():
+            if (kind, subject) not in wanted and not _still_active(db, kind, subject):
+                db.execute("update alerts set state = 'resolved', resolved_at = ? where id = ?", [stamp, alert_id])
+    return new
+
+
+def get_alert(db, alert_id) -> dict:
+    cur = db.execute("select * from alerts where id = ?", [alert_id])
+    names = [c[0] for c in cur.description]
+    row = cur.fetchone()
+    return dict(zip(names, row)) if row else None
+
+
+def list_alerts(conn, include_resolved=False) -> list[dict]:
+    """Alerts, newest first (open ones only unless ``include_resolved``)."""
+    where = "" if include_resolved else "where state = 'open'"
+    cur = conn.execute(f"select * from alerts {where} order by opened_at desc, id desc")
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def _apprise_url(url: str) -> str:
+    """A plain ``http(s)://`` URL is a JSON webhook (Apprise's ``json(s)://``)."""
+    if url.startswith("http://"):
+        return "json://" + url[len("http://"):]
+    if url.startswith("https://"):
+        return "jsons://" + url[len("https://"):]
+    return url
+
+
+def send(alert: dict, config: NotifyConfig) -> str | None:
+    """Send one alert to every configured URL and command. Returns None, or what went wrong."""
+    errors = []
+    title = f"[policykb] {alert['kind']}: {alert['subject']}"
+    body = alert["message"]
+    if config.urls:
+        import apprise
+
+        apobj = apprise.Apprise()
+        for url in config.urls:
+            if not apobj.add(_apprise_url(url)):
+                errors.append(f"not a notification URL Apprise knows: {url.split('://')[0]}://…")
+        if len(apobj):
+            with apprise.LogCapture(level=logging.WARNING) as captured:
+                ok = apobj.notify(title=title, body=body, notify_type=apprise.NotifyType.WARNING)
+            if not ok:
+                errors.append("notification failed: " + " ".join(captured.getvalue().split())[:500])
+    if config.command:
+        payload = json.dumps({**alert, "details": json.loads(alert.get("details") or "null")}, ensure_ascii=False)
+        env = dict(os.environ, POLICYKB_ALERT_KIND=alert["kind"], POLICYKB_ALERT_SUBJECT=alert["subject"],
+                   POLICYKB_ALERT_MESSAGE=alert["message"])
+        try:
+            result = subprocess.run(config.command, shell=True, input=payload, text=True, env=env, timeout=60,
+                                    capture_output=True)
+            if result.returncode:
+                errors.append(f"alert command exited {result.returncode}: {result.stderr.strip()[:300]}")
+        except subprocess.TimeoutExpired:
+            errors.append("alert command timed out after 60 s")
+    return "; ".join(errors) or None
+
+
+def notify_pending(db, config: NotifyConfig) -> int:
+    """Send every open alert not sent yet; record when, or the error. Returns how many were tried."""
+    if not config.urls and not config.command:
+        return 0
+    pending = [get_alert(db, r[0]) for r in
+               db.execute("select id from alerts where state = 'open' and notified_at is null order by id")]
+    for alert in pending:
+        error = send(alert, config)
+        with db.atomic():
+            # a failed notification is tried again after the next build
+            db.execute("update alerts set notified_at = ?, notify_error = ? where id = ?",
+                       [None if error else iso(time.time()), error, alert["id"]])
+        if error:
+            logger.warning("alert %s: %s", alert["id"], error)
+    return len(pending)

@@ -1,0 +1,132 @@
+"""``policykb cite``: is this quote the current, effective wording? (logic in :mod:`kb.cite`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from kb.cli import cli, data_option
+
+STATUS_LABELS = {
+    "current": ("CURRENT", "现行有效", "green"),
+    "changed": ("CHANGED", "已变更", "yellow"),
+    "removed": ("REMOVED", "已删除", "red"),
+    "not_found": ("NOT FOUND", "未找到", "magenta"),
+}
+
+
+def _redline(answer: dict, color: bool) -> str:
+    out = []
+    for op in answer.get("redline") or []:
+        text = op["text"]
+        if op["op"] == "=":
+            out.append(text)
+        elif op["op"] == "-":
+            out.append(click.style(f"[-{text}-]", fg="red") if color else f"[-{text}-]")
+        else:
+            out.append(click.style(f"{{+{text}+}}", fg="green") if color else f"{{+{text}+}}")
+    return "".join(out)
+
+
+def format_answer(a: dict, color: bool = False) -> str:
+    """An answer as text for a terminal, in English and Chinese."""
+    label, label_zh, fg = STATUS_LABELS[a["status"]]
+    head = f"{label} {label_zh}"
+    if a.get("stale"):
+        head += " · STALE? 可能过时"
+    head = click.style(head, fg=fg, bold=True) if color else head
+    lines = []
+    if a["status"] == "not_found":
+        lines.append(head)
+        lines += ["  " + a["message"]["en"], "  " + a["message"]["zh"]]
+        closest = a.get("closest")
+        if closest:
+            lines.append(f"  Closest passage 最接近的段落 ({closest['score']:.0f}%): {closest['document']}"
+                         f"{', ' + closest['section'] if closest.get('section') else ''}, version of "
+                         f"{closest['version_date']}:")
+            lines.append(f"    {closest['wording']}")
+            lines.append(f"    {closest['permalink']}")
+        return "\n".join(lines)
+    title = a["title"] + (f" · {a['title_zh']}" if a.get("title_zh") and a["title_zh"] != a["title"] else "")
+    where = f"{a['platform_name']} · {title} ({a['document']})"
+    if a.get("section"):
+        where += f" · {a['section']}"
+    lines.append(f"{head}  {where}")
+    lines += ["  " + a["message"]["en"], "  " + a["message"]["zh"]]
+    if a["status"] == "changed":
+        old = a["last_version_with_quote"]
+        lines.append(f"  Quoted wording 原措辞 (version of {old['version_date']}): {a['quoted_wording']}")
+        lines.append(f"  Current wording 现措辞 (version of {a['version_date']}): {a['current_wording']}")
+        lines.append(f"  Redline 修订对照: {_redline(a, color)}")
+    if a["status"] in ("changed", "removed"):
+        eff = a.get("change_effective_date")
+        lines.append(f"  Changed 变更于: {(a.get('changed_at') or '?')[:10]}"
+                     + (f" (effective 生效 {eff}, {a.get('change_effective_date_source')})" if eff else ""))
+    eff = a.get("effective_date")
+    lines.append(f"  Version 版本: {a['version_date']} (#{a['version_seq']})"
+                 + (f", last updated 更新日期 {a['last_updated']}" if a.get("last_updated") else "")
+                 + (f", effective 生效 {eff} ({a.get('effective_date_source')})" if eff else ""))
+    lines.append(f"  Last successful check 最近成功核实: {a.get('last_checked') or 'never 从未'}")
+    if "as_of" in a:
+        ao = a["as_of"]
+        lines.append(f"  As of 截至 {ao['date']}: {ao['status']}"
+                     + (f" (version of {ao['version_date']}, {ao['permalink']})" if ao.get("version_date") else ""))
+        if ao.get("status") == "present":
+            lines.append(f"    Cite then 当时引用: {ao['citation']['en']}")
+    lines.append(f"  Permalink 永久链接: {a['permalink']}")
+    lines.append(f"  Cite 引用 (en): {a['citation']['en']}")
+    lines.append(f"  Cite 引用 (zh): {a['citation']['zh']}")
+    return "\n".join(lines)
+
+
+@cli.command()
+@data_option
+@click.argument("quote")
+@click.option("--platform", default=None, help="Only this platform's documents.")
+@click.option("--url", default=None, help="Only the document at this URL (or with this platform/document id).")
+@click.option("--as-of", "as_of", default=None, help="Also say what the page said on this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer, one per line.")
+@click.option("--stale-hours", default=48.0, show_default=True, type=float,
+              help="A last successful check older than this makes the answer say the KB may be stale.")
+@click.option("--limit", default=5, show_default=True, type=int, help="At most this many answers (documents).")
+@click.option("--base-url", default=lambda: os.environ.get("POLICYKB_BASE_URL", "http://127.0.0.1:8001"),
+              show_default="$POLICYKB_BASE_URL or http://127.0.0.1:8001", help="Datasette address for permalinks.")
+@click.option("--now", default=None, hidden=True, help="Pretend it is this time (tests; also $POLICYKB_NOW).")
+def cite(data_dir, quote, platform, url, as_of, as_json, stale_hours, limit, base_url, now):
+    """Check a quote: current, changed (and what replaced it), removed, or not found.
+
+    QUOTE is the text as pasted (``-`` reads it from standard input). Copy-paste
+    damage is tolerated: whitespace, case, curly quotes, full-width characters,
+    Markdown, a dropped word or two. Exit status: 0 when the quote was found in
+    some version, 1 when not found, 2 on an error.
+
+    Example: policykb cite "Sellers must keep their late shipment rate under 3%" --platform demomart
+    """
+    from kb.cite import CiteError, cite as check
+    from kb.db import kb_path, open_db
+
+    if quote == "-":
+        quote = sys.stdin.read()
+    if not kb_path(data_dir).exists():
+        click.echo(f"error: no KB at {kb_path(data_dir)}; run `policykb demo` or `policykb crawl` + `build` first",
+                   err=True)
+        sys.exit(2)
+    db = open_db(data_dir)
+    try:
+        answers = check(db, quote, platform=platform, url=url, as_of=as_of, now=now, stale_hours=stale_hours,
+                        limit=limit, base_url=base_url)
+    except CiteError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        db.close()
+    if as_json:
+        for a in answers:
+            click.echo(json.dumps(a, ensure_ascii=False))
+    else:
+        color = sys.stdout.isatty()
+        click.echo("\n\n".join(format_answer(a, color) for a in answers))
+    sys.exit(1 if answers[0]["status"] == "not_found" else 0)

@@ -1,0 +1,327 @@
+"""``policykb term`` and ``policykb glossary ...``: cross-platform terminology from the command line.
+
+The glossary's data files live in ``glossary/`` (or a folder given with
+``--dir``, remembered per data folder); ``after_build`` loads them into the KB
+after every build and recomputes evidence, candidates and term drift.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import click
+
+from kb.cli import cli, data_option
+
+GLOSSARY_FILE = ".policykb-glossary"
+
+
+def _remembered_dir(data_dir, glossary_dir=None):
+    """The glossary folder for a data folder: the one given (and remembered), else the remembered one, else None."""
+    remembered = Path(data_dir) / GLOSSARY_FILE
+    if glossary_dir:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        remembered.write_text(str(Path(glossary_dir).resolve()) + "\n")
+        return str(glossary_dir)
+    if not remembered.exists() and Path(data_dir).name == ".rebuild":  # `policykb rebuild` builds in DATA/.rebuild
+        remembered = Path(data_dir).parent / GLOSSARY_FILE
+    if remembered.exists():
+        return remembered.read_text().strip() or None
+    return None
+
+
+def dir_option(f):
+    return click.option("--dir", "glossary_dir", default=None, type=click.Path(file_okay=False),
+                        help="Glossary folder (platforms.yml + concepts/*.yml; default: the seed in glossary/).")(f)
+
+
+def after_build(db, data_dir):
+    """Load the glossary into the KB and refresh evidence, candidates and drift (run after every build)."""
+    from glossary import GlossaryError, load_and_refresh
+
+    try:
+        load_and_refresh(db, _remembered_dir(data_dir))
+    except GlossaryError as exc:
+        click.echo(f"warning: glossary not loaded: {exc}", err=True)
+
+
+def _open_glossary_db(data_dir):
+    """The KB if it holds a glossary; otherwise an in-memory KB with the glossary data and no documents."""
+    import sqlite3
+
+    from glossary import GlossaryError, load_and_refresh
+    from glossary.lookup import has_glossary
+    from kb.db import kb_path
+
+    path = kb_path(data_dir)
+    if path.exists():
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        if has_glossary(conn):
+            return conn
+        conn.close()
+    import sqlite_utils
+
+    from kb.db import apply_migrations
+
+    db = sqlite_utils.Database(memory=True)
+    apply_migrations(db)
+    try:
+        load_and_refresh(db, _remembered_dir(data_dir))
+    except GlossaryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"note: no glossary in a KB at {path}; showing the glossary data without evidence "
+               "(run `policykb build` or `policykb glossary load`)", err=True)
+    return db.conn
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _evidence_label(t: dict) -> str:
+    if t["attestation"] == "attested":
+        return f"{t['evidence_count']}× in {t['evidence_documents']} doc(s)"
+    return {"not_found": "FLAG not found", "no_documents": "no documents tracked"}.get(t["attestation"] or "",
+                                                                                        "not checked")
+
+
+@cli.command()
+@click.argument("query", required=False)
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--unattested", is_flag=True, help="List the terms with no evidence in current policies instead.")
+@click.option("--limit", default=5, show_default=True, type=int, help="At most this many concepts.")
+def term(query, data_dir, as_json, unattested, limit):
+    """Look up a term in any language: the concept and every platform's equivalent, exact or fuzzy.
+
+    With --unattested, list the flagged terms: "not found" (the platform's documents in that language are
+    tracked but never use the term) and "no documents" (nothing of that platform and language is tracked).
+
+    Example: policykb term "Counterfeit Notice" --json
+    """
+    from glossary.lookup import as_json as json_shape
+    from glossary.lookup import lookup
+    from glossary.lookup import unattested as list_unattested
+
+    if not query and not unattested:
+        raise click.UsageError("give a QUERY, or --unattested")
+    conn = _open_glossary_db(data_dir)
+    if unattested:
+        rows = list_unattested(conn)
+        if as_json:
+            click.echo(json.dumps({"unattested": [
+                {"concept_id": r["concept_id"], "platform": r["platform"], "language": r["language"],
+                 "term": r["term"], "attestation": r["attestation"], "note": r["attestation_note"]}
+                for r in rows]}, ensure_ascii=False, indent=2))
+            return
+        for kind, title in (("not_found", "Not found in the platform's tracked documents 已跟踪文件中未出现"),
+                            ("no_documents", "No documents tracked for the platform and language 尚无可查文件")):
+            group = [r for r in rows if r["attestation"] == kind]
+            click.echo(f"{title}: {len(group)}")
+            for r in group:
+                click.echo(f"  {_pad(r['platform'], 12)} {_pad(r['language'], 8)} {_pad(r['term'], 34)} "
+                           f"{r['concept_id']}")
+        return
+    result = lookup(conn, query, limit=limit)
+    if as_json:
+        click.echo(json.dumps(json_shape(result), ensure_ascii=False, indent=2))
+        return
+    if not result["matches"]:
+        click.echo(f"no concept matches {query!r}")
+        sys.exit(1)
+    for m in result["matches"]:
+        click.echo(f"{m['label']} · {m['label_zh']}  [{m['concept_id']}]  score {m['score']:g}"
+                   + (f" (matched {m['matched']!r})" if m["score"] < 100 else ""))
+        click.echo(f"  {m['definition']}")
+        click.echo(f"  正式：{m['gloss_formal']}")
+        click.echo(f"  通俗：{m['gloss_plain']}")
+        if m["note"]:
+            click.echo(f"  note: {m['note']}")
+        for t in m["terms"]:
+            mark = {"false-friend": "≠", "partial": "⊂", "close": "≈"}.get(t["equivalence"], " ")
+            click.echo(f"  {_pad(t['platform'], 12)} {_pad(t['language'], 8)} {mark} {_pad(t['term'], 36)} "
+                       f"{_pad(t['status'], 10)} {_pad(t['equivalence'], 12)} {_evidence_label(t)}")
+            if t["equivalence"] in ("false-friend", "partial") and t["note"]:
+                click.echo(f"  {' ' * 23}{t['note']}")
+        click.echo("")
+
+
+@cli.group()
+def glossary():
+    """Load, check, export and import the cross-platform glossary."""
+
+
+@glossary.command("load")
+@data_option
+@dir_option
+def glossary_load(data_dir, glossary_dir):
+    """Load the glossary data files into the KB and recompute evidence, candidates and term drift.
+
+    Example: policykb glossary load --data data
+    """
+    from glossary import GlossaryError, load_and_refresh
+    from kb.db import open_db
+
+    db = open_db(data_dir)
+    try:
+        stats = load_and_refresh(db, _remembered_dir(data_dir, glossary_dir))
+    except GlossaryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    finally:
+        db.close()
+    click.echo(f"glossary: {stats['concepts']} concepts, {stats['terms']} terms: {stats.get('attested', 0)} attested, "
+               f"{stats.get('not_found', 0)} not found, {stats.get('no_documents', 0)} without documents; "
+               f"{stats['evidence_rows']} evidence sections, {stats['candidates']} candidates, "
+               f"{stats['drift']} drift events")
+
+
+@glossary.command("check")
+@dir_option
+def glossary_check(glossary_dir):
+    """Validate the glossary data files; exit 2 with the first error.
+
+    Example: policykb glossary check --dir glossary
+    """
+    from glossary import GlossaryError, read_glossary
+
+    try:
+        g = read_glossary(glossary_dir)
+    except GlossaryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    terms = sum(len(c.all_terms()) for c in g.concepts)
+    click.echo(f"ok: {len(g.concepts)} concepts, {terms} terms, {len(g.platforms) - 1} platforms, "
+               f"languages {', '.join(g.languages())}")
+
+
+@glossary.command("export")
+@dir_option
+@click.option("--format", "fmt", type=click.Choice(["tbx", "csv"]), default="tbx", show_default=True)
+@click.option("--output", "-o", default="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (default: standard output).")
+def glossary_export(glossary_dir, fmt, output):
+    """Export the glossary as TBX-Basic (for CAT tools) or CSV (row per entry, for spreadsheets/MultiTerm).
+
+    Example: policykb glossary export --format tbx -o glossary.tbx
+    """
+    from glossary import GlossaryError, read_glossary
+    from glossary.csvio import export_csv
+    from glossary.tbx import export_tbx, validate_tbx
+
+    try:
+        g = read_glossary(glossary_dir)
+    except GlossaryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if fmt == "tbx":
+        data = export_tbx(g)
+        problems = validate_tbx(data)
+        if problems:  # a bug of ours, never the user's data: say so rather than write a bad file
+            click.echo("error: the exported TBX does not validate: " + "; ".join(problems[:3]), err=True)
+            sys.exit(1)
+    else:
+        data = export_csv(g).encode("utf-8-sig")
+    if output == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {len(g.concepts)} concepts to {output}", err=True)
+
+
+@glossary.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--to", "target", required=True, type=click.Path(file_okay=False),
+              help="Glossary folder to write (its concepts/*.yml are replaced).")
+@click.option("--format", "fmt", type=click.Choice(["auto", "tbx", "csv"]), default="auto", show_default=True)
+@dir_option
+def glossary_import(file, target, fmt, glossary_dir):
+    """Import a TBX-Basic or CSV file into glossary data files (validated before anything is written).
+
+    For CSV, platform names come from the current glossary (--dir). Then `policykb glossary load --dir`.
+
+    Example: policykb glossary import glossary.tbx --to /tmp/glossary
+    """
+    from glossary import GlossaryError, read_glossary
+    from glossary.csvio import import_csv
+    from glossary.load import write_glossary
+    from glossary.tbx import import_tbx
+
+    if fmt == "auto":
+        fmt = "csv" if file.lower().endswith(".csv") else "tbx"
+    raw = Path(file).read_bytes()
+    try:
+        if fmt == "tbx":
+            imported = import_tbx(raw)
+        else:
+            imported = import_csv(raw.decode("utf-8-sig"), read_glossary(glossary_dir).platforms)
+        with tempfile.TemporaryDirectory() as tmp:
+            write_glossary(imported, tmp)
+            checked = read_glossary(tmp)  # the same validation as the hand-written files
+            target_path = Path(target)
+            (target_path / "concepts").mkdir(parents=True, exist_ok=True)
+            for old in (target_path / "concepts").glob("*.yml"):
+                old.unlink()
+            for path in Path(tmp).rglob("*.yml"):
+                dest = target_path / path.relative_to(tmp)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, dest)
+    except (GlossaryError, UnicodeDecodeError) as exc:
+        click.echo(f"error: {file}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"imported {len(checked.concepts)} concepts, {sum(len(c.terms) for c in checked.concepts)} platform "
+               f"terms into {target}")
+
+
+@glossary.command("drift")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def glossary_drift(data_dir, as_json):
+    """Terms that stopped occurring in a platform's document, when, and what replaced them.
+
+    Example: policykb glossary drift --data data
+    """
+    from glossary.lookup import drift
+
+    rows = drift(_open_glossary_db(data_dir))
+    if as_json:
+        click.echo(json.dumps({"drift": rows}, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        if r["replaced_by"]:
+            replaced = f" → {r['replaced_by']!r} ({r['replaced_by_count']}/{r['occurrences_before']})"
+        else:
+            replaced = " (no replacement in the diff)"
+        still = f"; still used in {', '.join(r['still_used_in'])}" if r["still_used_in"] else ""
+        click.echo(f"{r['gone_at'][:10]} {r['document_id']}: {r['term']!r}{replaced}{still}")
+    if not rows:
+        click.echo("no term drift recorded")
+
+
+@glossary.command("candidates")
+@data_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def glossary_candidates(data_dir, as_json):
+    """Frequent capitalized or quoted phrases of each platform's policies that no concept covers yet.
+
+    Example: policykb glossary candidates --data data
+    """
+    from glossary.lookup import candidates
+
+    rows = candidates(_open_glossary_db(data_dir))
+    if as_json:
+        click.echo(json.dumps({"candidates": rows}, ensure_ascii=False, indent=2))
+        return
+    for r in rows:
+        click.echo(f"{_pad(r['kb_platform_id'], 12)} {_pad(r['candidate'], 36)} {r['kind']:<12} "
+                   f"{r['occurrences']}× in {r['documents']} doc(s)")

@@ -1,0 +1,11 @@
+"""Search: FTS5 indexes over the distinct wordings of sections (see ``kb.search``)."""
+
+from kb.db import migrations
+
+
+@migrations(name="m0200_search")
+def m0200_search(db):
+    from kb.search import reindex
+
+    # Creates the tables and triggers, and indexes the sections already in the KB.
+    reindex(db.conn)

@@ -1,0 +1,618 @@
+"""``policykb watch``: crawl every document on its own schedule, then build; for months.
+
+Each declared document has an interval: its ``interval:`` key, else the
+shorter default for documents marked ``important: true`` (6 h), else the
+default (24 h). A document is due when its ``next_check`` has passed. Due
+documents are grouped by domain: one crawl (a Scrapy process) per domain, and
+never two crawls against one domain at once, in this process or any other
+``watch`` on the same data folder (an ``flock`` on ``DATA/locks/<domain>.lock``,
+released by the kernel if the process dies). Each crawl is followed by a
+build; after it, every document that got a check is due again after its
+interval, stretched or shrunk by a random jitter (±10 % by default) so that
+documents declared together drift apart instead of hitting a site in bursts.
+
+State lives in the KB: ``schedule`` (per document: interval, next check, last
+attempt and run) and ``runs`` (per crawl: status, Scrapy's stats, outcomes).
+A restarted watch resumes where the last one was: what was checked waits for
+its next check; what was being crawled when the process died is still due.
+SIGTERM (or Ctrl-C) stops cleanly: no new crawl starts, running crawls get
+one SIGTERM (Scrapy's graceful shutdown: in-flight requests finish and the
+WARC is closed), what they archived is built, the runs are marked
+``interrupted``, and the process exits 0. A second signal aborts the build
+between two records (each record is its own transaction, so the KB stays
+consistent either way).
+
+Why a small loop and not a scheduler library. APScheduler (3.x) and
+``schedule`` were considered: both run *jobs* at times, while the work here is
+choosing *which documents* are due, batching them by domain and excluding
+busy domains, then running one child process per batch and building after
+it. A library would hold a job per document (hundreds of them) in its own
+store (pickled, in APScheduler's SQLAlchemy job store) beside the KB, so the
+state would live twice; and a clean SIGTERM that waits for Scrapy's graceful
+shutdown is ours to write either way. The loop is ~150 lines, its due logic
+(:class:`Scheduler`) is a plain class with an injectable clock that tests
+drive directly, and its state is two ordinary KB tables that Datasette shows.
+For cron or a systemd timer instead of a resident process, ``policykb watch
+--once`` runs one pass over what is due and exits (see README, "Deploying").
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+logger = logging.getLogger("policykb.watch")
+
+DEFAULT_INTERVAL = 24 * 3600.0
+IMPORTANT_INTERVAL = 6 * 3600.0
+DEFAULT_JITTER = 0.1
+#: after a crawl that crashed (non-zero exit), retry after this long at most
+RETRY_AFTER = 600.0
+RUNS_DIR = "runs"
+SUCCESS = ("new_version", "unchanged", "not_modified")
+
+
+def iso(ts: float) -> str:
+    """Epoch seconds → UTC ISO 8601 (seconds)."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(value) -> float | None:
+    """UTC ISO 8601 → epoch seconds (None stays None)."""
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+
+
+def domain_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").lower()
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A document as the scheduler sees it."""
+
+    key: str
+    domain: str
+    interval: float
+    important: bool = False
+
+
+def plan_documents(platforms, default_interval=DEFAULT_INTERVAL, important_interval=IMPORTANT_INTERVAL):
+    """Each declared document with its domain and interval.
+
+    :param platforms: declarations (``pipeline.sources.load_sources``)
+    :param default_interval: seconds between checks of an ordinary document
+    :param important_interval: seconds between checks of a document marked ``important``
+    """
+    planned = []
+    for platform in platforms:
+        for doc in platform.documents:
+            interval = doc.interval or (important_interval if doc.important else default_interval)
+            planned.append(Planned(doc.key, domain_of(doc.url), float(interval), bool(doc.important)))
+    return planned
+
+
+@dataclass
+class Batch:
+    """The due documents of one domain: one crawl."""
+
+    domain: str
+    documents: list = field(default_factory=list)
+
+
+class Scheduler:
+    """Which documents are due, and when each is due next. No I/O: a test drives it with a fake clock.
+
+    :param planned: :class:`Planned` documents
+    :param next_checks: known next check per document key (epoch seconds); others are due now
+    :param jitter: fraction of the interval by which a next check is moved at random (0 for none)
+    :param rng: a ``random.Random`` (seed it in tests)
+    """
+
+    def __init__(self, planned, next_checks=None, jitter=DEFAULT_JITTER, rng=None):
+        self.docs = {p.key: p for p in planned}
+        self.next = {k: v for k, v in (next_checks or {}).items() if v is not None}
+        self.jitter = jitter
+        self.rng = rng or random.Random()
+
+    def update_plan(self, planned):
+        """New declarations: keep what is known of documents still declared."""
+        self.docs = {p.key: p for p in planned}
+        self.next = {k: v for k, v in self.next.items() if k in self.docs}
+
+    def is_due(self, key, now) -> bool:
+        return self.next.get(key, float("-inf")) <= now
+
+    def due(self, now, busy_domains=(), exclude=()) -> list[Batch]:
+        """The due documents, one :class:`Batch` per domain not busy, most overdue first.
+
+        :param now: epoch seconds
+        :param busy_domains: domains with a crawl running (skipped)
+        :param exclude: document keys being crawled already
+        """
+        batches: dict[str, Batch] = {}
+        due = sorted((self.next.get(k, float("-inf")), k) for k, p in self.docs.items()
+                     if k not in exclude and p.domain not in busy_domains and self.is_due(k, now))
+        for _, key in due:
+            domain = self.docs[key].domain
+            batches.setdefault(domain, Batch(domain)).documents.append(key)
+        return list(batches.values())
+
+    def next_due(self) -> float | None:
+        """When the next document is due (``-inf`` if one is due already, None if none declared)."""
+        if not self.docs:
+            return None
+        return min(self.next.get(k, float("-inf")) for k in self.docs)
+
+    def checked(self, keys, at) -> dict:
+        """Documents got a check at ``at``: each is due again after its interval ± jitter.
+
+        Returns ``{key: next check}`` for the keys still declared.
+        """
+        out = {}
+        for key in keys:
+            planned = self.docs.get(key)
+            if planned is None:
+                continue
+            factor = 1.0 + (self.rng.uniform(-self.jitter, self.jitter) if self.jitter else 0.0)
+            self.next[key] = at + planned.interval * factor
+            out[key] = self.next[key]
+        return out
+
+    def retry_later(self, keys, at, delay=RETRY_AFTER) -> dict:
+        """A crawl crashed: try its documents again after ``delay`` (at most their interval)."""
+        out = {}
+        for key in keys:
+            planned = self.docs.get(key)
+            if planned is not None:
+                self.next[key] = at + min(delay, planned.interval)
+                out[key] = self.next[key]
+        return out
+
+
+# -- state in the KB ------------------------------------------------------------------------------
+
+
+def sync_schedule(db, planned):
+    """Record each declared document's interval in ``schedule`` (keeping its next check)."""
+    now = iso(time.time())
+    with db.atomic():
+        for p in planned:
+            db.execute(
+                "insert into schedule (document_id, interval_s, important, updated_at) values (?, ?, ?, ?) "
+                "on conflict(document_id) do update set interval_s = excluded.interval_s, "
+                "important = excluded.important",
+                [p.key, p.interval, int(p.important), now],
+            )
+
+
+def load_next_checks(db, planned) -> dict:
+    """The next check of each document: from ``schedule``; else its last fetch + interval; else now."""
+    known = {r[0]: parse_iso(r[1]) for r in db.execute("select document_id, next_check from schedule")}
+    last_fetch = {r[0]: parse_iso(r[1]) for r in
+                  db.execute("select document_id, max(fetched_at) from checks group by document_id")}
+    out = {}
+    for p in planned:
+        if known.get(p.key) is not None:
+            out[p.key] = known[p.key]
+        elif last_fetch.get(p.key) is not None:
+            out[p.key] = last_fetch[p.key] + p.interval
+    return out
+
+
+def save_next_checks(db, next_checks: dict, run_id=None):
+    now = iso(time.time())
+    with db.atomic():
+        for key, ts in next_checks.items():
+            db.execute(
+                "insert into schedule (document_id, next_check, last_run_id, updated_at) values (?, ?, ?, ?) "
+                "on conflict(document_id) do update set next_check = excluded.next_check, "
+                "last_run_id = coalesce(excluded.last_run_id, last_run_id), updated_at = excluded.updated_at",
+                [key, iso(ts), run_id, now],
+            )
+
+
+def mark_attempt(db, keys, run_id, at):
+    with db.atomic():
+        for key in keys:
+            db.execute(
+                "insert into schedule (document_id, last_attempt, last_run_id, updated_at) values (?, ?, ?, ?) "
+                "on conflict(document_id) do update set last_attempt = excluded.last_attempt, "
+                "last_run_id = excluded.last_run_id, updated_at = excluded.updated_at",
+                [key, iso(at), run_id, iso(at)],
+            )
+
+
+def _pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def abandon_stale_runs(db) -> int:
+    """Runs left ``running`` by a process of this host that is gone (killed, crashed) become ``abandoned``."""
+    host = socket.gethostname()
+    stale = [r[0] for r in db.execute("select id, pid from runs where status = 'running' and host = ?", [host])
+             if not _pid_alive(r[1]) or r[1] == os.getpid()]
+    with db.atomic():
+        for run_id in stale:
+            db.execute("update runs set status = 'abandoned', finished_at = coalesce(finished_at, ?) where id = ?",
+                       [iso(time.time()), run_id])
+    return len(stale)
+
+
+def start_run(db, run_id, kind, documents, domains, started):
+    platforms = sorted({d.split("/")[0] for d in documents})
+    with db.atomic():
+        db["runs"].insert(
+            {"id": run_id, "kind": kind, "status": "running", "host": socket.gethostname(), "pid": os.getpid(),
+             "started_at": iso(started), "platforms": ",".join(platforms), "domains": ",".join(sorted(domains)),
+             "documents": len(documents), "outcomes_complete": 0},
+            pk="id", replace=True,
+        )
+
+
+def finish_run(db, run_id, status, exit_code=None, error=None, finished=None):
+    finished = finished or time.time()
+    row = db.execute("select started_at from runs where id = ?", [run_id]).fetchone()
+    duration = round(finished - parse_iso(row[0]), 3) if row and row[0] else None
+    with db.atomic():
+        db.execute("update runs set status = ?, exit_code = ?, error = ?, finished_at = ?, "
+                   "duration_s = coalesce(duration_s, ?) where id = ?",
+                   [status, exit_code, error, iso(finished), duration, run_id])
+
+
+def runs_folder(data_dir) -> Path:
+    """Where crawls leave their stats: ``DATA/runs``, beside ``DATA/warcs``.
+
+    During ``policykb rebuild`` the data folder is a temporary one whose
+    ``warcs`` links to the real one; the runs are found through that link.
+    """
+    warcs = Path(data_dir) / "warcs"
+    root = warcs.resolve().parent if warcs.is_symlink() else Path(data_dir)
+    return root / RUNS_DIR
+
+
+def record_runs(db, data_dir) -> int:
+    """Load crawl stats (``DATA/runs/*.json``) into ``runs``, with the outcomes of their checks.
+
+    A run's outcomes (new versions, unchanged, failed by reason, ...) are
+    counted once all its WARC files are ingested. Returns how many runs changed.
+    """
+    folder = runs_folder(data_dir)
+    changed = 0
+    loaded = {r[0] for r in db.execute("select id from runs where stats_json is not null")}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        if path.stem in loaded:
+            continue
+        try:
+            stats = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            logger.warning("unreadable run stats %s: %s", path, exc)
+            continue
+        files = stats.get("warc_files") or []
+        warcs = folder.parent / "warcs"
+        if files and not any((warcs / f).exists() or (warcs / (f + ".open")).exists() for f in files):
+            continue  # its WARCs were removed (e.g. a reset demo): not a run of this KB
+        _load_run_stats(db, path.stem, stats)
+        changed += 1
+    ingested = {r[0] for r in db.execute("select name from warc_files")}
+    pending = db.execute("select id, warc_files from runs where outcomes_complete = 0 and warc_files is not null")
+    for run_id, warc_json in list(pending):
+        files = json.loads(warc_json or "[]")
+        if not set(files) <= ingested:
+            continue
+        _count_outcomes(db, run_id, files)
+        changed += 1
+    return changed
+
+
+def _load_run_stats(db, run_id, stats):
+    reason = stats.get("finish_reason")
+    fields = {
+        "started_at": stats.get("started_at"), "duration_s": stats.get("duration_s"),
+        "requests": stats.get("requests"), "responses": stats.get("responses"),
+        "responses_by_status": json.dumps(stats.get("responses_by_status") or {}, sort_keys=True),
+        "items": stats.get("items"), "finish_reason": reason,
+        "exceptions": json.dumps(stats.get("exceptions") or {}, sort_keys=True),
+        "warc_files": json.dumps(stats.get("warc_files") or []),
+        "stats_json": json.dumps(stats.get("stats") or {}, sort_keys=True, ensure_ascii=False),
+    }
+    with db.atomic():
+        if db.execute("select 1 from runs where id = ?", [run_id]).fetchone():
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            db.execute(f"update runs set {sets} where id = ?", [*fields.values(), run_id])
+        else:
+            db["runs"].insert(
+                {"id": run_id, "kind": stats.get("kind") or "crawl",
+                 "status": "finished" if reason == "finished" else "interrupted",
+                 "host": stats.get("host"), "pid": stats.get("pid"), "finished_at": stats.get("finished_at"),
+                 "platforms": ",".join(stats.get("platforms") or []), "documents": len(stats.get("documents") or []),
+                 "outcomes_complete": 0, **fields},
+                pk="id",
+            )
+
+
+def _count_outcomes(db, run_id, files):
+    marks = ",".join("?" * len(files))
+    counts = dict(db.execute(
+        f"select outcome, count(*) from checks where warc_file in ({marks}) group by outcome", files).fetchall()
+    ) if files else {}
+    reasons = dict(db.execute(
+        f"select reason, count(*) from checks where warc_file in ({marks}) and outcome = 'failed' "
+        f"group by reason", files).fetchall()
+    ) if files else {}
+    with db.atomic():
+        db.execute(
+            "update runs set new_versions = ?, unchanged = ?, not_modified = ?, failed = ?, gone = ?, "
+            "failures_by_reason = ?, outcomes_complete = 1 where id = ?",
+            [counts.get("new_version", 0), counts.get("unchanged", 0), counts.get("not_modified", 0),
+             counts.get("failed", 0), counts.get("gone", 0), json.dumps(reasons, sort_keys=True), run_id],
+        )
+
+
+def checked_documents(db, data_dir, run_id) -> set:
+    """The documents that got a check from a run's WARC files (as far as built)."""
+    stats_file = runs_folder(data_dir) / f"{run_id}.json"
+    files = []
+    if stats_file.exists():
+        try:
+            files = json.loads(stats_file.read_text(encoding="utf-8")).get("warc_files") or []
+        except (OSError, ValueError):
+            files = []
+    if not files:
+        return set()
+    marks = ",".join("?" * len(files))
+    return {r[0] for r in db.execute(f"select distinct document_id from checks where warc_file in ({marks})", files)}
+
+
+# -- the loop -------------------------------------------------------------------------------------
+
+
+class StopBuild(Exception):
+    """Raised between two records to abandon a build when asked to stop twice."""
+
+
+@dataclass
+class Child:
+    run_id: str
+    domain: str
+    documents: list
+    proc: subprocess.Popen
+    lock: object
+    started: float
+    signalled: bool = False
+
+
+class Watcher:
+    """The ``policykb watch`` process. See the module docstring.
+
+    :param data_dir: the ``--data`` folder
+    :param sources_dir: declarations folder (None: the default one)
+    :param replay: replay server URL for the crawls, if any
+    :param default_interval: seconds between checks of an ordinary document
+    :param important_interval: seconds between checks of an ``important`` document
+    :param jitter: fraction of the interval to move each next check at random
+    :param max_parallel: crawls (domains) at once
+    :param once: run one pass over what is due, then exit (for cron / systemd timers)
+    :param scrapy_settings: extra ``KEY=VALUE`` Scrapy settings for every crawl
+    :param log_level: Scrapy's log level in the crawls
+    :param tick: seconds between two looks at the clock
+    """
+
+    def __init__(self, data_dir, sources_dir=None, replay=None, default_interval=DEFAULT_INTERVAL,
+                 important_interval=IMPORTANT_INTERVAL, jitter=DEFAULT_JITTER, max_parallel=2, once=False,
+                 scrapy_settings=(), log_level="WARNING", tick=0.5, clock=time.time):
+        self.data_dir = Path(data_dir).resolve()
+        self.sources_dir = str(Path(sources_dir).resolve()) if sources_dir else None
+        self.replay = replay
+        self.default_interval = default_interval
+        self.important_interval = important_interval
+        self.max_parallel = max(1, max_parallel)
+        self.once = once
+        self.scrapy_settings = list(scrapy_settings)
+        self.log_level = log_level
+        self.tick = tick
+        self.clock = clock
+        self.jitter = jitter
+        self.children: list[Child] = []
+        self.stop_requests = 0
+        self.skipped_domains: set = set()
+        self.launched: set = set()
+        self._sources_sig = None
+        self._serial = 0
+
+    # signals
+    def request_stop(self, signum=None, frame=None):
+        self.stop_requests += 1
+        if self.stop_requests == 1:
+            logger.info("stopping: no new crawls; waiting for %d running crawl(s) to close", len(self.children))
+        for child in self.children:
+            if not child.signalled and child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGTERM)  # Scrapy's graceful shutdown
+                child.signalled = True
+
+    def _install_signals(self):
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+
+    # declarations
+    def _sources_signature(self):
+        from pipeline.sources import DEFAULT_SOURCES
+
+        folder = Path(self.sources_dir) if self.sources_dir else DEFAULT_SOURCES
+        return tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yml")))
+
+    def _load_plan(self, db, scheduler=None):
+        from pipeline.sources import load_sources
+
+        self.platforms = load_sources(self.sources_dir)
+        planned = plan_documents(self.platforms, self.default_interval, self.important_interval)
+        sync_schedule(db, planned)
+        if scheduler is None:
+            scheduler = Scheduler(planned, load_next_checks(db, planned), jitter=self.jitter)
+        else:
+            scheduler.update_plan(planned)
+            for key, ts in load_next_checks(db, [p for p in planned if p.key not in scheduler.next]).items():
+                scheduler.next[key] = ts
+        self._sources_sig = self._sources_signature()
+        return scheduler
+
+    def _reload(self, db, scheduler):
+        from pipeline.sources import DeclarationError
+
+        try:
+            scheduler = self._load_plan(db, scheduler)
+            logger.info("declarations changed: reloaded, %d document(s)", len(scheduler.docs))
+        except DeclarationError as exc:
+            self._sources_sig = self._sources_signature()  # say it once, not at every tick
+            logger.error("declarations changed but are invalid, keeping the previous ones: %s", exc)
+        return scheduler
+
+    # one crawl
+    def _lock(self, domain):
+        folder = self.data_dir / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = open(folder / f"{re.sub(r'[^A-Za-z0-9.-]', '_', domain) or '_'}.lock", "w")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return None
+        return fh
+
+    def _crawl_command(self, documents):
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "policy", "-s", f"POLICYKB_DATA_DIR={self.data_dir}",
+               "-s", f"LOG_LEVEL={self.log_level}", "-a", "documents=" + ",".join(documents)]
+        if self.sources_dir:
+            cmd += ["-a", f"sources={self.sources_dir}"]
+        if self.replay:
+            cmd += ["-s", f"POLICYKB_REPLAY_URL={self.replay}"]
+        for setting in self.scrapy_settings:
+            cmd += ["-s", setting]
+        return cmd
+
+    def _launch(self, db, batch):
+        lock = self._lock(batch.domain)
+        if lock is None:
+            logger.info("%s: another crawl holds its lock; later", batch.domain)
+            if self.once:
+                self.skipped_domains.add(batch.domain)
+            return False
+        started = self.clock()
+        self._serial += 1
+        run_id = f"watch-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{os.getpid()}-{self._serial}"
+        start_run(db, run_id, "watch", batch.documents, [batch.domain], started)
+        mark_attempt(db, batch.documents, run_id, started)
+        from kb.cli import ROOT
+
+        env = dict(os.environ, SCRAPY_SETTINGS_MODULE="spiders.settings", POLICYKB_RUN_ID=run_id)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        proc = subprocess.Popen(self._crawl_command(batch.documents), env=env, cwd=str(ROOT),
+                                start_new_session=True)  # signals reach it only through us
+        self.children.append(Child(run_id, batch.domain, batch.documents, proc, lock, started))
+        logger.info("run %s: crawling %d document(s) of %s", run_id, len(batch.documents), batch.domain)
+        return True
+
+    def _build(self, db):
+        """Build what the crawls archived; a second stop request abandons it between two records."""
+        from kb.cli import after_build_steps
+        from pipeline.ingest import build as build_kb
+
+        def progress(n):
+            if self.stop_requests > 1:
+                raise StopBuild()
+
+        stats = build_kb(db, str(self.data_dir), self.platforms, progress=progress)
+        for step in after_build_steps():
+            step(db, str(self.data_dir))
+        return stats
+
+    def _finish(self, db, scheduler, child):
+        code = child.proc.returncode
+        child.lock.close()
+        finished = self.clock()
+        error = None
+        try:
+            stats = self._build(db)
+            outcomes = ", ".join(f"{k} {v}" for k, v in sorted(stats.outcomes.items())) or "nothing new"
+        except StopBuild:
+            outcomes, error = "build abandoned (stopping)", "build abandoned on a second stop request"
+        except Exception as exc:  # a failed build must not kill the watch; it is recorded and retried
+            logger.exception("run %s: build failed", child.run_id)
+            outcomes, error = "build failed", f"build failed: {exc.__class__.__name__}: {exc}"
+        if child.signalled:
+            status = "interrupted"
+        elif code != 0:
+            status, error = "failed", error or f"crawl exited with code {code}"
+        else:
+            status = "failed" if error else "finished"
+        finish_run(db, child.run_id, status, code, error, finished)
+        checked = checked_documents(db, self.data_dir, child.run_id)
+        if status == "failed" and not checked:
+            save_next_checks(db, scheduler.retry_later(child.documents, finished), child.run_id)
+        else:
+            # documents the crawl did not reach (interrupted) stay due
+            save_next_checks(db, scheduler.checked(sorted(checked), finished), child.run_id)
+        logger.info("run %s: %s in %.1fs (exit %s): %s", child.run_id, status, finished - child.started, code,
+                    outcomes)
+
+    def run(self) -> int:
+        """Loop until stopped (or, with ``once``, until nothing is due). Returns the exit code."""
+        from kb.db import open_db
+
+        self._install_signals()
+        db = open_db(self.data_dir)
+        abandoned = abandon_stale_runs(db)
+        if abandoned:
+            logger.info("%d run(s) of an earlier watch that died are marked abandoned", abandoned)
+        scheduler = self._load_plan(db)
+        logger.info("watching %d document(s) in %s", len(scheduler.docs), self.data_dir)
+        try:
+            while True:
+                for child in [c for c in self.children if c.proc.poll() is not None]:
+                    self.children.remove(child)
+                    self._finish(db, scheduler, child)
+                if self.stop_requests:
+                    if not self.children:
+                        break
+                else:
+                    if self._sources_signature() != self._sources_sig:
+                        scheduler = self._reload(db, scheduler)
+                    now = self.clock()
+                    busy = {c.domain for c in self.children} | self.skipped_domains
+                    # with --once, each document is crawled at most once per pass
+                    exclude = {d for c in self.children for d in c.documents} | self.launched
+                    for batch in scheduler.due(now, busy, exclude):
+                        if len(self.children) >= self.max_parallel:
+                            break
+                        if self._launch(db, batch) and self.once:
+                            self.launched.update(batch.documents)
+                    if self.once and not self.children and not scheduler.due(now, self.skipped_domains,
+                                                                             self.launched):
+                        break
+                time.sleep(self.tick)
+        finally:
+            for child in self.children:  # only reached on an unexpected error
+                if child.proc.poll() is None:
+                    child.proc.send_signal(signal.SIGTERM)
+            db.close()
+        logger.info("watch stopped")
+        return 0

@@ -1,0 +1,89 @@
+"""The peer benchmark's harness (bench/peers), run at a tiny scale so it cannot rot.
+
+policykb only: the peers (Open Terms Archive's engine, changedetection.io) are
+installed by hand into bench/peers and are not test dependencies. One of them is
+pointed at a missing install to check that the harness says why it cannot run and
+still measures the rest. Real crawls over the replay server, a real KB; no figure
+is asserted, only that the harness measures, counts and reports what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from conftest import CORPUS, ROOT
+
+if str(ROOT) not in sys.path:  # bench/ is not an installed package
+    sys.path.insert(0, str(ROOT))
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not (CORPUS / "versions").is_dir(), reason=f"needs the shared corpus at {CORPUS}"),
+]
+
+# A first cycle, the same date again (nothing changed), then a date where the first corpus
+# document (Alibaba.com's sellers' conditions) has changed.
+DATES = "2023-01-01,2023-01-01,2024-08-06"
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    from bench.peers import run, tools
+
+    tmp = tmp_path_factory.mktemp("peers")
+    results = tmp / "results.json"
+    missing = tmp / "no-engine"
+    saved = tools.OTA_ENGINE
+    tools.OTA_ENGINE = missing  # as if `npm install` had never run in bench/peers/ota
+    try:
+        code = run.main(["--n", "2", "--hosts", "2", "--tools", "policykb,ota", "--dates", DATES,
+                         "--timeout", "120", "--work", str(tmp / "work"), "--results", str(results)])
+    finally:
+        tools.OTA_ENGINE = saved
+    assert code == 0
+    return {e["tool"]: e for e in json.loads(results.read_text())}, tmp
+
+
+def test_policykb_cycles_are_measured(bench_run):
+    entries, _ = bench_run
+    pk = entries["policykb"]
+    assert [c["kind"] for c in pk["cycles"]] == ["first", "no change", "change"]
+    for c in pk["cycles"]:
+        assert c["status"] == "ok", c
+        assert c["wall_s"] > 0 and c["cpu_s"] > 0 and c["peak_rss"] > 0
+    first, same, change = pk["cycles"]
+    assert first["served"].get("200") == 2
+    assert first["stored_bytes"] > 0
+    # Nothing changed: conditional requests, revisit records, no content stored.
+    assert same["served"].get("304") == 2 and "200" not in same["served"]
+    assert same["content_bytes"] == 0 and same["warc_records"].get("revisit") == 2
+    assert change["changed_docs"] >= 1 and change["content_bytes"] > 0
+
+
+def test_policykb_records_the_corpus_versions(bench_run):
+    entries, _ = bench_run
+    pk = entries["policykb"]
+    assert pk["expected_versions"] > pk["n"]  # the last date brings at least one new version
+    assert pk["versions"] == pk["expected_versions"]
+
+
+def test_a_peer_that_cannot_run_says_why(bench_run):
+    entries, tmp = bench_run
+    ota = entries["ota"]
+    assert "not installed" in ota["unavailable"] and str(tmp / "no-engine") in ota["unavailable"]
+    assert ota["cycles"] == []
+
+
+def test_report_renders_the_figures(bench_run):
+    from bench.peers import report
+
+    _, tmp = bench_run
+    entries = report.load(tmp / "results.json")
+    md = report.render(entries, tmp / "out").read_text()
+    pk = next(e for e in entries if e["tool"] == "policykb")
+    assert "| policykb" in md and "cannot run here: not installed" in md
+    assert f"| {pk['versions']} | {pk['expected_versions']} | exact |" in md
+    assert f"{pk['cycles'][0]['wall_s']:.1f}" in md

@@ -1,0 +1,366 @@
+"""Cite check (``policykb cite``, ``kb.cite``, ``/-/policykb/cite``) on KBs built by real crawls.
+
+Quotes come from ``EXPECTED.yml`` (phrases added and removed at each demo date)
+or from the versions the crawl recorded; the expected answers (dates, kinds)
+come from ``EXPECTED.yml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import unicodedata
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from click.testing import CliRunner
+
+from conftest import ROOT, crawl_as_of, policykb, rows
+from kb.cli import cli
+from kb.cite import CiteError, cite, key_form, locate, key_text
+
+METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+REQUIRED = {"status", "platform", "document", "url", "section", "version_date", "effective_date", "last_checked",
+            "permalink", "citation"}
+FRESH = "2026-07-02T00:00:00Z"  # a day after the last demo crawl: nothing is stale
+
+
+def run_cite(*args):
+    """Run the real ``policykb cite`` in a subprocess.
+
+    Through ``kb.cli.main`` rather than ``python -m kb.cli``: as ``__main__``,
+    kb/cli.py's group is not the one the command modules register on.
+    """
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", "from kb.cli import main; main()", "cite", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+
+
+def cite_cli(data, quote, *args, check=True):
+    """``policykb cite --json`` in-process (click's CliRunner): its answers, one JSON object per line."""
+    result = CliRunner().invoke(cli, ["cite", "--data", str(data), "--json", *map(str, args), quote])
+    if check:
+        assert result.exit_code in (0, 1), (result.output, result.exception)
+    result.returncode = result.exit_code
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()], result
+
+
+def answer_for(answers, document):
+    found = [a for a in answers if a["document"] == document]
+    assert found, f"no answer for {document}: {[(a['status'], a['document']) for a in answers]}"
+    return found[0]
+
+
+def damage(text: str) -> str:
+    """What copy-paste does: curly quotes around it, full-width punctuation and digits, case, line breaks."""
+    table = str.maketrans({",": "，", ";": "；", ":": "：", "%": "％", "'": "’",
+                           **{str(d): chr(0xFF10 + d) for d in range(10)}})
+    words = text.translate(table).split(" ")
+    words = [w.upper() if i % 4 == 1 else w for i, w in enumerate(words)]
+    return "“" + "  \n ".join([" ".join(words[:3]), " ".join(words[3:])]) + "”"
+
+
+def first_sentence_with(text: str, min_words=8) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "|", "-")) and len(line.split()) >= min_words:
+            return re.split(r"(?<=\.)\s", line)[0]
+    raise AssertionError("no sentence")
+
+
+@pytest.fixture(scope="module")
+def kb(demo_kb):
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    yield conn
+    conn.close()
+
+
+# --- current -----------------------------------------------------------------------------------
+
+def test_current_english_quote_survives_copy_paste_damage(demo_kb, expected):
+    phrase = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]["added"][0]
+    answers, result = cite_cli(demo_kb, damage(phrase), "--now", FRESH)
+    assert result.returncode == 0
+    a = answer_for(answers, "demomart/account-health")
+    assert REQUIRED <= set(a)
+    assert a["status"] == "current" and a["stale"] is False
+    assert a["version_date"] == "2026-04-01"
+    assert a["last_checked"][:10] == expected["dates"][-1]
+    assert a["section"] == "Late shipment rate"
+    assert a["url"] == expected["documents"]["demomart/account-health"]["url"]
+    assert a["permalink"].endswith("/-/policykb/doc/demomart/account-health/v/2")
+    assert a["citation"]["en"] == (
+        'DemoMart, "Account Health Policy", section "Late shipment rate", version of 2026-04-01, '
+        f"retrieved {expected['dates'][-1]}, {a['url']}")
+    assert a["citation"]["zh"].startswith("演示商城《账户健康政策》“Late shipment rate”部分，2026年4月1日版本，2026年7月1日核实")
+
+
+def test_current_chinese_quote_with_half_width_punctuation_and_section(kb, expected):
+    text = rows_text(kb, "kuajing/appeals", 2)
+    clause = next(line for line in text.splitlines() if line.startswith("**第三条**"))
+    body = clause.split("】", 1)[1]
+    pasted = body.replace("，", ",").replace("；", ";").replace("。", ". ")
+    [a] = [x for x in cite(kb, pasted, now=FRESH) if x["document"] == "kuajing/appeals"]
+    effective = expected["documents"]["kuajing/appeals"]["effective"]["2026-04-01"]
+    assert a["status"] == "current"
+    assert a["section"] == "第三条" and a["section_key"] == "第3条"
+    assert a["effective_date"] == effective and a["effective_date_source"] == "stated"
+    assert a["citation"]["zh"] == (
+        f"跨境通《申诉规则》第三条，2026年4月1日版本（{zh(effective)}生效），2026年7月1日核实，{a['url']}")
+    assert a["citation"]["en"].startswith('Kuajingtong, "Appeals Rules" (申诉规则), article 3, version of 2026-04-01 '
+                                          f"(effective {effective})")
+
+
+def test_a_dropped_word_is_tolerated_and_reported(kb):
+    sentence = first_sentence_with(rows_text(kb, "demomart/seller-code-of-conduct", 1), min_words=14)
+    words = sentence.split(" ")
+    dropped = words[6]
+    quote = " ".join(words[:6] + words[7:])
+    [a] = [x for x in cite(kb, quote, now=FRESH) if x["document"] == "demomart/seller-code-of-conduct"]
+    assert a["status"] == "current"
+    assert a["match"]["omitted"] == [dropped.strip(".,;:")]
+    assert f"leaves out: “{dropped.strip('.,;:')}”" in a["message"]["en"]
+
+
+# --- changed -----------------------------------------------------------------------------------
+
+def test_changed_english_clause_gives_current_wording_redline_and_date(demo_kb, expected):
+    spec = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]
+    answers, result = cite_cli(demo_kb, spec["removed"][0], "--now", FRESH)
+    assert result.returncode == 0
+    a = answer_for(answers, "demomart/account-health")
+    assert REQUIRED <= set(a) and {"current_wording", "changed_at"} <= set(a)
+    assert a["status"] == "changed"
+    assert a["changed_at"][:10] == "2026-04-01"
+    assert spec["added"][0] in a["current_wording"]
+    assert a["quoted_wording"] == spec["removed"][0]
+    ops = {o["op"] for o in a["redline"]}
+    assert {"-", "+", "="} <= ops
+    assert "".join(o["text"] for o in a["redline"] if o["op"] != "+") == a["quoted_wording"]
+    assert "".join(o["text"] for o in a["redline"] if o["op"] != "-") == a["current_wording"]
+    assert a["version_date"] == "2026-04-01" and a["last_version_with_quote"]["version_date"] == "2026-01-15"
+    assert a["last_version_with_quote"]["permalink"] != a["permalink"]
+
+
+def test_changed_chinese_clause(kb, expected):
+    spec = expected["documents"]["kuajing/ip-infringement"]
+    [a] = [x for x in cite(kb, spec["changes"]["2026-07-01"]["removed"][0], now=FRESH)
+           if x["document"] == "kuajing/ip-infringement"]
+    assert a["status"] == "changed"
+    assert spec["changes"]["2026-07-01"]["added"][0] in a["current_wording"]
+    assert a["changed_at"][:10] == "2026-07-01"
+    assert a["change_effective_date"] == spec["effective"]["2026-07-01"]
+    assert a["section"] == "第三条"
+    assert a["citation"]["zh"].startswith("跨境通《知识产权侵权处理规则》第三条，2026年7月1日版本")
+    assert "引文已不在当前文本中" in a["message"]["zh"]
+
+
+def test_as_of_says_which_wording_was_current_then(demo_kb, expected):
+    old = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]["removed"][0]
+    new = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]["added"][0]
+    for quote, date, status in [(old, "2026-02-01", "present"), (old, "2026-05-01", "absent"),
+                                (new, "2026-02-01", "absent"), (new, "2026-05-01", "present")]:
+        answers, _ = cite_cli(demo_kb, quote, "--now", FRESH, "--as-of", date)
+        a = answer_for(answers, "demomart/account-health")
+        assert a["as_of_status"] == status, (quote, date)
+        assert a["as_of"]["version_date"] == ("2026-01-15" if date < "2026-04-01" else "2026-04-01")
+    added_clause = expected["documents"]["kuajing/appeals"]["changes"]["2026-04-01"]["added"][0]
+    answers, _ = cite_cli(demo_kb, added_clause, "--now", FRESH, "--as-of", "2026-01-01")
+    a = answer_for(answers, "kuajing/appeals")
+    assert a["status"] == "current" and a["as_of_status"] == "absent"
+
+
+# --- removed -----------------------------------------------------------------------------------
+
+def test_removed_page(demo_kb, kb, expected):
+    gone = next(d for d, s in expected["documents"].items() if s.get("gone"))
+    sentence = first_sentence_with(rows_text(kb, gone, 1))
+    answers, result = cite_cli(demo_kb, sentence.upper(), "--now", FRESH)
+    assert result.returncode == 0
+    a = answer_for(answers, gone)
+    assert REQUIRED <= set(a) and "changed_at" in a
+    assert a["status"] == "removed" and a["removed_with"] == "page"
+    assert a["changed_at"][:10] == expected["documents"][gone]["gone"]
+    assert a["version_date"] == expected["documents"][gone]["versions"][-1]
+    assert "2026年7月1日下线" in a["citation"]["zh"] and "page removed 2026-07-01" in a["citation"]["en"]
+
+
+LISTING_V1 = """<html><head><title>Listing Policy</title></head><body>
+<nav>Home | Help</nav>
+<div id="policy">
+<h1>Listing Policy</h1>
+<p>Last updated: January 5, 2026</p>
+<h2>1. Relisting</h2>
+<p>After a listing is removed, sellers may relist the product once the review is complete.
+Relisted products keep their reviews and their sales history.</p>
+<h2>2. Bundles</h2>
+<p>Bundles must contain at least two distinct products sold together at a single price.</p>
+<p>Sellers who bundle gift cards with other products will have the bundle removed without notice.</p>
+<h2>3. Images</h2>
+<p>The main image must show the product on a pure white background, without text or logos.</p>
+</div></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def listing_kb(tmp_path_factory):
+    """A two-version KB crawled from a small site: a clause negated, a sentence deleted."""
+    root = tmp_path_factory.mktemp("cite-site")
+    site, sources, data = root / "site", root / "sources", root / "data"
+    page = site / "seller.citetest.example" / "policies" / "listing"
+    page.mkdir(parents=True)
+    (page / "2026-01-10.html").write_text(LISTING_V1, encoding="utf-8")
+    v2 = (LISTING_V1.replace("sellers may relist", "sellers may not relist")
+          .replace("January 5, 2026", "February 2, 2026")
+          .replace("<p>Sellers who bundle gift cards with other products will have the bundle removed "
+                   "without notice.</p>\n", ""))
+    (page / "2026-02-10.html").write_text(v2, encoding="utf-8")
+    sources.mkdir()
+    (sources / "citetest.yml").write_text(
+        "platform: citetest\nname: CiteTest Market\nname_zh: 引文测试商城\nhomepage: https://seller.citetest.example/\n"
+        "documents:\n  - id: listing\n    title: Listing Policy\n    title_zh: 商品发布政策\n"
+        "    url: https://seller.citetest.example/policies/listing\n    locale: en-US\n    type: listing\n"
+        "    select: ['#policy']\n", encoding="utf-8")
+    for date in ("2026-01-10", "2026-02-10"):
+        crawl_as_of(data, date, site=site, sources=sources)
+        policykb("build", "--data", data)
+    return data
+
+
+def test_removed_passage_and_inserted_not(listing_kb):
+    assert len(rows(listing_kb / "policykb.db", "select id from versions")) == 2
+    answers, _ = cite_cli(listing_kb, "Sellers who bundle gift cards with other products will have the bundle "
+                                      "removed without notice.", "--now", "2026-02-11")
+    [a] = answers
+    assert a["status"] == "removed" and a["removed_with"] == "passage"
+    assert a["changed_at"][:10] == "2026-02-10" and a["version_date"] == "2026-01-10"
+    assert a["section"] == "2" and a["citation"]["en"].startswith('CiteTest Market, "Listing Policy", section 2,')
+    assert "passage removed 2026-02-10" in a["citation"]["en"]
+
+    # A dropped word is tolerated, so an inserted "not" must be caught by the older version matching better.
+    [a], _ = cite_cli(listing_kb, "sellers may relist the product once the review is complete", "--now", "2026-02-11")
+    assert a["status"] == "changed"
+    assert {"op": "+", "text": "not "} in a["redline"] or any(o["op"] == "+" and "not" in o["text"]
+                                                              for o in a["redline"])
+    [a], _ = cite_cli(listing_kb, "The main image must show the product on a pure white background",
+                      "--now", "2026-02-11")
+    assert a["status"] == "current" and a["section"] == "3"
+
+
+# --- not found, stale, errors --------------------------------------------------------------------
+
+@pytest.mark.parametrize("quote", [
+    "Sellers may ship orders by carrier pigeon when the recipient agrees in writing beforehand.",
+    "商家可以通过信鸽发货，但须事先取得买家的书面同意并保留记录。",
+])
+def test_not_found(demo_kb, quote):
+    answers, result = cite_cli(demo_kb, quote, "--now", FRESH)
+    assert result.returncode == 1
+    [a] = answers
+    assert a["status"] == "not_found" and REQUIRED <= set(a)
+    assert a["document"] is None and a["citation"] is None
+
+
+def test_near_miss_is_not_called_current(kb):
+    # One word of a current sentence changed by the user: never "current", the closest passage is offered.
+    sentence = first_sentence_with(rows_text(kb, "shoptide/returns-refunds", 1), min_words=10)
+    words = sentence.split(" ")
+    words[3] = "zebra"
+    [a] = cite(kb, " ".join(words), now=FRESH)
+    assert a["status"] == "not_found"
+    assert a["closest"]["document"] == "shoptide/returns-refunds"
+
+
+def test_stale_document_does_not_claim_current(demo_kb, expected):
+    phrase = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]["added"][0]
+    answers, _ = cite_cli(demo_kb, phrase, "--now", "2026-07-04T00:00:00Z")
+    a = answer_for(answers, "demomart/account-health")
+    assert a["status"] == "current" and a["stale"] is True
+    assert "may be stale" in a["message"]["en"] and "The quote is in the current version" not in a["message"]["en"]
+    assert "知识库可能已过时" in a["message"]["zh"]
+    answers, _ = cite_cli(demo_kb, phrase, "--now", "2026-07-04T00:00:00Z", "--stale-hours", "100")
+    assert answer_for(answers, "demomart/account-health")["stale"] is False
+    text = run_cite("--data", demo_kb, "--now", "2026-07-04T00:00:00Z", phrase).stdout
+    assert "STALE" in text and "可能过时" in text
+
+
+def test_errors_are_clear(demo_kb, kb):
+    result = run_cite("--data", demo_kb, "late rate")
+    assert result.returncode == 2 and "too short" in result.stderr
+    result = run_cite("--data", demo_kb, "--as-of", "01/02/2026", "late shipment rate under 3%")
+    assert result.returncode == 2 and "not a date" in result.stderr
+    with pytest.raises(CiteError):
+        cite(kb, "late shipment rate under 3%", platform="nope")
+
+
+def test_key_form_maps_back_to_the_raw_text():
+    raw = "**第三条**【申诉时限】商家应当在７个自然日内提交申诉；See [the “Plan of Action”](/help/x?a=1) — ＯＫ."
+    kt = key_text(raw)
+    assert kt.key == "第三条申诉时限商家应当在7个自然日内提交申诉seetheplanofactionok"
+    m = locate(key_form("plan of action"), kt)
+    assert raw[m.raw_start:m.raw_end] == "Plan of Action"
+    m = locate(key_form("在7个自然日内"), kt)
+    assert raw[m.raw_start:m.raw_end] == "在７个自然日内"
+    assert unicodedata.normalize("NFKC", raw[m.raw_start:m.raw_end]) == "在7个自然日内"
+
+
+# --- web ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def ds(demo_kb, monkeypatch):
+    monkeypatch.setenv("POLICYKB_NOW", FRESH)
+    return Datasette([str(demo_kb / "policykb.db")], metadata=METADATA)
+
+
+@pytest.mark.asyncio
+async def test_json_api_and_permalink(ds, expected):
+    spec = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]
+    response = await ds.client.get("/-/policykb/cite.json", params={"q": spec["removed"][0]})
+    assert response.status_code == 200
+    a = answer_for(response.json()["answers"], "demomart/account-health")
+    assert a["status"] == "changed" and spec["added"][0] in a["current_wording"]
+    assert a["permalink"].startswith("http")
+    for link, phrase in [(a["permalink"], spec["added"][0]),
+                         (a["last_version_with_quote"]["permalink"], spec["removed"][0])]:
+        page = await ds.client.get("/" + link.split("/", 3)[3])
+        assert page.status_code == 200 and phrase in re.sub(r"\s+", " ", page.text)
+
+
+@pytest.mark.asyncio
+async def test_form_page_escapes_and_is_read_only(ds, expected):
+    page = await ds.client.get("/-/policykb/cite")
+    assert page.status_code == 200 and '<form class="pkb-cite-form" method="get"' in page.text
+    quote = expected["documents"]["kuajing/ip-infringement"]["changes"]["2026-07-01"]["removed"][0]
+    page = await ds.client.get("/-/policykb/cite", params={"q": quote})
+    assert 'data-status="changed"' in page.text and '<ins class="pkb-ins">' in page.text
+    hostile = await ds.client.get("/-/policykb/cite", params={"q": "<script>alert(1)</script> sellers must keep"})
+    assert "<script>alert(1)" not in hostile.text and "&lt;script&gt;" in hostile.text
+    assert (await ds.client.post("/-/policykb/cite.json", data={"q": quote})).status_code in (403, 405)
+    bad = await ds.client.get("/-/policykb/cite.json", params={"q": "ab"})
+    assert bad.status_code == 400 and "too short" in bad.json()["error"]
+
+
+@pytest.mark.asyncio
+async def test_web_says_stale(ds, monkeypatch, expected):
+    monkeypatch.setenv("POLICYKB_NOW", "2026-07-10")
+    phrase = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]["added"][0]
+    page = await ds.client.get("/-/policykb/cite", params={"q": phrase})
+    assert 'data-stale="true"' in page.text
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def rows_text(conn, document, seq):
+    return conn.execute("select text_markdown from versions where document_id = ? and seq = ?",
+                        [document, seq]).fetchone()[0]
+
+
+def zh(iso_date):
+    y, m, d = iso_date.split("-")
+    return f"{int(y)}年{int(m)}月{int(d)}日"
