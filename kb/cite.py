@@ -85,11 +85,12 @@ MIN_QUOTE_WEIGHT = 12  # key characters, CJK counting double
 MAX_TOKENS = 8
 PROBE_LIMIT = 300  # a word in at least this many versions is common (see candidate_versions)
 MAX_CANDIDATES = 400  # versions read and checked in Python
-MAX_VERSIONS_PER_DOC = 60
+MAX_VERSIONS_PER_DOC = 40
+NEAR_PAIRS = 2  # candidates with this many fewer word pairs than the best are not looked at
 MAX_DOCUMENTS = 25
-DEFAULT_BASE_URL = "http://127.0.0.1:8001"
 
 WORD_RE = re.compile(r"[^\W_]+")
+BLOCK = 2048  # characters per block of a KeyText's lazy offset map
 NON_WORD_RE = re.compile(r"[\W_]+")
 # Masked (replaced by spaces of the same length) before keying: Markdown link
 # targets and images' URLs, and HTML tags. The page shows neither.
@@ -135,14 +136,28 @@ class KeyText:
 
     def _run(self, k: int):
         if self.runs is None:
-            self.key_starts, self.runs, kpos = [], [], 0
-            for m in WORD_RE.finditer(self.normalized):
-                size = m.end() - m.start()
-                self.key_starts.append(kpos)
-                self.runs.append((kpos, size, m.start(), size))
-                kpos += size
+            return self._lazy_run(k)
         i = bisect.bisect_right(self.key_starts, k) - 1
         return self.runs[max(i, 0)]
+
+    def _lazy_run(self, k: int):
+        """The run holding key character ``k``, from a per-block count of word characters (built once)."""
+        if self.key_starts is None:
+            self.key_starts, total = [], 0
+            for b in range(0, len(self.normalized), BLOCK):
+                self.key_starts.append(total)
+                total += len(NON_WORD_RE.sub("", self.normalized[b:b + BLOCK]))
+        i = max(0, bisect.bisect_right(self.key_starts, k) - 1)
+        while True:  # a block may hold no word character at all: go on to the next
+            base, kpos = i * BLOCK, self.key_starts[i]
+            for m in WORD_RE.finditer(self.normalized, base, min(len(self.normalized), base + BLOCK)):
+                size = m.end() - m.start()
+                if k < kpos + size:
+                    return (kpos, size, m.start(), size)
+                kpos += size
+            if i + 1 >= len(self.key_starts):
+                return (kpos, 0, len(self.normalized), 0)
+            i += 1
 
     def raw_start(self, k: int) -> int:
         ks, kl, rs, rl = self._run(k)
@@ -157,13 +172,39 @@ class KeyText:
         return self.raw_start(ks), self.raw_end(ke)
 
 
+_EXPANDING: dict | None = None
+
+
+def _expanding_punctuation() -> dict:
+    """``str.translate`` table: characters whose NFKC form is several non-word characters → a space."""
+    global _EXPANDING
+    if _EXPANDING is None:
+        table = {}
+        for cp in range(0x80, 0x10000):
+            ch = chr(cp)
+            if 0xD800 <= cp < 0xE000:
+                continue
+            norm = unicodedata.normalize("NFKC", ch)
+            if len(norm) > 1 and not any(c.isalnum() for c in norm):
+                table[cp] = " "
+        _EXPANDING = table
+    return _EXPANDING
+
+
 def key_text(text: str) -> KeyText:
     """Key form of a text (see the module docstring), keeping the offsets."""
     text = text or ""
     masked = MASK_RE.sub(lambda m: "]" + " " * (len(m.group()) - 1) if m.group().startswith("]") else
                          " " * len(m.group()), text)
-    # Fast path: one normalization of the whole text that keeps every offset.
-    normalized = masked.lower() if masked.isascii() else unicodedata.normalize("NFKC", masked).lower()
+    # Fast path: one normalization of the whole text that keeps every offset. Characters whose NFKC
+    # form is longer but holds no letter or digit ("…" → "...") are spaces to the key anyway.
+    if masked.isascii():
+        normalized = masked.lower()
+    else:
+        normalized = unicodedata.normalize("NFKC", masked).lower()
+        if len(normalized) != len(masked):
+            masked = masked.translate(_expanding_punctuation())
+            normalized = unicodedata.normalize("NFKC", masked).lower()
     if len(normalized) == len(masked):
         return KeyText(text, NON_WORD_RE.sub("", normalized), normalized=normalized)
     parts, starts, runs, kpos = [], [], [], 0
@@ -350,19 +391,17 @@ def _fts_phrase(token: str) -> str:
     return '"' + token.replace('"', '""') + '"'
 
 
-def light_form(text: str) -> str:
-    """NFKC, lower case, every run of non-word characters one space: cheap to test shingles against."""
-    return " " + NON_WORD_RE.sub(" ", unicodedata.normalize("NFKC", text).lower()) + " "
-
-
 def quote_shingles(quote: str) -> list[str]:
-    """Word pairs of the quote (``" late shipment "``), and its CJK pieces: what ranks candidates."""
-    light = light_form(quote).split()
-    out = []
-    for a, b in zip(light, light[1:]):
-        if not (CJK_RE.search(a) or CJK_RE.search(b)):
-            out.append(f" {a} {b} ")
-    for word in light:
+    """Word pairs of the quote (``"late shipment"``) as a page's lower-cased text has them, and its CJK pieces.
+
+    Only pairs of plain words separated by white space: they are found in the
+    raw text without normalizing it (a search in a few hundred long versions).
+    """
+    parts = unicodedata.normalize("NFKC", quote).lower().split()
+    out = [f"{a} {b}" for a, b in zip(parts, parts[1:])
+           if a.isalnum() and b.isalnum() and not (CJK_RE.search(a) or CJK_RE.search(b))]
+    for m in WORD_RE.finditer(unicodedata.normalize("NFKC", quote).lower()):
+        word = m.group()
         if CJK_RE.search(word):
             out += [word[i:i + 3] for i in range(0, len(word) - 2, 3)]
     return list(dict.fromkeys(out))
@@ -421,7 +460,7 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
                 continue
             lower = text.lower()
             words = sum(1 for t in tokens if t in lower)
-            scored.append([doc_id, seq, words, 0, text])
+            scored.append((doc_id, seq, words, lower))
     if not scored:
         return {}
     top = max(row[2] for row in scored)
@@ -429,11 +468,10 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
     # A dropped or changed word breaks two word pairs: allow a few, not most.
     need_pairs = max(0, len(shingles) - max(4, len(shingles) // 3))
     out: dict[str, dict[int, tuple]] = {}
-    for doc_id, seq, words, _, text in scored:
+    for doc_id, seq, words, lower in scored:
         if words < need:
             continue
-        light = light_form(text)
-        pairs = sum(1 for t in shingles if t in light)
+        pairs = sum(1 for t in shingles if t in lower)
         if pairs >= need_pairs:
             out.setdefault(doc_id, {})[seq] = (words, pairs)
     return out
@@ -858,12 +896,17 @@ def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base
     as_of_version = versions.at(as_of) if as_of else None
     # Newest first, current version first: a perfect match (no error, nothing skipped) cannot be
     # beaten by an older version, so the search stops there.
-    order = ([current_seq] if current_seq else []) + sorted((s for s in seqs if s != current_seq), reverse=True)
+    # Versions far below the document's best candidate (fewer word pairs of the quote) are left out.
+    top = max(seqs.values(), default=(0, 0))
+    likely = [s for s, rank in seqs.items() if rank[1] >= top[1] - NEAR_PAIRS and s != current_seq]
+    order = ([current_seq] if current_seq else []) + sorted(likely, reverse=True)
     matches: dict[int, Match | None] = {}
-    for seq in order[:MAX_VERSIONS_PER_DOC]:
+    for i, seq in enumerate(order[:MAX_VERSIONS_PER_DOC]):
         matches[seq] = locate(quote_key, versions.key(seq))
         if matches[seq] is not None and matches[seq].score == (0, 0):
             break
+        if i >= 2 and not any(matches.values()):
+            break  # the current version and the two likeliest others hold nothing close: a near-miss document
     if as_of_version and as_of_version["seq"] not in matches:
         matches[as_of_version["seq"]] = locate(quote_key, versions.key(as_of_version["seq"]))
     found = {s: m for s, m in matches.items() if m is not None}
@@ -1084,10 +1127,13 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     if docs is None:
         docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])
     answers = []
+    top_pairs = max((max(seqs.values())[1] for _, seqs in ranked), default=0)
     for doc_id, seqs in ranked:
         doc = docs.get(doc_id)
         if doc is None:
             continue
+        if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
+            break  # the rest hold fewer word pairs of the quote than a document already answered
         answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url)
         if answer:
             answers.append(answer)

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from io import BytesIO
 
-from bs4 import BeautifulSoup, Comment, NavigableString
+from bs4 import BeautifulSoup, Comment
 from markdownify import MarkdownConverter
 from w3lib.encoding import html_to_unicode
 
@@ -162,25 +162,12 @@ def is_html(content_type: str | None, body: bytes) -> bool:
     return False
 
 
-WHITESPACE_RE = re.compile(r"\s+")
-
-
-def collapse_whitespace(root) -> None:
-    """Collapse runs of white space in text nodes to one space, as a browser renders them.
-
-    Re-wrapping a paragraph in the page source is not a change of the policy.
-    Text inside ``<pre>`` keeps its white space.
-    """
-    for node in root.find_all(string=True):
-        if isinstance(node, Comment) or node.find_parent("pre") is not None:
-            continue
-        collapsed = WHITESPACE_RE.sub(" ", str(node))
-        if collapsed != str(node):
-            node.replace_with(NavigableString(collapsed))
-
-
 def to_markdown(html_fragment: str) -> str:
-    return _Converter(heading_style="ATX", bullets="-", strip=["img"], escape_misc=False).convert(html_fragment)
+    """HTML → Markdown. White space in text collapses to one space, as a browser renders
+    it (``wrap=True`` with no width): re-wrapping a paragraph in the page source is
+    not a change of the policy. ``<pre>`` keeps its white space."""
+    return _Converter(heading_style="ATX", bullets="-", strip=["img"], escape_misc=False, wrap=True,
+                      wrap_width=None).convert(html_fragment)
 
 
 #: Characters no policy text is made of: U+FFFD (bytes that did not decode) and control characters.
@@ -240,7 +227,6 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
             el.decompose()
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
-    collapse_whitespace(soup)
     if select:
         parts = []
         for selector in select:

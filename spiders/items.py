@@ -2,26 +2,18 @@
 
 from dataclasses import dataclass, field
 
+from pipeline.archive import Fetch
+
 
 @dataclass
-class PolicySnapshot:
-    """A fetch of a declared document, successful or not.
+class PolicySnapshot(Fetch):
+    """A fetch of a declared document, successful or not: the archive's :class:`Fetch`.
 
     ``status`` is the HTTP status (0 when no response arrived, with ``error``
     saying why). ``observed_at`` is when the check happened (in replay mode,
-    the replay server's clock).
+    the replay server's clock). One class serves both sides, so the spider
+    yields exactly what the archive writes.
     """
-
-    document: str
-    url: str
-    final_url: str
-    status: int
-    headers: list = field(default_factory=list)
-    body: bytes = b""
-    fetched_at: str = ""
-    observed_at: str = ""
-    error: str | None = None
-    locale: str | None = None
 
 
 @dataclass

@@ -18,7 +18,7 @@ from io import BytesIO
 
 from warcio.warcwriter import WARCWriter
 
-from pipeline.archive import Fetch, WarcArchive, warc_dir
+from pipeline.archive import WarcArchive, warc_dir
 from spiders.items import DiscoveredPage
 
 logger = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class ArchivePipeline:
             record_id = self.discovery.write(item)
             self.crawler.stats.inc_value("policykb/discovery_pages")
             return {"discovered": item.url, "links": len(item.links), "record": record_id, "error": item.error}
-        record_id = self.archive.write(Fetch(**asdict(item)))
+        record_id = self.archive.write(item)  # a PolicySnapshot is a Fetch
         self.crawler.stats.inc_value("policykb/archived")
         return {"document": item.document, "status": item.status, "record": record_id, "error": item.error}
 

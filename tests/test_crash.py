@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -168,7 +169,10 @@ class KillRun:
         self.kills = {"crawl": 0, "build": 0}
         self.survived = 0  # kills after which every check held
         self.started = time.monotonic()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu_at_start = usage.ru_utime + usage.ru_stime
         self.timeline = []
+        self.build_seconds = 5.0  # a first guess; each build that finishes refines it
 
     def crawl(self, server, kill: bool) -> bool:
         """Crawl as of the server's date; with ``kill``, SIGKILL it at a random point of its work."""
@@ -184,17 +188,19 @@ class KillRun:
         return self._killed("crawl", proc)
 
     def build(self, kill: bool) -> bool:
+        """Build; with ``kill``, SIGKILL it at a random point of its expected run time (which is
+        learnt from the builds that finished: startup, migrations, ingest and after-build steps)."""
+        started = time.monotonic()
         proc = start("build", "--data", self.data)
-        if not kill:
-            assert proc.wait(timeout=300) == 0
-            return False
-        if self.rng.random() < 0.25:  # now and then while it starts up and migrates
-            time.sleep(self.rng.uniform(0, 1.5))
-        else:  # mostly while it ingests
-            base = checks_count(self.db)
-            wait_until(proc, lambda: checks_count(self.db) > base)
-            time.sleep(self.rng.uniform(0, 1.0))
-        return self._killed("build", proc)
+        if kill:
+            deadline = started + self.rng.uniform(0.05, 1.0) * self.build_seconds
+            while proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if self._killed("build", proc):
+                return True
+        assert proc.wait(timeout=300) == 0
+        self.build_seconds = 0.5 * self.build_seconds + 0.5 * (time.monotonic() - started)
+        return False
 
     def _killed(self, what, proc) -> bool:
         if not kill_group(proc):
@@ -208,7 +214,8 @@ class KillRun:
 
 def test_sigkill_crawl_and_build_at_random_points(tmp_path, demo_kb, expected):
     """Phase 1: at each demo date, crawls killed at random points, then one that finishes.
-    Phase 2: builds of all the WARCs killed at random points, then one that finishes.
+    Phase 2: builds of all the WARCs killed at random points (the KB started over whenever a
+    build finished first), then one that finishes.
     The uninterrupted run to converge to is ``demo_kb``: the same crawls and builds, never killed."""
     from replay.server import ReplayServer
 
@@ -228,10 +235,14 @@ def test_sigkill_crawl_and_build_at_random_points(tmp_path, demo_kb, expected):
                     run.crawl(server, kill=True)
                 run.crawl(server, kill=False)
             assert_consistent(run.data)
-        for _ in range(3 * build_kills):
+        # Kill builds of all the WARCs; when one finishes first (nothing left to ingest), start the KB
+        # over from the WARCs (what `policykb rebuild` does), so every kill lands on work in progress.
+        for _ in range(4 * build_kills):
             if run.kills["build"] >= build_kills:
                 break
-            run.build(kill=True)
+            if not run.build(kill=True):
+                for name in ("policykb.db", "policykb.db-wal", "policykb.db-shm"):
+                    (run.data / name).unlink(missing_ok=True)
         run.build(kill=False)
         assert_consistent(run.data)
 
@@ -241,8 +252,10 @@ def test_sigkill_crawl_and_build_at_random_points(tmp_path, demo_kb, expected):
         report.update(abandoned_open_files=files, complete_records_in_open_files=complete, lost=sum(lost.values()),
                       lost_by_table=lost, converged=victim == reference)
     finally:  # bench/reliability.sh: how many kills were survived, even when one was not
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         report.update(kills=sum(run.kills.values()), crawl_kills=run.kills["crawl"], build_kills=run.kills["build"],
-                      survived=run.survived, seconds=round(time.monotonic() - run.started, 1))
+                      survived=run.survived, seconds=round(time.monotonic() - run.started, 1),
+                      child_cpu_seconds=round(children.ru_utime + children.ru_stime - run.cpu_at_start, 1))
         print(f"crash test: {report}\ntimeline: {run.timeline}")
         if out:
             Path(out, "crash.json").write_text(json.dumps(report))

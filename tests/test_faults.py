@@ -42,9 +42,7 @@ KNOWN_BUGS: dict[str, str] = {
                         "to 1% of its previous text becomes a new version",
 }
 #: Faults whose retries must wait longer each time (exponential backoff), and why they don't yet.
-_NO_BACKOFF = ("spiders/: 500/502/503 without Retry-After are retried by Scrapy's RetryMiddleware at the pace of "
-               "DOWNLOAD_DELAY (about 0.5 s apart), with no backoff")
-BACKOFF_BUGS: dict[str, str] = {f"faultmart/{d}": _NO_BACKOFF for d in ("http-500", "http-502", "http-503")}
+BACKOFF_BUGS: dict[str, str] = {}
 
 PLAN = FaultPlan.load(PLAN_FILE)
 ENTRIES = [(url, fault) for url, fault in PLAN.entries()]

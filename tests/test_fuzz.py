@@ -46,20 +46,7 @@ REMOVE = (".noise-in",)
 
 #: Input classes the code mishandles today: {test name: reason}, each a strict xfail
 #: (it turns red the day the bug is fixed: then remove it here).
-KNOWN_BUGS: dict[str, str] = {
-    "test_deep_nesting": "pipeline/extract.py: markdownify converts recursively; a page nested ~350+ elements deep "
-                         "raises RecursionError out of classify_fetch (a crash, not a failed check)",
-    "test_build_ingests_fuzzed_records": "pipeline/ingest.py build(): one record whose extraction raises (a page "
-                                         "nested 1500 deep) aborts `policykb build`, and every later build stops at "
-                                         "the same record: nothing after it is ever ingested",
-    "test_binary_inside_the_selected_element": "pipeline/extract.py: random bytes inside the selected element "
-                                               "become a version full of U+FFFD and control characters",
-    "test_binary_with_an_html_content_type_and_no_selector": "pipeline/extract.py: without a selector, random "
-                                                             "bytes served as text/html become a version",
-    "test_a_50_mb_page": "pipeline/extract.py collapse_whitespace(): bs4 replace_with() looks the node up in its "
-                         "parent (O(n)) for every text node, so extraction is quadratic: 1 MB of paragraphs takes "
-                         "~14 s, 50 MB hours",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 RAN: Counter = Counter()
 

@@ -345,7 +345,7 @@ def plot(entries: list[dict], path: Path) -> bool:
         print("matplotlib is not installed (pip install -e '.[bench]'): no plot", file=sys.stderr)
         return False
     polite = [e for e in entries if e["politeness"] and not reason(e)]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.8), dpi=110)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.8), dpi=110)
     colours = {"policykb": "#1f77b4", "ota": "#d62728", "cdio": "#2ca02c"}
     for ax, key, title in ((axes[0], "wall_s", "wall time"), (axes[1], "cpu_s", "CPU time (process tree)")):
         for tool in sorted({e["tool"] for e in polite}, key=lambda t: ORDER.get(t, 9)):
@@ -372,8 +372,9 @@ def plot(entries: list[dict], path: Path) -> bool:
         ax.set_ylabel(f"one cycle, {title}, s")
         ax.set_title(f"{title} vs N (politeness on)")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0].legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     fig.savefig(path)
     plt.close(fig)
     return True

@@ -10,6 +10,8 @@ import click
 
 from kb.cli import cli, data_option
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8001"  # where `policykb serve` listens
+
 STATUS_LABELS = {
     "current": ("CURRENT", "现行有效", "green"),
     "changed": ("CHANGED", "已变更", "yellow"),
@@ -92,8 +94,8 @@ def format_answer(a: dict, color: bool = False) -> str:
 @click.option("--stale-hours", default=48.0, show_default=True, type=float,
               help="A last successful check older than this makes the answer say the KB may be stale.")
 @click.option("--limit", default=5, show_default=True, type=int, help="At most this many answers (documents).")
-@click.option("--base-url", default=lambda: os.environ.get("POLICYKB_BASE_URL", "http://127.0.0.1:8001"),
-              show_default="$POLICYKB_BASE_URL or http://127.0.0.1:8001", help="Datasette address for permalinks.")
+@click.option("--base-url", default=lambda: os.environ.get("POLICYKB_BASE_URL", DEFAULT_BASE_URL),
+              show_default=f"$POLICYKB_BASE_URL or {DEFAULT_BASE_URL}", help="Datasette address for permalinks.")
 @click.option("--now", default=None, hidden=True, help="Pretend it is this time (tests; also $POLICYKB_NOW).")
 def cite(data_dir, quote, platform, url, as_of, as_json, stale_hours, limit, base_url, now):
     """Check a quote: current, changed (and what replaced it), removed, or not found.
