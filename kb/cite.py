@@ -299,6 +299,12 @@ def align(a: str, b: str) -> list[tuple[int, int, int]]:
 def locate(quote_key: str, kt: KeyText) -> Match | None:
     """Best place of a quote (key form) in a text, or None if nothing is close.
 
+    An exact find first; else the window rapidfuzz's ``partial_ratio_alignment``
+    likes best and, when that is not a perfect fit, windows around each place
+    where the quote's first or last 16 key characters occur (the same sentence
+    can stand twice in a page, once with a changed word): each is aligned by
+    :func:`_align_at`, the best kept.
+
     :param quote_key: the quote's key form (:func:`key_form`)
     :param kt: the text's :class:`KeyText`
     """
@@ -312,10 +318,28 @@ def locate(quote_key: str, kt: KeyText) -> Match | None:
     allow_gap, allow_err = gap_allowance(quote_key), error_allowance(quote_key)
     cutoff = max(0.0, 100.0 * (1 - (allow_err + allow_gap) / max(n, 1)) - 5)
     found = fuzz.partial_ratio_alignment(quote_key, kt.key, score_cutoff=min(cutoff, 90.0))
-    if found is None:
-        return None
-    w0 = max(0, found.dest_start - allow_gap - 4)
-    w1 = min(len(kt.key), found.dest_end + allow_gap + 4)
+    best = _align_at(quote_key, kt, found.dest_start, found.dest_end) if found else None
+    if best is not None and best.q_err == 0:
+        return best
+    starts = set()
+    for anchor, shift in ((quote_key[:16], 0), (quote_key[-16:], n - 16)):
+        at = kt.key.find(anchor)
+        while at >= 0 and len(starts) < 8:
+            starts.add(max(0, at - shift))
+            at = kt.key.find(anchor, at + 1)
+    for start in sorted(starts):
+        m = _align_at(quote_key, kt, start, min(len(kt.key), start + n))
+        if m is not None and (best is None or m.score < best.score):
+            best = m
+    return best
+
+
+def _align_at(quote_key: str, kt: KeyText, dest_start: int, dest_end: int) -> Match | None:
+    """Align a quote with the text around ``[dest_start, dest_end)`` (key offsets), within the allowances."""
+    n = len(quote_key)
+    allow_gap, allow_err = gap_allowance(quote_key), error_allowance(quote_key)
+    w0 = max(0, dest_start - allow_gap - 4)
+    w1 = min(len(kt.key), dest_end + allow_gap + 4)
     window = kt.key[w0:w1]
     blocks = align(quote_key, window)
     if not blocks:
@@ -418,7 +442,8 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
        ``bench/cite_speed.py``).
     2. The versions holding every rare word (all but one when there are three
        or more: a typo, a changed word) are the pool; with no rare word, full
-       queries for the first three words are intersected instead.
+       queries for the common words are intersected instead (all but one, three
+       words at least, until at most ``MAX_CANDIDATES`` versions are left).
     3. The pool is read and checked in Python against every word of the quote
        (all, else all but a quarter) and its word pairs (all but a few: a
        dropped word breaks two); ``rank`` is (words, pairs) found.
@@ -437,20 +462,31 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
         elif found:
             rare.append(found)
     counts: dict[int, int] = {}
-    if rare:
-        sets = rare
-    else:
-        sets = [{r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ?",
-                                            [_fts_phrase(t)])} for t in common[:3]]
-    for found in sets:
+
+    def add(found):
         for r in found:
             counts[r] = counts.get(r, 0) + 1
+
+    def pool_of(n_sets):
+        need = n_sets - (1 if n_sets >= 3 else 0)
+        best = max(counts.values(), default=0)
+        return [r for r, c in counts.items() if c >= min(need, best)]
+
+    if rare:
+        for found in rare:
+            add(found)
+        pool = pool_of(len(rare))
+    else:  # only common words: intersect full lists, three words at least, until the pool is small
+        for n_sets, token in enumerate(common, 1):
+            add(r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ?",
+                                           [_fts_phrase(token)]))
+            pool = pool_of(n_sets)
+            if n_sets >= 3 and len(pool) <= MAX_CANDIDATES:
+                break
     if not counts:
         return {}
-    need_sets = len(sets) - (1 if len(sets) >= 3 else 0)
-    best = max(counts.values())
-    pool = sorted((r for r, c in counts.items() if c >= min(need_sets, best)), key=lambda r: -counts[r])
-    pool = pool[:MAX_CANDIDATES]
+    pool.sort(key=lambda r: (-counts[r], -r))
+    pool = pool[:MAX_CANDIDATES]  # newest first among equals (rowids grow as versions are recorded)
     scored = []
     for chunk in range(0, len(pool), 200):
         part = pool[chunk:chunk + 200]
@@ -886,7 +922,8 @@ def _public(info: dict) -> dict:
     return {k: v for k, v in info.items() if not k.startswith("_")}
 
 
-def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base_url) -> dict | None:
+def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base_url,
+                full=(0, 0)) -> dict | None:
     """The answer for one document, or None when no version of it holds the quote."""
     versions = _Versions(conn, doc["id"])
     current_seq = None
@@ -894,19 +931,21 @@ def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base
         row = conn.execute("select seq from versions where id = ?", [doc["current_version_id"]]).fetchone()
         current_seq = row[0] if row else None
     as_of_version = versions.at(as_of) if as_of else None
-    # Newest first, current version first: a perfect match (no error, nothing skipped) cannot be
-    # beaten by an older version, so the search stops there.
-    # Versions far below the document's best candidate (fewer word pairs of the quote) are left out.
+    # The current version first, then the candidates likeliest to hold the quote (most of its words
+    # and word pairs), newest first among equals: a perfect match (no error, nothing skipped) cannot be
+    # beaten, so the search stops there. Versions far below the best candidate are left out.
     top = max(seqs.values(), default=(0, 0))
+    # Some version has every word of the quote and its word pairs but those a dropped word breaks.
+    full = top[0] >= full[0] and top[1] >= full[1] - NEAR_PAIRS
     likely = [s for s, rank in seqs.items() if rank[1] >= top[1] - NEAR_PAIRS and s != current_seq]
-    order = ([current_seq] if current_seq else []) + sorted(likely, reverse=True)
+    order = ([current_seq] if current_seq else []) + sorted(likely, key=lambda s: (seqs[s], s), reverse=True)
     matches: dict[int, Match | None] = {}
     for i, seq in enumerate(order[:MAX_VERSIONS_PER_DOC]):
         matches[seq] = locate(quote_key, versions.key(seq))
         if matches[seq] is not None and matches[seq].score == (0, 0):
             break
-        if i >= 2 and not any(matches.values()):
-            break  # the current version and the two likeliest others hold nothing close: a near-miss document
+        if i >= 2 and not full and not any(matches.values()):
+            break  # no version has all the quote's words and pairs, and the likeliest hold nothing close
     if as_of_version and as_of_version["seq"] not in matches:
         matches[as_of_version["seq"]] = locate(quote_key, versions.key(as_of_version["seq"]))
     found = {s: m for s, m in matches.items() if m is not None}
@@ -1127,6 +1166,7 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     if docs is None:
         docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])
     answers = []
+    full = (len(quote_tokens(quote)), len(quote_shingles(quote)))
     top_pairs = max((max(seqs.values())[1] for _, seqs in ranked), default=0)
     for doc_id, seqs in ranked:
         doc = docs.get(doc_id)
@@ -1134,7 +1174,8 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
             continue
         if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
             break  # the rest hold fewer word pairs of the quote than a document already answered
-        answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url)
+        answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url,
+                             full=full)
         if answer:
             answers.append(answer)
             if len(answers) >= limit:
