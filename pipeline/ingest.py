@@ -163,6 +163,32 @@ def _resolve_revisit(db, data_dir, record):
     return record
 
 
+def _unchanged_without_extraction(db, record, declared, current_id, observed):
+    """A revisit of bytes already extracted, under the same rules, into the current text: unchanged.
+
+    Re-extracting the same payload with the same rules gives the same text, so
+    the check can say "unchanged" (or "not_modified") without reading the WARC
+    again; this keeps a cycle where nothing changed about as cheap as the crawl.
+    Returns None whenever that is not certain, and the record is extracted.
+    """
+    if not current_id or not record.refers_to:
+        return None
+    seen = db.execute(
+        "select content_hash, extracted_hash, detected_language from checks"
+        " where warc_record_id = ? and content_hash is not null", [record.refers_to],
+    ).fetchone()
+    current = db.execute("select content_hash, rules_hash from versions where id = ?", [current_id]).fetchone()
+    if seen is None or current is None or seen[0] != current[0] or not current[1]:
+        return None
+    epoch = rules_at(declared, observed)
+    if rules_hash(epoch.select, epoch.remove, epoch.rules or NO_RULES) != current[1]:
+        return None
+    if record.kind == "not-modified":
+        record.status = 200
+    return Outcome("new_version", content_hash=seen[0], extracted_hash=seen[1], language=seen[2],
+                   rules_hash=current[1])
+
+
 VERSION_COLUMNS = "id, content_hash, text_markdown, effective_date, observed_at, rules_hash, canonical_hash, seq"
 
 
@@ -360,7 +386,9 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
 
     kind = record.kind
     result = None
-    if kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir, record) is None:
+    if kind in ("revisit", "not-modified") and declared is not None:
+        result = _unchanged_without_extraction(db, record, declared, current_id, observed)
+    if result is None and kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir, record) is None:
         result = Outcome("failed", f"revisit refers to a record not in the KB ({record.refers_to})")
     if result is None:
         if declared is None:
