@@ -497,7 +497,9 @@ def test_backup_while_a_build_writes_and_datasette_serves(tmp_path):
         copied = rows(path, "select id, warc_record_id, outcome, version_id from checks order by id")
         assert copied == final[:len(copied)], "a backup is the KB as of one instant"
         counts.append(len(copied))
-    assert len(set(counts[:len(during)])) >= 2 and max(counts[:len(during)]) < len(final)
+    # copies taken while the build wrote differ from each other and from the end result (the builder
+    # process may still be running its after-build steps once every check is written)
+    assert len(set(counts[:len(during)])) >= 2 and min(counts[:len(during)]) < len(final)
 
 
 def test_backup_refuses_to_overwrite_the_kb(demo_copy):
