@@ -98,14 +98,14 @@ async def client(http, paths, deadline, budget, results, rng):
             ok = response.status_code == 200
             error = None if ok else f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
-            ok, error = False, f"{type(exc).__name__}"
+            ok, error = False, f"{type(exc).__name__}: {str(exc)[:80]}"
         results.append((kind, (time.perf_counter() - started) * 1000, ok, error, path))
 
 
-async def run(base, paths, clients, duration, max_requests, timeout, seed):
+async def run(base, paths, clients, duration, max_requests, timeout, seed, keepalive=True):
     results = []
     budget = {"left": max_requests}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients if keepalive else 0)
     async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as http:
         started = time.monotonic()
         deadline = started + duration
@@ -146,6 +146,8 @@ def main(argv=None):
     parser.add_argument("--max-requests", type=int, default=50_000, help="stop after this many requests")
     parser.add_argument("--timeout", type=float, default=30, help="per-request timeout, seconds (default 30)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--no-keepalive", action="store_true",
+                        help="a new connection per request (tells keep-alive races apart from real errors)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
@@ -161,7 +163,7 @@ def main(argv=None):
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     server = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--data", str(data), "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(os.environ.get("POLICYKB_LOAD_SERVER_LOG", os.devnull), "w"))
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -176,7 +178,7 @@ def main(argv=None):
             time.sleep(0.3)
         paths = targets(data, base)
         results, elapsed = asyncio.run(run(base, paths, args.clients, args.duration, args.max_requests,
-                                           args.timeout, args.seed))
+                                           args.timeout, args.seed, not args.no_keepalive))
     finally:
         server.terminate()
         server.wait(timeout=15)
