@@ -50,8 +50,9 @@ echo "== tests: fuzz (${POLICYKB_FUZZ_EXAMPLES} examples per input class), fault
   tests/test_fuzz.py tests/test_faults.py tests/test_crash.py tests/test_sanitize.py tests/test_access.py \
   > "$OUT/pytest.log" 2>&1
 TESTS_RC=$?
-grep -E "crash test:|sanitize:|50 MB page:|passed|failed|^(FAILED|ERROR|XFAIL|XPASS) " "$OUT/pytest.log" | cut -c1-240
-sed -n '/slowest durations/,/^$/p' "$OUT/pytest.log" | head -14
+grep -oE "(crash test|sanitize|50 MB page): .*" "$OUT/pytest.log" | cut -c1-400
+grep -E "^[0-9]+ (passed|failed)|^(FAILED|ERROR|XPASS) " "$OUT/pytest.log" | cut -c1-240
+sed -n '/slowest .* durations/,/^$/p' "$OUT/pytest.log" | head -14
 
 echo "== load: ${LOAD_CLIENTS} clients for ${LOAD_SECONDS} s against policykb serve"
 DEMO=$(ls -d "$OUT"/pytest/demo*/data 2>/dev/null | head -1)
