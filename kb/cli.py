@@ -41,16 +41,24 @@ def sources_option(f):
 SOURCES_FILE = ".policykb-sources"
 
 
+def remembered_folder(data_dir, filename, given=None):
+    """A folder a data folder remembers in ``DATA/<filename>``: the one given (and remembered), else the
+    remembered one, else None. ``policykb rebuild`` builds in ``DATA/.rebuild``, which reads its parent's."""
+    remembered = Path(data_dir) / filename
+    if given:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        remembered.write_text(str(Path(given).resolve()) + "\n")
+        return str(given)
+    if not remembered.exists() and Path(data_dir).name == ".rebuild":
+        remembered = Path(data_dir).parent / filename
+    if remembered.exists():
+        return remembered.read_text().strip() or None
+    return None
+
+
 def resolve_sources(data_dir, sources_dir=None):
     """The declarations folder for a data folder: the one given (and remembered), else the remembered one."""
-    remembered = Path(data_dir) / SOURCES_FILE
-    if sources_dir:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-        remembered.write_text(str(Path(sources_dir).resolve()) + "\n")
-        return sources_dir
-    if remembered.exists():
-        return remembered.read_text().strip()
-    return None
+    return remembered_folder(data_dir, SOURCES_FILE, sources_dir)
 
 
 def load_or_exit(sources_dir, platforms=None):

@@ -16,23 +16,14 @@ from pathlib import Path
 
 import click
 
-from kb.cli import cli, data_option
+from kb.cli import cli, data_option, remembered_folder
 
 GLOSSARY_FILE = ".policykb-glossary"
 
 
 def _remembered_dir(data_dir, glossary_dir=None):
     """The glossary folder for a data folder: the one given (and remembered), else the remembered one, else None."""
-    remembered = Path(data_dir) / GLOSSARY_FILE
-    if glossary_dir:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
-        remembered.write_text(str(Path(glossary_dir).resolve()) + "\n")
-        return str(glossary_dir)
-    if not remembered.exists() and Path(data_dir).name == ".rebuild":  # `policykb rebuild` builds in DATA/.rebuild
-        remembered = Path(data_dir).parent / GLOSSARY_FILE
-    if remembered.exists():
-        return remembered.read_text().strip() or None
-    return None
+    return remembered_folder(data_dir, GLOSSARY_FILE, glossary_dir)
 
 
 def dir_option(f):
