@@ -44,6 +44,7 @@ class Extracted:
     markdown: str
     title: str | None
     encoding: str
+    guessed: bool = False  # the charset was detected, not declared (see :func:`decode_page`)
 
 
 class _Converter(MarkdownConverter):
@@ -81,27 +82,69 @@ def _detect(body: bytes) -> str | None:
     return best.encoding if best else None
 
 
-def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
+def _decodes(body: bytes, encoding: str | None) -> bool:
+    """Whether ``body`` is valid in ``encoding`` (strictly, every byte)."""
+    if not encoding:
+        return False
+    try:
+        body.decode(encoding)
+        return True
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+@dataclass
+class Decoded:
+    text: str
+    encoding: str
+    #: the charset is a guess: nothing declared one that fits the bytes (no BOM, no HTTP or <meta> charset
+    #: that decodes them), and they are not UTF-8; a guess is trusted only if its text looks like text
+    guessed: bool
+
+
+def decode_page(body: bytes, content_type: str | None) -> Decoded:
     """Decode page bytes: BOM, HTTP charset, ``<meta charset>``, then detection.
 
     GB2312/GBK are read as GB18030, Big5 as Big5-HKSCS and Shift_JIS as cp932
-    (their supersets, as browsers do). When the declared charset is plainly
-    wrong (many undecodable bytes) and detection finds a better one, that wins.
-
-    :returns: ``(text, encoding)``
+    (their supersets, as browsers do). A declared charset that cannot decode
+    the bytes is wrong, whatever it decodes them to with replacements (EUC-JP
+    bytes read as Shift_JIS give plausible-looking mojibake, not U+FFFD): then
+    the other declaration wins if it decodes them, else detection, else the
+    declared charset with replacement characters if detection does no better.
     """
+    from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
+
     encoding, text = html_to_unicode(content_type or "", body, auto_detect_fun=_detect)
+    in_header, in_page = http_content_type_encoding(content_type or ""), html_body_declared_encoding(body)
+    in_page = resolve_encoding(in_page) if in_page else None
+    if in_header and in_page and in_header != in_page and encoding == in_header and _decodes(body, in_page) \
+            and ("\ufffd" in text or _oddness(text, in_header) > _oddness(body.decode(in_page), in_page)):
+        # the two declarations disagree and the page's own one reads as text (EUC-JP bytes sent as Shift_JIS
+        # decode, as cp932, to half-width katakana): browsers follow the header, a reader would not
+        return Decoded(body.decode(in_page), in_page, guessed=False)
+    if "\ufffd" not in text or _decodes(body, encoding):
+        declared = read_bom(body)[0] or in_header or in_page
+        return Decoded(text, encoding, guessed=not declared and encoding not in ("utf-8", "utf8"))
+    for other in (in_header, in_page):
+        if other and other != encoding and _decodes(body, other):
+            return Decoded(body.decode(other), other, guessed=False)
     bad = text.count("\ufffd")
-    if bad and bad > MAX_REPLACEMENT_SHARE * max(1, len(text)):
-        detected = _detect(body)
-        if detected:
-            try:
-                better = body.decode(detected, errors="replace")
-            except LookupError:
-                better = None
-            if better is not None and better.count("\ufffd") < bad:
-                return better, detected
-    return text, encoding
+    detected = _detect(body)
+    if detected and detected != encoding:
+        try:
+            better = body.decode(detected, errors="replace")
+        except LookupError:
+            better = None
+        if better is not None and (better.count("\ufffd") < bad and bad > MAX_REPLACEMENT_SHARE * max(1, len(text))
+                                   or "\ufffd" not in better):
+            return Decoded(better, detected, guessed=True)
+    return Decoded(text, encoding, guessed=False)
+
+
+def decode(body: bytes, content_type: str | None) -> tuple[str, str]:
+    """:func:`decode_page` as ``(text, encoding)``."""
+    decoded = decode_page(body, content_type)
+    return decoded.text, decoded.encoding
 
 
 def is_pdf(content_type: str | None, body: bytes) -> bool:
@@ -176,13 +219,60 @@ GARBAGE_RE = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_GARBAGE_SHARE = 0.01
 
 
+#: In a text whose charset was guessed, characters a wrong guess makes and real text rarely has: Latin-1
+#: and cp1252 signs (not « » ° § © ® · £ ¥ € ¿ ¡ º ª), half-width katakana, private-use characters.
+ODD_RE = re.compile(r"[\ue000-\uf8ff\u00a4\u00a6\u00a8\u00ac\u00af\u00b1-\u00b6\u00b8-\u00b9\u00bc-\u00be"
+                    r"\u00d7\u00f7\u0192\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a\uff61-\uff9f]")
+#: A lower-case letter followed by a capital inside a word ("šIéh", "ÖÂlH"): rare in text, common in a wrong guess.
+CASE_FLIP_RE = re.compile(r"(?<=[^\W\d_])(?<![A-Z])(?=[A-ZÀ-ÖØ-Þ])")
+IDEOGRAPH_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+#: The frequently used ideographs of each family of guessable charsets (its level-1 set; a text in that
+#: charset is almost all made of them, random bytes are not): charset to check with, and its lead bytes.
+COMMON_IDEOGRAPHS = {"gb18030": ("gb2312", 0xB0, 0xD7), "big5hkscs": ("big5", 0xA4, 0xC6),
+                     "big5": ("big5", 0xA4, 0xC6), "cp932": ("euc_jp", 0xB0, 0xCF),
+                     "euc_jp": ("euc_jp", 0xB0, 0xCF), "euc_kr": ("euc_kr", 0xB0, 0xC8)}
+#: A guessed charset is trusted only if under this share of its text is odd (see ODD_RE).
+MAX_ODD_SHARE_GUESSED = 0.03
+
+
+def _uncommon_ideographs(text: str, encoding: str) -> int:
+    """How many ideographs (and Hangul syllables) of ``text`` are outside ``encoding``'s level-1 set."""
+    family = COMMON_IDEOGRAPHS.get(encoding.replace("-", "_").lower())
+    count = 0
+    for ch in IDEOGRAPH_RE.findall(text):
+        if family is None:
+            count += 1
+            continue
+        try:
+            lead = ch.encode(family[0])[0]
+        except UnicodeEncodeError:
+            count += 1
+            continue
+        count += not (family[1] <= lead <= family[2]) and not ("\uac00" <= ch <= "\ud7af")
+    return count
+
+
+def _oddness(text: str, encoding: str) -> int:
+    """How many characters of ``text`` a wrong charset guess would explain (see ODD_RE)."""
+    return len(ODD_RE.findall(text)) + len(CASE_FLIP_RE.findall(text)) + _uncommon_ideographs(text, encoding)
+
+
 def _check_text(extracted: Extracted) -> Extracted:
-    """Refuse text that is largely undecodable bytes (a binary body served as text/html)."""
+    """Refuse text that is largely undecodable bytes (a binary body served as text/html), and text of a
+    guessed charset that does not look like text (random bytes decode to something in any 8-bit charset)."""
     text = extracted.markdown
     bad = len(GARBAGE_RE.findall(text))
-    if bad > 3 and bad > MAX_GARBAGE_SHARE * len(text):
+    if bad and bad > MAX_GARBAGE_SHARE * len(text):
         raise ExtractionError(f"the page text is largely undecodable bytes ({bad} of {len(text)} characters): "
                               "binary content, not a policy")
+    if extracted.guessed:
+        visible = sum(1 for ch in text if not ch.isspace())
+        odd = _oddness(text, extracted.encoding)
+        if bad or odd > MAX_ODD_SHARE_GUESSED * visible:
+            raise ExtractionError(
+                f"the page's bytes are not in the charset it declares, and read as {extracted.encoding} (a guess) "
+                f"they are not text ({odd} of {visible} characters are control, private-use or unusual ones): "
+                "binary or damaged content")
     return extracted
 
 
@@ -210,14 +300,15 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
         return Extracted(pdf_to_markdown(body), None, "pdf")
     ct = (content_type or "").split(";")[0].strip().lower()
     if ct == "text/plain":
-        text, encoding = decode(body, content_type)
-        markdown = normalize_text(text)
+        decoded = decode_page(body, content_type)
+        markdown = normalize_text(decoded.text)
         if not markdown:
             raise ExtractionError("plain-text page has no text")
-        return Extracted(markdown, None, encoding)
+        return Extracted(markdown, None, decoded.encoding, decoded.guessed)
     if not is_html(content_type, body):
         raise ExtractionError(f"unsupported content type {ct or 'unknown'!r}")
-    text, encoding = decode(body, content_type)
+    decoded = decode_page(body, content_type)
+    text, encoding = decoded.text, decoded.encoding
     soup = BeautifulSoup(text, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     for el in soup.select(", ".join(ALWAYS_REMOVE)):
@@ -243,11 +334,11 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
 
         found = main_content(text)
         if found and re.search(r"\w", found):
-            return Extracted(normalize_text(found), title, encoding)
+            return Extracted(normalize_text(found), title, encoding, decoded.guessed)
         root = soup.body or soup
         fragment = str(root)
     markdown = normalize_text(to_markdown(fragment))
     if not re.search(r"\w", markdown):
         what = f"selector {', '.join(select)!r} matched only empty content" if select else "page has no text"
         raise ExtractionError(what)
-    return Extracted(markdown, title, encoding)
+    return Extracted(markdown, title, encoding, decoded.guessed)

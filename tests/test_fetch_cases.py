@@ -232,6 +232,35 @@ def test_a_header_claiming_utf8_on_gbk_bytes_is_overruled_by_detection():
     assert text in out.markdown and out.encoding in ("gb18030", "gbk", "gb2312")
 
 
+
+def test_a_few_cp1252_quotes_under_a_utf8_header_are_read_as_cp1252():
+    """A CMS that pastes Windows "smart quotes" into a UTF-8 page: the quotes survive, no U+FFFD."""
+    text = "Sellers must respond within 48 hours \u2013 that\u2019s the rule for \u201cA-to-z\u201d claims."
+    body = f"<html><body><div id='c'><p>{text}</p>{'<p>Plain English policy text.</p>' * 40}</div></body></html>"
+    out = extract(body.encode("cp1252"), "text/html; charset=utf-8", ["#c"])
+    assert text in out.markdown and "\ufffd" not in out.markdown
+
+
+def test_when_header_and_meta_charsets_disagree_the_one_that_reads_as_text_wins():
+    text = "出品者は十二時間以内に購入者へ返信してください。"
+    page = f"<html><head><meta charset='{{}}'></head><body><div id='c'><p>{text}</p></div></body></html>"
+    # the page's own declaration is right (EUC-JP bytes under a Shift_JIS header decode, as cp932, to kana mojibake)
+    out = extract(page.format("euc-jp").encode("euc-jp"), "text/html; charset=shift_jis", ["#c"])
+    assert text in out.markdown
+    # the header is right and the <meta> is stale
+    out = extract(page.format("euc-jp").encode("cp932"), "text/html; charset=shift_jis", ["#c"])
+    assert text in out.markdown and out.encoding == "cp932"
+
+
+@pytest.mark.parametrize("garbage", [
+    bytes.fromhex("f5b165224a58b791df6af1d8303e61cd"),  # read as cp1252: 'õ±e"JX·‘ßjñØ0>aÍ'
+    "%頬s\\*Xｵ瞥LﾆoVｼPt".encode("cp932"),  # half-width katakana between stray letters
+])
+def test_a_guessed_charset_that_gives_no_text_is_a_failed_check(garbage):
+    body = b"<html><body><div id='c'>" + garbage + b"</div></body></html>"
+    with pytest.raises(ExtractionError, match="guess"):
+        extract(body, "text/html; charset=utf-8", ["#c"])
+
 @pytest.mark.parametrize("contact", [None, "https://example.org/crawler-contact"])
 def test_politeness_settings_and_a_user_agent_naming_the_project_and_a_contact(contact):
     from scrapy.crawler import Crawler

@@ -356,10 +356,6 @@ def test_random_tag_soup(tokens, encoding_errors, select):
 # Two inputs the bigger runs of bench/reliability.sh found, kept as plain regression tests.
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pipeline/extract.py decode(): bytes the HTTP charset cannot decode (EUC-JP sent as Shift_JIS) are decoded "
-    "with replacements anyway, and the mojibake (U+E2AE, U+F8F2, half-width kana) becomes a version; the fallback "
-    "to <meta charset> / detection covers a wrong UTF-8 header only"))
 def test_a_header_charset_that_cannot_decode_the_page():
     page = Page(["pkbaaaaa"], ["nzaaaaa", "nzaaaab", "nzaaaaaa"])
     html = page.html(page.blocks() + [f"<p>{TEXTS['euc-jp']}</p>"], head='<meta charset="euc-jp">')
@@ -369,9 +365,6 @@ def test_a_header_charset_that_cannot_decode_the_page():
                  what="EUC-JP bytes sent as Shift_JIS")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pipeline/extract.py: a few random bytes in the selected element, with no charset declared, are decoded as "
-    "windows-1252 and pass the 'largely undecodable' check, so 16 bytes of garbage become a version"))
 def test_a_few_random_bytes_in_the_selected_element():
     body = HTML_THEN_BINARY[1] + random.Random(1).randbytes(16)
     assert_sound(classify(body, name="regression"), must_fail=True, what="16 random bytes in the selected element")
