@@ -120,7 +120,15 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
         if "=" not in setting:
             raise click.BadParameter(f"{setting!r} is not NAME=VALUE", param_hint="--setting")
     sources_dir = resolve_sources(data_dir, sources_dir)
-    load_or_exit(sources_dir, platforms)
+    declared = load_or_exit(sources_dir, platforms)
+    keys = {d.key for p in declared for d in p.documents}
+    for unknown in [d for d in documents if d not in keys]:
+        import difflib
+
+        close = difflib.get_close_matches(unknown, sorted(keys), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `policykb sources list` shows them"
+        click.echo(f"error: no declared document {unknown!r} (platform/document){hint}", err=True)
+        sys.exit(2)
     before = set(_warcs(data_dir))
     code = run_crawl(data_dir, sources_dir, platforms, replay, log_level, documents, settings)
     new = sorted(set(_warcs(data_dir)) - before)
@@ -167,6 +175,9 @@ def run_build(data_dir, sources_dir=None, quiet=False):
     if not quiet:
         click.echo(f"build: {stats.records} records from {stats.files} WARC file(s) in "
                    f"{time.monotonic() - started:.1f}s: {outcomes}")
+        for name, records, cut in stats.salvaged:
+            click.echo(f"build: {name} was left open by a crawl that was killed: closed it with its {records} "
+                       f"complete record(s){f', dropping the {cut} byte(s) of the record it was writing' if cut else ''}")
     db.close()
     return stats
 

@@ -6,6 +6,13 @@ rebuilt (``policykb rebuild``). One crawl writes one file,
 file is named ``….warc.gz.open``; it is renamed when the crawl closes, and the
 builder reads only closed files, so it never sees a half-written record.
 
+A crawl holds an exclusive ``flock`` on its ``.open`` file for as long as it
+lives (it takes the lock before the file gets that name), and the kernel
+drops the lock when the process dies, however it dies. So an ``.open`` file
+whose lock is free belongs to a killed crawl: :func:`salvage_abandoned` cuts
+it after its last complete record (each record is one gzip member) and closes
+it, and its fetches reach the KB like any others.
+
 Record kinds:
 
 * ``response``: the HTTP response with headers and body (the body as Scrapy
@@ -31,9 +38,12 @@ a cache: if it is missing it is rebuilt by scanning the WARCs.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
+import logging
 import os
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from io import BytesIO
@@ -42,6 +52,8 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+logger = logging.getLogger(__name__)
 
 NOT_MODIFIED_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 IDENTICAL_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -153,6 +165,75 @@ def closed_warcs(data_dir):
     return sorted(folder.glob("*.warc.gz"))
 
 
+def complete_length(fh) -> tuple[int, int]:
+    """Where the last complete gzip member of a file ends, and how many members come before it.
+
+    A WARC written by :class:`WarcArchive` has one gzip member per record, so
+    this is the end of its last whole record; what follows was cut short.
+    """
+    fh.seek(0)
+    end = members = position = 0
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    pending = b""
+    while True:
+        chunk = pending or fh.read(1 << 20)
+        pending = b""
+        if not chunk:
+            return end, members
+        try:
+            inflater.decompress(chunk)
+        except zlib.error:
+            return end, members
+        if inflater.eof:
+            used = len(chunk) - len(inflater.unused_data)
+            position += used
+            end, members = position, members + 1
+            pending = inflater.unused_data
+            inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        else:
+            position += len(chunk)
+
+
+def salvage_abandoned(data_dir) -> list[tuple[str, int, int]]:
+    """Close the ``.open`` WARC files of crawls that were killed, keeping their complete records.
+
+    A file whose crawl is alive is locked and left alone. Returns, per
+    salvaged file, ``(closed name, complete records, bytes cut off)``.
+    """
+    folder = warc_dir(data_dir)
+    salvaged = []
+    for path in sorted(folder.glob("*.warc.gz.open")) if folder.is_dir() else []:
+        try:
+            fh = open(path, "r+b")
+        except FileNotFoundError:  # closed by its crawl meanwhile
+            continue
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a crawl is writing it
+            if not path.exists():  # closed (renamed) by its crawl just before we locked it
+                continue
+            size = os.fstat(fh.fileno()).st_size
+            end, members = complete_length(fh)
+            fh.truncate(end)
+            fh.flush()
+            os.fsync(fh.fileno())
+            final = path.with_name(path.name[: -len(".open")])
+            os.replace(path, final)
+            salvaged.append((final.name, max(0, members - 1), size - end))  # the warcinfo record is no fetch
+            logger.warning("salvaged %s, left by a crawl that was killed: %d fetch record(s) kept, %d byte(s) of a "
+                           "cut record dropped", final.name, max(0, members - 1), size - end)
+    for stale in folder.glob("*.warc.gz.new") if folder.is_dir() else []:
+        try:
+            with open(stale, "rb") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                stale.unlink()  # a crawl killed before it wrote anything
+        except (BlockingIOError, FileNotFoundError):
+            pass
+    return salvaged
+
+
 class WarcArchive:
     """Appends fetches to a new WARC file; use as a context manager.
 
@@ -168,7 +249,11 @@ class WarcArchive:
         self.final_path = folder / f"policykb-{stamp}-{os.getpid()}.warc.gz"
         self.path = self.final_path.with_name(self.final_path.name + ".open")
         self.index = index or ValidatorIndex(data_dir)
-        self._file = open(self.path, "ab")
+        # locked under a name nobody reads, then renamed: an .open file is never seen unlocked while alive
+        starting = self.final_path.with_name(self.final_path.name + ".new")
+        self._file = open(starting, "ab")
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(starting, self.path)
         self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
         self.records = 0
         info = self._writer.create_warcinfo_record(

@@ -50,6 +50,7 @@ class BuildStats:
     records: int = 0
     skipped: int = 0
     files: int = 0
+    salvaged: list = field(default_factory=list)  # (file, records, bytes cut) of killed crawls' WARCs
     outcomes: dict = field(default_factory=dict)
 
     def count(self, outcome):
@@ -359,6 +360,37 @@ def _new_version(db, doc_id, current, versions_count, observed, outcome, locale,
     return version_id, (classification.kind if current else "first")
 
 
+#: A text under this share of the current version's is implausible as one step (a body cut short, a
+#: half-rendered app shell, a page emptied by a failed include); the real corpus's largest one-step
+#: shrink keeps 49% (eMAG's terms, Sept. 2023).
+SHRINK_MIN_SHARE = 0.25
+#: ... when the current version is at least this long (a short page may well lose most of its text).
+SHRINK_MIN_CHARS = 1000
+SHRANK = "the text shrank implausibly"
+
+
+def _held_shrink(db, doc_id, current, result) -> Outcome | None:
+    """A failed check for a text that shrank implausibly since the current version, unless confirmed.
+
+    The first fetch of such a text is a failed check (with the text's hash); a
+    second fetch in a row giving the same text confirms it, and it becomes a
+    version. So a glitch never becomes a version, and a page that really was cut
+    down is recorded one check later. Returns None when the text is plausible.
+    """
+    old, new = len(current["text_markdown"] or ""), len(result.text or "")
+    if old < SHRINK_MIN_CHARS or new >= SHRINK_MIN_SHARE * old:
+        return None
+    last = db.execute("select outcome, reason, content_hash from checks where document_id = ? order by id desc"
+                      " limit 1", [doc_id]).fetchone()
+    if last and last[0] == "failed" and (last[1] or "").startswith(SHRANK) and last[2] == result.content_hash:
+        result.reason = f"{SHRANK}, and the next fetch confirmed it ({old} → {new} characters)"
+        return None
+    return Outcome("failed", f"{SHRANK}: {old} → {new} characters ({100 * new / old:.0f}% of the current version);"
+                             " held as a failed check until the next fetch gives the same text",
+                   content_hash=result.content_hash, language=result.language, rules_hash=result.rules_hash,
+                   extracted_hash=result.extracted_hash)
+
+
 def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir) -> str:
     """Turn one archived record into one check (and maybe versions and changes).
 
@@ -406,7 +438,11 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
                                              kind_override="reextraction")
                 versions_count += 1
                 current = _current(db, current_id)
-        if current and current["content_hash"] == result.content_hash:
+        held = _held_shrink(db, doc_id, current, result) if current and current["content_hash"] != \
+            result.content_hash else None
+        if held is not None:
+            result = held
+        elif current and current["content_hash"] == result.content_hash:
             result.outcome = "not_modified" if kind == "not-modified" else "unchanged"
             version_id = current["id"]
             last = db.execute("select extracted_hash from checks where document_id = ? and version_id is not null"
@@ -448,7 +484,7 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
 
 
 def build(db, data_dir, platforms, progress=None) -> BuildStats:
-    """Ingest every closed WARC file not yet fully ingested.
+    """Ingest every closed WARC file not yet fully ingested (first closing those that killed crawls left).
 
     :param db: the KB (``kb.db.open_db``)
     :param data_dir: the ``--data`` folder holding ``warcs/``
@@ -460,6 +496,7 @@ def build(db, data_dir, platforms, progress=None) -> BuildStats:
     sync_declarations(db, platforms)
     documents = documents_by_key(platforms)
     stats = BuildStats()
+    stats.salvaged = archive.salvage_abandoned(data_dir)
     done = {row["name"] for row in db["warc_files"].rows}
     for path in archive.closed_warcs(data_dir):
         if path.name in done:
@@ -482,6 +519,6 @@ def build(db, data_dir, platforms, progress=None) -> BuildStats:
                                     replace=True)
     open_files = list(archive.warc_dir(data_dir).glob("*.warc.gz.open")) if archive.warc_dir(data_dir).is_dir() else []
     if open_files:
-        logger.warning("%d WARC file(s) still open (a crawl running, or one that was killed): %s",
+        logger.warning("%d WARC file(s) still open by a running crawl (their fetches reach the KB after it): %s",
                        len(open_files), ", ".join(p.name for p in open_files))
     return stats

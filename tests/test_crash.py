@@ -280,9 +280,6 @@ def open_file_records(path: Path) -> list[str]:
     return ids
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the builder ignores *.warc.gz.open files, also those whose crawl was killed: the fetches archived before "
-    "the kill never reach the KB (salvage: ingest the complete records of an abandoned .open file)"))
 def test_fetches_archived_before_a_crawl_was_killed_reach_the_kb(tmp_path):
     """A crawl killed after archiving some fetches: after a build those fetches are checks in the KB.
 
@@ -310,3 +307,43 @@ def test_fetches_archived_before_a_crawl_was_killed_reach_the_kb(tmp_path):
     assert_consistent(data)
     ingested = {r["warc_record_id"] for r in rows(data / "policykb.db", "select warc_record_id from checks")}
     assert set(saved) <= ingested, f"{len(set(saved) - ingested)} of {len(saved)} archived fetches are not in the KB"
+
+
+def _write(data, n):
+    """A WarcArchive with ``n`` fetches written and not closed (as a crawl leaves it while it runs)."""
+    from pipeline.archive import Fetch, WarcArchive
+
+    warc = WarcArchive(data)
+    for i in range(n):
+        url = f"https://seller.demomart.example/help/{i}"
+        warc.write(Fetch(document=f"demomart/doc-{i}", url=url, final_url=url, status=200,
+                         headers=[("Content-Type", "text/html")], body=b"<p>policy %d</p>" % i,
+                         fetched_at="2026-01-15T00:00:00Z", observed_at="2026-01-15T00:00:00Z"))
+    return warc
+
+
+def test_a_warc_that_a_live_crawl_holds_is_never_salvaged(tmp_path):
+    from pipeline.archive import salvage_abandoned
+
+    warc = _write(tmp_path, 3)
+    try:
+        assert salvage_abandoned(tmp_path) == []
+        assert warc.path.exists(), "the file of a running crawl was taken away from it"
+    finally:
+        warc.close()
+    assert warc.final_path.exists()
+
+
+def test_salvage_keeps_the_complete_records_and_cuts_the_one_being_written(tmp_path):
+    from pipeline.archive import iter_records, salvage_abandoned
+
+    warc = _write(tmp_path, 4)
+    ids = open_file_records(warc.path)
+    with open(warc.path, "ab") as fh:  # the kill came halfway through a fifth record
+        fh.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + bytes(range(200)))
+    path = warc.path
+    warc._file.close()  # the crawl dies: its lock goes with it
+    [(name, records, cut)] = salvage_abandoned(tmp_path)
+    assert not path.exists() and name == warc.final_path.name
+    assert (records, cut) == (4, 210)
+    assert [r.record_id for r in iter_records(tmp_path)] == ids

@@ -37,10 +37,7 @@ CRAWL_SETTINGS = ["-s", "DOWNLOAD_TIMEOUT=2"]
 
 #: Planned faults the code does not handle yet: {document: reason}. Each is a strict
 #: xfail, so the test turns red (XPASS) the day the bug is fixed: then remove it here.
-KNOWN_BUGS: dict[str, str] = {
-    "faultmart/shrink": "pipeline/ingest.py has no 'shrank implausibly' rule (DESIGN.md, flow step 4): a page cut "
-                        "to 1% of its previous text becomes a new version",
-}
+KNOWN_BUGS: dict[str, str] = {}
 #: Faults whose retries must wait longer each time (exponential backoff), and why they don't yet.
 BACKOFF_BUGS: dict[str, str] = {}
 

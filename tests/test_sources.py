@@ -74,6 +74,14 @@ def test_cli_exits_2_with_one_line(tmp_path):
     assert result.returncode == 2
 
 
+def test_crawling_a_document_nobody_declared_is_an_error_not_an_empty_crawl(tmp_path):
+    result = policykb("crawl", "--sources", DEMO_SOURCES, "--data", tmp_path, "--document", "demomart/appeal",
+                      check=False)
+    assert result.returncode == 2 and "no declared document 'demomart/appeal'" in result.stderr
+    assert "demomart/appeals" in result.stderr  # the near miss is named
+    assert not (tmp_path / "warcs").exists()
+
+
 def test_broken_yaml_is_one_line(tmp_path):
     (tmp_path / "shop.yml").write_text("platform: shop\ndocuments: [\n")
     result = policykb("sources", "check", "--sources", tmp_path, check=False)
