@@ -62,45 +62,49 @@ def _replacement(old: TokenIndex, new: TokenIndex, hits, term_len: int):
     return found
 
 
-def refresh_drift(db) -> int:
+def refresh_drift(db, changed_documents=None) -> int:
     """Recompute ``glossary_drift`` from every document's version history.
 
     :param db: the KB (``sqlite_utils.Database``) with the glossary loaded and evidence refreshed
+    :param changed_documents: ``{document id: seq}``: only these documents' histories changed (with the same
+        glossary), by versions after ``seq`` (0: the whole history is new); only the steps to those versions are
+        searched, and ``still_used_in`` is re-read from the evidence for every row. None recomputes all.
     :returns: the number of drift rows
     """
     conn = db.conn
     platforms = load_platforms(conn)
     terms = _rows(conn, """select id, concept_id, platform, language, term, case_sensitive from glossary_terms
                            where platform != ?""", [GENERAL])
-    docs = _rows(conn, "select id, platform_id, locale, state from documents order by id")
-    versions = defaultdict(list)
-    for v in _rows(conn, """select id, document_id, seq, observed_at, text_markdown from versions
-                            order by document_id, seq"""):
-        versions[v["document_id"]].append(v)
+    only = sorted(changed_documents) if changed_documents is not None else None
+    since = changed_documents or {}
+    docs = [d for d in _rows(conn, "select id, platform_id, locale, state from documents order by id")
+            if only is None or d["id"] in changed_documents]
     evidence = defaultdict(set)
     for r in _rows(conn, "select term_id, document_id from glossary_evidence"):
         evidence[r["term_id"]].add(r["document_id"])
     by_tokens = defaultdict(list)  # (language, tokens) → terms, to name a replacement that is itself a term
     for t in _rows(conn, "select id, concept_id, platform, language, term from glossary_terms"):
         by_tokens[(t["language"], term_tokens(t["term"], t["language"]))].append(t)
-    indexes: dict[tuple, TokenIndex] = {}
-
-    def index(v, language, case_sensitive):
-        key = (v["id"], language, case_sensitive)
-        if key not in indexes:
-            indexes[key] = TokenIndex(plain_text(v["text_markdown"]), language, case_sensitive)
-        return indexes[key]
-
     rows = []
-    for t in terms:
-        platform = platforms.get(t["platform"])
-        if not platform:
+    for d in docs:  # one document's history in memory at a time
+        term_scope = [t for t in terms if platforms.get(t["platform"]) and platforms[t["platform"]].covers(
+            d["platform_id"]) and locale_lang(d["locale"]) == t["language"]]
+        if not term_scope:
             continue
-        seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
-        for d in docs:
-            history = versions.get(d["id"], [])
-            if len(history) < 2 or not platform.covers(d["platform_id"]) or locale_lang(d["locale"]) != t["language"]:
-                continue
+        history = _rows(conn, "select id, seq, observed_at, text_markdown from versions where document_id = ?"
+                              " and seq >= ? order by seq", [d["id"], since.get(d["id"], 0)])
+        if len(history) < 2:
+            continue
+        indexes: dict[tuple, TokenIndex] = {}
+
+        def index(v, language, case_sensitive):
+            key = (v["id"], language, case_sensitive)
+            if key not in indexes:
+                indexes[key] = TokenIndex(plain_text(v["text_markdown"]), language, case_sensitive)
+            return indexes[key]
+
+        for t in term_scope:
+            seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
             for before, after in zip(history, history[1:]):
                 old = index(before, t["language"], bool(t["case_sensitive"]))
                 hits = old.find(seq)
@@ -126,6 +130,16 @@ def refresh_drift(db) -> int:
                     "example_before": old.snippet(*hits[0]), "example_after": example_after,
                 })
     with conn:
-        db.execute("delete from glossary_drift")
+        if only is None:
+            db.execute("delete from glossary_drift")
+        else:
+            whole = [doc for doc in only if not since[doc]]
+            for i in range(0, len(whole), 500):
+                chunk = whole[i:i + 500]
+                db.execute(f"delete from glossary_drift where document_id in ({','.join('?' * len(chunk))})", chunk)
         db["glossary_drift"].insert_all(rows)
-    return len(rows)
+        if only is not None:  # the other documents' rows: where else the platform still uses the term may differ
+            conn.executemany("update glossary_drift set still_used_in = ? where id = ?", [
+                (json.dumps(sorted(evidence[r[1]] - {r[2]})), r[0])
+                for r in conn.execute("select id, term_id, document_id from glossary_drift")])
+    return conn.execute("select count(*) from glossary_drift").fetchone()[0]

@@ -71,14 +71,23 @@ def _rows(conn, sql, params=()):
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def current_documents(conn) -> list[Document]:
-    """The current version of every document that is not gone, split into its sections."""
-    docs = _rows(conn, """
-        select d.id, d.platform_id, d.title, d.locale, d.current_version_id, v.text_markdown
+def current_documents(conn, platforms=None, with_sections=True) -> list[Document]:
+    """The current version of every document that is not gone, split into its sections.
+
+    :param platforms: only the documents of these KB platforms (default: all)
+    :param with_sections: False gives the documents without their text (for scopes and counts)
+    """
+    where, params = "", []
+    if platforms is not None:
+        where = f" and d.platform_id in ({','.join('?' * len(platforms))})"
+        params = sorted(platforms)
+    text = "v.text_markdown" if with_sections else "null as text_markdown"
+    docs = _rows(conn, f"""
+        select d.id, d.platform_id, d.title, d.locale, d.current_version_id, {text}
         from documents d join versions v on v.id = d.current_version_id
-        where coalesce(d.state, '') != 'gone' order by d.id""")
+        where coalesce(d.state, '') != 'gone'{where} order by d.id""", params)
     sections = defaultdict(list)
-    if docs:
+    if docs and with_sections:
         marks = ",".join("?" * len(docs))
         for s in _rows(conn, f"""select id, version_id, key, heading, text_markdown from sections
                                  where version_id in ({marks}) order by version_id, ordinal""",
@@ -87,8 +96,8 @@ def current_documents(conn) -> list[Document]:
                                                      plain_text(s["text_markdown"])))
     out = []
     for d in docs:
-        secs = sections.get(d["current_version_id"]) or [
-            Section(d["current_version_id"] + "#", "", "", plain_text(d["text_markdown"]))]
+        secs = sections.get(d["current_version_id"]) or ([
+            Section(d["current_version_id"] + "#", "", "", plain_text(d["text_markdown"]))] if with_sections else [])
         out.append(Document(d["id"], d["platform_id"], d["title"] or "", locale_lang(d["locale"]),
                             d["current_version_id"], secs))
     return out
@@ -108,47 +117,73 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, (code, code))[0]
 
 
-def refresh_evidence(db) -> dict:
+def refresh_evidence(db, changed=None) -> dict:
     """Recompute ``glossary_evidence``, the terms' attestation and ``glossary_candidates``.
 
     :param db: the KB (``sqlite_utils.Database``) with the glossary loaded
+    :param changed: ``(document ids, KB platform ids)`` whose current text changed since the last refresh
+        (with the same glossary): only their evidence and those platforms' candidates are recomputed, and the
+        terms' counts are re-read from the evidence table. None recomputes everything.
     :returns: counts by attestation, and the number of evidence rows and candidates
     """
     conn = db.conn
     platforms = load_platforms(conn)
-    docs = current_documents(conn)
+    all_docs = current_documents(conn, with_sections=False)
     terms = _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms")
+    covered = _covered(terms)
     checked_at = now_iso()
-    evidence_rows, updates = [], []
-    for t in terms:
-        platform = platforms.get(t["platform"])
-        scope = [d for d in docs if platform and platform.covers(d.platform_id) and d.language == t["language"]]
-        seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
-        total, found_docs = 0, set()
-        for d in scope:
-            for s in d.sections:
-                index = s.index(t["language"], bool(t["case_sensitive"]))
-                hits = index.find(seq)
-                if not hits:
+    evidence_rows, candidates = [], []
+    kb_platforms = {d.platform_id for d in all_docs} if changed is None else set(changed[1])
+    for kb_platform in sorted(kb_platforms):  # one platform's texts in memory at a time
+        docs = current_documents(conn, platforms=[kb_platform])
+        search = docs if changed is None else [d for d in docs if d.id in changed[0]]
+        for t in terms:
+            platform = platforms.get(t["platform"])
+            if not platform or not platform.covers(kb_platform):
+                continue
+            seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
+            for d in search:
+                if d.language != t["language"]:
                     continue
-                total += len(hits)
-                found_docs.add(d.id)
-                evidence_rows.append({
-                    "term_id": t["id"], "kb_platform_id": d.platform_id, "document_id": d.id,
-                    "version_id": d.version_id, "section_id": s.id, "section_key": s.key,
-                    "section_heading": s.heading, "occurrences": len(hits), "snippet": index.snippet(*hits[0]),
-                })
-        updates.append({"id": t["id"], "evidence_count": total, "evidence_documents": len(found_docs),
-                        "checked_at": checked_at, **_attestation(t, platform, scope, docs, total)})
-    candidates = find_candidates(docs, terms, conn)
+                for s in d.sections:
+                    index = s.index(t["language"], bool(t["case_sensitive"]))
+                    hits = index.find(seq)
+                    if hits:
+                        evidence_rows.append({
+                            "term_id": t["id"], "kb_platform_id": d.platform_id, "document_id": d.id,
+                            "version_id": d.version_id, "section_id": s.id, "section_key": s.key,
+                            "section_heading": s.heading, "occurrences": len(hits),
+                            "snippet": index.snippet(*hits[0]),
+                        })
+        candidates.extend(find_candidates(docs, terms, conn, covered))
     with conn:
-        db.execute("delete from glossary_evidence")
-        db.execute("delete from glossary_candidates")
+        if changed is None:
+            db.execute("delete from glossary_evidence")
+            db.execute("delete from glossary_candidates")
+        else:
+            for ids, column, table in ((changed[0], "document_id", "glossary_evidence"),
+                                       (changed[1], "kb_platform_id", "glossary_candidates")):
+                ids = sorted(ids)
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i:i + 500]
+                    db.execute(f"delete from {table} where {column} in ({','.join('?' * len(chunk))})", chunk)
         db["glossary_evidence"].insert_all(evidence_rows)
-        db["glossary_terms"].upsert_all(updates, pk="id")
         db["glossary_candidates"].insert_all(candidates)
+        found = {r[0]: (r[1], r[2]) for r in conn.execute(
+            "select term_id, sum(occurrences), count(distinct document_id) from glossary_evidence group by term_id")}
+        updates = []
+        for t in terms:
+            platform = platforms.get(t["platform"])
+            scope = [d for d in all_docs if platform and platform.covers(d.platform_id)
+                     and d.language == t["language"]]
+            total, documents = found.get(t["id"], (0, 0))
+            updates.append({"id": t["id"], "evidence_count": total, "evidence_documents": documents,
+                            "checked_at": checked_at, **_attestation(t, platform, scope, all_docs, total)})
+        db["glossary_terms"].upsert_all(updates, pk="id")
     counts = Counter(u["attestation"] for u in updates)
-    return {"terms": len(terms), "evidence_rows": len(evidence_rows), "candidates": len(candidates), **counts}
+    evidence = conn.execute("select count(*) from glossary_evidence").fetchone()[0]
+    candidates = conn.execute("select count(*) from glossary_candidates").fetchone()[0]
+    return {"terms": len(terms), "evidence_rows": evidence, "candidates": candidates, **counts}
 
 
 def _attestation(term, platform, scope, docs, total) -> dict:
@@ -179,6 +214,7 @@ _LEADING_NOISE = {"if", "when", "the", "a", "an", "this", "that", "these", "each
 _EN_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*|[^\sA-Za-z0-9]")
 _QUOTED_RE = re.compile(r"[\"“「『]([^\"“”「」『』\n]{2,40})[\"”」』]")
 _INITIAL_BEFORE = set(".!?:;|#>*-•") | {"\n"}
+_NUMBERED_RE = re.compile(r"(?<!\S)\d+[.)]$")  # "3." or "2)" just before: a list item's first word
 
 
 def _capitalized_runs(text: str):
@@ -190,8 +226,15 @@ def _capitalized_runs(text: str):
         if not word[0].isupper():
             i += 1
             continue
-        before = text[:tokens[i].start()].rstrip(" \t")
-        initial = not before or before[-1] in _INITIAL_BEFORE or bool(re.search(r"(^|\s)\d+[.)]$", before))
+        start = tokens[i].start()
+        window = max(0, start - 64)  # what precedes the word, near enough (not the whole text before it)
+        before = text[window:start].rstrip(" \t")
+        if not before and window:
+            before = text[:start].rstrip(" \t")
+            window = 0
+        numbered = _NUMBERED_RE.search(before)
+        initial = not before or before[-1] in _INITIAL_BEFORE or bool(
+            numbered and (numbered.start() > 0 or window == 0))
         run, j = [word], i + 1
         while j < len(tokens):
             w = tokens[j].group()
@@ -214,9 +257,47 @@ def _trim(run: list[str], stop: set[str]) -> list[str]:
     return run
 
 
-def find_candidates(docs: list[Document], terms: list[dict], conn) -> list[dict]:
-    """Frequent capitalized or quoted phrases of each platform's current documents that no term covers."""
-    covered = {(t["language"], term_tokens(t["term"], t["language"])) for t in terms}
+def _count_phrases(docs: list[Document], phrases: list[tuple]) -> dict:
+    """For each ``(language, tokens)``: occurrences in ``docs`` (as :meth:`TokenIndex.find` counts them, without
+    overlaps), documents it occurs in, and a snippet of the first. One pass over each section's tokens for all
+    phrases, instead of one search per phrase and section."""
+    by_first = defaultdict(lambda: defaultdict(list))  # language → first token → phrases
+    for language, seq in phrases:
+        by_first[language][seq[0]].append(seq)
+    tally = {key: [0, 0, ""] for key in phrases}
+    for d in docs:
+        starts = by_first.get(d.language)
+        if not starts:
+            continue
+        in_doc = Counter()
+        for s in d.sections:
+            index = s.index(d.language)
+            norms, last_end = index.norms, {}
+            for i, norm in enumerate(norms):
+                for seq in starts.get(norm, ()):
+                    if i >= last_end.get(seq, -1) and tuple(norms[i:i + len(seq)]) == seq:
+                        last_end[seq] = i + len(seq)
+                        in_doc[seq] += 1
+                        entry = tally[(d.language, seq)]
+                        if not entry[2]:
+                            entry[2] = index.snippet(i, i + len(seq), width=50)
+        for seq, n in in_doc.items():
+            entry = tally[(d.language, seq)]
+            entry[0] += n
+            entry[1] += 1
+    return {key: tuple(value) for key, value in tally.items()}
+
+
+def _covered(terms) -> set:
+    return {(t["language"], term_tokens(t["term"], t["language"])) for t in terms}
+
+
+def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None) -> list[dict]:
+    """Frequent capitalized or quoted phrases of each platform's current documents that no term covers.
+
+    :param covered: ``(language, tokens)`` of the terms (default: computed from ``terms``)
+    """
+    covered = _covered(terms) if covered is None else covered
     names = _rows(conn, "select id, name from platforms")
     platform_words = {r["id"]: {w.lower() for w in re.findall(r"\w+", (r["name"] or "") + " " + r["id"])}
                       for r in names}
@@ -252,21 +333,11 @@ def find_candidates(docs: list[Document], terms: list[dict], conn) -> list[dict]
                     entry["non_initial"] |= not initial
                     if entry["example"] is None:
                         entry["example"] = (d.id, s.id)
+        tally = _count_phrases(pdocs, [key for key, entry in found.items() if entry["non_initial"]])
         for (language, seq), entry in found.items():
             if not entry["non_initial"]:
                 continue
-            occurrences, documents, snippet = 0, 0, ""
-            for d in pdocs:
-                if d.language != language:
-                    continue
-                in_doc = 0
-                for s in d.sections:
-                    hits = s.index(language).find(seq)
-                    in_doc += len(hits)
-                    if hits and not snippet:
-                        snippet = s.index(language).snippet(*hits[0], width=50)
-                occurrences += in_doc
-                documents += bool(in_doc)
+            occurrences, documents, snippet = tally[(language, seq)]
             if occurrences < MIN_CANDIDATE_OCCURRENCES:
                 continue
             out.append({"kb_platform_id": platform_id, "language": language,

@@ -244,6 +244,33 @@ def test_term_drift_records_the_demo_rename(demo_kb, expected):
     assert "'Policy Warning' → 'Account Warning'" in out
 
 
+def _glossary_tables(db):
+    return {
+        "evidence": rows(db, "select * from glossary_evidence order by term_id, version_id, section_id"),
+        "candidates": rows(db, "select * from glossary_candidates order by kb_platform_id, candidate"),
+        "drift": rows(db, "select term_id, document_id, last_seen_version_id, gone_version_id, occurrences_before,"
+                          " replaced_by, replaced_by_count, still_used_in, example_before, example_after"
+                          " from glossary_drift order by term_id, document_id, gone_version_id"),
+        "terms": rows(db, "select id, evidence_count, evidence_documents, attestation, attestation_note"
+                          " from glossary_terms order by id"),
+    }
+
+
+def test_builds_refresh_the_glossary_incrementally_to_what_a_full_recompute_gives(demo_copy):
+    """``demo_kb`` was built date by date, each build refreshing only the documents that changed;
+    ``policykb glossary load`` recomputes everything: the two must agree, row for row."""
+    db = demo_copy / "policykb.db"
+    assert rows(db, "select key from glossary_state") == [{"key": "state"}]
+    incremental = _glossary_tables(db)
+    assert incremental["evidence"] and incremental["drift"] and incremental["candidates"]
+    policykb("glossary", "load", "--data", demo_copy)
+    assert _glossary_tables(db) == incremental
+    # a build with nothing new leaves the glossary as it is, without recomputing it
+    out = policykb("build", "--data", demo_copy)
+    assert "nothing new" in out.stdout
+    assert _glossary_tables(db) == incremental
+
+
 # --- look-up ------------------------------------------------------------------------------------------------------
 
 

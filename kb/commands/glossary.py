@@ -2,7 +2,8 @@
 
 The glossary's data files live in ``glossary/`` (or a folder given with
 ``--dir``, remembered per data folder); ``after_build`` loads them into the KB
-after every build and recomputes evidence, candidates and term drift.
+after every build and recomputes evidence, candidates and term drift when the
+glossary or the KB's versions changed.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def after_build(db, data_dir):
     from glossary import GlossaryError, load_and_refresh
 
     try:
-        load_and_refresh(db, _remembered_dir(data_dir))
+        load_and_refresh(db, _remembered_dir(data_dir), force=False)
     except GlossaryError as exc:
         click.echo(f"warning: glossary not loaded: {exc}", err=True)
 
