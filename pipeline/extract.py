@@ -205,12 +205,33 @@ def is_html(content_type: str | None, body: bytes) -> bool:
     return False
 
 
-def to_markdown(html_fragment: str) -> str:
+def _converter() -> _Converter:
+    return _Converter(heading_style="ATX", bullets="-", strip=["img"], escape_misc=False, wrap=True,
+                      wrap_width=None)
+
+
+def to_markdown(html_fragment) -> str:
     """HTML → Markdown. White space in text collapses to one space, as a browser renders
     it (``wrap=True`` with no width): re-wrapping a paragraph in the page source is
-    not a change of the policy. ``<pre>`` keeps its white space."""
-    return _Converter(heading_style="ATX", bullets="-", strip=["img"], escape_misc=False, wrap=True,
-                      wrap_width=None).convert(html_fragment)
+    not a change of the policy. ``<pre>`` keeps its white space.
+
+    :param html_fragment: HTML text, or a parsed fragment (a ``BeautifulSoup`` holding the elements
+        to convert, which saves serializing and parsing them again)
+    """
+    if isinstance(html_fragment, str):
+        return _converter().convert(html_fragment)
+    return _converter().convert_soup(html_fragment)
+
+
+def _fragment(elements) -> BeautifulSoup:
+    """A document holding ``elements`` (taken out of their page), one per line, as markdownify would
+    parse their HTML: converting it gives what converting their serialization gives."""
+    fragment = BeautifulSoup("", "html.parser")
+    for n, el in enumerate(elements):
+        if n:
+            fragment.append("\n")
+        fragment.append(el.extract())
+    return fragment
 
 
 #: Characters no policy text is made of: U+FFFD (bytes that did not decode) and control characters.
@@ -328,7 +349,7 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
         chosen = [el for el in parts if not any(other is not el and el in other.descendants for other in parts)]
         chosen_ids = {id(c) for c in chosen}
         ordered = [el for el in soup.find_all(True) if id(el) in chosen_ids]
-        fragment = "\n".join(str(el) for el in ordered)
+        fragment = _fragment(ordered)
     else:
         from pipeline.maincontent import main_content  # no selector: main content, not menus (issue 4)
 
@@ -336,7 +357,7 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
         if found and re.search(r"\w", found):
             return Extracted(normalize_text(found), title, encoding, decoded.guessed)
         root = soup.body or soup
-        fragment = str(root)
+        fragment = _fragment([root]) if root is not soup else soup
     markdown = normalize_text(to_markdown(fragment))
     if not re.search(r"\w", markdown):
         what = f"selector {', '.join(select)!r} matched only empty content" if select else "page has no text"
