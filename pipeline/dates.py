@@ -156,7 +156,9 @@ def find_dates(text: str, locale: str | None = None) -> list[DatedStatement]:
     """
     found = []
     for number, line in enumerate(text.splitlines(), 1):
-        if len(line) > 5000 or not YEAR_RE.search(line) or not DATE_RE.search(line):
+        # no length limit: main-content extraction of an old page can give one 20 KB line, and its
+        # "Last updated: ..." counts as much as on a short one (the evidence is then its sentence)
+        if not YEAR_RE.search(line) or not DATE_RE.search(line):
             continue
         for kind, keyword_re in KEYWORD_RES.items():
             for kw in keyword_re.finditer(line):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +25,13 @@ DEMO_SOURCES = ROOT / "spiders" / "sources" / "demo"
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
 POLICYKB = [sys.executable, "-m", "kb.cli"]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def policykb(*args, check=True, **kwargs) -> subprocess.CompletedProcess:

@@ -28,7 +28,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ROOT, rows
+from conftest import ROOT, free_port, rows
 from replay.faults import FaultPlan
 from replay.server import ReplayServer
 
@@ -41,11 +41,6 @@ ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 SAMPLES = {"platform": "demomart", "document": "account-health", "seq": "1", "from": "1", "to": "2",
            "concept": "counterfeit", "id": "1", "name": "x", "key": "x"}
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fingerprint(data: Path) -> tuple[str, list]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -24,7 +23,7 @@ from urllib.parse import quote, urlsplit
 import markdown
 import pytest
 
-from conftest import POLICYKB, ROOT, crawl_as_of, policykb
+from conftest import POLICYKB, ROOT, crawl_as_of, free_port, policykb
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -38,16 +37,11 @@ PWNED = "window.__pwned"
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @contextmanager
 def serving(data_dir):
     """A real `policykb serve` subprocess on 127.0.0.1; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([*POLICYKB, "serve", "--data", str(data_dir), "--port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

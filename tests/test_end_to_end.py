@@ -4,7 +4,6 @@ The demo help centre declares what a correct tracker must record in
 ``replay/sites/demo/EXPECTED.yml``; these tests hold the KB to it exactly.
 """
 
-import gzip
 import os
 import random
 import shutil

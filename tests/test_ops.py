@@ -16,7 +16,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from conftest import DEMO_SITE, DEMO_SOURCES, ROOT, crawl_as_of, policykb, rows
+from conftest import DEMO_SITE, DEMO_SOURCES, ROOT, crawl_as_of, free_port, policykb, rows
 from kb.watch import Planned, Scheduler, load_next_checks, save_next_checks
 
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
@@ -49,11 +48,6 @@ def wait_for(predicate, timeout=60, interval=0.2, what="condition"):
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- the scheduler's due logic, with a fake clock ----------------------------------------------------

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ROOT, rows
+from conftest import ROOT, free_port, rows
 from replay.server import ReplayServer
 
 pytestmark = pytest.mark.slow
@@ -70,11 +69,6 @@ DOM_SCAN = """() => {
   return found;
 }""" % json.dumps(sorted(URL_ATTRS))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cli(*args, timeout=240):

@@ -170,6 +170,15 @@ def test_announced_effective_dates_in_many_languages(line, locale, kind, iso):
     assert found[0].evidence == line
 
 
+def test_a_date_on_a_very_long_line_is_found_with_its_sentence():
+    """Main-content extraction of an old page can give the whole text as one line (Amazon, 2011)."""
+    filler = "You agree to these terms and to the rules they refer to. " * 400
+    line = f"Kindle License Agreement **Last updated: September 28, 2011** This is an agreement. {filler}"
+    found = find_dates(line + "\nSecond line.", "en-US")
+    assert [(s.kind, s.date, s.line) for s in found] == [("last_updated", "2011-09-28", 1)]
+    assert found[0].evidence == "Kindle License Agreement **Last updated: September 28, 2011** This is an agreement."
+
+
 def test_evidence_is_the_sentence_not_the_whole_paragraph():
     text = "Intro. " * 60 + "Starting August 1, 2026, fees change. " + "Other rules apply. " * 20
     (statement,) = find_dates(text, "en-US")

@@ -5,10 +5,9 @@ selector (the corpus page's ``#policykb-replay-content``) and the same replay se
 each keeps its own politeness defaults unless ``politeness=False``.
 
 * :class:`Policykb`: ``policykb crawl --replay URL`` then ``policykb build``, both in a
-  fresh process per cycle, as from cron. Without politeness, ``scrapy crawl policy``
-  with the settings ``policykb crawl`` passes plus ``DOWNLOAD_DELAY=0``,
-  ``AUTOTHROTTLE_ENABLED=False``, ``CONCURRENT_REQUESTS_PER_DOMAIN=16``
-  (``policykb crawl`` has no option for extra Scrapy settings).
+  fresh process per cycle, as from cron. Without politeness, the crawl gets
+  ``--setting DOWNLOAD_DELAY=0 --setting AUTOTHROTTLE_ENABLED=False
+  --setting CONCURRENT_REQUESTS_PER_DOMAIN=16``.
 * :class:`OpenTermsArchive`: ``ota track`` (the engine's CLI) in a fresh process per
   cycle, one service declaration per document.
 * :class:`ChangeDetection`: one changedetection.io server for the whole run, watches
@@ -166,15 +165,11 @@ class Policykb(Tool):
         return Measure(wall_s=time.monotonic() - started)
 
     def crawl_command(self):
-        if self.politeness:
-            return [sys.executable, "-m", "kb.cli", "crawl", "--data", self.data_dir, "--sources", self.sources_dir,
-                    "--replay", self.replay_url, "--log-level", "WARNING"]
-        # What kb/cli.py: run_crawl runs, plus the settings that switch politeness off.
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "policy", "-s", f"POLICYKB_DATA_DIR={self.data_dir}",
-               "-s", "LOG_LEVEL=WARNING", "-s", f"POLICYKB_REPLAY_URL={self.replay_url}",
-               "-a", f"sources={self.sources_dir}"]
-        for key, value in NO_POLITENESS.items():
-            cmd += ["-s", f"{key}={value}"]
+        cmd = [sys.executable, "-m", "kb.cli", "crawl", "--data", self.data_dir, "--sources", self.sources_dir,
+               "--replay", self.replay_url, "--log-level", "WARNING"]
+        if not self.politeness:
+            for key, value in NO_POLITENESS.items():
+                cmd += ["--setting", f"{key}={value}"]
         return cmd
 
     def _warcs(self):
