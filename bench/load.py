@@ -102,10 +102,19 @@ async def client(http, paths, deadline, budget, results, rng):
         results.append((kind, (time.perf_counter() - started) * 1000, ok, error, path))
 
 
+#: uvicorn's default ``timeout_keep_alive``, which ``datasette serve`` keeps
+SERVER_KEEPALIVE_S = 5
+
+
 async def run(base, paths, clients, duration, max_requests, timeout, seed, keepalive=True):
     results = []
     budget = {"left": max_requests}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients if keepalive else 0)
+    # An idle pooled connection must expire on the client before the server closes it: Datasette's uvicorn
+    # closes idle keep-alive connections after 5 s, httpx's default expiry is also 5 s, and a request sent on a
+    # connection the server is closing at that moment fails with ReadError (uvicorn's documented race, not a
+    # server fault). A reverse proxy in front needs the same: its upstream idle timeout under 5 s.
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients if keepalive else 0,
+                          keepalive_expiry=SERVER_KEEPALIVE_S - 1)
     async with httpx.AsyncClient(base_url=base, timeout=timeout, limits=limits) as http:
         started = time.monotonic()
         deadline = started + duration

@@ -24,7 +24,10 @@ USER_AGENT = os.environ.get("POLICYKB_USER_AGENT", f"policykb/0.1 (+{POLICYKB_CO
 # Politeness.
 ROBOTSTXT_OBEY = True
 COOKIES_ENABLED = False
-CONCURRENT_REQUESTS = 16
+#: Places for requests in flight or waiting out their host's delay, over all hosts. Politeness is per
+#: host (the next three settings); this only has to let every declared host be busy at once: with 16,
+#: eight hosts filled it and the rest waited (see ``PolicySpider.in_host_turns``).
+CONCURRENT_REQUESTS = 64
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
@@ -75,6 +78,9 @@ TELNETCONSOLE_ENABLED = False
 # POLICYKB_RUN_ID is set by `policykb watch`; POLICYKB_PROGRESS: auto (a TTY), 1 or 0.
 EXTENSIONS = {
     "spiders.extensions.RunStats": 500,
+    # AutoThrottle, but a 304 may lower a site's delay as a 200 does (see the class)
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "spiders.extensions.ConditionalAutoThrottle": 0,
 }
 POLICYKB_RUN_ID = os.environ.get("POLICYKB_RUN_ID", "")
 POLICYKB_PROGRESS = os.environ.get("POLICYKB_PROGRESS", "auto")
