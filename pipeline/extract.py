@@ -124,6 +124,10 @@ def decode_page(body: bytes, content_type: str | None) -> Decoded:
         return Decoded(body.decode(in_page), in_page, guessed=False)
     if "\ufffd" not in text or _decodes(body, encoding):
         declared = read_bom(body)[0] or in_header or in_page
+        if declared and encoding in MOJIBAKE_PRONE:
+            better = _better_than_declared(body, text, encoding)
+            if better is not None:
+                return better
         return Decoded(text, encoding, guessed=not declared and encoding not in ("utf-8", "utf8"))
     for other in (in_header, in_page):
         if other and other != encoding and _decodes(body, other):
@@ -139,6 +143,31 @@ def decode_page(body: bytes, content_type: str | None) -> Decoded:
                                    or "\ufffd" not in better):
             return Decoded(better, detected, guessed=True)
     return Decoded(text, encoding, guessed=False)
+
+
+#: Declared charsets that decode other CJK encodings' bytes without an error, into mojibake (EUC-JP bytes read
+#: as cp932 give half-width katakana and private-use characters, every byte "valid").
+MOJIBAKE_PRONE = {"cp932", "shift_jis", "gb18030", "gbk", "big5", "big5hkscs", "euc_jp", "euc-jp", "euc_kr", "euc-kr"}
+
+
+def _odd_share(text: str, encoding: str) -> float:
+    visible = sum(1 for ch in text if not ch.isspace())
+    return _oddness(text, encoding) / max(1, visible)
+
+
+def _better_than_declared(body: bytes, text: str, encoding: str) -> Decoded | None:
+    """When the declared CJK charset reads the bytes as mojibake and detection reads them as text: the
+    detected reading (marked guessed, so :func:`_check_text` judges it again). None keeps the declared one."""
+    odd = _odd_share(text, encoding)
+    if odd <= MAX_ODD_SHARE_GUESSED:
+        return None
+    detected = _detect(body)
+    if not detected or detected == encoding or not _decodes(body, detected):
+        return None
+    other = body.decode(detected)
+    if _odd_share(other, detected) * 4 < odd:
+        return Decoded(other, detected, guessed=True)
+    return None
 
 
 def decode(body: bytes, content_type: str | None) -> tuple[str, str]:

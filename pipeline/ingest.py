@@ -470,12 +470,17 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
                       last_failure_reason=None, current_version_id=current_id, versions_count=versions_count)
         if change_kind in ("first", "substantive"):
             update["last_changed"] = observed  # feeds, counts and "last changed" follow substantive changes
-    elif result.outcome == "gone":
-        update.update(state="gone", gone_since=gone_since or observed, last_failure_reason=result.reason,
-                      consecutive_failures=(failures or 0) + 1)
     else:
-        update.update(state="failing" if state != "gone" else "gone", last_failure_reason=result.reason,
-                      consecutive_failures=(failures or 0) + 1)
+        # a failure observed at the very moment of the last failed check repeats that observation (a crawl
+        # of the same replay date run again after it was killed), so it is not one more failure in a row
+        repeat = observed == last_checked and state in ("failing", "gone")
+        failures = (failures or 0) + (0 if repeat else 1)
+        if result.outcome == "gone":
+            update.update(state="gone", gone_since=gone_since or observed, last_failure_reason=result.reason,
+                          consecutive_failures=failures)
+        else:
+            update.update(state="failing" if state != "gone" else "gone", last_failure_reason=result.reason,
+                          consecutive_failures=failures)
     if current_id != doc_row[0]:
         update["current_version_id"] = current_id
         update["versions_count"] = versions_count

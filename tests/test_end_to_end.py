@@ -112,6 +112,7 @@ def warc_record_types(path):
 
 def test_same_date_twice_adds_nothing_but_revisits(demo_copy, expected):
     before = {t: rows(kb(demo_copy), f"select count(*) as n from {t}")[0]["n"] for t in ("versions", "changes")}
+    documents = rows(kb(demo_copy), "select * from documents order by id")
     old_warcs = set((demo_copy / "warcs").glob("*.warc.gz"))
     crawl_as_of(demo_copy, expected["dates"][-1])
     new_warcs = set((demo_copy / "warcs").glob("*.warc.gz")) - old_warcs
@@ -127,6 +128,8 @@ def test_same_date_twice_adds_nothing_but_revisits(demo_copy, expected):
     assert after == before
     outcomes = rows(kb(demo_copy), "select outcome from checks order by id desc limit ?", [len(expected["documents"])])
     assert {o["outcome"] for o in outcomes} <= {"not_modified", "unchanged", "gone"}
+    # the same moment observed again is the same observation: the gone page is not one more failure in a row
+    assert rows(kb(demo_copy), "select * from documents order by id") == documents
 
 
 def kb_content(data):

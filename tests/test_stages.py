@@ -223,3 +223,16 @@ def test_unrelated_blocks_are_one_replacement():
     lithuanian = " ".join(f"Pardavėjai privalo atsakyti pirkėjų žinutėms per {i} valandas darbo dienomis."
                           for i in range(60))
     assert diff_ops(english, lithuanian) == [(-1, english), (1, lithuanian)]
+
+
+def test_euc_jp_bytes_declared_as_shift_jis_are_read_as_euc_jp():
+    """cp932 decodes EUC-JP bytes without an error, into half-width katakana: detection must win."""
+    text = "出品者は十二時間以内に購入者へ返信してください。"
+    page = f"<html><body><div id='policy'><h1>Seller policy</h1><p>Sellers must follow rule 7.</p><p>{text}</p>" \
+           "</div></body></html>"
+    out = extract(page.encode("euc_jp"), "text/html; charset=Shift_JIS", ["#policy"])
+    assert text in out.markdown
+    assert out.encoding.replace("-", "_").lower() == "euc_jp"
+    # a page really in Shift_JIS keeps its declared charset
+    same = extract(page.encode("shift_jis"), "text/html; charset=Shift_JIS", ["#policy"])
+    assert text in same.markdown and same.encoding == "cp932"
