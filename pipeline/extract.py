@@ -19,6 +19,7 @@ is an :class:`ExtractionError`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -288,18 +289,18 @@ MAX_ODD_SHARE_GUESSED = 0.03
 def _uncommon_ideographs(text: str, encoding: str) -> int:
     """How many ideographs (and Hangul syllables) of ``text`` are outside ``encoding``'s level-1 set."""
     family = COMMON_IDEOGRAPHS.get(encoding.replace("-", "_").lower())
-    count = 0
-    for ch in IDEOGRAPH_RE.findall(text):
-        if family is None:
-            count += 1
-            continue
-        try:
-            lead = ch.encode(family[0])[0]
-        except UnicodeEncodeError:
-            count += 1
-            continue
-        count += not (family[1] <= lead <= family[2]) and not ("\uac00" <= ch <= "\ud7af")
-    return count
+    ideographs = Counter(IDEOGRAPH_RE.findall(text))  # a page repeats a few thousand characters: judge each once
+    if family is None:
+        return sum(ideographs.values())
+    return sum(n for ch, n in ideographs.items() if not _common_ideograph(ch, family))
+
+
+def _common_ideograph(ch: str, family: tuple) -> bool:
+    try:
+        lead = ch.encode(family[0])[0]
+    except UnicodeEncodeError:
+        return False
+    return family[1] <= lead <= family[2] or "\uac00" <= ch <= "\ud7af"
 
 
 def _oddness(text: str, encoding: str) -> int:

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
+from scrapy.extensions.throttle import AutoThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -166,9 +167,6 @@ class RunStats:
         tmp.write_text(json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
         logger.info("run stats written to %s", path)
-
-
-from scrapy.extensions.throttle import AutoThrottle  # noqa: E402
 
 
 class ConditionalAutoThrottle(AutoThrottle):

@@ -42,7 +42,6 @@ SAMPLES = {"platform": "demomart", "document": "account-health", "seq": "1", "fr
            "concept": "counterfeit", "id": "1", "name": "x", "key": "x"}
 
 
-
 def fingerprint(data: Path) -> tuple[str, list]:
     """The KB's content (an SQL dump, hashed) and the data folder's files with sizes."""
     conn = sqlite3.connect(data / "policykb.db")

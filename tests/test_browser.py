@@ -37,7 +37,6 @@ PWNED = "window.__pwned"
 pytestmark = pytest.mark.slow
 
 
-
 @contextmanager
 def serving(data_dir):
     """A real `policykb serve` subprocess on 127.0.0.1; yields its base URL."""

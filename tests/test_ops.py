@@ -49,7 +49,6 @@ def wait_for(predicate, timeout=60, interval=0.2, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-
 # -- the scheduler's due logic, with a fake clock ----------------------------------------------------
 
 

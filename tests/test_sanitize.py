@@ -70,7 +70,6 @@ DOM_SCAN = """() => {
 }""" % json.dumps(sorted(URL_ATTRS))
 
 
-
 def cli(*args, timeout=240):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-m", "kb.cli", *map(str, args)], capture_output=True, text=True,
