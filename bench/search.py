@@ -107,7 +107,8 @@ def section_text(rng, pool, other, n_sentences):
 
 
 def build(data: Path, n_sections: int, seed=7):
-    from kb.db import kb_path, open_db
+    from kb.data import kb_path
+    from kb.db import open_db
     from kb.search import sync
 
     data.mkdir(parents=True, exist_ok=True)
@@ -181,7 +182,7 @@ def build(data: Path, n_sections: int, seed=7):
 
 
 def kb_sections(data: Path) -> int:
-    from kb.db import kb_path
+    from kb.data import kb_path
 
     path = kb_path(data)
     if not path.exists():
@@ -267,7 +268,7 @@ def main(argv=None):
         log(f"building a synthetic KB of {args.sections:,} sections in {data} ...")
         built = build(data, args.sections)
     else:
-        from kb.db import kb_path
+        from kb.data import kb_path
         from kb.search import sync
 
         log(f"reusing the KB in {data} ({args.sections:,} sections indexed); bringing its index up to date")

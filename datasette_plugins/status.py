@@ -1,6 +1,6 @@
 """Health page and JSON endpoint: ``/-/policykb/status`` and ``/-/policykb/status.json``.
 
-Both answer from :func:`kb.status.collect`, like ``policykb status``. The JSON
+Both answer from :func:`kb.ops.status.collect`, like ``policykb status``. The JSON
 is for an external monitor (the same shape as ``policykb status --json``).
 Registered as its own plugin (entry point ``policykb_status``), so its
 ``register_routes`` does not clash with the pages plugin's.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datasette import Response, hookimpl
 
-from kb import status as status_mod
+from kb.ops import status as status_mod
 
 DB_NAME = "policykb"
 

@@ -28,10 +28,10 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from glossary.match import TokenIndex, plain_text, term_tokens
 from glossary.model import LANGUAGE_NAMES, Platform, locale_lang
+from pipeline.timeutil import now_iso
 
 MIN_CANDIDATE_OCCURRENCES = 2
 
@@ -59,10 +59,6 @@ class Document:
     language: str
     version_id: str
     sections: list[Section]
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _rows(conn, sql, params=()):

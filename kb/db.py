@@ -17,29 +17,24 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
-KB_FILE = "policykb.db"
+from kb.data import kb_path
+
 
 migrations = Migrations("policykb")
 
 
+#: The schema's steps, one module of ``kb/migrations`` per feature, in the order they apply. A new
+#: feature adds its module here (never by editing another's): this list is the order of the schema.
+MIGRATION_MODULES = ("0001_core", "0100_sections", "0150_changes", "0200_search", "0300_glossary",
+                     "0310_glossary_state", "0400_ops", "0500_discovery")
+
+
 def _load_migration_modules():
-    """Import ``kb/migrations/*.py`` in file-name order; each registers its steps on ``migrations``.
-
-    A feature adds its tables in its own numbered module (``0100_sections.py``),
-    never by editing another's: the order of the file names is the order of
-    the schema.
-    """
+    """Import the modules of :data:`MIGRATION_MODULES`; each registers its steps on ``migrations``."""
     import importlib
-    import pkgutil
 
-    from kb import migrations as package
-
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        importlib.import_module(f"kb.migrations.{info.name}")
-
-
-def kb_path(data_dir) -> Path:
-    return Path(data_dir) / KB_FILE
+    for name in MIGRATION_MODULES:
+        importlib.import_module(f"kb.migrations.{name}")
 
 
 def open_db(data_dir=None, path=None) -> sqlite_utils.Database:
@@ -60,7 +55,7 @@ def open_db(data_dir=None, path=None) -> sqlite_utils.Database:
 
 
 def apply_migrations(db):
-    """Apply every pending migration (all modules of ``kb/migrations``)."""
+    """Apply every pending migration (the modules of :data:`MIGRATION_MODULES`)."""
     if not getattr(apply_migrations, "_loaded", False):
         _load_migration_modules()
         apply_migrations._loaded = True

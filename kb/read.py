@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta, timezone
+from pipeline.timeutil import iso
 
 SUBSTANTIVE = "substantive"
 #: A document whose last successful check is older than this is "stale".
@@ -26,10 +27,6 @@ def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
 
 def _columns(conn, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"pragma table_info([{table}])")}
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def reference_time(as_of: str | None = None) -> datetime:

@@ -52,6 +52,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+from pipeline.timeutil import now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +64,6 @@ HOP_HEADERS = {"content-encoding", "transfer-encoding", "content-length", "conne
 def payload_digest(body: bytes) -> str:
     """The WARC payload digest of ``body``: ``sha1:<base32>``, as warcio writes it."""
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
-
-
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def warc_dir(data_dir) -> Path:
@@ -265,7 +262,7 @@ class WarcArchive:
         """Archive one fetch; returns the WARC-Record-ID written."""
         extra = {
             "PolicyKB-Document": fetch.document,
-            "PolicyKB-Observed-At": fetch.observed_at or fetch.fetched_at or utc_now(),
+            "PolicyKB-Observed-At": fetch.observed_at or fetch.fetched_at or now_iso(),
             "PolicyKB-Declared-URL": fetch.url,
         }
         if fetch.locale:

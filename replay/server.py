@@ -46,6 +46,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+from pipeline.timeutil import iso
 
 SNAPSHOT_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:T\d{2}:?\d{2}:?\d{2}Z?)?|\d{8}T\d{6}Z)(?:-\d+)?\.([A-Za-z0-9]+)$")
 
@@ -77,10 +78,6 @@ def parse_when(value) -> datetime:
     except ValueError:
         raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
-def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -4,7 +4,7 @@
 ``DATA/runs/<run id>.json``: requests, responses by status, items archived,
 download exceptions and failed fetches by reason, duration, finish reason,
 and the WARC file(s) the crawl wrote. The builder reads these files
-(``kb.watch.record_runs``, run after every build) and joins them with the
+(``kb.ops.watch.record_runs``, run after every build) and joins them with the
 checks ingested from those WARCs, so a run record in the KB says both what
 Scrapy did and what it meant (new versions, unchanged, failed by reason).
 The file sits beside the WARCs in the data folder, so a crawl on a Scrapyd
@@ -32,14 +32,11 @@ from pathlib import Path
 
 from scrapy import signals
 from scrapy.extensions.throttle import AutoThrottle
+from pipeline.timeutil import iso
 
 logger = logging.getLogger(__name__)
 
 RUNS_DIR = "runs"
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _jsonable(value):
@@ -144,8 +141,8 @@ class RunStats:
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "spider": spider.name,
-            "started_at": _iso(self.started),
-            "finished_at": _iso(finished),
+            "started_at": iso(self.started),
+            "finished_at": iso(finished),
             "duration_s": round(finished - self.started, 3),
             "finish_reason": reason,
             "platforms": sorted({d.split("/")[0] for d in self.scheduled}),

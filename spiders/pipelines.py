@@ -6,7 +6,7 @@ policy links), to a separate ``discovery-<time>-<pid>.warc.gz`` beside it,
 written ``.open`` and renamed when the crawl ends like the main file. They
 carry ``PolicyKB-Discovery-Platform`` instead of ``PolicyKB-Document``, so
 the document builder passes over them and ``policykb build`` turns them into
-the ``discovered_documents`` table (see :mod:`kb.commands.sources_cmds`).
+the ``discovered_documents`` table (see :mod:`kb.cli.sources`).
 """
 
 import json

@@ -17,7 +17,6 @@ is also skipped when ``documents`` is given).
 """
 
 import asyncio
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import scrapy
@@ -30,10 +29,7 @@ from pipeline.sources import host_on_domains, load_sources
 from spiders import browser
 from spiders.discovery import canonical_url, policy_links
 from spiders.items import DiscoveredPage, PolicySnapshot
-
-
-def _now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+from pipeline.timeutil import now_iso
 
 
 class PolicySpider(scrapy.Spider):
@@ -186,7 +182,7 @@ class PolicySpider(scrapy.Spider):
                 declared = response.meta.get("policykb_declared_url")
                 yield PolicySnapshot(
                     document=response.meta["policykb_document"], url=declared, final_url=response.url, status=0,
-                    fetched_at=_now(), observed_at=self._observed_at(response), locale=response.meta.get(
+                    fetched_at=now_iso(), observed_at=self._observed_at(response), locale=response.meta.get(
                         "policykb_locale"),
                     error=redirect_reason(declared, response.url)
                     or f"redirected outside the declared domains ({response.url})")
@@ -200,14 +196,14 @@ class PolicySpider(scrapy.Spider):
             status=response.status,
             headers=headers,
             body=response.body,
-            fetched_at=_now(),
+            fetched_at=now_iso(),
             observed_at=self._observed_at(response),
             locale=response.meta.get("policykb_locale"),
         )
 
     def _no_browser(self, doc):
         return PolicySnapshot(
-            document=doc.key, url=doc.url, final_url=doc.url, status=0, fetched_at=_now(),
+            document=doc.key, url=doc.url, final_url=doc.url, status=0, fetched_at=now_iso(),
             observed_at=self._replay_clock(), locale=doc.locale,
             error=f"JavaScript rendering needed (js: true) but no browser: "
                   f"{self.settings.get('POLICYKB_CHROMIUM')} not found (apt-get install chromium)",
@@ -249,7 +245,7 @@ class PolicySpider(scrapy.Spider):
             or request.url,
             final_url=request.meta.get("policykb_original_url") or request.url,
             status=0,
-            fetched_at=_now(),
+            fetched_at=now_iso(),
             observed_at=self._observed_at(response) if response is not None else self._replay_clock(),
             error=self.failure_reason(failure),
             locale=request.meta.get("policykb_locale"),
@@ -279,7 +275,7 @@ class PolicySpider(scrapy.Spider):
         item = DiscoveredPage(
             platform=platform.id, url=meta["policykb_declared_url"], final_url=response.url, status=response.status,
             depth=depth, kind=meta["policykb_kind"], found_on=meta["policykb_found_on"],
-            observed_at=self._observed_at(response), fetched_at=_now(),
+            observed_at=self._observed_at(response), fetched_at=now_iso(),
         )
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         if response.status != 200 or not content_type.lower().startswith(("text/html", "application/xhtml")):
@@ -309,7 +305,7 @@ class PolicySpider(scrapy.Spider):
             platform=meta["policykb_discovery"], url=meta["policykb_declared_url"],
             final_url=meta.get("policykb_original_url") or failure.request.url, status=0,
             depth=meta["policykb_depth"], kind=meta["policykb_kind"], found_on=meta["policykb_found_on"],
-            observed_at=self._replay_clock(), fetched_at=_now(), error=self.failure_reason(failure),
+            observed_at=self._replay_clock(), fetched_at=now_iso(), error=self.failure_reason(failure),
         )
 
     # -- clocks ---------------------------------------------------------------------------------
@@ -319,12 +315,12 @@ class PolicySpider(scrapy.Spider):
             as_of = response.headers.get("X-Replay-As-Of")
             if as_of:
                 return as_of.decode("ascii")
-        return _now()
+        return now_iso()
 
     def _replay_clock(self):
         """Ask the replay server for its clock (a failure has no response to read it from)."""
         if not self.replay:
-            return _now()
+            return now_iso()
         import json
         import urllib.request
 
@@ -332,4 +328,4 @@ class PolicySpider(scrapy.Spider):
             with urllib.request.urlopen(self.replay_base + "/_replay/status", timeout=5) as fh:
                 return json.load(fh)["as_of"]
         except (OSError, ValueError, KeyError):
-            return _now()
+            return now_iso()

@@ -29,7 +29,7 @@ import yaml
 from datasette.app import Datasette
 
 from conftest import DEMO_SITE, DEMO_SOURCES, ROOT, crawl_as_of, free_port, policykb, rows
-from kb.watch import Planned, Scheduler, load_next_checks, save_next_checks
+from kb.ops.watch import Planned, Scheduler, load_next_checks, save_next_checks
 
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
 GONE = "demomart/prohibited-products"
@@ -276,7 +276,7 @@ def test_alerts_are_recorded_sent_once_and_resolved(demo_copy, tmp_path, monkeyp
 
 
 def test_a_failed_notification_is_recorded_and_tried_again(demo_copy, monkeypatch):
-    from kb import alerts
+    from kb.ops import alerts
     from kb.db import open_db
 
     db = open_db(demo_copy)
@@ -433,7 +433,7 @@ def test_sigterm_mid_crawl_leaves_a_consistent_kb_and_the_rest_still_due(tmp_pat
 
 @pytest.mark.slow
 def test_backup_while_a_build_writes_and_datasette_serves(tmp_path):
-    from kb.backup import backup
+    from kb.ops.backup import backup
     from test_end_to_end import synthetic_archive
 
     none = policykb("backup", "--data", tmp_path / "nothing", tmp_path / "x.db", check=False)

@@ -1,7 +1,7 @@
-"""Operations: run records, alerts and the scheduler's state (see ``kb.watch``, ``kb.alerts``).
+"""Operations: run records, alerts and the scheduler's state (see ``kb.ops.watch``, ``kb.ops.alerts``).
 
 These tables are not derived from the WARCs: ``policykb rebuild`` carries
-them over from the KB it replaces (``kb.commands.ops.after_build``).
+them over from the KB it replaces (``kb.cli.ops.after_build``).
 """
 
 from kb.db import migrations

@@ -2,7 +2,7 @@
 
 Derived from the discovery records of the WARCs (``spiders.pipelines``) and
 the declared documents, so ``policykb rebuild`` re-creates it; filled by
-``kb.commands.sources_cmds.after_build``.
+``kb.cli.sources.after_build``.
 """
 
 from kb.db import migrations

@@ -17,29 +17,13 @@ from pathlib import Path
 
 import click
 
-from kb.cli import cli, data_option, remembered_folder
-
-GLOSSARY_FILE = ".policykb-glossary"
-
-
-def _remembered_dir(data_dir, glossary_dir=None):
-    """The glossary folder for a data folder: the one given (and remembered), else the remembered one, else None."""
-    return remembered_folder(data_dir, GLOSSARY_FILE, glossary_dir)
-
+from kb.cli import cli
+from kb.cli.options import data_option
+from kb.data import glossary_folder
 
 def dir_option(f):
     return click.option("--dir", "glossary_dir", default=None, type=click.Path(file_okay=False),
                         help="Glossary folder (platforms.yml + concepts/*.yml; default: the seed in glossary/).")(f)
-
-
-def after_build(db, data_dir):
-    """Load the glossary into the KB and refresh evidence, candidates and drift (run after every build)."""
-    from glossary import GlossaryError, load_and_refresh
-
-    try:
-        load_and_refresh(db, _remembered_dir(data_dir), force=False)
-    except GlossaryError as exc:
-        click.echo(f"warning: glossary not loaded: {exc}", err=True)
 
 
 def _open_glossary_db(data_dir):
@@ -48,7 +32,7 @@ def _open_glossary_db(data_dir):
 
     from glossary import GlossaryError, load_and_refresh
     from glossary.lookup import has_glossary
-    from kb.db import kb_path
+    from kb.data import kb_path
 
     path = kb_path(data_dir)
     if path.exists():
@@ -63,7 +47,7 @@ def _open_glossary_db(data_dir):
     db = sqlite_utils.Database(memory=True)
     apply_migrations(db)
     try:
-        load_and_refresh(db, _remembered_dir(data_dir))
+        load_and_refresh(db, glossary_folder(data_dir))
     except GlossaryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -89,7 +73,7 @@ def _evidence_label(t: dict) -> str:
 
 @cli.command()
 @click.argument("query", required=False)
-@data_option
+@data_option(must_exist=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--unattested", is_flag=True, help="List the terms with no evidence in current policies instead.")
 @click.option("--limit", default=5, show_default=True, type=int, help="At most this many concepts.")
@@ -166,7 +150,7 @@ def glossary_load(data_dir, glossary_dir):
 
     db = open_db(data_dir)
     try:
-        stats = load_and_refresh(db, _remembered_dir(data_dir, glossary_dir))
+        stats = load_and_refresh(db, glossary_folder(data_dir, glossary_dir))
     except GlossaryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -276,7 +260,7 @@ def glossary_import(file, target, fmt, glossary_dir):
 
 
 @glossary.command("drift")
-@data_option
+@data_option(must_exist=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def glossary_drift(data_dir, as_json):
     """Terms that stopped occurring in a platform's document, when, and what replaced them.
@@ -301,7 +285,7 @@ def glossary_drift(data_dir, as_json):
 
 
 @glossary.command("candidates")
-@data_option
+@data_option(must_exist=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def glossary_candidates(data_dir, as_json):
     """Frequent capitalized or quoted phrases of each platform's policies that no concept covers yet.

@@ -1,30 +1,19 @@
 """``policykb sources ...``: list, check, import from Open Terms Archive, discovered pages, promote.
 
 The ``sources`` group is defined in :mod:`kb.cli`; its commands live here.
-``after_build`` turns the discovery records of new WARC files into the
-``discovered_documents`` table after every build.
-
-Promotion writes the page into the platform's own declaration file, at the
-end of its ``documents`` list (comments and layout of the file are kept,
-with ruamel.yaml's round trip), so a promoted page is an ordinary declared
-document from then on: it inherits its page family's selectors, and the
-next crawl fetches it.
+Discovery and promotion are in :mod:`kb.discovery`.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from kb.cli import data_option, load_or_exit, resolve_sources, sources, sources_option
-
-
-def _now():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+from kb.cli import sources
+from kb.cli.options import data_option, fail, load_declarations, load_or_exit, sources_option
 
 
 # -- list / check ---------------------------------------------------------------------------------
@@ -216,100 +205,6 @@ def import_ota(files, out_dir, force):
     sys.exit(0 if imported else 1)
 
 
-# -- discovery ------------------------------------------------------------------------------------
-
-def ingest_discovery(db, data_dir) -> int:
-    """Read the discovery records of WARC files not read yet into ``discovered_documents``.
-
-    :returns: the number of records read
-    """
-    from warcio.archiveiterator import ArchiveIterator
-
-    from pipeline.archive import warc_dir
-    from pipeline.sources import suggest_type
-    from spiders.pipelines import DISCOVERY_HEADER, DISCOVERY_PREFIX
-
-    folder = warc_dir(data_dir)
-    if not folder.is_dir():
-        return 0
-    done = {r["name"] for r in db["discovery_files"].rows}
-    total = 0
-    for path in sorted(folder.glob(f"{DISCOVERY_PREFIX}*.warc.gz")):
-        if path.name in done:
-            continue
-        count = 0
-        with db.atomic(), open(path, "rb") as fh:
-            for rec in ArchiveIterator(fh):
-                platform = rec.rec_headers.get_header(DISCOVERY_HEADER)
-                if rec.rec_type != "metadata" or not platform:
-                    continue
-                page = json.loads(rec.content_stream().read().decode("utf-8"))
-                seen = rec.rec_headers.get_header("PolicyKB-Observed-At") or page.get("observed_at") or _now()
-                db["platforms"].insert({"id": platform, "name": platform}, pk="id", ignore=True)
-                if page.get("kind") == "document":
-                    _upsert(db, platform, page["url"], seen, title=page.get("title"), depth=page.get("depth"),
-                            found_on=page.get("found_on"), status_code=page.get("status"),
-                            reason=page.get("error"), fetched=True)
-                for link in page.get("links") or []:
-                    if link.get("kind") in ("document", "tracked"):
-                        _upsert(db, platform, link["url"], seen, link_text=link.get("text"), found_on=page["url"],
-                                depth=(page.get("depth") or 0) + 1)
-                count += 1
-            db["discovery_files"].insert({"name": path.name, "records": count, "ingested_at": _now()}, pk="name",
-                                         replace=True)
-        total += count
-    _refresh_status(db, suggest_type)
-    return total
-
-
-def _upsert(db, platform, url, seen, fetched=False, **fields):
-    row = db.execute("select id, first_seen, times_seen, found_on, title, link_text, depth from discovered_documents"
-                     " where url = ?", [url]).fetchone()
-    if row is None:
-        values = {k: v for k, v in fields.items() if v is not None}
-        db["discovered_documents"].insert(
-            {"platform_id": platform, "url": url, "first_seen": seen, "last_seen": seen, "times_seen": 1, **values})
-        return
-    update = {"last_seen": max(seen, row[1] or seen), "times_seen": (row[2] or 0) + 1}
-    if fields.get("found_on") and not row[3]:
-        update["found_on"] = fields["found_on"]
-    for name, index in (("title", 4), ("link_text", 5)):
-        if fields.get(name) and not row[index]:
-            update[name] = fields[name]
-    if fields.get("depth") is not None and (row[6] is None or fields["depth"] < row[6]):
-        update["depth"] = fields["depth"]
-    if fetched:  # the latest fetch decides whether the page is reachable
-        update["status_code"] = fields.get("status_code")
-        update["reason"] = fields.get("reason")
-    db["discovered_documents"].update(row[0], update)
-
-
-def _refresh_status(db, suggest_type):
-    """tracked (a declared document's URL) / unreachable (its fetch failed) / new; and a suggested type."""
-    from spiders.discovery import canonical_url
-
-    declared = {}
-    for doc_id, url in db.execute("select id, url from documents"):
-        declared[canonical_url(url)] = doc_id
-    with db.atomic():
-        for row_id, url, code, reason, title, text in db.execute(
-                "select id, url, status_code, reason, title, link_text from discovered_documents").fetchall():
-            document = declared.get(url)
-            if document:
-                status = "tracked"
-            elif reason or (code is not None and code != 200):
-                status = "unreachable"
-            else:
-                status = "new"
-            db["discovered_documents"].update(row_id, {"status": status, "document_id": document,
-                                                       "suggested_type": suggest_type(title, text, url)})
-
-
-def after_build(db, data_dir):
-    """After every build: read new discovery records (and re-mark tracked pages)."""
-    ingest_discovery(db, data_dir)
-
-
 @sources.command("discovered")
 @data_option
 @click.option("--all", "show_all", is_flag=True, help="Also show tracked and unreachable pages.")
@@ -323,11 +218,8 @@ def sources_discovered(data_dir, show_all, platform, as_json):
 
     Example: policykb sources discovered --platform amazon
     """
-    from kb.db import kb_path, open_db
+    from kb.db import open_db
 
-    if not kb_path(data_dir).exists():
-        click.echo(f"error: no KB at {kb_path(data_dir)}; run `policykb crawl` and `policykb build` first", err=True)
-        sys.exit(2)
     db = open_db(data_dir)
     where, params = [], []
     if not show_all:
@@ -351,12 +243,6 @@ def sources_discovered(data_dir, show_all, platform, as_json):
     click.echo(f"{len(rows)} {'pages' if show_all else 'new policy pages'}")
 
 
-def _slug(text):
-    import re
-
-    return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")[:60]
-
-
 @sources.command("promote")
 @click.argument("discovered_id", type=int)
 @data_option
@@ -374,68 +260,11 @@ def sources_promote(discovered_id, data_dir, sources_dir, doc_id, doc_type, titl
 
     Example: policykb sources promote 12 --type fees
     """
-    from collections import Counter
+    from kb.discovery import PromoteError, promote
 
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap
-
-    from kb.db import kb_path, open_db
-    from pipeline.sources import DOCUMENT_TYPES, DeclarationError, load_platform
-
-    if not kb_path(data_dir).exists():
-        click.echo(f"error: no KB at {kb_path(data_dir)}", err=True)
-        sys.exit(2)
-    db = open_db(data_dir)
-    row = db.execute("select platform_id, url, title, link_text, status, suggested_type, found_on, document_id"
-                     " from discovered_documents where id = ?", [discovered_id]).fetchone()
-    db.close()
-    if row is None:
-        click.echo(f"error: no discovered page {discovered_id} (see `policykb sources discovered`)", err=True)
-        sys.exit(2)
-    platform_id, url, page_title, link_text, status, suggested, found_on, tracked_as = row
-    if status == "tracked":
-        click.echo(f"error: {url} is already tracked as {tracked_as}", err=True)
-        sys.exit(2)
-    platforms = load_or_exit(resolve_sources(data_dir, sources_dir))
-    platform = next((p for p in platforms if p.id == platform_id), None)
-    if platform is None:
-        click.echo(f"error: no declaration for platform {platform_id!r} in the sources folder", err=True)
-        sys.exit(2)
-    doc_type = doc_type or suggested
-    if doc_type not in DOCUMENT_TYPES:
-        click.echo(f"error: give --type (one of: {', '.join(DOCUMENT_TYPES)}); no type could be suggested"
-                   if not doc_type else f"error: {doc_type!r} is not a document type", err=True)
-        sys.exit(2)
-    title = title or page_title or link_text or url
-    doc_id = doc_id or _slug(title) or _slug(url)
-    existing = {d.id for d in platform.documents}
-    base, n = doc_id, 2
-    while doc_id in existing:
-        doc_id, n = f"{base}-{n}", n + 1
-    locale = locale or Counter(d.locale for d in platform.documents).most_common(1)[0][0]
-
-    path = Path(platform.source_file)
-    original = path.read_text(encoding="utf-8")
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 120
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    data = yaml.load(original)
-    entry = CommentedMap([("id", doc_id), ("title", title), ("url", url), ("locale", locale), ("type", doc_type)])
-    family = platform.family_for(url)
-    if family is None:
-        entry["js"] = False
-    entry.yaml_set_start_comment(f"promoted from discovery on {_now()[:10]}: found on {found_on or 'a start page'}"
-                                 + (f"; selectors from family {family.id!r}" if family else
-                                    "; no page family matches: add select/remove"), indent=2)
-    data["documents"].append(entry)
-    with path.open("w", encoding="utf-8") as fh:
-        yaml.dump(data, fh)
     try:
-        load_platform(path)
-    except DeclarationError as exc:
-        path.write_text(original, encoding="utf-8")
-        click.echo(f"error: the declaration would not validate, left unchanged: {exc}", err=True)
-        sys.exit(2)
-    click.echo(f"promoted {url} to {platform_id}/{doc_id} ({doc_type}, {locale}) in {path}"
-               + (f"; selectors from family {family.id!r}" if family else "; no page family: whole-page extraction"))
+        message = promote(data_dir, discovered_id, load_declarations(data_dir, sources_dir), doc_id=doc_id,
+                          doc_type=doc_type, title=title, locale=locale)
+    except PromoteError as exc:
+        fail(str(exc))
+    click.echo(message)

@@ -47,13 +47,13 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from pipeline.timeutil import iso, parse_iso
 
-logger = logging.getLogger("policykb.watch")
+logger = logging.getLogger("policykb.ops.watch")
 
 DEFAULT_INTERVAL = 24 * 3600.0
 IMPORTANT_INTERVAL = 6 * 3600.0
@@ -62,18 +62,6 @@ DEFAULT_JITTER = 0.1
 RETRY_AFTER = 600.0
 RUNS_DIR = "runs"
 SUCCESS = ("new_version", "unchanged", "not_modified")
-
-
-def iso(ts: float) -> str:
-    """Epoch seconds → UTC ISO 8601 (seconds)."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(value) -> float | None:
-    """UTC ISO 8601 → epoch seconds (None stays None)."""
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
 
 
 def domain_of(url: str) -> str:
@@ -188,9 +176,16 @@ class Scheduler:
 # -- state in the KB ------------------------------------------------------------------------------
 
 
-def sync_schedule(db, planned):
-    """Record each declared document's interval in ``schedule`` (keeping its next check)."""
+def sync_schedule(db, planned, keep_known=False):
+    """Record each declared document's interval in ``schedule`` (keeping its next check).
+
+    :param keep_known: leave the documents that have an interval already (a build after a watch's crawl:
+        the watch's own options may override the defaults)
+    """
     now = iso(time.time())
+    if keep_known:
+        known = {r[0] for r in db.execute("select document_id from schedule where interval_s is not null")}
+        planned = [p for p in planned if p.key not in known]
     with db.atomic():
         for p in planned:
             db.execute(
@@ -499,15 +494,10 @@ class Watcher:
         return fh
 
     def _crawl_command(self, documents):
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "policy", "-s", f"POLICYKB_DATA_DIR={self.data_dir}",
-               "-s", f"LOG_LEVEL={self.log_level}", "-a", "documents=" + ",".join(documents)]
-        if self.sources_dir:
-            cmd += ["-a", f"sources={self.sources_dir}"]
-        if self.replay:
-            cmd += ["-s", f"POLICYKB_REPLAY_URL={self.replay}"]
-        for setting in self.scrapy_settings:
-            cmd += ["-s", setting]
-        return cmd
+        from spiders.launch import crawl_command
+
+        return crawl_command(self.data_dir, self.sources_dir, documents=documents, replay=self.replay,
+                             log_level=self.log_level, settings=self.scrapy_settings)
 
     def _launch(self, db, batch):
         lock = self._lock(batch.domain)
@@ -521,29 +511,22 @@ class Watcher:
         run_id = f"watch-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')}-{os.getpid()}-{self._serial}"
         start_run(db, run_id, "watch", batch.documents, [batch.domain], started)
         mark_attempt(db, batch.documents, run_id, started)
-        from kb.cli import ROOT
+        from spiders.launch import start_crawl
 
-        env = dict(os.environ, SCRAPY_SETTINGS_MODULE="spiders.settings", POLICYKB_RUN_ID=run_id)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        proc = subprocess.Popen(self._crawl_command(batch.documents), env=env, cwd=str(ROOT),
-                                start_new_session=True)  # signals reach it only through us
+        proc = start_crawl(self._crawl_command(batch.documents), run_id)  # signals reach it only through us
         self.children.append(Child(run_id, batch.domain, batch.documents, proc, lock, started))
         logger.info("run %s: crawling %d document(s) of %s", run_id, len(batch.documents), batch.domain)
         return True
 
     def _build(self, db):
         """Build what the crawls archived; a second stop request abandons it between two records."""
-        from kb.cli import after_build_steps
-        from pipeline.ingest import build as build_kb
+        from kb.build import build
 
         def progress(n):
             if self.stop_requests > 1:
                 raise StopBuild()
 
-        stats = build_kb(db, str(self.data_dir), self.platforms, progress=progress)
-        for step in after_build_steps():
-            step(db, str(self.data_dir))
-        return stats
+        return build(db, str(self.data_dir), self.platforms, progress=progress)
 
     def _finish(self, db, scheduler, child):
         code = child.proc.returncode

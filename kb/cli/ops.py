@@ -1,17 +1,16 @@
-"""Operations commands: ``watch``, ``status``, ``alerts``, ``backup``; and the build step that
-records runs and evaluates alerts (``after_build``)."""
+"""``policykb watch | status | alerts | backup``: operations (the logic is in :mod:`kb.ops`)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import sys
-from pathlib import Path
 
 import click
 
-from kb.cli import cli, data_option, load_or_exit, resolve_sources, sources_option
+from kb.cli import cli
+from kb.cli.options import data_option, load_or_exit, sources_option
+from kb.data import kb_path, sources_folder
 
 
 def _interval(ctx, param, value):
@@ -21,54 +20,6 @@ def _interval(ctx, param, value):
         return parse_interval(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc))
-
-
-def _carry_over_ops_tables(db, data_dir):
-    """During ``policykb rebuild``, keep the runs, alerts and schedule of the KB being replaced.
-
-    They are not derived from the WARCs. The rebuild works in a temporary
-    folder whose ``warcs`` links to the real data folder's.
-    """
-    warcs = Path(data_dir) / "warcs"
-    if not warcs.is_symlink():
-        return
-    old = warcs.resolve().parent / "policykb.db"
-    if not old.exists() or old.resolve() == (Path(data_dir) / "policykb.db").resolve():
-        return
-    src = sqlite3.connect(old)
-    try:
-        tables = {r[0] for r in src.execute("select name from sqlite_master where type = 'table'")}
-        for table in ("runs", "alerts", "schedule"):
-            if table not in tables or db[table].count:
-                continue
-            cur = src.execute(f"select * from [{table}]")
-            names = [c[0] for c in cur.description]
-            columns = set(db[table].columns_dict)
-            db[table].insert_all(({k: v for k, v in zip(names, row) if k in columns} for row in cur),
-                                 pk=db[table].pks[0])
-    finally:
-        src.close()
-
-
-def after_build(db, data_dir):
-    """After every build: keep ops state through a rebuild, sync intervals, record runs, evaluate alerts."""
-    from kb import alerts
-    from kb.watch import plan_documents, record_runs, sync_schedule
-    from pipeline.sources import DeclarationError, load_sources
-
-    _carry_over_ops_tables(db, data_dir)
-    try:
-        platforms = load_sources(resolve_sources(data_dir))
-    except DeclarationError:
-        platforms = []
-    if platforms:
-        # intervals only: the watch's own options may override the defaults for its next checks
-        known = {r[0] for r in db.execute("select document_id from schedule where interval_s is not null")}
-        sync_schedule(db, [p for p in plan_documents(platforms) if p.key not in known])
-    record_runs(db, data_dir)
-    config = alerts.NotifyConfig.from_env()
-    alerts.evaluate(db, after=config.after)
-    alerts.notify_pending(db, config)
 
 
 def _notify_options(f):
@@ -86,14 +37,14 @@ def _notify_options(f):
 def _notify_config(notify_urls, alert_command, alert_after):
     import re
 
-    from kb.alerts import NotifyConfig
+    from kb.ops.alerts import NotifyConfig
 
     urls = tuple(u for value in notify_urls for u in re.split(r"[\s,]+", value) if u)
     return NotifyConfig(urls, alert_command, alert_after)
 
 
 @cli.command()
-@data_option
+@data_option(must_exist=False)
 @sources_option
 @click.option("--replay", default=None, help="Base URL of a replay server for every crawl.")
 @click.option("--default-interval", default="24h", show_default=True, callback=_interval,
@@ -118,9 +69,9 @@ def watch(data_dir, sources_dir, replay, default_interval, important_interval, j
 
     Example: policykb watch --data data --notify https://hooks.example.org/policykb
     """
-    from kb.watch import Watcher
+    from kb.ops.watch import Watcher
 
-    sources_dir = resolve_sources(data_dir, sources_dir)
+    sources_dir = sources_folder(data_dir, sources_dir)
     load_or_exit(sources_dir)
     _notify_config(notify_urls, alert_command, alert_after).export()  # read by the build step
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
@@ -128,7 +79,7 @@ def watch(data_dir, sources_dir, replay, default_interval, important_interval, j
                       important_interval=important_interval, jitter=jitter, max_parallel=max_parallel, once=once,
                       scrapy_settings=scrapy_settings, log_level=log_level)
     # a WARC still open is normal while a parallel crawl runs; worth a warning only otherwise
-    logging.getLogger("pipeline.ingest").addFilter(
+    logging.getLogger("kb.ingest").addFilter(
         lambda record: not (watcher.children and "still open" in record.getMessage()))
     sys.exit(watcher.run())
 
@@ -142,12 +93,9 @@ def status(data_dir, as_json, now):
 
     Example: policykb status --json
     """
-    from kb.db import kb_path, open_db
-    from kb.status import collect, render_text
+    from kb.db import open_db
+    from kb.ops.status import collect, render_text
 
-    if not kb_path(data_dir).exists():
-        click.echo(f"error: no KB at {kb_path(data_dir)}", err=True)
-        sys.exit(2)
     if now:
         from replay.server import iso, parse_when
 
@@ -178,9 +126,9 @@ def alerts(data_dir, include_resolved, as_json, send, send_test, notify_urls, al
 
     Example: policykb alerts --all --json
     """
-    from kb import alerts as alerts_mod
+    from kb.ops import alerts as alerts_mod
     from kb.db import open_db
-    from kb.watch import iso
+    from kb.ops.watch import iso
 
     config = _notify_config(notify_urls, alert_command, alert_after)
     if send_test:
@@ -221,12 +169,9 @@ def backup(data_dir, path):
 
     Example: policykb backup /var/backups/policykb/
     """
-    from kb.backup import BackupError, backup as backup_kb
-    from kb.db import kb_path, open_db
+    from kb.ops.backup import BackupError, backup as backup_kb
+    from kb.db import open_db
 
-    if not kb_path(data_dir).exists():
-        click.echo(f"error: no KB at {kb_path(data_dir)}", err=True)
-        sys.exit(2)
     open_db(data_dir).close()  # apply pending migrations: the backup has the current schema
     try:
         result = backup_kb(kb_path(data_dir), path)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 
-from kb.watch import DEFAULT_INTERVAL, iso, parse_iso
+from kb.ops.watch import DEFAULT_INTERVAL, iso, parse_iso
 
 STALE_FACTOR = 2
 STATES = ("ok", "failing", "stale", "gone")

@@ -37,9 +37,9 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from kb.watch import SUCCESS, iso
+from kb.ops.watch import SUCCESS, iso
 
-logger = logging.getLogger("policykb.alerts")
+logger = logging.getLogger("policykb.ops.alerts")
 
 ALERT_AFTER = 3
 SELECTOR_EMPTY_RE = re.compile(r"matched nothing|matched only empty content")

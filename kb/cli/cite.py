@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from kb.cli import cli, data_option
+from kb.cli import cli
+from kb.cli.options import data_option, date_option
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8001"  # where `policykb serve` listens
 
@@ -89,7 +90,7 @@ def format_answer(a: dict, color: bool = False) -> str:
 @click.argument("quote")
 @click.option("--platform", default=None, help="Only this platform's documents.")
 @click.option("--url", default=None, help="Only the document at this URL (or with this platform/document id).")
-@click.option("--as-of", "as_of", default=None, help="Also say what the page said on this date (YYYY-MM-DD).")
+@date_option("--as-of", "Also say what the page said on this date.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer, one per line.")
 @click.option("--stale-hours", default=48.0, show_default=True, type=float,
               help="A last successful check older than this makes the answer say the KB may be stale.")
@@ -108,14 +109,10 @@ def cite(data_dir, quote, platform, url, as_of, as_json, stale_hours, limit, bas
     Example: policykb cite "Sellers must keep their late shipment rate under 3%" --platform demomart
     """
     from kb.cite import CiteError, cite as check
-    from kb.db import kb_path, open_db
+    from kb.db import open_db
 
     if quote == "-":
         quote = sys.stdin.read()
-    if not kb_path(data_dir).exists():
-        click.echo(f"error: no KB at {kb_path(data_dir)}; run `policykb demo` or `policykb crawl` + `build` first",
-                   err=True)
-        sys.exit(2)
     db = open_db(data_dir)
     try:
         answers = check(db, quote, platform=platform, url=url, as_of=as_of, now=now, stale_hours=stale_hours,

@@ -1,6 +1,6 @@
 """Ingest: archived fetches → checks, versions and changes in the KB.
 
-``build(db, data_dir, platforms)`` reads every closed WARC file not yet fully
+``ingest_archive(db, data_dir, platforms)`` reads every closed WARC file not yet fully
 ingested, in archive order, and turns each record into exactly one check and
 at most one new version (and then one change). Each record is one
 transaction, keyed by its ``WARC-Record-ID``: a build killed at any moment
@@ -16,7 +16,6 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from pipeline import archive
 from pipeline.blocked import detect_blocked
@@ -28,6 +27,7 @@ from pipeline.diff import diff
 from pipeline.extract import ExtractionError, extract
 from pipeline.normalize import NO_RULES, apply_rules, content_hash, rules_at, rules_hash
 from pipeline.sections import compare_sections, split_sections
+from pipeline.timeutil import now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,6 @@ class BuildStats:
 
     def count(self, outcome):
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-
-
-def now_iso():
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sync_declarations(db, platforms):
@@ -488,7 +484,7 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
     return result.outcome
 
 
-def build(db, data_dir, platforms, progress=None) -> BuildStats:
+def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
     """Ingest every closed WARC file not yet fully ingested (first closing those that killed crawls left).
 
     :param db: the KB (``kb.db.open_db``)
@@ -498,7 +494,6 @@ def build(db, data_dir, platforms, progress=None) -> BuildStats:
     """
     from pipeline.sources import documents_by_key
 
-    sync_declarations(db, platforms)
     documents = documents_by_key(platforms)
     stats = BuildStats()
     stats.salvaged = archive.salvage_abandoned(data_dir)

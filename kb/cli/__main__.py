@@ -1,0 +1,5 @@
+"""``python -m kb.cli``: the ``policykb`` command."""
+
+from kb.cli import main
+
+main()

@@ -1,1 +1,0 @@
-"""Command modules of the ``policykb`` CLI, one per feature (see ``kb.cli``)."""

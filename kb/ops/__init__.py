@@ -1,0 +1,1 @@
+"""Operations: the scheduler (watch), runs, alerts, health status, backups."""
