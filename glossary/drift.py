@@ -62,16 +62,16 @@ def _replacement(old: TokenIndex, new: TokenIndex, hits, term_len: int):
     return found
 
 
-def refresh_drift(db, changed_documents=None) -> int:
-    """Recompute ``glossary_drift`` from every document's version history.
+def drift_rows(conn, changed_documents=None):
+    """Term drift from every document's version history: the rows of ``glossary_drift``.
 
-    :param db: the KB (``sqlite_utils.Database``) with the glossary loaded and evidence refreshed
+    :param conn: the KB (``sqlite3.Connection``) with the glossary loaded and evidence refreshed
     :param changed_documents: ``{document id: seq}``: only these documents' histories changed (with the same
         glossary), by versions after ``seq`` (0: the whole history is new); only the steps to those versions are
         searched, and ``still_used_in`` is re-read from the evidence for every row. None recomputes all.
-    :returns: the number of drift rows
+    :returns: ``(rows, evidence)``: the drift rows, and ``{term id: {document ids with evidence}}`` (for
+        ``still_used_in``)
     """
-    conn = db.conn
     platforms = load_platforms(conn)
     terms = _rows(conn, """select id, concept_id, platform, language, term, case_sensitive from glossary_terms
                            where platform != ?""", [GENERAL])
@@ -129,17 +129,4 @@ def refresh_drift(db, changed_documents=None) -> int:
                     "still_used_in": json.dumps(sorted(evidence[t["id"]] - {d["id"]})),
                     "example_before": old.snippet(*hits[0]), "example_after": example_after,
                 })
-    with conn:
-        if only is None:
-            db.execute("delete from glossary_drift")
-        else:
-            whole = [doc for doc in only if not since[doc]]
-            for i in range(0, len(whole), 500):
-                chunk = whole[i:i + 500]
-                db.execute(f"delete from glossary_drift where document_id in ({','.join('?' * len(chunk))})", chunk)
-        db["glossary_drift"].insert_all(rows)
-        if only is not None:  # the other documents' rows: where else the platform still uses the term may differ
-            conn.executemany("update glossary_drift set still_used_in = ? where id = ?", [
-                (json.dumps(sorted(evidence[r[1]] - {r[2]})), r[0])
-                for r in conn.execute("select id, term_id, document_id from glossary_drift")])
-    return conn.execute("select count(*) from glossary_drift").fetchone()[0]
+    return rows, evidence

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 from glossary.match import TokenIndex, plain_text, term_tokens
 from glossary.model import LANGUAGE_NAMES, Platform, locale_lang
-from pipeline.timeutil import now_iso
 
 MIN_CANDIDATE_OCCURRENCES = 2
 
@@ -100,7 +99,7 @@ def current_documents(conn, platforms=None, with_sections=True) -> list[Document
 
 
 def load_platforms(conn) -> dict[str, Platform]:
-    """The glossary platforms as stored by :func:`glossary.load.store_glossary`."""
+    """The glossary platforms as stored by :func:`kb.store.glossary.store_glossary`."""
     out = {}
     for r in _rows(conn, "select * from glossary_platforms order by ordinal"):
         out[r["id"]] = Platform(r["id"], r["name"], r["name_zh"] or "", r["homepage"] or "",
@@ -113,73 +112,62 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, (code, code))[0]
 
 
-def refresh_evidence(db, changed=None) -> dict:
-    """Recompute ``glossary_evidence``, the terms' attestation and ``glossary_candidates``.
+def evidence_rows(conn, changed=None):
+    """Where each term occurs in the current versions, and the candidate terms no concept covers.
 
-    :param db: the KB (``sqlite_utils.Database``) with the glossary loaded
+    :param conn: the KB (``sqlite3.Connection``) with the glossary loaded
     :param changed: ``(document ids, KB platform ids)`` whose current text changed since the last refresh
-        (with the same glossary): only their evidence and those platforms' candidates are recomputed, and the
-        terms' counts are re-read from the evidence table. None recomputes everything.
-    :returns: counts by attestation, and the number of evidence rows and candidates
+        (with the same glossary): only their evidence and those platforms' candidates are computed.
+        None computes everything.
+    :returns: ``(evidence rows, candidate rows)`` for ``glossary_evidence`` and ``glossary_candidates``
     """
-    conn = db.conn
     platforms = load_platforms(conn)
     all_docs = current_documents(conn, with_sections=False)
     terms = _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms")
     covered = _covered(terms)
-    checked_at = now_iso()
-    evidence_rows, candidates = [], []
+    evidence, candidates = [], []
     kb_platforms = {d.platform_id for d in all_docs} if changed is None else set(changed[1])
     for kb_platform in sorted(kb_platforms):  # one platform's texts in memory at a time
         docs = current_documents(conn, platforms=[kb_platform])
         search = docs if changed is None else [d for d in docs if d.id in changed[0]]
         for t in terms:
             platform = platforms.get(t["platform"])
-            if not platform or not platform.covers(kb_platform):
-                continue
-            seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
-            for d in search:
-                if d.language != t["language"]:
-                    continue
-                for s in d.sections:
-                    index = s.index(t["language"], bool(t["case_sensitive"]))
-                    hits = index.find(seq)
-                    if hits:
-                        evidence_rows.append({
-                            "term_id": t["id"], "kb_platform_id": d.platform_id, "document_id": d.id,
-                            "version_id": d.version_id, "section_id": s.id, "section_key": s.key,
-                            "section_heading": s.heading, "occurrences": len(hits),
-                            "snippet": index.snippet(*hits[0]),
-                        })
+            if platform and platform.covers(kb_platform):
+                evidence.extend(_term_evidence(t, search))
         candidates.extend(find_candidates(docs, terms, conn, covered))
-    with conn:
-        if changed is None:
-            db.execute("delete from glossary_evidence")
-            db.execute("delete from glossary_candidates")
-        else:
-            for ids, column, table in ((changed[0], "document_id", "glossary_evidence"),
-                                       (changed[1], "kb_platform_id", "glossary_candidates")):
-                ids = sorted(ids)
-                for i in range(0, len(ids), 500):
-                    chunk = ids[i:i + 500]
-                    db.execute(f"delete from {table} where {column} in ({','.join('?' * len(chunk))})", chunk)
-        db["glossary_evidence"].insert_all(evidence_rows)
-        db["glossary_candidates"].insert_all(candidates)
-        found = {r[0]: (r[1], r[2]) for r in conn.execute(
-            "select term_id, sum(occurrences), count(distinct document_id) from glossary_evidence group by term_id")}
-        updates = []
-        for t in terms:
-            platform = platforms.get(t["platform"])
-            scope = [d for d in all_docs if platform and platform.covers(d.platform_id)
-                     and d.language == t["language"]]
-            total, documents = found.get(t["id"], (0, 0))
-            updates.append({"id": t["id"], "evidence_count": total, "evidence_documents": documents,
-                            "checked_at": checked_at, **_attestation(t, platform, scope, all_docs, total)})
-        db["glossary_terms"].upsert_all(updates, pk="id")
-    counts = Counter(u["attestation"] for u in updates)
-    evidence = conn.execute("select count(*) from glossary_evidence").fetchone()[0]
-    candidates = conn.execute("select count(*) from glossary_candidates").fetchone()[0]
-    return {"terms": len(terms), "evidence_rows": evidence, "candidates": candidates, **counts}
+    return evidence, candidates
+
+
+def _term_evidence(t, docs):
+    seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
+    for d in docs:
+        if d.language != t["language"]:
+            continue
+        for s in d.sections:
+            index = s.index(t["language"], bool(t["case_sensitive"]))
+            hits = index.find(seq)
+            if hits:
+                yield {"term_id": t["id"], "kb_platform_id": d.platform_id, "document_id": d.id,
+                       "version_id": d.version_id, "section_id": s.id, "section_key": s.key,
+                       "section_heading": s.heading, "occurrences": len(hits), "snippet": index.snippet(*hits[0])}
+
+
+def attestations(conn, found: dict, checked_at: str) -> list[dict]:
+    """Each term's evidence counts and attestation flag (attested / not found / no documents).
+
+    :param found: ``{term id: (occurrences, documents)}`` from the evidence table
+    :returns: rows to update in ``glossary_terms``
+    """
+    platforms = load_platforms(conn)
+    all_docs = current_documents(conn, with_sections=False)
+    updates = []
+    for t in _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms"):
+        platform = platforms.get(t["platform"])
+        scope = [d for d in all_docs if platform and platform.covers(d.platform_id) and d.language == t["language"]]
+        total, documents = found.get(t["id"], (0, 0))
+        updates.append({"id": t["id"], "evidence_count": total, "evidence_documents": documents,
+                        "checked_at": checked_at, **_attestation(t, platform, scope, all_docs, total)})
+    return updates
 
 
 def _attestation(term, platform, scope, docs, total) -> dict:

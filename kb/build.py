@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from kb import ingest
+from kb.store import records
 from kb.data import REBUILD_DIR, glossary_folder, kb_path
 from kb.db import open_db
 
@@ -43,13 +44,13 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     from kb.search import sync as sync_search_index
 
     # 1. declarations: platforms, documents and their extraction rules (current and past)
-    ingest.sync_declarations(db, platforms)
+    records.sync_declarations(db, platforms)
     # 2. every archived record, in archive order: extract -> normalize -> decide -> store
     #    (one check each; at most one new version, its change, sections and dated statements)
     stats = ingest.ingest_archive(db, data_dir, platforms, progress)
     # 3. glossary: the concepts and terms, their evidence in the current versions, candidates, drift
     try:
-        refresh_glossary(db, glossary_folder(data_dir))
+        refresh_glossary(db, glossary_folder(data_dir), force=False)
     except GlossaryError as exc:
         logger.warning("glossary not loaded: %s", exc)
     # 4. the schedule's intervals for newly declared documents (a running watch's own options win)

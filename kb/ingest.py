@@ -1,4 +1,4 @@
-"""Ingest: archived fetches → checks, versions and changes in the KB.
+"""Ingest: archived fetches → checks, versions and changes in the KB (step 2 of :func:`kb.build.build`).
 
 ``ingest_archive(db, data_dir, platforms)`` reads every closed WARC file not yet fully
 ingested, in archive order, and turns each record into exactly one check and
@@ -7,7 +7,10 @@ transaction, keyed by its ``WARC-Record-ID``: a build killed at any moment
 leaves the KB consistent, and running it again skips what is done and
 converges to the KB of an uninterrupted run.
 
-This module is the only writer of checks, versions and changes.
+For one record (:func:`ingest_record`): read the document's state, decide
+(:mod:`pipeline.decide`: extract → normalize → new version / unchanged /
+failed / gone / held), and store the result through :mod:`kb.store.records`,
+the only writer of these tables.
 """
 
 from __future__ import annotations
@@ -18,31 +21,16 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline import archive
-from pipeline.blocked import detect_blocked
-from pipeline.classify import (
-    FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, cosmetic_reasons, locale_mismatch,
-)
+from kb.store import records as store
+from pipeline.classify import FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, cosmetic_reasons
 from pipeline.dates import find_dates, summarize
 from pipeline.diff import diff
-from pipeline.extract import ExtractionError, extract
-from pipeline.normalize import NO_RULES, apply_rules, content_hash, rules_at, rules_hash
+from pipeline.decide import DocumentState, Outcome, classify_fetch, classify_with_declaration, document_update, held_shrink
+from pipeline.normalize import NO_RULES, rules_at, rules_hash
 from pipeline.sections import compare_sections, split_sections
 from pipeline.timeutil import now_iso
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Outcome:
-    """What one archived fetch means for its document."""
-
-    outcome: str  # new_version | unchanged | not_modified | failed | gone
-    reason: str | None = None
-    text: str | None = None
-    content_hash: str | None = None
-    language: str | None = None
-    rules_hash: str | None = None
-    extracted_hash: str | None = None  # of the text before the noise rules
 
 
 @dataclass
@@ -55,84 +43,6 @@ class BuildStats:
 
     def count(self, outcome):
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
-
-
-def sync_declarations(db, platforms):
-    """Upsert declared platforms and documents (their declared metadata only)."""
-    with db.atomic():
-        for p in platforms:
-            db["platforms"].upsert(
-                {"id": p.id, "name": p.name, "name_zh": p.name_zh, "homepage": p.homepage,
-                 "source_file": p.source_file, "demo": int(p.demo)},
-                pk="id",
-            )
-            for d in p.documents:
-                _sync_rules(db, d)
-                db["documents"].upsert(
-                    {"id": d.key, "platform_id": p.id, "slug": d.id, "title": d.title, "title_en": d.title_en,
-                     "title_zh": d.title_zh, "url": d.url, "locale": d.locale, "doc_type": d.type, "js": int(d.js)},
-                    pk="id",
-                )
-
-
-def _sync_rules(db, document):
-    """The declaration's rules, current and past (``history``), in ``declaration_rules``."""
-    db.execute("delete from declaration_rules where document_id = ?", [document.key])
-    epochs = list(getattr(document, "history", ()) or ()) + [rules_at(document, None)]
-    db["declaration_rules"].insert_all(
-        ({"id": f"{document.key}@{e.valid_until or 'current'}", "document_id": document.key,
-          "valid_until": e.valid_until or None, "select_css": json.dumps(list(e.select)),
-          "remove_css": json.dumps(list(e.remove)), "ignore_patterns": json.dumps(list(e.rules.ignore_patterns)),
-          "sort_lists": int(e.rules.sort_lists), "rules_hash": rules_hash(e.select, e.remove, e.rules)}
-         for e in epochs), pk="id")
-
-
-def classify_fetch(record: archive.ArchivedRecord, select=(), remove=(), declared_url=None, rules=NO_RULES,
-                   locale=None) -> Outcome:
-    """Decide what a fetch (with its body) is: a text to version, or a failed check.
-
-    A pure function: no database, no network.
-
-    :param record: the archived fetch
-    :param select: CSS selectors of the policy text (none: main-content extraction)
-    :param remove: CSS selectors of noise inside it
-    :param declared_url: the URL the declaration asks for (to spot login redirects)
-    :param rules: the declaration's normalization rules (:class:`pipeline.normalize.Rules`)
-    :param locale: the declared locale; a page plainly in another language is a failed check
-    """
-    if record.kind == "failure":
-        return Outcome("failed", record.error or "no response")
-    status = record.status
-    if status in (404, 410):
-        return Outcome("gone", f"HTTP {status}")
-    if status == 429:
-        return Outcome("failed", f"HTTP 429 rate limited (Retry-After: {record.header('Retry-After') or 'none'})")
-    if status >= 400:
-        return Outcome("failed", f"HTTP {status}")
-    if status < 200 or status >= 300:
-        return Outcome("failed", f"HTTP {status} without a usable page")
-    blocked = detect_blocked(record, declared_url)
-    if blocked:
-        return Outcome("failed", blocked)
-    try:
-        extracted = extract(record.body, record.header("Content-Type"), select, remove)
-    except ExtractionError as exc:
-        return Outcome("failed", exc.reason)
-    text = apply_rules(extracted.markdown, rules or NO_RULES)
-    if not text.strip():
-        return Outcome("failed", "nothing left after the normalization rules (ignore_patterns too broad?)")
-    wrong, language = locale_mismatch(text, locale)
-    if wrong:
-        return Outcome("failed", wrong, language=language)
-    return Outcome("new_version", text=text, content_hash=content_hash(text), language=language,
-                   rules_hash=rules_hash(select, remove, rules or NO_RULES),
-                   extracted_hash=content_hash(extracted.markdown))
-
-
-def classify_with_declaration(record, declared) -> Outcome:
-    """:func:`classify_fetch` with the rules the declaration had when the record was observed."""
-    epoch = rules_at(declared, record.observed_at or record.fetched_at)
-    return classify_fetch(record, epoch.select, epoch.remove, declared.url, epoch.rules, declared.locale)
 
 
 def _version_id(db, document_id, observed_at):
@@ -221,32 +131,23 @@ def _reextract_current(db, data_dir, doc_id, current, declared, record, result):
     if again.outcome != "new_version":
         return None
     if again.content_hash == current["content_hash"]:
-        db.execute("update versions set rules_hash = ? where id = ?", [result.rules_hash, current["id"]])
+        store.set_version_rules(db, current["id"], result.rules_hash)
         current["rules_hash"] = result.rules_hash
         return None
     return again
 
 
-def _insert_version(db, doc_id, seq, observed, outcome, locale, previous_sections=None, kind=None, check_id=None):
-    """Insert a version with its sections and dated statements; returns ``(version_id, sections, statements)``."""
-    version_id = _version_id(db, doc_id, observed)
-    statements = find_dates(outcome.text, locale)
-    dates = summarize(statements)
-    db["versions"].insert(
-        {"id": version_id, "document_id": doc_id, "seq": seq, "observed_at": observed,
-         "content_hash": outcome.content_hash, "text_markdown": outcome.text, "chars": len(outcome.text),
-         "rules_hash": outcome.rules_hash, "canonical_hash": canonical_hash(outcome.text, observed),
-         "language": outcome.language, "check_id": check_id, **dates},
-        pk="id",
-    )
-    sections = split_sections(outcome.text)
-    return version_id, sections, statements, dates
+def _version_row(db, doc_id, seq, observed, outcome, dates) -> dict:
+    return {"id": _version_id(db, doc_id, observed), "document_id": doc_id, "seq": seq, "observed_at": observed,
+            "content_hash": outcome.content_hash, "text_markdown": outcome.text, "chars": len(outcome.text),
+            "rules_hash": outcome.rules_hash, "canonical_hash": canonical_hash(outcome.text, observed),
+            "language": outcome.language, "check_id": None, **dates}
 
 
 def _section_rows(version_id, doc_id, observed, sections, previous, changed_keys):
     """Section rows, each with when it last changed substantively (inherited when it did not).
 
-    :param changed_keys: from :func:`record_change`: ``"changed"`` (changed substantively now) or
+    :param changed_keys: from :func:`_change_rows`: ``"changed"`` (changed substantively now) or
         ``(old_key,)`` (inherit from that section of the previous version); absent: unchanged, same key
     """
     before = {s["key"]: s for s in previous or []}
@@ -272,21 +173,11 @@ def _statement_rows(version_id, doc_id, observed, statements, sections):
                "announced": int(st.kind == "effective" and st.date > (observed or "")[:10])}
 
 
-def record_change(db, doc_id, current, version_id, observed, text, new_sections, statements, dates,
-                  classification):
-    """Insert the change from ``current`` to the new version, with its sections and effective date.
-
-    Returns a mapping ``key -> "changed" | (old_key,)`` for the section history (see :func:`_section_rows`).
-    """
-    old_text = current["text_markdown"]
-    d = diff(old_text, text)
-    old_sections = split_sections(old_text)
-    section_changes = compare_sections(old_sections, new_sections)
+def _section_change_rows(version_id, doc_id, old_sections, new_sections, classification):
+    """One row per section the change touched, and the section history marks (see :func:`_section_rows`)."""
     substantive = classification.kind == "substantive"
-    by_status = {"added": [], "removed": [], "modified": [], "moved": []}
     changed_keys, rows = {}, []
-    for n, sc in enumerate(section_changes, 1):
-        by_status[sc.status].append(sc.key)
+    for n, sc in enumerate(compare_sections(old_sections, new_sections), 1):
         if sc.status in ("added", "removed") or not substantive:
             kind = classification.kind
         else:  # in a substantive change, a section may itself have changed only cosmetically
@@ -300,91 +191,137 @@ def record_change(db, doc_id, current, version_id, observed, text, new_sections,
                      "moved": int(sc.moved), "heading": sc.heading, "kind": kind,
                      "chars_added": sd.chars_added if sd else 0, "chars_removed": sd.chars_removed if sd else 0,
                      "patch": sd.patch if sd else ""})
-    # the change's effective date: a statement in a section it added or modified, else a newly stated one
+    return rows, changed_keys
+
+
+def _change_effective_date(rows, new_sections, statements, dates, previous_effective):
+    """The change's effective date and its source: a statement in a section it added or modified, else a
+    newly stated one (``stated``); else None (the caller uses the detection date: ``detected``)."""
     touched = {r["key"] for r in rows if r["status"] in ("added", "modified")}
     starts = {s.key: s.start_line for s in new_sections}
-    effective, source = None, "detected"
     for st in statements:
         if st.kind != "effective":
             continue
         key = max(((line, k) for k, line in starts.items() if line <= st.line), default=(0, None))[1]
-        if key in touched and st.date != current["effective_date"]:
-            effective, source = st.date, "stated"
-            break
-    if effective is None and dates["effective_date"] and dates["effective_date"] != current["effective_date"]:
-        effective, source = dates["effective_date"], "stated"
-    db["changes"].insert(
-        {"id": version_id, "document_id": doc_id, "from_version_id": current["id"], "to_version_id": version_id,
-         "detected_at": observed, "kind": classification.kind, "reasons": json.dumps(classification.reasons),
-         "returns_to_version_id": classification.returns_to,
-         "chars_added": d.chars_added, "chars_removed": d.chars_removed, "patch": d.patch,
-         "effective_date": effective or observed[:10], "effective_date_source": source,
-         **{f"sections_{k}": json.dumps(v, ensure_ascii=False) for k, v in by_status.items()}},
-        pk="id",
-    )
-    db["change_sections"].insert_all(rows, pk="id")
+        if key in touched and st.date != previous_effective:
+            return st.date
+    if dates["effective_date"] and dates["effective_date"] != previous_effective:
+        return dates["effective_date"]
+    return None
+
+
+def _record_change(db, doc_id, current, version_id, observed, text, new_sections, statements, dates,
+                   classification):
+    """Store the change from ``current`` to the new version, with its sections and effective date.
+
+    Returns a mapping ``key -> "changed" | (old_key,)`` for the section history (see :func:`_section_rows`).
+    """
+    d = diff(current["text_markdown"], text)
+    rows, changed_keys = _section_change_rows(version_id, doc_id, split_sections(current["text_markdown"]),
+                                              new_sections, classification)
+    by_status = {"added": [], "removed": [], "modified": [], "moved": []}
+    for r in rows:
+        by_status[r["status"]].append(r["key"])
+    effective = _change_effective_date(rows, new_sections, statements, dates, current["effective_date"])
+    store.insert_change(db, {
+        "id": version_id, "document_id": doc_id, "from_version_id": current["id"], "to_version_id": version_id,
+        "detected_at": observed, "kind": classification.kind, "reasons": json.dumps(classification.reasons),
+        "returns_to_version_id": classification.returns_to,
+        "chars_added": d.chars_added, "chars_removed": d.chars_removed, "patch": d.patch,
+        "effective_date": effective or observed[:10], "effective_date_source": "stated" if effective else "detected",
+        **{f"sections_{k}": json.dumps(v, ensure_ascii=False) for k, v in by_status.items()}}, rows)
     return changed_keys
 
 
+def _classify_change(db, doc_id, current, version_row, outcome, observed, kind_override):
+    if kind_override:
+        return Classification(kind_override, ["the extraction rules changed, not the page"])
+    earlier = db.execute(
+        "select id, content_hash, canonical_hash from versions where document_id = ? and seq < ? "
+        "order by seq desc limit ?", [doc_id, current["seq"], FLIP_FLOP_WINDOW * 3],
+    ).fetchall()
+    return classify(current["text_markdown"], outcome.text, outcome.content_hash, [tuple(r) for r in earlier],
+                    old_observed=current["observed_at"], new_observed=observed,
+                    old_canonical_hash=current["canonical_hash"], new_canonical_hash=version_row["canonical_hash"])
+
+
 def _new_version(db, doc_id, current, versions_count, observed, outcome, locale, kind_override=None):
-    """Record a new version (and its change from ``current``); returns its id."""
-    version_id, sections, statements, dates = _insert_version(db, doc_id, versions_count + 1, observed, outcome, locale)
-    changed_keys = {}
-    previous_sections = None
+    """Record a new version (its sections, dated statements, and its change from ``current``).
+
+    Returns ``(version_id, kind)``: the kind of its change, or ``first``.
+    """
+    statements = find_dates(outcome.text, locale)
+    dates = summarize(statements)
+    row = _version_row(db, doc_id, versions_count + 1, observed, outcome, dates)
+    store.insert_version(db, row)
+    version_id, sections = row["id"], split_sections(outcome.text)
+    changed_keys, previous_sections, kind = {}, None, "first"
     if current:
-        if kind_override:
-            classification = Classification(kind_override, ["the extraction rules changed, not the page"])
-        else:
-            earlier = db.execute(
-                "select id, content_hash, canonical_hash from versions where document_id = ? and seq < ? "
-                "order by seq desc limit ?", [doc_id, current["seq"], FLIP_FLOP_WINDOW * 3],
-            ).fetchall()
-            classification = classify(
-                current["text_markdown"], outcome.text, outcome.content_hash, [tuple(r) for r in earlier],
-                old_observed=current["observed_at"], new_observed=observed,
-                old_canonical_hash=current["canonical_hash"],
-                new_canonical_hash=db.execute("select canonical_hash from versions where id = ?",
-                                              [version_id]).fetchone()[0],
-            )
-        changed_keys = record_change(db, doc_id, current, version_id, observed, outcome.text, sections, statements,
-                                     dates, classification)
+        classification = _classify_change(db, doc_id, current, row, outcome, observed, kind_override)
+        kind = classification.kind
+        changed_keys = _record_change(db, doc_id, current, version_id, observed, outcome.text, sections,
+                                      statements, dates, classification)
         previous_sections = [dict(zip(("key", "changed_at", "changed_version_id"), r)) for r in db.execute(
             "select key, changed_at, changed_version_id from sections where version_id = ?", [current["id"]])]
-    db["sections"].insert_all(_section_rows(version_id, doc_id, observed, sections, previous_sections, changed_keys),
-                              pk="id")
-    db["dated_statements"].insert_all(_statement_rows(version_id, doc_id, observed, statements, sections), pk="id")
-    return version_id, (classification.kind if current else "first")
+    store.insert_sections(db, _section_rows(version_id, doc_id, observed, sections, previous_sections, changed_keys),
+                          _statement_rows(version_id, doc_id, observed, statements, sections))
+    return version_id, kind
 
 
-#: A text under this share of the current version's is implausible as one step (a body cut short, a
-#: half-rendered app shell, a page emptied by a failed include); the real corpus's largest one-step
-#: shrink keeps 49% (eMAG's terms, Sept. 2023).
-SHRINK_MIN_SHARE = 0.25
-#: ... when the current version is at least this long (a short page may well lose most of its text).
-SHRINK_MIN_CHARS = 1000
-SHRANK = "the text shrank implausibly"
-
-
-def _held_shrink(db, doc_id, current, result) -> Outcome | None:
-    """A failed check for a text that shrank implausibly since the current version, unless confirmed.
-
-    The first fetch of such a text is a failed check (with the text's hash); a
-    second fetch in a row giving the same text confirms it, and it becomes a
-    version. So a glitch never becomes a version, and a page that really was cut
-    down is recorded one check later. Returns None when the text is plausible.
-    """
-    old, new = len(current["text_markdown"] or ""), len(result.text or "")
-    if old < SHRINK_MIN_CHARS or new >= SHRINK_MIN_SHARE * old:
+def _document_state(db, doc_id) -> DocumentState | None:
+    row = db.execute(
+        "select current_version_id, versions_count, state, gone_since, first_seen, last_checked, consecutive_failures"
+        " from documents where id = ?", [doc_id],
+    ).fetchone()
+    if row is None:
         return None
-    last = db.execute("select outcome, reason, content_hash from checks where document_id = ? order by id desc"
-                      " limit 1", [doc_id]).fetchone()
-    if last and last[0] == "failed" and (last[1] or "").startswith(SHRANK) and last[2] == result.content_hash:
-        result.reason = f"{SHRANK}, and the next fetch confirmed it ({old} → {new} characters)"
-        return None
-    return Outcome("failed", f"{SHRANK}: {old} → {new} characters ({100 * new / old:.0f}% of the current version);"
-                             " held as a failed check until the next fetch gives the same text",
-                   content_hash=result.content_hash, language=result.language, rules_hash=result.rules_hash,
-                   extracted_hash=result.extracted_hash)
+    return DocumentState(row[0], row[1] or 0, row[2], row[3], row[4], row[5], row[6] or 0)
+
+
+def _outcome_of(db, record, declared, current_id, observed, data_dir) -> Outcome:
+    """What the fetch is, before comparing it with the current version: extract it unless a revisit of
+    bytes already extracted under the same rules says "unchanged" without reading the WARC."""
+    result = None
+    if record.kind in ("revisit", "not-modified") and declared is not None:
+        result = _unchanged_without_extraction(db, record, declared, current_id, observed)
+    if result is None and record.kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir,
+                                                                                          record) is None:
+        result = Outcome("failed", f"revisit refers to a record not in the KB ({record.refers_to})")
+    if result is None:
+        if declared is None:
+            result = Outcome("failed", "no declaration for this document (removed from the sources?)")
+        else:
+            result = classify_with_declaration(record, declared)
+    return result
+
+
+def _apply_text(db, data_dir, doc_id, record, declared, state, result, observed, locale):
+    """A fetch that gave a text: unchanged, held (shrank), or a new version (after a labelled re-extraction
+    of the current one if the rules changed). Returns ``(result, version_id, current_id, count, kind)``."""
+    current_id, versions_count = state.current_version_id, state.versions_count
+    current = _current(db, current_id)
+    if current and current["rules_hash"] and current["rules_hash"] != result.rules_hash:
+        again = _reextract_current(db, data_dir, doc_id, current, declared, record, result)
+        if again is not None:  # a labelled re-extraction, never a policy change
+            current_id, _ = _new_version(db, doc_id, current, versions_count, observed, again, locale,
+                                         kind_override="reextraction")
+            versions_count += 1
+            current = _current(db, current_id)
+    if current and current["content_hash"] != result.content_hash:
+        last = db.execute("select outcome, reason, content_hash from checks where document_id = ? order by id desc"
+                          " limit 1", [doc_id]).fetchone()
+        held = held_shrink(current["text_markdown"], result, last)
+        if held is not None:
+            return held, None, current_id, versions_count, None
+    if current and current["content_hash"] == result.content_hash:
+        result.outcome = "not_modified" if record.kind == "not-modified" else "unchanged"
+        last = db.execute("select extracted_hash from checks where document_id = ? and version_id is not null"
+                          " order by id desc limit 1", [doc_id]).fetchone()
+        if last and last[0] and last[0] != result.extracted_hash:
+            result.reason = "only page noise changed (removed by the normalization rules)"
+        return result, current["id"], current_id, versions_count, None
+    version_id, kind = _new_version(db, doc_id, current, versions_count, observed, result, locale)
+    return result, version_id, version_id, versions_count + 1, kind
 
 
 def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir) -> str:
@@ -394,93 +331,25 @@ def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir)
     """
     doc_id = record.document
     declared = documents.get(doc_id)
-    doc_row = db.execute(
-        "select current_version_id, versions_count, state, gone_since, first_seen, last_checked, consecutive_failures"
-        " from documents where id = ?", [doc_id],
-    ).fetchone()
-    if doc_row is None:
-        platform_id = doc_id.split("/")[0]
-        db["platforms"].insert({"id": platform_id, "name": platform_id}, pk="id", ignore=True)
-        db["documents"].insert(
-            {"id": doc_id, "platform_id": platform_id, "slug": doc_id.split("/", 1)[-1], "title": doc_id,
-             "url": record.url},
-            pk="id", ignore=True,
-        )
-        doc_row = (None, 0, "unchecked", None, None, None, 0)
-    current_id, versions_count, state, gone_since, first_seen, last_checked, failures = doc_row
-    versions_count = versions_count or 0
+    state = _document_state(db, doc_id)
+    if state is None:
+        store.ensure_document(db, doc_id, record.url)
+        state = DocumentState()
     observed = record.observed_at or record.fetched_at
     locale = declared.locale if declared else None
-
-    kind = record.kind
-    result = None
-    if kind in ("revisit", "not-modified") and declared is not None:
-        result = _unchanged_without_extraction(db, record, declared, current_id, observed)
-    if result is None and kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir, record) is None:
-        result = Outcome("failed", f"revisit refers to a record not in the KB ({record.refers_to})")
-    if result is None:
-        if declared is None:
-            result = Outcome("failed", "no declaration for this document (removed from the sources?)")
-        else:
-            result = classify_with_declaration(record, declared)
-
-    version_id, change_kind = None, None
+    result = _outcome_of(db, record, declared, state.current_version_id, observed, data_dir)
+    version_id, current_id, versions_count, kind = None, state.current_version_id, state.versions_count, None
     if result.outcome == "new_version":
-        current = _current(db, current_id)
-        if current and current["rules_hash"] and current["rules_hash"] != result.rules_hash:
-            again = _reextract_current(db, data_dir, doc_id, current, declared, record, result)
-            if again is not None:  # a labelled re-extraction, never a policy change
-                current_id, _ = _new_version(db, doc_id, current, versions_count, observed, again, locale,
-                                             kind_override="reextraction")
-                versions_count += 1
-                current = _current(db, current_id)
-        held = _held_shrink(db, doc_id, current, result) if current and current["content_hash"] != \
-            result.content_hash else None
-        if held is not None:
-            result = held
-        elif current and current["content_hash"] == result.content_hash:
-            result.outcome = "not_modified" if kind == "not-modified" else "unchanged"
-            version_id = current["id"]
-            last = db.execute("select extracted_hash from checks where document_id = ? and version_id is not null"
-                              " order by id desc limit 1", [doc_id]).fetchone()
-            if last and last[0] and last[0] != result.extracted_hash:
-                result.reason = "only page noise changed (removed by the normalization rules)"
-        else:
-            version_id, change_kind = _new_version(db, doc_id, current, versions_count, observed, result, locale)
-            versions_count += 1
-            current_id = version_id
-
-    check_id = db["checks"].insert(
-        {"document_id": doc_id, "checked_at": observed, "fetched_at": record.fetched_at, "url": record.url,
-         "final_url": record.url, "status_code": record.status, "outcome": result.outcome, "reason": result.reason,
-         "content_hash": result.content_hash, "payload_digest": record.payload_digest, "version_id": version_id,
-         "warc_file": record.warc_file, "warc_offset": record.offset, "warc_record_id": record.record_id,
-         "record_kind": kind, "locale": locale, "detected_language": result.language,
-         "extracted_hash": result.extracted_hash},
-    ).last_pk
-    db.execute("update versions set check_id = ? where document_id = ? and check_id is null", [check_id, doc_id])
-
-    update = {"last_checked": max(filter(None, [last_checked, observed])), "first_seen": first_seen or observed}
-    if result.outcome in ("new_version", "unchanged", "not_modified"):
-        update.update(state="ok", last_success=observed, consecutive_failures=0, gone_since=None,
-                      last_failure_reason=None, current_version_id=current_id, versions_count=versions_count)
-        if change_kind in ("first", "substantive"):
-            update["last_changed"] = observed  # feeds, counts and "last changed" follow substantive changes
-    else:
-        # a failure observed at the very moment of the last failed check repeats that observation (a crawl
-        # of the same replay date run again after it was killed), so it is not one more failure in a row
-        repeat = observed == last_checked and state in ("failing", "gone")
-        failures = (failures or 0) + (0 if repeat else 1)
-        if result.outcome == "gone":
-            update.update(state="gone", gone_since=gone_since or observed, last_failure_reason=result.reason,
-                          consecutive_failures=failures)
-        else:
-            update.update(state="failing" if state != "gone" else "gone", last_failure_reason=result.reason,
-                          consecutive_failures=failures)
-    if current_id != doc_row[0]:
-        update["current_version_id"] = current_id
-        update["versions_count"] = versions_count
-    db["documents"].update(doc_id, update)
+        result, version_id, current_id, versions_count, kind = _apply_text(
+            db, data_dir, doc_id, record, declared, state, result, observed, locale)
+    store.insert_check(db, {
+        "document_id": doc_id, "checked_at": observed, "fetched_at": record.fetched_at, "url": record.url,
+        "final_url": record.url, "status_code": record.status, "outcome": result.outcome, "reason": result.reason,
+        "content_hash": result.content_hash, "payload_digest": record.payload_digest, "version_id": version_id,
+        "warc_file": record.warc_file, "warc_offset": record.offset, "warc_record_id": record.record_id,
+        "record_kind": record.kind, "locale": locale, "detected_language": result.language,
+        "extracted_hash": result.extracted_hash})
+    store.update_document(db, doc_id, document_update(state, result, observed, current_id, versions_count, kind))
     return result.outcome
 
 
@@ -514,9 +383,7 @@ def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
             stats.count(outcome)
             if progress:
                 progress(stats.records)
-        with db.atomic():
-            db["warc_files"].insert({"name": path.name, "records": count, "ingested_at": now_iso()}, pk="name",
-                                    replace=True)
+        store.mark_warc_ingested(db, path.name, count)
     open_files = list(archive.warc_dir(data_dir).glob("*.warc.gz.open")) if archive.warc_dir(data_dir).is_dir() else []
     if open_files:
         logger.warning("%d WARC file(s) still open by a running crawl (their fetches reach the KB after it): %s",

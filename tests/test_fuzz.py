@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from conftest import ROOT, rows
 from pipeline.archive import ArchivedRecord
-from kb.ingest import classify_fetch
+from pipeline.decide import classify_fetch
 
 EXAMPLES = int(os.environ.get("POLICYKB_FUZZ_EXAMPLES", "20"))
 SEED = int(os.environ.get("POLICYKB_FUZZ_SEED", "20261125"))
@@ -418,7 +418,7 @@ BIG_SCRIPT = textwrap.dedent("""
     import json, sys, time
     sys.path.insert(0, {root!r})
     from pipeline.archive import ArchivedRecord
-    from kb.ingest import classify_fetch
+    from pipeline.decide import classify_fetch
     size = {size}
     para = "<p>Sellers must keep the order defect rate below one percent. 卖家申诉须在七日内提出。</p>\\n".encode()
     body = (b"<html><body><nav>nzmenu</nav><article id=policy-content><p>pkbstart</p>"

@@ -6,7 +6,7 @@ from pipeline.archive import ArchivedRecord
 from pipeline.dates import find_dates, summarize
 from pipeline.diff import apply_patch, diff, diff_ops
 from pipeline.extract import ExtractionError, extract
-from kb.ingest import classify_fetch
+from pipeline.decide import classify_fetch
 from pipeline.normalize import content_hash, normalize_text
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>T</title>

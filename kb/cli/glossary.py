@@ -30,7 +30,8 @@ def _open_glossary_db(data_dir):
     """The KB if it holds a glossary; otherwise an in-memory KB with the glossary data and no documents."""
     import sqlite3
 
-    from glossary import GlossaryError, load_and_refresh
+    from glossary import GlossaryError
+    from kb.glossary import refresh_glossary
     from glossary.lookup import has_glossary
     from kb.data import kb_path
 
@@ -47,7 +48,7 @@ def _open_glossary_db(data_dir):
     db = sqlite_utils.Database(memory=True)
     apply_migrations(db)
     try:
-        load_and_refresh(db, glossary_folder(data_dir))
+        refresh_glossary(db, glossary_folder(data_dir))
     except GlossaryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -145,12 +146,13 @@ def glossary_load(data_dir, glossary_dir):
 
     Example: policykb glossary load --data data
     """
-    from glossary import GlossaryError, load_and_refresh
+    from glossary import GlossaryError
+    from kb.glossary import refresh_glossary
     from kb.db import open_db
 
     db = open_db(data_dir)
     try:
-        stats = load_and_refresh(db, glossary_folder(data_dir, glossary_dir))
+        stats = refresh_glossary(db, glossary_folder(data_dir, glossary_dir))
     except GlossaryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -4,7 +4,7 @@ One row, ``state``: a hash of the glossary data files and, per document, what
 evidence, candidates and drift depend on (current version, state, locale,
 title, platform, number of versions). After a build
 only what changed is recomputed (see
-:func:`glossary.load_and_refresh`).
+:func:`kb.glossary.refresh_glossary`).
 """
 
 from kb.db import migrations

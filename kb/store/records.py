@@ -1,0 +1,98 @@
+"""Writes of the build's core tables: platforms, documents, declaration rules, checks, versions, changes,
+sections, dated statements, and which WARC files are ingested.
+
+Each function writes inside the caller's transaction (the build makes one per
+archived record); none commits on its own.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.normalize import rules_at, rules_hash
+from pipeline.timeutil import now_iso
+
+
+def sync_declarations(db, platforms):
+    """Upsert declared platforms and documents (their declared metadata only), with their rules."""
+    with db.atomic():
+        for p in platforms:
+            db["platforms"].upsert(
+                {"id": p.id, "name": p.name, "name_zh": p.name_zh, "homepage": p.homepage,
+                 "source_file": p.source_file, "demo": int(p.demo)},
+                pk="id",
+            )
+            for d in p.documents:
+                _sync_rules(db, d)
+                db["documents"].upsert(
+                    {"id": d.key, "platform_id": p.id, "slug": d.id, "title": d.title, "title_en": d.title_en,
+                     "title_zh": d.title_zh, "url": d.url, "locale": d.locale, "doc_type": d.type, "js": int(d.js)},
+                    pk="id",
+                )
+
+
+def _sync_rules(db, document):
+    """The declaration's rules, current and past (``history``), in ``declaration_rules``."""
+    db.execute("delete from declaration_rules where document_id = ?", [document.key])
+    epochs = list(getattr(document, "history", ()) or ()) + [rules_at(document, None)]
+    db["declaration_rules"].insert_all(
+        ({"id": f"{document.key}@{e.valid_until or 'current'}", "document_id": document.key,
+          "valid_until": e.valid_until or None, "select_css": json.dumps(list(e.select)),
+          "remove_css": json.dumps(list(e.remove)), "ignore_patterns": json.dumps(list(e.rules.ignore_patterns)),
+          "sort_lists": int(e.rules.sort_lists), "rules_hash": rules_hash(e.select, e.remove, e.rules)}
+         for e in epochs), pk="id")
+
+
+def ensure_platform(db, platform_id):
+    """A platform row, bare if it is not declared (a record or a discovered page of an unknown platform)."""
+    db["platforms"].insert({"id": platform_id, "name": platform_id}, pk="id", ignore=True)
+
+
+def ensure_document(db, document_id, url):
+    """A bare document row for a record whose document is not declared (any more)."""
+    platform_id = document_id.split("/")[0]
+    ensure_platform(db, platform_id)
+    db["documents"].insert(
+        {"id": document_id, "platform_id": platform_id, "slug": document_id.split("/", 1)[-1], "title": document_id,
+         "url": url},
+        pk="id", ignore=True,
+    )
+
+
+def update_document(db, document_id, columns: dict):
+    db["documents"].update(document_id, columns)
+
+
+def insert_version(db, row: dict):
+    db["versions"].insert(row, pk="id")
+
+
+def set_version_rules(db, version_id, rules_hash_value):
+    """The current version's text is what the new rules give too: it is valid under them."""
+    db.execute("update versions set rules_hash = ? where id = ?", [rules_hash_value, version_id])
+
+
+def insert_change(db, row: dict, section_rows: list[dict]):
+    db["changes"].insert(row, pk="id")
+    db["change_sections"].insert_all(section_rows, pk="id")
+
+
+def insert_sections(db, section_rows, statement_rows):
+    """A version's sections and its dated statements."""
+    db["sections"].insert_all(section_rows, pk="id")
+    db["dated_statements"].insert_all(statement_rows, pk="id")
+
+
+def insert_check(db, row: dict) -> int:
+    """One check; the versions of its document made by this record point at it. Returns its id."""
+    check_id = db["checks"].insert(row).last_pk
+    db.execute("update versions set check_id = ? where document_id = ? and check_id is null",
+               [check_id, row["document_id"]])
+    return check_id
+
+
+def mark_warc_ingested(db, name, records):
+    """A WARC file is fully ingested: the next build skips it."""
+    with db.atomic():
+        db["warc_files"].insert({"name": name, "records": records, "ingested_at": now_iso()}, pk="name",
+                                replace=True)
