@@ -40,7 +40,8 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     from kb.discovery import ingest_discovery
     from kb.glossary import refresh_glossary
     from kb.ops import alerts
-    from kb.ops.watch import plan_documents, record_runs, sync_schedule
+    from kb.ops.runs import record_runs
+    from kb.ops.watch import plan_documents, sync_schedule
     from kb.search import sync as sync_search_index
 
     # 1. declarations: platforms, documents and their extraction rules (current and past)

@@ -11,7 +11,10 @@ import json
 import re
 from pathlib import Path
 
+from kb.store import discovery as store
+from kb.store import records
 from pipeline.timeutil import now_iso
+
 
 def ingest_discovery(db, data_dir) -> int:
     """Read the discovery records of WARC files not read yet into ``discovered_documents``.
@@ -40,7 +43,7 @@ def ingest_discovery(db, data_dir) -> int:
                     continue
                 page = json.loads(rec.content_stream().read().decode("utf-8"))
                 seen = rec.rec_headers.get_header("PolicyKB-Observed-At") or page.get("observed_at") or now_iso()
-                db["platforms"].insert({"id": platform, "name": platform}, pk="id", ignore=True)
+                records.ensure_platform(db, platform)
                 if page.get("kind") == "document":
                     _upsert(db, platform, page["url"], seen, title=page.get("title"), depth=page.get("depth"),
                             found_on=page.get("found_on"), status_code=page.get("status"),
@@ -50,8 +53,7 @@ def ingest_discovery(db, data_dir) -> int:
                         _upsert(db, platform, link["url"], seen, link_text=link.get("text"), found_on=page["url"],
                                 depth=(page.get("depth") or 0) + 1)
                 count += 1
-            db["discovery_files"].insert({"name": path.name, "records": count, "ingested_at": now_iso()}, pk="name",
-                                         replace=True)
+            store.mark_discovery_file(db, path.name, count)
         total += count
     _refresh_status(db, suggest_type)
     return total
@@ -62,8 +64,8 @@ def _upsert(db, platform, url, seen, fetched=False, **fields):
                      " where url = ?", [url]).fetchone()
     if row is None:
         values = {k: v for k, v in fields.items() if v is not None}
-        db["discovered_documents"].insert(
-            {"platform_id": platform, "url": url, "first_seen": seen, "last_seen": seen, "times_seen": 1, **values})
+        store.insert_discovered(
+            db, {"platform_id": platform, "url": url, "first_seen": seen, "last_seen": seen, "times_seen": 1, **values})
         return
     update = {"last_seen": max(seen, row[1] or seen), "times_seen": (row[2] or 0) + 1}
     if fields.get("found_on") and not row[3]:
@@ -76,7 +78,7 @@ def _upsert(db, platform, url, seen, fetched=False, **fields):
     if fetched:  # the latest fetch decides whether the page is reachable
         update["status_code"] = fields.get("status_code")
         update["reason"] = fields.get("reason")
-    db["discovered_documents"].update(row[0], update)
+    store.update_discovered(db, row[0], update)
 
 
 def _refresh_status(db, suggest_type):
@@ -86,18 +88,19 @@ def _refresh_status(db, suggest_type):
     declared = {}
     for doc_id, url in db.execute("select id, url from documents"):
         declared[canonical_url(url)] = doc_id
-    with db.atomic():
-        for row_id, url, code, reason, title, text in db.execute(
-                "select id, url, status_code, reason, title, link_text from discovered_documents").fetchall():
-            document = declared.get(url)
-            if document:
-                status = "tracked"
-            elif reason or (code is not None and code != 200):
-                status = "unreachable"
-            else:
-                status = "new"
-            db["discovered_documents"].update(row_id, {"status": status, "document_id": document,
-                                                       "suggested_type": suggest_type(title, text, url)})
+    statuses = []
+    for row_id, url, code, reason, title, text in db.execute(
+            "select id, url, status_code, reason, title, link_text from discovered_documents").fetchall():
+        document = declared.get(url)
+        if document:
+            status = "tracked"
+        elif reason or (code is not None and code != 200):
+            status = "unreachable"
+        else:
+            status = "new"
+        statuses.append((row_id, {"status": status, "document_id": document,
+                                  "suggested_type": suggest_type(title, text, url)}))
+    store.set_statuses(db, statuses)
 
 
 class PromoteError(ValueError):

@@ -66,8 +66,13 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
+#: The data folder's layout: WARCs in ``DATA/warcs``, each crawl's statistics in ``DATA/runs/<run id>.json``.
+WARC_DIR = "warcs"
+RUNS_DIR = "runs"
+
+
 def warc_dir(data_dir) -> Path:
-    return Path(data_dir) / "warcs"
+    return Path(data_dir) / WARC_DIR
 
 
 @dataclass

@@ -4,7 +4,7 @@
 ``DATA/runs/<run id>.json``: requests, responses by status, items archived,
 download exceptions and failed fetches by reason, duration, finish reason,
 and the WARC file(s) the crawl wrote. The builder reads these files
-(``kb.ops.watch.record_runs``, run after every build) and joins them with the
+(``kb.ops.runs.record_runs``, run after every build) and joins them with the
 checks ingested from those WARCs, so a run record in the KB says both what
 Scrapy did and what it meant (new versions, unchanged, failed by reason).
 The file sits beside the WARCs in the data folder, so a crawl on a Scrapyd
@@ -33,10 +33,10 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.extensions.throttle import AutoThrottle
 from pipeline.timeutil import iso
+from pipeline.archive import RUNS_DIR
 
 logger = logging.getLogger(__name__)
 
-RUNS_DIR = "runs"
 
 
 def _jsonable(value):

@@ -128,7 +128,7 @@ def alerts(data_dir, include_resolved, as_json, send, send_test, notify_urls, al
     """
     from kb.ops import alerts as alerts_mod
     from kb.db import open_db
-    from kb.ops.watch import iso
+    from pipeline.timeutil import iso
 
     config = _notify_config(notify_urls, alert_command, alert_after)
     if send_test:

@@ -37,7 +37,9 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from kb.ops.watch import SUCCESS, iso
+from kb.store import ops as store
+from pipeline.decide import SUCCESS
+from pipeline.timeutil import iso
 
 logger = logging.getLogger("policykb.ops.alerts")
 
@@ -154,19 +156,12 @@ def evaluate(db, after=ALERT_AFTER, now=None) -> list[dict]:
     with db.atomic():
         for (kind, subject), info in wanted.items():
             if (kind, subject) in open_rows:
-                db.execute("update alerts set last_seen_at = ?, message = ?, details = ? where id = ?",
-                           [stamp, info["message"], json.dumps(info["details"], ensure_ascii=False),
-                            open_rows[(kind, subject)]])
+                store.touch_alert(db, open_rows[(kind, subject)], stamp, info["message"], info["details"])
                 continue
-            alert_id = db["alerts"].insert(
-                {"kind": kind, "subject": subject, "platform_id": info["platform_id"],
-                 "document_id": info["document_id"], "state": "open", "opened_at": stamp, "last_seen_at": stamp,
-                 "message": info["message"], "details": json.dumps(info["details"], ensure_ascii=False)},
-            ).last_pk
-            new.append(get_alert(db, alert_id))
+            new.append(get_alert(db, store.open_alert(db, kind, subject, info, stamp)))
         for (kind, subject), alert_id in open_rows.items():
             if (kind, subject) not in wanted and not _still_active(db, kind, subject):
-                db.execute("update alerts set state = 'resolved', resolved_at = ? where id = ?", [stamp, alert_id])
+                store.resolve_alert(db, alert_id, stamp)
     return new
 
 
@@ -233,10 +228,7 @@ def notify_pending(db, config: NotifyConfig) -> int:
                db.execute("select id from alerts where state = 'open' and notified_at is null order by id")]
     for alert in pending:
         error = send(alert, config)
-        with db.atomic():
-            # a failed notification is tried again after the next build
-            db.execute("update alerts set notified_at = ?, notify_error = ? where id = ?",
-                       [None if error else iso(time.time()), error, alert["id"]])
+        store.mark_notified(db, alert["id"], iso(time.time()), error)  # a failed one is tried after the next build
         if error:
             logger.warning("alert %s: %s", alert["id"], error)
     return len(pending)

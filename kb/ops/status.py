@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import time
 
-from kb.ops.watch import DEFAULT_INTERVAL, iso, parse_iso
+from kb.ops.watch import DEFAULT_INTERVAL
+from pipeline.timeutil import iso, parse_iso
 
 STALE_FACTOR = 2
 STATES = ("ok", "failing", "stale", "gone")

@@ -39,18 +39,18 @@ For cron or a systemd timer instead of a resident process, ``policykb watch
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from kb.ops.runs import abandon_stale_runs, checked_documents, finish_run, start_run
+from kb.store import ops as store
 from pipeline.timeutil import iso, parse_iso
 
 logger = logging.getLogger("policykb.ops.watch")
@@ -60,7 +60,6 @@ IMPORTANT_INTERVAL = 6 * 3600.0
 DEFAULT_JITTER = 0.1
 #: after a crawl that crashed (non-zero exit), retry after this long at most
 RETRY_AFTER = 600.0
-RUNS_DIR = "runs"
 SUCCESS = ("new_version", "unchanged", "not_modified")
 
 
@@ -186,14 +185,7 @@ def sync_schedule(db, planned, keep_known=False):
     if keep_known:
         known = {r[0] for r in db.execute("select document_id from schedule where interval_s is not null")}
         planned = [p for p in planned if p.key not in known]
-    with db.atomic():
-        for p in planned:
-            db.execute(
-                "insert into schedule (document_id, interval_s, important, updated_at) values (?, ?, ?, ?) "
-                "on conflict(document_id) do update set interval_s = excluded.interval_s, "
-                "important = excluded.important",
-                [p.key, p.interval, int(p.important), now],
-            )
+    store.set_intervals(db, [(p.key, p.interval, p.important) for p in planned], now)
 
 
 def load_next_checks(db, planned) -> dict:
@@ -211,174 +203,12 @@ def load_next_checks(db, planned) -> dict:
 
 
 def save_next_checks(db, next_checks: dict, run_id=None):
-    now = iso(time.time())
-    with db.atomic():
-        for key, ts in next_checks.items():
-            db.execute(
-                "insert into schedule (document_id, next_check, last_run_id, updated_at) values (?, ?, ?, ?) "
-                "on conflict(document_id) do update set next_check = excluded.next_check, "
-                "last_run_id = coalesce(excluded.last_run_id, last_run_id), updated_at = excluded.updated_at",
-                [key, iso(ts), run_id, now],
-            )
+    """When each document is checked next (``{document id: epoch seconds}``)."""
+    store.set_next_checks(db, {key: iso(ts) for key, ts in next_checks.items()}, run_id, iso(time.time()))
 
 
 def mark_attempt(db, keys, run_id, at):
-    with db.atomic():
-        for key in keys:
-            db.execute(
-                "insert into schedule (document_id, last_attempt, last_run_id, updated_at) values (?, ?, ?, ?) "
-                "on conflict(document_id) do update set last_attempt = excluded.last_attempt, "
-                "last_run_id = excluded.last_run_id, updated_at = excluded.updated_at",
-                [key, iso(at), run_id, iso(at)],
-            )
-
-
-def _pid_alive(pid) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (OSError, TypeError, ValueError):
-        return False
-    return True
-
-
-def abandon_stale_runs(db) -> int:
-    """Runs left ``running`` by a process of this host that is gone (killed, crashed) become ``abandoned``."""
-    host = socket.gethostname()
-    stale = [r[0] for r in db.execute("select id, pid from runs where status = 'running' and host = ?", [host])
-             if not _pid_alive(r[1]) or r[1] == os.getpid()]
-    with db.atomic():
-        for run_id in stale:
-            db.execute("update runs set status = 'abandoned', finished_at = coalesce(finished_at, ?) where id = ?",
-                       [iso(time.time()), run_id])
-    return len(stale)
-
-
-def start_run(db, run_id, kind, documents, domains, started):
-    platforms = sorted({d.split("/")[0] for d in documents})
-    with db.atomic():
-        db["runs"].insert(
-            {"id": run_id, "kind": kind, "status": "running", "host": socket.gethostname(), "pid": os.getpid(),
-             "started_at": iso(started), "platforms": ",".join(platforms), "domains": ",".join(sorted(domains)),
-             "documents": len(documents), "outcomes_complete": 0},
-            pk="id", replace=True,
-        )
-
-
-def finish_run(db, run_id, status, exit_code=None, error=None, finished=None):
-    finished = finished or time.time()
-    row = db.execute("select started_at from runs where id = ?", [run_id]).fetchone()
-    duration = round(finished - parse_iso(row[0]), 3) if row and row[0] else None
-    with db.atomic():
-        db.execute("update runs set status = ?, exit_code = ?, error = ?, finished_at = ?, "
-                   "duration_s = coalesce(duration_s, ?) where id = ?",
-                   [status, exit_code, error, iso(finished), duration, run_id])
-
-
-def runs_folder(data_dir) -> Path:
-    """Where crawls leave their stats: ``DATA/runs``, beside ``DATA/warcs``.
-
-    During ``policykb rebuild`` the data folder is a temporary one whose
-    ``warcs`` links to the real one; the runs are found through that link.
-    """
-    warcs = Path(data_dir) / "warcs"
-    root = warcs.resolve().parent if warcs.is_symlink() else Path(data_dir)
-    return root / RUNS_DIR
-
-
-def record_runs(db, data_dir) -> int:
-    """Load crawl stats (``DATA/runs/*.json``) into ``runs``, with the outcomes of their checks.
-
-    A run's outcomes (new versions, unchanged, failed by reason, ...) are
-    counted once all its WARC files are ingested. Returns how many runs changed.
-    """
-    folder = runs_folder(data_dir)
-    changed = 0
-    loaded = {r[0] for r in db.execute("select id from runs where stats_json is not null")}
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        if path.stem in loaded:
-            continue
-        try:
-            stats = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            logger.warning("unreadable run stats %s: %s", path, exc)
-            continue
-        files = stats.get("warc_files") or []
-        warcs = folder.parent / "warcs"
-        if files and not any((warcs / f).exists() or (warcs / (f + ".open")).exists() for f in files):
-            continue  # its WARCs were removed (e.g. a reset demo): not a run of this KB
-        _load_run_stats(db, path.stem, stats)
-        changed += 1
-    ingested = {r[0] for r in db.execute("select name from warc_files")}
-    pending = db.execute("select id, warc_files from runs where outcomes_complete = 0 and warc_files is not null")
-    for run_id, warc_json in list(pending):
-        files = json.loads(warc_json or "[]")
-        if not set(files) <= ingested:
-            continue
-        _count_outcomes(db, run_id, files)
-        changed += 1
-    return changed
-
-
-def _load_run_stats(db, run_id, stats):
-    reason = stats.get("finish_reason")
-    fields = {
-        "started_at": stats.get("started_at"), "duration_s": stats.get("duration_s"),
-        "requests": stats.get("requests"), "responses": stats.get("responses"),
-        "responses_by_status": json.dumps(stats.get("responses_by_status") or {}, sort_keys=True),
-        "items": stats.get("items"), "finish_reason": reason,
-        "exceptions": json.dumps(stats.get("exceptions") or {}, sort_keys=True),
-        "warc_files": json.dumps(stats.get("warc_files") or []),
-        "stats_json": json.dumps(stats.get("stats") or {}, sort_keys=True, ensure_ascii=False),
-    }
-    with db.atomic():
-        if db.execute("select 1 from runs where id = ?", [run_id]).fetchone():
-            sets = ", ".join(f"{k} = ?" for k in fields)
-            db.execute(f"update runs set {sets} where id = ?", [*fields.values(), run_id])
-        else:
-            db["runs"].insert(
-                {"id": run_id, "kind": stats.get("kind") or "crawl",
-                 "status": "finished" if reason == "finished" else "interrupted",
-                 "host": stats.get("host"), "pid": stats.get("pid"), "finished_at": stats.get("finished_at"),
-                 "platforms": ",".join(stats.get("platforms") or []), "documents": len(stats.get("documents") or []),
-                 "outcomes_complete": 0, **fields},
-                pk="id",
-            )
-
-
-def _count_outcomes(db, run_id, files):
-    marks = ",".join("?" * len(files))
-    counts = dict(db.execute(
-        f"select outcome, count(*) from checks where warc_file in ({marks}) group by outcome", files).fetchall()
-    ) if files else {}
-    reasons = dict(db.execute(
-        f"select reason, count(*) from checks where warc_file in ({marks}) and outcome = 'failed' "
-        f"group by reason", files).fetchall()
-    ) if files else {}
-    with db.atomic():
-        db.execute(
-            "update runs set new_versions = ?, unchanged = ?, not_modified = ?, failed = ?, gone = ?, "
-            "failures_by_reason = ?, outcomes_complete = 1 where id = ?",
-            [counts.get("new_version", 0), counts.get("unchanged", 0), counts.get("not_modified", 0),
-             counts.get("failed", 0), counts.get("gone", 0), json.dumps(reasons, sort_keys=True), run_id],
-        )
-
-
-def checked_documents(db, data_dir, run_id) -> set:
-    """The documents that got a check from a run's WARC files (as far as built)."""
-    stats_file = runs_folder(data_dir) / f"{run_id}.json"
-    files = []
-    if stats_file.exists():
-        try:
-            files = json.loads(stats_file.read_text(encoding="utf-8")).get("warc_files") or []
-        except (OSError, ValueError):
-            files = []
-    if not files:
-        return set()
-    marks = ",".join("?" * len(files))
-    return {r[0] for r in db.execute(f"select distinct document_id from checks where warc_file in ({marks})", files)}
-
-
-# -- the loop -------------------------------------------------------------------------------------
+    store.mark_attempt(db, keys, run_id, iso(at))
 
 
 class StopBuild(Exception):
