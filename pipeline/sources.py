@@ -364,13 +364,12 @@ def _discovery(value, path) -> Discovery | None:
                      follow=follow, depth=depth, max_pages=max_pages, js=js)
 
 
-def load_platform(path) -> Platform:
-    """Load and validate one declaration file.
+PLATFORM_KEYS = {"platform", "name", "name_zh", "homepage", "documents", "demo", "domains", "families", "discovery"}
+DOCUMENT_KEYS = {"id", "title", "title_en", "title_zh", "url", "locale", "type", "select", "remove", "js", "interval",
+                 "important", "family"} | NORMALIZE_KEYS
 
-    :param path: path of a ``<platform>.yml`` file
-    :raises DeclarationError: with one line naming file, document and field
-    """
-    path = Path(path)
+
+def _read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -381,6 +380,11 @@ def load_platform(path) -> Platform:
         raise DeclarationError(path, f"cannot be read ({exc})") from None
     if not isinstance(data, dict):
         raise DeclarationError(path, "must be a mapping with 'platform' and 'documents'")
+    return data
+
+
+def _platform_header(data: dict, path: Path):
+    """The platform's own fields, validated: ``(id, name, homepage, declared domains)``."""
     platform_id = data.get("platform")
     if not isinstance(platform_id, str) or not SLUG_RE.match(platform_id):
         raise DeclarationError(path, "is required: a lowercase slug such as 'amazon-us'", field_name="platform")
@@ -393,74 +397,84 @@ def load_platform(path) -> Platform:
     docs_data = data.get("documents")
     if not isinstance(docs_data, list) or not docs_data:
         raise DeclarationError(path, "must be a non-empty list", field_name="documents")
-    known = {"platform", "name", "name_zh", "homepage", "documents", "demo", "domains", "families", "discovery"}
     for key in data:
-        if key not in known:
-            raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(known))})", field_name=key)
+        if key not in PLATFORM_KEYS:
+            raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(PLATFORM_KEYS))})", field_name=key)
     declared_domains = data.get("domains") or []
     if not isinstance(declared_domains, list) or not all(isinstance(d, str) and d for d in declared_domains):
         raise DeclarationError(path, "must be a list of host names", field_name="domains")
+    return platform_id, name.strip(), homepage, declared_domains
+
+
+def _bool(d: dict, key: str, default, path, label):
+    value = d.get(key, default)
+    if not isinstance(value, bool):
+        raise DeclarationError(path, "must be true or false", label, key)
+    return value
+
+
+def _document(d, index, platform_id, families, path) -> Document:
+    """One entry of ``documents``, validated (its slug's uniqueness is the caller's)."""
+    if not isinstance(d, dict):
+        raise DeclarationError(path, f"documents[{index}] must be a mapping")
+    doc_id = d.get("id")
+    label = doc_id if isinstance(doc_id, str) else f"#{index + 1}"
+    if not isinstance(doc_id, str) or not SLUG_RE.match(doc_id):
+        raise DeclarationError(path, "is required: a lowercase slug", label, "id")
+    for key in d:
+        if key not in DOCUMENT_KEYS:
+            raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(DOCUMENT_KEYS))})", label, key)
+    title = d.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise DeclarationError(path, "is required", label, "title")
+    url = _url(d.get("url"), path, label, "url")
+    locale = d.get("locale")
+    if not isinstance(locale, str) or not LOCALE_RE.match(locale):
+        raise DeclarationError(path, "is required: a BCP 47 tag such as 'en-US' or 'zh-CN'", label, "locale")
+    doc_type = d.get("type")
+    if doc_type not in DOCUMENT_TYPES:
+        raise DeclarationError(
+            path, f"{doc_type!r} is not a document type (one of: {', '.join(DOCUMENT_TYPES)})", label, "type")
+    family = _family_of(d, url, families, path, label)
+    js = _bool(d, "js", family.js if family and family.js is not None else False, path, label)
+    # a document's own select / remove win; otherwise its family's
+    select = _str_list(d.get("select"), path, label, "select") if "select" in d else (family.select if family else ())
+    interval = _interval(d.get("interval"), path, label)
+    important = _bool(d, "important", False, path, label)
+    remove = _str_list(d.get("remove"), path, label, "remove") if "remove" in d else (family.remove if family else ())
+    rules, history = declaration_rules(
+        d, lambda msg, name, label=label: DeclarationError(path, msg, label, name),
+        lambda value, name, label=label: _str_list(value, path, label, name))
+    return Document(platform=platform_id, id=doc_id, title=title.strip(), url=url, locale=locale, type=doc_type,
+                    select=select, remove=remove, js=js, title_en=d.get("title_en"), title_zh=d.get("title_zh"),
+                    interval=interval, important=important, rules=rules, history=history,
+                    family=family.id if family else None)
+
+
+def load_platform(path) -> Platform:
+    """Load and validate one declaration file.
+
+    :param path: path of a ``<platform>.yml`` file
+    :raises DeclarationError: with one line naming file, document and field
+    """
+    path = Path(path)
+    data = _read_yaml(path)
+    platform_id, name, homepage, declared_domains = _platform_header(data, path)
     families = _families(data.get("families"), path)
     discovery = _discovery(data.get("discovery"), path)
-
     documents, seen = [], set()
-    for index, d in enumerate(docs_data):
-        if not isinstance(d, dict):
-            raise DeclarationError(path, f"documents[{index}] must be a mapping")
-        doc_id = d.get("id")
-        label = doc_id if isinstance(doc_id, str) else f"#{index + 1}"
-        if not isinstance(doc_id, str) or not SLUG_RE.match(doc_id):
-            raise DeclarationError(path, "is required: a lowercase slug", label, "id")
-        if doc_id in seen:
-            raise DeclarationError(path, "is declared twice", label, "id")
-        seen.add(doc_id)
-        doc_known = {"id", "title", "title_en", "title_zh", "url", "locale", "type", "select", "remove", "js",
-                     "interval", "important", "family"} | NORMALIZE_KEYS
-        for key in d:
-            if key not in doc_known:
-                raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(doc_known))})", label, key)
-        title = d.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise DeclarationError(path, "is required", label, "title")
-        url = _url(d.get("url"), path, label, "url")
-        locale = d.get("locale")
-        if not isinstance(locale, str) or not LOCALE_RE.match(locale):
-            raise DeclarationError(path, "is required: a BCP 47 tag such as 'en-US' or 'zh-CN'", label, "locale")
-        doc_type = d.get("type")
-        if doc_type not in DOCUMENT_TYPES:
-            raise DeclarationError(
-                path, f"{doc_type!r} is not a document type (one of: {', '.join(DOCUMENT_TYPES)})", label, "type"
-            )
-        family = _family_of(d, url, families, path, label)
-        js = d.get("js", family.js if family and family.js is not None else False)
-        if not isinstance(js, bool):
-            raise DeclarationError(path, "must be true or false", label, "js")
-        # a document's own select / remove win; otherwise its family's
-        select = _str_list(d.get("select"), path, label, "select") if "select" in d else (
-            family.select if family else ())
-        interval = _interval(d.get("interval"), path, label)
-        important = d.get("important", False)
-        if not isinstance(important, bool):
-            raise DeclarationError(path, "must be true or false", label, "important")
-        remove = _str_list(d.get("remove"), path, label, "remove") if "remove" in d else (
-            family.remove if family else ())
-        rules, history = declaration_rules(
-            d, lambda msg, name, label=label: DeclarationError(path, msg, label, name),
-            lambda value, name, label=label: _str_list(value, path, label, name))
-        documents.append(
-            Document(
-                platform=platform_id, id=doc_id, title=title.strip(), url=url, locale=locale, type=doc_type,
-                select=select, remove=remove, js=js, title_en=d.get("title_en"), title_zh=d.get("title_zh"),
-                interval=interval, important=important, rules=rules, history=history,
-                family=family.id if family else None,
-            )
-        )
+    for index, d in enumerate(data["documents"]):
+        document = _document(d, index, platform_id, families, path)
+        if document.id in seen:
+            raise DeclarationError(path, "is declared twice", document.id, "id")
+        seen.add(document.id)
+        documents.append(document)
     hosts = {urlsplit(doc.url).hostname for doc in documents} | {urlsplit(homepage).hostname}
     if discovery:
         hosts |= {urlsplit(u).hostname for u in discovery.start}
     domains = tuple(d.lower() for d in declared_domains) + tuple(sorted(hosts))
     return Platform(
-        id=platform_id, name=name.strip(), name_zh=data.get("name_zh"), homepage=homepage,
+        id=platform_id, name=name, name_zh=data.get("name_zh"), homepage=homepage,
         documents=tuple(documents), source_file=str(path), demo=bool(data.get("demo", False)),
         domains=tuple(dict.fromkeys(domains)), families=families, discovery=discovery,
     )
