@@ -62,6 +62,44 @@ def _replacement(old: TokenIndex, new: TokenIndex, hits, term_len: int):
     return found
 
 
+def _document_drift(d, history, terms, by_tokens, evidence):
+    """The drift rows of one document: each term that a version uses and the next one no longer does."""
+    indexes: dict[tuple, TokenIndex] = {}
+
+    def index(v, language, case_sensitive):
+        key = (v["id"], language, case_sensitive)
+        if key not in indexes:
+            indexes[key] = TokenIndex(plain_text(v["text_markdown"]), language, case_sensitive)
+        return indexes[key]
+
+    for t in terms:
+        seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
+        for before, after in zip(history, history[1:]):
+            old = index(before, t["language"], bool(t["case_sensitive"]))
+            hits = old.find(seq)
+            if not hits:
+                continue
+            new = index(after, t["language"], bool(t["case_sensitive"]))
+            if new.find(seq):
+                continue
+            replacements = _replacement(old, new, hits, len(seq))
+            counted = Counter(r for r, _ in replacements if r)
+            replaced_by, count = counted.most_common(1)[0] if counted else (None, 0)
+            example_after = next((snip for r, snip in replacements if r == replaced_by and snip), None)
+            named = by_tokens.get((t["language"], term_tokens(replaced_by, t["language"]))) if replaced_by else None
+            named = sorted(named or [], key=lambda x: (x["platform"] != t["platform"], x["id"]))
+            yield {
+                "term_id": t["id"], "concept_id": t["concept_id"], "kb_platform_id": d["platform_id"],
+                "document_id": d["id"], "last_seen_version_id": before["id"], "last_seen_at": before["observed_at"],
+                "gone_version_id": after["id"], "gone_at": after["observed_at"], "occurrences_before": len(hits),
+                "replaced_by": replaced_by, "replaced_by_count": count,
+                "replaced_by_term_id": named[0]["id"] if named else None,
+                "replaced_by_concept_id": named[0]["concept_id"] if named else None,
+                "still_used_in": json.dumps(sorted(evidence[t["id"]] - {d["id"]})),
+                "example_before": old.snippet(*hits[0]), "example_after": example_after,
+            }
+
+
 def drift_rows(conn, changed_documents=None):
     """Term drift from every document's version history: the rows of ``glossary_drift``.
 
@@ -93,40 +131,6 @@ def drift_rows(conn, changed_documents=None):
             continue
         history = _rows(conn, "select id, seq, observed_at, text_markdown from versions where document_id = ?"
                               " and seq >= ? order by seq", [d["id"], since.get(d["id"], 0)])
-        if len(history) < 2:
-            continue
-        indexes: dict[tuple, TokenIndex] = {}
-
-        def index(v, language, case_sensitive):
-            key = (v["id"], language, case_sensitive)
-            if key not in indexes:
-                indexes[key] = TokenIndex(plain_text(v["text_markdown"]), language, case_sensitive)
-            return indexes[key]
-
-        for t in term_scope:
-            seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
-            for before, after in zip(history, history[1:]):
-                old = index(before, t["language"], bool(t["case_sensitive"]))
-                hits = old.find(seq)
-                if not hits:
-                    continue
-                new = index(after, t["language"], bool(t["case_sensitive"]))
-                if new.find(seq):
-                    continue
-                replacements = _replacement(old, new, hits, len(seq))
-                counted = Counter(r for r, _ in replacements if r)
-                replaced_by, count = counted.most_common(1)[0] if counted else (None, 0)
-                example_after = next((snip for r, snip in replacements if r == replaced_by and snip), None)
-                named = by_tokens.get((t["language"], term_tokens(replaced_by, t["language"]))) if replaced_by else None
-                named = sorted(named or [], key=lambda x: (x["platform"] != t["platform"], x["id"]))
-                rows.append({
-                    "term_id": t["id"], "concept_id": t["concept_id"], "kb_platform_id": d["platform_id"],
-                    "document_id": d["id"], "last_seen_version_id": before["id"], "last_seen_at": before["observed_at"],
-                    "gone_version_id": after["id"], "gone_at": after["observed_at"], "occurrences_before": len(hits),
-                    "replaced_by": replaced_by, "replaced_by_count": count,
-                    "replaced_by_term_id": named[0]["id"] if named else None,
-                    "replaced_by_concept_id": named[0]["concept_id"] if named else None,
-                    "still_used_in": json.dumps(sorted(evidence[t["id"]] - {d["id"]})),
-                    "example_before": old.snippet(*hits[0]), "example_after": example_after,
-                })
+        if len(history) >= 2:
+            rows.extend(_document_drift(d, history, term_scope, by_tokens, evidence))
     return rows, evidence

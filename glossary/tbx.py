@@ -241,6 +241,7 @@ def _read_term_sec(sec, language: str, where: str) -> Term:
     return term
 
 
+# Long: one pass over a TBX file, element by element, in the order of its format.
 def import_tbx(data: bytes) -> Glossary:
     """Read a TBX-Basic file (ours, or a CAT tool's) into a glossary; invalid files are refused.
 

@@ -203,6 +203,7 @@ def _page(part: dict, inherited: dict, label: str):
     return doc, warnings
 
 
+# Long: one OTA declaration mapped field by field, in the order of its format.
 def convert(declaration: dict, source_name: str = "") -> Conversion:
     """Convert one OTA declaration (parsed JSON) to policykb declaration data.
 

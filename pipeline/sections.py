@@ -271,6 +271,8 @@ def _longest_increasing(seq: list[int]) -> set[int]:
     return keep
 
 
+# Long: one matching algorithm in four passes, each commented; split, its shared match state would travel
+# between functions as six arguments.
 def compare_sections(old: list[Section], new: list[Section]) -> list[SectionChange]:
     """Sections added, removed, modified or moved from ``old`` to ``new`` (unchanged ones are left out).
 

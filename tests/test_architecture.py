@@ -146,3 +146,31 @@ def test_build_steps_are_listed_in_one_function():
     assert "kb/build.py" in help_text and "build()" in help_text
     source = Path(build.__code__.co_filename).read_text(encoding="utf-8")
     assert "kb.cli" not in source and "after_build" not in source
+
+
+#: A function longer than this (lines, docstring included) needs a reason written above it.
+SCREEN = 60
+#: FIXME(one house, in progress on a branch): cite and search are being split by job
+PENDING_LONG = ("kb/cite.py", "kb/search.py")
+
+
+def test_every_function_reads_in_one_screen_or_says_why():
+    offenders = []
+    for path, tree in sources():
+        if path in PENDING_LONG:
+            continue
+        lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if node.end_lineno - node.lineno + 1 <= SCREEN:
+                continue
+            above = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 2
+            comment = []
+            while above >= 0 and lines[above].lstrip().startswith("#"):
+                comment.insert(0, lines[above].strip())
+                above -= 1
+            if not (comment and comment[0].startswith("# Long:")):
+                offenders.append(f"{path}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert not offenders, ("split these into named steps, or write `# Long: <why>` above them:\n"
+                           + "\n".join(offenders))

@@ -3,6 +3,7 @@
 from kb.db import migrations
 
 
+# Long: the core schema, one create per table, read top to bottom.
 @migrations(name="m001_initial")
 def m001_initial(db):
     db["platforms"].create(

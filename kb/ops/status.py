@@ -58,6 +58,7 @@ def document_state(kb_state, last_success, interval, now) -> str:
     return "ok"
 
 
+# Long: the status page's data, one block per section of the page, in its order.
 def collect(conn, now=None) -> dict:
     """The health of every platform and document.
 
