@@ -46,7 +46,7 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
         close = difflib.get_close_matches(unknown, sorted(keys), n=3)
         fail(f"no declared document {unknown!r} (platform/document)"
              + (f"; did you mean {', '.join(close)}?" if close else "; `policykb sources list` shows them"))
-    before = set(_warcs(data_dir))
+    before, open_before = set(_warcs(data_dir)), set(_warcs(data_dir, ".open"))
     code = run_crawl(data_dir, sources_dir, platforms=platforms, documents=documents, replay=replay,
                      log_level=log_level, settings=settings)
     for path in sorted(set(_warcs(data_dir)) - before):
@@ -55,16 +55,23 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
         else:
             click.echo(f"archived {_count_records(path)} fetches to {path}")
     if code > 128:
-        click.echo(f"crawl interrupted by signal {code - 128}: stopped cleanly; `policykb build` records it",
-                   err=True)
+        left_open = sorted(set(_warcs(data_dir, ".open")) - open_before)
+        if not left_open and not set(_warcs(data_dir)) - before:
+            click.echo(f"crawl stopped by signal {code - 128} before it archived anything", err=True)
+        elif left_open:  # a second signal forced Scrapy to stop before it closed its WARC
+            click.echo(f"crawl stopped by signal {code - 128} before it could close {', '.join(left_open)}; "
+                       "`policykb build` keeps its complete records", err=True)
+        else:
+            click.echo(f"crawl interrupted by signal {code - 128}: stopped cleanly; `policykb build` records "
+                       "it as an interrupted run", err=True)
     elif code:
         click.echo(f"error: the crawl exited with code {code}; see the log above", err=True)
     sys.exit(code)
 
 
-def _warcs(data_dir):
+def _warcs(data_dir, suffix=""):
     folder = Path(data_dir) / "warcs"
-    return [str(p) for p in folder.glob("*.warc.gz")] if folder.is_dir() else []
+    return [str(p) for p in folder.glob(f"*.warc.gz{suffix}")] if folder.is_dir() else []
 
 
 def _count_records(path):
