@@ -99,6 +99,16 @@ def assert_stopped_cleanly(proc, children, data: Path, expected_code: int) -> st
     return stats[0].stem
 
 
+@pytest.fixture
+def crawl_data(tmp_path):
+    """A data folder for one crawl; any crawl process of it still alive at the end is killed (a failed test
+    must not leave Scrapy running)."""
+    data = tmp_path / "data"
+    yield data
+    for proc in crawl_processes(data):
+        proc.kill()
+
+
 def assert_recorded_interrupted(data: Path, run_id: str):
     policykb("build", "--data", data)
     runs = rows(data / "policykb.db", "select id, status, finish_reason from runs")
@@ -106,10 +116,10 @@ def assert_recorded_interrupted(data: Path, run_id: str):
 
 
 @pytest.mark.slow
-def test_sigterm_stops_the_crawl_cleanly_and_the_run_is_recorded_interrupted(tmp_path):
+def test_sigterm_stops_the_crawl_cleanly_and_the_run_is_recorded_interrupted(crawl_data):
     from replay.server import ReplayServer
 
-    data = tmp_path / "data"
+    data = crawl_data
     with ReplayServer(slow_site(), "2026-01-15") as server:
         proc, children = start_crawl_mid_flight(data, server.url)
         proc.send_signal(signal.SIGTERM)
@@ -118,12 +128,12 @@ def test_sigterm_stops_the_crawl_cleanly_and_the_run_is_recorded_interrupted(tmp
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_crawl_cleanly_and_the_run_is_recorded_interrupted(tmp_path):
+def test_ctrl_c_stops_the_crawl_cleanly_and_the_run_is_recorded_interrupted(crawl_data):
     """A terminal's Ctrl-C is a SIGINT to the foreground process group: only the launcher is in it (Scrapy
     runs in its own session), so Scrapy gets one SIGTERM from the launcher, not two signals at once."""
     from replay.server import ReplayServer
 
-    data = tmp_path / "data"
+    data = crawl_data
     with ReplayServer(slow_site(), "2026-01-15") as server:
         proc, children = start_crawl_mid_flight(data, server.url)
         assert all(os.getpgid(c.pid) != proc.pid for c in children)
