@@ -58,10 +58,13 @@ def crawl_command(data_dir, sources_dir=None, platforms=(), documents=(), replay
     return cmd
 
 
-def crawl_env(run_id=None) -> dict:
-    """The environment of a crawl process: our settings module, this checkout importable, the run id."""
+def crawl_env(run_id=None, root=ROOT) -> dict:
+    """The environment of a crawl process: our settings module, the source tree importable, the run id.
+
+    :param root: the source tree to run (default: this one; the peers benchmark may run another commit's)
+    """
     env = dict(os.environ, SCRAPY_SETTINGS_MODULE="spiders.settings")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     if run_id:
         env["POLICYKB_RUN_ID"] = run_id
     return env
