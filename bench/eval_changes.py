@@ -389,8 +389,9 @@ def run(corpus, data, only=(), quiet=False):
         raise SystemExit(f"no corpus document matches {only}")
     plans = plan_documents(docs)
     sources = data / "sources"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-               SCRAPY_SETTINGS_MODULE="spiders.settings")
+    from spiders.launch import crawl_env
+
+    env = crawl_env()  # the environment of every crawl: our settings module, this checkout importable
     with ReplayServer(site, "2000-01-01") as server:
         for n, (urls, rounds) in enumerate(schedule(plans), 1):
             write_sources(sources, plans, urls)

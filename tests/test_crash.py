@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from conftest import DEMO_SITE, DEMO_SOURCES, ROOT, rows
@@ -45,10 +46,24 @@ def start(*args) -> subprocess.Popen:
 
 
 def kill_group(proc) -> bool:
-    """SIGKILL the process and its children (Scrapy runs in a child). True if it was still running."""
+    """SIGKILL the process and its children (Scrapy runs in a child). True if it was still running.
+
+    Scrapy runs in a session of its own (spiders/launch.py: signals reach it only through its launcher),
+    so killing the launcher's process group does not reach it: each descendant is killed too.
+    """
     alive = proc.poll() is None
     if alive:
+        try:
+            descendants = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            descendants = []
         os.killpg(proc.pid, signal.SIGKILL)
+        for child in descendants:
+            try:
+                child.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(descendants, timeout=10)
     proc.wait()
     return alive
 

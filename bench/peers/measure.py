@@ -126,12 +126,23 @@ def _children_cpu() -> float:
 
 
 def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the process group ``proc`` leads, then SIGKILL after ``grace`` seconds."""
+    """SIGTERM the process group ``proc`` leads, then SIGKILL it and every descendant after ``grace`` seconds.
+
+    Descendants are killed one by one too: a child in a session of its own (policykb's Scrapy crawl, which
+    gets its SIGTERM from its launcher) is not in the group.
+    """
+    descendants = tree(proc.pid)[1:]
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             pass
+        if sig == signal.SIGKILL:
+            for child in descendants:
+                try:
+                    child.kill()
+                except psutil.NoSuchProcess:
+                    pass
         try:
             proc.wait(timeout=wait)
             return

@@ -137,9 +137,9 @@ class Policykb(Tool):
         return self.work / "sources"
 
     def _env(self):
-        env = dict(os.environ, SCRAPY_SETTINGS_MODULE="spiders.settings")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.root), env.get("PYTHONPATH")]))
-        return env
+        from spiders.launch import crawl_env
+
+        return crawl_env(root=self.root)
 
     def write_declarations(self) -> None:
         """One declaration per synthetic host, one document per synthetic URL."""

@@ -9,7 +9,7 @@ import sys
 import click
 
 from kb.cli import cli
-from kb.cli.options import data_option, date_option
+from kb.cli.options import data_option, date_option, platform_option, time_option
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8001"  # where `policykb serve` listens
 
@@ -88,7 +88,7 @@ def format_answer(a: dict, color: bool = False) -> str:
 @cli.command()
 @data_option
 @click.argument("quote")
-@click.option("--platform", default=None, help="Only this platform's documents.")
+@platform_option(help="Only this platform's documents.")
 @click.option("--url", default=None, help="Only the document at this URL (or with this platform/document id).")
 @date_option("--as-of", "Also say what the page said on this date.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer, one per line.")
@@ -97,7 +97,7 @@ def format_answer(a: dict, color: bool = False) -> str:
 @click.option("--limit", default=5, show_default=True, type=int, help="At most this many answers (documents).")
 @click.option("--base-url", default=lambda: os.environ.get("POLICYKB_BASE_URL", DEFAULT_BASE_URL),
               show_default=f"$POLICYKB_BASE_URL or {DEFAULT_BASE_URL}", help="Datasette address for permalinks.")
-@click.option("--now", default=None, hidden=True, help="Pretend it is this time (tests; also $POLICYKB_NOW).")
+@time_option("--now", "Pretend it is this time (tests; also $POLICYKB_NOW).", hidden=True)
 def cite(data_dir, quote, platform, url, as_of, as_json, stale_hours, limit, base_url, now):
     """Check a quote: current, changed (and what replaced it), removed, or not found.
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from kb.cli import cli
-from kb.cli.options import data_option, fail, load_declarations, load_or_exit, sources_option
+from kb.cli.options import data_option, did_you_mean, fail, load_declarations, load_or_exit, sources_option
 from kb.data import DEMO_SITE, kb_path, sources_folder
 from pipeline.sources import DEMO_SOURCES
 
@@ -39,14 +39,19 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
     for setting in settings:
         if "=" not in setting:
             fail(f"--setting {setting!r} is not NAME=VALUE")
-    sources_dir = sources_folder(data_dir, sources_dir)
-    declared = load_or_exit(sources_dir, platforms)
+    given = sources_dir
+    sources_dir = given or sources_folder(data_dir)  # remembered below, once the arguments hold
+    declared = load_or_exit(sources_dir)
+    for unknown in [p for p in platforms if p not in {d.id for d in declared}]:
+        did_you_mean("--platform", unknown, "a declared platform", sorted(d.id for d in declared))
+    declared = [p for p in declared if not platforms or p.id in platforms]
     keys = {d.key for p in declared for d in p.documents}
     for unknown in [d for d in documents if d not in keys]:
         close = difflib.get_close_matches(unknown, sorted(keys), n=3)
         fail(f"no declared document {unknown!r} (platform/document)"
              + (f"; did you mean {', '.join(close)}?" if close else "; `policykb sources list` shows them"))
-    before = set(_warcs(data_dir))
+    sources_folder(data_dir, given)
+    before, open_before = set(_warcs(data_dir)), set(_warcs(data_dir, ".open"))
     code = run_crawl(data_dir, sources_dir, platforms=platforms, documents=documents, replay=replay,
                      log_level=log_level, settings=settings)
     for path in sorted(set(_warcs(data_dir)) - before):
@@ -55,16 +60,23 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
         else:
             click.echo(f"archived {_count_records(path)} fetches to {path}")
     if code > 128:
-        click.echo(f"crawl interrupted by signal {code - 128}: stopped cleanly; `policykb build` records it",
-                   err=True)
+        left_open = sorted(set(_warcs(data_dir, ".open")) - open_before)
+        if not left_open and not set(_warcs(data_dir)) - before:
+            click.echo(f"crawl stopped by signal {code - 128} before it archived anything", err=True)
+        elif left_open:  # a second signal forced Scrapy to stop before it closed its WARC
+            click.echo(f"crawl stopped by signal {code - 128} before it could close {', '.join(left_open)}; "
+                       "`policykb build` keeps its complete records", err=True)
+        else:
+            click.echo(f"crawl interrupted by signal {code - 128}: stopped cleanly; `policykb build` records "
+                       "it as an interrupted run", err=True)
     elif code:
         click.echo(f"error: the crawl exited with code {code}; see the log above", err=True)
     sys.exit(code)
 
 
-def _warcs(data_dir):
+def _warcs(data_dir, suffix=""):
     folder = Path(data_dir) / "warcs"
-    return [str(p) for p in folder.glob("*.warc.gz")] if folder.is_dir() else []
+    return [str(p) for p in folder.glob(f"*.warc.gz{suffix}")] if folder.is_dir() else []
 
 
 def _count_records(path):

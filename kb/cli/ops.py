@@ -9,7 +9,7 @@ import sys
 import click
 
 from kb.cli import cli
-from kb.cli.options import data_option, load_or_exit, sources_option
+from kb.cli.options import data_option, load_or_exit, sources_option, time_option
 from kb.data import kb_path, sources_folder
 
 
@@ -87,7 +87,7 @@ def watch(data_dir, sources_dir, replay, default_interval, important_interval, j
 @cli.command()
 @data_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (for a monitor).")
-@click.option("--now", default=None, help="Judge staleness as of this UTC time (default: now).")
+@time_option("--now", "Judge staleness as of this UTC time (default: now).")
 def status(data_dir, as_json, now):
     """Health per platform and document: ok, failing (with the reason), stale or gone; next checks.
 
@@ -96,13 +96,6 @@ def status(data_dir, as_json, now):
     from kb.db import open_db
     from kb.ops.status import collect, render_text
 
-    if now:
-        from replay.server import iso, parse_when
-
-        try:
-            now = iso(parse_when(now))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--now")
     db = open_db(data_dir)
     try:
         result = collect(db.conn, now)

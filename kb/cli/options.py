@@ -1,8 +1,12 @@
 """Options that several commands share, each validated once, the same way for every command.
 
 A bad value is one line on stderr and exit code 2, before the command runs:
-a mistyped ``--data`` is not an empty KB, an unknown ``--platform`` or
-``--type`` is not "0 hits", and ``--since 2026-13-01`` is not a date.
+a mistyped ``--data`` is not an empty KB, an unknown ``--platform``,
+``--type`` or ``--locale`` is not "0 hits" (each says what it might have
+meant), and ``--since 2026-13-01`` is not a date.
+
+``--data`` is processed first (an eager option), so that the options whose
+values the KB knows (``--platform``, ``--locale``) are checked against it.
 """
 
 from __future__ import annotations
@@ -10,12 +14,13 @@ from __future__ import annotations
 import difflib
 import sqlite3
 import sys
-from datetime import date
+from datetime import date, datetime
 
 import click
 
 from kb.data import NoKB, kb_path, require_kb, sources_folder
-from pipeline.sources import DEFAULT_SOURCES, DOCUMENT_TYPES, DeclarationError, load_sources
+from pipeline.sources import DEFAULT_SOURCES, DOCUMENT_TYPES, LOCALE_RE, DeclarationError, load_sources
+from pipeline.timeutil import iso
 
 
 def fail(message: str, code: int = 2):
@@ -25,11 +30,20 @@ def fail(message: str, code: int = 2):
 
 
 def _existing_kb(ctx, param, value):
+    if ctx.resilient_parsing:  # shell completion: never exit
+        return value
     try:
         require_kb(value)
     except NoKB as exc:
         fail(str(exc))
     return value
+
+
+def did_you_mean(option, value, what, known):
+    """Refuse ``value`` of ``option``: one line naming the closest known values (or all of them)."""
+    close = difflib.get_close_matches(value, list(known), n=3)
+    fail(f"{option} {value!r} is not {what}; "
+         + (f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known) or 'none'}"))
 
 
 def data_option(f=None, *, must_exist=True):
@@ -40,6 +54,7 @@ def data_option(f=None, *, must_exist=True):
     def decorate(f):
         return click.option(
             "--data", "data_dir", default="data", show_default=True, type=click.Path(file_okay=False),
+            is_eager=True,  # before --platform and --locale, which are checked against the KB
             callback=_existing_kb if must_exist else None, help="Folder holding the KB (policykb.db) and the WARCs.",
         )(f)
 
@@ -57,8 +72,10 @@ def _date(ctx, param, value):
     if value is None:
         return None
     try:
-        return date.fromisoformat(value[:10]).isoformat() + value[10:] if len(value) > 10 else \
-            date.fromisoformat(value).isoformat()
+        if len(value) <= 10:
+            return date.fromisoformat(value).isoformat()
+        datetime.fromisoformat(value.replace("Z", "+00:00"))  # a time too: the whole of it must be valid
+        return value
     except ValueError:
         fail(f"{param.opts[0]} {value!r} is not a date: use YYYY-MM-DD")
 
@@ -69,33 +86,103 @@ def date_option(name: str, help: str, dest: str | None = None):
                         metavar="YYYY-MM-DD", help=help)
 
 
+def _time(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{param.opts[0]} {value!r} is not a time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
+    return iso(moment)
+
+
+def time_option(name: str, help: str, dest: str | None = None, hidden: bool = False):
+    """A moment option (``--now``): a date or an ISO 8601 time (UTC unless it says otherwise), given to
+    the command as UTC ISO 8601 with seconds."""
+    return click.option(name, dest or name.lstrip("-").replace("-", "_"), default=None, callback=_time,
+                        metavar="TIME", hidden=hidden, help=help)
+
+
 def _doc_type(ctx, param, value):
     if value is not None and value not in DOCUMENT_TYPES:
-        close = difflib.get_close_matches(value, list(DOCUMENT_TYPES), n=3)
-        fail(f"--type {value!r} is not a document type; "
-             + (f"did you mean {', '.join(close)}?" if close else f"one of: {', '.join(DOCUMENT_TYPES)}"))
+        did_you_mean("--type", value, "a document type", list(DOCUMENT_TYPES))
     return value
 
 
-def type_option(f):
+def type_option(f=None, *, help="Only this document type (e.g. appeals)."):
     """``--type``: a document type, one of :data:`pipeline.sources.DOCUMENT_TYPES`."""
-    return click.option("--type", "doc_type", default=None, callback=_doc_type,
-                        help="Only this document type (e.g. appeals).")(f)
+
+    def decorate(f):
+        return click.option("--type", "doc_type", default=None, callback=_doc_type, help=help)(f)
+
+    return decorate(f) if f is not None else decorate
+
+
+def _read_kb(data_dir, sql):
+    if not kb_path(data_dir).is_file():  # a command that may start without a KB: nothing to check against
+        return None
+    conn = sqlite3.connect(f"file:{kb_path(data_dir)}?mode=ro", uri=True)
+    try:
+        return sorted({r[0] for r in conn.execute(sql) if r[0]})
+    finally:
+        conn.close()
 
 
 def check_platform(data_dir, platform):
     """Refuse a ``--platform`` the KB does not know (one line, exit 2); None passes."""
     if platform is None:
         return
-    conn = sqlite3.connect(f"file:{kb_path(data_dir)}?mode=ro", uri=True)
-    try:
-        known = sorted(r[0] for r in conn.execute("select id from platforms"))
-    finally:
-        conn.close()
-    if platform not in known:
-        close = difflib.get_close_matches(platform, known, n=3)
-        fail(f"--platform {platform!r} is not a platform of this KB; "
-             + (f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known) or 'none'}"))
+    known = _read_kb(data_dir, "select id from platforms")
+    if known is not None and platform not in known:
+        did_you_mean("--platform", platform, "a platform of this KB", known)
+
+
+def _kb_platform(ctx, param, value):
+    if value is not None and not ctx.resilient_parsing and "data_dir" in ctx.params:
+        check_platform(ctx.params["data_dir"], value)
+    return value
+
+
+def platform_option(f=None, *, help="Only this platform (id, e.g. demomart)."):
+    """``--platform``: a platform of the KB (``--data``). ``policykb crawl --platform`` is another thing:
+    a platform of the declarations, checked when they are loaded."""
+
+    def decorate(f):
+        return click.option("--platform", default=None, callback=_kb_platform, metavar="ID", help=help)(f)
+
+    return decorate(f) if f is not None else decorate
+
+
+def _kb_locale(ctx, param, value):
+    if value is None or ctx.resilient_parsing or "data_dir" not in ctx.params:
+        return value
+    known = _read_kb(ctx.params["data_dir"], "select distinct locale from documents")
+    wanted = value.lower()
+    if known is not None and not any(k.lower() == wanted or k.lower().startswith(wanted + "-") for k in known):
+        languages = sorted({k.split("-", 1)[0] for k in known})
+        did_you_mean("--locale", value, "a locale of this KB's documents", sorted(set(known) | set(languages)))
+    return value
+
+
+def locale_filter_option(f):
+    """``--locale`` as a filter: a locale of the KB's documents, or its language (``zh`` matches ``zh-CN``)."""
+    return click.option("--locale", default=None, callback=_kb_locale, metavar="LOCALE",
+                        help="Only documents in this locale (a prefix: zh matches zh-CN).")(f)
+
+
+def _bcp47(ctx, param, value):
+    if value is not None and not LOCALE_RE.match(value):
+        fail(f"--locale {value!r} is not a locale: use a BCP 47 tag such as en-US or zh-CN")
+    return value
+
+
+def locale_option(f=None, *, help="Locale (BCP 47, e.g. en-US or zh-CN)."):
+    """``--locale`` for something new (a document to declare): any well-formed BCP 47 tag."""
+
+    def decorate(f):
+        return click.option("--locale", default=None, callback=_bcp47, metavar="LOCALE", help=help)(f)
+
+    return decorate(f) if f is not None else decorate
 
 
 def load_declarations(data_dir, sources_dir=None, platforms=None):

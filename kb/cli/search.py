@@ -9,7 +9,7 @@ import sys
 import click
 
 from kb.cli import cli
-from kb.cli.options import check_platform, data_option, date_option, type_option
+from kb.cli.options import data_option, date_option, locale_filter_option, platform_option, type_option
 from kb.data import kb_path
 
 #: The keys of one hit in ``policykb search --json``, in order.
@@ -29,9 +29,9 @@ def _mark_for_terminal(snippet: str, color: bool) -> str:
 @cli.command("search")
 @click.argument("query")
 @data_option
-@click.option("--platform", default=None, help="Only this platform (id, e.g. demomart).")
+@platform_option
 @type_option
-@click.option("--locale", default=None, help="Only documents in this locale (a prefix: zh matches zh-CN).")
+@locale_filter_option
 @date_option("--since", "Wording first seen on or after this date.")
 @date_option("--until", "Wording first seen on or before this date.")
 @click.option("--current", "current_only", is_flag=True, help="Only wording that is in the current version.")
@@ -50,7 +50,6 @@ def search_command(query, data_dir, platform, doc_type, locale, since, until, cu
 
     from kb.db import open_db
 
-    check_platform(data_dir, platform)
     open_db(data_dir).close()  # apply pending migrations (the search index comes with one)
     conn = sqlite3.connect(f"file:{kb_path(data_dir)}?mode=ro", uri=True)
     try:

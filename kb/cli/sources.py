@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from kb.cli import sources
-from kb.cli.options import data_option, fail, load_declarations, load_or_exit, sources_option
+from kb.cli.options import (data_option, fail, load_declarations, load_or_exit, locale_option, platform_option,
+                            sources_option, type_option)
 
 
 # -- list / check ---------------------------------------------------------------------------------
@@ -208,7 +209,7 @@ def import_ota(files, out_dir, force):
 @sources.command("discovered")
 @data_option
 @click.option("--all", "show_all", is_flag=True, help="Also show tracked and unreachable pages.")
-@click.option("--platform", default=None, help="Only this platform.")
+@platform_option(help="Only this platform.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON rows.")
 def sources_discovered(data_dir, show_all, platform, as_json):
     """List policy pages that discovery found and no declaration tracks yet.
@@ -248,9 +249,9 @@ def sources_discovered(data_dir, show_all, platform, as_json):
 @data_option
 @sources_option
 @click.option("--id", "doc_id", default=None, help="Document id (slug); default: from the title or URL.")
-@click.option("--type", "doc_type", default=None, help="Document type; default: the suggested type.")
+@type_option(help="Document type; default: the suggested type.")
 @click.option("--title", default=None, help="Title; default: the page's title.")
-@click.option("--locale", default=None, help="Locale (BCP 47); default: the platform's most common locale.")
+@locale_option(help="Locale (BCP 47); default: the platform's most common locale.")
 def sources_promote(discovered_id, data_dir, sources_dir, doc_id, doc_type, title, locale):
     """Track a discovered page: add it to its platform's declaration file.
 
