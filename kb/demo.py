@@ -20,6 +20,15 @@ class NotADemoFolder(ValueError):
     """The data folder holds something that is not a demo KB."""
 
 
+class DemoInterrupted(Exception):
+    """A signal (Ctrl-C, SIGTERM) stopped the demo's crawl; ``code`` is the crawl's exit code (128 + signal)."""
+
+    def __init__(self, date, code):
+        self.code = code
+        super().__init__(f"the demo was interrupted by signal {code - 128} during the crawl as of {date}; "
+                         "run `policykb demo` again to start over")
+
+
 def demo_dates(site=DEMO_SITE) -> list[str]:
     """The dates at which the demo site changes: every snapshot date in it."""
     from replay.server import SNAPSHOT_RE
@@ -52,6 +61,7 @@ def run_demo(data_dir, platforms, sources_dir, site=DEMO_SITE, on_date=None) -> 
     :param platforms: the demo declarations (already loaded from ``sources_dir``)
     :param on_date: optional ``on_date(date, stats)`` after each date's build
     :returns: counts of documents, versions, changes and checks in the KB
+    :raises DemoInterrupted: when a signal stopped a crawl
     :raises RuntimeError: when a crawl fails
     """
     from replay.server import ReplayServer
@@ -62,6 +72,8 @@ def run_demo(data_dir, platforms, sources_dir, site=DEMO_SITE, on_date=None) -> 
     for date in demo_dates(site):
         with ReplayServer(site, date) as server:
             code = run_crawl(data_dir, sources_dir, replay=server.url)
+        if code > 128:
+            raise DemoInterrupted(date, code)
         if code:
             raise RuntimeError(f"the crawl as of {date} failed (exit {code})")
         db = open_db(data_dir)

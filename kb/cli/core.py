@@ -214,7 +214,7 @@ def demo(data_dir, port, site, sources_dir, serve):
 
     Example: policykb demo --no-serve --data /tmp/demo
     """
-    from kb.demo import NotADemoFolder, demo_dates, run_demo
+    from kb.demo import DemoInterrupted, NotADemoFolder, demo_dates, run_demo
 
     platforms = load_or_exit(sources_dir)
     dates = demo_dates(site)
@@ -228,6 +228,9 @@ def demo(data_dir, port, site, sources_dir, serve):
         counts = run_demo(data_dir, platforms, sources_dir, site, on_date=on_date)
     except NotADemoFolder as exc:
         fail(str(exc))
+    except DemoInterrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.code)
     except RuntimeError as exc:
         fail(str(exc), code=1)
     click.echo("demo KB: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {kb_path(data_dir)}")
