@@ -43,6 +43,10 @@ TRACKING_PARAMS = (
     "ref", "ref_", "pf_rd_*", "pd_rd_*", "qid", "sr", "crid", "sprefix", "spm", "scm", "share_token", "sessionid",
     "session_id", "sid", "csrf", "csrf_token", "_encoding", "igshid", "si", "trk", "trackingid", "from_page",
 )
+#: Parameters that say where the visitor came from. Discovery drops them too (one page, one URL); they are not
+#: in TRACKING_PARAMS because adding names there changes the normalized text, hence the hash, of versions
+#: already recorded (discovery's own list had them; normalize's list had the rest, now used by both).
+ARRIVAL_PARAMS = frozenset({"refid", "from", "source", "source_page"})
 #: Markdown link targets: ``](url)`` and ``<url>``.
 LINK_TARGET_RE = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))|(<)(https?://[^>\s]+)(>)")
 #: Amazon-style tracking path segments: ``/ref=nav_footer_1``.
@@ -102,9 +106,15 @@ class Rules:
 NO_RULES = Rules()
 
 
-def _is_tracking(name: str) -> bool:
+def is_tracking(name: str, arrival: bool = False) -> bool:
+    """A query parameter that tracks the visitor, not the page (:data:`TRACKING_PARAMS`).
+
+    :param arrival: also the parameters that say where the visitor came from (:data:`ARRIVAL_PARAMS`):
+        dropped when a URL names a page (discovery), kept in a version's link targets
+    """
     name = name.lower()
-    return any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in TRACKING_PARAMS)
+    return (any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in TRACKING_PARAMS)
+            or (arrival and name in ARRIVAL_PARAMS))
 
 
 def clean_url(url: str) -> str:
@@ -119,7 +129,7 @@ def clean_url(url: str) -> str:
     path = REF_SEGMENT_RE.sub("", parts.path) if "/ref=" in parts.path else parts.path
     query = parts.query
     if query:
-        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _is_tracking(k)]
+        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking(k)]
         query = urlencode(kept, doseq=True, safe="/:,")
     return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
 

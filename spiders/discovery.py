@@ -11,16 +11,8 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from pipeline.normalize import is_tracking
 from pipeline.sources import Platform
-
-#: Query parameters that track the visitor, not the page (``*`` = prefix).
-TRACKING_PARAMS = ("utm_*", "ref", "ref_", "refid", "spm", "scm", "gclid", "fbclid", "_ga", "_gl", "mc_cid",
-                   "mc_eid", "trk", "from", "source", "source_page", "pf_rd_*", "pd_rd_*")
-
-
-def _tracking(name: str) -> bool:
-    name = name.lower()
-    return any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in TRACKING_PARAMS)
 
 
 def canonical_url(url: str) -> str:
@@ -29,8 +21,9 @@ def canonical_url(url: str) -> str:
     :param url: an absolute URL
     """
     parts = urlsplit(url.strip())
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)],
-                      doseq=True, safe="/:,")
+    # the one tracking list (pipeline.normalize), plus the "where from" parameters: one page, one URL
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking(k, arrival=True)]
+    query = urlencode(kept, doseq=True, safe="/:,")
     netloc = parts.netloc.lower()
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
 
