@@ -20,9 +20,8 @@ def ingest_discovery(db, data_dir) -> int:
     """
     from warcio.archiveiterator import ArchiveIterator
 
-    from pipeline.archive import warc_dir
+    from pipeline.archive import DISCOVERY_HEADER, DISCOVERY_PREFIX, warc_dir
     from pipeline.sources import suggest_type
-    from spiders.pipelines import DISCOVERY_HEADER, DISCOVERY_PREFIX
 
     folder = warc_dir(data_dir)
     if not folder.is_dir():
