@@ -30,6 +30,8 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pipeline.timeutil import iso
+
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 BLANKS_RE = re.compile(r"\n{3,}")
@@ -249,11 +251,10 @@ def _rules(data, error, prefix=""):
 
 
 def _iso_time(value) -> str | None:
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(value)
     if isinstance(value, date):
         return value.isoformat() + "T00:00:00Z"
     if isinstance(value, str):
