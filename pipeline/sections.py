@@ -110,7 +110,7 @@ class Section:
         return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
 
 
-def _plain(line: str) -> str:
+def _heading_text(line: str) -> str:
     """A heading's title as plain text: the shared Markdown → plain text, then backslash escapes dropped (1\\. → 1.).
 
     Was its own rule (only ``*`` and heading marks removed): it now also drops link targets and ``_`` emphasis,
@@ -164,11 +164,11 @@ def _heading_of(line: str) -> str:
         return re.match(r"^\**[^*【\s]+\**\s*(?:【[^】]*】)?", plain).group(0).replace("*", "").strip()
     m = re.match(r"^\*\*(.+?)\*\*(?:\s*【[^】]*】)?", plain)
     if m:
-        return _plain(m.group(0))[:120]
+        return _heading_text(m.group(0))[:120]
     m = re.match(r"^(\S+?)\s*(【[^】]*】)", plain)
     if m:
-        return _plain(m.group(0))
-    text = _plain(plain)
+        return _heading_text(m.group(0))
+    text = _heading_text(plain)
     return text if len(text) <= 80 else text[:80].rsplit(" ", 1)[0] + "…"
 
 
