@@ -18,7 +18,8 @@ import html
 from datasette import Response, hookimpl
 from markupsafe import Markup
 
-from kb.cite import STALE_HOURS, CiteError, cite
+from kb.cite import CiteError, cite
+from kb.read import STALE_HOURS
 
 DB_NAME = "policykb"
 METHODS = ("GET", "HEAD")

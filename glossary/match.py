@@ -29,36 +29,19 @@ from functools import lru_cache
 import snowballstemmer
 
 from glossary.model import ZH
+from pipeline.text import UNSPACED, plain_text  # noqa: F401 - plain_text is part of this module's API
 
-# Scripts written without spaces between words: one token per character.
-_CHAR_SCRIPTS = (
-    "\u0e00-\u0e7f"  # Thai
-    "\u0e80-\u0eff"  # Lao
-    "\u1780-\u17ff"  # Khmer
-    "\u3040-\u30ff"  # Hiragana, Katakana
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs
-    "\uac00-\ud7af"  # Hangul
-)
+# Scripts written without spaces between words (Thai, Lao, Khmer, kana, ideographs, Hangul): one token per character.
+_CHAR_SCRIPTS = UNSPACED
 _TOKEN_RE = re.compile(rf"[{_CHAR_SCRIPTS}]|[^\W_{_CHAR_SCRIPTS}]+", re.UNICODE)
 _CHAR_RE = re.compile(rf"[{_CHAR_SCRIPTS}]")
-_MD_LINK_RE = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 # British → American spelling before stemming, applied to texts and terms alike (authorisation ↔ authorization).
 _EN_SPELLING = [(re.compile(r"is(e|es|ed|ing|ation|ations)$"), r"iz\1"), (re.compile(r"^licenc"), "licens"),
                 (re.compile(r"ogue$"), "og")]
-_MD_NOISE_RE = re.compile(r"[*_`]+")
-_MD_HEADING_RE = re.compile(r"^#{1,6}[ \t]+", re.M)
-_MD_TABLE_RULE_RE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
 
 STEMMERS = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "it": "italian", "pt": "portuguese",
             "nl": "dutch", "id": "indonesian", "tr": "turkish", "pl": "polish", "sv": "swedish", "da": "danish"}
 SUBSTRING_LANGUAGES = {ZH, "zh-Hant", "ja", "th", "ko", "lo", "km"}
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown → the words a reader sees: link targets, heading marks, table rules and emphasis removed."""
-    text = _MD_LINK_RE.sub(r"\1", markdown or "")
-    text = _MD_TABLE_RULE_RE.sub("", _MD_HEADING_RE.sub("", text))
-    return _MD_NOISE_RE.sub("", text)
 
 
 @lru_cache(maxsize=None)

@@ -23,9 +23,8 @@ def ingest_discovery(db, data_dir) -> int:
     """
     from warcio.archiveiterator import ArchiveIterator
 
-    from pipeline.archive import warc_dir
+    from pipeline.archive import DISCOVERY_HEADER, DISCOVERY_PREFIX, warc_dir
     from pipeline.sources import suggest_type
-    from spiders.pipelines import DISCOVERY_HEADER, DISCOVERY_PREFIX
 
     folder = warc_dir(data_dir)
     if not folder.is_dir():
@@ -83,7 +82,7 @@ def _upsert(db, platform, url, seen, fetched=False, **fields):
 
 def _refresh_status(db, suggest_type):
     """tracked (a declared document's URL) / unreachable (its fetch failed) / new; and a suggested type."""
-    from spiders.discovery import canonical_url
+    from pipeline.normalize import canonical_url
 
     declared = {}
     for doc_id, url in db.execute("select id, url from documents"):

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime, timedelta, timezone
-from pipeline.timeutil import iso
+from pipeline.timeutil import STALE_HOURS, iso
 
 SUBSTANTIVE = "substantive"
-#: A document whose last successful check is older than this is "stale".
-STALE_HOURS = 48
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
@@ -216,7 +214,10 @@ def upcoming_effective_dates(conn, today: str, platform: str | None = None) -> l
 
 
 def attention_documents(conn, now: datetime, platform: str | None = None, stale_hours: int = STALE_HOURS) -> list[dict]:
-    """Documents whose latest check failed, that are gone, or not checked successfully for ``stale_hours``."""
+    """Documents whose latest check failed, that are gone, or not checked successfully for ``stale_hours``.
+
+    ``stale_hours`` defaults to the stale rule (:func:`pipeline.timeutil.is_stale`) at the default interval: 48 hours.
+    """
     cutoff = iso(now - timedelta(hours=stale_hours))
     where, params = ["(d.state in ('failing', 'gone') or d.last_success is null or d.last_success < ?)"], [cutoff]
     if platform:

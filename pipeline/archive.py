@@ -236,7 +236,75 @@ def salvage_abandoned(data_dir) -> list[tuple[str, int, int]]:
     return salvaged
 
 
-class WarcArchive:
+#: Discovery's WARC files (``discovery-<time>-<pid>.warc.gz``, beside the crawl's): pages seen and their policy links.
+DISCOVERY_PREFIX = "discovery-"
+#: The header that marks a discovery record (its platform), in place of ``PolicyKB-Document``.
+DISCOVERY_HEADER = "PolicyKB-Discovery-Platform"
+
+
+class WarcFile:
+    """A new WARC file, written by one process: the one way policykb writes WARCs.
+
+    Named ``<prefix><UTC time>-<pid>.warc.gz`` in the data folder's ``warcs/`` (names sort in creation
+    order), one gzip member per record, opening with a ``warcinfo`` record. While written it is
+    ``….warc.gz.open`` and locked, so :func:`salvage_abandoned` leaves it alone while its writer lives;
+    :meth:`close` renames it, which is when builders see it.
+
+    :param data_dir: the ``--data`` folder
+    :param prefix: the file name's start (``policykb-`` for fetches, :data:`DISCOVERY_PREFIX`)
+    :param info: the ``warcinfo`` record's fields
+    """
+
+    def __init__(self, data_dir, prefix: str, info: dict):
+        folder = warc_dir(data_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # names sort in creation order
+        self.final_path = folder / f"{prefix}{stamp}-{os.getpid()}.warc.gz"
+        self.path = self.final_path.with_name(self.final_path.name + ".open")
+        # locked under a name nobody reads, then renamed: an .open file is never seen unlocked while alive
+        starting = self.final_path.with_name(self.final_path.name + ".new")
+        self._file = open(starting, "ab")
+        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(starting, self.path)
+        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self.records = 0  # records written after the warcinfo one
+        self._writer.write_record(self._writer.create_warcinfo_record(self.final_path.name, info))
+
+    def metadata_record(self, uri: str, payload: bytes, headers: dict):
+        """A ``metadata`` record holding JSON ``payload`` (not yet written)."""
+        return self._writer.create_warc_record(
+            uri, "metadata", payload=BytesIO(payload), length=len(payload),
+            warc_content_type="application/json", warc_headers_dict=headers,
+        )
+
+    def write_record(self, record) -> str:
+        """Append ``record`` (flushed: a killed crawl keeps every record written); returns its WARC-Record-ID."""
+        self._writer.write_record(record)
+        self._file.flush()
+        self.records += 1
+        return record.rec_headers.get_header("WARC-Record-ID")
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def close(self):
+        """Close the file and make it visible to the builder."""
+        if self._file.closed:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self.path, self.final_path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class WarcArchive(WarcFile):
     """Appends fetches to a new WARC file; use as a context manager.
 
     :param data_dir: the ``--data`` folder
@@ -245,23 +313,8 @@ class WarcArchive:
 
     def __init__(self, data_dir, index: ValidatorIndex | None = None):
         self.data_dir = Path(data_dir)
-        folder = warc_dir(data_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")  # names sort in creation order
-        self.final_path = folder / f"policykb-{stamp}-{os.getpid()}.warc.gz"
-        self.path = self.final_path.with_name(self.final_path.name + ".open")
         self.index = index or ValidatorIndex(data_dir)
-        # locked under a name nobody reads, then renamed: an .open file is never seen unlocked while alive
-        starting = self.final_path.with_name(self.final_path.name + ".new")
-        self._file = open(starting, "ab")
-        fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.replace(starting, self.path)
-        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
-        self.records = 0
-        info = self._writer.create_warcinfo_record(
-            self.final_path.name, {"software": "policykb", "format": "WARC File Format 1.1"}
-        )
-        self._writer.write_record(info)
+        super().__init__(data_dir, "policykb-", {"software": "policykb", "format": "WARC File Format 1.1"})
 
     def write(self, fetch: Fetch) -> str:
         """Archive one fetch; returns the WARC-Record-ID written."""
@@ -280,10 +333,7 @@ class WarcArchive:
 
         if fetch.status == 0:
             body = json.dumps({"error": fetch.error or "no response", "url": fetch.url}).encode("utf-8")
-            record = builder.create_warc_record(
-                uri, "metadata", payload=BytesIO(body), length=len(body),
-                warc_content_type="application/json", warc_headers_dict=extra,
-            )
+            record = self.metadata_record(uri, body, extra)
         else:
             headers = [(k, v) for k, v in fetch.headers if k.lower() not in HOP_HEADERS]
             for k, v in fetch.headers:
@@ -310,10 +360,7 @@ class WarcArchive:
                     uri, "response", payload=BytesIO(fetch.body), length=len(fetch.body),
                     http_headers=http_headers, warc_headers_dict=extra,
                 )
-        self._writer.write_record(record)
-        self._file.flush()
-        self.records += 1
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        record_id = self.write_record(record)
         if record.rec_type == "response":
             self.index.entries[fetch.document] = _index_entry(
                 uri, record.rec_headers.get_header("WARC-Payload-Digest"), record_id,
@@ -322,20 +369,11 @@ class WarcArchive:
         return record_id
 
     def close(self):
-        """Close the file and make it visible to the builder."""
+        """Close the file, make it visible to the builder and save the validator index."""
         if self._file.closed:
             return
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.path, self.final_path)
+        super().close()
         self.index.save()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _index_entry(url, digest, record_id, date, status, headers) -> dict:

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from pipeline.dates import DATE_RE, KEYWORD_RES, YEAR_RE, parse_date
 from pipeline.normalize import sort_list_blocks, strip_counters
+from pipeline.text import HANGUL, HANGUL_JAMO, IDEOGRAPHS, KANA
 
 #: How many distinct earlier versions a flip-flop may return to.
 FLIP_FLOP_WINDOW = 10
@@ -291,19 +292,15 @@ def _identifier():
     return _IDENTIFIER
 
 
+#: The CJK scripts told apart by :func:`_script_counts`.
+_SCRIPT_RE = re.compile(f"(?P<han>[{IDEOGRAPHS}])|(?P<kana>[{KANA}])|(?P<hangul>[{HANGUL}{HANGUL_JAMO}])")
+
+
 def _script_counts(text: str) -> dict:
-    counts = {"han": 0, "kana": 0, "hangul": 0, "letters": 0}
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        counts["letters"] += 1
-        o = ord(ch)
-        if 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF:
-            counts["han"] += 1
-        elif 0x3040 <= o <= 0x30FF:
-            counts["kana"] += 1
-        elif 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF:
-            counts["hangul"] += 1
+    counts = {"han": 0, "kana": 0, "hangul": 0, "letters": sum(1 for ch in text if ch.isalpha())}
+    for m in _SCRIPT_RE.finditer(text):
+        if m.group().isalpha():  # not the kana block's middle dot and sound marks
+            counts[m.lastgroup] += 1
     return counts
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 from diff_match_patch import diff_match_patch
 
+from pipeline.text import CJK
+
 try:
     import fast_diff_match_patch as _fast
 except ImportError:  # pragma: no cover - the pure implementation serves
@@ -35,7 +37,9 @@ except ImportError:  # pragma: no cover - the pure implementation serves
 
 IMPLEMENTATION = "fast_diff_match_patch (C++)" if _fast else "diff_match_patch (pure Python)"
 _OPS = {"=": 0, "-": -1, "+": 1}
-TOKEN_RE = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+|\s+|.", re.DOTALL)
+#: A word diff's tokens: a run of letters and digits, a run of white space, or one other character (each CJK
+#: letter is its own token: a CJK text has no spaces between words).
+TOKEN_RE = re.compile(rf"[^\W{CJK}]+|\s+|.", re.DOTALL)
 
 
 def _dmp() -> diff_match_patch:

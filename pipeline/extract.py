@@ -28,6 +28,7 @@ from markdownify import MarkdownConverter
 from w3lib.encoding import html_to_unicode
 
 from pipeline.normalize import normalize_text
+from pipeline.text import CJK_WIDE, HANGUL, IDEOGRAPHS
 
 ALWAYS_REMOVE = ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas"]
 
@@ -184,7 +185,9 @@ def is_pdf(content_type: str | None, body: bytes) -> bool:
 
 PAGE_NUMBER_RE = re.compile(r"^\s*(?:(?:page|seite|página|第)\s*)?\d{1,4}(?:\s*(?:/|of|von|de|页)\s*\d{1,4})?\s*页?\s*$",
                             re.IGNORECASE)
-CJK_RE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# Was U+3400-9FFF in one span, which also took in the Yijing hexagram symbols (U+4DC0-4DFF), signs rather than
+# writing: the named blocks leave them out (a PDF line ending in ䷀ is now joined with a space).
+CJK_RE = re.compile(f"[{CJK_WIDE}]")
 
 
 def pdf_to_markdown(body: bytes) -> str:
@@ -276,7 +279,8 @@ ODD_RE = re.compile(r"[\ue000-\uf8ff\u00a4\u00a6\u00a8\u00ac\u00af\u00b1-\u00b6\
                     r"\u00d7\u00f7\u0192\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a\uff61-\uff9f]")
 #: A lower-case letter followed by a capital inside a word ("šIéh", "ÖÂlH"): rare in text, common in a wrong guess.
 CASE_FLIP_RE = re.compile(r"(?<=[^\W\d_])(?<![A-Z])(?=[A-ZÀ-ÖØ-Þ])")
-IDEOGRAPH_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+IDEOGRAPH_RE = re.compile(f"[{IDEOGRAPHS}{HANGUL}]")
+HANGUL_RE = re.compile(f"[{HANGUL}]")
 #: The frequently used ideographs of each family of guessable charsets (its level-1 set; a text in that
 #: charset is almost all made of them, random bytes are not): charset to check with, and its lead bytes.
 COMMON_IDEOGRAPHS = {"gb18030": ("gb2312", 0xB0, 0xD7), "big5hkscs": ("big5", 0xA4, 0xC6),
@@ -300,7 +304,7 @@ def _common_ideograph(ch: str, family: tuple) -> bool:
         lead = ch.encode(family[0])[0]
     except UnicodeEncodeError:
         return False
-    return family[1] <= lead <= family[2] or "\uac00" <= ch <= "\ud7af"
+    return family[1] <= lead <= family[2] or bool(HANGUL_RE.match(ch))
 
 
 def _oddness(text: str, encoding: str) -> int:

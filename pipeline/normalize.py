@@ -30,6 +30,8 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from pipeline.timeutil import iso
+
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 BLANKS_RE = re.compile(r"\n{3,}")
@@ -43,6 +45,10 @@ TRACKING_PARAMS = (
     "ref", "ref_", "pf_rd_*", "pd_rd_*", "qid", "sr", "crid", "sprefix", "spm", "scm", "share_token", "sessionid",
     "session_id", "sid", "csrf", "csrf_token", "_encoding", "igshid", "si", "trk", "trackingid", "from_page",
 )
+#: Parameters that say where the visitor came from. Discovery drops them too (one page, one URL); they are not
+#: in TRACKING_PARAMS because adding names there changes the normalized text, hence the hash, of versions
+#: already recorded (discovery's own list had them; normalize's list had the rest, now used by both).
+ARRIVAL_PARAMS = frozenset({"refid", "from", "source", "source_page"})
 #: Markdown link targets: ``](url)`` and ``<url>``.
 LINK_TARGET_RE = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))|(<)(https?://[^>\s]+)(>)")
 #: Amazon-style tracking path segments: ``/ref=nav_footer_1``.
@@ -102,9 +108,15 @@ class Rules:
 NO_RULES = Rules()
 
 
-def _is_tracking(name: str) -> bool:
+def is_tracking(name: str, arrival: bool = False) -> bool:
+    """A query parameter that tracks the visitor, not the page (:data:`TRACKING_PARAMS`).
+
+    :param arrival: also the parameters that say where the visitor came from (:data:`ARRIVAL_PARAMS`):
+        dropped when a URL names a page (discovery), kept in a version's link targets
+    """
     name = name.lower()
-    return any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in TRACKING_PARAMS)
+    return (any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in TRACKING_PARAMS)
+            or (arrival and name in ARRIVAL_PARAMS))
 
 
 def clean_url(url: str) -> str:
@@ -119,9 +131,22 @@ def clean_url(url: str) -> str:
     path = REF_SEGMENT_RE.sub("", parts.path) if "/ref=" in parts.path else parts.path
     query = parts.query
     if query:
-        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _is_tracking(k)]
+        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not is_tracking(k)]
         query = urlencode(kept, doseq=True, safe="/:,")
     return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
+def canonical_url(url: str) -> str:
+    """``url`` without its fragment and tracking parameters, with a lower-case host.
+
+    :param url: an absolute URL
+    """
+    parts = urlsplit(url.strip())
+    # the one tracking list (pipeline.normalize), plus the "where from" parameters: one page, one URL
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking(k, arrival=True)]
+    query = urlencode(kept, doseq=True, safe="/:,")
+    netloc = parts.netloc.lower()
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
 
 
 def strip_tracking(markdown: str) -> str:
@@ -239,11 +264,10 @@ def _rules(data, error, prefix=""):
 
 
 def _iso_time(value) -> str | None:
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     if isinstance(value, datetime):
-        value = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso(value)
     if isinstance(value, date):
         return value.isoformat() + "T00:00:00Z"
     if isinstance(value, str):

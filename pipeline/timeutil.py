@@ -38,3 +38,28 @@ def parse_iso(value) -> float | None:
 def epoch_now() -> float:
     """The current time as epoch seconds (for schedules and durations)."""
     return time.time()
+
+
+# --- stale: the one rule ------------------------------------------------------------
+
+#: Seconds between two checks of a document whose declaration sets no interval (the scheduler's default).
+DEFAULT_INTERVAL = 24 * 3600.0
+#: A document's data is stale when its last successful check is older than this many check intervals.
+STALE_FACTOR = 2
+#: The stale age with the default interval, in hours (48): what cite and the home page's attention list use.
+STALE_HOURS = int(STALE_FACTOR * DEFAULT_INTERVAL // 3600)
+
+
+def stale_after(interval: float | None = None) -> float:
+    """Seconds after its last successful check when a document checked every ``interval`` seconds is stale."""
+    return STALE_FACTOR * (interval or DEFAULT_INTERVAL)
+
+
+def is_stale(last_success, now: float, interval: float | None = None) -> bool:
+    """The rule: stale when the last successful check (ISO time or None) is older than twice the interval, or never.
+
+    :param now: epoch seconds to judge against
+    :param interval: the document's check interval in seconds (default :data:`DEFAULT_INTERVAL`)
+    """
+    success = parse_iso(last_success)
+    return success is None or now - success > stale_after(interval)

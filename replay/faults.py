@@ -66,6 +66,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from pipeline.timeutil import iso
+
 KINDS = (
     "timeout", "slow_body", "reset", "truncated", "http_500", "http_502", "http_503", "rate_limited",
     "redirect_loop", "login_redirect", "offsite_redirect", "captcha", "consent", "no_selectors", "shrink",
@@ -314,7 +316,7 @@ def apply(handler, fault: Fault, host: str, path: str, query: str, normal) -> No
 def _html(handler, status, body: bytes, headers=None, content_type="text/html; charset=utf-8"):
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
-    handler.send_header("X-Replay-As-Of", _iso(handler.server.as_of))
+    handler.send_header("X-Replay-As-Of", iso(handler.server.as_of))
     for name, value in (headers or {}).items():
         handler.send_header(name, value)
     handler.send_header("Content-Length", str(len(body)))
@@ -325,7 +327,7 @@ def _html(handler, status, body: bytes, headers=None, content_type="text/html; c
 def _truncated(handler, body, content_type, fraction):
     handler.send_response(200)
     handler.send_header("Content-Type", content_type)
-    handler.send_header("X-Replay-As-Of", _iso(handler.server.as_of))
+    handler.send_header("X-Replay-As-Of", iso(handler.server.as_of))
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.write(body[: max(1, int(len(body) * fraction))])
@@ -336,7 +338,7 @@ def _truncated(handler, body, content_type, fraction):
 def _drip(handler, body, content_type, seconds, stop):
     handler.send_response(200)
     handler.send_header("Content-Type", content_type)
-    handler.send_header("X-Replay-As-Of", _iso(handler.server.as_of))
+    handler.send_header("X-Replay-As-Of", iso(handler.server.as_of))
     handler.send_header("Content-Length", str(len(body)))
     handler.end_headers()
     handler.wfile.flush()
@@ -350,10 +352,6 @@ def _drip(handler, body, content_type, seconds, stop):
     except OSError:  # the client gave up: that is the point
         pass
     handler.close_connection = True
-
-
-def _iso(dt):
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 ID_CLASS_RE = re.compile(rb"""\s(?:id|class)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)

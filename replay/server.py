@@ -46,7 +46,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
-from pipeline.timeutil import iso
+from pipeline.timeutil import ISO_FORMAT, iso
 
 SNAPSHOT_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:T\d{2}:?\d{2}:?\d{2}Z?)?|\d{8}T\d{6}Z)(?:-\d+)?\.([A-Za-z0-9]+)$")
 
@@ -68,7 +68,7 @@ def parse_when(value) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%Y%m%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%S"):
+    for fmt in ("%Y-%m-%d", "%Y%m%dT%H%M%SZ", ISO_FORMAT, "%Y-%m-%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%S"):
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
         except ValueError:

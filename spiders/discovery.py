@@ -9,30 +9,10 @@ is one URL.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
+from pipeline.normalize import canonical_url
 from pipeline.sources import Platform
-
-#: Query parameters that track the visitor, not the page (``*`` = prefix).
-TRACKING_PARAMS = ("utm_*", "ref", "ref_", "refid", "spm", "scm", "gclid", "fbclid", "_ga", "_gl", "mc_cid",
-                   "mc_eid", "trk", "from", "source", "source_page", "pf_rd_*", "pd_rd_*")
-
-
-def _tracking(name: str) -> bool:
-    name = name.lower()
-    return any(name.startswith(p[:-1]) if p.endswith("*") else name == p for p in TRACKING_PARAMS)
-
-
-def canonical_url(url: str) -> str:
-    """``url`` without its fragment and tracking parameters, with a lower-case host.
-
-    :param url: an absolute URL
-    """
-    parts = urlsplit(url.strip())
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _tracking(k)],
-                      doseq=True, safe="/:,")
-    netloc = parts.netloc.lower()
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", query, ""))
 
 
 def policy_links(platform: Platform, page_url: str, anchors, tracked=frozenset()) -> list[dict]:

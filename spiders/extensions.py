@@ -41,7 +41,8 @@ logger = logging.getLogger(__name__)
 
 def _jsonable(value):
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # iso() reads a naive datetime as UTC (as Scrapy's stats mean it); astimezone() read it as local time
+        return iso(value)
     if isinstance(value, (int, float, str, bool)) or value is None:
         return value
     return str(value)

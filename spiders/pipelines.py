@@ -11,20 +11,12 @@ the ``discovered_documents`` table (see :mod:`kb.cli.sources`).
 
 import json
 import logging
-import os
 from dataclasses import asdict
-from datetime import datetime, timezone
-from io import BytesIO
 
-from warcio.warcwriter import WARCWriter
-
-from pipeline.archive import WarcArchive, warc_dir
+from pipeline.archive import DISCOVERY_HEADER, DISCOVERY_PREFIX, WarcArchive, WarcFile  # noqa: F401 - names kept here
 from spiders.items import DiscoveredPage
 
 logger = logging.getLogger(__name__)
-
-DISCOVERY_PREFIX = "discovery-"
-DISCOVERY_HEADER = "PolicyKB-Discovery-Platform"
 
 
 class DiscoveryArchive:
@@ -32,43 +24,27 @@ class DiscoveryArchive:
 
     def __init__(self, data_dir):
         self.data_dir = data_dir
-        self._file = None
-        self.records = 0
+        self._warc = None
 
-    def _open(self):
-        folder = warc_dir(self.data_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-        self.final_path = folder / f"{DISCOVERY_PREFIX}{stamp}-{os.getpid()}.warc.gz"
-        self.path = self.final_path.with_name(self.final_path.name + ".open")
-        self._file = open(self.path, "ab")
-        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
-        info = {"software": "policykb", "description": "policykb discovery: pages and policy links"}
-        self._writer.write_record(self._writer.create_warcinfo_record(self.final_path.name, info))
+    @property
+    def records(self) -> int:
+        return self._warc.records if self._warc else 0
 
     def write(self, page: DiscoveredPage) -> str:
-        if self._file is None:
-            self._open()
+        if self._warc is None:
+            self._warc = WarcFile(self.data_dir, DISCOVERY_PREFIX,
+                                  {"software": "policykb", "description": "policykb discovery: pages and policy links"})
+            self.path, self.final_path = self._warc.path, self._warc.final_path
         payload = json.dumps(asdict(page), ensure_ascii=False).encode("utf-8")
         headers = {DISCOVERY_HEADER: page.platform, "PolicyKB-Observed-At": page.observed_at or page.fetched_at}
         if page.fetched_at:
             headers["WARC-Date"] = page.fetched_at
-        record = self._writer.create_warc_record(
-            page.final_url or page.url, "metadata", payload=BytesIO(payload), length=len(payload),
-            warc_content_type="application/json", warc_headers_dict=headers,
-        )
-        self._writer.write_record(record)
-        self._file.flush()
-        self.records += 1
-        return record.rec_headers.get_header("WARC-Record-ID")
+        return self._warc.write_record(self._warc.metadata_record(page.final_url or page.url, payload, headers))
 
     def close(self):
-        if self._file is None or self._file.closed:
+        if self._warc is None or self._warc.closed:
             return
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self.path, self.final_path)
+        self._warc.close()
         logger.info("closed %s (%d discovery records)", self.final_path, self.records)
 
 

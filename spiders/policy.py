@@ -27,7 +27,8 @@ from pipeline.archive import ValidatorIndex
 from pipeline.blocked import page_reason, redirect_reason
 from pipeline.sources import host_on_domains, load_sources
 from spiders import browser
-from spiders.discovery import canonical_url, policy_links
+from pipeline.normalize import canonical_url
+from spiders.discovery import policy_links
 from spiders.items import DiscoveredPage, PolicySnapshot
 from pipeline.timeutil import now_iso
 

@@ -31,10 +31,7 @@ MAY_IMPORT = {
     "spiders": {"spiders", "pipeline"},
     "kb": {"kb", "pipeline", "glossary", "spiders.launch",
            # the demo and `policykb replay` serve the demo site through the replay server
-           "replay.server",
-           # FIXME(one house, in progress on a branch): discovery's record names and URL canonicalization
-           # move to pipeline/
-           "spiders.pipelines", "spiders.discovery"},
+           "replay.server"},
     "datasette_plugins": {"datasette_plugins", "kb", "pipeline",
                           "glossary.lookup", "glossary.model"},  # the glossary's read queries and its names
     "replay": {"replay", "pipeline"},

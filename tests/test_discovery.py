@@ -19,7 +19,8 @@ from conftest import DEMO_SITE, DEMO_SOURCES, policykb, rows
 from pipeline.sources import DeclarationError, load_platform, load_sources
 from replay.server import ReplayServer
 from sitetools import FAST, PLATFORMS_SITE, LayeredSite, RecordingSite
-from spiders.discovery import canonical_url, policy_links
+from pipeline.normalize import canonical_url
+from spiders.discovery import policy_links
 
 DATE = "2026-01-15"
 DISCOVERY = {

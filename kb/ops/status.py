@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import time
 
-from kb.ops.watch import DEFAULT_INTERVAL
-from pipeline.timeutil import iso, parse_iso
+from pipeline.timeutil import DEFAULT_INTERVAL, is_stale, iso, parse_iso
 
-STALE_FACTOR = 2
 STATES = ("ok", "failing", "stale", "gone")
 
 
@@ -52,8 +50,7 @@ def document_state(kb_state, last_success, interval, now) -> str:
         return "gone"
     if kb_state == "failing":
         return "failing"
-    success = parse_iso(last_success)
-    if success is None or now - success > STALE_FACTOR * interval:
+    if is_stale(last_success, now, interval):
         return "stale"
     return "ok"
 

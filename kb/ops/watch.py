@@ -51,11 +51,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from kb.ops.runs import abandon_stale_runs, checked_documents, finish_run, start_run
 from kb.store import ops as store
-from pipeline.timeutil import iso, parse_iso
+from pipeline.timeutil import DEFAULT_INTERVAL, iso, parse_iso
 
 logger = logging.getLogger("policykb.ops.watch")
 
-DEFAULT_INTERVAL = 24 * 3600.0
 IMPORTANT_INTERVAL = 6 * 3600.0
 DEFAULT_JITTER = 0.1
 #: after a crawl that crashed (non-zero exit), retry after this long at most

@@ -1,0 +1,72 @@
+"""Text helpers shared by every stage: the Unicode blocks of the scripts we treat specially, and Markdown → plain text.
+
+Scripts are named by their Unicode blocks, each written once here as a
+regular-expression range (``"\\u3040-\\u30ff"``) so that a character class is
+built by naming blocks, never by copying code points::
+
+    re.compile(f"[{KANA}{IDEOGRAPHS}]")
+
+The groups below are the ones the stages need; each says who uses it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- Unicode blocks (regex ranges) -------------------------------------------------
+
+THAI = "\u0e00-\u0e7f"
+LAO = "\u0e80-\u0eff"
+KHMER = "\u1780-\u17ff"
+HANGUL_JAMO = "\u1100-\u11ff"  # conjoining jamo (old-style Korean text)
+CJK_PUNCTUATION = "\u3000-\u303f"  # CJK Symbols and Punctuation: 、。「」 and the ideographic space
+KANA = "\u3040-\u30ff"  # Hiragana and Katakana
+CJK_EXT_A = "\u3400-\u4dbf"  # CJK Unified Ideographs Extension A
+CJK_UNIFIED = "\u4e00-\u9fff"  # CJK Unified Ideographs
+HANGUL = "\uac00-\ud7af"  # Hangul Syllables
+CJK_COMPATIBILITY = "\uf900-\ufaff"  # CJK Compatibility Ideographs
+FULL_WIDTH = "\uff00-\uffef"  # Halfwidth and Fullwidth Forms: ，！（）Ａ１ and half-width katakana
+
+# --- groups ------------------------------------------------------------------------
+
+#: Han ideographs (Chinese characters, Japanese kanji, Korean hanja).
+IDEOGRAPHS = CJK_EXT_A + CJK_UNIFIED + CJK_COMPATIBILITY
+#: The letters of Chinese, Japanese and Korean: kana, ideographs, Hangul syllables. A word diff and the
+#: search index cut these one character per token (a CJK text has no spaces between words).
+CJK = KANA + IDEOGRAPHS + HANGUL
+#: Scripts written without spaces between words: CJK plus Thai, Lao and Khmer (the glossary's
+#: substring languages).
+UNSPACED = THAI + LAO + KHMER + CJK
+#: Where a line break inside a Chinese or Japanese paragraph needs no space when lines are joined:
+#: kana, ideographs, CJK punctuation and full-width forms. Not Hangul: Korean puts spaces between words.
+CJK_WIDE = CJK_PUNCTUATION + KANA + IDEOGRAPHS + FULL_WIDTH
+
+CJK_RE = re.compile(f"[{CJK}]")
+
+
+def is_cjk(ch: str) -> bool:
+    """``ch`` is a Chinese, Japanese or Korean letter (kana, ideograph or Hangul syllable)."""
+    return bool(CJK_RE.match(ch))
+
+
+# --- Markdown → plain text -----------------------------------------------------------
+
+#: A link or image: its text is kept, its target (with nested parentheses and a title) dropped.
+_MD_LINK_RE = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+_MD_HEADING_RE = re.compile(r"^#{1,6}[ \t]+", re.M)
+_MD_TABLE_RULE_RE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
+_MD_NOISE_RE = re.compile(r"[*_`]+")
+
+
+def plain_text(markdown: str, collapse_space: bool = False) -> str:
+    """Markdown → the words a reader sees: link targets, heading marks, table rules and emphasis removed.
+
+    Without ``collapse_space`` the result keeps the text's lines and spaces, so that
+    offsets into it (the glossary's evidence) stay meaningful line by line.
+
+    :param collapse_space: also collapse every run of white space (line breaks included) to one space
+    """
+    text = _MD_LINK_RE.sub(r"\1", markdown or "")
+    text = _MD_TABLE_RULE_RE.sub("", _MD_HEADING_RE.sub("", text))
+    text = _MD_NOISE_RE.sub("", text)
+    return " ".join(text.split()) if collapse_space else text
