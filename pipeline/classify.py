@@ -23,7 +23,7 @@ when it is rendered. Every change stays in the history, but feeds, counts and
 * ``substantive``: anything else.
 
 A re-extraction (the rules changed, not the page) is labelled by
-:mod:`pipeline.ingest`, never here.
+:mod:`kb.ingest`, never here.
 """
 
 from __future__ import annotations

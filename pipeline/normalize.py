@@ -18,7 +18,7 @@ WARC. Two layers:
 Bump :data:`RULES_VERSION` whenever a global rule changes what it produces:
 the version is part of every version's ``rules_hash``, so the next build
 re-extracts current versions and records a labelled ``reextraction`` instead
-of a policy change (see :mod:`pipeline.ingest`).
+of a policy change (see :mod:`kb.ingest`).
 """
 
 from __future__ import annotations

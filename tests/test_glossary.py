@@ -1,7 +1,7 @@
 """The cross-platform glossary: seed data, evidence from the demo KB, term drift, look-up, TBX and CSV, the page.
 
 The demo KB (session fixture ``demo_kb``) is built by real crawls and ``policykb build``, whose
-``after_build`` step loads the glossary; the tests read it, or a private copy where they write.
+glossary step of the build (kb/build.py) loads the glossary; the tests read it, or a private copy where they write.
 """
 
 from __future__ import annotations
