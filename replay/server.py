@@ -23,6 +23,9 @@ conditional requests with 304, ``Memento-Datetime`` (RFC 7089) for the
 snapshot's date and ``X-Replay-As-Of`` for the server's clock, which the
 spider uses as the observation time of the check.
 
+:func:`respond` gives the same answer without HTTP (``tests/kbfactory.py``
+builds test KBs from it).
+
 The clock can be moved while the server runs (``server.as_of = ...`` in
 Python, or ``POST /_replay/as-of?date=2026-04-01`` from loopback).
 

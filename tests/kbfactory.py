@@ -120,15 +120,19 @@ def fetch(site, as_of, doc, previous: dict | None, allowed_domains=None, render=
             break  # Scrapy hands the 3xx itself to the spider
         url, host = target, urlsplit(target).hostname or ""
         if allowed_domains and not host_on_domains(host, allowed_domains):
-            return Fetch(final_url=url, status=0, **common,
+            # the spider's errback archives the failure under the URL it first asked for
+            return Fetch(final_url=doc.url, status=0, **common,
                          error=redirect_reason(doc.url, url) or f"redirected outside the declared domains ({url})")
     else:
         return Fetch(final_url=doc.url, status=0, error="max redirections reached", **common)
     wire = _wire_headers(status, headers, body)
     if doc.js:  # spiders.policy.PolicySpider._rendered: what Chromium showed, re-labelled
         body = render(url, body).encode("utf-8")
-        wire = [(k, v) for k, v in wire if k not in ("Content-Type", "Content-Length", "Etag", "Last-Modified")]
-        wire += [("Content-Type", "text/html; charset=utf-8"), ("X-Policykb-Rendered", "chromium")]
+        wire = [(k, "text/html; charset=utf-8" if k == "Content-Type" else v) for k, v in wire
+                if k not in ("Content-Length", "Etag", "Last-Modified")]
+        if "Content-Type" not in dict(wire):
+            wire.append(("Content-Type", "text/html; charset=utf-8"))
+        wire.append(("X-Policykb-Rendered", "chromium"))
     return Fetch(final_url=url, status=status, headers=wire, body=body, **common)
 
 
