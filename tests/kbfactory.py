@@ -90,7 +90,7 @@ def fetch(site, as_of, doc, previous: dict | None, allowed_domains=None, render=
     :param doc: the declared document (``pipeline.sources``)
     :param previous: the archive's validator index entry for the document (``ValidatorIndex.get``), or None
     :param allowed_domains: the crawl's domains (every declared platform's); a redirect off them fails
-    :param render: for ``js: true`` documents, ``render(url, html) -> html``, standing in for Chromium
+    :param render: for ``js: true`` documents, ``render(url, body: bytes) -> str``: the DOM Chromium would show
     """
     site = DirectorySite(site) if isinstance(site, (str, Path)) else site
     as_of = parse_when(as_of)
