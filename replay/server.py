@@ -23,6 +23,9 @@ conditional requests with 304, ``Memento-Datetime`` (RFC 7089) for the
 snapshot's date and ``X-Replay-As-Of`` for the server's clock, which the
 spider uses as the observation time of the check.
 
+:func:`respond` gives the same answer without HTTP (``tests/kbfactory.py``
+builds test KBs from it).
+
 The clock can be moved while the server runs (``server.as_of = ...`` in
 Python, or ``POST /_replay/as-of?date=2026-04-01`` from loopback).
 
@@ -148,6 +151,53 @@ class DirectorySite:
         return Snapshot(status, f.read_bytes(), headers, valid_from)
 
 
+def respond(site, as_of, host: str, path: str, query: str = "", request_headers=None) -> tuple[int, dict, bytes]:
+    """What the server answers a GET of ``host``/``path`` at ``as_of`` (fault mode aside): a pure function.
+
+    Adds ``X-Replay-As-Of``, ``Memento-Datetime``, ``ETag`` and ``Last-Modified``
+    to the snapshot's headers, and answers a conditional request that matches
+    with 304 (no body, no ``Content-Type``). The HTTP layer adds only
+    ``Server``, ``Date`` and ``Content-Length`` (none on a 304).
+
+    :param site: a :class:`DirectorySite` (or an object with ``resolve(host, path, query, as_of)``)
+    :param as_of: the server's clock (a datetime, or a date string :func:`parse_when` reads)
+    :param request_headers: the request's headers (any mapping; names are matched without case)
+    :returns: ``(status, headers, body)``
+    """
+    as_of = parse_when(as_of)
+    snap = site.resolve(host, path, query, as_of)
+    headers = dict(snap.headers)
+    headers["X-Replay-As-Of"] = iso(as_of)
+    if snap.valid_from is not None:
+        headers["Memento-Datetime"] = email.utils.format_datetime(snap.valid_from, usegmt=True)
+    if snap.status == 200:
+        etag = '"' + hashlib.sha1(snap.body).hexdigest()[:20] + '"'
+        headers.setdefault("ETag", etag)
+        headers.setdefault("Last-Modified", email.utils.format_datetime(snap.valid_from, usegmt=True))
+        if not_modified(request_headers or {}, headers):
+            return 304, {k: v for k, v in headers.items() if k != "Content-Type"}, b""
+    return snap.status, headers, snap.body
+
+
+def not_modified(request_headers, headers) -> bool:
+    """Whether a conditional request (``If-None-Match``, else ``If-Modified-Since``) matches the response headers."""
+    wanted = {}
+    for name, value in request_headers.items():
+        wanted.setdefault(name.lower(), value)  # the first of repeated headers, as Message.get gives
+    inm = wanted.get("if-none-match")
+    if inm is not None:
+        return headers["ETag"] in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
+    ims = wanted.get("if-modified-since")
+    if ims:
+        try:
+            since = email.utils.parsedate_to_datetime(ims)
+            modified = email.utils.parsedate_to_datetime(headers["Last-Modified"])
+        except (TypeError, ValueError):
+            return False
+        return modified <= since
+    return False
+
+
 class ReplayHandler(BaseHTTPRequestHandler):
     server_version = "policykb-replay/1"
     protocol_version = "HTTP/1.1"
@@ -204,32 +254,8 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
             return faults.apply(self, fault, host, path, query,
                                 lambda: self.server.site.resolve(host, path, query, as_of))
-        snap = self.server.site.resolve(host, path, query, as_of)
-        headers = dict(snap.headers)
-        headers["X-Replay-As-Of"] = iso(as_of)
-        if snap.valid_from is not None:
-            headers["Memento-Datetime"] = email.utils.format_datetime(snap.valid_from, usegmt=True)
-        if snap.status == 200:
-            etag = '"' + hashlib.sha1(snap.body).hexdigest()[:20] + '"'
-            headers.setdefault("ETag", etag)
-            headers.setdefault("Last-Modified", email.utils.format_datetime(snap.valid_from, usegmt=True))
-            if self._not_modified(headers):
-                return self._send(304, b"", {k: v for k, v in headers.items() if k != "Content-Type"}, head_only)
-        self._send(snap.status, snap.body, headers, head_only)
-
-    def _not_modified(self, headers) -> bool:
-        inm = self.headers.get("If-None-Match")
-        if inm is not None:
-            return headers["ETag"] in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
-        ims = self.headers.get("If-Modified-Since")
-        if ims:
-            try:
-                since = email.utils.parsedate_to_datetime(ims)
-                modified = email.utils.parsedate_to_datetime(headers["Last-Modified"])
-            except (TypeError, ValueError):
-                return False
-            return modified <= since
-        return False
+        status, headers, body = respond(self.server.site, as_of, host, path, query, self.headers)
+        self._send(status, body, headers, head_only)
 
 
 class ReplayServer(ThreadingHTTPServer):

@@ -1,9 +1,13 @@
-"""Shared fixtures: the demo help centre crawled for real, a CLI runner, paths.
+"""Shared fixtures: the demo KB (built in-process, or crawled for real), a CLI runner, paths.
 
-The session-scoped ``demo_kb`` runs the real thing: a replay server on
-127.0.0.1 per demo date, ``policykb crawl`` (Scrapy in its own process) and
-``policykb build``. Tests that need it read the KB it leaves; tests that change
-a KB copy it first.
+The session-scoped ``demo_kb`` is the demo help centre at each demo date,
+fetched in memory from the replay site and built by the real build
+(``tests/kbfactory.py``): no Scrapy, no subprocess. ``crawled_demo_kb`` runs
+the real thing: a replay server on 127.0.0.1 per demo date, ``policykb
+crawl`` (Scrapy in its own process) and ``policykb build``; only tests that
+need what a real crawl leaves besides the KB tables (run statistics in
+``runs/``, Scrapy's logs, crawl behaviour) use it. ``test_kbfactory.py``
+checks that both give the same KB rows. Tests that change a KB copy it first.
 """
 
 from __future__ import annotations
@@ -70,8 +74,17 @@ def expected():
 
 @pytest.fixture(scope="session")
 def demo_kb(tmp_path_factory, expected):
-    """A data folder holding the demo KB after a real crawl + build at each demo date."""
-    data = tmp_path_factory.mktemp("demo") / "data"
+    """A data folder (policykb.db + warcs/) holding the demo KB after an in-memory crawl + the real build
+    at each demo date. It has no ``runs/`` (and so no ``runs`` rows): see ``crawled_demo_kb``."""
+    import kbfactory
+
+    return kbfactory.build_kb(tmp_path_factory.mktemp("demo") / "data", expected["dates"], DEMO_SOURCES, DEMO_SITE)
+
+
+@pytest.fixture(scope="session")
+def crawled_demo_kb(tmp_path_factory, expected):
+    """A data folder holding the demo KB after a real crawl (Scrapy, replay server) + build at each demo date."""
+    data = tmp_path_factory.mktemp("crawled-demo") / "data"
     for date in expected["dates"]:
         crawl_as_of(data, date)
         policykb("build", "--data", data)
@@ -83,4 +96,12 @@ def demo_copy(demo_kb, tmp_path):
     """A private copy of the demo data folder, for tests that write to it."""
     target = tmp_path / "data"
     shutil.copytree(demo_kb, target)
+    return target
+
+
+@pytest.fixture
+def crawled_demo_copy(crawled_demo_kb, tmp_path):
+    """A private copy of the really crawled demo data folder (with its ``runs/``), for tests that write to it."""
+    target = tmp_path / "data"
+    shutil.copytree(crawled_demo_kb, target)
     return target

@@ -131,8 +131,8 @@ def test_interval_and_important_keys_in_declarations(tmp_path):
 # -- run records and health ---------------------------------------------------------------------------
 
 
-def test_every_crawl_leaves_a_run_record_with_scrapy_stats(demo_kb, expected):
-    runs = rows(kb(demo_kb), "select * from runs order by started_at")
+def test_every_crawl_leaves_a_run_record_with_scrapy_stats(crawled_demo_kb, expected):
+    runs = rows(kb(crawled_demo_kb), "select * from runs order by started_at")
     assert len(runs) == len(expected["dates"])
     n_docs = len(expected["documents"])
     for run in runs:
@@ -141,8 +141,8 @@ def test_every_crawl_leaves_a_run_record_with_scrapy_stats(demo_kb, expected):
         by_status = json.loads(run["responses_by_status"])
         assert sum(by_status.values()) == run["responses"] and run["requests"] >= n_docs
         assert run["items"] == n_docs
-        outcomes = rows(kb(demo_kb), "select outcome, count(*) as n from checks where warc_file in "
-                                     "(select value from json_each(?)) group by outcome", [run["warc_files"]])
+        outcomes = rows(kb(crawled_demo_kb), "select outcome, count(*) as n from checks where warc_file in "
+                                             "(select value from json_each(?)) group by outcome", [run["warc_files"]])
         got = {o["outcome"]: o["n"] for o in outcomes}
         assert got == {k: run[k if k != "new_version" else "new_versions"] for k in got}
         assert sum(got.values()) == n_docs
@@ -505,20 +505,20 @@ def test_backup_refuses_to_overwrite_the_kb(demo_copy):
 
 
 @pytest.mark.slow
-def test_rebuild_keeps_runs_alerts_and_schedule(demo_copy):
+def test_rebuild_keeps_runs_alerts_and_schedule(crawled_demo_copy):
     from kb.db import open_db
 
-    db = open_db(demo_copy)
+    db = open_db(crawled_demo_copy)
     db["alerts"].insert({"kind": "document_failing", "subject": "kuajing/appeals", "state": "resolved",
                          "opened_at": "2026-05-01T00:00:00Z", "resolved_at": "2026-05-02T00:00:00Z",
                          "message": "kept through a rebuild"})
     save_next_checks(db, {"kuajing/appeals": 4_102_444_800.0})
     db.close()
     tables = ("runs", "alerts", "schedule")
-    before = {t: rows(kb(demo_copy), f"select * from {t} order by 1") for t in tables}
+    before = {t: rows(kb(crawled_demo_copy), f"select * from {t} order by 1") for t in tables}
     assert before["runs"] and before["alerts"]
-    policykb("rebuild", "--data", demo_copy)
-    after = {t: rows(kb(demo_copy), f"select * from {t} order by 1") for t in tables}
+    policykb("rebuild", "--data", crawled_demo_copy)
+    after = {t: rows(kb(crawled_demo_copy), f"select * from {t} order by 1") for t in tables}
     assert after == before
 
 
