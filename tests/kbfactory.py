@@ -156,13 +156,20 @@ def crawl(data_dir, as_of, sources_dir=DEMO_SOURCES, site=DEMO_SITE, render=None
 
 
 def build(data_dir, sources_dir=DEMO_SOURCES):
-    """The real build of ``policykb build --data DATA --sources SOURCES``, in this process.
-
-    The only place that names the build function. Returns its ``BuildStats``.
+    """The real build of ``policykb build --data DATA --sources SOURCES`` (:func:`kb.build.build`), in this
+    process. The only place that names the build function. Returns its ``BuildStats``.
     """
-    from kb.cli import run_build
+    from kb.build import build as build_kb
+    from kb.data import sources_folder
+    from kb.db import open_db
+    from pipeline.sources import load_sources
 
-    return run_build(data_dir, sources_dir, quiet=True)
+    platforms = load_sources(sources_folder(data_dir, sources_dir))
+    db = open_db(data_dir)
+    try:
+        return build_kb(db, data_dir, platforms)
+    finally:
+        db.close()
 
 
 def build_kb(data_dir, dates, sources_dir=DEMO_SOURCES, site=DEMO_SITE, render=None) -> Path:
