@@ -324,7 +324,7 @@ def _apply_text(db, data_dir, doc_id, record, declared, state, result, observed,
     return result, version_id, version_id, versions_count + 1, kind
 
 
-def ingest_record(db, record: archive.ArchivedRecord, documents: dict, data_dir) -> str:
+def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir) -> str:
     """Turn one archived record into one check (and maybe versions and changes).
 
     Runs inside the caller's transaction. Returns the check's outcome.

@@ -95,8 +95,9 @@ class Fetch:
 
 
 @dataclass
-class ArchivedRecord:
-    """One record read back from the archive, with where it lives."""
+class Snapshot:
+    """A snapshot: one fetch as archived (a WARC record read back: the response as it came, a revisit, or
+    the failure), with where it lives. What it meant for its document is a check (``checks``)."""
 
     record_id: str
     warc_file: str
@@ -143,7 +144,7 @@ class ValidatorIndex:
             self.update_from_record(record)
         self.save()
 
-    def update_from_record(self, record: ArchivedRecord):
+    def update_from_record(self, record: Snapshot):
         if record.kind == "response":
             self.entries[record.document] = _index_entry(
                 record.url, record.payload_digest, record.record_id, record.fetched_at, record.status, record.headers
@@ -407,7 +408,7 @@ def _reason(status):
         return "Unknown"
 
 
-def _to_record(rec, warc_file, offset, body=None) -> ArchivedRecord | None:
+def _to_record(rec, warc_file, offset, body=None) -> Snapshot | None:
     h = rec.rec_headers
     document = h.get_header("PolicyKB-Document")
     if not document:
@@ -425,16 +426,16 @@ def _to_record(rec, warc_file, offset, body=None) -> ArchivedRecord | None:
             error = json.loads(body.decode("utf-8")).get("error")
         except ValueError:
             error = "unreadable failure record"
-        return ArchivedRecord(kind="failure", status=0, headers=[], body=b"", error=error, **common)
+        return Snapshot(kind="failure", status=0, headers=[], body=b"", error=error, **common)
     status = int(rec.http_headers.get_statuscode() or 0) if rec.http_headers else 0
     headers = list(rec.http_headers.headers) if rec.http_headers else []
     if rec.rec_type == "revisit":
         profile = h.get_header("WARC-Profile") or ""
         kind = "not-modified" if profile.endswith("server-not-modified") else "revisit"
-        return ArchivedRecord(kind=kind, status=status, headers=headers, body=b"",
+        return Snapshot(kind=kind, status=status, headers=headers, body=b"",
                               refers_to=h.get_header("WARC-Refers-To"), **common)
     if rec.rec_type == "response":
-        return ArchivedRecord(kind="response", status=status, headers=headers, body=body, **common)
+        return Snapshot(kind="response", status=status, headers=headers, body=body, **common)
     return None
 
 
@@ -454,7 +455,7 @@ def iter_records(data_dir, files=None):
                     yield record
 
 
-def read_record(data_dir, warc_file, offset) -> ArchivedRecord:
+def read_record(data_dir, warc_file, offset) -> Snapshot:
     """Read back the one record at ``offset`` of ``warc_file``."""
     with open(warc_dir(data_dir) / warc_file, "rb") as fh:
         fh.seek(offset)

@@ -217,7 +217,7 @@ def page_reason(body: bytes, content_type: str | None = None) -> str | None:
 def detect_blocked(record, declared_url: str | None = None) -> str | None:
     """The reason a response is a block page rather than the document, or None.
 
-    :param record: an :class:`pipeline.archive.ArchivedRecord` (final URL, status, headers, body)
+    :param record: an :class:`pipeline.archive.Snapshot` (final URL, status, headers, body)
     :param declared_url: the URL the declaration asked for
     """
     reason = redirect_reason(declared_url, record.url or "")

@@ -40,7 +40,7 @@ class Outcome:
 def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RULES, locale=None) -> Outcome:
     """Decide what a fetch (with its body) is: a text to version, or a failed check.
 
-    :param record: the archived fetch (:class:`pipeline.archive.ArchivedRecord`)
+    :param record: the archived fetch (:class:`pipeline.archive.Snapshot`)
     :param select: CSS selectors of the policy text (none: main-content extraction)
     :param remove: CSS selectors of noise inside it
     :param declared_url: the URL the declaration asks for (to spot login redirects)

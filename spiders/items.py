@@ -1,19 +1,15 @@
-"""The items the spider yields: a fetch of a declared document, or a page seen by discovery."""
+"""The items the spider yields: a fetch of a declared document, or a page seen by discovery.
+
+A fetch is :class:`pipeline.archive.Fetch` itself (re-exported here): the spider yields exactly what the
+archive writes. ``status`` is the HTTP status (0 when no response arrived, with ``error`` saying why);
+``observed_at`` is when the check happened (in replay mode, the replay server's clock).
+"""
 
 from dataclasses import dataclass, field
 
 from pipeline.archive import Fetch
 
-
-@dataclass
-class PolicySnapshot(Fetch):
-    """A fetch of a declared document, successful or not: the archive's :class:`Fetch`.
-
-    ``status`` is the HTTP status (0 when no response arrived, with ``error``
-    saying why). ``observed_at`` is when the check happened (in replay mode,
-    the replay server's clock). One class serves both sides, so the spider
-    yields exactly what the archive writes.
-    """
+__all__ = ["DiscoveredPage", "Fetch"]
 
 
 @dataclass

@@ -49,7 +49,7 @@ class DiscoveryArchive:
 
 
 class ArchivePipeline:
-    """Write every :class:`PolicySnapshot` to this crawl's WARC file (and discovery pages beside it)."""
+    """Write every :class:`~pipeline.archive.Fetch` to this crawl's WARC file (and discovery pages beside it)."""
 
     def __init__(self, data_dir):
         self.data_dir = data_dir
@@ -72,7 +72,7 @@ class ArchivePipeline:
             record_id = self.discovery.write(item)
             self.crawler.stats.inc_value("policykb/discovery_pages")
             return {"discovered": item.url, "links": len(item.links), "record": record_id, "error": item.error}
-        record_id = self.archive.write(item)  # a PolicySnapshot is a Fetch
+        record_id = self.archive.write(item)
         self.crawler.stats.inc_value("policykb/archived")
         return {"document": item.document, "status": item.status, "record": record_id, "error": item.error}
 

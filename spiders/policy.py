@@ -1,7 +1,7 @@
 """The generic policy spider: one spider for every declaration.
 
 It fetches each declared document once per run, with conditional-request
-validators from the archive, and yields one :class:`PolicySnapshot` per fetch
+validators from the archive, and yields one :class:`~pipeline.archive.Fetch` per fetch
 attempt, successful or not: a 404, a timeout or a robots.txt refusal is a
 check to record. Documents declared ``js: true`` are rendered in headless
 Chromium (:mod:`spiders.browser`). For platforms whose declaration has a
@@ -29,7 +29,7 @@ from pipeline.sources import host_on_domains, load_sources
 from spiders import browser
 from pipeline.normalize import canonical_url
 from spiders.discovery import policy_links
-from spiders.items import DiscoveredPage, PolicySnapshot
+from spiders.items import DiscoveredPage, Fetch
 from pipeline.timeutil import now_iso
 
 
@@ -181,7 +181,7 @@ class PolicySpider(scrapy.Spider):
             # the browser follows redirects itself: keep Scrapy's rule that a fetch stays on the declared domains
             if not host_on_domains(urlsplit(response.url).hostname or "", self.allowed_domains):
                 declared = response.meta.get("policykb_declared_url")
-                yield PolicySnapshot(
+                yield Fetch(
                     document=response.meta["policykb_document"], url=declared, final_url=response.url, status=0,
                     fetched_at=now_iso(), observed_at=self._observed_at(response), locale=response.meta.get(
                         "policykb_locale"),
@@ -189,7 +189,7 @@ class PolicySpider(scrapy.Spider):
                     or f"redirected outside the declared domains ({response.url})")
                 return
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs]
-        yield PolicySnapshot(
+        yield Fetch(
             document=response.meta["policykb_document"],
             url=response.meta.get("policykb_declared_url") or response.meta.get("policykb_original_url")
             or response.request.url,
@@ -203,7 +203,7 @@ class PolicySpider(scrapy.Spider):
         )
 
     def _no_browser(self, doc):
-        return PolicySnapshot(
+        return Fetch(
             document=doc.key, url=doc.url, final_url=doc.url, status=0, fetched_at=now_iso(),
             observed_at=self._replay_clock(), locale=doc.locale,
             error=f"JavaScript rendering needed (js: true) but no browser: "
@@ -240,7 +240,7 @@ class PolicySpider(scrapy.Spider):
             yield self._discovery_failed(failure)
             return
         response = getattr(failure.value, "response", None)
-        yield PolicySnapshot(
+        yield Fetch(
             document=request.meta["policykb_document"],
             url=request.meta.get("policykb_declared_url") or request.meta.get("policykb_original_url")
             or request.url,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import CORPUS, policykb, rows
-from pipeline.archive import ArchivedRecord, iter_records
+from pipeline.archive import Snapshot, iter_records
 from pipeline.blocked import detect_blocked, page_reason, redirect_reason
 from pipeline.extract import ExtractionError, extract
 from replay.faults import Fault, FaultPlan
@@ -198,7 +198,7 @@ def test_no_real_page_of_the_corpus_is_taken_for_a_block_page():
 
 
 def test_detect_blocked_reads_the_archived_record():
-    record = ArchivedRecord(
+    record = Snapshot(
         record_id="r", warc_file="f", offset=0, kind="response", document="amazon/x",
         url="https://sellercentral.amazon.com/ap/signin?x=1", status=200,
         headers=[("Content-Type", "text/html")], body=b"<html>sign in</html>", fetched_at="", observed_at="")

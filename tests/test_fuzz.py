@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, example, given, seed, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, rows
-from pipeline.archive import ArchivedRecord
+from pipeline.archive import Snapshot
 from pipeline.decide import classify_fetch
 
 EXAMPLES = int(os.environ.get("POLICYKB_FUZZ_EXAMPLES", "20"))
@@ -66,9 +66,9 @@ def report_counts():
             json.dump({"fuzzed": sum(RAN.values()), "per_test": dict(RAN)}, fh)
 
 
-def record(body: bytes, content_type: str | None = "text/html; charset=utf-8", url=URL) -> ArchivedRecord:
+def record(body: bytes, content_type: str | None = "text/html; charset=utf-8", url=URL) -> Snapshot:
     headers = [("Content-Type", content_type)] if content_type is not None else []
-    return ArchivedRecord(record_id="<urn:uuid:fuzz>", warc_file="fuzz.warc.gz", offset=0, kind="response",
+    return Snapshot(record_id="<urn:uuid:fuzz>", warc_file="fuzz.warc.gz", offset=0, kind="response",
                           document="faultmart/fuzz", url=url, status=200, headers=headers, body=body,
                           fetched_at="2026-02-01T00:00:00Z", observed_at="2026-02-01T00:00:00Z")
 
@@ -417,13 +417,13 @@ def test_build_ingests_fuzzed_records(tmp_path_factory, page, depth, stray, soup
 BIG_SCRIPT = textwrap.dedent("""
     import json, sys, time
     sys.path.insert(0, {root!r})
-    from pipeline.archive import ArchivedRecord
+    from pipeline.archive import Snapshot
     from pipeline.decide import classify_fetch
     size = {size}
     para = "<p>Sellers must keep the order defect rate below one percent. 卖家申诉须在七日内提出。</p>\\n".encode()
     body = (b"<html><body><nav>nzmenu</nav><article id=policy-content><p>pkbstart</p>"
             + para * (size // len(para)) + b"<p>pkbend</p></article></body></html>")
-    rec = ArchivedRecord(record_id="x", warc_file="x", offset=0, kind="response", document="faultmart/big",
+    rec = Snapshot(record_id="x", warc_file="x", offset=0, kind="response", document="faultmart/big",
                          url="https://big.faultmart.example/p", status=200,
                          headers=[("Content-Type", "text/html; charset=utf-8")], body=body, fetched_at="",
                          observed_at="")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.archive import ArchivedRecord
+from pipeline.archive import Snapshot
 from pipeline.dates import find_dates, summarize
 from pipeline.diff import apply_patch, diff, diff_ops
 from pipeline.extract import ExtractionError, extract
@@ -117,7 +117,7 @@ def test_no_evidence_means_no_date(text):
 
 
 def record(status=200, body=b"", kind="response", url="https://s.example/help/a", ctype="text/html", error=None):
-    return ArchivedRecord(record_id="<urn:uuid:1>", warc_file="f", offset=0, kind=kind, document="p/a", url=url,
+    return Snapshot(record_id="<urn:uuid:1>", warc_file="f", offset=0, kind=kind, document="p/a", url=url,
                           status=status, headers=[("Content-Type", ctype)], body=body, fetched_at="2026-01-01T00:00:00Z",
                           observed_at="2026-01-01T00:00:00Z", error=error)
 
