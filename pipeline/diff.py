@@ -91,6 +91,29 @@ def _raw_diff(a: str, b: str, fast: bool, semantic: bool) -> list[tuple[int, str
     return [tuple(op) for op in ops]
 
 
+def minimal_diff(a: str, b: str, use_fast: bool | None = None) -> list[tuple[int, str]]:
+    """A minimal character diff of ``a`` against ``b``: ``[(op, text)]``, op -1 delete, 0 equal, 1 insert.
+
+    Myers' diff with no time limit and no cleanup (so every alignment is kept,
+    for callers that map offsets through it or measure matching blocks).
+
+    :param use_fast: force the C++ (True) or the pure-Python (False) implementation
+    """
+    return _raw_diff(a, b, bool(_fast) if use_fast is None else use_fast, semantic=False)
+
+
+def word_diff_minimal(old: str, new: str, use_fast: bool | None = None) -> list[tuple[int, str]]:
+    """A minimal word diff (tokens as in :func:`diff_ops`: words, white space runs, CJK characters,
+    other characters), without line anchoring or cleanup: it maps a passage onto the one that replaced
+    it word for word.
+
+    :param use_fast: force the C++ (True) or the pure-Python (False) implementation
+    """
+    codec = _Codec()
+    a, b = codec.encode(TOKEN_RE.findall(old or "")), codec.encode(TOKEN_RE.findall(new or ""))
+    return [(op, codec.decode(text)) for op, text in minimal_diff(a, b, use_fast)]
+
+
 #: Below this share of words in common, a changed block is a replacement, not a list of edits.
 MIN_SHARED_WORDS = 0.2
 

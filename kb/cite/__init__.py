@@ -1,0 +1,92 @@
+"""Cite check: is this quote the current, effective wording, and what replaced it?
+
+``cite(conn, quote)`` answers, for every document that holds the quote (or
+held it), one of:
+
+* ``current``: the quote is in the document's current version;
+* ``changed``: it is no longer there, but the passage that replaced it is: the
+  answer gives the current wording, a redline from the old wording, and when it
+  changed (the first version without it);
+* ``removed``: it is gone without a replacement, or the page itself is gone:
+  the answer says when, and which was the last version that had it;
+* ``not_found``: no version of any tracked document holds it (the closest
+  passage, if there is a near miss, is given as ``closest``).
+
+Every answer names platform, document, section, version date, stated effective
+date, last successful check and a permalink, with a ready-to-paste citation in
+English and Chinese. ``stale`` is true when the last successful check is older
+than ``stale_hours`` (default 48): the KB may then be out of date, and the
+answer says so instead of claiming the wording is current.
+
+How a quote is matched
+----------------------
+Copy-paste damages text: whitespace and line breaks, case, curly vs straight
+quotes, en/em dashes, full-width vs half-width characters (，vs ,, ２４ vs 24),
+Markdown markup that the web page does not show, and a dropped word or two.
+Both the quote and each version are reduced to a **key form**: NFKC, lower
+case, letters and digits only (every other character, including all quotes,
+dashes and punctuation of every width, is dropped; link targets and HTML tags
+are masked first). The key form keeps a map back to the raw text, so a match
+is cut from the real wording. CJK characters are letters, so Chinese quotes
+work the same way.
+
+1. *Candidates* (:func:`candidate_versions`) come from the ``versions_fts``
+   trigram index: each of the quote's 8 longest words is probed with a
+   ``LIMIT`` (a common word stops early), the versions holding the rare ones
+   are read and checked in Python for every word and word pair of the quote.
+   So a check reads a handful of versions, not the KB.
+2. *Locate* (:func:`locate`) in each candidate: an exact ``str.find`` of the
+   key form; failing that, rapidfuzz's ``partial_ratio_alignment`` (and every
+   place where the quote's first or last 16 key characters occur) gives a
+   window, aligned to the quote by a minimal diff (diff-match-patch, C++). It
+   gives two numbers: ``q_err``, quote characters that are not in the text (a
+   changed word or a typo), and ``gaps``, text characters the quote skips
+   (dropped words: at most a third of the quote, or 16 letters / 6 CJK
+   characters for a short one).
+3. *Decide* per document by comparing the current version with older ones:
+   ``current`` needs ``q_err == 0`` in the current version and no older version
+   matching better (so "must not sell" → "must sell" is caught although a
+   dropped word is tolerated); otherwise the newest version with the best
+   match is the last that had it, and a word diff from it to the current
+   version, of a window anchored on unchanged text around the quote, maps the
+   quote onto its replacement: some text → ``changed``, nothing → ``removed``.
+
+Why not diff-match-patch's ``match_main`` (Bitap): a pattern is at most 32
+characters in the pure-Python implementation (64 in the C++ binding's
+``match``), so a quote can only be located by its first 32 or 64 key
+characters, and damage there (a dropped word) loses it; it scores errors
+against the distance from an expected place that we do not have; the pure one
+is slow on a long page. Measured by ``bench/eval_cite.py --matchers`` on 300
+damaged quotes (curly quotes, case, line breaks, full-width digits, a dropped
+word) sampled from 57 documents of ``../shared/corpus/``: ``match_main`` put
+44.3 % at the right place (median 28 ms, p95 217 ms), the C++ ``match`` with
+64 characters 14.0 % (1 ms), :func:`locate` 99.3 % (median 1.9 ms, p95 9.5 ms).
+
+Modules, one job each: :mod:`~kb.cite.keytext` (key form and offset map),
+:mod:`~kb.cite.locate` (fuzzy location), :mod:`~kb.cite.candidates` (full-text
+candidates), :mod:`~kb.cite.redline` (what replaced a passage; redlines, on
+:mod:`pipeline.diff`), :mod:`~kb.cite.versions` (what the check reads from the
+KB), :mod:`~kb.cite.citation` (citations and messages), :mod:`~kb.cite.answer`
+(the answers and :func:`cite`), :mod:`~kb.cite.dates`, :mod:`~kb.cite.errors`.
+"""
+
+from kb.cite.answer import (MAX_DOCUMENTS, MAX_VERSIONS_PER_DOC, MIN_QUOTE_WEIGHT, NEAR_PAIRS, STALE_HOURS,
+                            cite)
+from kb.cite.candidates import (MAX_CANDIDATES, MAX_TOKENS, PROBE_LIMIT, STOPWORDS, candidate_versions,
+                                quote_shingles, quote_tokens)
+from kb.cite.citation import citation, message, permalink, section_labels
+from kb.cite.dates import iso, now_utc, parse_when, zh_date
+from kb.cite.errors import CiteError
+from kb.cite.keytext import CJK_RE, KeyText, key_form, key_text, quote_weight
+from kb.cite.locate import Match, align, error_allowance, gap_allowance, locate, sentence_bounds
+from kb.cite.redline import map_span, redline_ops, redline_text, replacement_span, word_diff
+from kb.cite.versions import section_at, section_spans
+
+__all__ = [
+    "CJK_RE", "MAX_CANDIDATES", "MAX_DOCUMENTS", "MAX_TOKENS", "MAX_VERSIONS_PER_DOC", "MIN_QUOTE_WEIGHT",
+    "NEAR_PAIRS", "PROBE_LIMIT", "STALE_HOURS", "STOPWORDS", "CiteError", "KeyText", "Match", "align",
+    "candidate_versions", "citation", "cite", "error_allowance", "gap_allowance", "iso", "key_form", "key_text",
+    "locate", "map_span", "message", "now_utc", "parse_when", "permalink", "quote_shingles", "quote_tokens",
+    "quote_weight", "redline_ops", "redline_text", "replacement_span", "section_at", "section_labels",
+    "section_spans", "sentence_bounds", "word_diff", "zh_date",
+]

@@ -1,0 +1,343 @@
+"""The answers: current, changed, removed, not found, and what the page said on a date."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+
+from kb.cite.candidates import candidate_versions, quote_shingles, quote_tokens
+from kb.cite.citation import citation, message
+from kb.cite.dates import now_utc, parse_when, zh_date
+from kb.cite.errors import CiteError
+from kb.cite.keytext import key_form, key_text, quote_weight
+from kb.cite.locate import Match, locate, sentence_bounds
+from kb.cite.redline import redline_ops, redline_text, replacement_span
+from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
+                              _version_info)
+
+STALE_HOURS = 48
+MIN_QUOTE_WEIGHT = 12  # key characters, CJK counting double
+MAX_VERSIONS_PER_DOC = 40
+NEAR_PAIRS = 2  # candidates with this many fewer word pairs than the best are not looked at
+MAX_DOCUMENTS = 25
+
+
+def _public(info: dict) -> dict:
+    return {k: v for k, v in info.items() if not k.startswith("_")}
+
+
+@dataclass
+class _Case:
+    """What one document's versions say about a quote: the inputs every kind of answer is built from."""
+
+    conn: object
+    doc: dict
+    versions: _Versions
+    matches: dict  # seq -> Match | None, for every version looked at
+    current_seq: int | None
+    best_score: tuple
+    last_seq: int  # the newest version with the best match
+    last_checked: str | None
+    base_url: str
+    now: datetime
+
+    @property
+    def gone(self) -> bool:
+        return self.doc.get("state") == "gone"
+
+    @property
+    def current(self) -> dict | None:
+        return self.versions.get(self.current_seq) if self.current_seq else None
+
+    @property
+    def last(self) -> dict:
+        return self.versions.get(self.last_seq)
+
+    @property
+    def m_last(self) -> Match:
+        return self.matches[self.last_seq]
+
+    def info(self, version: dict, raw_pos: int) -> dict:
+        return _version_info(self.conn, self.doc, version, raw_pos, self.base_url, self.now)
+
+
+def _current_seq(conn, doc) -> int | None:
+    if not doc.get("current_version_id"):
+        return None
+    row = conn.execute("select seq from versions where id = ?", [doc["current_version_id"]]).fetchone()
+    return row[0] if row else None
+
+
+def _locate_in_versions(versions, quote_key, seqs, current_seq, full) -> dict[int, Match | None]:
+    """Locate the quote in the current version, then in the candidates likeliest to hold it.
+
+    The likeliest have most of its words and word pairs, newest first among
+    equals: a perfect match (no error, nothing skipped) cannot be beaten, so the
+    search stops there. Versions far below the best candidate are left out.
+    """
+    top = max(seqs.values(), default=(0, 0))
+    # Some version has every word of the quote and its word pairs but those a dropped word breaks.
+    full = top[0] >= full[0] and top[1] >= full[1] - NEAR_PAIRS
+    likely = [s for s, rank in seqs.items() if rank[1] >= top[1] - NEAR_PAIRS and s != current_seq]
+    order = ([current_seq] if current_seq else []) + sorted(likely, key=lambda s: (seqs[s], s), reverse=True)
+    matches: dict[int, Match | None] = {}
+    for i, seq in enumerate(order[:MAX_VERSIONS_PER_DOC]):
+        matches[seq] = locate(quote_key, versions.key(seq))
+        if matches[seq] is not None and matches[seq].score == (0, 0):
+            break
+        if i >= 2 and not full and not any(matches.values()):
+            break  # no version has all the quote's words and pairs, and the likeliest hold nothing close
+    return matches
+
+
+def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base_url,
+                full=(0, 0)) -> dict | None:
+    """The answer for one document, or None when no version of it holds the quote."""
+    versions = _Versions(conn, doc["id"])
+    current_seq = _current_seq(conn, doc)
+    as_of_version = versions.at(as_of) if as_of else None
+    matches = _locate_in_versions(versions, quote_key, seqs, current_seq, full)
+    if as_of_version and as_of_version["seq"] not in matches:
+        matches[as_of_version["seq"]] = locate(quote_key, versions.key(as_of_version["seq"]))
+    found = {s: m for s, m in matches.items() if m is not None}
+    if not found:
+        return None
+    best_score = min(m.score for m in found.values())
+    last_seq = max(s for s, m in found.items() if m.score == best_score)
+    case = _Case(conn, doc, versions, matches, current_seq, best_score, last_seq, _last_success(conn, doc),
+                 base_url, now)
+    answer = _answer_head(case, stale_hours)
+    match_info = _match_info(quote, case)
+    cur_match = matches.get(current_seq)
+    if cur_match is not None and cur_match.score == best_score and not case.gone:
+        if not cur_match.exact:
+            return None  # only a near miss, and the current version is as close as any: not verbatim anywhere
+        answer.update(_current_answer(case, cur_match, match_info))
+    else:
+        answer.update(_outdated_answer(case, quote_key, match_info))
+    if as_of is not None:
+        answer.update(_as_of(conn, doc, versions, as_of_version, matches, best_score, as_of, base_url, now))
+    answer["message"] = message(answer)
+    return answer
+
+
+def _answer_head(case: _Case, stale_hours: float) -> dict:
+    """The fields every answer for a document starts with (``status`` is filled in later)."""
+    doc, last_checked = case.doc, case.last_checked
+    stale = not last_checked or parse_when(last_checked) < case.now - timedelta(hours=stale_hours)
+    return {
+        "status": None, "stale": stale, "platform": doc["platform_id"], "platform_name": doc["platform_name"],
+        "platform_name_zh": doc.get("platform_name_zh"), "document": doc["id"], "title": doc["title"],
+        "title_zh": doc.get("title_zh"), "title_en": doc.get("title_en"), "url": doc["url"],
+        "document_state": doc.get("state"), "gone_since": doc.get("gone_since"), "last_checked": last_checked,
+    }
+
+
+def _match_info(quote: str, case: _Case) -> dict:
+    """How the quote matched its best version: exact or approximate, and the differences if approximate."""
+    m_last = case.m_last
+    match_info = {"kind": "exact" if m_last.exact else "approximate", "quote_chars_not_found": m_last.q_err,
+                  "skipped_chars": m_last.gaps, "omitted": m_last.omitted}
+    if not m_last.exact:
+        source = case.last["text_markdown"][m_last.raw_start:m_last.raw_end]
+        trimmed = re.sub(r"^[\W_]+|[\W_]+$", "", quote)
+        match_info["differences"] = redline_text(redline_ops(trimmed, source))
+    return match_info
+
+
+def _current_answer(case: _Case, cur_match: Match, match_info: dict) -> dict:
+    """``current``: in the current version, and no older version matches better."""
+    current = case.current
+    info = case.info(current, cur_match.raw_start)
+    s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end)
+    return dict(status="current", **_public(info), match=match_info | {"omitted": cur_match.omitted},
+                quoted_wording=current["text_markdown"][s:e].strip(),
+                citation=citation(case.doc, info, case.last_checked))
+
+
+def _replaced_span(case: _Case, quote_key: str, nxt: dict | None) -> tuple[int, int] | None:
+    """The span of the current text (whole sentences) that replaced the quote, or None if nothing did."""
+    current = case.current
+    if not (nxt and current):
+        return None
+    enough = max(3, len(quote_key) // 5)
+    for fine in (True, False):  # word by word; if that finds little (a rewrite), the whole block
+        ns, ne = replacement_span(case.versions.key(case.last_seq), case.versions.key(case.current_seq),
+                                  case.m_last, fine=fine)
+        if len(key_form(current["text_markdown"][ns:ne])) >= enough:
+            return sentence_bounds(current["text_markdown"], ns, ne)
+    return None
+
+
+def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
+    """``changed`` or ``removed``: the last version with the quote, and what replaced it (if anything)."""
+    last, m_last = case.last, case.m_last
+    old_info = case.info(last, m_last.raw_start)
+    os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end)
+    quoted = last["text_markdown"][os_:oe].strip()
+    nxt = case.versions.get(case.last_seq + 1)
+    change = _change_into(case.conn, nxt["id"]) if nxt else None
+    replaced = _replaced_span(case, quote_key, nxt)
+    last_version = _public(old_info) | {"quoted_wording": quoted}
+    if replaced and not case.gone:
+        return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version)
+    return _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+
+
+def _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) -> dict:
+    """``changed``: the current wording that replaced the quote, a redline, and when it changed."""
+    cs, ce = replaced
+    wording = case.current["text_markdown"][cs:ce].strip()
+    info = case.info(case.current, cs)
+    ops = redline_ops(quoted, wording)
+    return dict(status="changed", **_public(info), match=match_info, quoted_wording=quoted,
+                current_wording=wording, redline=ops, redline_text=redline_text(ops),
+                changed_at=nxt["observed_at"],
+                change_effective_date=change.get("effective_date") if change else None,
+                change_effective_date_source=change.get("effective_date_source") if change else None,
+                last_version_with_quote=last_version, citation=citation(case.doc, info, case.last_checked))
+
+
+def _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version) -> dict:
+    """``removed``: the passage (or the whole page) is gone; when, and the last version that had it."""
+    doc = case.doc
+    when = nxt["observed_at"] if nxt else doc.get("gone_since")
+    page_gone = case.gone and not nxt
+    retrieved = old_info["last_seen"] or case.last_checked
+    note_en = (f"page removed {when[:10]}" if page_gone else f"passage removed {when[:10]}") if when else ""
+    note_zh = ((f"该页面已于{zh_date(when)}下线" if page_gone else f"该段落已于{zh_date(when)}删除")
+               if when else "")
+    return dict(status="removed", **_public(old_info), match=match_info, quoted_wording=quoted,
+                changed_at=when, removed_with="page" if page_gone else "passage",
+                change_effective_date=change.get("effective_date") if change else None,
+                change_effective_date_source=change.get("effective_date_source") if change else None,
+                last_version_with_quote=last_version,
+                citation=citation(doc, old_info, retrieved, note_en, note_zh))
+
+
+def _as_of(conn, doc, versions, version, matches, best_score, as_of, base_url, now) -> dict:
+    """What the document said on a date: the version current then, and whether it held the quote."""
+    day = as_of.date().isoformat()
+    if version is None:
+        return {"as_of_status": "absent", "as_of": {"date": day, "status": "absent",
+                                                    "reason": "not tracked yet on that date"}}
+    m = matches.get(version["seq"])
+    gone_then = bool(doc.get("gone_since") and parse_when(doc["gone_since"]) <= as_of)
+    present = m is not None and m.exact and m.score == best_score and not gone_then
+    info = _version_info(conn, doc, version, m.raw_start if m else 0, base_url, now)
+    if not present:
+        info["section"] = info["section_key"] = info["section_heading"] = None
+        info["_section"] = None
+    out = {"date": day, "status": "present" if present else "absent", **_public(info),
+           "citation": citation(doc, info, info["last_seen"])}
+    if gone_then:
+        out["reason"] = "the page was gone on that date"
+    return {"as_of_status": out["status"], "as_of": out}
+
+
+def _closest(conn, docs, quote_key, candidates, base_url, now) -> dict | None:
+    """The nearest passage for a quote found nowhere verbatim (a typo, or a misremembered quote)."""
+    best = None
+    for doc_id, seqs in candidates.items():
+        doc = docs.get(doc_id)
+        if not doc or not doc.get("current_version_id"):
+            continue
+        row = _rows(conn, "select * from versions where id = ?", [doc["current_version_id"]])
+        if not row:
+            continue
+        version = row[0]
+        kt = key_text(version["text_markdown"])
+        found = fuzz.partial_ratio_alignment(quote_key, kt.key)
+        if found is None or found.score < 70:
+            continue
+        if best is None or found.score > best[0]:
+            best = (found.score, doc, version, kt, found)
+    if best is None:
+        return None
+    score, doc, version, kt, found = best
+    rs, re_ = kt.raw_span(found.dest_start, max(found.dest_start + 1, found.dest_end))
+    s, e = sentence_bounds(version["text_markdown"], rs, re_)
+    info = _version_info(conn, doc, version, rs, base_url, now)
+    return {"document": doc["id"], "title": doc["title"], "score": round(score, 1),
+            "wording": version["text_markdown"][s:e].strip(), "version_date": info["version_date"],
+            "section": info["section"], "permalink": info["permalink"]}
+
+
+def cite(db, quote: str, platform: str | None = None, url: str | None = None, as_of=None, now=None,
+         stale_hours: float = STALE_HOURS, limit: int = 5, base_url: str = "") -> list[dict]:
+    """Check a quote against the KB; one answer per document that holds (or held) it.
+
+    :param db: a ``sqlite3.Connection`` or ``sqlite_utils.Database`` on the KB
+    :param quote: the text to check, as pasted
+    :param platform: only this platform's documents
+    :param url: only the document at this URL (or with this ``platform/document`` id)
+    :param as_of: a date (``YYYY-MM-DD``): also say whether the quote was in the version current then
+    :param now: the current time (default: now, or ``$POLICYKB_NOW``)
+    :param stale_hours: a last successful check older than this makes the answer ``stale``
+    :param limit: at most this many answers (best first)
+    :param base_url: Datasette's address, for permalinks (``""`` gives paths)
+    :returns: answers (dicts); a single ``not_found`` answer when nothing matches
+    :raises CiteError: for a quote too short to check or a bad date
+    """
+    conn = _conn(db)
+    quote_key = key_form(quote or "")
+    if quote_weight(quote_key) < MIN_QUOTE_WEIGHT:
+        raise CiteError("the quote is too short to check: give at least a few words (6 Chinese characters)")
+    now_dt = now_utc(now)
+    as_of_dt = parse_when(as_of, end_of_day=True) if as_of else None
+    docs = None
+    if platform or url:
+        docs = _documents(conn, platform, url)
+        if not docs:
+            raise CiteError(f"no tracked document matches {'--url ' + url if url else '--platform ' + platform}")
+    ranked = _ranked_candidates(conn, quote, docs, url)
+    if docs is None:
+        docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])
+    answers = []
+    full = (len(quote_tokens(quote)), len(quote_shingles(quote)))
+    top_pairs = max((max(seqs.values())[1] for _, seqs in ranked), default=0)
+    for doc_id, seqs in ranked:
+        doc = docs.get(doc_id)
+        if doc is None:
+            continue
+        if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
+            break  # the rest hold fewer word pairs of the quote than a document already answered
+        answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url,
+                             full=full)
+        if answer:
+            answers.append(answer)
+            if len(answers) >= limit:
+                break
+    order = {"current": 0, "changed": 1, "removed": 2}
+    answers.sort(key=lambda a: (a["match"]["quote_chars_not_found"], order[a["status"]], a["match"]["skipped_chars"],
+                                a["document"]))
+    if answers:
+        return answers[:limit]
+    return [_not_found(conn, docs, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt)]
+
+
+def _ranked_candidates(conn, quote, docs, url) -> list[tuple[str, dict]]:
+    """Candidate versions per document, the documents likeliest to hold the quote first (at most
+    ``MAX_DOCUMENTS``); for a ``url`` naming one document without candidates, all its versions."""
+    candidates = candidate_versions(conn, quote, set(docs) if docs is not None else None)
+    if url and len(docs) == 1 and not candidates:
+        doc_id = next(iter(docs))
+        candidates = {doc_id: {r[0]: (0, 0) for r in conn.execute("select seq from versions where document_id = ?",
+                                                                  [doc_id])}}
+    ranked = sorted(candidates.items(), key=lambda kv: (tuple(-x for x in max(kv[1].values())), kv[0]))
+    return ranked[:MAX_DOCUMENTS]
+
+
+def _not_found(conn, docs, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt) -> dict:
+    """The one answer when no document holds the quote, with the closest passage if there is a near miss."""
+    answer = {"status": "not_found", "stale": False, "platform": platform, "document": None, "url": url,
+              "section": None, "version_date": None, "effective_date": None, "last_checked": None,
+              "permalink": None, "citation": None, "closest": _closest(conn, docs, quote_key, dict(ranked),
+                                                                       base_url, now_dt)}
+    if as_of_dt is not None:
+        answer.update(as_of_status="absent", as_of={"date": as_of_dt.date().isoformat(), "status": "absent"})
+    answer["message"] = message(answer)
+    return answer

@@ -1,0 +1,159 @@
+"""Versions that may hold a quote, from the ``versions_fts`` trigram index (see :func:`candidate_versions`)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from kb.cite.keytext import CJK_RE, WORD_RE
+
+MAX_TOKENS = 8
+PROBE_LIMIT = 300  # a word in at least this many versions is common (see candidate_versions)
+MAX_CANDIDATES = 400  # versions read and checked in Python
+# Words in nearly every policy text: they select nothing and their FTS doclists are the longest.
+STOPWORDS = frozenset("""
+the and for are but not you your all any can had has have her his its may must our out shall should that their
+them then there these they this those was were what when where which while who whom why will with would from into
+than such been being also each other only over under upon more most same some very about after before between
+der die das und den dem des ein eine für mit von auf ist les des une pour par sur dans est que qui del los las
+por con para una che per della
+""".split())
+
+
+def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
+    """Words of the quote usable as trigram FTS phrases (3+ characters), longest first.
+
+    CJK runs are cut into 3-character pieces, so one changed character spoils
+    one piece, not the whole run.
+    """
+    norm = unicodedata.normalize("NFKC", quote).lower()
+    tokens = []
+    for m in WORD_RE.finditer(norm):
+        word = m.group()
+        if CJK_RE.search(word):
+            tokens += [word[i:i + 3] for i in range(0, len(word) - 2, 3)]
+        elif len(word) >= 3:
+            tokens.append(word)
+    unique = list(dict.fromkeys(tokens))
+    # Longest first (rarer, so fewer candidates), function words last (in every version, and slow to query).
+    unique.sort(key=lambda t: (t in STOPWORDS, -len(t) * (3 if CJK_RE.match(t) else 1)))
+    return unique[:limit]
+
+
+def _fts_phrase(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def quote_shingles(quote: str) -> list[str]:
+    """Word pairs of the quote (``"late shipment"``) as a page's lower-cased text has them, and its CJK pieces.
+
+    Only pairs of plain words separated by white space: they are found in the
+    raw text without normalizing it (a search in a few hundred long versions).
+    """
+    parts = unicodedata.normalize("NFKC", quote).lower().split()
+    out = [f"{a} {b}" for a, b in zip(parts, parts[1:])
+           if a.isalnum() and b.isalnum() and not (CJK_RE.search(a) or CJK_RE.search(b))]
+    for m in WORD_RE.finditer(unicodedata.normalize("NFKC", quote).lower()):
+        word = m.group()
+        if CJK_RE.search(word):
+            out += [word[i:i + 3] for i in range(0, len(word) - 2, 3)]
+    return list(dict.fromkeys(out))
+
+
+def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[str, dict[int, tuple]]:
+    """Versions that may hold the quote: ``{document_id: {seq: rank}}``.
+
+    1. Each of the quote's words (longest first, a CJK piece counting triple,
+       function words last) is looked up in the trigram FTS index with a
+       ``LIMIT``: a word found in fewer versions than the limit is *rare*, and
+       its versions are complete; a common word stops early, so it costs a few
+       milliseconds instead of up to 150 ms on a large KB (measured by
+       ``bench/cite_speed.py``).
+    2. The versions holding every rare word (all but one when there are three
+       or more: a typo, a changed word) are the pool; with no rare word, full
+       queries for the common words are intersected instead (all but one, three
+       words at least, until at most ``MAX_CANDIDATES`` versions are left).
+    3. The pool is read and checked in Python against every word of the quote
+       (all, else all but a quarter) and its word pairs (all but a few: a
+       dropped word breaks two); ``rank`` is (words, pairs) found.
+    """
+    tokens = quote_tokens(quote)
+    if not tokens:
+        return {}
+    counts, pool = _pool(conn, tokens)
+    if not counts:
+        return {}
+    pool.sort(key=lambda r: (-counts[r], -r))
+    pool = pool[:MAX_CANDIDATES]  # newest first among equals (rowids grow as versions are recorded)
+    return _check_pool(conn, pool, documents, tokens, quote_shingles(quote))
+
+
+def _versions_with(conn, token: str, limit: int | None = None) -> set[int]:
+    """Rowids of the versions whose text holds ``token`` (at most ``limit`` of them), from ``versions_fts``."""
+    if limit is None:
+        return {r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ?",
+                                           [_fts_phrase(token)])}
+    return {r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ? limit ?",
+                                       [_fts_phrase(token), limit])}
+
+
+def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
+    """Steps 1 and 2 of :func:`candidate_versions`: ``(counts, pool)``, counts being words found per rowid."""
+    rare: list[set[int]] = []
+    common: list[str] = []
+    for token in tokens:
+        found = _versions_with(conn, token, PROBE_LIMIT)
+        if len(found) >= PROBE_LIMIT:
+            common.append(token)
+        elif found:
+            rare.append(found)
+    counts: dict[int, int] = {}
+
+    def add(found):
+        for r in found:
+            counts[r] = counts.get(r, 0) + 1
+
+    def pool_of(n_sets):
+        need = n_sets - (1 if n_sets >= 3 else 0)
+        best = max(counts.values(), default=0)
+        return [r for r, c in counts.items() if c >= min(need, best)]
+
+    pool: list[int] = []
+    if rare:
+        for found in rare:
+            add(found)
+        pool = pool_of(len(rare))
+    else:  # only common words: intersect full lists, three words at least, until the pool is small
+        for n_sets, token in enumerate(common, 1):
+            add(_versions_with(conn, token))
+            pool = pool_of(n_sets)
+            if n_sets >= 3 and len(pool) <= MAX_CANDIDATES:
+                break
+    return counts, pool
+
+
+def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
+    """Step 3 of :func:`candidate_versions`: read the pool and keep the versions with (nearly) every word."""
+    scored = []
+    for chunk in range(0, len(pool), 200):
+        part = pool[chunk:chunk + 200]
+        sql = f"select document_id, seq, text_markdown from versions where rowid in ({','.join('?' * len(part))})"
+        for doc_id, seq, text in conn.execute(sql, part):
+            if documents is not None and doc_id not in documents:
+                continue
+            lower = text.lower()
+            words = sum(1 for t in tokens if t in lower)
+            scored.append((doc_id, seq, words, lower))
+    if not scored:
+        return {}
+    top = max(row[2] for row in scored)
+    need = len(tokens) if top == len(tokens) else max(1, len(tokens) - max(1, len(tokens) // 4))
+    # A dropped or changed word breaks two word pairs: allow a few, not most.
+    need_pairs = max(0, len(shingles) - max(4, len(shingles) // 3))
+    out: dict[str, dict[int, tuple]] = {}
+    for doc_id, seq, words, lower in scored:
+        if words < need:
+            continue
+        pairs = sum(1 for t in shingles if t in lower)
+        if pairs >= need_pairs:
+            out.setdefault(doc_id, {})[seq] = (words, pairs)
+    return out

@@ -1,0 +1,73 @@
+"""Full-text search over sections, in Chinese and in English.
+
+Two FTS5 indexes over the distinct wordings of every section, current or not:
+
+- ``search_trigram`` (FTS5 ``trigram`` tokenizer): any substring of three
+  characters or more, in any script (``知识产权``, ``counterfeit``, ``3.2``).
+- ``search_short`` (FTS5 ``unicode61`` with a one-character prefix index)
+  over a segmented copy of the text, where every run of Chinese, Japanese or
+  Korean characters becomes its overlapping bigrams plus its last character.
+  A two-character term (``申诉``, ``侵权``) is then one token, and a
+  one-character term (``税``) a prefix query. Words of alphabetic scripts stay
+  words, so a short term such as ``EU`` matches the word. A phrase of several
+  words without CJK (``"plan of action"``) is served here too, as whole
+  words, and so is every term of a query that mixes short and long terms.
+
+A trigram index alone matches nothing shorter than three characters, and on
+SQLite 3.40 a ``LIKE '%申诉%'`` on a trigram table silently returns no rows;
+an ``instr()`` scan of the content table is correct but grows with the KB
+(about 0.2 s per 300,000 sections for a term with no hit). ``bench/search.py``
+measures the choice on a million sections.
+
+Both indexes are contentless (``content=''``): the text is in ``sections``;
+what is indexed is its plain text (:func:`plain_text`: link targets and
+Markdown marks dropped, white space collapsed), so a phrase matches across a
+line break or bold marks, and a URL in a link does not match a word.
+Each distinct wording of a section (document, key, content hash) is indexed
+once, at its first version; a hit says whether the current version still has
+that wording. :func:`sync` keeps the indexes up to date after every build;
+SQL triggers on ``sections`` queue deleted and updated rows (with their old
+text, which a contentless index needs to forget them), and any change the
+triggers cannot see (a table rebuilt, rows replaced) is caught by counting
+and answered by re-indexing everything.
+
+A second column, ``meta``, holds filter tokens (platform, document, type,
+locale, month first seen, and whether the current version has the wording),
+so that FTS5 itself narrows a filtered search; the SQL re-checks every filter.
+
+Results come newest wording first (FTS5 walks the index by descending rowid
+and stops at the page size), so a query for a character found in half the KB
+costs no more than one found in ten sections; relevance ranking (``bm25``)
+would have to score every match first.
+
+Modules, one job each: :mod:`~kb.search.parse` (query terms and CJK
+segmentation), :mod:`~kb.search.query` (the search itself),
+:mod:`~kb.search.snippets` (plain text and snippets), :mod:`~kb.search.meta`
+(filter tokens). Every write of the index (its tables, triggers, :func:`sync`
+and :func:`reindex`) is in :mod:`kb.store.search_index`, re-exported here.
+"""
+
+from kb.search.meta import CURRENT_TOKEN, document_meta
+from kb.search.parse import CJK_CHAR, CJK_CLASS, CJK_RUN, QUERY_TERM, TRIGRAM_MIN, Term, parse_query, segment
+from kb.search.query import (CURRENT_SQL, MAX_FILTER_MONTHS, Filters, SearchResult, search, section_anchor)
+from kb.search.snippets import MD_LINK, MD_MARKS, normalized, plain_text, snippet
+
+#: Names that live in :mod:`kb.store.search_index` (the index's writer), imported on first use:
+#: that module imports this package's text functions, so an import here at load time would be circular.
+_STORE_NAMES = frozenset({"META_SQL", "SCHEMA", "SCHEMA_VERSION", "SyncStats", "TRIGGER_NAMES", "create_schema",
+                          "reindex", "sync"})
+
+
+def __getattr__(name):
+    if name in _STORE_NAMES:
+        from kb.store import search_index
+
+        return getattr(search_index, name)
+    raise AttributeError(f"module 'kb.search' has no attribute {name!r}")
+
+
+__all__ = [
+    "CJK_CHAR", "CJK_CLASS", "CJK_RUN", "CURRENT_SQL", "CURRENT_TOKEN", "MAX_FILTER_MONTHS", "MD_LINK", "MD_MARKS",
+    "QUERY_TERM", "TRIGRAM_MIN", "Filters", "SearchResult", "Term", "document_meta", "normalized", "parse_query",
+    "plain_text", "search", "section_anchor", "segment", "snippet", *sorted(_STORE_NAMES),
+]

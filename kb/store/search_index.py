@@ -1,0 +1,293 @@
+"""Writes of the search index: its tables and triggers, and keeping it up to date with ``sections``.
+
+The layout and the reasons for it are described in :mod:`kb.search`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from kb.search.meta import CURRENT_TOKEN, document_meta
+from kb.search.parse import segment
+from kb.search.snippets import plain_text
+
+TRIGGER_NAMES = ("search_sections_deleted", "search_sections_updated")
+#: Bumped when the layout of the search tables changes: an older index is dropped and rebuilt.
+SCHEMA_VERSION = 3
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    """Create the search tables and the triggers on ``sections`` (idempotent; no commit).
+
+    Tables of an older layout of the index are dropped first (then :func:`sync`
+    re-indexes everything).
+    """
+    try:
+        version = conn.execute("select schema_version from search_state where id = 1").fetchone()
+    except sqlite3.OperationalError:
+        version = None
+    exists = conn.execute("select 1 from sqlite_master where name = 'search_sections'").fetchone()
+    if exists and (version is None or version[0] != SCHEMA_VERSION):
+        for name in ("search_trigram", "search_short", "search_sections", "search_removed", "search_state",
+                     "search_documents"):
+            conn.execute(f"drop table if exists {name}")
+        for name in TRIGGER_NAMES:
+            conn.execute(f"drop trigger if exists {name}")
+    for statement in SCHEMA:
+        conn.execute(statement)
+
+
+SCHEMA = [
+    """create table if not exists search_sections (
+        rowid integer primary key,          -- = sections.rowid of the first section with this wording
+        document_id text not null,
+        key text not null,
+        content_hash text not null,
+        meta text,                          -- the filter tokens indexed with it (see META_SQL)
+        pending integer not null default 0  -- 1 until its text is in both indexes
+    )""",
+    "create index if not exists search_sections_pending on search_sections (rowid) where pending = 1",
+    "create unique index if not exists search_sections_wording on search_sections (document_id, key, content_hash)",
+    # on sections: is a wording in the current version? (one index probe per hit, no table row read)
+    "create index if not exists sections_search_wording on sections (document_id, key, content_hash, version_id)",
+    "create virtual table if not exists search_trigram using fts5(text, meta, content='', tokenize='trigram')",
+    "create virtual table if not exists search_short "
+    "using fts5(text, meta, content='', prefix='1', tokenize='unicode61')",
+    """create table if not exists search_documents (
+        document_id text primary key,
+        meta text,                          -- the document's filter tokens when its wordings were indexed
+        current_version_id text             -- and its current version then
+    )""",
+    """create table if not exists search_removed (
+        id integer primary key,
+        section_rowid integer not null,
+        document_id text, key text, content_hash text,
+        text text,                          -- the old text, when it was indexed (to forget it)
+        readd integer not null default 0    -- 1 for an update: look at the row again
+    )""",
+    """create table if not exists search_state (
+        id integer primary key check (id = 1),
+        max_rowid integer not null,         -- highest sections.rowid looked at
+        sections integer not null,          -- rows of sections accounted for
+        schema_version integer,
+        first_month text, last_month text,  -- range of version dates (YYYYMM), for date filters
+        synced_at text
+    )""",
+    f"""create trigger if not exists {TRIGGER_NAMES[0]} after delete on sections
+    begin
+        insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
+        select old.rowid, old.document_id, old.key, old.content_hash,
+               case when exists (select 1 from search_sections where rowid = old.rowid)
+                    then old.text_markdown end, 0;
+    end""",
+    f"""create trigger if not exists {TRIGGER_NAMES[1]}
+    after update of text_markdown, key, document_id, content_hash on sections
+    begin
+        insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
+        select old.rowid, old.document_id, old.key, old.content_hash, old.text_markdown, 1
+        where exists (select 1 from search_sections where rowid = old.rowid);
+        insert into search_removed (section_rowid, readd)
+        select new.rowid, 1 where not exists (select 1 from search_sections where rowid = old.rowid);
+    end""",
+]
+
+
+#: The filter tokens indexed with a wording, in SQL over ``sections s``, ``versions v``, ``documents d`` and
+#: ``search_documents m``: its document's (``m.meta``), the month it was first seen as :func:`_tag` makes it
+#: (``mz`` + hex of ``YYYYMM`` + ``z``), and :data:`CURRENT_TOKEN` while the current version has it.
+META_SQL = f"""(m.meta || ' mz' || lower(hex(replace(substr(coalesce(v.observed_at, ''), 1, 7), '-', ''))) || 'z'
+    || case when exists (select 1 from sections c where c.document_id = s.document_id and c.key = s.key
+                         and c.content_hash = s.content_hash and c.version_id = d.current_version_id)
+       then ' {CURRENT_TOKEN}' else '' end)"""
+
+
+def _functions(conn):
+    conn.create_function("policykb_document_meta", 3, document_meta, deterministic=True)
+
+
+def _refresh_documents(conn):
+    """Record every document's filter tokens (what the wordings indexed next will carry)."""
+    conn.execute("insert or replace into search_documents (document_id, meta, current_version_id) "
+                 "select id, policykb_document_meta(id, doc_type, locale), current_version_id from documents")
+
+
+@dataclass
+class SyncStats:
+    added: int = 0
+    removed: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+
+def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
+    """Index the wordings of the sections selected by ``rowids_sql`` that are not indexed yet.
+
+    A wording is indexed at its first section (lowest rowid); the unique index
+    on ``search_sections`` makes later sections with the same wording no-ops.
+    The documents' filter tokens come from ``search_documents`` (:func:`_refresh_documents`).
+    """
+    conn.execute(f"""
+        insert or ignore into search_sections (rowid, document_id, key, content_hash, meta, pending)
+        select s.rowid, s.document_id, s.key, s.content_hash, {META_SQL}, 1
+        from sections s left join versions v on v.id = s.version_id
+        left join documents d on d.id = s.document_id left join search_documents m on m.document_id = s.document_id
+        where s.rowid in ({rowids_sql}) and s.content_hash is not null order by s.rowid
+    """, params)
+    pending = conn.cursor().execute(
+        "select i.rowid, s.text_markdown, i.meta from search_sections i join sections s on s.rowid = i.rowid "
+        "where i.pending = 1")
+    done = 0
+    while True:
+        chunk = pending.fetchmany(20_000)
+        if not chunk:
+            break
+        plain = [(rowid, plain_text(text), meta) for rowid, text, meta in chunk]
+        conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)", plain)
+        conn.executemany("insert into search_short (rowid, text, meta) values (?, ?, ?)",
+                         [(rowid, segment(text), meta) for rowid, text, meta in plain])
+        done += len(chunk)
+        if progress and done // 100_000 != (done - len(chunk)) // 100_000:
+            progress("both", done)
+    return conn.execute("update search_sections set pending = 0 where pending = 1").rowcount
+
+
+def _forget(conn, rowid: int, text: str, meta: str) -> None:
+    """Remove a wording from both indexes (a contentless index needs the very text it indexed)."""
+    plain = plain_text(text)
+    conn.execute("insert into search_trigram (search_trigram, rowid, text, meta) values ('delete', ?, ?, ?)",
+                 [rowid, plain, meta])
+    conn.execute("insert into search_short (search_short, rowid, text, meta) values ('delete', ?, ?, ?)",
+                 [rowid, segment(plain), meta])
+    conn.execute("delete from search_sections where rowid = ?", [rowid])
+
+
+def _record_state(conn, top, total):
+    first, last = conn.execute("select min(observed_at), max(observed_at) from versions").fetchone()
+    month = lambda value: (value or "")[:7].replace("-", "") or None  # noqa: E731
+    conn.execute("""insert or replace into search_state
+        (id, max_rowid, sections, schema_version, first_month, last_month, synced_at)
+        values (1, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))""",
+                 [top, total, SCHEMA_VERSION, month(first), month(last)])
+
+
+def reindex(conn: sqlite3.Connection, progress=None) -> SyncStats:
+    """Drop and rebuild both indexes from ``sections`` (also re-creates the triggers).
+
+    :param progress: optional ``progress(stage, rows_done)``, called every 100,000 rows
+    """
+    started = time.monotonic()
+    _functions(conn)
+    conn.execute("savepoint search_reindex")
+    try:
+        create_schema(conn)
+        conn.execute("insert into search_trigram (search_trigram) values ('delete-all')")
+        conn.execute("insert into search_short (search_short) values ('delete-all')")
+        conn.execute("delete from search_sections")
+        conn.execute("delete from search_removed")
+        conn.execute("delete from search_documents")
+        _refresh_documents(conn)
+        added = _index(conn, "select rowid from sections", progress=progress)
+        total, top = conn.execute("select count(*), coalesce(max(rowid), 0) from sections").fetchone()
+        _record_state(conn, top, total)
+        conn.execute("release search_reindex")
+    except BaseException:
+        conn.execute("rollback to search_reindex")
+        conn.execute("release search_reindex")
+        raise
+    return SyncStats(added=added, rebuilt=True, seconds=time.monotonic() - started)
+
+
+def sync(conn: sqlite3.Connection, progress=None) -> SyncStats:
+    """Bring the search indexes up to date with ``sections``; cheap when nothing changed.
+
+    Applies the queued deletions and updates, re-indexes the wordings of
+    documents whose type or locale changed, indexes new rows, and re-indexes
+    everything when the counts show a change the triggers could not see.
+
+    :param conn: a read-write connection to the KB
+    :param progress: optional ``progress(stage, rows_done)`` for long runs
+    """
+    started = time.monotonic()
+    _functions(conn)
+    create_schema(conn)
+    state = conn.execute("select max_rowid, sections from search_state where id = 1").fetchone()
+    triggers = conn.execute(
+        f"select count(*) from sqlite_master where type = 'trigger' and name in ({', '.join('?' * len(TRIGGER_NAMES))})",
+        TRIGGER_NAMES).fetchone()[0]
+    if state is None or triggers != len(TRIGGER_NAMES):
+        return reindex(conn, progress)
+    max_rowid, accounted = state
+    removed_rows = conn.execute(
+        "select id, section_rowid, document_id, key, content_hash, text, readd from search_removed order by id"
+    ).fetchall()
+    deleted = sum(1 for r in removed_rows if not r[6] and r[1] <= max_rowid)
+    total, new_rows, top = conn.execute(
+        "select count(*), count(*) filter (where rowid > ?), coalesce(max(rowid), 0) from sections",
+        [max_rowid]).fetchone()
+    if total != accounted - deleted + new_rows:
+        return reindex(conn, progress)
+    stats = SyncStats()
+    conn.execute("savepoint search_sync")
+    try:
+        readd = _apply_removed(conn, removed_rows, stats)
+        conn.execute("delete from search_removed")
+        readd |= _forget_changed_meta(conn)
+        if readd:
+            marks = ", ".join(str(int(r)) for r in sorted(readd))
+            stats.added += _index(conn, f"select rowid from sections where rowid in ({marks})")
+        if new_rows:
+            stats.added += _index(conn, "select rowid from sections where rowid > ?", [max_rowid], progress)
+        _record_state(conn, max(top, max_rowid), total)
+        conn.execute("release search_sync")
+    except BaseException:
+        conn.execute("rollback to search_sync")
+        conn.execute("release search_sync")
+        raise
+    stats.seconds = time.monotonic() - started
+    return stats
+
+
+def _apply_removed(conn, removed_rows, stats: SyncStats) -> set[int]:
+    """Forget the wordings of the deleted and updated sections the triggers queued; the rowids to index again."""
+    readd = set()
+    for _, rowid, document_id, key, content_hash, text, again in removed_rows:
+        indexed = conn.execute("select meta from search_sections where rowid = ?", [rowid]).fetchone()
+        if text is not None and indexed:
+            _forget(conn, rowid, text, indexed[0])
+            stats.removed += 1
+            # another section with the same wording (a later version) now stands for it
+            other = conn.execute(
+                "select rowid from sections where document_id = ? and key = ? and content_hash = ? "
+                "order by rowid limit 1", [document_id, key, content_hash]).fetchone()
+            if other:
+                readd.add(other[0])
+        if again:
+            readd.add(rowid)
+    return readd
+
+
+def _forget_changed_meta(conn) -> set[int]:
+    """Forget the wordings whose filter tokens changed; the rowids to index again with the new ones.
+
+    A document with a new current version, type or locale: its wordings whose filter tokens changed
+    (current or not any more, ...) are indexed again.
+    """
+    changed = [r[0] for r in conn.execute("""
+        select d.id from documents d join search_documents i on i.document_id = d.id
+        where i.meta is not policykb_document_meta(d.id, d.doc_type, d.locale)
+           or i.current_version_id is not d.current_version_id""")]
+    _refresh_documents(conn)
+    readd = set()
+    for document_id in changed:
+        for rowid, text, meta, fresh in conn.execute(f"""
+                select i.rowid, s.text_markdown, i.meta, {META_SQL} from search_sections i
+                join sections s on s.rowid = i.rowid left join versions v on v.id = s.version_id
+                left join documents d on d.id = s.document_id
+                left join search_documents m on m.document_id = s.document_id
+                where i.document_id = ?""", [document_id]).fetchall():
+            if fresh != meta:
+                _forget(conn, rowid, text, meta)
+                readd.add(rowid)
+    return readd
