@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from glossary.match import TokenIndex, plain_text, term_tokens
 from glossary.model import LANGUAGE_NAMES, Platform, locale_lang
+from pipeline.sqlrows import rows as _rows
 
 MIN_CANDIDATE_OCCURRENCES = 2
 
@@ -58,12 +59,6 @@ class Document:
     language: str
     version_id: str
     sections: list[Section]
-
-
-def _rows(conn, sql, params=()):
-    cur = conn.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def current_documents(conn, platforms=None, with_sections=True) -> list[Document]:

@@ -21,6 +21,7 @@ import sqlite3
 from rapidfuzz import fuzz, process
 
 from glossary.model import GENERAL, LANGUAGE_NAMES, normalize
+from pipeline.sqlrows import rows as _rows
 
 DEFAULT_LIMIT = 5
 DEFAULT_CUTOFF = 75.0
@@ -37,12 +38,6 @@ def similarity(query: str, choice: str, **kwargs) -> float:
     if len(choice) >= len(query):
         return fuzz.WRatio(query, choice, **kwargs)
     return fuzz.ratio(query, choice, **kwargs)
-
-
-def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
-    cur = conn.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def has_glossary(conn) -> bool:

@@ -14,13 +14,15 @@ from glossary import read_glossary
 from glossary.drift import drift_rows
 from glossary.evidence import attestations, evidence_rows
 from kb.store import glossary as store
+from pipeline.text import PLAIN_TEXT_VERSION
 from pipeline.timeutil import now_iso
 
 
 def _state(db, glossary) -> dict:
     """What evidence, candidates and drift are computed from: a hash of the glossary data and of the KB's
-    platform names, and per document its current version, state, locale, title, platform and version count."""
+    platform names (and the version of the plain-text rules), and per document its current version, state, locale, title, platform and version count."""
     h = hashlib.sha256(repr(glossary).encode("utf-8"))
+    h.update(f"plain text v{PLAIN_TEXT_VERSION}".encode())  # evidence and drift are read through it
     for row in db.execute("select id, name from platforms order by id").fetchall():
         h.update(repr(tuple(row)).encode("utf-8"))
     documents = {r[0]: list(r[1:]) for r in db.execute(

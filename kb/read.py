@@ -10,17 +10,11 @@ changed" count substantive changes only (:data:`SUBSTANTIVE`).
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pipeline.timeutil import STALE_HOURS, iso
+from pipeline.sqlrows import rows as _rows
 
 SUBSTANTIVE = "substantive"
-
-
-def _rows(conn: sqlite3.Connection, sql: str, params=()) -> list[dict]:
-    cur = conn.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
 def _columns(conn, table: str) -> set[str]:

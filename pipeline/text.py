@@ -55,18 +55,33 @@ def is_cjk(ch: str) -> bool:
 _MD_LINK_RE = re.compile(r"!?\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
 _MD_HEADING_RE = re.compile(r"^#{1,6}[ \t]+", re.M)
 _MD_TABLE_RULE_RE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$", re.M)
-_MD_NOISE_RE = re.compile(r"[*_`]+")
+#: a list bullet or a quote mark at the start of a line
+_MD_LINE_MARK_RE = re.compile(r"^[ \t]{0,3}(?:[-*+][ \t]+|>[ \t]?)", re.M)
+#: emphasis and code marks: ** __ ` and a single * or _ that is not inside a word (seller_id keeps its _)
+_MD_NOISE_RE = re.compile(r"\*\*+|__+|`+|(?<!\w)[*_]|[*_](?!\w)")
+
+
+#: Bumped whenever :func:`plain_text`'s output changes, so that what was derived from it (the glossary's
+#: evidence and drift) is recomputed by the next build. 2: list bullets and quote marks are dropped.
+PLAIN_TEXT_VERSION = 2
+
+
+def link_text(markdown: str) -> str:
+    """Markdown links and images replaced by their text (``[Appeals](/help/appeals)`` → ``Appeals``)."""
+    return _MD_LINK_RE.sub(r"\1", markdown or "")
 
 
 def plain_text(markdown: str, collapse_space: bool = False) -> str:
-    """Markdown → the words a reader sees: link targets, heading marks, table rules and emphasis removed.
+    """Markdown → the words a reader sees: link targets, heading marks, list bullets, quote marks, table
+    rules and emphasis removed. The glossary's evidence, section headings and the search index all read
+    text through this one function.
 
     Without ``collapse_space`` the result keeps the text's lines and spaces, so that
     offsets into it (the glossary's evidence) stay meaningful line by line.
 
     :param collapse_space: also collapse every run of white space (line breaks included) to one space
     """
-    text = _MD_LINK_RE.sub(r"\1", markdown or "")
+    text = link_text(markdown)
     text = _MD_TABLE_RULE_RE.sub("", _MD_HEADING_RE.sub("", text))
-    text = _MD_NOISE_RE.sub("", text)
+    text = _MD_NOISE_RE.sub("", _MD_LINE_MARK_RE.sub("", text))
     return " ".join(text.split()) if collapse_space else text

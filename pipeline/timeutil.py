@@ -6,7 +6,7 @@ Every time the KB stores is in this form, so that times sort as text.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -33,6 +33,37 @@ def parse_iso(value) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
+
+
+def parse_when(value, end_of_day=False) -> datetime:
+    """A date or a time as typed or stored → an aware UTC ``datetime``.
+
+    Accepts ``2026-04-01``, ``2026-04-01T10:00:00Z`` (or any ISO 8601 time, naive meaning UTC),
+    ``20260401T100000Z``, a ``date`` or a ``datetime``.
+
+    :param end_of_day: a bare date means its last microsecond (an "as of" day includes the whole day)
+    :raises ValueError: with the accepted forms, for anything else
+    """
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        value = value.isoformat()
+    text = str(value).strip()
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return day + timedelta(days=1, microseconds=-1) if end_of_day else day
+    except ValueError:
+        pass
+    for fmt in ("%Y%m%dT%H%M%SZ", ISO_FORMAT, "%Y-%m-%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def epoch_now() -> float:

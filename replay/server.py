@@ -45,11 +45,11 @@ import mimetypes
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
-from pipeline.timeutil import ISO_FORMAT, iso
+from pipeline.timeutil import iso, parse_when  # parse_when: the replay clock's dates, also for its users
 
 SNAPSHOT_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:T\d{2}:?\d{2}:?\d{2}Z?)?|\d{8}T\d{6}Z)(?:-\d+)?\.([A-Za-z0-9]+)$")
 
@@ -61,26 +61,6 @@ CONTENT_TYPES = {
     "json": "application/json",
     "xml": "application/xml",
 }
-
-
-def parse_when(value) -> datetime:
-    """Parse ``2026-04-01``, ``2026-04-01T10:00:00Z`` or ``20260401T100000Z`` as UTC.
-
-    :raises ValueError: with the accepted forms, for anything else
-    """
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%Y%m%dT%H%M%SZ", ISO_FORMAT, "%Y-%m-%dT%H%M%SZ", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
-        except ValueError:
-            pass
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 @dataclass

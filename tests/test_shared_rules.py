@@ -30,15 +30,7 @@ RULES = {
 #: Copies in modules being moved right now (kb/cite.py and kb/search.py become the packages kb/cite/ and
 #: kb/search/; kb/ops/watch.py is being reshaped): to be replaced by imports, then removed from this set.
 #: Each entry is (path prefix, rule); a prefix also covers the package the module becomes.
-ALLOWED_FOR_NOW = {
-    ("kb/cite", "CJK block"),  # CJK_RE and TOKEN_RE's spans
-    ("kb/cite", "ISO time format"),  # its own time formatting
-    ("kb/cite", "stale rule"),  # STALE_HOURS = 48
-    ("kb/search", "CJK block"),  # CJK_CLASS
-    ("kb/search", "ISO time format"),  # strftime(..., 'now') in SQL
-    ("kb/search", "Markdown to plain text"),  # plain_text (white space collapsed)
-    ("kb/ops/watch", "stale rule"),  # DEFAULT_INTERVAL = 24 * 3600.0
-}
+ALLOWED_FOR_NOW: set = set()  # every copy that the redesign found is gone
 
 
 def _sources():

@@ -75,7 +75,8 @@ from kb.cite.answer import (MAX_DOCUMENTS, MAX_VERSIONS_PER_DOC, MIN_QUOTE_WEIGH
 from kb.cite.candidates import (MAX_CANDIDATES, MAX_TOKENS, PROBE_LIMIT, STOPWORDS, candidate_versions,
                                 quote_shingles, quote_tokens)
 from kb.cite.citation import citation, message, permalink, section_labels
-from kb.cite.dates import iso, now_utc, parse_when, zh_date
+from kb.cite.dates import now_utc, parse_when, zh_date
+from pipeline.timeutil import iso
 from kb.cite.errors import CiteError
 from kb.cite.keytext import CJK_RE, KeyText, key_form, key_text, quote_weight
 from kb.cite.locate import Match, align, error_allowance, gap_allowance, locate, sentence_bounds

@@ -17,8 +17,8 @@ from kb.cite.locate import Match, locate, sentence_bounds
 from kb.cite.redline import redline_ops, redline_text, replacement_span
 from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
                               _version_info)
+from pipeline.timeutil import STALE_HOURS
 
-STALE_HOURS = 48
 MIN_QUOTE_WEIGHT = 12  # key characters, CJK counting double
 MAX_VERSIONS_PER_DOC = 40
 NEAR_PAIRS = 2  # candidates with this many fewer word pairs than the best are not looked at

@@ -10,13 +10,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from pipeline.text import CJK_RE  # noqa: F401  (kana, ideographs and Hangul: one weight each, one token each)
+
 WORD_RE = re.compile(r"[^\W_]+")
 BLOCK = 2048  # characters per block of a KeyText's lazy offset map
 NON_WORD_RE = re.compile(r"[\W_]+")
 # Masked (replaced by spaces of the same length) before keying: Markdown link
 # targets and images' URLs, and HTML tags. The page shows neither.
 MASK_RE = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)|<[^>\n]{1,300}>")
-CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def _key_chars(text: str) -> str:

@@ -6,14 +6,9 @@ import sqlite3
 from datetime import datetime
 
 from kb.cite.citation import permalink, section_labels
-from kb.cite.dates import iso
+from pipeline.timeutil import iso
 from kb.cite.keytext import KeyText, key_text
-
-
-def _rows(conn, sql, params=()) -> list[dict]:
-    cur = conn.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+from pipeline.sqlrows import rows as _rows
 
 
 def _conn(db) -> sqlite3.Connection:

@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from pipeline.timeutil import STALE_HOURS
+
 from kb.cli import cli
 from kb.cli.options import data_option, date_option, platform_option, time_option
 
@@ -92,7 +94,7 @@ def format_answer(a: dict, color: bool = False) -> str:
 @click.option("--url", default=None, help="Only the document at this URL (or with this platform/document id).")
 @date_option("--as-of", "Also say what the page said on this date.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer, one per line.")
-@click.option("--stale-hours", default=48.0, show_default=True, type=float,
+@click.option("--stale-hours", default=float(STALE_HOURS), show_default=True, type=float,
               help="A last successful check older than this makes the answer say the KB may be stale.")
 @click.option("--limit", default=5, show_default=True, type=int, help="At most this many answers (documents).")
 @click.option("--base-url", default=lambda: os.environ.get("POLICYKB_BASE_URL", DEFAULT_BASE_URL),

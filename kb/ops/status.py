@@ -24,14 +24,9 @@ from __future__ import annotations
 import time
 
 from pipeline.timeutil import DEFAULT_INTERVAL, is_stale, iso, parse_iso
+from pipeline.sqlrows import rows as _rows
 
 STATES = ("ok", "failing", "stale", "gone")
-
-
-def _rows(conn, sql, params=()):
-    cur = conn.execute(sql, params)
-    names = [c[0] for c in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 def _tables(conn):

@@ -20,7 +20,7 @@ an ``instr()`` scan of the content table is correct but grows with the KB
 measures the choice on a million sections.
 
 Both indexes are contentless (``content=''``): the text is in ``sections``;
-what is indexed is its plain text (:func:`plain_text`: link targets and
+what is indexed is its plain text (:func:`index_text`: link targets and
 Markdown marks dropped, white space collapsed), so a phrase matches across a
 line break or bold marks, and a URL in a link does not match a word.
 Each distinct wording of a section (document, key, content hash) is indexed
@@ -50,7 +50,7 @@ and :func:`reindex`) is in :mod:`kb.store.search_index`, re-exported here.
 from kb.search.meta import CURRENT_TOKEN, document_meta
 from kb.search.parse import CJK_CHAR, CJK_CLASS, CJK_RUN, QUERY_TERM, TRIGRAM_MIN, Term, parse_query, segment
 from kb.search.query import (CURRENT_SQL, MAX_FILTER_MONTHS, Filters, SearchResult, search, section_anchor)
-from kb.search.snippets import MD_LINK, MD_MARKS, normalized, plain_text, snippet
+from kb.search.snippets import index_text, normalized, snippet
 
 #: Names that live in :mod:`kb.store.search_index` (the index's writer), imported on first use:
 #: that module imports this package's text functions, so an import here at load time would be circular.
@@ -69,5 +69,5 @@ def __getattr__(name):
 __all__ = [
     "CJK_CHAR", "CJK_CLASS", "CJK_RUN", "CURRENT_SQL", "CURRENT_TOKEN", "MAX_FILTER_MONTHS", "MD_LINK", "MD_MARKS",
     "QUERY_TERM", "TRIGRAM_MIN", "Filters", "SearchResult", "Term", "document_meta", "normalized", "parse_query",
-    "plain_text", "search", "section_anchor", "segment", "snippet", *sorted(_STORE_NAMES),
+    "index_text", "search", "section_anchor", "segment", "snippet", *sorted(_STORE_NAMES),
 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipeline.text import CJK
+
 #: Scripts written without spaces between words: Hiragana, Katakana, CJK
 #: ideographs (with extension A and compatibility ideographs), Hangul syllables.
-CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+CJK_CLASS = CJK
 CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
 QUERY_TERM = re.compile(r'"([^"]+)"|(\S+)')

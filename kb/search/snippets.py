@@ -8,20 +8,12 @@ import re
 import unicodedata
 
 from kb.search.parse import CJK_CHAR, Term
+from pipeline.text import link_text, plain_text
 
-MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-MD_MARKS = re.compile(r"(^|\n)\s{0,3}(#{1,6}\s+|[-*+]\s+|>\s?)|\*\*|__|`")
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown → plain text for the index and snippets: link text kept, link targets, emphasis and heading
-    marks dropped, white space collapsed."""
-    text = markdown or ""
-    if "](" in text:
-        text = MD_LINK.sub(r"\1", text)
-    if "#" in text or "*" in text or "_" in text or "`" in text or ">" in text or "- " in text or "+ " in text:
-        text = MD_MARKS.sub(lambda m: m.group(1) or "", text)
-    return " ".join(text.split())
+def index_text(markdown: str) -> str:
+    """What the index holds of a section, and what snippets are cut from: its plain text
+    (:func:`pipeline.text.plain_text`), white space collapsed."""
+    return plain_text(markdown, collapse_space=True)
 
 
 def _term_pattern(term: Term) -> str:
@@ -41,7 +33,7 @@ def snippet(markdown: str, terms: list[Term], width: int = 160) -> str:
     :param terms: the parsed query
     :param width: about how many characters to show
     """
-    text = plain_text(markdown)
+    text = index_text(markdown)
     patterns = [_term_pattern(t) for t in terms]
     matcher = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
     first = matcher.search(text) if matcher else None
@@ -65,5 +57,5 @@ def snippet(markdown: str, terms: list[Term], width: int = 160) -> str:
 
 def normalized(text: str) -> str:
     """Text with case, width, white space and punctuation folded away (for "cosmetic only" checks)."""
-    text = unicodedata.normalize("NFKC", MD_LINK.sub(r"\1", text or "")).casefold()
+    text = unicodedata.normalize("NFKC", link_text(text)).casefold()
     return "".join(ch for ch in text if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))

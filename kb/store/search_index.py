@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from kb.search.meta import CURRENT_TOKEN, document_meta
 from kb.search.parse import segment
-from kb.search.snippets import plain_text
+from kb.search.snippets import index_text
+from pipeline.timeutil import now_iso
 
 TRIGGER_NAMES = ("search_sections_deleted", "search_sections_updated")
 #: Bumped when the layout of the search tables changes: an older index is dropped and rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped)
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -143,7 +144,7 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
         chunk = pending.fetchmany(20_000)
         if not chunk:
             break
-        plain = [(rowid, plain_text(text), meta) for rowid, text, meta in chunk]
+        plain = [(rowid, index_text(text), meta) for rowid, text, meta in chunk]
         conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)", plain)
         conn.executemany("insert into search_short (rowid, text, meta) values (?, ?, ?)",
                          [(rowid, segment(text), meta) for rowid, text, meta in plain])
@@ -155,7 +156,7 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
 
 def _forget(conn, rowid: int, text: str, meta: str) -> None:
     """Remove a wording from both indexes (a contentless index needs the very text it indexed)."""
-    plain = plain_text(text)
+    plain = index_text(text)
     conn.execute("insert into search_trigram (search_trigram, rowid, text, meta) values ('delete', ?, ?, ?)",
                  [rowid, plain, meta])
     conn.execute("insert into search_short (search_short, rowid, text, meta) values ('delete', ?, ?, ?)",
@@ -168,8 +169,8 @@ def _record_state(conn, top, total):
     month = lambda value: (value or "")[:7].replace("-", "") or None  # noqa: E731
     conn.execute("""insert or replace into search_state
         (id, max_rowid, sections, schema_version, first_month, last_month, synced_at)
-        values (1, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))""",
-                 [top, total, SCHEMA_VERSION, month(first), month(last)])
+        values (1, ?, ?, ?, ?, ?, ?)""",
+                 [top, total, SCHEMA_VERSION, month(first), month(last), now_iso()])
 
 
 def reindex(conn: sqlite3.Connection, progress=None) -> SyncStats:
