@@ -570,3 +570,19 @@ def suggest_type(*texts: str | None) -> str | None:
         if any(p.search(haystack) for p in patterns):
             return doc_type
     return None
+
+
+def in_host_turns(pairs):
+    """``(platform, document)`` pairs reordered one host at a time, in turns (host A, B, C, A, B, C, ...).
+
+    The order the spider takes start requests in (``spiders.policy.PolicySpider.in_host_turns`` says
+    why); the in-memory test crawl (``tests/kbfactory.py``) uses it too.
+    """
+    turns: dict[str, list] = {}
+    for platform, doc in pairs:
+        turns.setdefault(urlsplit(doc.url).hostname or "", []).append((platform, doc))
+    queues = list(turns.values())
+    for i in range(max(map(len, queues), default=0)):
+        for queue in queues:
+            if i < len(queue):
+                yield queue[i]

@@ -25,7 +25,7 @@ from scrapy.http import TextResponse
 
 from pipeline.archive import ValidatorIndex
 from pipeline.blocked import page_reason, redirect_reason
-from pipeline.sources import host_on_domains, load_sources
+from pipeline.sources import host_on_domains, in_host_turns, load_sources
 from spiders import browser
 from pipeline.normalize import canonical_url
 from spiders.discovery import policy_links
@@ -91,14 +91,7 @@ class PolicySpider(scrapy.Spider):
         hosts took 14.5 s to crawl, against 24.5 s in declaration order and
         25.5 s in turns with 16 places.
         """
-        turns: dict[str, list] = {}
-        for platform, doc in self.selected():
-            turns.setdefault(urlsplit(doc.url).hostname or "", []).append((platform, doc))
-        queues = list(turns.values())
-        for i in range(max(map(len, queues), default=0)):
-            for queue in queues:
-                if i < len(queue):
-                    yield queue[i]
+        return in_host_turns(self.selected())
 
     def needs_browser(self) -> bool:
         return any(doc.js for _, doc in self.selected()) or (

@@ -34,7 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pipeline.archive import Fetch, ValidatorIndex, WarcArchive
 from pipeline.blocked import redirect_reason
-from pipeline.sources import host_on_domains, load_sources
+from pipeline.sources import host_on_domains, in_host_turns, load_sources
 from replay.server import DirectorySite, ReplayHandler, iso, parse_when, respond
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,23 +63,6 @@ def _wire_headers(status: int, headers: dict, body: bytes) -> list[tuple[str, st
     if status != 304:
         wire.append(("Content-Length", str(len(body))))
     return [(name.title(), str(value)) for name, value in wire]
-
-
-def in_host_turns(platforms):
-    """The declared ``(platform, document)`` pairs, one document of each host in turn.
-
-    The order of ``spiders.policy.PolicySpider.in_host_turns`` (which needs
-    Scrapy to import); in a real crawl, concurrency may reorder the records.
-    """
-    turns: dict[str, list] = {}
-    for platform in platforms:
-        for doc in platform.documents:
-            turns.setdefault(urlsplit(doc.url).hostname or "", []).append((platform, doc))
-    queues = list(turns.values())
-    for i in range(max(map(len, queues), default=0)):
-        for queue in queues:
-            if i < len(queue):
-                yield queue[i]
 
 
 def fetch(site, as_of, doc, previous: dict | None, allowed_domains=None, render=None) -> Fetch:
@@ -150,7 +133,7 @@ def crawl(data_dir, as_of, sources_dir=DEMO_SOURCES, site=DEMO_SITE, render=None
     index = ValidatorIndex(data_dir)  # what the spider reads its validators from, before the crawl
     previous = {key: dict(entry) for key, entry in index.entries.items()}
     with WarcArchive(data_dir) as archive:
-        for _, doc in in_host_turns(platforms):
+        for _, doc in in_host_turns((p, d) for p in platforms for d in p.documents):
             archive.write(fetch(site, as_of, doc, previous.get(doc.key), domains, render))
     return archive.final_path
 
