@@ -11,7 +11,7 @@ section in ten carries a phrase of the other language; lengths follow a
 log-normal law (median about 300 characters, a long tail past 3,000). Text is
 drawn from policy vocabulary with Zipf-like word frequencies. Sections are
 written with ``executemany`` in one transaction, then indexed by
-``kb.search.sync`` (what ``policykb build`` runs).
+``kb.store.search_index.sync`` (what ``policykb build`` runs).
 
 Then it starts a real ``policykb serve`` on 127.0.0.1 and times
 ``GET /-/policykb/search.json?q=...`` (keep-alive HTTP, 20 hits per page)
@@ -109,7 +109,7 @@ def section_text(rng, pool, other, n_sentences):
 def build(data: Path, n_sections: int, seed=7):
     from kb.data import kb_path
     from kb.db import open_db
-    from kb.search import sync
+    from kb.store.search_index import sync
 
     data.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -189,7 +189,7 @@ def kb_sections(data: Path) -> int:
         return 0
     conn = sqlite3.connect(path)
     try:
-        from kb.search import SCHEMA_VERSION
+        from kb.store.search_index import SCHEMA_VERSION
 
         version = conn.execute("select schema_version from search_state").fetchone()[0]
         return conn.execute("select count(*) from search_sections").fetchone()[0] if version == SCHEMA_VERSION else 0
@@ -269,7 +269,7 @@ def main(argv=None):
         built = build(data, args.sections)
     else:
         from kb.data import kb_path
-        from kb.search import sync
+        from kb.store.search_index import sync
 
         log(f"reusing the KB in {data} ({args.sections:,} sections indexed); bringing its index up to date")
         conn = sqlite3.connect(kb_path(data))

@@ -42,7 +42,7 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     from kb.ops import alerts
     from kb.ops.runs import record_runs
     from kb.ops.watch import plan_documents, sync_schedule
-    from kb.search import sync as sync_search_index
+    from kb.store.search_index import sync as sync_search_index
 
     # 1. declarations: platforms, documents and their extraction rules (current and past)
     records.sync_declarations(db, platforms)

@@ -8,7 +8,8 @@ import sqlite3
 import pytest
 
 from conftest import policykb, rows
-from kb.search import Filters, parse_query, search, segment, snippet, sync
+from kb.search import Filters, parse_query, search, segment, snippet
+from kb.store.search_index import sync
 
 # 1- and 2-character Chinese terms (where a trigram index alone finds nothing), longer ones, English.
 TERMS = ["申诉", "侵权", "诉", "权", "违规", "知识产权", "2个工作日", "counterfeit", "Account Warning", "appeal"]

@@ -14,13 +14,12 @@ from __future__ import annotations
 import difflib
 import sqlite3
 import sys
-from datetime import date, datetime
 
 import click
 
 from kb.data import NoKB, kb_path, require_kb, sources_folder
 from pipeline.sources import DEFAULT_SOURCES, DOCUMENT_TYPES, LOCALE_RE, DeclarationError, load_sources
-from pipeline.timeutil import iso
+from pipeline.timeutil import iso, parse_when
 
 
 def fail(message: str, code: int = 2):
@@ -72,12 +71,10 @@ def _date(ctx, param, value):
     if value is None:
         return None
     try:
-        if len(value) <= 10:
-            return date.fromisoformat(value).isoformat()
-        datetime.fromisoformat(value.replace("Z", "+00:00"))  # a time too: the whole of it must be valid
-        return value
+        moment = parse_when(value)  # a time too: the whole of it must be valid
     except ValueError:
         fail(f"{param.opts[0]} {value!r} is not a date: use YYYY-MM-DD")
+    return moment.date().isoformat() if len(value) <= 10 else iso(moment)
 
 
 def date_option(name: str, help: str, dest: str | None = None):
@@ -90,10 +87,9 @@ def _time(ctx, param, value):
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return iso(parse_when(value))
     except ValueError:
         fail(f"{param.opts[0]} {value!r} is not a time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
-    return iso(moment)
 
 
 def time_option(name: str, help: str, dest: str | None = None, hidden: bool = False):
@@ -187,10 +183,7 @@ def locale_option(f=None, *, help="Locale (BCP 47, e.g. en-US or zh-CN)."):
 
 def load_declarations(data_dir, sources_dir=None, platforms=None):
     """The declarations for a data folder (given, else remembered); a bad one is one line and exit 2."""
-    try:
-        return load_sources(sources_folder(data_dir, sources_dir), platforms)
-    except DeclarationError as exc:
-        fail(str(exc))
+    return load_or_exit(sources_folder(data_dir, sources_dir), platforms)
 
 
 def load_or_exit(sources_dir, platforms=None):

@@ -43,8 +43,8 @@ would have to score every match first.
 Modules, one job each: :mod:`~kb.search.parse` (query terms and CJK
 segmentation), :mod:`~kb.search.query` (the search itself),
 :mod:`~kb.search.snippets` (plain text and snippets), :mod:`~kb.search.meta`
-(filter tokens). Every write of the index (its tables, triggers, :func:`sync`
-and :func:`reindex`) is in :mod:`kb.store.search_index`, re-exported here.
+(filter tokens). Every write of the index (its tables, triggers, ``sync``
+and ``reindex``) is in :mod:`kb.store.search_index`.
 """
 
 from kb.search.meta import CURRENT_TOKEN, document_meta
@@ -52,22 +52,8 @@ from kb.search.parse import CJK_CHAR, CJK_CLASS, CJK_RUN, QUERY_TERM, TRIGRAM_MI
 from kb.search.query import (CURRENT_SQL, MAX_FILTER_MONTHS, Filters, SearchResult, search, section_anchor)
 from kb.search.snippets import index_text, normalized, snippet
 
-#: Names that live in :mod:`kb.store.search_index` (the index's writer), imported on first use:
-#: that module imports this package's text functions, so an import here at load time would be circular.
-_STORE_NAMES = frozenset({"META_SQL", "SCHEMA", "SCHEMA_VERSION", "SyncStats", "TRIGGER_NAMES", "create_schema",
-                          "reindex", "sync"})
-
-
-def __getattr__(name):
-    if name in _STORE_NAMES:
-        from kb.store import search_index
-
-        return getattr(search_index, name)
-    raise AttributeError(f"module 'kb.search' has no attribute {name!r}")
-
-
 __all__ = [
-    "CJK_CHAR", "CJK_CLASS", "CJK_RUN", "CURRENT_SQL", "CURRENT_TOKEN", "MAX_FILTER_MONTHS", "MD_LINK", "MD_MARKS",
+    "CJK_CHAR", "CJK_CLASS", "CJK_RUN", "CURRENT_SQL", "CURRENT_TOKEN", "MAX_FILTER_MONTHS",
     "QUERY_TERM", "TRIGRAM_MIN", "Filters", "SearchResult", "Term", "document_meta", "normalized", "parse_query",
-    "index_text", "search", "section_anchor", "segment", "snippet", *sorted(_STORE_NAMES),
+    "index_text", "search", "section_anchor", "segment", "snippet",
 ]
