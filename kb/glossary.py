@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 
 from glossary import read_glossary
 from glossary.drift import drift_rows
@@ -57,9 +58,7 @@ def refresh_evidence(db, changed=None) -> dict:
             "select term_id, sum(occurrences), count(distinct document_id) from glossary_evidence group by term_id")}
         updates = attestations(db.conn, found, now_iso())
         store.update_terms(db, updates)
-    counts = {}
-    for u in updates:
-        counts[u["attestation"]] = counts.get(u["attestation"], 0) + 1
+    counts = Counter(u["attestation"] for u in updates)
     return {"terms": len(updates),
             "evidence_rows": db.conn.execute("select count(*) from glossary_evidence").fetchone()[0],
             "candidates": db.conn.execute("select count(*) from glossary_candidates").fetchone()[0], **counts}

@@ -32,8 +32,9 @@ from pathlib import Path
 
 from scrapy import signals
 from scrapy.extensions.throttle import AutoThrottle
-from pipeline.timeutil import iso
+
 from pipeline.archive import RUNS_DIR
+from pipeline.timeutil import iso
 
 logger = logging.getLogger(__name__)
 
