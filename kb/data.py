@@ -24,7 +24,8 @@ class NoKB(LookupError):
     def __init__(self, data_dir):
         self.path = kb_path(data_dir)
         super().__init__(f"no KB at {self.path}; check --data, or create one with `policykb demo` or "
-                         "`policykb crawl` then `policykb build`")
+                         "`policykb crawl` then `policykb build` (此处没有知识库：请检查 --data，或先运行 "
+                         "`policykb demo`，或 `policykb crawl` 后 `policykb build`)")
 
 
 def kb_path(data_dir) -> Path:

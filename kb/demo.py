@@ -26,7 +26,7 @@ class DemoInterrupted(Exception):
     def __init__(self, date, code):
         self.code = code
         super().__init__(f"the demo was interrupted by signal {code - 128} during the crawl as of {date}; "
-                         "run `policykb demo` again to start over")
+                         "run `policykb demo` again to start over (演示在抓取时被中断；请重新运行 `policykb demo`)")
 
 
 def demo_dates(site=DEMO_SITE) -> list[str]:

@@ -214,7 +214,9 @@ def test_the_real_command_refuses_a_missing_kb(tmp_path):
     result = policykb("alerts", "--data", data, check=False)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [f"error: no KB at {data / 'policykb.db'}; check --data, or create one "
-                                          "with `policykb demo` or `policykb crawl` then `policykb build`"]
+                                          "with `policykb demo` or `policykb crawl` then `policykb build` "
+                                          "(此处没有知识库：请检查 --data，或先运行 `policykb demo`，"
+                                          "或 `policykb crawl` 后 `policykb build`)"]
     assert not data.exists()
 
 

@@ -62,13 +62,16 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
     if code > 128:
         left_open = sorted(set(_warcs(data_dir, ".open")) - open_before)
         if not left_open and not set(_warcs(data_dir)) - before:
-            click.echo(f"crawl stopped by signal {code - 128} before it archived anything", err=True)
+            click.echo(f"crawl stopped by signal {code - 128} before it archived anything "
+                       "(抓取在存档任何内容之前被信号终止)", err=True)
         elif left_open:  # a second signal forced Scrapy to stop before it closed its WARC
             click.echo(f"crawl stopped by signal {code - 128} before it could close {', '.join(left_open)}; "
-                       "`policykb build` keeps its complete records", err=True)
+                       "`policykb build` keeps its complete records (抓取被强制终止，WARC 未关闭；"
+                       "`policykb build` 会保留其中完整的记录)", err=True)
         else:
             click.echo(f"crawl interrupted by signal {code - 128}: stopped cleanly; `policykb build` records "
-                       "it as an interrupted run", err=True)
+                       "it as an interrupted run (抓取已被中断并正常结束；`policykb build` 会将其记为中断的运行)",
+                       err=True)
     elif code:
         click.echo(f"error: the crawl exited with code {code}; see the log above", err=True)
     sys.exit(code)
@@ -122,7 +125,8 @@ def build(data_dir, sources_dir):
     from kb.db import open_db
 
     if not kb_path(data_dir).exists() and not (Path(data_dir) / "warcs").is_dir():
-        fail(f"nothing to build in {data_dir}: no KB and no warcs/ folder; check --data, or run `policykb crawl`")
+        fail(f"nothing to build in {data_dir}: no KB and no warcs/ folder; check --data, or run `policykb crawl` "
+             "(没有可构建的内容：既无知识库也无 warcs/ 文件夹；请检查 --data，或先运行 `policykb crawl`)")
     platforms = load_declarations(data_dir, sources_dir)
     started = time.monotonic()
     db = open_db(data_dir)
@@ -149,7 +153,8 @@ def rebuild(data_dir, sources_dir):
     from kb.build import rebuild as rebuild_kb
 
     if not (Path(data_dir) / "warcs").is_dir():
-        fail(f"no WARCs in {Path(data_dir) / 'warcs'}: nothing to rebuild from; check --data")
+        fail(f"no WARCs in {Path(data_dir) / 'warcs'}: nothing to rebuild from; check --data "
+             "(没有 WARC 文件，无法重建；请检查 --data)")
     platforms = load_declarations(data_dir, sources_dir)
     started = time.monotonic()
     stats = rebuild_kb(data_dir, platforms, progress=_progress())

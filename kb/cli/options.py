@@ -42,7 +42,8 @@ def did_you_mean(option, value, what, known):
     """Refuse ``value`` of ``option``: one line naming the closest known values (or all of them)."""
     close = difflib.get_close_matches(value, list(known), n=3)
     fail(f"{option} {value!r} is not {what}; "
-         + (f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(known) or 'none'}"))
+         + (f"did you mean {', '.join(close)}? (无此取值，是否指 {', '.join(close)}？)" if close else
+            f"known: {', '.join(known) or 'none'} (无此取值，可用：{', '.join(known) or '无'})"))
 
 
 def data_option(f=None, *, must_exist=True):
@@ -73,7 +74,7 @@ def _date(ctx, param, value):
     try:
         moment = parse_when(value)  # a time too: the whole of it must be valid
     except ValueError:
-        fail(f"{param.opts[0]} {value!r} is not a date: use YYYY-MM-DD")
+        fail(f"{param.opts[0]} {value!r} is not a date: use YYYY-MM-DD (不是有效日期，请用 YYYY-MM-DD)")
     return moment.date().isoformat() if len(value) <= 10 else iso(moment)
 
 
@@ -89,7 +90,8 @@ def _time(ctx, param, value):
     try:
         return iso(parse_when(value))
     except ValueError:
-        fail(f"{param.opts[0]} {value!r} is not a time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
+        fail(f"{param.opts[0]} {value!r} is not a time: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ "
+             "(不是有效时间，请用 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM:SSZ)")
 
 
 def time_option(name: str, help: str, dest: str | None = None, hidden: bool = False):
@@ -168,7 +170,8 @@ def locale_filter_option(f):
 
 def _bcp47(ctx, param, value):
     if value is not None and not LOCALE_RE.match(value):
-        fail(f"--locale {value!r} is not a locale: use a BCP 47 tag such as en-US or zh-CN")
+        fail(f"--locale {value!r} is not a locale: use a BCP 47 tag such as en-US or zh-CN "
+             "(不是有效语言区域，请用 BCP 47 标记，如 en-US、zh-CN)")
     return value
 
 
