@@ -45,13 +45,53 @@ def open_db(data_dir=None, path=None) -> sqlite_utils.Database:
     """
     path = Path(path) if path else kb_path(data_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        _create(path)
+    db = _connect(path)
+    apply_migrations(db)
+    return db
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA busy_timeout = 30000")
     db.enable_wal()
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA synchronous = NORMAL")
-    apply_migrations(db)
     return db
+
+
+def _create(path: Path) -> None:
+    """Create a new KB so that it appears whole or not at all: the schema is written into a file of
+    this process's own, which is then linked to ``path``. A process killed while creating leaves no
+    KB without tables (only its own ``.new`` file, which the next creation removes); when two
+    processes create at once, the first link wins and the other opens that KB."""
+    import os
+
+    for stale in path.parent.glob(f"{path.name}.*.new*"):
+        try:
+            pid = int(stale.name[len(path.name) + 1:].split(".")[0])
+            os.kill(pid, 0)  # still creating: leave it
+        except ProcessLookupError:
+            stale.unlink(missing_ok=True)
+        except (ValueError, PermissionError):
+            pass
+    fresh = path.with_name(f"{path.name}.{os.getpid()}.new")
+    for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+        leftover.unlink(missing_ok=True)
+    db = _connect(fresh)
+    try:
+        apply_migrations(db)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    try:
+        os.link(fresh, path)
+    except FileExistsError:
+        pass  # another process created it first
+    finally:
+        for leftover in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
+            leftover.unlink(missing_ok=True)
 
 
 def apply_migrations(db):

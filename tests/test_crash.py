@@ -362,3 +362,32 @@ def test_salvage_keeps_the_complete_records_and_cuts_the_one_being_written(tmp_p
     assert not path.exists() and name == warc.final_path.name
     assert (records, cut) == (4, 210)
     assert [r.record_id for r in iter_records(tmp_path)] == ids
+
+
+def test_a_kb_killed_while_being_created_is_not_left_without_tables(tmp_path):
+    """A build killed before its first migrations finish leaves no KB file at all (CI once caught a
+    SIGKILL that left ``policykb.db`` with no tables); the next build creates it whole."""
+    data = tmp_path / "data"
+    data.mkdir()
+    # a process that dies (SIGKILL) inside the schema's creation, the way a killed build would
+    code = ("import os, signal, kb.db as d\n"
+            "real = d.apply_migrations\n"
+            "def dying(db):\n"
+            "    db.execute('create table half_done (x)')\n"
+            "    os.kill(os.getpid(), signal.SIGKILL)\n"
+            "d.apply_migrations = dying\n"
+            f"d.open_db({str(data)!r})\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=ENV)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (data / "policykb.db").exists()
+    assert list(data.glob("policykb.db.*.new")), "the killed creation's own file is left, not the KB"
+
+    from kb.db import open_db
+
+    db = open_db(data)
+    try:
+        assert {"documents", "versions", "checks", "changes"} <= set(db.table_names())
+        assert "half_done" not in db.table_names()
+    finally:
+        db.close()
+    assert not list(data.glob("policykb.db.*.new*")), "the dead process's leftover is removed"
