@@ -237,6 +237,8 @@ BAD_OPTIONS = [
     (["cite", QUOTE, "--as-of", "2026-02-30"], ["--as-of '2026-02-30' is not a date"]),
     (["cite", QUOTE, "--platform", "nosuch"], ["--platform 'nosuch' is not a platform of this KB"]),
     (["cite", QUOTE, "--platform", "kuajng"], ["did you mean kuajing?"]),
+    (["cite", QUOTE, "--limit", "0"], ["--limit", "0"]),
+    (["cite", QUOTE, "--limit", "-1"], ["--limit", "-1"]),
     (["sources", "discovered", "--platform", "shoptid"], ["did you mean shoptide?"]),
     (["sources", "promote", "1", "--type", "fess"], ["did you mean fees"]),
     (["sources", "promote", "1", "--locale", "english!"], ["--locale 'english!' is not a locale"]),

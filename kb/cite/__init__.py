@@ -24,7 +24,8 @@ Copy-paste damages text: whitespace and line breaks, case, curly vs straight
 quotes, en/em dashes, full-width vs half-width characters (，vs ,, ２４ vs 24),
 Markdown markup that the web page does not show, and a dropped word or two.
 Both the quote and each version are reduced to a **key form**: NFKC, lower
-case, letters and digits only (every other character, including all quotes,
+case, Traditional Chinese folded to Simplified (:mod:`pipeline.fold`, the fold
+search uses too), letters and digits only (every other character, including all quotes,
 dashes and punctuation of every width, is dropped; link targets and HTML tags
 are masked first). The key form keeps a map back to the raw text, so a match
 is cut from the real wording. CJK characters are letters, so Chinese quotes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from kb.cite.keytext import CJK_RE, WORD_RE
+from pipeline.fold import fold, spellings
 
 MAX_TOKENS = 8
 PROBE_LIMIT = 300  # a word in at least this many versions is common (see candidate_versions)
@@ -25,7 +26,7 @@ def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
     CJK runs are cut into 3-character pieces, so one changed character spoils
     one piece, not the whole run.
     """
-    norm = unicodedata.normalize("NFKC", quote).lower()
+    norm = fold(unicodedata.normalize("NFKC", quote).lower())
     tokens = []
     for m in WORD_RE.finditer(norm):
         word = m.group()
@@ -40,7 +41,9 @@ def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
 
 
 def _fts_phrase(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
+    """The token as an FTS query: its spellings (Simplified and Traditional Chinese) as phrases, OR-ed; the
+    index holds the raw text, so a folded token is looked up in each form a page may write it in."""
+    return " OR ".join('"' + form.replace('"', '""') + '"' for form in spellings(token))
 
 
 def quote_shingles(quote: str) -> list[str]:
@@ -49,10 +52,11 @@ def quote_shingles(quote: str) -> list[str]:
     Only pairs of plain words separated by white space: they are found in the
     raw text without normalizing it (a search in a few hundred long versions).
     """
-    parts = unicodedata.normalize("NFKC", quote).lower().split()
+    folded = fold(unicodedata.normalize("NFKC", quote).lower())
+    parts = folded.split()
     out = [f"{a} {b}" for a, b in zip(parts, parts[1:])
            if a.isalnum() and b.isalnum() and not (CJK_RE.search(a) or CJK_RE.search(b))]
-    for m in WORD_RE.finditer(unicodedata.normalize("NFKC", quote).lower()):
+    for m in WORD_RE.finditer(folded):
         word = m.group()
         if CJK_RE.search(word):
             out += [word[i:i + 3] for i in range(0, len(word) - 2, 3)]
@@ -131,6 +135,11 @@ def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
     return counts, pool
 
 
+def _holds(lower: str, token: str) -> bool:
+    """The lower-cased raw text holds the folded token in one of its spellings."""
+    return token in lower or any(form in lower for form in spellings(token)[1:])
+
+
 def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
     """Step 3 of :func:`candidate_versions`: read the pool and keep the versions with (nearly) every word."""
     scored = []
@@ -141,7 +150,7 @@ def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, 
             if documents is not None and doc_id not in documents:
                 continue
             lower = text.lower()
-            words = sum(1 for t in tokens if t in lower)
+            words = sum(1 for t in tokens if _holds(lower, t))
             scored.append((doc_id, seq, words, lower))
     if not scored:
         return {}
@@ -153,7 +162,7 @@ def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, 
     for doc_id, seq, words, lower in scored:
         if words < need:
             continue
-        pairs = sum(1 for t in shingles if t in lower)
+        pairs = sum(1 for t in shingles if _holds(lower, t))
         if pairs >= need_pairs:
             out.setdefault(doc_id, {})[seq] = (words, pairs)
     return out

@@ -1,4 +1,5 @@
-"""The key form of a text (NFKC, lower case, letters and digits only) with a map back to raw offsets.
+"""The key form of a text (NFKC, lower case, :func:`pipeline.fold.fold`, letters and digits only) with a map
+back to raw offsets. The fold makes a quote in Traditional Chinese match a page in Simplified, and back.
 
 See :mod:`kb.cite` ("How a quote is matched").
 """
@@ -10,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from pipeline.fold import fold
 from pipeline.text import CJK_RE  # noqa: F401  (kana, ideographs and Hangul: one weight each, one token each)
 
 WORD_RE = re.compile(r"[^\W_]+")
@@ -22,7 +24,7 @@ MASK_RE = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)|<[^>\n]
 
 def _key_chars(text: str) -> str:
     """The key characters of a short string: NFKC, lower case, letters and digits only."""
-    norm = unicodedata.normalize("NFKC", text).lower()
+    norm = fold(unicodedata.normalize("NFKC", text).lower())
     return "".join(ch for ch in norm if ch.isalnum())
 
 
@@ -108,16 +110,16 @@ def key_text(text: str) -> KeyText:
     if masked.isascii():
         normalized = masked.lower()
     else:
-        normalized = unicodedata.normalize("NFKC", masked).lower()
+        normalized = fold(unicodedata.normalize("NFKC", masked).lower())
         if len(normalized) != len(masked):
             masked = masked.translate(_expanding_punctuation())
-            normalized = unicodedata.normalize("NFKC", masked).lower()
+            normalized = fold(unicodedata.normalize("NFKC", masked).lower())
     if len(normalized) == len(masked):
         return KeyText(text, NON_WORD_RE.sub("", normalized), normalized=normalized)
     parts, starts, runs, kpos = [], [], [], 0
     for m in WORD_RE.finditer(masked):
         s = m.group()
-        k = s.lower() if s.isascii() else unicodedata.normalize("NFKC", s).lower()
+        k = s.lower() if s.isascii() else fold(unicodedata.normalize("NFKC", s).lower())
         if len(k) == len(s) and (s.isascii() or k.isalnum()):
             parts.append(k)
             starts.append(kpos)

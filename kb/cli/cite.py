@@ -96,7 +96,8 @@ def format_answer(a: dict, color: bool = False) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer, one per line.")
 @click.option("--stale-hours", default=float(STALE_HOURS), show_default=True, type=float,
               help="A last successful check older than this makes the answer say the KB may be stale.")
-@click.option("--limit", default=5, show_default=True, type=int, help="At most this many answers (documents).")
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="At most this many answers (documents).")
 @click.option("--base-url", default=lambda: os.environ.get("POLICYKB_BASE_URL", DEFAULT_BASE_URL),
               show_default=f"$POLICYKB_BASE_URL or {DEFAULT_BASE_URL}", help="Datasette address for permalinks.")
 @time_option("--now", "Pretend it is this time (tests; also $POLICYKB_NOW).", hidden=True)

@@ -21,8 +21,10 @@ measures the choice on a million sections.
 
 Both indexes are contentless (``content=''``): the text is in ``sections``;
 what is indexed is its plain text (:func:`index_text`: link targets and
-Markdown marks dropped, white space collapsed), so a phrase matches across a
-line break or bold marks, and a URL in a link does not match a word.
+Markdown marks dropped, white space collapsed), folded by :func:`pipeline.fold.fold`
+(Traditional Chinese to Simplified, full-width to ASCII, case), so a phrase matches across a
+line break or bold marks, a URL in a link does not match a word, and 申訴 finds 申诉.
+Queries are folded the same way; snippets are cut from the unfolded text.
 Each distinct wording of a section (document, key, content hash) is indexed
 once, at its first version; a hit says whether the current version still has
 that wording. :func:`sync` keeps the indexes up to date after every build;

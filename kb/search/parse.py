@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipeline.fold import fold
 from pipeline.text import CJK
 
 #: Scripts written without spaces between words: Hiragana, Katakana, CJK
@@ -56,8 +57,8 @@ class Term:
         return "trigram"
 
     def fts_trigram(self) -> str:
-        """This term for the trigram index: a phrase that matches any substring."""
-        return '"' + self.text.replace('"', '""') + '"'
+        """This term for the trigram index: a phrase that matches any substring (folded, as the index is)."""
+        return '"' + fold(self.text).replace('"', '""') + '"'
 
     def fts_short(self) -> str:
         """This term for the segmented index, as a phrase of its tokens.
@@ -69,7 +70,7 @@ class Term:
         unicode61 (a prefix query on words, without a prefix index for them,
         merges every word that starts so: too slow on a large KB).
         """
-        pieces = re.findall(f"[{CJK_CLASS}]+|[^{CJK_CLASS}]+", self.text)
+        pieces = re.findall(f"[{CJK_CLASS}]+|[^{CJK_CLASS}]+", fold(self.text))
         parts, prefix = [], False
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1

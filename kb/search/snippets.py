@@ -8,7 +8,9 @@ import re
 import unicodedata
 
 from kb.search.parse import CJK_CHAR, Term
+from pipeline.fold import fold
 from pipeline.text import link_text, plain_text
+
 
 def index_text(markdown: str) -> str:
     """What the index holds of a section, and what snippets are cut from: its plain text
@@ -16,8 +18,14 @@ def index_text(markdown: str) -> str:
     return plain_text(markdown, collapse_space=True)
 
 
+def indexed_text(markdown: str) -> str:
+    """What the index holds of a section: its :func:`index_text`, folded (:func:`pipeline.fold.fold`), so
+    that a query in Traditional Chinese finds Simplified text and back (queries are folded the same way)."""
+    return fold(index_text(markdown))
+
+
 def _term_pattern(term: Term) -> str:
-    escaped = re.escape(term.text)
+    escaped = re.escape(fold(term.text))
     if term.short and not CJK_CHAR.search(term.text):
         return rf"(?<!\w){escaped}(?!\w)"  # short words match whole words, as the word index does
     return escaped
@@ -34,9 +42,10 @@ def snippet(markdown: str, terms: list[Term], width: int = 160) -> str:
     :param width: about how many characters to show
     """
     text = index_text(markdown)
+    folded = fold(text)  # one character for one: a match in the folded text is the same span of the text
     patterns = [_term_pattern(t) for t in terms]
     matcher = re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
-    first = matcher.search(text) if matcher else None
+    first = matcher.search(folded) if matcher else None
     start = 0
     if first:
         start = max(0, first.start() - width // 3)
@@ -47,10 +56,10 @@ def snippet(markdown: str, terms: list[Term], width: int = 160) -> str:
     end = min(len(text), start + width)
     window = text[start:end]
     out, pos = [], 0
-    for m in matcher.finditer(window) if matcher else ():
-        out.append(html.escape(window[pos:m.start()]))
-        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
-        pos = m.end()
+    for m in matcher.finditer(folded, start, end) if matcher else ():
+        out.append(html.escape(window[pos:m.start() - start]))
+        out.append(f"<mark>{html.escape(window[m.start() - start:m.end() - start])}</mark>")
+        pos = m.end() - start
     out.append(html.escape(window[pos:]))
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
 

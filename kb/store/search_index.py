@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from kb.search.meta import CURRENT_TOKEN, document_meta
 from kb.search.parse import segment
-from kb.search.snippets import index_text
+from kb.search.snippets import indexed_text
 from pipeline.timeutil import now_iso
 
 TRIGGER_NAMES = ("search_sections_deleted", "search_sections_updated")
 #: Bumped when the layout of the search tables changes: an older index is dropped and rebuilt.
-SCHEMA_VERSION = 4  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped)
+SCHEMA_VERSION = 5  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped);
+#                     5: folded by pipeline.fold (繁體 and 简体, full-width and ASCII index alike)
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -144,7 +145,7 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
         chunk = pending.fetchmany(20_000)
         if not chunk:
             break
-        plain = [(rowid, index_text(text), meta) for rowid, text, meta in chunk]
+        plain = [(rowid, indexed_text(text), meta) for rowid, text, meta in chunk]
         conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)", plain)
         conn.executemany("insert into search_short (rowid, text, meta) values (?, ?, ?)",
                          [(rowid, segment(text), meta) for rowid, text, meta in plain])
@@ -156,7 +157,7 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
 
 def _forget(conn, rowid: int, text: str, meta: str) -> None:
     """Remove a wording from both indexes (a contentless index needs the very text it indexed)."""
-    plain = index_text(text)
+    plain = indexed_text(text)
     conn.execute("insert into search_trigram (search_trigram, rowid, text, meta) values ('delete', ?, ?, ?)",
                  [rowid, plain, meta])
     conn.execute("insert into search_short (search_short, rowid, text, meta) values ('delete', ?, ?, ?)",
