@@ -42,7 +42,7 @@ def _escape(text: str) -> str:
 def redline(old: str, new: str) -> str:
     """Inline HTML redline of two texts: ``<del>`` and ``<ins>``, all text escaped."""
     out = []
-    for op, text in diff_ops(old or "", new or ""):
+    for op, text in diff_ops(old or "", new or "", display=True):
         if op == 0:
             out.append(_escape(text))
         elif op == 1:

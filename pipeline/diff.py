@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from diff_match_patch import diff_match_patch
 
-from pipeline.text import CJK
+from pipeline.text import CJK, IDEOGRAPHS
 
 try:
     import fast_diff_match_patch as _fast
@@ -40,6 +40,29 @@ _OPS = {"=": 0, "-": -1, "+": 1}
 #: A word diff's tokens: a run of letters and digits, a run of white space, or one other character (each CJK
 #: letter is its own token: a CJK text has no spaces between words).
 TOKEN_RE = re.compile(rf"[^\W{CJK}]+|\s+|.", re.DOTALL)
+#: The same, with a run of Chinese characters kept whole, for :func:`display_tokens` to cut into words.
+_DISPLAY_RE = re.compile(rf"([{IDEOGRAPHS}]{{2,}})|[^\W{CJK}]+|\s+|.", re.DOTALL)
+
+
+def display_tokens(text: str) -> list[str]:
+    """Tokens for a redline that a reader reads: as :data:`TOKEN_RE`, except that a run of Chinese
+    characters is cut into words by jieba's segmenter (``rjieba``, the binding of jieba-rs: the same
+    dictionary, about 50 times faster than the Python jieba and no start-up cost), so a redline shows
+    ``[-短信-]{+站内信+}``, not ``短[-信-]``-style pieces of words. Digits are never part of a Chinese
+    word here (``7个自然日`` is ``7`` + ``个`` + ...), so a changed number always shows.
+
+    Stored diffs (:func:`diff`) keep :data:`TOKEN_RE`'s one character per token: what a change *is*
+    does not depend on a dictionary; only how it is shown does.
+    """
+    import rjieba
+
+    out = []
+    for m in _DISPLAY_RE.finditer(text):
+        if m.group(1):
+            out.extend(rjieba.cut(m.group(1)))
+        else:
+            out.append(m.group(0))
+    return out
 
 
 def _dmp() -> diff_match_patch:
@@ -118,10 +141,10 @@ def word_diff_minimal(old: str, new: str, use_fast: bool | None = None) -> list[
 MIN_SHARED_WORDS = 0.2
 
 
-def _word_diff(old: str, new: str, fast: bool) -> list[tuple[int, str]]:
+def _word_diff(old: str, new: str, fast: bool, tokens=TOKEN_RE.findall) -> list[tuple[int, str]]:
     from collections import Counter
 
-    old_tokens, new_tokens = TOKEN_RE.findall(old), TOKEN_RE.findall(new)
+    old_tokens, new_tokens = tokens(old), tokens(new)
     if len(old_tokens) > 200 and len(new_tokens) > 200:
         # two unrelated texts (a page now in another language) are the worst case of the edit-distance
         # search (seconds for 40 KB) and a word diff of them says nothing: one replacement
@@ -135,11 +158,13 @@ def _word_diff(old: str, new: str, fast: bool) -> list[tuple[int, str]]:
     return [(op, codec.decode(text)) for op, text in _raw_diff(a, b, fast, semantic=True)]
 
 
-def diff_ops(old: str, new: str, use_fast: bool | None = None) -> list[tuple[int, str]]:
+def diff_ops(old: str, new: str, use_fast: bool | None = None, display: bool = False) -> list[tuple[int, str]]:
     """Word/phrase-level edit script from ``old`` to ``new`` (anchored on unchanged lines, semantic cleanup).
 
     :param use_fast: force the C++ (True) or the pure-Python (False) implementation
+    :param display: Chinese cut into words (:func:`display_tokens`), for a redline shown to a reader
     """
+    tokens = display_tokens if display else TOKEN_RE.findall
     fast = bool(_fast) if use_fast is None else use_fast
     codec = _Codec()
     a = codec.encode(old.splitlines(keepends=True))
@@ -150,7 +175,7 @@ def diff_ops(old: str, new: str, use_fast: bool | None = None) -> list[tuple[int
     def flush():
         removed, added = "".join(deleted), "".join(inserted)
         if removed and added:
-            out.extend(_word_diff(removed, added, fast))
+            out.extend(_word_diff(removed, added, fast, tokens))
         elif removed:
             out.append((-1, removed))
         elif added:

@@ -181,6 +181,21 @@ async def test_diff_page_redlines_each_changed_section(ds, expected):
 
 
 @pytest.mark.asyncio
+async def test_chinese_redlines_mark_whole_words(ds):
+    """跨境通's IP rule went from "并通知" to "并通过站内信和短信通知": the redline marks the words
+    added, not pieces of the words around them ("并通{+过站内信和短信通+}知")."""
+    response = await ds.client.get("/-/policykb/diff/kuajing/ip-infringement/1..2")
+    assert response.status_code == 200
+    assert '并<ins class="pkb-ins">通过站内信和短信</ins>通知被投诉商家' in response.text
+    assert '<ins class="pkb-ins">过站内信和短信通</ins>' not in response.text
+
+
+def test_a_changed_number_in_chinese_is_always_its_own_edit():
+    ops = redline("起5个自然日内提交申诉", "起7个自然日内提交申诉")
+    assert ops == '起<del class="pkb-del">5</del><ins class="pkb-ins">7</ins>个自然日内提交申诉'
+
+
+@pytest.mark.asyncio
 async def test_only_substantive_toggle_and_feeds_follow_change_kinds(demo_copy):
     """A change classed as not substantive drops out of the feeds, the chart and the toggled diff."""
     db = sqlite3.connect(kb(demo_copy))

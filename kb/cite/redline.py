@@ -108,7 +108,7 @@ def word_diff(old: str, new: str, cleanup: bool = True) -> list[tuple[int, str]]
     (see :func:`map_span`).
     """
     if cleanup:
-        return diff_ops(old or "", new or "")
+        return diff_ops(old or "", new or "", display=True)
     return word_diff_minimal(old or "", new or "")
 
 
