@@ -12,7 +12,8 @@ from kb.search import Filters, parse_query, search, segment, snippet
 from kb.store.search_index import sync
 
 # 1- and 2-character Chinese terms (where a trigram index alone finds nothing), longer ones, English.
-TERMS = ["申诉", "侵权", "诉", "权", "违规", "知识产权", "2个工作日", "counterfeit", "Account Warning", "appeal"]
+TERMS = ["申诉", "侵权", "诉", "权", "违规", "知识产权", "2个工作日", "counterfeit", "Account Warning", "appeal",
+         "late shipment rate", "rate", "late"]
 
 
 def kb(data):
@@ -26,15 +27,25 @@ def conn(demo_kb):
     c.close()
 
 
+def _stems(text):
+    import snowballstemmer
+
+    porter = snowballstemmer.stemmer("porter")
+    return " " + " ".join(porter.stemWords(re.findall(r"[^\W\u3040-\u30ff\u4e00-\u9fff]+", text.lower()))) + " "
+
+
 def expected_wordings(db_path, term):
-    """Distinct wordings (document, key, first version) whose text contains ``term``, by brute force.
+    """Distinct wordings (document, key, first version) that hold ``term``, by brute force: a Chinese term
+    anywhere, English words as whole words with the same Porter stems ("appeal" holds "appeals").
 
     Link targets are not searched (a URL is not wording), so they are dropped here too.
     """
+    words = not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", term)
     first = {}
     for r in rows(db_path, """select s.document_id, s.key, s.content_hash, s.text_markdown, v.seq
                               from sections s join versions v on v.id = s.version_id order by v.seq"""):
-        if term.lower() in re.sub(r"\]\([^)]*\)", "]", r["text_markdown"]).lower():
+        text = re.sub(r"\]\([^)]*\)", "]", r["text_markdown"])
+        if (_stems(term) in _stems(text)) if words else (term.lower() in text.lower()):
             first.setdefault((r["document_id"], r["key"], r["content_hash"]), r["seq"])
     return {(doc, key, seq) for (doc, key, _), seq in first.items()}
 
@@ -101,6 +112,21 @@ def test_all_terms_must_match_and_pages_continue(conn):
     second = search(conn, "诉", limit=3, offset=3)
     assert first.more and len(first.hits) == 3
     assert not {h["url"] for h in first.hits} & {h["url"] for h in second.hits}
+
+
+def test_english_matches_whole_words_not_inside_them(conn):
+    """"late" is not in "calculated", nor "rate" in "related"; "rate" finds "rates" and "Rate" (stemmed)."""
+    for query in ("late", "rate", '"late shipment rate"'):
+        hits = search(conn, query, limit=200).hits
+        assert hits
+        for h in hits:
+            marked = re.findall(r"<mark>(.*?)</mark>", h["snippet"])
+            assert marked, h["snippet"]
+            assert not any(m.lower() in ("calculated", "related", "lated", "rated") for m in marked), marked
+    assert not any(re.search(r"calcu<mark>|<mark>\w*</mark>d\b", h["snippet"])
+                   for h in search(conn, '"late shipment rate"', limit=200).hits)
+    words = {m.lower() for h in search(conn, "rate", limit=200).hits for m in re.findall(r"<mark>(.*?)</mark>", h["snippet"])}
+    assert "rates" in words or "rate" in words
 
 
 def test_mixed_long_and_short_terms(conn):

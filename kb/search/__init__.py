@@ -3,15 +3,17 @@
 Two FTS5 indexes over the distinct wordings of every section, current or not:
 
 - ``search_trigram`` (FTS5 ``trigram`` tokenizer): any substring of three
-  characters or more, in any script (``知识产权``, ``counterfeit``, ``3.2``).
-- ``search_short`` (FTS5 ``unicode61`` with a one-character prefix index)
-  over a segmented copy of the text, where every run of Chinese, Japanese or
-  Korean characters becomes its overlapping bigrams plus its last character.
-  A two-character term (``申诉``, ``侵权``) is then one token, and a
-  one-character term (``税``) a prefix query. Words of alphabetic scripts stay
-  words, so a short term such as ``EU`` matches the word. A phrase of several
-  words without CJK (``"plan of action"``) is served here too, as whole
-  words, and so is every term of a query that mixes short and long terms.
+  characters or more, for the scripts written without spaces between words
+  (``知识产权``, ``申诉材料``, Thai).
+- ``search_short`` (FTS5 ``porter unicode61`` with a one-character prefix
+  index) over a segmented copy of the text, where every run of Chinese,
+  Japanese or Korean characters becomes its overlapping bigrams plus its last
+  character. A two-character term (``申诉``, ``侵权``) is then one token, and a
+  one-character term (``税``) a prefix query. Words of spaced scripts stay
+  words, stemmed by Porter: every term of those (``EU``, ``counterfeit``,
+  ``"late shipment rate"``) matches whole words, so "rate" finds "rates" and
+  "late" never matches inside "calculated". Every term of a query that mixes
+  short and long terms is served here too.
 
 A trigram index alone matches nothing shorter than three characters, and on
 SQLite 3.40 a ``LIKE '%申诉%'`` on a trigram table silently returns no rows;

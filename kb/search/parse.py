@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 
 from pipeline.fold import fold
-from pipeline.text import CJK
+from pipeline.text import CJK, UNSPACED
 
 #: Scripts written without spaces between words: Hiragana, Katakana, CJK
 #: ideographs (with extension A and compatibility ideographs), Hangul syllables.
 CJK_CLASS = CJK
 CJK_RUN = re.compile(f"[{CJK_CLASS}]+")
 CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
 QUERY_TERM = re.compile(r'"([^"]+)"|(\S+)')
 #: A term shorter than this goes to the short-term index.
 TRIGRAM_MIN = 3
@@ -46,13 +47,17 @@ class Term:
         return len(self.text) < TRIGRAM_MIN
 
     @property
+    def words(self) -> bool:
+        """A term of a script written with spaces (English, German, Korean...): it matches whole words,
+        stemmed ("rate" finds "rates", never "calculated"), not any substring."""
+        return not UNSPACED_CHAR.search(self.text)
+
+    @property
     def index(self) -> str:
-        """``trigram`` for a term of 3+ characters with CJK, or one word of 3+ characters (any substring
-        matches); ``short`` for a short term and for a phrase of several words without CJK (whole words:
-        a trigram phrase of common words makes FTS5 verify positions in most rows)."""
-        if self.short:
-            return "short"
-        if not CJK_CHAR.search(self.text) and re.search(r"\s", self.text):
+        """``trigram`` for a term of 3+ characters in a script written without spaces (Chinese, Japanese,
+        Thai: any substring matches); ``short`` for every other term: a short one, and words (the
+        ``unicode61`` index with Porter stemming, whole words)."""
+        if self.short or self.words:
             return "short"
         return "trigram"
 

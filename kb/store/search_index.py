@@ -17,7 +17,8 @@ from pipeline.timeutil import now_iso
 TRIGGER_NAMES = ("search_sections_deleted", "search_sections_updated")
 #: Bumped when the layout of the search tables changes: an older index is dropped and rebuilt.
 SCHEMA_VERSION = 5  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped);
-#                     5: folded by pipeline.fold (繁體 and 简体, full-width and ASCII index alike)
+#                     5: folded by pipeline.fold (繁體 and 简体, full-width and ASCII index alike), and
+#                     words stemmed (Porter) in search_short, which serves every term of a spaced script
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -56,7 +57,7 @@ SCHEMA = [
     "create index if not exists sections_search_wording on sections (document_id, key, content_hash, version_id)",
     "create virtual table if not exists search_trigram using fts5(text, meta, content='', tokenize='trigram')",
     "create virtual table if not exists search_short "
-    "using fts5(text, meta, content='', prefix='1', tokenize='unicode61')",
+    "using fts5(text, meta, content='', prefix='1', tokenize='porter unicode61')",
     """create table if not exists search_documents (
         document_id text primary key,
         meta text,                          -- the document's filter tokens when its wordings were indexed
