@@ -84,26 +84,28 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
     """
     q = normalize(query)
     concepts = {c["id"]: c for c in _rows(conn, "select * from glossary_concepts")}
-    choices: list[tuple[str, str, str]] = []  # (normalized text, concept id, what matched)
-    for t in _rows(conn, "select concept_id, term from glossary_terms"):
-        choices.append((normalize(t["term"]), t["concept_id"], t["term"]))
+    choices: list[tuple[str, str, str, bool]] = []  # (normalized text, concept id, what matched, false friend)
+    for t in _rows(conn, "select concept_id, term, equivalence from glossary_terms"):
+        choices.append((normalize(t["term"]), t["concept_id"], t["term"], t["equivalence"] == "false-friend"))
     for c in concepts.values():
-        choices.append((normalize(c["id"].replace("-", " ")), c["id"], c["id"]))
-    best: dict[str, tuple[float, str]] = {}
+        choices.append((normalize(c["id"].replace("-", " ")), c["id"], c["id"], False))
+    best: dict[str, tuple[float, str, bool]] = {}
     if q:
         texts = [c[0] for c in choices]
         for _, value, i in process.extract(q, texts, scorer=similarity, limit=None, score_cutoff=cutoff):
-            text, cid, shown = choices[i]
+            text, cid, shown, false_friend = choices[i]
             value = 100.0 if text == q else min(float(value), 99.9)
-            if value > best.get(cid, (-1, ""))[0]:
-                best[cid] = (value, shown)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], concepts[kv[0]]["ordinal"]))
+            old = best.get(cid, (-1, "", True))
+            if value > old[0] or (value == old[0] and old[2] and not false_friend):
+                best[cid] = (value, shown, false_friend)
+    # Best first; at equal scores a concept the word really names comes before one it is a false friend of.
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][2], concepts[kv[0]]["ordinal"]))
     if ranked and ranked[0][1][0] == 100.0:
         ranked = [kv for kv in ranked if kv[1][0] >= EXACT_NEIGHBOURS]
     ranked = ranked[:limit]
     terms = concept_terms(conn, [cid for cid, _ in ranked])
     matches = []
-    for cid, (score, shown) in ranked:
+    for cid, (score, shown, _) in ranked:
         c = concepts[cid]
         matches.append({"concept_id": cid, "label": c["label"], "label_zh": c["label_zh"],
                         "definition": c["definition"], "subject_field": c["subject_field"],
@@ -112,7 +114,8 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
     return {"query": query, "matches": matches}
 
 
-JSON_TERM_KEYS = ("platform", "language", "term", "equivalence", "status", "evidence_count")
+JSON_TERM_KEYS = ("platform", "language", "term", "equivalence", "status", "evidence_count", "sourcing", "source_url",
+                  "source_document")
 
 
 def as_json(result: dict) -> dict:
@@ -160,6 +163,22 @@ def matrix(conn, language: str | None = None) -> dict:
     return {"platforms": plats, "concepts": concepts, "languages": languages(conn)}
 
 
+def coverage(conn) -> dict:
+    """Sourcing per concept × real platform, from the KB: ``{"sourced", "cells", "by_platform": [{platform,
+    sourced, unsourced}]}``; a cell is sourced when one of its terms has a KB document or a cited page."""
+    rows = _rows(conn, """
+        select t.concept_id, t.platform, max(t.sourcing in ('document', 'page')) as sourced
+        from glossary_terms t join glossary_platforms p on p.id = t.platform
+        where p.demo = 0 and t.platform != 'general' group by t.concept_id, t.platform""")
+    by = {}
+    for r in rows:
+        b = by.setdefault(r["platform"], {"platform": r["platform"], "sourced": 0, "unsourced": 0})
+        b["sourced" if r["sourced"] else "unsourced"] += 1
+    order = {p["id"]: p["ordinal"] for p in _rows(conn, "select id, ordinal from glossary_platforms")}
+    return {"cells": len(rows), "sourced": sum(1 for r in rows if r["sourced"]),
+            "by_platform": sorted(by.values(), key=lambda b: order.get(b["platform"], 999))}
+
+
 def languages(conn) -> list[dict]:
     rows = _rows(conn, "select language, count(*) as terms from glossary_terms group by language")
     rows.sort(key=lambda r: (r["language"] != "en", not r["language"].startswith("zh"), r["language"]))
@@ -205,5 +224,5 @@ def candidates(conn, limit: int = 200) -> list[dict]:
                           limit ?""", [limit])
 
 
-__all__ = ["GENERAL", "as_json", "candidates", "concept", "drift", "has_glossary", "lookup", "matrix", "platforms",
+__all__ = ["GENERAL", "as_json", "candidates", "concept", "coverage", "drift", "has_glossary", "lookup", "matrix", "platforms",
            "unattested"]
