@@ -33,11 +33,25 @@ def similarity(query: str, choice: str, **kwargs) -> float:
 
     ``WRatio`` when the choice is at least as long as the query (a partial query such as "counterfeit"
     finds "counterfeit complaint"), plain ``ratio`` when it is shorter: otherwise a short term inside a
-    longer query (假货 in 假货投诉) would outrank the near-miss the user meant.
+    longer query (假货 in 假货投诉) would outrank the near-miss the user meant. Two exceptions for a
+    shorter choice written with spaces, where whole words say more than characters: the same words in
+    another order ("reimbursement for lost or damaged inventory" for "lost or damaged inventory
+    reimbursement") score ``token_sort_ratio``; and a choice whose words all occur, in order, as whole
+    words of the query ("account health" in "Account Health page") scores at least 90 for two words or
+    more and 88 for one long word (eight letters or more: "qualifications", never "case"), plus up to 9
+    for the share of the query it covers, so the longest contained term wins; always below an exact match.
     """
     if len(choice) >= len(query):
         return fuzz.WRatio(query, choice, **kwargs)
-    return fuzz.ratio(query, choice, **kwargs)
+    score = fuzz.ratio(query, choice, **kwargs)
+    words, query_words = choice.split(), query.split()
+    if len(query_words) > 1:
+        score = max(score, fuzz.token_sort_ratio(query, choice, **kwargs))
+        n = len(words)
+        if any(query_words[i:i + n] == words for i in range(len(query_words) - n + 1)) and (
+                n > 1 or (len(choice) >= 8 and choice.isalpha())):
+            score = max(score, (90.0 if n > 1 else 88.0) + 9.0 * len(choice) / len(query))
+    return score
 
 
 def has_glossary(conn) -> bool:

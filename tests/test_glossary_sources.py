@@ -117,15 +117,19 @@ def test_the_seed_has_enough_concepts_and_sourced_cells_on_every_real_platform(s
 
 def test_unsourced_terms_are_marked_in_csv_and_in_the_term_lookup(tmp_path, seed):
     rows = list(csv.DictReader(io.StringIO(export_csv(seed))))
-    amazon = [r for r in rows if r["concept_id"] == "performance-notification" and r["platform"] == "amazon"]
-    assert amazon[0]["en_sourcing"] == "unsourced"
+    amazon = [r for r in rows if r["concept_id"] == "fulfilment-fees" and r["platform"] == "amazon"]
+    assert amazon[0]["en"] == "FBA fees" and amazon[0]["en_sourcing"] == "unsourced"
     walmart = [r for r in rows if r["concept_id"] == "platform-fulfilment" and r["platform"] == "walmart"]
     assert walmart[0]["en_sourcing"] == "page" and walmart[0]["en_cite_title"] == "WFS seller onboarding and setup"
     key = repr  # CSV groups terms by platform and language: compare as sets
     assert sorted(map(key, import_csv(export_csv(seed), seed.platforms).concept("platform-fulfilment").terms)) == \
         sorted(map(key, seed.concept("platform-fulfilment").terms))
-    out = policykb("term", "Performance Notifications", "--data", tmp_path / "none").stdout
-    assert "UNSOURCED" in out
+    out = policykb("term", "FBA fees", "--data", tmp_path / "none").stdout
+    line = next(x for x in out.splitlines() if " FBA fees " in x)
+    assert "UNSOURCED" in line
+    wfs_line = next(x for x in policykb("term", "WFS", "--data", tmp_path / "none").stdout.splitlines()
+                    if " WFS " in x)
+    assert "UNSOURCED" not in wfs_line
     data = json.loads(policykb("term", "WFS", "--json", "--data", tmp_path / "none").stdout)
     wfs = [t for t in data["matches"][0]["terms"] if t["term"] == "WFS"]
     assert wfs[0]["sourcing"] == "page" and wfs[0]["source_url"].startswith("https://marketplacelearn.walmart.com/")
