@@ -500,3 +500,16 @@ def test_metadata_describes_every_glossary_column(demo_kb):
 def test_glossary_check_command():
     assert "ok: " in policykb("glossary", "check").stdout
     assert Path(ROOT / "glossary" / "platforms.yml").exists()
+
+
+@pytest.mark.asyncio
+async def test_glossary_page_marks_unsourced_terms_and_shows_the_sources_coverage(ds, demo_kb):
+    page = await ds.client.get("/-/glossary")
+    assert page.status_code == 200 and 'id="coverage"' in page.text
+    db = demo_kb / "policykb.db"
+    unsourced = rows(db, "select count(*) as n from glossary_terms where sourcing = 'unsourced'")[0]["n"]
+    assert unsourced and page.text.count('class="gl-unsourced"') >= 1
+    sourced = rows(db, """select count(*) as n from (select concept_id, platform from glossary_terms t
+                          join glossary_platforms p on p.id = t.platform where p.demo = 0 and t.platform != 'general'
+                          group by concept_id, platform having max(sourcing in ('document', 'page')))""")[0]["n"]
+    assert f">{sourced} of " in page.text.replace("<p>", ">")
