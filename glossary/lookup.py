@@ -90,7 +90,8 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
     """Concepts matching ``query`` in any language, best first, each with every platform's terms.
 
     :param conn: the KB
-    :param query: a term in any language ("Counterfeit Notice", "假货投诉", "注文不良率"), misspellings welcome
+    :param query: a term in any language ("Counterfeit Notice", "假货投诉", "注文不良率"), misspellings welcome,
+        or the new wording of a renamed term (term drift: "Account Warning" finds the concept of "Policy Warning")
     :param limit: at most this many concepts
     :param cutoff: lowest fuzzy score (0-100) to accept
     :returns: ``{"query", "matches": [{"concept_id", "label", "label_zh", "definition", "score",
@@ -103,6 +104,10 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
         choices.append((normalize(t["term"]), t["concept_id"], t["term"], t["equivalence"] == "false-friend"))
     for c in concepts.values():
         choices.append((normalize(c["id"].replace("-", " ")), c["id"], c["id"], False))
+    # Both directions of a rename: the wording a platform put in place of a term (term drift) finds the concept.
+    for d in _drift_replacements(conn):
+        choices.append((normalize(d["replaced_by"]), d["concept_id"], f"{d['replaced_by']} (replaced {d['term']!r})",
+                        False))
     best: dict[str, tuple[float, str, bool]] = {}
     if q:
         texts = [c[0] for c in choices]
@@ -126,6 +131,15 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
                         "gloss_formal": c["gloss_formal"], "gloss_plain": c["gloss_plain"], "note": c["note"],
                         "score": round(score, 1), "matched": shown, "terms": terms[cid]})
     return {"query": query, "matches": matches}
+
+
+def _drift_replacements(conn) -> list[dict]:
+    try:
+        return _rows(conn, """select distinct d.concept_id, d.replaced_by, t.term from glossary_drift d
+                              join glossary_terms t on t.id = d.term_id
+                              where d.replaced_by is not null and d.replaced_by != ''""")
+    except sqlite3.OperationalError:  # a KB from before the glossary tables
+        return []
 
 
 JSON_TERM_KEYS = ("platform", "language", "term", "equivalence", "status", "evidence_count", "sourcing", "source_url",

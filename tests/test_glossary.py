@@ -254,6 +254,10 @@ def test_term_drift_records_the_demo_rename(demo_kb, expected):
         assert "demomart/account-health" in json.loads(d["still_used_in"])
     out = policykb("glossary", "drift", "--data", demo_kb).stdout
     assert "'Policy Warning' → 'Account Warning'" in out
+    # Both directions of the rename find the concept: the old term, and the wording that replaced it.
+    for rename in (r for _, _, r in renames):
+        old = term_json(demo_kb, rename["from"])["matches"][0]["concept_id"]
+        assert term_json(demo_kb, rename["to"])["matches"][0]["concept_id"] == old
 
 
 def _glossary_tables(db):
