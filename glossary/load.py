@@ -31,6 +31,9 @@ TERM_FIELDS = {"platform", "lang", "term", "status", "equivalence", "note", "def
 CITE_FIELDS = {"url", "title", "quote", "read"}
 QUOTE_MAX = 200  # one short sentence: we quote the platform's wording, never its text
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# RFC 3986: what a URL may hold once its host is past; anything else (spaces, [ ], quotes) must be percent-encoded
+# (TBX checks source URLs as xsd:anyURI, and a CAT tool or browser may cut a URL there).
+_URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d+)?([/?#][A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]*)?$")
 CONCEPT_FIELDS = {"id", "label", "definition", "zh", "note", "terms"}
 
 
@@ -51,11 +54,19 @@ def parse_source(source: str) -> tuple[str, str, str]:
     if not source:
         return "", "", ""
     if re.match(r"^https?://", source):
+        check_url(source, "source")
         return source, "", ""
     document, _, section = source.partition("#")
     if document.count("/") != 1:
         raise GlossaryError(f"source {source!r}: expected a URL or platform/document#section")
     return "", document, section
+
+
+def check_url(url: str, where: str):
+    """An http(s) URL with only the characters RFC 3986 allows (percent-encode the rest: ``[`` → ``%5B``)."""
+    if not _URL_RE.match(url):
+        raise GlossaryError(f"{where}: expected an http(s) URL with any space, bracket or quote percent-encoded "
+                            f"(%20, %5B, %5D), got {url!r}")
 
 
 def parse_cite(raw, where: str) -> tuple[str, str, str, str]:
@@ -72,8 +83,7 @@ def parse_cite(raw, where: str) -> tuple[str, str, str, str]:
     if unknown:
         raise GlossaryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
     url = _text(raw.get("url"), f"{where}.url", True)
-    if not re.match(r"^https?://[^\s/]+", url):
-        raise GlossaryError(f"{where}.url: expected an http(s) URL, got {url!r}")
+    check_url(url, f"{where}.url")
     title = _text(raw.get("title"), f"{where}.title", True)
     quote = _text(raw.get("quote"), f"{where}.quote", True)
     if len(quote) > QUOTE_MAX:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 
 from rapidfuzz import fuzz, process
 
@@ -26,6 +27,11 @@ from pipeline.sqlrows import rows as _rows
 DEFAULT_LIMIT = 5
 DEFAULT_CUTOFF = 75.0
 EXACT_NEIGHBOURS = 90.0
+
+
+def _unaccented(word: str) -> str:
+    """A word without its diacritics (Sao Quả Tạ → sao qua ta), for comparing words typed without them."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
 
 
 def similarity(query: str, choice: str, **kwargs) -> float:
@@ -40,9 +46,17 @@ def similarity(query: str, choice: str, **kwargs) -> float:
     words of the query ("account health" in "Account Health page") scores at least 90 for two words or
     more and 88 for one long word (eight letters or more: "qualifications", never "case"), plus up to 9
     for the share of the query it covers, so the longest contained term wins; always below an exact match.
+    And a query of several words scores less the fewer of its words the (longer) choice has, give or take
+    a typo, so "Buy Box" does not find "offers to buy or sell outside of eBay" through "buy" alone.
     """
     if len(choice) >= len(query):
-        return fuzz.WRatio(query, choice, **kwargs)
+        score = fuzz.WRatio(query, choice, **kwargs)
+        query_words = query.split()
+        if len(query_words) > 1:  # every word of the query should be in the choice, give or take a typo or accent
+            choice_words = [_unaccented(c) for c in choice.split()]
+            found = sum(1 for w in map(_unaccented, query_words) if max(fuzz.ratio(w, c) for c in choice_words) >= 80)
+            score *= 0.5 + 0.5 * found / len(query_words)
+        return score
     score = fuzz.ratio(query, choice, **kwargs)
     words, query_words = choice.split(), query.split()
     if len(query_words) > 1:

@@ -48,6 +48,7 @@ CITE = '{url: "https://seller.example/help/1", title: "Help", quote: "Use Holida
 @pytest.mark.parametrize("cite,message", [
     ('{url: "https://seller.example/help/1", title: "Help", read: 2026-12-06}', "cite.quote: missing"),
     ('{url: "seller.example/help", title: "Help", quote: "x", read: 2026-12-06}', "cite.url"),
+    ('{url: "https://seller.example/a/[b]", title: "Help", quote: "x", read: 2026-12-06}', "percent-encoded"),
     ('{url: "https://seller.example/help/1", title: "Help", quote: "x", read: "last week"}', "cite.read"),
     ('{url: "https://seller.example/help/1", title: "Help", quote: "' + "word " * 60 + '", read: 2026-12-06}',
      "quote one short sentence"),
@@ -142,6 +143,8 @@ def test_unsourced_terms_are_marked_in_csv_and_in_the_term_lookup(tmp_path, seed
     ("全托管", "fully-managed-model"), ("半托管", "semi-managed-model"),
     ("Performance Notifications", "performance-notification"), ("Holiday Mode", "vacation-settings"),
     ("testing reports", "test-report"), ("Walmart Fulfillment Services", "platform-fulfilment"),
+    ("Fulfillment Network", "platform-fulfilment"), ("certificate requirement", "compliance-documents"),
+    ("Counterfiet Notice", "counterfeit-complaint"),
 ])
 def test_abbreviations_slang_and_platform_terms_find_their_concept(conn, query, concept):
     assert lookup(conn, query)["matches"][0]["concept_id"] == concept
@@ -158,3 +161,6 @@ def test_an_account_level_programme_does_not_map_to_off_platform_transaction(con
     for query in ("Account Health Rating", "Brand Registry", "Seller Performance Standards", "seller level"):
         ids = [m["concept_id"] for m in lookup(conn, query)["matches"]]
         assert ids and "off-platform-transaction" not in ids[:1], (query, ids)
+    # Programmes the glossary has no concept for find nothing rather than a concept sharing one word.
+    for query in ("Buy Box", "Amazon Vine", "Amazon Business"):
+        assert lookup(conn, query)["matches"] == [], query
