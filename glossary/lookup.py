@@ -30,8 +30,9 @@ EXACT_NEIGHBOURS = 90.0
 
 
 def _unaccented(word: str) -> str:
-    """A word without its diacritics (Sao Quả Tạ → sao qua ta), for comparing words typed without them."""
-    return "".join(ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn")
+    """A word without its diacritics and punctuation (Sao Quả Tạ → sao qua ta, "(wfs)" → wfs), for comparing words."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word)
+                   if unicodedata.category(ch) != "Mn" and (ch.isalnum() or ch == "-"))
 
 
 def similarity(query: str, choice: str, **kwargs) -> float:
