@@ -78,8 +78,10 @@ def has_glossary(conn) -> bool:
 
 
 _TERMS_SQL = """
-    select t.*, coalesce(p.ordinal, 999) as platform_ordinal, p.name as platform_name, p.name_zh as platform_name_zh
+    select t.*, coalesce(p.ordinal, 999) as platform_ordinal, p.name as platform_name, p.name_zh as platform_name_zh,
+           s.sourcing, s.source_title, s.source_quote, s.source_read
     from glossary_terms t left join glossary_platforms p on p.id = t.platform
+    left join glossary_term_sources s on s.term_id = t.id
 """
 
 
@@ -210,8 +212,9 @@ def coverage(conn) -> dict:
     """Sourcing per concept × real platform, from the KB: ``{"sourced", "cells", "by_platform": [{platform,
     sourced, unsourced}]}``; a cell is sourced when one of its terms has a KB document or a cited page."""
     rows = _rows(conn, """
-        select t.concept_id, t.platform, max(t.sourcing in ('document', 'page')) as sourced
+        select t.concept_id, t.platform, max(s.sourcing in ('document', 'page')) as sourced
         from glossary_terms t join glossary_platforms p on p.id = t.platform
+        left join glossary_term_sources s on s.term_id = t.id
         where p.demo = 0 and t.platform != 'general' group by t.concept_id, t.platform""")
     by = {}
     for r in rows:

@@ -495,8 +495,8 @@ async def test_scraped_snippets_are_escaped(demo_copy):
 
 def test_metadata_describes_every_glossary_column(demo_kb):
     tables = METADATA["databases"]["policykb"]["tables"]
-    for table in ("glossary_platforms", "glossary_concepts", "glossary_terms", "glossary_evidence", "glossary_drift",
-                  "glossary_candidates"):
+    for table in ("glossary_platforms", "glossary_concepts", "glossary_terms", "glossary_term_sources",
+                  "glossary_evidence", "glossary_drift", "glossary_candidates"):
         columns = {r["name"] for r in rows(demo_kb / "policykb.db", f"pragma table_info([{table}])")}
         assert set(tables[table]["columns"]) == columns, table
 
@@ -511,9 +511,10 @@ async def test_glossary_page_marks_unsourced_terms_and_shows_the_sources_coverag
     page = await ds.client.get("/-/glossary")
     assert page.status_code == 200 and 'id="coverage"' in page.text
     db = demo_kb / "policykb.db"
-    unsourced = rows(db, "select count(*) as n from glossary_terms where sourcing = 'unsourced'")[0]["n"]
+    unsourced = rows(db, "select count(*) as n from glossary_term_sources where sourcing = 'unsourced'")[0]["n"]
     assert unsourced and page.text.count('class="gl-unsourced"') >= 1
     sourced = rows(db, """select count(*) as n from (select concept_id, platform from glossary_terms t
-                          join glossary_platforms p on p.id = t.platform where p.demo = 0 and t.platform != 'general'
-                          group by concept_id, platform having max(sourcing in ('document', 'page')))""")[0]["n"]
+                          join glossary_platforms p on p.id = t.platform
+                          join glossary_term_sources s on s.term_id = t.id where p.demo = 0 and t.platform != 'general'
+                          group by concept_id, platform having max(s.sourcing in ('document', 'page')))""")[0]["n"]
     assert f">{sourced} of " in page.text.replace("<p>", ">")
