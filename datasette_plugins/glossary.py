@@ -64,6 +64,7 @@ async def glossary_page(datasette, request):
         data["no_documents_count"] = sum(len(ts) for ts in groups.values())
         data["drift"] = gl.drift(conn)
         data["candidates"] = gl.candidates(conn)
+        data["coverage"] = gl.coverage(conn)
         return data
 
     data = await db.execute_fn(fetch)

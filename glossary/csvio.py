@@ -3,7 +3,12 @@
 One row is one entry: a concept on one platform, with one column group per
 language (``en``, ``zh-Hans``, ``ja``, ...) holding that platform's term and
 its fields (``en_status``, ``en_equivalence``, ``en_note``,
-``en_definition``, ``en_source``; ``zh-Hans_gloss_formal`` and
+``en_definition``; where the wording comes from: ``en_source`` (a KB
+document ``platform/document#section``), ``en_cite_url``, ``en_cite_title``,
+``en_cite_quote`` and ``en_cite_read`` (the platform's page, its title, the
+short sentence quoted and the date read), and ``en_sourcing``
+(``document`` / ``page`` / ``general`` / ``unsourced``: written so that an
+unsourced term shows as such in a spreadsheet; ignored on import); ``zh-Hans_gloss_formal`` and
 ``zh-Hans_gloss_plain`` for Chinese). The concept's own fields (id, subject
 field, English and Chinese labels, definition, glosses, note) repeat on every
 row of the concept, so a spreadsheet can be filtered or sorted freely. Where a
@@ -20,13 +25,26 @@ from __future__ import annotations
 import csv
 import io
 
-from glossary.load import format_source, parse_source
+from glossary.load import format_source, parse_cite, parse_source
 from glossary.model import GENERAL, ZH, Concept, Glossary, GlossaryError, Platform, Term, norm_lang
 
 CONCEPT_COLUMNS = ["concept_id", "subject_field", "label", "definition", "label_zh-Hans", "gloss_formal_zh-Hans",
                    "gloss_plain_zh-Hans", "concept_note", "platform"]
-TERM_FIELDS = ["status", "equivalence", "note", "definition", "source"]
+TERM_FIELDS = ["status", "equivalence", "note", "definition", "sourcing", "source", "cite_url", "cite_title",
+               "cite_quote", "cite_read"]
 ZH_FIELDS = ["gloss_formal", "gloss_plain"]
+
+
+def _source_cells(t: Term, lang: str) -> dict:
+    """A term's source columns: the KB document, and the cited page (a bare URL without a citation goes to
+    ``_source``, as older files wrote it)."""
+    cited = bool(t.source_title or t.source_quote or t.source_read)
+    document = t.source_document + (f"#{t.source_section}" if t.source_section else "") if t.source_document else ""
+    cells = {f"{lang}_source": document or ("" if cited else t.source_url)}
+    if cited:
+        cells.update({f"{lang}_cite_url": t.source_url, f"{lang}_cite_title": t.source_title,
+                      f"{lang}_cite_quote": t.source_quote, f"{lang}_cite_read": t.source_read})
+    return cells
 
 
 def _columns(languages: list[str], case_languages: set[str]) -> list[str]:
@@ -69,7 +87,7 @@ def export_csv(glossary: Glossary) -> str:
                     t = terms[i]
                     row.update({lang: t.term, f"{lang}_status": t.status, f"{lang}_equivalence": t.equivalence,
                                 f"{lang}_note": t.note, f"{lang}_definition": t.definition,
-                                f"{lang}_source": format_source(t)})
+                                f"{lang}_sourcing": t.sourcing, **_source_cells(t, lang)})
                     if lang == ZH:
                         row.update({f"{lang}_gloss_formal": t.gloss_formal, f"{lang}_gloss_plain": t.gloss_plain})
                     if t.case_sensitive:
@@ -119,12 +137,21 @@ def import_csv(text: str, platforms: dict[str, Platform] | None = None) -> Gloss
                 url, document, section = parse_source(row.get(f"{lang}_source") or "")
             except GlossaryError as exc:
                 raise GlossaryError(f"CSV line {n}, {lang}: {exc}") from None
+            cite = {k: (row.get(f"{lang}_cite_{k}") or "").strip() for k in ("url", "title", "quote", "read")}
+            if any(cite.values()):
+                try:
+                    url, title, quote, read = parse_cite(cite, f"CSV line {n}, {lang}_cite")
+                except GlossaryError as exc:
+                    raise GlossaryError(str(exc)) from None
+            else:
+                title = quote = read = ""
             concepts[cid].terms.append(Term(
                 term=term_text, platform=platform, language=norm_lang(lang),
                 status=(row.get(f"{lang}_status") or "preferred").strip(),
                 equivalence=(row.get(f"{lang}_equivalence") or "exact").strip(),
                 note=(row.get(f"{lang}_note") or "").strip(), definition=(row.get(f"{lang}_definition") or "").strip(),
-                source_url=url, source_document=document, source_section=section,
+                source_url=url, source_document=document, source_section=section, source_title=title,
+                source_quote=quote, source_read=read,
                 gloss_formal=(row.get(f"{lang}_gloss_formal") or "").strip(),
                 gloss_plain=(row.get(f"{lang}_gloss_plain") or "").strip(),
                 case_sensitive=(row.get(f"{lang}_case_sensitive") or "").strip().lower() in ("yes", "true", "1")))

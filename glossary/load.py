@@ -26,8 +26,14 @@ from glossary.model import (
 DATA_DIR = Path(__file__).resolve().parent
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster on the seed files
 _ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-TERM_FIELDS = {"platform", "lang", "term", "status", "equivalence", "note", "definition", "source", "gloss_formal",
-               "gloss_plain", "case_sensitive"}
+TERM_FIELDS = {"platform", "lang", "term", "status", "equivalence", "note", "definition", "source", "cite",
+               "gloss_formal", "gloss_plain", "case_sensitive"}
+CITE_FIELDS = {"url", "title", "quote", "read"}
+QUOTE_MAX = 200  # one short sentence: we quote the platform's wording, never its text
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# RFC 3986: what a URL may hold once its host is past; anything else (spaces, [ ], quotes) must be percent-encoded
+# (TBX checks source URLs as xsd:anyURI, and a CAT tool or browser may cut a URL there).
+_URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d+)?([/?#][A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]*)?$")
 CONCEPT_FIELDS = {"id", "label", "definition", "zh", "note", "terms"}
 
 
@@ -48,11 +54,46 @@ def parse_source(source: str) -> tuple[str, str, str]:
     if not source:
         return "", "", ""
     if re.match(r"^https?://", source):
+        check_url(source, "source")
         return source, "", ""
     document, _, section = source.partition("#")
     if document.count("/") != 1:
         raise GlossaryError(f"source {source!r}: expected a URL or platform/document#section")
     return "", document, section
+
+
+def check_url(url: str, where: str):
+    """An http(s) URL with only the characters RFC 3986 allows (percent-encode the rest: ``[`` → ``%5B``)."""
+    if not _URL_RE.match(url):
+        raise GlossaryError(f"{where}: expected an http(s) URL with any space, bracket or quote percent-encoded "
+                            f"(%20, %5B, %5D), got {url!r}")
+
+
+def parse_cite(raw, where: str) -> tuple[str, str, str, str]:
+    """A term's ``cite: {url, title, quote, read}`` → (url, title, quote, read); every field is required.
+
+    ``quote`` is one short sentence of the page (at most 200 characters) that uses the term; ``read`` the
+    ISO date the page was read.
+    """
+    if raw is None:
+        return "", "", "", ""
+    if not isinstance(raw, dict):
+        raise GlossaryError(f"{where}: expected a mapping {{url, title, quote, read}}")
+    unknown = set(raw) - CITE_FIELDS
+    if unknown:
+        raise GlossaryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    url = _text(raw.get("url"), f"{where}.url", True)
+    check_url(url, f"{where}.url")
+    title = _text(raw.get("title"), f"{where}.title", True)
+    quote = _text(raw.get("quote"), f"{where}.quote", True)
+    if len(quote) > QUOTE_MAX:
+        raise GlossaryError(f"{where}.quote: {len(quote)} characters; quote one short sentence "
+                            f"(at most {QUOTE_MAX}), not the page")
+    read = raw.get("read")
+    read = read.isoformat() if hasattr(read, "isoformat") else _text(read, f"{where}.read", True)
+    if not _DATE_RE.match(read):
+        raise GlossaryError(f"{where}.read: expected the date the page was read as YYYY-MM-DD, got {read!r}")
+    return url, title, quote, read
 
 
 def format_source(term: Term) -> str:
@@ -116,14 +157,18 @@ def _term(raw, where: str, platforms: dict[str, Platform]) -> Term:
         url, document, section = parse_source(_text(raw.get("source"), f"{where}.source"))
     except GlossaryError as exc:
         raise GlossaryError(f"{where}.{exc}") from None
+    cite_url, title, quote, read = parse_cite(raw.get("cite"), f"{where}.cite")
+    if cite_url and url:
+        raise GlossaryError(f"{where}: give the page either as source: URL or as cite.url, not both")
+    url = cite_url or url
     gloss_formal = _text(raw.get("gloss_formal"), f"{where}.gloss_formal")
     gloss_plain = _text(raw.get("gloss_plain"), f"{where}.gloss_plain")
     if (gloss_formal or gloss_plain) and language != ZH:
         raise GlossaryError(f"{where}: glosses belong to Chinese (zh) terms only")
     return Term(term=term_text, platform=platform, language=language, status=status, equivalence=equivalence,
                 note=note, definition=_text(raw.get("definition"), f"{where}.definition"), source_url=url,
-                source_document=document, source_section=section, gloss_formal=gloss_formal, gloss_plain=gloss_plain,
-                case_sensitive=bool(raw.get("case_sensitive", False)))
+                source_document=document, source_section=section, source_title=title, source_quote=quote,
+                source_read=read, gloss_formal=gloss_formal, gloss_plain=gloss_plain, case_sensitive=bool(raw.get("case_sensitive", False)))
 
 
 def read_concepts(path: Path, platforms: dict[str, Platform]) -> list[Concept]:
@@ -200,8 +245,13 @@ def _term_dict(term: Term) -> dict:
     for name in ("note", "definition"):
         if getattr(term, name):
             out[name] = getattr(term, name)
-    if format_source(term):
-        out["source"] = format_source(term)
+    if term.source_document:
+        out["source"] = term.source_document + (f"#{term.source_section}" if term.source_section else "")
+    if term.source_url and (term.source_title or term.source_quote or term.source_read):
+        out["cite"] = {"url": term.source_url, "title": term.source_title, "quote": term.source_quote,
+                       "read": term.source_read}
+    elif term.source_url and not term.source_document:
+        out["source"] = term.source_url
     for name in ("gloss_formal", "gloss_plain"):
         if getattr(term, name):
             out[name] = getattr(term, name)

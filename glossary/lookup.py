@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import unicodedata
 
 from rapidfuzz import fuzz, process
 
@@ -28,16 +29,44 @@ DEFAULT_CUTOFF = 75.0
 EXACT_NEIGHBOURS = 90.0
 
 
+def _unaccented(word: str) -> str:
+    """A word without its diacritics and punctuation (Sao Quả Tạ → sao qua ta, "(wfs)" → wfs), for comparing words."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word)
+                   if unicodedata.category(ch) != "Mn" and (ch.isalnum() or ch == "-"))
+
+
 def similarity(query: str, choice: str, **kwargs) -> float:
     """Similarity of two normalized strings, 0-100.
 
     ``WRatio`` when the choice is at least as long as the query (a partial query such as "counterfeit"
     finds "counterfeit complaint"), plain ``ratio`` when it is shorter: otherwise a short term inside a
-    longer query (假货 in 假货投诉) would outrank the near-miss the user meant.
+    longer query (假货 in 假货投诉) would outrank the near-miss the user meant. Two exceptions for a
+    shorter choice written with spaces, where whole words say more than characters: the same words in
+    another order ("reimbursement for lost or damaged inventory" for "lost or damaged inventory
+    reimbursement") score ``token_sort_ratio``; and a choice whose words all occur, in order, as whole
+    words of the query ("account health" in "Account Health page") scores at least 90 for two words or
+    more and 88 for one long word (eight letters or more: "qualifications", never "case"), plus up to 9
+    for the share of the query it covers, so the longest contained term wins; always below an exact match.
+    And a query of several words scores less the fewer of its words the (longer) choice has, give or take
+    a typo, so "Buy Box" does not find "offers to buy or sell outside of eBay" through "buy" alone.
     """
     if len(choice) >= len(query):
-        return fuzz.WRatio(query, choice, **kwargs)
-    return fuzz.ratio(query, choice, **kwargs)
+        score = fuzz.WRatio(query, choice, **kwargs)
+        query_words = query.split()
+        if len(query_words) > 1:  # every word of the query should be in the choice, give or take a typo or accent
+            choice_words = [_unaccented(c) for c in choice.split()]
+            found = sum(1 for w in map(_unaccented, query_words) if max(fuzz.ratio(w, c) for c in choice_words) >= 80)
+            score *= 0.5 + 0.5 * found / len(query_words)
+        return score
+    score = fuzz.ratio(query, choice, **kwargs)
+    words, query_words = choice.split(), query.split()
+    if len(query_words) > 1:
+        score = max(score, fuzz.token_sort_ratio(query, choice, **kwargs))
+        n = len(words)
+        if any(query_words[i:i + n] == words for i in range(len(query_words) - n + 1)) and (
+                n > 1 or (len(choice) >= 8 and choice.isalpha())):
+            score = max(score, (90.0 if n > 1 else 88.0) + 9.0 * len(choice) / len(query))
+    return score
 
 
 def has_glossary(conn) -> bool:
@@ -49,8 +78,10 @@ def has_glossary(conn) -> bool:
 
 
 _TERMS_SQL = """
-    select t.*, coalesce(p.ordinal, 999) as platform_ordinal, p.name as platform_name, p.name_zh as platform_name_zh
+    select t.*, coalesce(p.ordinal, 999) as platform_ordinal, p.name as platform_name, p.name_zh as platform_name_zh,
+           s.sourcing, s.source_title, s.source_quote, s.source_read
     from glossary_terms t left join glossary_platforms p on p.id = t.platform
+    left join glossary_term_sources s on s.term_id = t.id
 """
 
 
@@ -76,7 +107,8 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
     """Concepts matching ``query`` in any language, best first, each with every platform's terms.
 
     :param conn: the KB
-    :param query: a term in any language ("Counterfeit Notice", "假货投诉", "注文不良率"), misspellings welcome
+    :param query: a term in any language ("Counterfeit Notice", "假货投诉", "注文不良率"), misspellings welcome,
+        or the new wording of a renamed term (term drift: "Account Warning" finds the concept of "Policy Warning")
     :param limit: at most this many concepts
     :param cutoff: lowest fuzzy score (0-100) to accept
     :returns: ``{"query", "matches": [{"concept_id", "label", "label_zh", "definition", "score",
@@ -84,26 +116,32 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
     """
     q = normalize(query)
     concepts = {c["id"]: c for c in _rows(conn, "select * from glossary_concepts")}
-    choices: list[tuple[str, str, str]] = []  # (normalized text, concept id, what matched)
-    for t in _rows(conn, "select concept_id, term from glossary_terms"):
-        choices.append((normalize(t["term"]), t["concept_id"], t["term"]))
+    choices: list[tuple[str, str, str, bool]] = []  # (normalized text, concept id, what matched, false friend)
+    for t in _rows(conn, "select concept_id, term, equivalence from glossary_terms"):
+        choices.append((normalize(t["term"]), t["concept_id"], t["term"], t["equivalence"] == "false-friend"))
     for c in concepts.values():
-        choices.append((normalize(c["id"].replace("-", " ")), c["id"], c["id"]))
-    best: dict[str, tuple[float, str]] = {}
+        choices.append((normalize(c["id"].replace("-", " ")), c["id"], c["id"], False))
+    # Both directions of a rename: the wording a platform put in place of a term (term drift) finds the concept.
+    for d in _drift_replacements(conn):
+        choices.append((normalize(d["replaced_by"]), d["concept_id"], f"{d['replaced_by']} (replaced {d['term']!r})",
+                        False))
+    best: dict[str, tuple[float, str, bool]] = {}
     if q:
         texts = [c[0] for c in choices]
         for _, value, i in process.extract(q, texts, scorer=similarity, limit=None, score_cutoff=cutoff):
-            text, cid, shown = choices[i]
+            text, cid, shown, false_friend = choices[i]
             value = 100.0 if text == q else min(float(value), 99.9)
-            if value > best.get(cid, (-1, ""))[0]:
-                best[cid] = (value, shown)
-    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], concepts[kv[0]]["ordinal"]))
+            old = best.get(cid, (-1, "", True))
+            if value > old[0] or (value == old[0] and old[2] and not false_friend):
+                best[cid] = (value, shown, false_friend)
+    # Best first; at equal scores a concept the word really names comes before one it is a false friend of.
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][2], concepts[kv[0]]["ordinal"]))
     if ranked and ranked[0][1][0] == 100.0:
         ranked = [kv for kv in ranked if kv[1][0] >= EXACT_NEIGHBOURS]
     ranked = ranked[:limit]
     terms = concept_terms(conn, [cid for cid, _ in ranked])
     matches = []
-    for cid, (score, shown) in ranked:
+    for cid, (score, shown, _) in ranked:
         c = concepts[cid]
         matches.append({"concept_id": cid, "label": c["label"], "label_zh": c["label_zh"],
                         "definition": c["definition"], "subject_field": c["subject_field"],
@@ -112,7 +150,17 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
     return {"query": query, "matches": matches}
 
 
-JSON_TERM_KEYS = ("platform", "language", "term", "equivalence", "status", "evidence_count")
+def _drift_replacements(conn) -> list[dict]:
+    try:
+        return _rows(conn, """select distinct d.concept_id, d.replaced_by, t.term from glossary_drift d
+                              join glossary_terms t on t.id = d.term_id
+                              where d.replaced_by is not null and d.replaced_by != ''""")
+    except sqlite3.OperationalError:  # a KB from before the glossary tables
+        return []
+
+
+JSON_TERM_KEYS = ("platform", "language", "term", "equivalence", "status", "evidence_count", "sourcing", "source_url",
+                  "source_document")
 
 
 def as_json(result: dict) -> dict:
@@ -160,6 +208,23 @@ def matrix(conn, language: str | None = None) -> dict:
     return {"platforms": plats, "concepts": concepts, "languages": languages(conn)}
 
 
+def coverage(conn) -> dict:
+    """Sourcing per concept × real platform, from the KB: ``{"sourced", "cells", "by_platform": [{platform,
+    sourced, unsourced}]}``; a cell is sourced when one of its terms has a KB document or a cited page."""
+    rows = _rows(conn, """
+        select t.concept_id, t.platform, max(s.sourcing in ('document', 'page')) as sourced
+        from glossary_terms t join glossary_platforms p on p.id = t.platform
+        left join glossary_term_sources s on s.term_id = t.id
+        where p.demo = 0 and t.platform != 'general' group by t.concept_id, t.platform""")
+    by = {}
+    for r in rows:
+        b = by.setdefault(r["platform"], {"platform": r["platform"], "sourced": 0, "unsourced": 0})
+        b["sourced" if r["sourced"] else "unsourced"] += 1
+    order = {p["id"]: p["ordinal"] for p in _rows(conn, "select id, ordinal from glossary_platforms")}
+    return {"cells": len(rows), "sourced": sum(1 for r in rows if r["sourced"]),
+            "by_platform": sorted(by.values(), key=lambda b: order.get(b["platform"], 999))}
+
+
 def languages(conn) -> list[dict]:
     rows = _rows(conn, "select language, count(*) as terms from glossary_terms group by language")
     rows.sort(key=lambda r: (r["language"] != "en", not r["language"].startswith("zh"), r["language"]))
@@ -205,5 +270,5 @@ def candidates(conn, limit: int = 200) -> list[dict]:
                           limit ?""", [limit])
 
 
-__all__ = ["GENERAL", "as_json", "candidates", "concept", "drift", "has_glossary", "lookup", "matrix", "platforms",
+__all__ = ["GENERAL", "as_json", "candidates", "concept", "coverage", "drift", "has_glossary", "lookup", "matrix", "platforms",
            "unattested"]

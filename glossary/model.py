@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 GENERAL = "general"
+SOURCINGS = ("document", "page", "general", "unsourced")
 STATUSES = ("preferred", "admitted", "deprecated", "former", "jargon")
 EQUIVALENCES = ("exact", "close", "partial", "false-friend")
 ZH = "zh-Hans"  # Simplified Chinese; the data files may write plain "zh"
@@ -102,12 +103,27 @@ class Term:
     equivalence: str = "exact"
     note: str = ""  # the difference that matters, or why the status is what it is
     definition: str = ""  # the platform's own short definition (a paraphrase)
-    source_url: str = ""
+    source_url: str = ""  # the platform's page the wording was read on (``cite.url``)
     source_document: str = ""  # KB document id, e.g. demomart/account-health
     source_section: str = ""  # section key within it
+    source_title: str = ""  # the cited page's title (``cite.title``)
+    source_quote: str = ""  # one short sentence of the page that uses the term (``cite.quote``)
+    source_read: str = ""  # the day the page was read, ISO ``YYYY-MM-DD`` (``cite.read``)
     gloss_formal: str = ""  # Chinese terms: a formal gloss, where it differs from the concept's
     gloss_plain: str = ""  # Chinese terms: a plain-language gloss
     case_sensitive: bool = False
+
+    @property
+    def sourcing(self) -> str:
+        """Where the wording comes from: ``document`` (a tracked KB document), ``page`` (a cited page of the
+        platform), ``general`` (a platform-neutral word, needs no source) or ``unsourced``."""
+        if self.platform == GENERAL:
+            return "general"
+        if self.source_document:
+            return "document"
+        if self.source_url:
+            return "page"
+        return "unsourced"
 
     def key(self, concept_id: str) -> str:
         """The term's stable id: concept/platform/language/term."""

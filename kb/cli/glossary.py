@@ -127,7 +127,8 @@ def term(query, data_dir, as_json, unattested, limit):
         for t in m["terms"]:
             mark = {"false-friend": "≠", "partial": "⊂", "close": "≈"}.get(t["equivalence"], " ")
             click.echo(f"  {_pad(t['platform'], 12)} {_pad(t['language'], 8)} {mark} {_pad(t['term'], 36)} "
-                       f"{_pad(t['status'], 10)} {_pad(t['equivalence'], 12)} {_evidence_label(t)}")
+                       f"{_pad(t['status'], 10)} {_pad(t['equivalence'], 12)} {_evidence_label(t)}"
+                       + ("  UNSOURCED 无出处" if t.get("sourcing") == "unsourced" else ""))
             if t["equivalence"] in ("false-friend", "partial") and t["note"]:
                 click.echo(f"  {' ' * 23}{t['note']}")
         click.echo("")
@@ -166,21 +167,67 @@ def glossary_load(data_dir, glossary_dir):
 
 @glossary.command("check")
 @dir_option
-def glossary_check(glossary_dir):
-    """Validate the glossary data files; exit 2 with the first error.
+@click.option("--sources", "sources_dir", default=None, type=click.Path(file_okay=False),
+              help="Declarations the sources are checked against (default: spiders/sources).")
+@click.option("--json", "as_json", is_flag=True, help="Print the coverage table and the problems as JSON.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any platform term is unsourced or a citation is faulty.")
+def glossary_check(glossary_dir, sources_dir, as_json, strict):
+    """Validate the glossary data files (exit 2 with the first error), then report where the wording comes from.
+
+    Prints the coverage table (concept × platform: S sourced, u unsourced, · no term) and the source
+    problems: unsourced terms, incomplete citations, quotes that do not use the term, KB documents no
+    declaration has, and cited pages that are not declared documents (not tracked).
 
     Example: policykb glossary check --dir glossary
     """
     from glossary import GlossaryError, read_glossary
+    from glossary.coverage import KINDS, MARKS, coverage, declared_documents, problems
+    from pipeline.sources import DeclarationError
 
     try:
         g = read_glossary(glossary_dir)
     except GlossaryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    terms = sum(len(c.all_terms()) for c in g.concepts)
-    click.echo(f"ok: {len(g.concepts)} concepts, {terms} terms, {len(g.platforms) - 1} platforms, "
-               f"languages {', '.join(g.languages())}")
+    try:
+        declared = declared_documents(sources_dir)
+    except DeclarationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    table, found = coverage(g), problems(g, declared)
+    if as_json:
+        click.echo(json.dumps({"concepts": len(g.concepts), "coverage": table,
+                               "problems": [vars(p) for p in found]}, ensure_ascii=False, indent=2))
+    else:
+        terms = sum(len(c.all_terms()) for c in g.concepts)
+        click.echo(f"ok: {len(g.concepts)} concepts, {terms} terms, {len(g.platforms) - 1} platforms, "
+                   f"languages {', '.join(g.languages())}")
+        _echo_coverage(g, table, MARKS)
+        for kind, meaning in KINDS.items():
+            group = [p for p in found if p.kind == kind]
+            if not group:
+                continue
+            click.echo(f"\n{kind}: {len(group)} term(s): {meaning}")
+            for p in group:
+                click.echo(f"  {_pad(p.platform, 12)} {_pad(p.language, 8)} {_pad(p.term, 36)} {p.concept_id}"
+                           + (f"  {p.detail}" if p.detail else ""))
+    if strict and found:
+        sys.exit(1)
+
+
+def _echo_coverage(g, table, marks):
+    platforms = table["platforms"]
+    width = max(len(r["concept_id"]) for r in table["rows"]) if table["rows"] else 10
+    click.echo(f"\ncoverage 覆盖 (S sourced 有出处, u unsourced 无出处, · no term 无术语): "
+               f"{table['sourced']} of {table['cells']} concept × platform cells with a term are sourced "
+               f"({table['share']:.0%})")
+    click.echo(" " * (width + 1) + " ".join(_pad(p[:6], 6) for p in platforms))
+    for r in table["rows"]:
+        click.echo(_pad(r["concept_id"], width) + " " + " ".join(_pad(marks[r["cells"][p]], 6) for p in platforms))
+    click.echo(_pad("sourced", width) + " " + " ".join(
+        _pad(str(table["by_platform"][p]["sourced"]), 6) for p in platforms))
+    click.echo(_pad("unsourced", width) + " " + " ".join(
+        _pad(str(table["by_platform"][p]["unsourced"]), 6) for p in platforms))
 
 
 @glossary.command("export")

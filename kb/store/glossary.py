@@ -21,8 +21,8 @@ def store_glossary(db, glossary: Glossary):
     :param glossary: a validated glossary
     """
     with db.conn:
-        for table in ("glossary_evidence", "glossary_drift", "glossary_terms", "glossary_concepts",
-                      "glossary_platforms"):
+        for table in ("glossary_evidence", "glossary_drift", "glossary_term_sources", "glossary_terms",
+                      "glossary_concepts", "glossary_platforms"):
             db.execute(f"delete from {table}")
         db["glossary_platforms"].insert_all(
             [{"id": p.id, "name": p.name, "name_zh": p.name_zh, "homepage": p.homepage, "kb_platforms": p.kb,
@@ -46,6 +46,10 @@ def store_glossary(db, glossary: Glossary):
                     "attestation_note": None, "checked_at": None,
                 })
         db["glossary_terms"].insert_all(rows)
+        db["glossary_term_sources"].insert_all(
+            [{"term_id": t.key(c.id), "sourcing": "general" if i < 2 else t.sourcing, "source_title": t.source_title,
+              "source_quote": t.source_quote, "source_read": t.source_read}
+             for c in glossary.concepts for i, t in enumerate(c.all_terms())])
 
 
 def _delete_where_in(db, table, column, ids):
