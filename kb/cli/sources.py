@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from kb.cli import sources
-from kb.cli.options import (data_option, fail, load_declarations, load_or_exit, locale_option, platform_option,
-                            sources_option, type_option)
+from kb.cli.options import (data_option, did_you_mean, fail, load_declarations, load_or_exit, locale_option,
+                            platform_option, sources_option, time_option, type_option)
 
 
 # -- list / check ---------------------------------------------------------------------------------
@@ -147,6 +147,54 @@ def sources_check(sources_dir, site):
     click.echo(f"ok: {len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents "
                f"({js} rendered with JavaScript), {sum(len(p.families) for p in platforms)} page families, "
                f"{sum(1 for p in platforms if p.discovery)} with discovery")
+
+
+# -- try a saved page ----------------------------------------------------------------------------
+
+#: Content types of saved pages, by file name suffix (anything else: sniffed from the bytes)
+SAVED_TYPES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
+               ".pdf": "application/pdf", ".txt": "text/plain"}
+
+
+@sources.command("try")
+@click.argument("document_id", metavar="PLATFORM/DOCUMENT")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@sources_option
+@time_option("--at", help="Use the rules the declaration had at this time (its history); default: the current ones.")
+@click.option("--url", default=None, help="The URL the page was served from, if not the declared one (a redirect).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: {"ok", "reason", "title", "markdown", "selector"}.')
+def sources_try(document_id, file, sources_dir, at, url, as_json):
+    """Extract a saved page with a document's declaration: the text, or why it fails.
+
+    The page goes through the build's own decision (login and robot pages,
+    selectors tried in order, normalization rules, locale), as a check would.
+    Exit 0 with the text; exit 1 with the reason (layout changed, empty,
+    wrong language, a login page, an unreadable PDF, ...).
+
+    Example: policykb sources try amazon/us-conditions-of-use saved.html --json
+    """
+    from pipeline.decide import try_page
+    from pipeline.sources import documents_by_key
+
+    documents = documents_by_key(load_or_exit(sources_dir))
+    declared = documents.get(document_id)
+    if declared is None:
+        did_you_mean("PLATFORM/DOCUMENT", document_id, "a declared document", sorted(documents))
+    path = Path(file)
+    result = try_page(path.read_bytes(), SAVED_TYPES.get(path.suffix.lower()), declared, at=at, url=url)
+    ok = result.outcome == "new_version"
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "reason": None if ok else result.reason, "title": result.title,
+                               "markdown": result.text if ok else None, "selector": result.selector},
+                              ensure_ascii=False, indent=2))
+    elif ok:
+        matched = f"selector {result.selector!r} matched" if result.selector else "no selector: main content"
+        click.echo(f"ok: {document_id}: {matched}; title: {result.title or '(none)'}", err=True)
+        click.echo(result.text)
+    else:
+        click.echo(f"failed: {document_id}: {result.reason} (提取失败)", err=True)
+    sys.exit(0 if ok else 1)
 
 
 # -- Open Terms Archive ---------------------------------------------------------------------------
