@@ -147,3 +147,31 @@ def test_extract_never_falls_back_to_main_content_when_selectors_are_declared():
     with pytest.raises(ExtractionError, match="^layout changed"):
         extract(REDESIGNED.encode(), "text/html", [".terms-v2", ".terms"])
     assert "within two business days" in extract(REDESIGNED.encode(), "text/html").markdown  # no select: main content
+
+
+def test_each_check_records_the_alternative_that_matched_and_a_layout_change_alerts(tmp_path, sources):
+    """Through the real build: the page moves from the old layout to the new one (the second
+    alternative, then the first, same text: no change), then to a layout no selector knows."""
+    from conftest import rows
+    from kbfactory import build_kb
+
+    site = tmp_path / "site"
+    folder = site / "help.shop.example" / "terms"
+    folder.mkdir(parents=True)
+    for date, page in [("2026-03-01", OLD_LAYOUT), ("2026-04-01", NEW_LAYOUT), ("2026-05-01", REDESIGNED)]:
+        (folder / f"{date}.html").write_text(page, encoding="utf-8")
+    data = build_kb(tmp_path / "data", ["2026-03-02", "2026-04-02", "2026-05-02"], sources, site)
+    db = data / "policykb.db"
+    checks = rows(db, "select outcome, reason, selector from checks where document_id = 'shop/terms' order by id")
+    assert [(c["outcome"], c["selector"]) for c in checks] == [
+        ("new_version", ".terms"), ("unchanged", ".terms-v2"), ("failed", None)]
+    assert checks[2]["reason"].startswith("layout changed") and "'.terms-v2', '.terms'" in checks[2]["reason"]
+    assert rows(db, "select count(*) n from versions where document_id = 'shop/terms'")[0]["n"] == 1
+    status = json.loads(policykb("status", "--data", str(data), "--json").stdout)
+    terms = next(d for d in status["documents"] if d["id"] == "shop/terms")
+    assert terms["state"] == "failing"
+    alerts = rows(db, "select kind, subject, message from alerts where state = 'open'")
+    layout = [a for a in alerts if a["subject"] == "shop/terms"]
+    assert [a["kind"] for a in layout] == ["selector_empty"]
+    assert "shop/terms" in layout[0]["message"] and "'.terms-v2'" in layout[0]["message"] \
+        and "'.terms'" in layout[0]["message"] and "layout changed" in layout[0]["message"]
