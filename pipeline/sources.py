@@ -20,6 +20,22 @@ Example::
         remove: [".visit-widget"]
         js: false
 
+``select`` lists **alternatives, tried in order**: the first that matches an
+element with text is the policy (a comma inside one selector takes several
+parts of the page). When none matches, the check fails with "layout changed"
+(see :mod:`pipeline.extract`): there is no silent fallback. A document with
+no ``select`` at all is extracted by main-content detection, openly.
+
+``verified`` is the declaration's provenance: where its URL and selectors
+were checked against the platform's real page, and when::
+
+        verified:
+          - source: https://sellercentral-europe.amazon.com/gp/help/external/GYRKB5RU3FS5TURN
+            date: 2026-12-06
+            checked: [url, select]
+
+A document without it is *unverified* (``policykb sources list`` says so).
+
 Two optional sections serve help centres with many pages:
 
 * ``families``: selectors for a URL pattern (e.g. every Seller Central help
@@ -94,6 +110,19 @@ class DeclarationError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
+#: What a verification may have checked (``verified[].checked``).
+CHECKABLE = ("url", "select", "remove", "js")
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Where and when a declaration was checked against the real page (its provenance)."""
+
+    source: str  # a URL of the page or of an archive capture, or a description of the source
+    date: str  # YYYY-MM-DD
+    checked: tuple[str, ...]  # of CHECKABLE
+
+
 @dataclass(frozen=True)
 class Document:
     """One tracked page of a platform."""
@@ -118,6 +147,12 @@ class Document:
     history: tuple = ()
     #: the page family whose selectors it inherited, if any
     family: str | None = None
+    #: where its URL and selectors were verified (empty: unverified)
+    verified: tuple[Verification, ...] = ()
+
+    def verified_for(self, what: str) -> bool:
+        """Whether some verification checked ``what`` (``url``, ``select``, ...)."""
+        return any(what in v.checked for v in self.verified)
 
     @property
     def key(self) -> str:
@@ -366,7 +401,7 @@ def _discovery(value, path) -> Discovery | None:
 
 PLATFORM_KEYS = {"platform", "name", "name_zh", "homepage", "documents", "demo", "domains", "families", "discovery"}
 DOCUMENT_KEYS = {"id", "title", "title_en", "title_zh", "url", "locale", "type", "select", "remove", "js", "interval",
-                 "important", "family"} | NORMALIZE_KEYS
+                 "important", "family", "verified"} | NORMALIZE_KEYS
 
 
 def _read_yaml(path: Path) -> dict:
@@ -413,6 +448,37 @@ def _bool(d: dict, key: str, default, path, label):
     return value
 
 
+def _verified(value, path, label) -> tuple[Verification, ...]:
+    from datetime import date
+
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise DeclarationError(path, "must be a non-empty list of {source, date, checked}", label, "verified")
+    out = []
+    for i, v in enumerate(value):
+        where = f"verified[{i}]"
+        if not isinstance(v, dict) or set(v) - {"source", "date", "checked"}:
+            raise DeclarationError(path, "must be a mapping with source, date and checked", label, where)
+        source, when, checked = v.get("source"), v.get("date"), v.get("checked")
+        if not isinstance(source, str) or not source.strip():
+            raise DeclarationError(path, "is required: where the page was read", label, f"{where}.source")
+        if isinstance(when, str):
+            try:
+                when = date.fromisoformat(when)
+            except ValueError:
+                pass
+        if not isinstance(when, date):
+            raise DeclarationError(path, "is required: a date (YYYY-MM-DD)", label, f"{where}.date")
+        if isinstance(checked, str):
+            checked = [checked]
+        if not isinstance(checked, list) or not checked or not set(checked) <= set(CHECKABLE):
+            raise DeclarationError(path, f"must list what was checked (of: {', '.join(CHECKABLE)})", label,
+                                   f"{where}.checked")
+        out.append(Verification(source.strip(), when.isoformat()[:10], tuple(checked)))
+    return tuple(out)
+
+
 def _document(d, index, platform_id, families, path) -> Document:
     """One entry of ``documents``, validated (its slug's uniqueness is the caller's)."""
     if not isinstance(d, dict):
@@ -448,7 +514,7 @@ def _document(d, index, platform_id, families, path) -> Document:
     return Document(platform=platform_id, id=doc_id, title=title.strip(), url=url, locale=locale, type=doc_type,
                     select=select, remove=remove, js=js, title_en=d.get("title_en"), title_zh=d.get("title_zh"),
                     interval=interval, important=important, rules=rules, history=history,
-                    family=family.id if family else None)
+                    family=family.id if family else None, verified=_verified(d.get("verified"), path, label))
 
 
 def load_platform(path) -> Platform:

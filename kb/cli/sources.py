@@ -31,8 +31,18 @@ def coverage(platforms) -> tuple[list[str], list[str], dict]:
     return types, [p.id for p in platforms], cells
 
 
+def provenance(doc) -> str:
+    """``verified url+select 2026-12-06`` (what was checked, the latest date), or ``unverified``."""
+    if not doc.verified:
+        return "unverified"
+    checked = [c for c in ("url", "select", "remove", "js") if doc.verified_for(c)]
+    return f"verified {'+'.join(checked)} {max(v.date for v in doc.verified)}"
+
+
 def coverage_table(platforms) -> str:
-    """Document types × platforms; each cell the number of documents, then every platform's locales."""
+    """Document types × platforms; each cell the number of documents; then how many documents' URL and
+    selectors were verified against the real page (their ``verified`` provenance), and every platform's
+    locales."""
     types, ids, cells = coverage(platforms)
     width = max([len(t) for t in types] + [13])
     cols = [max(len(i), 3) for i in ids]
@@ -41,6 +51,9 @@ def coverage_table(platforms) -> str:
     for t in types:
         row = [str(len(cells[(t, i)])) if (t, i) in cells else "·" for i in ids]
         lines.append(f"{t:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row, cols)))
+    for label, what in (("verified url", "url"), ("verified css", "select")):
+        row = [str(sum(1 for d in p.documents if d.verified_for(what))) for p in platforms]
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row, cols)))
     lines.append("locales:")
     for p in platforms:
         locales = sorted({d.locale for d in p.documents})
@@ -54,13 +67,17 @@ def coverage_table(platforms) -> str:
 def sources_list(sources_dir, as_json):
     """List declared platforms and documents, with the coverage table (type × platform × locale).
 
+    Each document says where its URL and selectors were verified (``verified
+    url+select DATE``) or ``unverified``; the table counts verified documents.
+
     Example: policykb sources list --json
     """
     platforms = load_or_exit(sources_dir)
     if as_json:
         out = {"platforms": [
             {"platform": p.id, "documents": [
-                {"id": d.id, "title": d.title, "url": d.url, "locale": d.locale, "type": d.type, "js": d.js}
+                {"id": d.id, "title": d.title, "url": d.url, "locale": d.locale, "type": d.type, "js": d.js,
+                 "verified": [{"source": v.source, "date": v.date, "checked": list(v.checked)} for v in d.verified]}
                 for d in p.documents]}
             for p in platforms]}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
@@ -70,9 +87,12 @@ def sources_list(sources_dir, as_json):
         for d in p.documents:
             js = " js" if d.js else ""
             click.echo(f"  {d.id:<36} {d.type:<22} {d.locale:<6}{js:<3} {d.url}")
+            click.echo(f"  {'':<36} {provenance(d)}" + (f" ({d.verified[-1].source})" if d.verified else ""))
     click.echo()
     click.echo(coverage_table(platforms))
-    click.echo(f"{len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents")
+    docs = [d for p in platforms for d in p.documents]
+    click.echo(f"{len(platforms)} platforms, {len(docs)} documents "
+               f"({sum(1 for d in docs if d.verified_for('url'))} with a verified URL)")
 
 
 def check_platforms(platforms, site=None) -> list[str]:
