@@ -130,7 +130,7 @@ def _check_against_site(platforms, site):
     for p in platforms:
         for d in p.documents:
             parts = urlsplit(d.url)
-            snapshots = [f for _, f in directory.snapshots(parts.hostname or "", parts.path)
+            snapshots = [f for _, f in directory.snapshots(parts.hostname or "", parts.path, parts.query)
                          if f.suffix in (".html", ".htm", ".pdf")]
             if not snapshots or d.js:
                 continue  # no saved page (or one that needs its scripts run: the crawl tests check those)
@@ -151,22 +151,92 @@ def _check_against_site(platforms, site):
 @sources.command("check")
 @sources_option
 @click.option("--site", default=None, type=click.Path(exists=True, file_okay=False),
-              help="Also extract every declared page saved in this replay site folder with its selectors.")
-def sources_check(sources_dir, site):
+              help="Also extract every declared page saved in this replay site folder with its selectors "
+                   "(pages rendered by scripts need --live).")
+@click.option("--live", is_flag=True,
+              help="Fetch every declared URL once through the real spider (JavaScript pages in the browser) and "
+                   "report per document: matched, fallback, redirected, blocked, wrong locale, layout changed, "
+                   "empty, gone or failed.")
+@click.option("--platform", "platforms", multiple=True, help="With --live: only this platform (repeatable).")
+@click.option("--replay", default=None, help="With --live: fetch through this replay server instead of the sites.")
+@click.option("--report", "report_file", default=None, type=click.Path(dir_okay=False),
+              help="With --live: write the JSON report to this file.")
+@click.option("--json", "as_json", is_flag=True, help="With --live: print the JSON report.")
+@click.option("--setting", "-s", "settings", multiple=True, metavar="NAME=VALUE",
+              help="With --live: extra Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=5.")
+def sources_check(sources_dir, site, live, platforms, replay, report_file, as_json, settings):
     """Validate every declaration; exit 2 with one line per error.
 
+    With --live, also fetch every declared URL once, politely (robots.txt, delays
+    and the User-Agent of a crawl), and say for each document what its
+    declaration gives on the real page; exit 1 when any document does not give
+    its text from its own URL with its own selectors.
+
     Example: policykb sources check --site replay/sites/platforms
+    Example: policykb sources check --live --platform temu --report temu-check.json
     """
-    platforms = load_or_exit(sources_dir)
-    problems = check_platforms(platforms, site)
+    if not live and (platforms or replay or report_file or as_json or settings):
+        fail("--platform, --replay, --report, --json and --setting go with --live (只能与 --live 一起使用)")
+    platforms_loaded = load_or_exit(sources_dir)
+    for unknown in [p for p in platforms if p not in {d.id for d in platforms_loaded}]:
+        did_you_mean("--platform", unknown, "a declared platform", sorted(d.id for d in platforms_loaded))
+    for setting in settings:
+        if "=" not in setting:
+            fail(f"--setting {setting!r} is not NAME=VALUE (应为 NAME=VALUE)")
+    problems = check_platforms(platforms_loaded, site)
     for line in problems:
         click.echo(f"error: {line}", err=True)
     if problems:
         sys.exit(2)
-    js = sum(1 for p in platforms for d in p.documents if d.js)
-    click.echo(f"ok: {len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents "
-               f"({js} rendered with JavaScript), {sum(len(p.families) for p in platforms)} page families, "
-               f"{sum(1 for p in platforms if p.discovery)} with discovery")
+    js = sum(1 for p in platforms_loaded for d in p.documents if d.js)
+    summary = (f"ok: {len(platforms_loaded)} platforms, {sum(len(p.documents) for p in platforms_loaded)} documents "
+               f"({js} rendered with JavaScript), {sum(len(p.families) for p in platforms_loaded)} page families, "
+               f"{sum(1 for p in platforms_loaded if p.discovery)} with discovery")
+    if site and js:
+        summary += f"; {js} rendered documents not extracted from the site folder (use --live)"
+    if not live:
+        click.echo(summary)
+        return
+    click.echo(summary, err=True)
+    _check_live(sources_dir, platforms_loaded, platforms, replay, report_file, as_json, settings)
+
+
+def _check_live(sources_dir, loaded, platforms, replay, report_file, as_json, settings):
+    """``sources check --live``: one real crawl of the declared documents into a scratch folder, then each
+    document's fetch through :func:`pipeline.livecheck.live_status`."""
+    import tempfile
+
+    from pipeline import archive, livecheck
+    from pipeline.sources import DEFAULT_SOURCES
+    from pipeline.timeutil import now_iso
+    from spiders.launch import run_crawl
+
+    docs = [d for p in loaded if not platforms or p.id in platforms for d in p.documents]
+    checked_at = now_iso()
+    with tempfile.TemporaryDirectory(prefix="policykb-check-") as scratch:
+        # naming every document turns discovery off: each declared URL is fetched once, nothing else
+        code = run_crawl(scratch, sources_dir or DEFAULT_SOURCES, documents=[d.key for d in docs], replay=replay,
+                         log_level="ERROR", settings=settings)
+        if code >= 128:
+            fail(f"the crawl was interrupted (exit {code}) (抓取被中断)", code=1)
+        latest = {}
+        for record in archive.iter_records(scratch):
+            latest[record.document] = record
+        rows = [livecheck.live_status(latest[d.key], d) if d.key in latest else livecheck.not_fetched(d)
+                for d in docs]
+    report = livecheck.report(rows, checked_at)
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if report_file:
+        Path(report_file).write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        click.echo(text)
+    else:
+        for row in rows:
+            detail = f"selector {row['selector']!r}" if row["status"] == "matched" else (row["reason"] or "")
+            click.echo(f"{row['status']:<15} {row['document']:<48} {detail}")
+        click.echo(", ".join(f"{n} {status}" for status, n in report["counts"].items()))
+    good = {"matched", "fallback"}
+    sys.exit(0 if all(r["status"] in good for r in rows) else 1)
 
 
 # -- try a saved page ----------------------------------------------------------------------------
