@@ -150,3 +150,33 @@ def test_replay_query_folders_keep_pages_that_differ_only_by_query_apart(tmp_pat
     shared = DirectorySite(PLATFORMS_SITE).resolve("seller-us.tiktok.com", "/university/article",
                                                    "knowledge_id=123", as_of)
     assert shared.status == 200
+
+
+@pytest.mark.slow
+def test_live_check_of_every_real_declaration_against_the_platforms_fixture_site(tmp_path):
+    """Every one of the project's declared documents gets a row; each one the fixture site reproduces
+    (JavaScript pages and query-string URLs included) matches with its declaration's selector."""
+    from urllib.parse import urlsplit
+
+    from pipeline.sources import load_sources
+    from replay.server import DirectorySite
+
+    if browser.chromium_path() is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; `make test` installs it)")
+    with ReplayServer(PLATFORMS_SITE, "2026-02-01") as server:
+        result = policykb("sources", "check", "--live", "--replay", server.url, "--report", tmp_path / "r.json",
+                          *FAST, check=False)
+    assert result.returncode == 1  # most declared pages have no fixture: gone
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    declared = {d.key: d for p in load_sources() for d in p.documents}
+    rows = {row["document"]: row for row in report["documents"]}
+    assert set(rows) == set(declared)
+    site = DirectorySite(PLATFORMS_SITE)
+    on_site = {key for key, d in declared.items()
+               if site.snapshots(urlsplit(d.url).hostname, urlsplit(d.url).path, urlsplit(d.url).query)}
+    assert {key: rows[key]["status"] for key in on_site} == {key: "matched" for key in on_site}
+    assert {rows[key]["status"] for key in set(declared) - on_site} == {"gone"}
+    assert any(declared[key].js for key in on_site) and any(urlsplit(declared[key].url).query for key in on_site)
+    for key in on_site:
+        assert rows[key]["selector"] in declared[key].select
+    assert f"{len(on_site)} matched" in result.stdout
