@@ -139,14 +139,14 @@ def _validator():
     return _VALIDATOR
 
 
-def _plain(value):
+def _as_json_data(value):
     """YAML data as JSON data: dates and times (YAML reads ``2026-03-01`` as a date) become ISO strings."""
     from datetime import date
 
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _as_json_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [_as_json_data(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -199,7 +199,7 @@ def _check_schema(data: dict, path: Path) -> None:
     """Validate ``data`` against the schema; raise the first error as one line naming document and field."""
     from jsonschema.exceptions import best_match
 
-    error = best_match(_validator().iter_errors(_plain(data)), key=lambda e: [str(p) for p in e.absolute_path])
+    error = best_match(_validator().iter_errors(_as_json_data(data)), key=lambda e: [str(p) for p in e.absolute_path])
     if error is None:
         return
     message, where = _schema_message(error)
