@@ -139,14 +139,14 @@ def _validator():
     return _VALIDATOR
 
 
-def _as_json_data(value):
+def as_json_data(value):
     """YAML data as JSON data: dates and times (YAML reads ``2026-03-01`` as a date) become ISO strings."""
     from datetime import date
 
     if isinstance(value, dict):
-        return {k: _as_json_data(v) for k, v in value.items()}
+        return {k: as_json_data(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_as_json_data(v) for v in value]
+        return [as_json_data(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
     return value
@@ -199,7 +199,7 @@ def _check_schema(data: dict, path: Path) -> None:
     """Validate ``data`` against the schema; raise the first error as one line naming document and field."""
     from jsonschema.exceptions import best_match
 
-    error = best_match(_validator().iter_errors(_as_json_data(data)), key=lambda e: [str(p) for p in e.absolute_path])
+    error = best_match(_validator().iter_errors(as_json_data(data)))
     if error is None:
         return
     message, where = _schema_message(error)

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from conftest import ROOT, policykb
 from pipeline.normalize import DECLARATION_KEYS
-from pipeline.sources import DOCUMENT_TYPES, DeclarationError, _as_json_data, declaration_schema, load_platform
+from pipeline.sources import DOCUMENT_TYPES, DeclarationError, as_json_data, declaration_schema, load_platform
 
 FIXTURES = Path(__file__).parent / "fixtures" / "declarations"
 INVALID = sorted((FIXTURES / "invalid").glob("*.yml"))
@@ -60,6 +60,6 @@ def test_the_cli_says_the_same_line_and_exits_2(tmp_path):
                          + sorted((ROOT / "replay" / "sites" / "platforms" / "_sources").glob("*.yml")),
                          ids=lambda p: p.stem)
 def test_every_project_declaration_is_valid_against_the_schema_alone(path):
-    data = _as_json_data(yaml.safe_load(path.read_text(encoding="utf-8")))
+    data = as_json_data(yaml.safe_load(path.read_text(encoding="utf-8")))
     errors = list(Draft202012Validator(declaration_schema()).iter_errors(data))
     assert not errors, [e.message for e in errors]
