@@ -259,6 +259,7 @@ def sources_try(document_id, file, sources_dir, at, url, as_json):
 
     The page goes through the build's own decision (login and robot pages,
     selectors tried in order, normalization rules, locale), as a check would.
+    For a `js: true` document, save the page as the browser rendered it.
     Exit 0 with the text; exit 1 with the reason (layout changed, empty,
     wrong language, a login page, an unreadable PDF, ...).
 
