@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import policykb
+from conftest import ROOT, policykb
 from pipeline.extract import extract
 from pipeline.sources import documents_by_key, load_sources
 
@@ -154,3 +154,29 @@ def test_lazada_legal_pages_have_their_own_family_without_an_unverified_selector
     assert family is not None and family.id == "legal-pages" and family.js and family.select == ()
     terms = {d.id: d for d in lazada.documents}["sg-redmart-seller-terms"]
     assert terms.family == "legal-pages" and terms.verified_for("url")
+
+
+# -- the real captures (../shared/corpus, read in place) --------------------------------------------
+
+CORPUS_PRIVACY = ROOT.parent / "shared" / "corpus" / "html" / "amazon" / "privacy-notice"
+
+
+@pytest.mark.skipif(not CORPUS_PRIVACY.is_dir(), reason="../shared/corpus is not here")
+def test_amazon_real_captures_give_the_same_text_through_either_alternative(declared):
+    """On every real 2026 capture the first alternative matches and gives what the old declaration gave;
+    the same capture with its .help-service-content wrapper taken out (the 2020-21 shape) gives the
+    same text through the second alternative."""
+    from bs4 import BeautifulSoup
+
+    doc = declared["amazon/us-privacy-notice"]
+    captures = sorted(CORPUS_PRIVACY.glob("*.html"))
+    assert captures
+    for path in captures[:: max(1, len(captures) // 6)]:
+        body = path.read_bytes()
+        new = extract(body, "text/html", doc.select, doc.remove)
+        assert new.selector == ".help-service-content"
+        assert new.markdown == extract(body, "text/html", [".help-service-content"]).markdown
+        soup = BeautifulSoup(body, "lxml")
+        soup.select_one(".help-service-content").unwrap()
+        old_shape = extract(str(soup).encode(), "text/html", doc.select, doc.remove)
+        assert old_shape.selector == ".cs-help-content" and old_shape.markdown == new.markdown, path.name
