@@ -81,7 +81,7 @@ def _unchanged_without_extraction(db, record, declared, current_id, observed):
     if not current_id or not record.refers_to:
         return None
     seen = db.execute(
-        "select content_hash, extracted_hash, detected_language from checks"
+        "select content_hash, extracted_hash, detected_language, selector from checks"
         " where warc_record_id = ? and content_hash is not null", [record.refers_to],
     ).fetchone()
     current = db.execute("select content_hash, rules_hash from versions where id = ?", [current_id]).fetchone()
@@ -93,7 +93,7 @@ def _unchanged_without_extraction(db, record, declared, current_id, observed):
     if record.kind == "not-modified":
         record.status = 200
     return Outcome("new_version", content_hash=seen[0], extracted_hash=seen[1], language=seen[2],
-                   rules_hash=current[1])
+                   rules_hash=current[1], selector=seen[3])
 
 
 VERSION_COLUMNS = "id, content_hash, text_markdown, effective_date, observed_at, rules_hash, canonical_hash, seq"
@@ -348,7 +348,7 @@ def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir) -> st
         "content_hash": result.content_hash, "payload_digest": record.payload_digest, "version_id": version_id,
         "warc_file": record.warc_file, "warc_offset": record.offset, "warc_record_id": record.record_id,
         "record_kind": record.kind, "locale": locale, "detected_language": result.language,
-        "extracted_hash": result.extracted_hash})
+        "extracted_hash": result.extracted_hash, "selector": result.selector})
     store.update_document(db, doc_id, document_update(state, result, observed, current_id, versions_count, kind))
     return result.outcome
 

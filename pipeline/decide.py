@@ -35,6 +35,8 @@ class Outcome:
     language: str | None = None
     rules_hash: str | None = None
     extracted_hash: str | None = None  # of the text before the noise rules
+    selector: str | None = None  # the declared selector that matched (of the alternatives tried in order)
+    title: str | None = None  # the page's <title>
 
 
 def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RULES, locale=None) -> Outcome:
@@ -67,19 +69,43 @@ def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RUL
         return Outcome("failed", exc.reason)
     text = apply_rules(extracted.markdown, rules or NO_RULES)
     if not text.strip():
-        return Outcome("failed", "nothing left after the normalization rules (ignore_patterns too broad?)")
+        return Outcome("failed", "nothing left after the normalization rules (ignore_patterns too broad?)",
+                       selector=extracted.selector, title=extracted.title)
     wrong, language = locale_mismatch(text, locale)
     if wrong:
-        return Outcome("failed", wrong, language=language)
+        return Outcome("failed", wrong, language=language, selector=extracted.selector, title=extracted.title)
     return Outcome("new_version", text=text, content_hash=content_hash(text), language=language,
                    rules_hash=rules_hash(select, remove, rules or NO_RULES),
-                   extracted_hash=content_hash(extracted.markdown))
+                   extracted_hash=content_hash(extracted.markdown), selector=extracted.selector,
+                   title=extracted.title)
 
 
 def classify_with_declaration(record, declared) -> Outcome:
     """:func:`classify_fetch` with the rules the declaration had when the record was observed."""
     epoch = rules_at(declared, record.observed_at or record.fetched_at)
     return classify_fetch(record, epoch.select, epoch.remove, declared.url, epoch.rules, declared.locale)
+
+
+def try_page(body: bytes, content_type: str | None, declared, at: str | None = None,
+             url: str | None = None) -> Outcome:
+    """What a saved page would give as a check of ``declared``: the build's own decision on it.
+
+    For ``policykb sources try``: the page goes through :func:`classify_with_declaration` as if it
+    were a 200 response for the declared URL, observed at ``at`` (so the rules valid then apply).
+
+    :param body: the saved page's bytes
+    :param content_type: its Content-Type (None: sniffed from the bytes)
+    :param declared: the :class:`pipeline.sources.Document`
+    :param at: ISO time whose rules apply (None: the current rules)
+    :param url: the URL the page was served from, if it differs from the declared one (a redirect)
+    """
+    from pipeline.archive import Snapshot
+
+    headers = [("Content-Type", content_type)] if content_type else []
+    record = Snapshot(record_id="", warc_file="", offset=0, kind="response", document=declared.key,
+                      url=url or declared.url, status=200, headers=headers, body=body, fetched_at=at or "",
+                      observed_at=at or "")
+    return classify_with_declaration(record, declared)
 
 
 #: A text under this share of the current version's is implausible as one step (a body cut short, a

@@ -47,6 +47,8 @@ class Extracted:
     title: str | None
     encoding: str
     guessed: bool = False  # the charset was detected, not declared (see :func:`decode_page`)
+    #: the declared selector that matched (one of the alternatives of ``select``); None: no selector applied
+    selector: str | None = None
 
 
 class _Converter(MarkdownConverter):
@@ -336,9 +338,9 @@ def extract(body: bytes, content_type: str | None, select=(), remove=()) -> Extr
 
     :param body: the page bytes as fetched
     :param content_type: the HTTP Content-Type header, if any
-    :param select: CSS selectors of the policy content (all matches, in page order)
+    :param select: alternative CSS selectors of the policy content, tried in order (see :func:`_select_first`)
     :param remove: CSS selectors of noise inside it (widgets, banners)
-    :raises ExtractionError: empty body, unsupported content, selector matched nothing,
+    :raises ExtractionError: empty body, unsupported content, selectors matched nothing (layout changed),
         binary content, a page nested too deeply to convert
     """
     try:
@@ -374,26 +376,54 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
     for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
         comment.extract()
     if select:
-        parts = []
-        for selector in select:
-            parts.extend(soup.select(selector))
+        return _select_first(soup, select, title, encoding, decoded.guessed)
+    from pipeline.maincontent import main_content  # no selector: main content, not menus (issue 4)
+
+    found = main_content(text)
+    if found and re.search(r"\w", found):
+        return Extracted(normalize_text(found), title, encoding, decoded.guessed)
+    root = soup.body or soup
+    fragment = _fragment([root]) if root is not soup else soup
+    markdown = normalize_text(to_markdown(fragment))
+    if not re.search(r"\w", markdown):
+        raise ExtractionError("page has no text")
+    return Extracted(markdown, title, encoding, decoded.guessed)
+
+
+#: The start of the reason of a check whose declared selectors all matched nothing (the alert and
+#: ``policykb sources try`` look for it).
+LAYOUT_CHANGED = "layout changed"
+
+
+def _quoted(selectors) -> str:
+    return ", ".join(repr(s) for s in selectors)
+
+
+def _select_first(soup, select, title, encoding, guessed) -> Extracted:
+    """The text of the first of the ``select`` alternatives that matches an element with text.
+
+    Each alternative is one CSS selector (a comma in it takes several parts of the page: all its
+    matches, in page order, matches nested in another match dropped). An alternative that matches
+    only empty elements (an app shell before its scripts ran) gives way to the next one. When none
+    matches anything the layout changed: the reason names every selector tried; there is no fallback
+    to another extraction, which would hide the change.
+    """
+    empty = []
+    for selector in select:
+        parts = soup.select(selector)
         if not parts:
-            raise ExtractionError(f"selector {', '.join(select)!r} matched nothing")
+            continue
         # keep page order, and drop matches nested inside another match
         chosen = [el for el in parts if not any(other is not el and el in other.descendants for other in parts)]
         chosen_ids = {id(c) for c in chosen}
         ordered = [el for el in soup.find_all(True) if id(el) in chosen_ids]
-        fragment = _fragment(ordered)
-    else:
-        from pipeline.maincontent import main_content  # no selector: main content, not menus (issue 4)
-
-        found = main_content(text)
-        if found and re.search(r"\w", found):
-            return Extracted(normalize_text(found), title, encoding, decoded.guessed)
-        root = soup.body or soup
-        fragment = _fragment([root]) if root is not soup else soup
-    markdown = normalize_text(to_markdown(fragment))
-    if not re.search(r"\w", markdown):
-        what = f"selector {', '.join(select)!r} matched only empty content" if select else "page has no text"
-        raise ExtractionError(what)
-    return Extracted(markdown, title, encoding, decoded.guessed)
+        markdown = normalize_text(to_markdown(_fragment(ordered)))
+        if re.search(r"\w", markdown):
+            return Extracted(markdown, title, encoding, guessed, selector=selector)
+        empty.append(selector)
+    if empty:
+        raise ExtractionError(f"selector {_quoted(empty)} matched only empty content")
+    if len(select) == 1:
+        raise ExtractionError(f"{LAYOUT_CHANGED}: selector {select[0]!r} matched nothing")
+    raise ExtractionError(f"{LAYOUT_CHANGED}: none of the selectors {_quoted(select)} (tried in order) matched; "
+                          "each matched nothing")

@@ -11,7 +11,9 @@ changed on the way, or why a document could not be.
 How each OTA feature maps:
 
 * ``fetch`` → ``url``; ``select`` / ``remove`` (CSS strings) → ``select`` /
-  ``remove``; ``executeClientScripts`` → ``js``;
+  ``remove``; ``executeClientScripts`` → ``js``. OTA's ``select`` list takes
+  every selector's matches, ours lists alternatives tried in order, so several
+  OTA selectors become one selector joined with commas (the same elements);
 * a PDF (no ``select``, a ``.pdf`` URL) → a document without selectors
   (policykb extracts PDF text);
 * ``combine`` → one document per page (``<type>-part-1``, ...): policykb
@@ -196,7 +198,8 @@ def _page(part: dict, inherited: dict, label: str):
     js = part.get("executeClientScripts", inherited.get("executeClientScripts", False))
     doc = {"url": url, "locale": guess_locale(url)}
     if select:
-        doc["select"] = select
+        # OTA keeps the matches of all its selectors; a policykb list is alternatives: one comma-joined selector
+        doc["select"] = [", ".join(select)] if len(select) > 1 else select
     if remove:
         doc["remove"] = remove
     doc["js"] = bool(js)

@@ -20,6 +20,22 @@ Example::
         remove: [".visit-widget"]
         js: false
 
+``select`` lists **alternatives, tried in order**: the first that matches an
+element with text is the policy (a comma inside one selector takes several
+parts of the page). When none matches, the check fails with "layout changed"
+(see :mod:`pipeline.extract`): there is no silent fallback. A document with
+no ``select`` at all is extracted by main-content detection, openly.
+
+``verified`` is the declaration's provenance: where its URL and selectors
+were checked against the platform's real page, and when::
+
+        verified:
+          - source: https://sellercentral-europe.amazon.com/gp/help/external/GYRKB5RU3FS5TURN
+            date: 2026-12-06
+            checked: [url, select]
+
+A document without it is *unverified* (``policykb sources list`` says so).
+
 Two optional sections serve help centres with many pages:
 
 * ``families``: selectors for a URL pattern (e.g. every Seller Central help
@@ -44,7 +60,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pipeline.normalize import DECLARATION_KEYS as NORMALIZE_KEYS, declaration_rules
+from pipeline.normalize import declaration_rules
 
 #: The controlled list of document types, so that "the code of conduct of
 #: every platform" is one query (in the spirit of Open Terms Archive's
@@ -70,7 +86,6 @@ DOCUMENT_TYPES = {
     "other": "Other seller policy",
 }
 
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 #: Where the project's declarations live.
@@ -92,6 +107,122 @@ class DeclarationError(ValueError):
         if field_name:
             where += f": field {field_name!r}"
         super().__init__(f"{where}: {message}")
+
+
+#: What a verification may have checked (``verified[].checked``).
+CHECKABLE = ("url", "select", "remove", "js")
+
+
+#: The structure of a declaration, as a JSON Schema (draft 2020-12); what it cannot say (selectors and
+#: regular expressions that compile, the file name, unique ids, families that exist) is checked below.
+SCHEMA_PATH = Path(__file__).with_name("declaration.schema.json")
+#: Lists of values whose item index a message leaves out (the field is the list: ``select``, not ``select[2]``).
+_LIST_FIELDS = {"select", "remove", "match", "start", "follow", "domains", "ignore_patterns", "checked"}
+
+
+def declaration_schema() -> dict:
+    """The JSON Schema of a declaration file (``pipeline/declaration.schema.json``)."""
+    import json
+
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+_VALIDATOR = None
+
+
+def _validator():
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        from jsonschema import Draft202012Validator
+
+        _VALIDATOR = Draft202012Validator(declaration_schema())
+    return _VALIDATOR
+
+
+def as_json_data(value):
+    """YAML data as JSON data: dates and times (YAML reads ``2026-03-01`` as a date) become ISO strings."""
+    from datetime import date
+
+    if isinstance(value, dict):
+        return {k: as_json_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json_data(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _field_name(parts) -> str:
+    out = ""
+    for n, part in enumerate(parts):
+        if isinstance(part, int):
+            if n == len(parts) - 1 and n and parts[n - 1] in _LIST_FIELDS:
+                break
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _said(schema: dict) -> str:
+    """A property schema's own message (``x-message``, or that of the definition it refers to), unformatted."""
+    if "x-message" in schema:
+        return schema["x-message"] if "{value" not in schema["x-message"] else ""
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/$defs/"):
+        return _said(declaration_schema()["$defs"][ref.split("/")[-1]])
+    return ""
+
+
+def _schema_message(error) -> tuple[str, list]:
+    """The one-line message of a schema error, and the path of the field it is about."""
+    path = list(error.absolute_path)
+    if error.validator == "required":
+        missing = next(p for p in error.validator_value if p not in error.instance)
+        said = _said(error.schema.get("properties", {}).get(missing, {}))
+        if said.startswith("is required"):
+            return said, path + [missing]
+        return "is required" + (f"; it {said}" if said else ""), path + [missing]
+    if error.validator == "additionalProperties":
+        known = sorted(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in known)[0]
+        return f"unknown key (known: {', '.join(known)})", path + [extra]
+    found = error
+    while found is not None and "x-message" not in found.schema:
+        found = found.parent
+    if found is None:
+        return error.message[:200], path
+    return found.schema["x-message"].format(value=found.instance), list(found.absolute_path)
+
+
+def _check_schema(data: dict, path: Path) -> None:
+    """Validate ``data`` against the schema; raise the first error as one line naming document and field."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(_validator().iter_errors(as_json_data(data)))
+    if error is None:
+        return
+    message, where = _schema_message(error)
+    document = None
+    if len(where) >= 2 and where[0] == "documents" and isinstance(where[1], int):
+        entry = data["documents"][where[1]]
+        doc_id = entry.get("id") if isinstance(entry, dict) else None
+        document = doc_id if isinstance(doc_id, str) else f"#{where[1] + 1}"
+        where = where[2:]
+    elif len(where) >= 2 and where[0] == "families" and isinstance(where[1], int):
+        entry = data["families"][where[1]]
+        fam_id = entry.get("id") if isinstance(entry, dict) else None
+        where = [f"families[{fam_id if isinstance(fam_id, str) else where[1]}]"] + where[2:]
+    raise DeclarationError(path, message, document, _field_name(where) or None)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Where and when a declaration was checked against the real page (its provenance)."""
+
+    source: str  # a URL of the page or of an archive capture, or a description of the source
+    date: str  # YYYY-MM-DD
+    checked: tuple[str, ...]  # of CHECKABLE
 
 
 @dataclass(frozen=True)
@@ -118,6 +249,12 @@ class Document:
     history: tuple = ()
     #: the page family whose selectors it inherited, if any
     family: str | None = None
+    #: where its URL and selectors were verified (empty: unverified)
+    verified: tuple[Verification, ...] = ()
+
+    def verified_for(self, what: str) -> bool:
+        """Whether some verification checked ``what`` (``url``, ``select``, ...)."""
+        return any(what in v.checked for v in self.verified)
 
     @property
     def key(self) -> str:
@@ -226,12 +363,11 @@ class Discovery:
 
 
 def _str_list(value, path, doc, name):
+    """A selector or list of selectors (its shape checked by the schema) whose selectors compile, as a tuple."""
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise DeclarationError(path, "must be a CSS selector or a list of CSS selectors", doc, name)
     for selector in value:
         _check_selector(selector, path, doc, name)
     return tuple(value)
@@ -279,8 +415,6 @@ def _interval(value, path, doc):
 
 
 def _url(value, path, doc, name):
-    if not isinstance(value, str):
-        raise DeclarationError(path, "is required and must be an http(s) URL", doc, name)
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeclarationError(path, f"{value!r} is not an http(s) URL", doc, name)
@@ -290,8 +424,6 @@ def _url(value, path, doc, name):
 def _patterns(value, path, doc, name):
     if isinstance(value, str):
         value = [value]
-    if not isinstance(value, list) or not value:
-        raise DeclarationError(path, "must be a URL pattern or a non-empty list of them", doc, name)
     for pattern in value:
         try:
             compile_pattern(pattern)
@@ -301,33 +433,16 @@ def _patterns(value, path, doc, name):
 
 
 def _families(value, path) -> tuple[Family, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        raise DeclarationError(path, "must be a list of page families", field_name="families")
     families, seen = [], set()
-    for index, f in enumerate(value):
-        if not isinstance(f, dict):
-            raise DeclarationError(path, f"families[{index}] must be a mapping", field_name="families")
-        fam_id = f.get("id")
-        label = f"families[{fam_id if isinstance(fam_id, str) else index}]"
-        if not isinstance(fam_id, str) or not SLUG_RE.match(fam_id):
-            raise DeclarationError(path, "is required: a lowercase slug", None, f"{label}.id")
-        if fam_id in seen:
+    for f in value or ():
+        label = f"families[{f['id']}]"
+        if f["id"] in seen:
             raise DeclarationError(path, "is declared twice", None, f"{label}.id")
-        seen.add(fam_id)
-        fam_known = {"id", "match", "select", "remove", "js"}
-        for key in f:
-            if key not in fam_known:
-                raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(fam_known))})", None,
-                                       f"{label}.{key}")
-        js = f.get("js")
-        if js is not None and not isinstance(js, bool):
-            raise DeclarationError(path, "must be true or false", None, f"{label}.js")
+        seen.add(f["id"])
         families.append(Family(
-            id=fam_id, match=_patterns(f.get("match"), path, None, f"{label}.match"),
+            id=f["id"], match=_patterns(f["match"], path, None, f"{label}.match"),
             select=_str_list(f.get("select"), path, None, f"{label}.select"),
-            remove=_str_list(f.get("remove"), path, None, f"{label}.remove"), js=js,
+            remove=_str_list(f.get("remove"), path, None, f"{label}.remove"), js=f.get("js"),
         ))
     return tuple(families)
 
@@ -335,38 +450,12 @@ def _families(value, path) -> tuple[Family, ...]:
 def _discovery(value, path) -> Discovery | None:
     if value is None:
         return None
-    label = "discovery"
-    if not isinstance(value, dict):
-        raise DeclarationError(path, "must be a mapping with 'start' and 'documents'", field_name="discovery")
-    disc_known = {"start", "follow", "documents", "depth", "max_pages", "js"}
-    for key in value:
-        if key not in disc_known:
-            raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(disc_known))})", None,
-                                   f"{label}.{key}")
-    start = value.get("start")
-    if isinstance(start, str):
-        start = [start]
-    if not isinstance(start, list) or not start:
-        raise DeclarationError(path, "must be a start URL or a non-empty list of them", None, f"{label}.start")
-    start = tuple(_url(u, path, None, f"{label}.start") for u in start)
-    depth = value.get("depth", 2)
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 5:
-        raise DeclarationError(path, "must be a whole number from 0 to 5 (link hops from a start page)",
-                               field_name=f"{label}.depth")
-    max_pages = value.get("max_pages", 200)
-    if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
-        raise DeclarationError(path, "must be a positive whole number", None, f"{label}.max_pages")
-    js = value.get("js", False)
-    if not isinstance(js, bool):
-        raise DeclarationError(path, "must be true or false", None, f"{label}.js")
-    follow = _patterns(value["follow"], path, None, f"{label}.follow") if value.get("follow") is not None else ()
-    return Discovery(start=start, documents=_patterns(value.get("documents"), path, None, f"{label}.documents"),
-                     follow=follow, depth=depth, max_pages=max_pages, js=js)
-
-
-PLATFORM_KEYS = {"platform", "name", "name_zh", "homepage", "documents", "demo", "domains", "families", "discovery"}
-DOCUMENT_KEYS = {"id", "title", "title_en", "title_zh", "url", "locale", "type", "select", "remove", "js", "interval",
-                 "important", "family"} | NORMALIZE_KEYS
+    start = value["start"]
+    start = tuple(_url(u, path, None, "discovery.start") for u in ([start] if isinstance(start, str) else start))
+    follow = _patterns(value["follow"], path, None, "discovery.follow") if value.get("follow") is not None else ()
+    return Discovery(start=start, documents=_patterns(value["documents"], path, None, "discovery.documents"),
+                     follow=follow, depth=value.get("depth", 2), max_pages=value.get("max_pages", 200),
+                     js=value.get("js", False))
 
 
 def _read_yaml(path: Path) -> dict:
@@ -384,81 +473,51 @@ def _read_yaml(path: Path) -> dict:
 
 
 def _platform_header(data: dict, path: Path):
-    """The platform's own fields, validated: ``(id, name, homepage, declared domains)``."""
-    platform_id = data.get("platform")
-    if not isinstance(platform_id, str) or not SLUG_RE.match(platform_id):
-        raise DeclarationError(path, "is required: a lowercase slug such as 'amazon-us'", field_name="platform")
+    """The platform's own fields (their shape checked by the schema): ``(id, name, homepage, declared domains)``."""
+    platform_id = data["platform"]
     if path.stem != platform_id:
         raise DeclarationError(path, f"{platform_id!r} must match the file name {path.stem!r}", field_name="platform")
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise DeclarationError(path, "is required", field_name="name")
-    homepage = _url(data.get("homepage"), path, None, "homepage")
-    docs_data = data.get("documents")
-    if not isinstance(docs_data, list) or not docs_data:
-        raise DeclarationError(path, "must be a non-empty list", field_name="documents")
-    for key in data:
-        if key not in PLATFORM_KEYS:
-            raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(PLATFORM_KEYS))})", field_name=key)
-    declared_domains = data.get("domains") or []
-    if not isinstance(declared_domains, list) or not all(isinstance(d, str) and d for d in declared_domains):
-        raise DeclarationError(path, "must be a list of host names", field_name="domains")
-    return platform_id, name.strip(), homepage, declared_domains
+    homepage = _url(data["homepage"], path, None, "homepage")
+    return platform_id, data["name"].strip(), homepage, data.get("domains") or []
 
 
-def _bool(d: dict, key: str, default, path, label):
-    value = d.get(key, default)
-    if not isinstance(value, bool):
-        raise DeclarationError(path, "must be true or false", label, key)
-    return value
+def _verified(value) -> tuple[Verification, ...]:
+    """The ``verified`` entries (their shape checked by the schema)."""
+    from datetime import date
+
+    return tuple(Verification(v["source"].strip(), v["date"].isoformat() if isinstance(v["date"], date)
+                              else str(v["date"]), tuple(v["checked"])) for v in value or ())
 
 
 def _document(d, index, platform_id, families, path) -> Document:
-    """One entry of ``documents``, validated (its slug's uniqueness is the caller's)."""
-    if not isinstance(d, dict):
-        raise DeclarationError(path, f"documents[{index}] must be a mapping")
-    doc_id = d.get("id")
-    label = doc_id if isinstance(doc_id, str) else f"#{index + 1}"
-    if not isinstance(doc_id, str) or not SLUG_RE.match(doc_id):
-        raise DeclarationError(path, "is required: a lowercase slug", label, "id")
-    for key in d:
-        if key not in DOCUMENT_KEYS:
-            raise DeclarationError(path, f"unknown key (known: {', '.join(sorted(DOCUMENT_KEYS))})", label, key)
-    title = d.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise DeclarationError(path, "is required", label, "title")
-    url = _url(d.get("url"), path, label, "url")
-    locale = d.get("locale")
-    if not isinstance(locale, str) or not LOCALE_RE.match(locale):
-        raise DeclarationError(path, "is required: a BCP 47 tag such as 'en-US' or 'zh-CN'", label, "locale")
-    doc_type = d.get("type")
-    if doc_type not in DOCUMENT_TYPES:
-        raise DeclarationError(
-            path, f"{doc_type!r} is not a document type (one of: {', '.join(DOCUMENT_TYPES)})", label, "type")
+    """One entry of ``documents`` (its shape checked by the schema; its slug's uniqueness is the caller's)."""
+    label = d["id"]
+    url = _url(d["url"], path, label, "url")
     family = _family_of(d, url, families, path, label)
-    js = _bool(d, "js", family.js if family and family.js is not None else False, path, label)
+    js = d.get("js", family.js if family and family.js is not None else False)
     # a document's own select / remove win; otherwise its family's
     select = _str_list(d.get("select"), path, label, "select") if "select" in d else (family.select if family else ())
     interval = _interval(d.get("interval"), path, label)
-    important = _bool(d, "important", False, path, label)
     remove = _str_list(d.get("remove"), path, label, "remove") if "remove" in d else (family.remove if family else ())
     rules, history = declaration_rules(
         d, lambda msg, name, label=label: DeclarationError(path, msg, label, name),
         lambda value, name, label=label: _str_list(value, path, label, name))
-    return Document(platform=platform_id, id=doc_id, title=title.strip(), url=url, locale=locale, type=doc_type,
-                    select=select, remove=remove, js=js, title_en=d.get("title_en"), title_zh=d.get("title_zh"),
-                    interval=interval, important=important, rules=rules, history=history,
-                    family=family.id if family else None)
+    return Document(platform=platform_id, id=label, title=d["title"].strip(), url=url, locale=d["locale"],
+                    type=d["type"], select=select, remove=remove, js=js, title_en=d.get("title_en"),
+                    title_zh=d.get("title_zh"), interval=interval, important=d.get("important", False), rules=rules,
+                    history=history, family=family.id if family else None, verified=_verified(d.get("verified")))
 
 
 def load_platform(path) -> Platform:
-    """Load and validate one declaration file.
+    """Load and validate one declaration file: its structure against the JSON Schema
+    (:data:`SCHEMA_PATH`), then what a schema cannot say.
 
     :param path: path of a ``<platform>.yml`` file
     :raises DeclarationError: with one line naming file, document and field
     """
     path = Path(path)
     data = _read_yaml(path)
+    _check_schema(data, path)
     platform_id, name, homepage, declared_domains = _platform_header(data, path)
     families = _families(data.get("families"), path)
     discovery = _discovery(data.get("discovery"), path)

@@ -15,6 +15,15 @@ marker on, the URL answers 404. A ``<snapshot>.headers`` file beside a snapshot
 adds or overrides response headers (``Status: 302`` and ``Location: ...`` make
 a redirect; ``Content-Type: text/html; charset=gbk`` an odd encoding).
 
+Pages that differ only by their query string (``?nodeId=``, ``?knowledge_id=``)
+each have a folder of their own inside the path's folder, named ``?`` and the
+query as requested (a ``/`` in it written ``%2F``)::
+
+    site/seller-us.tiktok.com/university/article/?knowledge_id=10011383&identity=1/2026-01-01.html
+
+A request whose query has such a folder is answered from it, and only from it;
+any other query is answered from the path's own snapshots, shared by all queries.
+
 Requests may name the original URL in three ways, all answered the same:
 ``GET /https://host/path`` (what the spider's rewrite middleware sends),
 an absolute-form proxy request ``GET http://host/path``, or ``GET /path``
@@ -96,9 +105,14 @@ class DirectorySite:
             return self.root / "\0invalid"
         return self.root / host.lower() / (clean or "_root")
 
-    def snapshots(self, host: str, path: str):
-        """All snapshots of a URL, oldest first, as ``(valid_from, file)``."""
+    def snapshots(self, host: str, path: str, query: str = ""):
+        """All snapshots of a URL, oldest first, as ``(valid_from, file)``: those of its query's own folder
+        if it has one (see the module docstring), else the path's."""
         folder = self.folder_for(host, path)
+        if query and "\0" not in query:
+            own = folder / ("?" + query.replace("/", "%2F"))
+            if own.is_dir():
+                folder = own
         if not folder.is_dir():
             return []
         found = []
@@ -110,7 +124,7 @@ class DirectorySite:
 
     def resolve(self, host: str, path: str, query: str, as_of: datetime) -> Snapshot:
         current = None
-        for valid_from, f in self.snapshots(host, path):
+        for valid_from, f in self.snapshots(host, path, query):
             if valid_from <= as_of:
                 current = (valid_from, f)
         if current is None:

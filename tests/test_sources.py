@@ -94,4 +94,4 @@ def test_sources_list_json():
     out = json.loads(policykb("sources", "list", "--json", "--sources", DEMO_SOURCES).stdout)
     first = out["platforms"][0]
     assert set(first) >= {"platform", "documents"}
-    assert set(first["documents"][0]) == {"id", "title", "url", "locale", "type", "js"}
+    assert set(first["documents"][0]) == {"id", "title", "url", "locale", "type", "js", "verified"}

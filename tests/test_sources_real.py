@@ -78,7 +78,8 @@ def test_families_give_selectors_and_js_unless_a_document_has_its_own(real):
     amazon = {d.id: d for d in platforms["amazon"].documents}
     coc = amazon["us-code-of-conduct"]
     assert (coc.family, coc.select, coc.remove, coc.js) == (
-        "seller-central-help", ("#full-help-page",), ("*[hidden]", ".hh-scroll-to-top-box"), True)
+        "seller-central-help", ("#full-help-page",), ("*[hidden]", ".hh-scroll-to-top-box", ".hh-article-country-box"),
+        True)
     assert amazon["de-code-of-conduct"].family == "seller-central-help"  # .de, with ?locale=
     assert amazon["us-privacy-notice"].family == "customer-help" and not amazon["us-privacy-notice"].js
     imprint = {d.id: d for d in platforms["ebay"].documents}["ie-imprint"]
@@ -123,7 +124,8 @@ def test_sources_list_json_has_exactly_the_documented_shape():
     for platform in out["platforms"]:
         assert set(platform) == {"platform", "documents"}
         for doc in platform["documents"]:
-            assert set(doc) == {"id", "title", "url", "locale", "type", "js"} and isinstance(doc["js"], bool)
+            assert set(doc) == {"id", "title", "url", "locale", "type", "js", "verified"} and isinstance(doc["js"], bool)
+            assert all(set(v) == {"source", "date", "checked"} for v in doc["verified"])
     assert sum(len(p["documents"]) for p in out["platforms"]) >= 60
 
 
@@ -136,6 +138,11 @@ def test_sources_list_prints_the_coverage_table():
     assert row.split()[1 + header.split()[1:].index("amazon")] == "4"  # US, UK, DE, JP
     assert "locales:" in out and "amazon" in out.split("locales:")[1] and "ja-JP" in out.split("locales:")[1]
     assert lines[-1].startswith("11 platforms") or int(lines[-1].split()[0]) >= 11
+    verified = next(line for line in lines if line.startswith("verified url "))
+    counts = dict(zip(header.split()[1:], (int(n) for n in verified.split()[2:])))
+    real = {p.id: sum(1 for d in p.documents if d.verified_for("url")) for p in load_sources(REAL)}
+    assert counts == real and counts["amazon"] >= 8 and counts["temu"] >= 1
+    assert "unverified" in out and "verified url+select" in out
 
 
 def test_sources_check_passes_and_extracts_the_saved_pages():
@@ -144,12 +151,19 @@ def test_sources_check_passes_and_extracts_the_saved_pages():
 
 
 def test_sources_check_reports_a_selector_that_no_longer_matches_the_saved_page(tmp_path):
-    data = yaml.safe_load((REAL / "shein.yml").read_text(encoding="utf-8"))
-    data["families"][0]["select"] = [".article-body-v2"]  # a redesign the declaration missed
-    (tmp_path / "shein.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
+    data = yaml.safe_load((REAL / "ebay.yml").read_text(encoding="utf-8"))
+    imprint = next(d for d in data["documents"] if d["id"] == "ie-imprint")
+    imprint["select"] = [".HelpContent-v2"]  # a redesign the declaration missed
+    (tmp_path / "ebay.yml").write_text(yaml.safe_dump(data, allow_unicode=True))
     result = policykb("sources", "check", "--sources", tmp_path, "--site", PLATFORMS_SITE, check=False)
     assert result.returncode == 2
-    assert "document 'us-returns'" in result.stderr and "'.article-body-v2' matched nothing" in result.stderr
+    assert "document 'ie-imprint'" in result.stderr and "'.HelpContent-v2' matched nothing" in result.stderr
+    assert "layout changed" in result.stderr
+
+
+def test_sources_check_site_says_it_leaves_rendered_pages_to_live():
+    out = policykb("sources", "check", "--site", PLATFORMS_SITE).stdout
+    assert "rendered documents not extracted from the site folder (use --live)" in out
 
 
 @pytest.mark.parametrize("texts,expected", [

@@ -24,6 +24,10 @@ PREVIOUS_RELEASE = "eb2889e2722049bb51680f91e3b050408473129c"
 
 #: Columns that depend on when or how a build ran, not on what it found.
 VOLATILE = {"id", "check_id", "updated_at", "ingested_at", "checked_at", "source_file", "applied_at"}
+#: Columns added since the previous release that an upgrade leaves empty for what it had recorded, and why:
+#: ``checks.selector`` is the declared selector that matched, known from this release on; a check made
+#: before it carries none (only re-extracting every old snapshot could tell), a rebuild fills it.
+ADDED_SINCE = {"checks": {"selector"}}
 #: Tables whose rows are not derived from the WARCs (or are bookkeeping of the build itself).
 NOT_DERIVED = {"runs", "alerts", "schedule", "warc_files", "discovery_files", "glossary_state", "_sqlite_migrations"}
 
@@ -43,7 +47,8 @@ def _previous_release(tmp_path):
 def _rows(path, table):
     conn = sqlite3.connect(path)
     try:
-        columns = [r[1] for r in conn.execute(f"pragma table_info([{table}])") if r[1] not in VOLATILE]
+        columns = [r[1] for r in conn.execute(f"pragma table_info([{table}])")
+                   if r[1] not in VOLATILE and r[1] not in ADDED_SINCE.get(table, ())]
         return sorted(map(repr, conn.execute(f"select {', '.join(f'[{c}]' for c in columns)} from [{table}]")))
     finally:
         conn.close()

@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from kb.cli import sources
-from kb.cli.options import (data_option, fail, load_declarations, load_or_exit, locale_option, platform_option,
-                            sources_option, type_option)
+from kb.cli.options import (data_option, did_you_mean, fail, load_declarations, load_or_exit, locale_option,
+                            platform_option, sources_option, time_option, type_option)
 
 
 # -- list / check ---------------------------------------------------------------------------------
@@ -31,8 +31,18 @@ def coverage(platforms) -> tuple[list[str], list[str], dict]:
     return types, [p.id for p in platforms], cells
 
 
+def provenance(doc) -> str:
+    """``verified url+select 2026-12-06`` (what was checked, the latest date), or ``unverified``."""
+    if not doc.verified:
+        return "unverified"
+    checked = [c for c in ("url", "select", "remove", "js") if doc.verified_for(c)]
+    return f"verified {'+'.join(checked)} {max(v.date for v in doc.verified)}"
+
+
 def coverage_table(platforms) -> str:
-    """Document types × platforms; each cell the number of documents, then every platform's locales."""
+    """Document types × platforms; each cell the number of documents; then how many documents' URL and
+    selectors were verified against the real page (their ``verified`` provenance), and every platform's
+    locales."""
     types, ids, cells = coverage(platforms)
     width = max([len(t) for t in types] + [13])
     cols = [max(len(i), 3) for i in ids]
@@ -41,6 +51,9 @@ def coverage_table(platforms) -> str:
     for t in types:
         row = [str(len(cells[(t, i)])) if (t, i) in cells else "·" for i in ids]
         lines.append(f"{t:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row, cols)))
+    for label, what in (("verified url", "url"), ("verified css", "select")):
+        row = [str(sum(1 for d in p.documents if d.verified_for(what))) for p in platforms]
+        lines.append(f"{label:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(row, cols)))
     lines.append("locales:")
     for p in platforms:
         locales = sorted({d.locale for d in p.documents})
@@ -54,13 +67,17 @@ def coverage_table(platforms) -> str:
 def sources_list(sources_dir, as_json):
     """List declared platforms and documents, with the coverage table (type × platform × locale).
 
+    Each document says where its URL and selectors were verified (``verified
+    url+select DATE``) or ``unverified``; the table counts verified documents.
+
     Example: policykb sources list --json
     """
     platforms = load_or_exit(sources_dir)
     if as_json:
         out = {"platforms": [
             {"platform": p.id, "documents": [
-                {"id": d.id, "title": d.title, "url": d.url, "locale": d.locale, "type": d.type, "js": d.js}
+                {"id": d.id, "title": d.title, "url": d.url, "locale": d.locale, "type": d.type, "js": d.js,
+                 "verified": [{"source": v.source, "date": v.date, "checked": list(v.checked)} for v in d.verified]}
                 for d in p.documents]}
             for p in platforms]}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
@@ -70,9 +87,12 @@ def sources_list(sources_dir, as_json):
         for d in p.documents:
             js = " js" if d.js else ""
             click.echo(f"  {d.id:<36} {d.type:<22} {d.locale:<6}{js:<3} {d.url}")
+            click.echo(f"  {'':<36} {provenance(d)}" + (f" ({d.verified[-1].source})" if d.verified else ""))
     click.echo()
     click.echo(coverage_table(platforms))
-    click.echo(f"{len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents")
+    docs = [d for p in platforms for d in p.documents]
+    click.echo(f"{len(platforms)} platforms, {len(docs)} documents "
+               f"({sum(1 for d in docs if d.verified_for('url'))} with a verified URL)")
 
 
 def check_platforms(platforms, site=None) -> list[str]:
@@ -110,7 +130,7 @@ def _check_against_site(platforms, site):
     for p in platforms:
         for d in p.documents:
             parts = urlsplit(d.url)
-            snapshots = [f for _, f in directory.snapshots(parts.hostname or "", parts.path)
+            snapshots = [f for _, f in directory.snapshots(parts.hostname or "", parts.path, parts.query)
                          if f.suffix in (".html", ".htm", ".pdf")]
             if not snapshots or d.js:
                 continue  # no saved page (or one that needs its scripts run: the crawl tests check those)
@@ -131,22 +151,141 @@ def _check_against_site(platforms, site):
 @sources.command("check")
 @sources_option
 @click.option("--site", default=None, type=click.Path(exists=True, file_okay=False),
-              help="Also extract every declared page saved in this replay site folder with its selectors.")
-def sources_check(sources_dir, site):
+              help="Also extract every declared page saved in this replay site folder with its selectors "
+                   "(pages rendered by scripts need --live).")
+@click.option("--live", is_flag=True,
+              help="Fetch every declared URL once through the real spider (JavaScript pages in the browser) and "
+                   "report per document: matched, fallback, redirected, blocked, wrong locale, layout changed, "
+                   "empty, gone or failed.")
+@click.option("--platform", "platforms", multiple=True, help="With --live: only this platform (repeatable).")
+@click.option("--replay", default=None, help="With --live: fetch through this replay server instead of the sites.")
+@click.option("--report", "report_file", default=None, type=click.Path(dir_okay=False),
+              help="With --live: write the JSON report to this file.")
+@click.option("--json", "as_json", is_flag=True, help="With --live: print the JSON report.")
+@click.option("--setting", "-s", "settings", multiple=True, metavar="NAME=VALUE",
+              help="With --live: extra Scrapy setting (repeatable), e.g. -s DOWNLOAD_DELAY=5.")
+def sources_check(sources_dir, site, live, platforms, replay, report_file, as_json, settings):
     """Validate every declaration; exit 2 with one line per error.
 
+    With --live, also fetch every declared URL once, politely (robots.txt, delays
+    and the User-Agent of a crawl), and say for each document what its
+    declaration gives on the real page; exit 1 when any document does not give
+    its text from its own URL with its own selectors.
+
     Example: policykb sources check --site replay/sites/platforms
+    Example: policykb sources check --live --platform temu --report temu-check.json
     """
-    platforms = load_or_exit(sources_dir)
-    problems = check_platforms(platforms, site)
+    if not live and (platforms or replay or report_file or as_json or settings):
+        fail("--platform, --replay, --report, --json and --setting go with --live (只能与 --live 一起使用)")
+    platforms_loaded = load_or_exit(sources_dir)
+    for unknown in [p for p in platforms if p not in {d.id for d in platforms_loaded}]:
+        did_you_mean("--platform", unknown, "a declared platform", sorted(d.id for d in platforms_loaded))
+    for setting in settings:
+        if "=" not in setting:
+            fail(f"--setting {setting!r} is not NAME=VALUE (应为 NAME=VALUE)")
+    problems = check_platforms(platforms_loaded, site)
     for line in problems:
         click.echo(f"error: {line}", err=True)
     if problems:
         sys.exit(2)
-    js = sum(1 for p in platforms for d in p.documents if d.js)
-    click.echo(f"ok: {len(platforms)} platforms, {sum(len(p.documents) for p in platforms)} documents "
-               f"({js} rendered with JavaScript), {sum(len(p.families) for p in platforms)} page families, "
-               f"{sum(1 for p in platforms if p.discovery)} with discovery")
+    js = sum(1 for p in platforms_loaded for d in p.documents if d.js)
+    summary = (f"ok: {len(platforms_loaded)} platforms, {sum(len(p.documents) for p in platforms_loaded)} documents "
+               f"({js} rendered with JavaScript), {sum(len(p.families) for p in platforms_loaded)} page families, "
+               f"{sum(1 for p in platforms_loaded if p.discovery)} with discovery")
+    if site and js:
+        summary += f"; {js} rendered documents not extracted from the site folder (use --live)"
+    if not live:
+        click.echo(summary)
+        return
+    click.echo(summary, err=True)
+    _check_live(sources_dir, platforms_loaded, platforms, replay, report_file, as_json, settings)
+
+
+def _check_live(sources_dir, loaded, platforms, replay, report_file, as_json, settings):
+    """``sources check --live``: one real crawl of the declared documents into a scratch folder, then each
+    document's fetch through :func:`pipeline.livecheck.live_status`."""
+    import tempfile
+
+    from pipeline import archive, livecheck
+    from pipeline.sources import DEFAULT_SOURCES
+    from pipeline.timeutil import now_iso
+    from spiders.launch import run_crawl
+
+    docs = [d for p in loaded if not platforms or p.id in platforms for d in p.documents]
+    checked_at = now_iso()
+    with tempfile.TemporaryDirectory(prefix="policykb-check-") as scratch:
+        # naming every document turns discovery off: each declared URL is fetched once, nothing else
+        code = run_crawl(scratch, sources_dir or DEFAULT_SOURCES, documents=[d.key for d in docs], replay=replay,
+                         log_level="ERROR", settings=settings)
+        if code >= 128:
+            fail(f"the crawl was interrupted (exit {code}) (抓取被中断)", code=1)
+        latest = {}
+        for record in archive.iter_records(scratch):
+            latest[record.document] = record
+        rows = [livecheck.live_status(latest[d.key], d) if d.key in latest else livecheck.not_fetched(d)
+                for d in docs]
+    report = livecheck.report(rows, checked_at)
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if report_file:
+        Path(report_file).write_text(text + "\n", encoding="utf-8")
+    if as_json:
+        click.echo(text)
+    else:
+        for row in rows:
+            detail = f"selector {row['selector']!r}" if row["status"] == "matched" else (row["reason"] or "")
+            click.echo(f"{row['status']:<15} {row['document']:<48} {detail}")
+        click.echo(", ".join(f"{n} {status}" for status, n in report["counts"].items()))
+    good = {"matched", "fallback"}
+    sys.exit(0 if all(r["status"] in good for r in rows) else 1)
+
+
+# -- try a saved page ----------------------------------------------------------------------------
+
+#: Content types of saved pages, by file name suffix (anything else: sniffed from the bytes)
+SAVED_TYPES = {".html": "text/html", ".htm": "text/html", ".xhtml": "application/xhtml+xml",
+               ".pdf": "application/pdf", ".txt": "text/plain"}
+
+
+@sources.command("try")
+@click.argument("document_id", metavar="PLATFORM/DOCUMENT")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@sources_option
+@time_option("--at", help="Use the rules the declaration had at this time (its history); default: the current ones.")
+@click.option("--url", default=None, help="The URL the page was served from, if not the declared one (a redirect).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: {"ok", "reason", "title", "markdown", "selector"}.')
+def sources_try(document_id, file, sources_dir, at, url, as_json):
+    """Extract a saved page with a document's declaration: the text, or why it fails.
+
+    The page goes through the build's own decision (login and robot pages,
+    selectors tried in order, normalization rules, locale), as a check would.
+    For a `js: true` document, save the page as the browser rendered it.
+    Exit 0 with the text; exit 1 with the reason (layout changed, empty,
+    wrong language, a login page, an unreadable PDF, ...).
+
+    Example: policykb sources try amazon/us-conditions-of-use saved.html --json
+    """
+    from pipeline.decide import try_page
+    from pipeline.sources import documents_by_key
+
+    documents = documents_by_key(load_or_exit(sources_dir))
+    declared = documents.get(document_id)
+    if declared is None:
+        did_you_mean("PLATFORM/DOCUMENT", document_id, "a declared document", sorted(documents))
+    path = Path(file)
+    result = try_page(path.read_bytes(), SAVED_TYPES.get(path.suffix.lower()), declared, at=at, url=url)
+    ok = result.outcome == "new_version"
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "reason": None if ok else result.reason, "title": result.title,
+                               "markdown": result.text if ok else None, "selector": result.selector},
+                              ensure_ascii=False, indent=2))
+    elif ok:
+        matched = f"selector {result.selector!r} matched" if result.selector else "no selector: main content"
+        click.echo(f"ok: {document_id}: {matched}; title: {result.title or '(none)'}", err=True)
+        click.echo(result.text)
+    else:
+        click.echo(f"failed: {document_id}: {result.reason} (提取失败)", err=True)
+    sys.exit(0 if ok else 1)
 
 
 # -- Open Terms Archive ---------------------------------------------------------------------------

@@ -6,10 +6,11 @@ Three conditions, evaluated after every build (:func:`evaluate`):
   configured; a document that is *gone* is a recorded state, not a failure);
 * ``platform_down``: the latest check of every document of a platform failed
   (the help centre moved, the crawler is blocked, the site is down);
-* ``selector_empty``: a document's declared selectors suddenly match nothing
-  (its latest check failed with "selector ... matched nothing" or "matched
-  only empty content" right after a successful check): the page was
-  redesigned and the declaration needs fixing.
+* ``selector_empty``: a document's page changed its layout: its latest check
+  failed with "layout changed" (none of the declared selectors, tried in
+  order, matched: the message names each one), or its selectors suddenly
+  match only empty content right after a successful check. The declaration
+  needs fixing; nothing falls back to another extraction meanwhile.
 
 An alert is one row in ``alerts``, opened once per condition and subject
 and resolved when the condition clears, so a document failing for a week is
@@ -45,10 +46,11 @@ logger = logging.getLogger("policykb.ops.alerts")
 
 ALERT_AFTER = 3
 SELECTOR_EMPTY_RE = re.compile(r"matched nothing|matched only empty content")
+LAYOUT_CHANGED_RE = re.compile(r"^layout changed\b")
 KINDS = {
     "document_failing": "a document failed {n} checks in a row",
     "platform_down": "every document of a platform failed its latest check",
-    "selector_empty": "a document's selectors suddenly match nothing",
+    "selector_empty": "a document's layout changed: none of its selectors matches",
 }
 
 
@@ -108,14 +110,15 @@ def conditions(db, after=ALERT_AFTER) -> dict:
                 "details": {"consecutive_failures": failures, "reason": reason, "last_checked": last_checked},
             }
         checks = latest.get(doc_id, [])
-        if (len(checks) == 2 and checks[0]["outcome"] == "failed" and SELECTOR_EMPTY_RE.search(checks[0]["reason"] or "")
-                and checks[1]["outcome"] in SUCCESS):
+        reason = (checks[0]["reason"] or "") if checks and checks[0]["outcome"] == "failed" else ""
+        after_success = len(checks) == 2 and checks[1]["outcome"] in SUCCESS
+        if LAYOUT_CHANGED_RE.search(reason) or (SELECTOR_EMPTY_RE.search(reason) and after_success):
+            before = "the check before succeeded" if after_success else "the check before did not succeed either"
             found[("selector_empty", doc_id)] = {
                 "platform_id": platform_id, "document_id": doc_id,
-                "message": f"{doc_id}: {checks[0]['reason']} (the check before succeeded); "
-                           f"the page changed its layout: fix the declaration",
-                "details": {"reason": checks[0]["reason"], "checked_at": checks[0]["checked_at"],
-                            "previous_success": checks[1]["checked_at"]},
+                "message": f"{doc_id}: {reason} ({before}); the page changed its layout: fix the declaration",
+                "details": {"reason": reason, "checked_at": checks[0]["checked_at"],
+                            "previous_success": checks[1]["checked_at"] if after_success else None},
             }
     by_platform = {}
     for doc_id, row in docs.items():
