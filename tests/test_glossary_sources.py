@@ -81,6 +81,8 @@ def test_a_citation_is_read_and_written_back(tmp_path):
 def test_every_cited_quote_uses_its_term_and_no_citation_is_incomplete(seed):
     found = problems(seed)
     assert not [p for p in found if p.kind in ("quote-lacks-term", "incomplete-citation")], found[:3]
+    # a declaration renamed (amazon/eu-complaints-policy → eu-mediation-policy) must take its terms along
+    assert not [p for p in found if p.kind == "undeclared-document"], [p for p in found if p.kind == "undeclared-document"]
 
 
 def test_check_reports_unsourced_terms_untracked_pages_and_the_coverage_table():
