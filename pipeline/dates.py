@@ -60,7 +60,8 @@ class _FoldTable(dict):
         base = decomposed[0] if decomposed and all(unicodedata.combining(c) for c in decomposed[1:]) else char
         lower = base.lower()
         folded = lower if len(lower) == 1 else base
-        folded = {"ς": "σ"}.get(folded, folded)
+        # final sigma as sigma; Markdown escapes (31\. 5. 2024) and emphasis (_Last updated_) as spaces
+        folded = {"ς": "σ", "\\": " ", "_": " "}.get(folded, folded)
         self[code] = folded
         return folded
 
@@ -169,9 +170,10 @@ _NOT_LETTER_BEFORE = r"(?<![^\W\d_])"
 _NOT_LETTER_AFTER = r"(?![^\W\d_])"
 
 
-@lru_cache(maxsize=1)
-def _date_re():
-    names = sorted(set(month_table()) | _raw_month_names(), key=len, reverse=True)
+@lru_cache(maxsize=2)
+def _date_re(folded: bool = False):
+    """The date pattern: on folded text (lower case, no accents: faster, no IGNORECASE) or on any text."""
+    names = sorted(set(month_table()) | (set() if folded else _raw_month_names()), key=len, reverse=True)
     month = _NOT_LETTER_BEFORE + "(?P<{g}>" + "|".join(re.escape(n) for n in names) + ")" + _NOT_LETTER_AFTER + r"\.?"
     ordinal = r"(?:st|nd|rd|th|er|eme|e|º|ª|°|o|η|ης|\.)?"
     joiner = r"(?:\s*(?:,|de|del|di|of|nam|\.)\s*|\s+)"  # 16 de abril de 2024, 16 thang 4 nam 2024
@@ -184,7 +186,7 @@ def _date_re():
         # 2024-04-16, 2024/4/16, 2024.04.16, 2024. 4. 16.
         "ymd": rf"{_Y.format(g='ymd_y')}\s*(?P<ymd_s>[-/.])\s*{_M.format(g='ymd_m')}\s*(?P=ymd_s)\s*{_D.format(g='ymd_d')}",
         # 16.04.2024, 16/04/2024, 04/16/2024, 16. 4. 2024, 16-04-2024
-        "num": rf"{_D.format(g='num_a')}\s*(?P<num_s>[-/.])\s*{_D.format(g='num_b')}\s*(?P=num_s)\s*{_Y.format(g='num_y')}",
+        "num": rf"{_D.format(g='num_a')}\s*(?P<num_s>[-/.])\s*{_D.format(g='num_b')}\s*(?:(?P=num_s)\s*|(?<=\d)\s(?=\d{{4}}))\s*{_Y.format(g='num_y')}",
         # April 16, 2024
         "mdy": rf"{month.format(g='mdy_m')},?\s*{_D.format(g='mdy_d')}(?:st|nd|rd|th)?,?\s*{_Y.format(g='mdy_y')}",
         # 16 April 2024, 16. travnja 2024., 16 de abril de 2024, 1er avril 2024, 16 เมษายน 2567
@@ -192,7 +194,7 @@ def _date_re():
         # 2024. április 16., 2024 m. balandžio 16 d.
         "ymd_name": rf"{_Y.format(g='yn_y')}{year_tail}{joiner}?{month.format(g='yn_m')}\s*{_D.format(g='yn_d')}",
     }
-    return re.compile("|".join(f"(?P<{k}>{p})" for k, p in parts.items()), re.IGNORECASE)
+    return re.compile("|".join(f"(?P<{k}>{p})" for k, p in parts.items()), 0 if folded else re.IGNORECASE)
 
 
 class _LazyDateRe:
@@ -254,6 +256,8 @@ def _lang(locale: str | None) -> str | None:
         return None
     parts = locale.replace("_", "-").split("-")
     lang = parts[0].lower()
+    if lang == "zh" and any(p.lower() in ("hant", "tw", "hk", "mo") for p in parts[1:]):
+        return "zh-Hant"
     return lang
 
 
@@ -268,7 +272,7 @@ def parse_date(text: str, languages: tuple | None = None, month_first: bool | No
     lang = languages[0] if languages else None
     if month_first is None:
         month_first = lang in (None, "en")
-    m = _date_re().fullmatch(fold(re.sub(r"\s+", " ", text.strip()).rstrip(".")))
+    m = _date_re(True).fullmatch(fold(re.sub(r"\s+", " ", text.strip()).rstrip(".")))
     return _from_match(m, lang, "MDY" if month_first else "DMY") if m else None
 
 
@@ -280,18 +284,59 @@ def _variants(pattern: str) -> list[str]:
     return list(dict.fromkeys([pattern, folded]))
 
 
-@lru_cache(maxsize=1)
-def keyword_patterns() -> dict:
-    """``{kind: {"after": regex, "before": regex}}``: keywords followed by their date, and those that follow it."""
+def _lower_pattern(pattern: str) -> str:
+    """A pattern's letters in lower case (escapes like ``\\S`` kept): for the folded, lower-case line."""
+    out, escaped = [], False
+    for c in pattern:
+        out.append(c if escaped or not c.isalpha() else fold(c))
+        escaped = c == "\\" and not escaped
+    return "".join(out)
+
+
+#: languages read together: a page in one also uses the other's words
+RELATED = {"zh": ("zh", "zh-Hant"), "zh-Hant": ("zh", "zh-Hant"), "ms": ("ms", "id"), "id": ("id", "ms"),
+           "nb": ("no",), "nn": ("no",)}
+
+
+def keyword_languages(lang: str | None) -> tuple:
+    """The languages whose keywords are looked for on a page in ``lang``: its own and English; all when unknown.
+
+    One big alternation of every language's keywords costs ~100x more per character than a
+    page's own (Python's regex engine then tries each alternative at each position), and
+    find_dates runs on every version of every build; English is always included because
+    pages in every language carry English fragments.
+    """
+    known = keyword_data()
+    own = tuple(x for x in RELATED.get(lang, (lang,)) if x in known)
+    if not own:
+        return tuple(known)
+    return tuple(dict.fromkeys(own + ("en",)))
+
+
+def _entries(kind, langs=None):
+    for lang, data in keyword_data().items():
+        if langs is None or lang in langs:
+            yield from data.get(kind) or []
+
+
+@lru_cache(maxsize=64)
+def keyword_patterns(langs: tuple | None = None) -> dict:
+    """Per kind, three regexes on the folded line (lower case, no IGNORECASE: faster), or None:
+
+    * ``after``: keywords followed by their date (Last updated: 16 April 2024);
+    * ``before``: keywords that follow their date (2024年7月1日起施行, 2024. július 1-től hatályos);
+    * ``line``: a line that is only a place and its date (Ljubljana, 16. 02. 2024; V Bratislave, dňa 01.06.2023).
+    """
     out = {}
     for kind in KINDS:
-        after, before = [], []
-        for lang, data in keyword_data().items():
-            for entry in data.get(kind) or []:
-                (before if entry.get("after_date") else after).extend(_variants(entry["re"]))
+        groups = {"after": [], "before": [], "line": []}
+        for entry in _entries(kind, langs):
+            group = "line" if entry.get("whole_line") else "before" if entry.get("after_date") else "after"
+            groups[group].append(_lower_pattern(entry["re"]))
         out[kind] = {
-            "after": re.compile("|".join(f"(?:{p})" for p in after), re.IGNORECASE),
-            "before": re.compile("|".join(f"(?:{p})" for p in before), re.IGNORECASE) if before else None,
+            g: (re.compile(("^[\\s*_#>]*(?:" if g == "line" else "(?:") + "|".join(f"(?:{p})" for p in pats) + ")")
+                if pats else None)
+            for g, pats in groups.items()
         }
     return out
 
@@ -301,9 +346,9 @@ class _LazyKeywordRes(dict):
 
     def _fill(self):
         if not dict.__len__(self):
-            for kind, res in keyword_patterns().items():
-                pats = [res["after"].pattern] + ([res["before"].pattern] if res["before"] else [])
-                dict.__setitem__(self, kind, re.compile("|".join(pats), re.IGNORECASE))
+            for kind in KINDS:
+                pats = [v for e in _entries(kind) if not e.get("whole_line") for v in _variants(e["re"])]
+                dict.__setitem__(self, kind, re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE))
 
     def __getitem__(self, key):
         self._fill()
@@ -356,26 +401,59 @@ def _evidence(line: str, start: int, end: int, limit: int = 240) -> str:
     return line[first:last].strip().strip("*_#> ").strip()
 
 
+#: a date followed by "to <date>" is a period (often an earlier version's: "en vigueur du 20.05.2021 au
+#: 23.09.2021"), not the date this text took effect
+RANGE_RE = re.compile(r"[\s*_]*(?:-|–|—|au|to|until|till|bis|al|ate|tot|do|az|a|och|til)[\s*_]+(?:le\s+|den\s+|dem\s+)?")
+#: what may follow the date of a place-and-date line
+LINE_END_RE = re.compile(r"(?:\s*(?:r|г|m|d|godine)\.)?[\s.*_\\]*")
+
+
+def _regions(folded: str):
+    """Stretches of the line where a statement can stand: around each year (keywords are searched there only)."""
+    regions = []
+    for y in YEAR_RE.finditer(folded):
+        lo, hi = max(0, y.start() - WINDOW - 90), min(len(folded), y.end() + 60)
+        if regions and lo <= regions[-1][1]:
+            regions[-1][1] = hi
+        else:
+            regions.append([lo, hi])
+    return regions
+
+
+def _is_range(folded: str, m) -> bool:
+    gap = RANGE_RE.match(folded, m.end())
+    return bool(gap and _date_re(True).match(folded, gap.end()))
+
+
 def _statements_on_line(line: str, lang: str | None, order: str):
     """``(kind, iso, start, end, keyword)`` for every statement on one line."""
     folded = fold(line)
-    date_re = _date_re()
-    for kind, res in keyword_patterns().items():
-        for kw in res["after"].finditer(folded):
-            m = date_re.search(folded, kw.end(), min(len(folded), kw.end() + WINDOW))
-            if m:
+    date_re = _date_re(True)
+    regions = _regions(folded)
+    for kind, res in keyword_patterns(keyword_languages(lang)).items():
+        if res["line"] is not None:
+            kw = res["line"].match(folded)
+            m = kw and date_re.match(folded, kw.end())
+            if m and LINE_END_RE.fullmatch(folded, m.end()):
                 iso = _from_match(m, lang, order)
                 if iso:
-                    yield kind, iso, kw.start(), m.end(), line[kw.start():kw.end()].strip()
-        if res["before"] is None:
-            continue
-        for kw in res["before"].finditer(folded):
-            # the date stands right before the keyword (2024年7月1日起施行, 1-től hatályos, 1.7.2024 alkaen)
-            found = list(date_re.finditer(folded, max(0, kw.start() - WINDOW), kw.start()))
-            if found and GAP_RE.fullmatch(folded, found[-1].end(), kw.start()):
-                iso = _from_match(found[-1], lang, order)
-                if iso:
-                    yield kind, iso, found[-1].start(), kw.end(), line[kw.start():kw.end()].strip()
+                    yield kind, iso, kw.start(), m.end(), line[kw.start():kw.end()].strip(" *_#>,")
+        for lo, hi in regions:
+            for kw in res["after"].finditer(folded, lo, hi):
+                m = date_re.search(folded, kw.end(), min(len(folded), kw.end() + WINDOW))
+                if m and not _is_range(folded, m):
+                    iso = _from_match(m, lang, order)
+                    if iso:
+                        yield kind, iso, kw.start(), m.end(), line[kw.start():kw.end()].strip()
+            if res["before"] is None:
+                continue
+            for kw in res["before"].finditer(folded, lo, hi):
+                # the date stands right before the keyword (2024年7月1日起施行, 1-től hatályos, 1.7.2024 alkaen)
+                found = list(date_re.finditer(folded, max(0, kw.start() - WINDOW), kw.start()))
+                if found and GAP_RE.fullmatch(folded, found[-1].end(), kw.start()):
+                    iso = _from_match(found[-1], lang, order)
+                    if iso:
+                        yield kind, iso, found[-1].start(), kw.end(), line[kw.start():kw.end()].strip()
 
 
 def find_dates(text: str, locale: str | None = None) -> list[DatedStatement]:
