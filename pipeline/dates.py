@@ -244,7 +244,13 @@ def _from_match(m, lang: str | None, order: str) -> str | None:
     return None
 
 
+#: the years a policy page states about itself (a law "du 29 juillet 1881" near "en vigueur" is not one)
+YEARS = range(1990, 2101)
+
+
 def _iso(y, mo, d):
+    if y not in YEARS:
+        return None
     try:
         return date(y, mo, d).isoformat()
     except (TypeError, ValueError):
