@@ -25,6 +25,14 @@ same length), so ``ΙΟΥΝΙΟΥ`` and ``Ιουνίου``, ``Última`` and ``ul
 same. A month name that means different months in different languages
 (``listopad``: November in Czech and Polish, October in Croatian) is read in
 the page's language, else not at all.
+
+What is not a statement: a date without a keyword close to it; a period ("en
+vigueur du 20.05.2021 au 23.09.2021": an earlier version's); a year outside
+1990-2100 (a law "du 29 juillet 1881"). A line that is only a place and a
+date ("Ljubljana, 16. 02. 2024", "V Bratislave, dňa 01.06.2023") is the
+version's date (``last_updated``). Keywords are looked for near a year only,
+and in the page's language and English (every language when the locale is
+unknown): see :func:`keyword_languages`.
 """
 
 from __future__ import annotations
@@ -176,7 +184,7 @@ def _date_re(folded: bool = False):
     names = sorted(set(month_table()) | (set() if folded else _raw_month_names()), key=len, reverse=True)
     month = _NOT_LETTER_BEFORE + "(?P<{g}>" + "|".join(re.escape(n) for n in names) + ")" + _NOT_LETTER_AFTER + r"\.?"
     ordinal = r"(?:st|nd|rd|th|er|eme|e|º|ª|°|o|η|ης|\.)?"
-    joiner = r"(?:\s*(?:,|de|del|di|of|nam|\.)\s*|\s+)"  # 16 de abril de 2024, 16 thang 4 nam 2024
+    joiner = r"(?:\s*(?:,|de|del|di|of|nam|\.)\s*|\s+|-)"  # 16 de abril de 2024, 16 thang 4 nam 2024
     year_tail = r"(?:\s*(?:г|r|m|yil|year)\.?)?"
     parts = {
         # 2024年4月16日, 2024년 4월 16일 (with the CJK number marks)
