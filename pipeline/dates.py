@@ -434,6 +434,31 @@ def _regions(folded: str):
     return regions
 
 
+def date_spans(line: str) -> list[tuple[int, int]]:
+    """Where complete dates stand on a line (any language's month names), as ``(start, end)`` offsets.
+
+    For :mod:`pipeline.classify` (a date the page prints about being rendered): the same dates
+    as ``DATE_RE`` finds, on the folded line and near its years only (much faster on long lines).
+    """
+    if not YEAR_RE.search(line):
+        return []
+    folded, date_re, spans, regions = fold(line), _date_re(True), [], []
+    for y in YEAR_RE.finditer(folded):
+        lo, hi = max(0, y.start() - 40), min(len(folded), y.end() + 30)
+        if regions and lo <= regions[-1][1]:
+            regions[-1][1] = hi
+        else:
+            regions.append([lo, hi])
+    for lo, hi in regions:
+        spans.extend(m.span() for m in date_re.finditer(folded, lo, hi))
+    return spans
+
+
+def states_a_date(line: str) -> bool:
+    """Whether a line states a date about the policy (a keyword of any language with its date)."""
+    return bool(YEAR_RE.search(line)) and next(_statements_on_line(line, None, "MDY"), None) is not None
+
+
 def _is_range(folded: str, m) -> bool:
     gap = RANGE_RE.match(folded, m.end())
     return bool(gap and _date_re(True).match(folded, gap.end()))

@@ -213,3 +213,12 @@ def test_hand_checked_reference_on_the_corpus():
     assert not wrong, [(r["doc"], r["version"], r["kind"], r["expected"], r["got"]) for r in wrong]
     found = sum(r["outcome"] == "found" for r in dated)
     assert found / len(dated) >= 0.95
+
+
+def test_classify_helpers_find_dates_and_statements_in_any_language():
+    from pipeline.dates import date_spans, states_a_date
+
+    line = "Gedruckt am 16. März 2024 um 10:00, imprimé le 1er avril 2024"
+    assert [line[a:b] for a, b in date_spans(line)] == ["16. März 2024", "1er avril 2024"]
+    assert states_a_date("Dernière mise à jour : 16 avril 2024") and states_a_date("更新日期：2024年4月16日")
+    assert not states_a_date("Gedruckt am 16. März 2024") and date_spans("Version 2024") == []
