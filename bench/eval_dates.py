@@ -129,6 +129,8 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--verbose", action="store_true", help="list every statement, not only wrong and missed")
     args = parser.parse_args(argv)
+    if not Path(args.reference).is_file():
+        parser.error(f"no reference file at {args.reference}")
     if not Path(args.corpus).is_dir():
         print(f"skipped: no corpus at {args.corpus} (the reference reads it in place)")
         return 0
