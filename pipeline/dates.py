@@ -418,6 +418,8 @@ def _evidence(line: str, start: int, end: int, limit: int = 240) -> str:
 #: a date followed by "to <date>" is a period (often an earlier version's: "en vigueur du 20.05.2021 au
 #: 23.09.2021"), not the date this text took effect
 RANGE_RE = re.compile(r"[\s*_]*(?:-|–|—|au|to|until|till|bis|al|ate|tot|do|az|a|och|til)[\s*_]+(?:le\s+|den\s+|dem\s+)?")
+#: Markdown emphasis that splits a number ("202__2": two emphasized runs that render as "2022")
+SPLIT_DIGITS_RE = re.compile(r"(?<=\d)[_*]{2,}(?=\d)")
 #: what may follow the date of a place-and-date line
 LINE_END_RE = re.compile(r"(?:\s*(?:r|г|m|d|godine)\.)?[\s.*_\\]*")
 
@@ -507,6 +509,8 @@ def find_dates(text: str, locale: str | None = None) -> list[DatedStatement]:
     for number, line in enumerate(text.splitlines(), 1):
         # no length limit: main-content extraction of an old page can give one 20 KB line, and its
         # "Last updated: ..." counts as much as on a short one (the evidence is then its sentence)
+        if ("__" in line or "**" in line) and SPLIT_DIGITS_RE.search(line):
+            line = SPLIT_DIGITS_RE.sub("", line)  # _de 202__2_ renders as "de 2022"
         if not YEAR_RE.search(line):
             continue
         for kind, iso, start, end, keyword in _statements_on_line(line, lang, order):

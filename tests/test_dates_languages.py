@@ -222,3 +222,10 @@ def test_classify_helpers_find_dates_and_statements_in_any_language():
     assert [line[a:b] for a, b in date_spans(line)] == ["16. März 2024", "1er avril 2024"]
     assert states_a_date("Dernière mise à jour : 16 avril 2024") and states_a_date("更新日期：2024年4月16日")
     assert not states_a_date("Gedruckt am 16. März 2024") and date_spans("Version 2024") == []
+
+
+def test_emphasis_that_splits_a_year_does_not_hide_the_date():
+    """OLX (pt) wrote its "valid from" date in emphasized runs: `_de 202__2_` renders as "de 2022"."""
+    (statement,) = find_dates("![](image.png) _Válido a partir de 10_ _de Agosto_ _de 202__2_", "pt-PT")
+    assert (statement.kind, statement.date) == ("effective", "2022-08-10")
+    assert "2022" in statement.evidence
