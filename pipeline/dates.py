@@ -31,8 +31,8 @@ vigueur du 20.05.2021 au 23.09.2021": an earlier version's); a year outside
 1990-2100 (a law "du 29 juillet 1881"). A line that is only a place and a
 date ("Ljubljana, 16. 02. 2024", "V Bratislave, dňa 01.06.2023") is the
 version's date (``last_updated``). Keywords are looked for near a year only,
-and in the page's language and English (every language when the locale is
-unknown): see :func:`keyword_languages`.
+and in the page's language, the languages close to it, and English (every
+language when the locale is unknown): see :func:`keyword_languages`.
 """
 
 from __future__ import annotations
@@ -219,8 +219,9 @@ def _month_number(name: str, lang: str | None) -> int | None:
     senses = month_table().get(fold(name).strip().rstrip(".").strip())
     if not senses:
         return None
-    if lang in senses:
-        return senses[lang]
+    for own in related(lang):
+        if own in senses:
+            return senses[own]
     if len(set(senses.values())) == 1:
         return next(iter(senses.values()))
     return senses.get("en") if lang is None else None  # ambiguous across languages: not in this page's one
@@ -307,13 +308,23 @@ def _lower_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-#: languages read together: a page in one also uses the other's words
-RELATED = {"zh": ("zh", "zh-Hant"), "zh-Hant": ("zh", "zh-Hant"), "ms": ("ms", "id"), "id": ("id", "ms"),
-           "nb": ("no",), "nn": ("no",)}
+#: languages read together: close enough that a language detector (or a declaration) takes one for the
+#: other (Slovak for Czech, Slovenian for Croatian, Malay for Indonesian), or written on one page
+LANGUAGE_GROUPS = [("zh", "zh-Hant"), ("ms", "id"), ("cs", "sk"), ("hr", "sl", "sr", "bs"),
+                   ("da", "no", "nb", "nn", "sv"), ("es", "pt", "gl", "ca")]
+
+
+def related(lang: str | None) -> tuple:
+    """``lang`` first, then the languages of its group (``("sk", "cs")`` for ``sk``)."""
+    for group in LANGUAGE_GROUPS:
+        if lang in group:
+            return (lang,) + tuple(x for x in group if x != lang)
+    return (lang,)
 
 
 def keyword_languages(lang: str | None) -> tuple:
-    """The languages whose keywords are looked for on a page in ``lang``: its own and English; all when unknown.
+    """The languages whose keywords are looked for on a page in ``lang``: its own, its group's (:data:`LANGUAGE_GROUPS`)
+    and English; all when unknown.
 
     One big alternation of every language's keywords costs ~100x more per character than a
     page's own (Python's regex engine then tries each alternative at each position), and
@@ -321,7 +332,7 @@ def keyword_languages(lang: str | None) -> tuple:
     pages in every language carry English fragments.
     """
     known = keyword_data()
-    own = tuple(x for x in RELATED.get(lang, (lang,)) if x in known)
+    own = tuple(x for x in related(lang) if x in known)
     if not own:
         return tuple(known)
     return tuple(dict.fromkeys(own + ("en",)))

@@ -180,6 +180,7 @@ def test_no_statement_without_a_keyword_and_a_complete_date(text):
 def test_page_language_and_english_keywords_are_used_all_when_unknown():
     assert keyword_languages("de") == ("de", "en")
     assert set(keyword_languages("zh")) == {"zh", "zh-Hant", "en"}
+    assert keyword_languages("sk") == ("sk", "cs", "en")  # a detector may take one for the other
     assert set(keyword_languages(None)) >= set(REQUIRED)
     assert find_dates("Stand: 01.03.2024")[0].date == "2024-03-01"  # no locale: every language
 
@@ -229,3 +230,12 @@ def test_emphasis_that_splits_a_year_does_not_hide_the_date():
     (statement,) = find_dates("![](image.png) _Válido a partir de 10_ _de Agosto_ _de 202__2_", "pt-PT")
     assert (statement.kind, statement.date) == ("effective", "2022-08-10")
     assert "2022" in statement.evidence
+
+
+@pytest.mark.parametrize("locale,sentence,iso", [
+    ("cs-CZ", "Posledná aktualizácia: 16. apríla 2024", "2024-04-16"),  # Slovak text declared (or detected) Czech
+    ("sl-SI", "Zadnje ažuriranje: 1. listopada 2024.", "2024-10-01"),  # Croatian text on a Slovenian page
+    ("ms-MY", "Terakhir diperbarui: 16 April 2024", "2024-04-16"),  # Indonesian on a Malay page
+])
+def test_a_close_language_is_read_too(locale, sentence, iso):
+    assert [s.date for s in find_dates(sentence, locale)] == [iso]
