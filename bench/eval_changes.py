@@ -28,7 +28,8 @@ cosmetic, flip-flop, re-extraction), versions that normalization folded into
 the previous one (``normalized``), failed checks, versions silently lost
 (``lost``: text different beyond white space, but neither a change nor a
 failed check nor a normalization note; must be 0), the last-updated and
-effective dates of the latest version, and diff time (median, max). The KB
+effective dates of the latest version (the newest statement of each kind on
+that version, with its evidence), and diff time (median, max). The KB
 stays in ``--data``.
 """
 
@@ -297,9 +298,11 @@ def evaluate(plans, data):
                 if previous is not None and text != previous and i < len(traced) and not traced[i]:
                     lost += 1
                 previous = text
+        # the dates of the latest version (the newest statement of each kind on it: pipeline.dates.summarize),
+        # by sequence: also for a page that is gone, or whose latest text returns to an earlier one
         latest = conn.execute(
-            "select v.last_updated, v.last_updated_evidence, v.effective_date, v.effective_evidence from documents d "
-            "join versions v on v.id = d.current_version_id where d.id = ?", [key]).fetchone() or (None,) * 4
+            "select last_updated, last_updated_evidence, effective_date, effective_evidence from versions "
+            "where document_id = ? order by seq desc limit 1", [key]).fetchone() or (None,) * 4
         texts_kb = [t for (t,) in conn.execute("select text_markdown from versions where document_id = ? order by seq",
                                                [key])]
         times = []

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
-from pipeline.dates import DATE_RE, KEYWORD_RES, YEAR_RE, parse_date
+from pipeline.dates import date_spans, parse_date, states_a_date
 from pipeline.normalize import sort_list_blocks, strip_counters
 from pipeline.text import HANGUL, HANGUL_JAMO, IDEOGRAPHS, KANA
 
@@ -81,24 +81,27 @@ def _render_dates(text, ctx):
     observed = ctx.get("observed")
     out = []
     for line in text.split("\n"):
-        if not ((YEAR_RE.search(line) and DATE_RE.search(line)) or (":" in line and TIME_RE.search(line))) or any(
-                r.search(line) for r in KEYWORD_RES.values()):
+        spans = date_spans(line)
+        if not (spans or (":" in line and TIME_RE.search(line))) or states_a_date(line):
             out.append(line)
             continue
-        rest = TIME_RE.sub("", DATE_RE.sub("", line))
+        rest = TIME_RE.sub("", _cut(line, spans, lambda token: ""))
         words = len(WORD_RE.findall(rest))
         short = words <= 3
-
-        def repl(m):
-            if short or (words <= 6 and _near(m.group(0), observed)):
-                return "⟨date⟩"
-            return m.group(0)
-
-        line = DATE_RE.sub(repl, line)
+        line = _cut(line, spans, lambda token: "⟨date⟩" if short or (words <= 6 and _near(token, observed)) else token)
         if short or "⟨date⟩" in line:
             line = TIME_RE.sub("⟨time⟩", line)
         out.append(line)
     return "\n".join(out)
+
+
+def _cut(line, spans, replace):
+    """``line`` with each ``(start, end)`` span replaced by ``replace(the text there)``."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [line[last:start], replace(line[start:end])]
+        last = end
+    return "".join(pieces) + line[last:]
 
 
 def _near(token, observed, days=2):

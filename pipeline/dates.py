@@ -1,137 +1,415 @@
-"""Dates a policy states about itself: last updated, effective, and announced.
+"""Dates a policy states about itself: last updated and effective (announced when in the future).
 
-``find_dates(text)`` returns every dated statement with its quoted evidence
-(the line it stands on). It never guesses: a date is only reported where a
-keyword ("Last updated", "Effective", "生效日期", "Stand", "施行", "berlaku",
-...) and a complete day-month-year date stand on the same line. Date strings
-are parsed by ``dateparser`` (multilingual); the keywords and date shapes are
-a table here, per language.
+``find_dates(text, locale)`` returns every dated statement with its quoted
+evidence (the sentence it stands in). It never guesses: a date is reported only
+where a keyword ("Last updated", "生效日期", "Stand", "en vigueur", "hatályos",
+"มีผลบังคับใช้", ...) and a complete day-month-year date stand close together on one
+line. ``summarize`` gives the KB columns: per kind, the newest statement.
+
+Where the parts come from:
+
+* **Keywords** are data, not code: ``pipeline/date_keywords.yml``, per language
+  and kind, each with a real-looking example sentence that the tests run.
+* **Month names** (every form: wide, abbreviated, format/genitive, stand-alone)
+  come from dateparser's language data and Babel's CLDR data; the keyword file
+  adds only the few inflected forms neither has (Slovenian genitives).
+* **Numeric order** (is ``03/04/2024`` 3 April or March 4?) comes from the
+  locale's CLDR short date pattern (Babel): month first for en-US, day first
+  for en-GB, de, fr, ... A year first (``2024-04-16``, ``2024. 04. 16.``,
+  ``2024年4月16日``, ``2024년 4월 16일``) is always year-month-day.
+* Thai pages count years in the Buddhist era (2567 = 2024); Japanese pages may
+  use the Reiwa or Heisei era (令和6年4月16日).
+
+Matching runs on a *folded* copy of the line (lower case, accents taken off,
+same length), so ``ΙΟΥΝΙΟΥ`` and ``Ιουνίου``, ``Última`` and ``ultima`` are the
+same. A month name that means different months in different languages
+(``listopad``: November in Czech and Polish, October in Croatian) is read in
+the page's language, else not at all.
+
+What is not a statement: a date without a keyword close to it; a period ("en
+vigueur du 20.05.2021 au 23.09.2021": an earlier version's); a year outside
+1990-2100 (a law "du 29 juillet 1881"). A line that is only a place and a
+date ("Ljubljana, 16. 02. 2024", "V Bratislave, dňa 01.06.2023") is the
+version's date (``last_updated``). Keywords are looked for near a year only,
+and in the page's language, the languages close to it, and English (every
+language when the locale is unknown): see :func:`keyword_languages`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
-#: keyword patterns per kind; matched case-insensitively on one line
-KEYWORDS = {
-    "last_updated": [
-        r"last\s+(?:updated|modified|revised|amended|changed)", r"\bupdated(?:\s+on)?\b", r"\brevised(?:\s+on)?\b",
-        r"\bversion\s*(?:of|dated)?\s*:", r"更新(?:日期|时间|於|于)?", r"最后(?:更新|修订|修改)", r"修订(?:日期|时间)?",
-        r"最終更新", r"更新日", r"改定日?", r"zuletzt\s+(?:aktualisiert|geändert)", r"\bStand\b",
-        r"terakhir\s+diperbarui", r"diperbarui(?:\s+pada)?", r"dernière\s+mise\s+à\s+jour", r"mis\s+à\s+jour\s+le",
-        r"última\s+(?:actualización|actualização|atualização|modificación|modificação)",
-        r"fecha\s+de\s+(?:la\s+)?última\s+modificación", r"ultimo\s+aggiornamento", r"aggiornat[oa]\s+(?:il|al)",
-        r"(?:voor\s+het\s+)?laatst\s+(?:gewijzigd|bijgewerkt)(?:\s+op)?", r"\bversie\s+van", r"\bredakcija",
-        r"τελευταία\s+ενημέρωση", r"ostatnia\s+aktualizacja", r"senast\s+(?:uppdaterad|ändrad)",
-    ],
-    "effective": [
-        r"effective(?:\s+(?:date|as\s+of|from|on))?", r"takes?\s+effect", r"in\s+effect", r"valid\s+from",
-        r"(?:starting|beginning)\s+(?:on\s+|from\s+)?",
-        r"生效(?:日期|时间)?", r"起(?:施行|生效|实施|执行)", r"自(?=\s*\d{4}\s*年)", r"实施(?:日期)?", r"施行(?:日)?",
-        r"から(?:適用|施行)", r"(?<=日)から", r"(?<=日)起", r"発効", r"適用開始日?", r"効力発生日",
-        r"gültig\s+ab", r"\bab\s+dem\b", r"wirksam\s+ab", r"in\s+kraft", r"gilt\s+ab",
-        r"berlaku(?:\s+(?:mulai|efektif|sejak))?", r"\bmulai\b", r"efektif(?:\s+(?:sejak|pada))?",
-        r"en\s+vigueur", r"à\s+compter\s+du", r"fecha\s+efectiva", r"en\s+vigor", r"em\s+vigor(?:\s+a\s+partir\s+de)?",
-        r"aplicable\s+a\s+partir\s+del?", r"(?:se\s+aplică\s+)?începând\s+cu(?:\s+data\s+de)?", r"från\s+och\s+med(?:\s+den)?",
-        r"ikrafttrædelse", r"hatályos", r"platí\s+od", r"nabývají\s+platnosti(?:\s+a\s+účinnosti)?", r"obowiązuje\s+od",
-        r"geldig\s+(?:vanaf|per)", r"in\s+vigore\s+dal", r"galioja\s+nuo", r"ισχύει\s+από",
-    ],
-}
-#: keywords after which the date may come first (CJK word order: 2024年7月1日起施行, 2024年7月1日から適用)
-DATE_BEFORE_RE = re.compile(r"^(?:起|から|施行|発効|生效|实施|適用|hatályos)")
+KEYWORDS_FILE = Path(__file__).with_name("date_keywords.yml")
+KINDS = ("last_updated", "effective")
 
-MONTHS = (
-    r"Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?|Sep(?:t(?:ember)?|\.)?"
-    r"|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?"
-    r"|Januar|Februar|März|Mai|Juni|Juli|Oktober|Dezember"
-    r"|Januari|Februari|Maret|Mei|Agustus|Desember"
-    r"|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre"
-    r"|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre"
-    r"|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro"
-    r"|januari|februari|maart|mei|augustus|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre"
-    r"|augusti|marts|ianuarie|februarie|martie|aprilie|iunie|iulie|septembrie|octombrie|noiembrie|decembrie"
-)
-DATE_PATTERNS = [
-    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日",
-    r"\d{4}-\d{1,2}-\d{1,2}",
-    r"\d{4}/\d{1,2}/\d{1,2}",
-    r"\d{4}\.\d{1,2}\.\d{1,2}",
-    rf"(?:{MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}",
-    rf"\d{{1,2}}(?:st|nd|rd|th|\.|º)?\s+(?:de\s+)?(?:{MONTHS}),?\s+(?:de\s+)?\d{{4}}",
-    r"\d{1,2}\.\s?\d{1,2}\.\s?\d{4}",
-    r"\d{1,2}/\d{1,2}/\d{4}",
-    r"\d{1,2}-\d{1,2}-\d{4}",
-]
-DATE_RE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS), re.IGNORECASE)
-#: Every date shape above has a four-digit year: a cheap test before the costly one.
-YEAR_RE = re.compile(r"\d{4}")
-KEYWORD_RES = {kind: re.compile("|".join(pats), re.IGNORECASE) for kind, pats in KEYWORDS.items()}
+#: how far after a keyword (or before an after-the-date keyword) its date may stand, in characters
+WINDOW = 60
+
+#: what may stand between a date and a keyword that follows it
+GAP_RE = re.compile(r"[\s,:、，]{0,3}")
+
+#: Every date shape has a four-digit year: a cheap test before the costly ones.
+YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)|令和|平成")
 
 
-@dataclass(frozen=True)
-class DatedStatement:
-    """A date the text states, with the line that states it."""
+# --- folding: lower case, no accents, same length --------------------------------------------------------------
 
-    kind: str  # last_updated | effective
-    date: str  # ISO YYYY-MM-DD
-    evidence: str
-    line: int  # 1-based line number in the text
+class _FoldTable(dict):
+    """``str.translate`` table, filled on demand: one character to one (folded) character."""
+
+    def __missing__(self, code):
+        char = chr(code)
+        decomposed = unicodedata.normalize("NFKD", char)
+        base = decomposed[0] if decomposed and all(unicodedata.combining(c) for c in decomposed[1:]) else char
+        lower = base.lower()
+        folded = lower if len(lower) == 1 else base
+        # final sigma as sigma; Markdown escapes (31\. 5. 2024) and emphasis (_Last updated_) as spaces
+        folded = {"ς": "σ", "\\": " ", "_": " "}.get(folded, folded)
+        self[code] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """``text`` in lower case without accents, one character per character (offsets stay valid)."""
+    return text.translate(_FOLD)
+
+
+# --- data: keywords (ours), month names (dateparser, CLDR), numeric order (CLDR) ------------------------------
+
+@lru_cache(maxsize=1)
+def keyword_data() -> dict:
+    """The keyword file: ``{language: {kind: [{"re", "example", "date", "after_date"?}], "months": {...}}}``."""
+    import yaml
+
+    return yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))["languages"]
+
+
+def languages() -> list[str]:
+    """The languages with keywords, in file order."""
+    return list(keyword_data())
+
+
+def _month_sources(lang):
+    """Month names of one language: dateparser's language data, Babel's CLDR names, our additions."""
+    names = {}
+    try:
+        import importlib
+
+        info = importlib.import_module(f"dateparser.data.date_translation_data.{lang.replace('-', '_')}").info
+        for n, key in enumerate(("january", "february", "march", "april", "may", "june", "july", "august",
+                                 "september", "october", "november", "december"), 1):
+            for name in info.get(key, []):
+                names.setdefault(name, n)
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from babel.dates import get_month_names
+
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                for n, name in get_month_names(width, context, lang.replace("-", "_")).items():
+                    names.setdefault(name, n)
+    except Exception:  # noqa: BLE001 - a language Babel does not know: dateparser's names serve
+        pass
+    for n, extra in (keyword_data().get(lang, {}).get("months") or {}).items():
+        for name in extra:
+            names.setdefault(name, int(n))
+    return names
+
+
+@lru_cache(maxsize=1)
+def month_table() -> dict:
+    """``{folded month name: {language: month number}}`` for every language with keywords (and English)."""
+    table = {}
+    for lang in dict.fromkeys(["en", *languages()]):
+        for name, n in _month_sources(lang).items():
+            key = fold(name).strip().rstrip(".").strip()
+            # roman numerals (Hungarian "IV") and one- or two-letter abbreviations are too easily something else
+            if len(key) < 3 or re.fullmatch(r"[ivxlc]+", key):
+                continue
+            if any(ch.isdigit() for ch in key) and lang in ("zh", "ja", "ko"):
+                continue  # 4月 / 4월: the CJK pattern reads these
+            table.setdefault(key, {})[lang] = n
+    return table
+
+
+@lru_cache(maxsize=1)
+def _raw_month_names() -> set:
+    """The month names as written (with accents), so that ``DATE_RE`` also serves on unfolded text."""
+    raw = set()
+    for lang in dict.fromkeys(["en", *languages()]):
+        for name in _month_sources(lang):
+            key = name.strip().rstrip(".").strip()
+            if fold(key) in month_table() and key.lower() != fold(key):
+                raw.add(key)
+    return raw
+
+
+@lru_cache(maxsize=256)
+def numeric_order(locale: str | None) -> str:
+    """``"MDY"`` or ``"DMY"``: how the locale writes a numeric date with the year last (CLDR short pattern)."""
+    if not locale:
+        return "MDY"  # undeclared pages: as English (US) pages
+    try:
+        from babel.dates import get_date_format
+
+        pattern = get_date_format("short", locale=locale.replace("-", "_")).pattern
+    except Exception:  # noqa: BLE001 - unknown locale: day first, as most of the world
+        return "DMY"
+    letters = [c for c in re.sub(r"'[^']*'", "", pattern) if c in "dMy"]
+    order = "".join(dict.fromkeys(letters))
+    return "MDY" if order.startswith("M") else "DMY"
+
+
+# --- the date pattern ----------------------------------------------------------------------------------------------
+
+_Y = r"(?<!\d)(?P<{g}>\d{{4}})(?!\d)"
+_D = r"(?<!\d)(?P<{g}>[0-3]?\d)(?!\d)"
+_M = r"(?<!\d)(?P<{g}>[01]?\d)(?!\d)"
+_NOT_LETTER_BEFORE = r"(?<![^\W\d_])"
+_NOT_LETTER_AFTER = r"(?![^\W\d_])"
+
+
+@lru_cache(maxsize=2)
+def _date_re(folded: bool = False):
+    """The date pattern: on folded text (lower case, no accents: faster, no IGNORECASE) or on any text."""
+    names = sorted(set(month_table()) | (set() if folded else _raw_month_names()), key=len, reverse=True)
+    month = _NOT_LETTER_BEFORE + "(?P<{g}>" + "|".join(re.escape(n) for n in names) + ")" + _NOT_LETTER_AFTER + r"\.?"
+    ordinal = r"(?:st|nd|rd|th|er|eme|e|º|ª|°|o|η|ης|\.)?"
+    joiner = r"(?:\s*(?:,|de|del|di|of|nam|\.)\s*|\s+|-)"  # 16 de abril de 2024, 16 thang 4 nam 2024
+    year_tail = r"(?:\s*(?:г|r|m|yil|year)\.?)?"
+    parts = {
+        # 2024年4月16日, 2024년 4월 16일 (with the CJK number marks)
+        "cjk": rf"{_Y.format(g='cjk_y')}\s*[年년]\s*{_M.format(g='cjk_m')}\s*[月월]\s*{_D.format(g='cjk_d')}\s*[日일]?",
+        # 令和6年4月16日
+        "era": r"(?P<era_e>令和|平成)\s*(?P<era_y>\d{1,2}|元)\s*年\s*(?P<era_m>\d{1,2})\s*月\s*(?P<era_d>\d{1,2})\s*日",
+        # 2024-04-16, 2024/4/16, 2024.04.16, 2024. 4. 16.
+        "ymd": rf"{_Y.format(g='ymd_y')}\s*(?P<ymd_s>[-/.])\s*{_M.format(g='ymd_m')}\s*(?P=ymd_s)\s*{_D.format(g='ymd_d')}",
+        # 16.04.2024, 16/04/2024, 04/16/2024, 16. 4. 2024, 16-04-2024
+        "num": rf"{_D.format(g='num_a')}\s*(?P<num_s>[-/.])\s*{_D.format(g='num_b')}\s*(?:(?P=num_s)\s*|(?<=\d)\s(?=\d{{4}}))\s*{_Y.format(g='num_y')}",
+        # April 16, 2024
+        "mdy": rf"{month.format(g='mdy_m')},?\s*{_D.format(g='mdy_d')}(?:st|nd|rd|th)?,?\s*{_Y.format(g='mdy_y')}",
+        # 16 April 2024, 16. travnja 2024., 16 de abril de 2024, 1er avril 2024, 16 เมษายน 2567
+        "dmy": rf"{_D.format(g='dmy_d')}{ordinal}{joiner}?{month.format(g='dmy_m')}{joiner}?{_Y.format(g='dmy_y')}",
+        # 2024. április 16., 2024 m. balandžio 16 d.
+        "ymd_name": rf"{_Y.format(g='yn_y')}{year_tail}{joiner}?{month.format(g='yn_m')}\s*{_D.format(g='yn_d')}",
+    }
+    return re.compile("|".join(f"(?P<{k}>{p})" for k, p in parts.items()), 0 if folded else re.IGNORECASE)
+
+
+class _LazyDateRe:
+    """``DATE_RE`` for importers: the compiled pattern, built on first use (reads dateparser and CLDR data)."""
+
+    def __getattr__(self, name):
+        return getattr(_date_re(), name)
+
+
+DATE_RE = _LazyDateRe()
+
+
+def _month_number(name: str, lang: str | None) -> int | None:
+    senses = month_table().get(fold(name).strip().rstrip(".").strip())
+    if not senses:
+        return None
+    for own in related(lang):
+        if own in senses:
+            return senses[own]
+    if len(set(senses.values())) == 1:
+        return next(iter(senses.values()))
+    return senses.get("en") if lang is None else None  # ambiguous across languages: not in this page's one
+
+
+def _year(y: int) -> int:
+    return y - 543 if 2400 <= y <= 2700 else y  # Buddhist era (Thai pages)
+
+
+def _from_match(m, lang: str | None, order: str) -> str | None:
+    g = m.groupdict()
+    if g["cjk"]:
+        return _iso(_year(int(g["cjk_y"])), int(g["cjk_m"]), int(g["cjk_d"]))
+    if g["era"]:
+        n = 1 if g["era_y"] == "元" else int(g["era_y"])
+        return _iso((2018 if g["era_e"] == "令和" else 1988) + n, int(g["era_m"]), int(g["era_d"]))
+    if g["ymd"]:
+        return _iso(_year(int(g["ymd_y"])), int(g["ymd_m"]), int(g["ymd_d"]))
+    if g["num"]:
+        a, b, y = int(g["num_a"]), int(g["num_b"]), _year(int(g["num_y"]))
+        # month first only with "/" on a month-first locale (a US page writes 03.01.2024 rarely), or when a > 12
+        month_first = (order == "MDY" and g["num_s"] == "/" and a <= 12) or b > 12
+        return _iso(y, a, b) if month_first else _iso(y, b, a)
+    for key in ("mdy", "dmy", "yn"):
+        name = g.get(f"{key}_m")
+        if name:
+            n = _month_number(name, lang)
+            return _iso(_year(int(g[f"{key}_y"])), n, int(g[f"{key}_d"])) if n else None
+    return None
+
+
+#: the years a policy page states about itself (a law "du 29 juillet 1881" near "en vigueur" is not one)
+YEARS = range(1990, 2101)
+
+
+def _iso(y, mo, d):
+    if y not in YEARS:
+        return None
+    try:
+        return date(y, mo, d).isoformat()
+    except (TypeError, ValueError):
+        return None
+
+
+def _lang(locale: str | None) -> str | None:
+    if not locale:
+        return None
+    parts = locale.replace("_", "-").split("-")
+    lang = parts[0].lower()
+    if lang == "zh" and any(p.lower() in ("hant", "tw", "hk", "mo") for p in parts[1:]):
+        return "zh-Hant"
+    return lang
 
 
 @lru_cache(maxsize=4096)
 def parse_date(text: str, languages: tuple | None = None, month_first: bool | None = None) -> str | None:
     """Parse one complete date string to ISO, or None. Day, month and year are required.
 
-    :param languages: language codes for the parser (e.g. ``("de", "en")``)
+    :param languages: language codes of the page, first the page's own (e.g. ``("de", "en")``)
     :param month_first: read ``03/01/2024`` as March 1 (US pages); default: when
-        the languages are English or unknown
+        the language is English or unknown
     """
-    cleaned = re.sub(r"\s+", " ", text.strip())
-    m = re.fullmatch(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", cleaned)
-    if m:
-        y, mo, d = map(int, m.groups())
-        return _iso(y, mo, d)
-    m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", cleaned)
-    if m:
-        y, mo, d = map(int, m.groups())
-        return _iso(y, mo, d)
-    m = re.fullmatch(r"(\d{1,2})\s*([./-])\s*(\d{1,2})\s*[./-]\s*(\d{4})", cleaned)
-    if m:
-        a, sep, b, y = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
-        if month_first is None:
-            month_first = languages is None or languages[0] == "en"
-        us = sep == "/" and month_first and a <= 12
-        # 03/01/2024 is ambiguous: month first on English (US) pages, day first elsewhere and whenever a > 12
-        return _iso(y, a, b) if us else _iso(y, b, a)
-    import dateparser
-
-    settings = {"REQUIRE_PARTS": ["day", "month", "year"], "PREFER_DAY_OF_MONTH": "first", "DATE_ORDER": "DMY"}
-    parsed = dateparser.parse(cleaned.replace(" de ", " "), languages=list(languages) if languages else None,
-                              settings=settings)
-    return parsed.date().isoformat() if parsed else None
+    lang = languages[0] if languages else None
+    if month_first is None:
+        month_first = lang in (None, "en")
+    m = _date_re(True).fullmatch(fold(re.sub(r"\s+", " ", text.strip()).rstrip(".")))
+    return _from_match(m, lang, "MDY" if month_first else "DMY") if m else None
 
 
-def _iso(y, mo, d):
-    from datetime import date
+# --- keywords ----------------------------------------------------------------------------------------------------
 
-    try:
-        return date(y, mo, d).isoformat()
-    except ValueError:
-        return None
-
-
-def _month_first(locale: str | None) -> bool:
-    """US-style dates (month/day/year) on pages declared en-US (or plain en, or undeclared)."""
-    return locale is None or locale.lower() in ("en", "en-us", "es-us")
+def _variants(pattern: str) -> list[str]:
+    """The pattern as written and with its non-ASCII letters folded (to match the folded line)."""
+    folded = "".join(fold(c) if ord(c) > 127 else c for c in pattern)
+    return list(dict.fromkeys([pattern, folded]))
 
 
-def _languages(locale: str | None):
-    if not locale:
-        return None
-    lang = locale.split("-")[0].lower()
-    return (lang, "en") if lang != "en" else ("en",)
+def _lower_pattern(pattern: str) -> str:
+    """A pattern's letters in lower case (escapes like ``\\S`` kept): for the folded, lower-case line."""
+    out, escaped = [], False
+    for c in pattern:
+        out.append(c if escaped or not c.isalpha() else fold(c))
+        escaped = c == "\\" and not escaped
+    return "".join(out)
+
+
+#: languages read together: close enough that a language detector (or a declaration) takes one for the
+#: other (Slovak for Czech, Slovenian for Croatian, Malay for Indonesian), or written on one page
+LANGUAGE_GROUPS = [("zh", "zh-Hant"), ("ms", "id"), ("cs", "sk"), ("hr", "sl", "sr", "bs"),
+                   ("da", "no", "nb", "nn", "sv"), ("es", "pt", "gl", "ca")]
+
+
+def related(lang: str | None) -> tuple:
+    """``lang`` first, then the languages of its group (``("sk", "cs")`` for ``sk``)."""
+    for group in LANGUAGE_GROUPS:
+        if lang in group:
+            return (lang,) + tuple(x for x in group if x != lang)
+    return (lang,)
+
+
+def keyword_languages(lang: str | None) -> tuple:
+    """The languages whose keywords are looked for on a page in ``lang``: its own, its group's (:data:`LANGUAGE_GROUPS`)
+    and English; all when unknown.
+
+    One big alternation of every language's keywords costs ~100x more per character than a
+    page's own (Python's regex engine then tries each alternative at each position), and
+    find_dates runs on every version of every build; English is always included because
+    pages in every language carry English fragments.
+    """
+    known = keyword_data()
+    own = tuple(x for x in related(lang) if x in known)
+    if not own:
+        return tuple(known)
+    return tuple(dict.fromkeys(own + ("en",)))
+
+
+def _entries(kind, langs=None):
+    for lang, data in keyword_data().items():
+        if langs is None or lang in langs:
+            yield from data.get(kind) or []
+
+
+@lru_cache(maxsize=64)
+def keyword_patterns(langs: tuple | None = None) -> dict:
+    """Per kind, three regexes on the folded line (lower case, no IGNORECASE: faster), or None:
+
+    * ``after``: keywords followed by their date (Last updated: 16 April 2024);
+    * ``before``: keywords that follow their date (2024年7月1日起施行, 2024. július 1-től hatályos);
+    * ``line``: a line that is only a place and its date (Ljubljana, 16. 02. 2024; V Bratislave, dňa 01.06.2023).
+    """
+    out = {}
+    for kind in KINDS:
+        groups = {"after": [], "before": [], "line": []}
+        for entry in _entries(kind, langs):
+            group = "line" if entry.get("whole_line") else "before" if entry.get("after_date") else "after"
+            groups[group].append(_lower_pattern(entry["re"]))
+        out[kind] = {
+            g: (re.compile(("^[\\s*_#>]*(?:" if g == "line" else "(?:") + "|".join(f"(?:{p})" for p in pats) + ")")
+                if pats else None)
+            for g, pats in groups.items()
+        }
+    return out
+
+
+class _LazyKeywordRes(dict):
+    """``KEYWORD_RES`` for importers: ``{kind: regex of every keyword of that kind}``, built on first use."""
+
+    def _fill(self):
+        if not dict.__len__(self):
+            for kind in KINDS:
+                pats = [v for e in _entries(kind) if not e.get("whole_line") for v in _variants(e["re"])]
+                dict.__setitem__(self, kind, re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE))
+
+    def __getitem__(self, key):
+        self._fill()
+        return dict.__getitem__(self, key)
+
+    def values(self):
+        self._fill()
+        return dict.values(self)
+
+    def items(self):
+        self._fill()
+        return dict.items(self)
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def __len__(self):
+        self._fill()
+        return dict.__len__(self)
+
+
+KEYWORD_RES = _LazyKeywordRes()
+
+
+# --- finding -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DatedStatement:
+    """A date the text states, with the sentence that states it."""
+
+    kind: str  # last_updated | effective
+    date: str  # ISO YYYY-MM-DD
+    evidence: str
+    line: int  # 1-based line number in the text
+    keyword: str = ""  # the keyword as it stands in the text ("Last updated", "生效日期", ...)
 
 
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+(?=[A-Z\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff])|(?<=[。！？；])")
@@ -148,50 +426,124 @@ def _evidence(line: str, start: int, end: int, limit: int = 240) -> str:
     return line[first:last].strip().strip("*_#> ").strip()
 
 
+#: a date followed by "to <date>" is a period (often an earlier version's: "en vigueur du 20.05.2021 au
+#: 23.09.2021"), not the date this text took effect
+RANGE_RE = re.compile(r"[\s*_]*(?:-|–|—|au|to|until|till|bis|al|ate|tot|do|az|a|och|til)[\s*_]+(?:le\s+|den\s+|dem\s+)?")
+#: Markdown emphasis that splits a number ("202__2": two emphasized runs that render as "2022")
+SPLIT_DIGITS_RE = re.compile(r"(?<=\d)[_*]{2,}(?=\d)")
+#: what may follow the date of a place-and-date line
+LINE_END_RE = re.compile(r"(?:\s*(?:r|г|m|d|godine)\.)?[\s.*_\\]*")
+
+
+def _regions(folded: str):
+    """Stretches of the line where a statement can stand: around each year (keywords are searched there only)."""
+    regions = []
+    for y in YEAR_RE.finditer(folded):
+        lo, hi = max(0, y.start() - WINDOW - 90), min(len(folded), y.end() + 60)
+        if regions and lo <= regions[-1][1]:
+            regions[-1][1] = hi
+        else:
+            regions.append([lo, hi])
+    return regions
+
+
+def date_spans(line: str) -> list[tuple[int, int]]:
+    """Where complete dates stand on a line (any language's month names), as ``(start, end)`` offsets.
+
+    For :mod:`pipeline.classify` (a date the page prints about being rendered): the same dates
+    as ``DATE_RE`` finds, on the folded line and near its years only (much faster on long lines).
+    """
+    if not YEAR_RE.search(line):
+        return []
+    folded, date_re, spans, regions = fold(line), _date_re(True), [], []
+    for y in YEAR_RE.finditer(folded):
+        lo, hi = max(0, y.start() - 40), min(len(folded), y.end() + 30)
+        if regions and lo <= regions[-1][1]:
+            regions[-1][1] = hi
+        else:
+            regions.append([lo, hi])
+    for lo, hi in regions:
+        spans.extend(m.span() for m in date_re.finditer(folded, lo, hi))
+    return spans
+
+
+def states_a_date(line: str) -> bool:
+    """Whether a line states a date about the policy (a keyword of any language with its date)."""
+    return bool(YEAR_RE.search(line)) and next(_statements_on_line(line, None, "MDY"), None) is not None
+
+
+def _is_range(folded: str, m) -> bool:
+    gap = RANGE_RE.match(folded, m.end())
+    return bool(gap and _date_re(True).match(folded, gap.end()))
+
+
+def _statements_on_line(line: str, lang: str | None, order: str):
+    """``(kind, iso, start, end, keyword)`` for every statement on one line."""
+    folded = fold(line)
+    date_re = _date_re(True)
+    regions = _regions(folded)
+    for kind, res in keyword_patterns(keyword_languages(lang)).items():
+        if res["line"] is not None:
+            kw = res["line"].match(folded)
+            m = kw and date_re.match(folded, kw.end())
+            if m and LINE_END_RE.fullmatch(folded, m.end()):
+                iso = _from_match(m, lang, order)
+                if iso:
+                    yield kind, iso, kw.start(), m.end(), line[kw.start():kw.end()].strip(" *_#>,")
+        for lo, hi in regions:
+            for kw in res["after"].finditer(folded, lo, hi):
+                m = date_re.search(folded, kw.end(), min(len(folded), kw.end() + WINDOW))
+                if m and not _is_range(folded, m):
+                    iso = _from_match(m, lang, order)
+                    if iso:
+                        yield kind, iso, kw.start(), m.end(), line[kw.start():kw.end()].strip()
+            if res["before"] is None:
+                continue
+            for kw in res["before"].finditer(folded, lo, hi):
+                # the date stands right before the keyword (2024年7月1日起施行, 1-től hatályos, 1.7.2024 alkaen)
+                found = list(date_re.finditer(folded, max(0, kw.start() - WINDOW), kw.start()))
+                if found and GAP_RE.fullmatch(folded, found[-1].end(), kw.start()):
+                    iso = _from_match(found[-1], lang, order)
+                    if iso:
+                        yield kind, iso, found[-1].start(), kw.end(), line[kw.start():kw.end()].strip()
+
+
 def find_dates(text: str, locale: str | None = None) -> list[DatedStatement]:
     """Every "last updated" and "effective" date the text states, in text order.
 
     :param text: normalized Markdown of a version
-    :param locale: the document's locale, to help the date parser
+    :param locale: the document's locale (``de-DE``, ``en-US``, ``zh-CN``, ...): the language
+        month names are read in, and the order of a numeric date with the year last
     """
-    found = []
+    lang, order = _lang(locale), numeric_order(locale)
+    found, seen = [], set()
     for number, line in enumerate(text.splitlines(), 1):
         # no length limit: main-content extraction of an old page can give one 20 KB line, and its
         # "Last updated: ..." counts as much as on a short one (the evidence is then its sentence)
-        if not YEAR_RE.search(line) or not DATE_RE.search(line):
+        if ("__" in line or "**" in line) and SPLIT_DIGITS_RE.search(line):
+            line = SPLIT_DIGITS_RE.sub("", line)  # _de 202__2_ renders as "de 2022"
+        if not YEAR_RE.search(line):
             continue
-        for kind, keyword_re in KEYWORD_RES.items():
-            for kw in keyword_re.finditer(line):
-                # the date must follow the keyword closely (or, in CJK, precede "起"/"から")
-                window = line[kw.end(): kw.end() + 60]
-                m = DATE_RE.search(window)
-                span = (kw.start(), kw.end() + m.end()) if m else None
-                if m is None and kind == "effective" and DATE_BEFORE_RE.match(kw.group(0)):
-                    offset = max(0, kw.start() - 40)
-                    before = list(DATE_RE.finditer(line[offset: kw.start()]))
-                    m = before[-1] if before else None
-                    span = (offset + m.start(), kw.end()) if m else None
-                if m is None:
-                    continue
-                iso = parse_date(m.group(0), _languages(locale), _month_first(locale))
-                if iso:
-                    evidence = _evidence(line, *span)
-                    found.append(DatedStatement(kind, iso, evidence, number))
-                    break
-    unique, seen = [], set()
-    for s in found:
-        if (s.kind, s.date, s.line) not in seen:
-            seen.add((s.kind, s.date, s.line))
-            unique.append(s)
-    return unique
+        for kind, iso, start, end, keyword in _statements_on_line(line, lang, order):
+            if (kind, iso, number) not in seen:
+                seen.add((kind, iso, number))
+                found.append(DatedStatement(kind, iso, _evidence(line, start, end), number, keyword))
+    return found
 
 
 def summarize(statements) -> dict:
-    """The first last-updated and the first effective statement, as KB columns."""
+    """Per kind, the newest statement (its date and evidence), as KB columns.
+
+    A page that says "Last updated: 1 March 2024" above an older "Last updated: 5 May 2021" (a
+    history list, a kept old header) is last updated on 1 March 2024; the earliest line wins a tie.
+    """
     out = {"last_updated": None, "last_updated_evidence": None, "effective_date": None, "effective_evidence": None}
+    columns = {"last_updated": ("last_updated", "last_updated_evidence"),
+               "effective": ("effective_date", "effective_evidence")}
     for s in statements:
-        if s.kind == "last_updated" and out["last_updated"] is None:
-            out["last_updated"], out["last_updated_evidence"] = s.date, s.evidence
-        if s.kind == "effective" and out["effective_date"] is None:
-            out["effective_date"], out["effective_evidence"] = s.date, s.evidence
+        if s.kind not in columns:
+            continue
+        day, evidence = columns[s.kind]
+        if out[day] is None or s.date > out[day]:
+            out[day], out[evidence] = s.date, s.evidence
     return out

@@ -87,3 +87,14 @@ def test_stated_dates_are_found_with_evidence(evaluated):
     doubao = rows["html/doubao/terms-of-service"]
     assert "更新日期" in doubao["last_updated_evidence"] and "生效日期" in doubao["effective_evidence"]
     assert doubao["effective"] > doubao["last_updated"]
+
+
+def test_dates_are_those_of_the_latest_version(evaluated):
+    """The bench's dates are the latest version's (its newest statement of each kind), read by hand in
+    tests/date_reference.yml: Reverb 2023-09-11, Etsy 2023-12-21, Doubao 2026-07-15."""
+    _, _, rows, _ = evaluated
+    expected = {"versions/reverb/terms-of-service": ("2023-08-01", "2023-09-06"),
+                "versions/etsy/marketplace-sellers-conditions": ("2023-12-06", None),
+                "html/doubao/terms-of-service": ("2026-07-15", "2026-07-22")}
+    for folder, (last_updated, effective) in expected.items():
+        assert (rows[folder]["last_updated"], rows[folder]["effective"]) == (last_updated, effective), rows[folder]
