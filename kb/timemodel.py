@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline import timeutil
 from pipeline.sqlrows import rows as _rows
 
 DATE_LABELS = {
@@ -196,9 +197,7 @@ def in_force(on_page: bool | None, effective_date: str | None, effective_source:
 
 # --- stale: one definition, per document, from its own schedule ---------------------------------
 
-STALE_EXPLANATION = ("stale: no successful check for more than twice the document's own check interval "
-                     "(a 404/410 answer counts as a successful check: the page is known to be taken down)",
-                     "可能过时：超过该文件检查周期的两倍时间未成功核实（返回404/410视为成功核实：已知页面已下线）")
+
 
 
 def _has_table(conn, name: str) -> bool:
@@ -251,4 +250,4 @@ def staleness(conn, document: dict, now=None, interval: float | None = None) -> 
     at = clock(conn, document.get("platform_id"), now)
     return {"stale": is_stale(document.get("last_success"), at, interval), "last_success": document.get("last_success"),
             "interval_s": interval, "stale_after_s": stale_after(interval), "clock": iso(at),
-            "explanation": STALE_EXPLANATION}
+            "explanation": timeutil.STALE_EXPLANATION}

@@ -82,6 +82,7 @@ def citation(doc: dict, info: dict, retrieved: str | None, note_en: str = "", no
     return {"en": en, "zh": zh}
 
 
+# Long: one sentence per kind of answer, then one per note (wording since, announced, stale, match, as of).
 def message(a: dict) -> dict:
     """One or two sentences that say the answer, in English and Chinese."""
     status = a["status"]

@@ -50,6 +50,7 @@ def _redline(answer: dict, color: bool) -> str:
     return "".join(out)
 
 
+# Long: one line per fact of the answer, in the order a reader checks them; each date says what it is.
 def format_answer(a: dict, color: bool = False) -> str:
     """An answer as text for a terminal, in English and Chinese."""
     label, label_zh, fg = STATUS_LABELS[a["status"]]
