@@ -7,7 +7,8 @@ the same thing. The JSON is::
 
     {"platforms": [{"id", "name", "name_zh", "documents", "ok", "failing", "stale", "gone",
                     "last_success", "last_check", "next_check", "open_alerts", "last_run"}],
-     "documents": [{"id", "platform", "state", "last_success", "last_failure_reason", "next_check"}]}
+     "documents": [{"id", "platform", "state", "last_success", "last_failure_reason", "next_check",
+                    "stale_after_hours"}]}
 
 A document's state is ``gone`` (the page answers 404/410: taken down), ``failing`` (its
 latest check failed), ``stale`` (no successful check for more than twice
