@@ -202,3 +202,24 @@ async def test_dates_are_labelled_as_what_they_are(demo_kb, expected):
     assert "失效" not in doc and "已下线" in doc
     versions = doc.split("<h2>Versions")[1].split("<h2>")[0]
     assert "现行" not in versions
+
+
+def test_search_until_shows_what_the_kb_knew_then(demo_kb):
+    def hits(*args):
+        result = CliRunner().invoke(cli, ["search", "--data", str(demo_kb), "--json", *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["hits"]
+
+    old = [h for h in hits("suspend the shop immediately", "--until", "2026-04-10")
+           if h["document"] == "shoptide/penalty-points"]
+    assert old and old[0]["current"] is True  # the wording in force on the page then
+    assert old[0]["url"].startswith("/-/policykb/doc/shoptide/penalty-points/v/1")
+    assert [h for h in hits("suspend the shop immediately", "--until", "2026-04-10", "--current")
+            if h["document"] == "shoptide/penalty-points"]
+    today = [h for h in hits("suspend the shop immediately") if h["document"] == "shoptide/penalty-points"]
+    assert today and today[0]["current"] is False
+    # the gone page's wording was current in April, not after it was taken down in July
+    gone = hits("prohibited", "--until", "2026-04-10", "--current")
+    assert any(h["document"] == "demomart/prohibited-products" for h in gone)
+    assert not any(h["document"] == "demomart/prohibited-products"
+                   for h in hits("prohibited", "--until", "2026-07-10", "--current"))
