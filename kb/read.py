@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pipeline.timeutil import STALE_HOURS, iso
+from kb.timemodel import LAST_SUCCESS_SQL
 from pipeline.sqlrows import rows as _rows
 
 SUBSTANTIVE = "substantive"
@@ -80,9 +81,10 @@ def list_documents(conn, as_of: str | None = None) -> list[dict]:
     """Every document with its platform, state and counts, by platform (``as_of``: as known then)."""
     if as_of:
         return documents_as_of(conn, as_of)
-    return _rows(conn, """
+    return _rows(conn, f"""
         select d.id, d.platform_id, p.name as platform_name, p.name_zh as platform_name_zh, d.title, d.title_zh,
-               d.title_en, d.doc_type, d.locale, d.url, d.state, d.first_seen, d.last_checked, d.last_success,
+               d.title_en, d.doc_type, d.locale, d.url, d.state, d.first_seen, d.last_checked,
+               {LAST_SUCCESS_SQL} as last_success,
                d.last_failure_reason, d.gone_since, d.versions_count, d.last_changed, d.consecutive_failures,
                (select count(*) from changes c where c.document_id = d.id) as changes_count,
                (select count(*) from changes c where c.document_id = d.id and c.kind = 'substantive')
@@ -103,8 +105,8 @@ def get_document(conn, document_id: str) -> dict | None:
 
     :param document_id: ``platform/document``
     """
-    docs = _rows(conn, """
-        select d.*, p.name as platform_name, p.name_zh as platform_name_zh
+    docs = _rows(conn, f"""
+        select d.*, {LAST_SUCCESS_SQL} as last_success, p.name as platform_name, p.name_zh as platform_name_zh
         from documents d join platforms p on p.id = d.platform_id where d.id = ?
     """, [document_id])
     if not docs:

@@ -53,8 +53,19 @@ DATE_LABELS = {
 
 IN_FORCE = ("yes", "no", "announced", "unknown")
 
-_LOCAL_SUFFIX_RE = re.compile(r"^(.+?)(?:\.\d+|\([^()]+\))$")
+#: The last successful check of document ``d`` (SQL): the latest check that got a definite answer from the
+#: site, a 404/410 "gone" included. ``documents.last_success`` keeps the last check that found the page.
+LAST_SUCCESS_SQL = ("(select max(lsc.checked_at) from checks lsc where lsc.document_id = d.id"
+                    " and lsc.outcome != 'failed')")
 
+
+def last_success(conn, document_id: str) -> str | None:
+    """The document's last successful check (:data:`LAST_SUCCESS_SQL`), the one date every page, command
+    and citation shows as such."""
+    return conn.execute(f"select {LAST_SUCCESS_SQL} from (select ? as id) d", [document_id]).fetchone()[0]
+
+
+_LOCAL_SUFFIX_RE = re.compile(r"^(.+?)(?:\.\d+|\([^()]+\))$")
 
 def is_document_wide(section: dict | None) -> bool:
     """A statement standing here applies to the whole document: outside any section, in the text before the

@@ -154,11 +154,8 @@ def document_update(before: DocumentState, outcome: Outcome, observed: str, curr
         repeat = observed == before.last_checked and before.state in ("failing", "gone")
         failures = (before.consecutive_failures or 0) + (0 if repeat else 1)
         if outcome.outcome == "gone":
-            # a 404/410 is a definite answer: the check succeeded in learning that the page is taken down, so
-            # it is the document's last successful check (the one date every page, command and citation shows)
             update.update(state="gone", gone_since=before.gone_since or observed, last_failure_reason=outcome.reason,
-                          consecutive_failures=failures,
-                          last_success=observed)
+                          consecutive_failures=failures)
         else:
             update.update(state="failing" if before.state != "gone" else "gone", last_failure_reason=outcome.reason,
                           consecutive_failures=failures)

@@ -166,9 +166,17 @@ async def test_status_overview_and_cite_agree_on_stale_and_last_success(demo_kb,
     assert one(cite_json(demo_kb, phrase), "demomart/account-health")["stale"] is False
     gone = next(d for d, s in expected["documents"].items() if s.get("gone"))
     last = {d["id"]: d["last_success"] for d in status["documents"]}[gone]
-    gone_row = rows(demo_kb / "policykb.db", "select last_success from documents where id = ?", [gone])[0]
-    assert last == gone_row["last_success"]
     assert last[:10] == expected["documents"][gone]["gone"]  # the 404 answer was the last successful check
+    platform = next(p for p in status["platforms"] if p["id"] == gone.split("/")[0])
+    assert platform["last_success"] >= last
+    text = rows(demo_kb / "policykb.db", "select text_markdown from versions where document_id = ?", [gone])[0]
+    sentence = next(line for line in text["text_markdown"].splitlines() if len(line.split()) > 8)
+    answer = one(cite_json(demo_kb, sentence, "--now", FRESH), gone)
+    assert answer["status"] == "removed" and answer["last_checked"] == last and answer["stale"] is False
+    overview = page.split(f'/-/policykb/doc/{gone}">')[1].split("</li>")[0]
+    assert f"最近成功核实 {last[:16]}" in overview
+    doc_page = (await _datasette(demo_kb).client.get(f"/-/policykb/doc/{gone}")).text
+    assert f"last successful check 最近成功检查: {last}" in doc_page
 
 
 def test_cite_and_status_use_the_same_stale_age(demo_kb):

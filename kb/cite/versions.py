@@ -98,13 +98,9 @@ def _documents(conn, platform=None, url=None, ids=None) -> dict[str, dict]:
 
 
 def _last_success(conn, doc: dict) -> str | None:
-    """The document's last successful check (``documents.last_success``: the latest check that got a definite
-    answer from the site, a 404/410 "gone" included), the same date every page and command shows."""
-    if doc.get("last_success"):
-        return doc["last_success"]
-    row = conn.execute("select max(checked_at) from checks where document_id = ? and outcome != 'failed'",
-                       [doc["id"]]).fetchone()
-    return row[0] if row else None
+    """The document's last successful check (:func:`kb.timemodel.last_success`: a 404/410 "gone" counts),
+    the same date every page and command shows."""
+    return timemodel.last_success(conn, doc["id"])
 
 
 def _last_seen(conn, version_id: str) -> str | None:

@@ -68,8 +68,9 @@ def collect(conn, now=None) -> dict:
     if "schedule" in tables:
         schedule = {r["document_id"]: r for r in _rows(conn, "select * from schedule")}
     platforms = _rows(conn, "select id, name, name_zh, demo from platforms order by id")
-    docs = _rows(conn, """
-        select d.id, d.platform_id, d.state, d.last_success, d.last_failure_reason, d.last_checked,
+    docs = _rows(conn, f"""
+        select d.id, d.platform_id, d.state, {timemodel.LAST_SUCCESS_SQL} as last_success, d.last_failure_reason,
+               d.last_checked,
                (select max(fetched_at) from checks c where c.document_id = d.id) as last_fetched
         from documents d order by d.platform_id, d.id
     """)
