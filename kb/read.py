@@ -11,8 +11,9 @@ changed" count substantive changes only (:data:`SUBSTANTIVE`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pipeline.timeutil import STALE_HOURS, iso
+from kb import timemodel
 from kb.timemodel import LAST_SUCCESS_SQL
+from pipeline.timeutil import STALE_FACTOR, STALE_HOURS, iso
 from pipeline.sqlrows import rows as _rows
 
 SUBSTANTIVE = "substantive"
@@ -280,10 +281,8 @@ def attention_documents(conn, now: datetime | None = None, platform: str | None 
     check interval (``stale_hours`` overrides that age), judged against ``now`` (default: the clock; the KB's
     latest check for a demo platform). ``as_of``: as the KB knew it at the end of that day.
     """
-    from kb import timemodel
-
     docs = documents_as_of(conn, as_of) if as_of else list_documents(conn)
-    interval = stale_hours * 3600 / 2 if stale_hours else None
+    interval = stale_hours * 3600 / STALE_FACTOR if stale_hours else None
     out = []
     for d in docs:
         if platform and d["platform_id"] != platform or d["state"] == "not_tracked":

@@ -231,3 +231,18 @@ def test_search_until_shows_what_the_kb_knew_then(demo_kb):
     assert any(h["document"] == "demomart/prohibited-products" for h in gone)
     assert not any(h["document"] == "demomart/prohibited-products"
                    for h in hits("prohibited", "--until", "2026-07-10", "--current"))
+
+
+@pytest.mark.asyncio
+async def test_a_detection_date_is_never_an_effective_date_in_feeds_or_json(demo_kb, expected):
+    client = _datasette(demo_kb).client
+    feed = (await client.get("/-/policykb/feed/demomart/account-health.atom")).text
+    detected = expected["documents"]["demomart/account-health"]["versions"][-1]  # no effective date stated
+    assert f"生效: {detected}" not in feed and "No effective date stated" in feed
+    phrase = expected["documents"]["demomart/account-health"]["changes"]["2026-04-01"]["added"][0]
+    a = one(cite_json(demo_kb, phrase, "--now", FRESH), "demomart/account-health")
+    assert a["effective_date_source"] == "detected" and a["effective_date_label"] == "detected"
+    assert "effective" not in a["citation"]["en"]
+    b = one(cite_json(demo_kb, expected["documents"]["shoptide/penalty-points"]["changes"]["2026-07-01"]["added"][0],
+                      "--now", FRESH), "shoptide/penalty-points")
+    assert b["effective_date_label"] == "announced"
