@@ -77,12 +77,11 @@ async def overview_page(datasette, request):
     def fetch(conn):
         now = read.reference_time(as_of)
         cut = read.iso(now) if as_of else None
+        documents = [d for d in read.list_documents(conn, as_of) if not platform or d["platform_id"] == platform]
         return {
             "platforms": read.platform_overview(conn, now if as_of else None, platform, as_of=as_of),
-            "documents": [d for d in read.list_documents(conn, as_of)
-                          if (not platform or d["platform_id"] == platform) and d["state"] != "not_tracked"],
-            "not_tracked": [d for d in read.list_documents(conn, as_of)
-                            if (not platform or d["platform_id"] == platform) and d["state"] == "not_tracked"],
+            "documents": [d for d in documents if d["state"] != "not_tracked"],
+            "not_tracked": [d for d in documents if d["state"] == "not_tracked"],
             "per_month": read.changes_per_month(conn, platform, until=cut),
             "now": read.iso(now),
             "latest_check": read.latest_check(conn, as_of),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from kb import timemodel
 from kb.timemodel import LAST_SUCCESS_SQL
-from pipeline.timeutil import STALE_FACTOR, STALE_HOURS, iso
+from pipeline.timeutil import STALE_FACTOR, iso
 from pipeline.sqlrows import rows as _rows
 
 SUBSTANTIVE = "substantive"

@@ -129,7 +129,8 @@ def render_text(status: dict) -> str:
         lines.append("not ok:")
         for d in problems:
             reason = d["last_failure_reason"] or ("never checked" if not d["last_success"]
-                                                  else f"no successful check since {d['last_success']}")
+                                                  else f"no successful check since {d['last_success']} (stale after"
+                                                       f" {d['stale_after_hours']:g} h: twice its check interval)")
             lines.append(f"  {d['state']:<8} {d['id']}: {reason}")
     else:
         lines.append("")
