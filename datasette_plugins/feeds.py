@@ -50,8 +50,9 @@ def atom_feed(changes: list[dict], absolute, self_path: str, title: str, subtitl
         entry.content(
             f"<p>{escape(c['kind'])} change detected {escape(c['detected_at'][:10])} 检测到变更; "
             f"+{int(c['chars_added'] or 0)} / −{int(c['chars_removed'] or 0)} characters 字符.</p>"
-            + (f"<p>Stated effective 页面注明生效: {escape(stated)} (stated in a section this change touched; "
-               "each section's own date is on the redline 各条款的生效日期见对比页)</p>" if stated
+            + (f"<p>Stated effective 页面注明生效: {escape(stated)}"
+               + (f" (for “{escape(c['effective_section'])}” only 仅适用于该条款; each section's own date is on the"
+                  " redline 各条款的生效日期见对比页)" if c.get("effective_section") else "") + "</p>" if stated
                else "<p>No effective date stated 页面未注明生效日期</p>")
             + f'<p><a href="{escape(absolute(diff_path(c)))}">Redline 对比</a></p>',
             type="html")

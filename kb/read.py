@@ -234,15 +234,21 @@ def substantive_changes(conn, platform: str | None = None, document: str | None 
     if document:
         where.append("c.document_id = ?")
         params.append(document)
-    return _rows(conn, f"""
+    out = _rows(conn, f"""
         select c.id, c.document_id, d.platform_id, p.name as platform_name, d.title, d.title_zh, c.kind,
                c.detected_at, c.effective_date, c.effective_date_source, c.chars_added, c.chars_removed,
-               f.seq as from_seq, t.seq as to_seq
+               f.seq as from_seq, t.seq as to_seq, c.to_version_id
         from changes c join documents d on d.id = c.document_id join platforms p on p.id = d.platform_id
         join versions f on f.id = c.from_version_id join versions t on t.id = c.to_version_id
         where {' and '.join(where)}
         order by c.detected_at desc, c.id desc limit ?
     """, [*params, limit])
+    for row in out:  # a stated date may apply to one section only (kb.timemodel): say which
+        where_stated = (timemodel.stated_in(conn, row["to_version_id"], row["effective_date"])
+                        if row["effective_date_source"] == "stated" and row["effective_date"] else None)
+        row["effective_section"] = (where_stated["heading"] or where_stated["section_key"]
+                                    if where_stated and not where_stated["document_wide"] else None)
+    return out
 
 
 def upcoming_effective_dates(conn, today: str, platform: str | None = None, known_by: str | None = None) -> list[dict]:

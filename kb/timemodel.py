@@ -133,6 +133,19 @@ def _descending(date: str | None) -> tuple:
     return tuple(-ord(c) for c in (date or ""))
 
 
+def stated_in(conn, version_id: str, date: str, kind: str = "effective") -> dict | None:
+    """Where a version states ``date``: ``{"section_key", "heading", "document_wide"}`` of the first statement
+    of ``kind`` with that date, or None when the version does not state it."""
+    found = _rows(conn, "select section_key from dated_statements where version_id = ? and kind = ? and date = ?"
+                        " order by line limit 1", [version_id, kind, date])
+    if not found:
+        return None
+    sections = {s["key"]: s for s in _sections(conn, version_id)}
+    home = sections.get(found[0]["section_key"])
+    return {"section_key": found[0]["section_key"], "heading": home["heading"] if home else None,
+            "document_wide": is_document_wide(home)}
+
+
 def effective_label(date: str | None, source: str | None, observed: str | None) -> str | None:
     """``stated_effective``, ``announced`` (stated, later than the day the version was first seen), ``detected``."""
     if not date:

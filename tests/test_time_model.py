@@ -246,3 +246,15 @@ async def test_a_detection_date_is_never_an_effective_date_in_feeds_or_json(demo
     b = one(cite_json(demo_kb, expected["documents"]["shoptide/penalty-points"]["changes"]["2026-07-01"]["added"][0],
                       "--now", FRESH), "shoptide/penalty-points")
     assert b["effective_date_label"] == "announced"
+
+
+@pytest.mark.asyncio
+async def test_a_change_level_date_says_which_section_it_applies_to(demo_kb, expected):
+    announced = expected["documents"]["shoptide/penalty-points"]["effective"]["2026-07-01"]
+    client = _datasette(demo_kb).client
+    page = (await client.get("/-/policykb?as_of=2026-07-01")).text
+    card = page.split('id="platform-shoptide"')[1].split('class="pkb-card"')[0]
+    recent = card.split("Recent substantive changes")[1].split("Upcoming")[0]
+    assert announced in recent and "3.4" in recent.split(announced)[1].split("</li>")[0]
+    feed = (await client.get("/-/policykb/feed/shoptide/penalty-points.atom")).text
+    assert "3.4" in feed.split(announced)[1][:200]
