@@ -116,13 +116,14 @@ def applicable_statements(conn, version: dict, key: str | None, kind: str = "eff
     out: list[dict] = []
     for st in _rows(conn, "select kind, date, evidence, line, section_key, announced from dated_statements"
                           " where version_id = ? and kind = ?", [version["id"], kind]):
-        home = by_key.get(st["section_key"])
-        if key is not None and st["section_key"] == key and not is_document_wide(home):
-            scope = "section"
-        elif key is not None and st["section_key"] in chain and not is_document_wide(home):
-            scope = "parent"
-        elif is_document_wide(home):
+        sk = st["section_key"]
+        home = by_key.get(sk)
+        if sk is None or sk == "_preamble" or (home is not None and is_document_wide(home)):
             scope = "document"
+        elif key is not None and sk == key:
+            scope = "section"
+        elif key is not None and sk in chain:
+            scope = "parent"
         else:
             continue  # a sibling's (or, for the document as a whole, one section's) statement
         out.append({**st, "scope": scope})

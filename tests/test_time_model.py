@@ -258,3 +258,18 @@ async def test_a_change_level_date_says_which_section_it_applies_to(demo_kb, exp
     assert announced in recent and "3.4" in recent.split(announced)[1].split("</li>")[0]
     feed = (await client.get("/-/policykb/feed/shoptide/penalty-points.atom")).text
     assert "3.4" in feed.split(announced)[1][:200]
+
+
+def test_which_sections_enclose_a_section():
+    from kb.timemodel import ancestors, in_force, is_document_wide
+
+    sections = [{"key": k, "level": lv, "ordinal": i} for i, (k, lv) in enumerate([
+        ("title", 1), ("3", 2), ("3.2", 3), ("3.4", 3), ("第4条", 3), ("第4条(1)", 3), ("faq", 2), ("q1", 4)])]
+    assert ancestors(sections, "3.2") == ["3", "title"]
+    assert "3.2" not in ancestors(sections, "3.4")  # a sibling never encloses
+    assert ancestors(sections, "第4条(1)")[0] == "第4条"
+    assert ancestors(sections, "q1") == ["faq", "title"]
+    assert is_document_wide(sections[0]) and not is_document_wide(sections[1]) and is_document_wide(None)
+    assert [in_force(True, "2026-04-15", "stated", d) for d in ("2026-04-10", "2026-04-15")] == ["announced", "yes"]
+    assert in_force(False, None, None, "2026-04-10") == "no" and in_force(None, None, None, "2026-04-10") == "unknown"
+    assert in_force(True, "2026-04-15", "detected", "2026-04-10") == "yes"  # a detection date never announces
