@@ -119,6 +119,8 @@ def get_document(conn, document_id: str) -> dict | None:
         doc["current"] = current[0] if current else None
     doc["versions"] = _rows(conn, """
         select v.id, v.seq, v.observed_at, v.chars, v.last_updated, v.effective_date, v.content_hash,
+               (select max(k.checked_at) from checks k where k.document_id = v.document_id and k.version_id = v.id)
+                   as last_seen,
                c.kind as change_kind, c.chars_added, c.chars_removed
         from versions v left join changes c on c.to_version_id = v.id
         where v.document_id = ? order by v.seq desc

@@ -264,15 +264,19 @@ def _as_of(conn, doc, versions, version, matches, best_score, as_of, base_url, n
         out = {"date": day, "status": "not_checked", "in_force": "unknown", "last_checked": last,
                "reason": f"not checked since {last[:10]}"}
         return {"as_of_status": "not_checked", "as_of": out}
-    m = matches.get(version["seq"]) if version else None
+    if version is None:  # checked by then, but no check had got a text yet
+        out = {"date": day, "status": "absent", "in_force": "unknown",
+               "reason": "no version of the page recorded by that date"}
+        return {"as_of_status": "absent", "as_of": out}
+    m = matches.get(version["seq"])
     gone_then = bool(doc.get("gone_since") and parse_when(doc["gone_since"]) <= as_of)
     present = m is not None and m.exact and m.score == best_score and not gone_then
     info = _version_info(conn, doc, version, m.raw_start if m else 0, base_url, as_of)
     if not present:
         info["section"] = info["section_key"] = info["section_heading"] = None
         info["_section"] = None
-    seen = conn.execute("select max(checked_at) from checks where version_id = ? and checked_at <= ?",
-                        [version["id"], iso(as_of)]).fetchone()[0]
+    seen = conn.execute("select max(checked_at) from checks where document_id = ? and version_id = ?"
+                        " and checked_at <= ?", [doc["id"], version["id"], iso(as_of)]).fetchone()[0]
     info["last_seen"] = seen or info["last_seen"]
     out = {"date": day, "status": "present" if present else "absent", **_public(info),
            "in_force": timemodel.in_force(present, info["effective_date"], info["effective_date_source"], day),

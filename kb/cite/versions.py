@@ -104,7 +104,8 @@ def _last_success(conn, doc: dict) -> str | None:
 
 
 def _last_seen(conn, version_id: str) -> str | None:
-    row = conn.execute("select max(checked_at) from checks where version_id = ?", [version_id]).fetchone()
+    row = conn.execute("select max(checked_at) from checks where document_id = (select document_id from versions"
+                       " where id = ?) and version_id = ?", [version_id, version_id]).fetchone()
     return row[0] if row and row[0] else None
 
 
