@@ -212,7 +212,7 @@ async def test_dates_are_labelled_as_what_they_are(demo_kb, expected):
     doc = (await client.get(f"/-/policykb/doc/{gone}")).text
     assert "失效" not in doc and "已下线" in doc
     versions = doc.split("<h2>Versions")[1].split("<h2>")[0]
-    assert "现行" not in versions
+    assert "现行" not in versions and "当前文本" not in doc and "下线前最后" in doc
 
 
 def test_search_until_shows_what_the_kb_knew_then(demo_kb):
