@@ -32,6 +32,7 @@ from datasette_plugins import charts, feeds
 from datasette_plugins.render import diff_sections, render_markdown
 from kb import read, timemodel
 from kb.search import Filters, section_anchor
+from pipeline.timeutil import STALE_EXPLANATION
 from kb.search import search as run_search
 
 DB_NAME = "policykb"
@@ -86,6 +87,7 @@ async def overview_page(datasette, request):
             "now": read.iso(now),
             "latest_check": read.latest_check(conn, as_of),
             "all_platforms": read.list_platforms(conn),
+            "stale_explanation": STALE_EXPLANATION,
         }
 
     data = await db.execute_fn(fetch)

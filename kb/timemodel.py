@@ -35,6 +35,7 @@ effective date has passed, or none is stated), ``announced`` (on the page, effec
 
 from __future__ import annotations
 
+import os
 import re
 
 from pipeline import timeutil
@@ -223,42 +224,34 @@ def in_force(on_page: bool | None, effective_date: str | None, effective_source:
 # --- stale: one definition, per document, from its own schedule ---------------------------------
 
 
-
-
 def _has_table(conn, name: str) -> bool:
     return conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [name]).fetchone() is not None
 
 
 def interval_of(conn, document_id: str) -> float:
     """Seconds between two checks of a document: its schedule's interval, else the default (24 h)."""
-    from pipeline.timeutil import DEFAULT_INTERVAL
-
     if _has_table(conn, "schedule"):
         row = conn.execute("select interval_s from schedule where document_id = ?", [document_id]).fetchone()
         if row and row[0]:
             return float(row[0])
-    return DEFAULT_INTERVAL
+    return timeutil.DEFAULT_INTERVAL
 
 
 def clock(conn, platform_id: str | None, now=None) -> float:
     """The moment (epoch seconds) to judge staleness against: ``now`` when given; else, for a demo platform
     (crawled through the replay server, whose clock is the demo's dates) the latest check in the KB; else
     the real time (or ``$POLICYKB_NOW``)."""
-    import os
-
-    from pipeline.timeutil import epoch_now, parse_iso, parse_when
-
     if now is not None:
-        return now if isinstance(now, (int, float)) else parse_when(now).timestamp()
+        return now if isinstance(now, (int, float)) else timeutil.parse_when(now).timestamp()
     if os.environ.get("POLICYKB_NOW"):
-        return parse_when(os.environ["POLICYKB_NOW"]).timestamp()
+        return timeutil.parse_when(os.environ["POLICYKB_NOW"]).timestamp()
     if platform_id is not None:
         demo = conn.execute("select demo from platforms where id = ?", [platform_id]).fetchone()
         if demo and demo[0]:
             latest = conn.execute("select max(checked_at) from checks").fetchone()[0]
             if latest:
-                return parse_iso(latest)
-    return epoch_now()
+                return timeutil.parse_iso(latest)
+    return timeutil.epoch_now()
 
 
 def staleness(conn, document: dict, now=None, interval: float | None = None) -> dict:
@@ -269,10 +262,9 @@ def staleness(conn, document: dict, now=None, interval: float | None = None) -> 
     :param interval: override the document's interval (seconds)
     :returns: ``stale``, ``last_success``, ``interval_s``, ``stale_after_s``, ``clock`` (ISO), ``explanation``
     """
-    from pipeline.timeutil import is_stale, iso, stale_after
-
     interval = interval or interval_of(conn, document["id"])
     at = clock(conn, document.get("platform_id"), now)
-    return {"stale": is_stale(document.get("last_success"), at, interval), "last_success": document.get("last_success"),
-            "interval_s": interval, "stale_after_s": stale_after(interval), "clock": iso(at),
+    return {"stale": timeutil.is_stale(document.get("last_success"), at, interval),
+            "last_success": document.get("last_success"), "interval_s": interval,
+            "stale_after_s": timeutil.stale_after(interval), "clock": timeutil.iso(at),
             "explanation": timeutil.STALE_EXPLANATION}
