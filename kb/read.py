@@ -272,13 +272,18 @@ def upcoming_effective_dates(conn, today: str, platform: str | None = None, know
         params.append(known_by)
     else:
         where.append("v.id = d.current_version_id and d.state != 'gone'")
-    return _rows(conn, f"""
-        select d.id as document_id, d.platform_id, d.title, d.title_zh, v.seq, v.effective_date,
+    out = _rows(conn, f"""
+        select d.id as document_id, d.platform_id, d.title, d.title_zh, v.id as version_id, v.seq, v.effective_date,
                v.effective_evidence, v.observed_at, v.observed_at as first_seen, 'announced' as label
         from documents d join versions v on v.document_id = d.id
         where {' and '.join(where)}
         order by v.effective_date, d.id
     """, params)
+    for row in out:  # a date stated in one section is announced for that section only (kb.timemodel)
+        where_stated = timemodel.stated_in(conn, row["version_id"], row["effective_date"])
+        row["effective_section"] = (where_stated["heading"] or where_stated["section_key"]
+                                    if where_stated and not where_stated["document_wide"] else None)
+    return out
 
 
 def attention_documents(conn, now: datetime | None = None, platform: str | None = None,

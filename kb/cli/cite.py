@@ -81,8 +81,14 @@ def format_answer(a: dict, color: bool = False) -> str:
         lines.append(f"  Quoted wording 原措辞 (version of {old['version_date']}): {a['quoted_wording']}")
         lines.append(f"  Current wording 现措辞 (version of {a['version_date']}): {a['current_wording']}")
         lines.append(f"  Redline 修订对照: {_redline(a, color)}")
-    if a["status"] in ("changed", "removed"):
+    if a["status"] == "removed" and a.get("removed_with") == "page":
+        lines.append(f"  Taken down 已下线: {(a.get('changed_at') or '?')[:10]} (the first check that found the page gone"
+                     " 首次发现页面下线的检查)")
+        if a.get("last_seen"):
+            lines.append(f"  Last seen 最后一次见到: {a['last_seen']} (the last check that found this version)")
+    elif a["status"] in ("changed", "removed"):
         lines.append(f"  Changed 变更于: {(a.get('changed_at') or '?')[:10]} ({_label('detected')})")
+    if a["status"] in ("changed", "removed") and a.get("removed_with") != "page":
         if a.get("change_effective_date_source") == "stated":
             lines.append(f"  Effective for this section 本条生效: {a['change_effective_date']}"
                          f" ({_label(a.get('change_effective_date_label') or 'stated_effective')})")
