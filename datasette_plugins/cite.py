@@ -2,7 +2,7 @@
 
 Both answer from :func:`kb.cite.cite`, like ``policykb cite``; both are GET
 only and read-only. Query parameters: ``q`` (the quote), ``platform``, ``url``,
-``as_of`` (YYYY-MM-DD), ``stale_hours`` (default 48), ``limit``. The JSON is
+``as_of`` (YYYY-MM-DD), ``stale_hours`` (default: twice the document's own check interval, 48 h at the default), ``limit``. The JSON is
 ``{"quote": ..., "answers": [...]}`` with the answers of ``policykb cite --json``
 (permalinks absolute). Registered as its own plugin (entry point
 ``policykb_cite``), so its ``register_routes`` does not clash with the others'.
@@ -19,7 +19,6 @@ from datasette import Response, hookimpl
 from markupsafe import Markup
 
 from kb.cite import CiteError, cite
-from kb.read import STALE_HOURS
 
 DB_NAME = "policykb"
 METHODS = ("GET", "HEAD")
@@ -48,7 +47,7 @@ def redline_html(ops) -> Markup:
 def _params(request) -> dict:
     args = request.args
     try:
-        stale = float(args.get("stale_hours") or STALE_HOURS)
+        stale = float(args["stale_hours"]) if args.get("stale_hours") else None  # None: the document's own rule
         limit = int(args.get("limit") or 5)
     except ValueError:
         raise CiteError("stale_hours and limit must be numbers") from None

@@ -46,13 +46,14 @@ def atom_feed(changes: list[dict], absolute, self_path: str, title: str, subtitl
         entry.link(href=absolute(diff_path(c)), rel="alternate")
         entry.updated(c["detected_at"])
         entry.published(c["detected_at"])
-        effective = c.get("effective_date")
-        source = {"stated": "stated in the text 文本所述", "detected": "date detected 检测日期"}.get(
-            c.get("effective_date_source") or "", c.get("effective_date_source") or "")
+        stated = c.get("effective_date") if c.get("effective_date_source") == "stated" else None
         entry.content(
             f"<p>{escape(c['kind'])} change detected {escape(c['detected_at'][:10])} 检测到变更; "
             f"+{int(c['chars_added'] or 0)} / −{int(c['chars_removed'] or 0)} characters 字符.</p>"
-            + (f"<p>Effective 生效: {escape(effective)} ({escape(source)})</p>" if effective else "")
+            + (f"<p>Stated effective 页面注明生效: {escape(stated)}"
+               + (f" (for “{escape(c['effective_section'])}” only 仅适用于该条款; each section's own date is on the"
+                  " redline 各条款的生效日期见对比页)" if c.get("effective_section") else "") + "</p>" if stated
+               else "<p>No effective date stated 页面未注明生效日期</p>")
             + f'<p><a href="{escape(absolute(diff_path(c)))}">Redline 对比</a></p>',
             type="html")
     return fg.atom_str(pretty=True)

@@ -30,8 +30,9 @@ from datasette import Response, hookimpl
 
 from datasette_plugins import charts, feeds
 from datasette_plugins.render import diff_sections, render_markdown
-from kb import read
+from kb import read, timemodel
 from kb.search import Filters, section_anchor
+from pipeline.timeutil import STALE_EXPLANATION
 from kb.search import search as run_search
 
 DB_NAME = "policykb"
@@ -76,13 +77,17 @@ async def overview_page(datasette, request):
 
     def fetch(conn):
         now = read.reference_time(as_of)
+        cut = read.iso(now) if as_of else None
+        documents = [d for d in read.list_documents(conn, as_of) if not platform or d["platform_id"] == platform]
         return {
-            "platforms": read.platform_overview(conn, now, platform),
-            "documents": [d for d in read.list_documents(conn) if not platform or d["platform_id"] == platform],
-            "per_month": read.changes_per_month(conn, platform),
+            "platforms": read.platform_overview(conn, now if as_of else None, platform, as_of=as_of),
+            "documents": [d for d in documents if d["state"] != "not_tracked"],
+            "not_tracked": [d for d in documents if d["state"] == "not_tracked"],
+            "per_month": read.changes_per_month(conn, platform, until=cut),
             "now": read.iso(now),
-            "latest_check": read.latest_check(conn),
+            "latest_check": read.latest_check(conn, as_of),
             "all_platforms": read.list_platforms(conn),
+            "stale_explanation": STALE_EXPLANATION,
         }
 
     data = await db.execute_fn(fetch)
@@ -159,13 +164,15 @@ def _document_context(conn, doc_id, seq=None):
         return None
     sections = read.version_sections(conn, version) if version else []
     last_changed = read.section_last_changed(conn, doc_id, version["seq"] if version else None)
-    return {"doc": doc, "version": version, "sections": sections, "last_changed": last_changed}
+    times = {s["key"]: timemodel.section_time(conn, version, s["key"]) for s in sections} if version else {}
+    return {"doc": doc, "version": version, "sections": sections, "last_changed": last_changed,
+            "section_times": times, "date_labels": timemodel.DATE_LABELS}
 
 
 def _timeline(datasette, doc):
     effective = []
     if doc["current"] and doc["current"].get("effective_date"):
-        effective.append({"date": doc["current"]["effective_date"], "label": "effective 生效"})
+        effective.append({"date": doc["current"]["effective_date"], "label": "stated effective 页面注明生效"})
     return charts.timeline(
         doc["versions"], doc["changes"], doc["checks"], effective,
         link=lambda a, b: datasette.urls.path(f"/-/policykb/diff/{doc['id']}/{a}..{b}"),
@@ -203,9 +210,11 @@ async def diff_page(datasette, request):
         old, new = read.get_version(conn, doc_id, a), read.get_version(conn, doc_id, b)
         if doc is None or old is None or new is None:
             return None
+        new_sections = read.version_sections(conn, new)
         return {"doc": doc, "old": old, "new": new, "old_sections": read.version_sections(conn, old),
-                "new_sections": read.version_sections(conn, new),
-                "steps": read.changes_between(conn, doc_id, a, b)}
+                "new_sections": new_sections, "steps": read.changes_between(conn, doc_id, a, b),
+                "section_times": {s["key"]: timemodel.section_time(conn, new, s["key"]) for s in new_sections},
+                "document_time": timemodel.section_time(conn, new, None), "date_labels": timemodel.DATE_LABELS}
 
     data = await db.execute_fn(fetch)
     if data is None:

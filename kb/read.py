@@ -11,7 +11,9 @@ changed" count substantive changes only (:data:`SUBSTANTIVE`).
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from pipeline.timeutil import STALE_HOURS, iso
+from kb import timemodel
+from kb.timemodel import LAST_SUCCESS_SQL
+from pipeline.timeutil import STALE_FACTOR, iso
 from pipeline.sqlrows import rows as _rows
 
 SUBSTANTIVE = "substantive"
@@ -29,12 +31,62 @@ def reference_time(as_of: str | None = None) -> datetime:
     return datetime.now(timezone.utc)
 
 
-def list_documents(conn) -> list[dict]:
-    """Every document with its platform, state and counts, by platform."""
-    return _rows(conn, """
+_AS_OF_DOCUMENT = """
+    select d.id, d.platform_id, p.name as platform_name, p.name_zh as platform_name_zh, d.title, d.title_zh,
+           d.title_en, d.doc_type, d.locale, d.url,
+           (select min(c.checked_at) from checks c where c.document_id = d.id and c.checked_at <= :cut) as first_seen,
+           (select max(c.checked_at) from checks c where c.document_id = d.id and c.checked_at <= :cut) as last_checked,
+           (select max(c.checked_at) from checks c where c.document_id = d.id and c.checked_at <= :cut
+               and c.outcome != 'failed') as last_success,
+           (select c.outcome from checks c where c.document_id = d.id and c.checked_at <= :cut
+               order by c.checked_at desc, c.id desc limit 1) as last_outcome,
+           (select c.reason from checks c where c.document_id = d.id and c.checked_at <= :cut
+               order by c.checked_at desc, c.id desc limit 1) as last_reason,
+           case when d.gone_since <= :cut then d.gone_since end as gone_since,
+           (select count(*) from versions v where v.document_id = d.id and v.observed_at <= :cut) as versions_count,
+           (select count(*) from changes c where c.document_id = d.id and c.detected_at <= :cut) as changes_count,
+           (select count(*) from changes c where c.document_id = d.id and c.kind = 'substantive'
+               and c.detected_at <= :cut) as substantive_count,
+           (select max(c.detected_at) from changes c where c.document_id = d.id and c.kind = 'substantive'
+               and c.detected_at <= :cut) as last_substantive,
+           (select count(*) from checks c where c.document_id = d.id and c.checked_at <= :cut
+               and c.outcome in ('failed', 'gone') and c.checked_at > coalesce((select max(s.checked_at) from checks s
+               where s.document_id = d.id and s.checked_at <= :cut
+               and s.outcome in ('new_version', 'unchanged', 'not_modified')), '')) as consecutive_failures
+    from documents d join platforms p on p.id = d.platform_id
+"""
+
+
+def _state_then(row: dict) -> str:
+    if not row["last_checked"]:
+        return "not_tracked"
+    if row["gone_since"]:
+        return "gone"
+    return "failing" if row["last_outcome"] == "failed" else "ok"
+
+
+def documents_as_of(conn, as_of: str) -> list[dict]:
+    """Every document as the KB knew it at the end of the day ``as_of`` (YYYY-MM-DD, or an ISO time): the
+    checks, versions and changes recorded by then; ``state`` is ``not_tracked`` before its first check."""
+    cut = as_of if "T" in as_of else as_of[:10] + "T23:59:59Z"
+    out = _rows(conn, _AS_OF_DOCUMENT + " order by d.platform_id, d.id", {"cut": cut})
+    for row in out:
+        row["state"] = _state_then(row)
+        row["last_failure_reason"] = row.pop("last_reason") if row["state"] in ("failing", "gone") else None
+        row.pop("last_outcome")
+        row["last_changed"] = row["last_substantive"]
+    return out
+
+
+def list_documents(conn, as_of: str | None = None) -> list[dict]:
+    """Every document with its platform, state and counts, by platform (``as_of``: as known then)."""
+    if as_of:
+        return documents_as_of(conn, as_of)
+    return _rows(conn, f"""
         select d.id, d.platform_id, p.name as platform_name, p.name_zh as platform_name_zh, d.title, d.title_zh,
-               d.title_en, d.doc_type, d.locale, d.url, d.state, d.last_checked, d.last_success,
-               d.last_failure_reason, d.gone_since, d.versions_count, d.last_changed,
+               d.title_en, d.doc_type, d.locale, d.url, d.state, d.first_seen, d.last_checked,
+               {LAST_SUCCESS_SQL} as last_success,
+               d.last_failure_reason, d.gone_since, d.versions_count, d.last_changed, d.consecutive_failures,
                (select count(*) from changes c where c.document_id = d.id) as changes_count,
                (select count(*) from changes c where c.document_id = d.id and c.kind = 'substantive')
                    as substantive_count,
@@ -54,8 +106,8 @@ def get_document(conn, document_id: str) -> dict | None:
 
     :param document_id: ``platform/document``
     """
-    docs = _rows(conn, """
-        select d.*, p.name as platform_name, p.name_zh as platform_name_zh
+    docs = _rows(conn, f"""
+        select d.*, {LAST_SUCCESS_SQL} as last_success, p.name as platform_name, p.name_zh as platform_name_zh
         from documents d join platforms p on p.id = d.platform_id where d.id = ?
     """, [document_id])
     if not docs:
@@ -67,6 +119,8 @@ def get_document(conn, document_id: str) -> dict | None:
         doc["current"] = current[0] if current else None
     doc["versions"] = _rows(conn, """
         select v.id, v.seq, v.observed_at, v.chars, v.last_updated, v.effective_date, v.content_hash,
+               (select max(k.checked_at) from checks k where k.document_id = v.document_id and k.version_id = v.id)
+                   as last_seen,
                c.kind as change_kind, c.chars_added, c.chars_removed
         from versions v left join changes c on c.to_version_id = v.id
         where v.document_id = ? order by v.seq desc
@@ -164,75 +218,108 @@ def changes_between(conn, document_id: str, from_seq: int, to_seq: int) -> list[
 
 
 def substantive_changes(conn, platform: str | None = None, document: str | None = None, limit: int = 50,
-                        kinds=(SUBSTANTIVE,)) -> list[dict]:
+                        kinds=(SUBSTANTIVE,), until: str | None = None) -> list[dict]:
     """The latest changes of the given kinds (substantive by default), newest first, with their version numbers.
 
     :param platform: only this platform
     :param document: only this document (``platform/document``)
     :param limit: at most this many
+    :param until: only changes detected by then (ISO time): what the KB knew at that moment
     """
     where, params = [f"c.kind in ({', '.join('?' * len(kinds))})"], list(kinds)
     if platform:
         where.append("d.platform_id = ?")
         params.append(platform)
+    if until:
+        where.append("c.detected_at <= ?")
+        params.append(until)
     if document:
         where.append("c.document_id = ?")
         params.append(document)
-    return _rows(conn, f"""
+    out = _rows(conn, f"""
         select c.id, c.document_id, d.platform_id, p.name as platform_name, d.title, d.title_zh, c.kind,
                c.detected_at, c.effective_date, c.effective_date_source, c.chars_added, c.chars_removed,
-               f.seq as from_seq, t.seq as to_seq
+               f.seq as from_seq, t.seq as to_seq, c.to_version_id
         from changes c join documents d on d.id = c.document_id join platforms p on p.id = d.platform_id
         join versions f on f.id = c.from_version_id join versions t on t.id = c.to_version_id
         where {' and '.join(where)}
         order by c.detected_at desc, c.id desc limit ?
     """, [*params, limit])
+    for row in out:  # a stated date may apply to one section only (kb.timemodel): say which
+        where_stated = (timemodel.stated_in(conn, row["to_version_id"], row["effective_date"])
+                        if row["effective_date_source"] == "stated" and row["effective_date"] else None)
+        row["effective_section"] = (where_stated["heading"] or where_stated["section_key"]
+                                    if where_stated and not where_stated["document_wide"] else None)
+    return out
 
 
-def upcoming_effective_dates(conn, today: str, platform: str | None = None) -> list[dict]:
-    """Effective dates after ``today`` stated by current versions or by changes, soonest first.
+def upcoming_effective_dates(conn, today: str, platform: str | None = None, known_by: str | None = None) -> list[dict]:
+    """Effective dates after ``today`` stated by the version current at ``known_by`` (default: the current
+    version), soonest first: only dates the KB had seen by then (``first_seen``: the version's observed time).
 
     :param today: ``YYYY-MM-DD``
+    :param known_by: ISO time: what the KB knew then (an as-of view)
     """
     where, params = ["v.effective_date > ?"], [today[:10]]
     if platform:
         where.append("d.platform_id = ?")
         params.append(platform)
-    return _rows(conn, f"""
-        select d.id as document_id, d.platform_id, d.title, d.title_zh, v.seq, v.effective_date,
-               v.effective_evidence, v.observed_at
-        from documents d join versions v on v.id = d.current_version_id
+    if known_by:
+        where.append("v.id = (select x.id from versions x where x.document_id = d.id and x.observed_at <= ?"
+                     " order by x.seq desc limit 1)")
+        params.append(known_by)
+        where.append("(d.gone_since is null or d.gone_since > ?)")
+        params.append(known_by)
+    else:
+        where.append("v.id = d.current_version_id and d.state != 'gone'")
+    out = _rows(conn, f"""
+        select d.id as document_id, d.platform_id, d.title, d.title_zh, v.id as version_id, v.seq, v.effective_date,
+               v.effective_evidence, v.observed_at, v.observed_at as first_seen, 'announced' as label
+        from documents d join versions v on v.document_id = d.id
         where {' and '.join(where)}
         order by v.effective_date, d.id
     """, params)
+    for row in out:  # a date stated in one section is announced for that section only (kb.timemodel)
+        where_stated = timemodel.stated_in(conn, row["version_id"], row["effective_date"])
+        row["effective_section"] = (where_stated["heading"] or where_stated["section_key"]
+                                    if where_stated and not where_stated["document_wide"] else None)
+    return out
 
 
-def attention_documents(conn, now: datetime, platform: str | None = None, stale_hours: int = STALE_HOURS) -> list[dict]:
-    """Documents whose latest check failed, that are gone, or not checked successfully for ``stale_hours``.
+def attention_documents(conn, now: datetime | None = None, platform: str | None = None,
+                        stale_hours: float | None = None, as_of: str | None = None) -> list[dict]:
+    """Documents whose latest check failed, that are gone (taken down), or stale.
 
-    ``stale_hours`` defaults to the stale rule (:func:`pipeline.timeutil.is_stale`) at the default interval: 48 hours.
+    Stale is the one rule (:func:`kb.timemodel.staleness`): no successful check for twice the document's own
+    check interval (``stale_hours`` overrides that age), judged against ``now`` (default: the clock; the KB's
+    latest check for a demo platform). ``as_of``: as the KB knew it at the end of that day.
     """
-    cutoff = iso(now - timedelta(hours=stale_hours))
-    where, params = ["(d.state in ('failing', 'gone') or d.last_success is null or d.last_success < ?)"], [cutoff]
-    if platform:
-        where.append("d.platform_id = ?")
-        params.append(platform)
-    rows = _rows(conn, f"""
-        select d.id, d.platform_id, d.title, d.title_zh, d.state, d.last_checked, d.last_success,
-               d.last_failure_reason, d.consecutive_failures, d.gone_since
-        from documents d where {' and '.join(where)} order by d.platform_id, d.id
-    """, params)
-    for row in rows:
-        row["problem"] = row["state"] if row["state"] in ("failing", "gone") else "stale"
-    return rows
+    docs = documents_as_of(conn, as_of) if as_of else list_documents(conn)
+    interval = stale_hours * 3600 / STALE_FACTOR if stale_hours else None
+    out = []
+    for d in docs:
+        if platform and d["platform_id"] != platform or d["state"] == "not_tracked":
+            continue
+        judged = timemodel.staleness(conn, d, now, interval)
+        if d["state"] in ("failing", "gone") or judged["stale"]:
+            row = {k: d.get(k) for k in ("id", "platform_id", "title", "title_zh", "state", "last_checked",
+                                         "last_success", "last_failure_reason", "consecutive_failures", "gone_since")}
+            row["problem"] = d["state"] if d["state"] in ("failing", "gone") else "stale"
+            row["stale_after_hours"] = round(judged["stale_after_s"] / 3600, 1)
+            out.append(row)
+    return out
 
 
-def changes_per_month(conn, platform: str | None = None, kinds=(SUBSTANTIVE,)) -> list[dict]:
-    """Counts of changes (substantive by default) per platform per month: ``platform_id``, ``month``, ``n``."""
+def changes_per_month(conn, platform: str | None = None, kinds=(SUBSTANTIVE,), until: str | None = None) -> list[dict]:
+    """Counts of changes (substantive by default) per platform per month: ``platform_id``, ``month``, ``n``
+    (``until``: detected by then)."""
     where, params = [f"c.kind in ({', '.join('?' * len(kinds))})"], list(kinds)
     if platform:
         where.append("d.platform_id = ?")
         params.append(platform)
+    if until:
+        where.append("c.detected_at <= ?")
+        params.append(until)
     return _rows(conn, f"""
         select d.platform_id, substr(c.detected_at, 1, 7) as month, count(*) as n
         from changes c join documents d on d.id = c.document_id
@@ -241,31 +328,40 @@ def changes_per_month(conn, platform: str | None = None, kinds=(SUBSTANTIVE,)) -
 
 
 def platform_overview(conn, now: datetime | None = None, platform: str | None = None, recent: int = 5,
-                      stale_hours: int = STALE_HOURS) -> list[dict]:
+                      stale_hours: float | None = None, as_of: str | None = None) -> list[dict]:
     """Per platform: documents tracked (by state), recent substantive changes, upcoming effective dates,
     documents needing attention (failing, gone or stale).
 
-    :param now: the reference time (default: now, UTC)
+    :param now: the moment to judge staleness against (default: the clock, see :func:`kb.timemodel.clock`)
     :param platform: only this platform
     :param recent: how many recent changes per platform
+    :param as_of: ``YYYY-MM-DD``: only what the KB knew at the end of that day (changes detected by then,
+        the state from the checks made by then, upcoming dates first seen by then)
     """
-    now = now or datetime.now(timezone.utc)
+    cut = as_of[:10] + "T23:59:59Z" if as_of else None
+    if as_of and now is None:
+        now = reference_time(as_of)
     platforms = _rows(conn, "select id, name, name_zh, homepage from platforms"
                       + (" where id = ?" if platform else "") + " order by id", [platform] if platform else [])
     states = {}
-    for row in conn.execute("select platform_id, state, count(*) from documents group by 1, 2"):
-        states.setdefault(row[0], {})[row[1]] = row[2]
-    upcoming = upcoming_effective_dates(conn, iso(now)[:10], platform)
-    attention = attention_documents(conn, now, platform, stale_hours)
+    for d in (documents_as_of(conn, as_of) if as_of else list_documents(conn)):
+        states.setdefault(d["platform_id"], {}).setdefault(d["state"], 0)
+        states[d["platform_id"]][d["state"]] += 1
+    today = iso(now)[:10] if now else iso(datetime.now(timezone.utc))[:10]
+    upcoming = upcoming_effective_dates(conn, today, platform, known_by=cut)
+    attention = attention_documents(conn, now, platform, stale_hours, as_of)
     for p in platforms:
         p["states"] = states.get(p["id"], {})
-        p["documents"] = sum(p["states"].values())
-        p["recent_changes"] = substantive_changes(conn, platform=p["id"], limit=recent)
+        p["documents"] = sum(n for s, n in p["states"].items() if s != "not_tracked")
+        p["recent_changes"] = substantive_changes(conn, platform=p["id"], limit=recent, until=cut)
         p["upcoming"] = [u for u in upcoming if u["platform_id"] == p["id"]]
         p["attention"] = [a for a in attention if a["platform_id"] == p["id"]]
     return platforms
 
 
-def latest_check(conn) -> str | None:
-    """The time of the latest check in the KB."""
+def latest_check(conn, as_of: str | None = None) -> str | None:
+    """The time of the latest check in the KB (made by the end of the day ``as_of``)."""
+    if as_of:
+        return conn.execute("select max(checked_at) from checks where checked_at <= ?",
+                            [as_of[:10] + "T23:59:59Z"]).fetchone()[0]
     return conn.execute("select max(checked_at) from checks").fetchone()[0]

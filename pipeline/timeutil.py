@@ -81,6 +81,12 @@ STALE_FACTOR = 2
 STALE_HOURS = int(STALE_FACTOR * DEFAULT_INTERVAL // 3600)
 
 
+#: How the rule reads where a page, a command or a citation says "stale" (English, Chinese).
+STALE_EXPLANATION = ("stale: no successful check for more than twice the document's own check interval "
+                     "(a 404/410 answer counts as a successful check: the page is known to be taken down)",
+                     "可能过时：超过该文件检查周期的两倍时间未成功核实（返回404/410视为成功核实：已知页面已下线）")
+
+
 def stale_after(interval: float | None = None) -> float:
     """Seconds after its last successful check when a document checked every ``interval`` seconds is stale."""
     return STALE_FACTOR * (interval or DEFAULT_INTERVAL)

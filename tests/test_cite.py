@@ -111,10 +111,14 @@ def test_current_chinese_quote_with_half_width_punctuation_and_section(kb, expec
     assert a["status"] == "current"
     assert a["section"] == "第三条" and a["section_key"] == "第3条"
     assert a["effective_date"] == effective and a["effective_date_source"] == "stated"
+    # 第三条 has had the same wording since the first version: the citation says so, with the date then
+    first = expected["documents"]["kuajing/appeals"]["effective"]["2026-01-15"]
     assert a["citation"]["zh"] == (
-        f"跨境通《申诉规则》第三条，2026年4月1日版本（{zh(effective)}生效），2026年7月1日核实，{a['url']}")
+        f"跨境通《申诉规则》第三条，2026年4月1日版本（{zh(effective)}生效；该措辞自2026年1月15日版本起未变，"
+        f"该版本{zh(first)}生效），2026年7月1日核实，{a['url']}")
     assert a["citation"]["en"].startswith('Kuajingtong, "Appeals Rules" (申诉规则), article 3, version of 2026-04-01 '
-                                          f"(effective {effective})")
+                                          f"(effective {effective}; wording unchanged since the version of "
+                                          f"2026-01-15, effective {first})")
 
 
 def test_a_dropped_word_is_tolerated_and_reported(kb):
@@ -171,9 +175,12 @@ def test_as_of_says_which_wording_was_current_then(demo_kb, expected):
         assert a["as_of_status"] == status, (quote, date)
         assert a["as_of"]["version_date"] == ("2026-01-15" if date < "2026-04-01" else "2026-04-01")
     added_clause = expected["documents"]["kuajing/appeals"]["changes"]["2026-04-01"]["added"][0]
-    answers, _ = cite_cli(demo_kb, added_clause, "--now", FRESH, "--as-of", "2026-01-01")
+    answers, _ = cite_cli(demo_kb, added_clause, "--now", FRESH, "--as-of", "2026-02-01")
     a = answer_for(answers, "kuajing/appeals")
     assert a["status"] == "current" and a["as_of_status"] == "absent"
+    # before the first capture (2026-01-15) the KB cannot say: not yet tracked
+    answers, _ = cite_cli(demo_kb, added_clause, "--now", FRESH, "--as-of", "2026-01-01")
+    assert answer_for(answers, "kuajing/appeals")["as_of_status"] == "not_tracked"
 
 
 # --- removed -----------------------------------------------------------------------------------

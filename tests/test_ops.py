@@ -162,7 +162,8 @@ def test_status_of_the_demo_kb_shows_the_gone_document_and_why(demo_kb, expected
     docs = {d["id"]: d for d in status["documents"]}
     assert set(docs) == set(expected["documents"])
     for d in docs.values():
-        assert set(d) == {"id", "platform", "state", "last_success", "last_failure_reason", "next_check"}
+        assert set(d) == {"id", "platform", "state", "last_success", "last_failure_reason", "next_check",
+                          "stale_after_hours"}
     assert docs[GONE]["state"] == "gone" and docs[GONE]["last_failure_reason"] == "HTTP 404"
     assert {d["state"] for k, d in docs.items() if k != GONE} == {"ok"}
     assert all(d["next_check"] for d in docs.values())

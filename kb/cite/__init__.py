@@ -12,11 +12,18 @@ held it), one of:
 * ``not_found``: no version of any tracked document holds it (the closest
   passage, if there is a near miss, is given as ``closest``).
 
-Every answer names platform, document, section, version date, stated effective
-date, last successful check and a permalink, with a ready-to-paste citation in
-English and Chinese. ``stale`` is true when the last successful check is older
-than ``stale_hours`` (default 48): the KB may then be out of date, and the
-answer says so instead of claiming the wording is current.
+Every answer names platform, document, section, version date, the effective
+date that applies to that section (:mod:`kb.timemodel`: its own, an enclosing
+section's or the whole document's statement, never a sibling's), since when the
+section's wording is unchanged (``wording_since``), whether it is in force
+(``in_force``: yes / no / announced / unknown), the last successful check and a
+permalink, with a ready-to-paste citation in English and Chinese. ``stale`` is
+the one stale rule (no successful check for twice the document's own check
+interval; ``stale_hours`` overrides): the KB may then be out of date, and the
+answer says so instead of claiming the wording is current. With ``as_of``,
+``as_of_status`` says what the page said then as far as the KB knew it:
+``present``, ``absent``, ``not_tracked`` (before its first check) or
+``not_checked`` (after its last one).
 
 How a quote is matched
 ----------------------

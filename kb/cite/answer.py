@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rapidfuzz import fuzz
 
+from kb import timemodel
 from kb.cite.candidates import candidate_versions, quote_shingles, quote_tokens
 from kb.cite.citation import citation, message
 from kb.cite.dates import now_utc, parse_when, zh_date
@@ -17,7 +19,8 @@ from kb.cite.locate import Match, locate, sentence_bounds
 from kb.cite.redline import redline_ops, redline_text, replacement_span
 from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
                               _version_info)
-from pipeline.timeutil import STALE_HOURS
+from pipeline import timeutil
+from pipeline.timeutil import STALE_HOURS, iso
 
 MIN_QUOTE_WEIGHT = 12  # key characters, CJK counting double
 MAX_VERSIONS_PER_DOC = 40
@@ -43,6 +46,7 @@ class _Case:
     last_checked: str | None
     base_url: str
     now: datetime
+    judge_now: datetime | None = None  # the moment staleness is judged against, when the caller gave one
 
     @property
     def gone(self) -> bool:
@@ -94,7 +98,7 @@ def _locate_in_versions(versions, quote_key, seqs, current_seq, full) -> dict[in
 
 
 def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base_url,
-                full=(0, 0)) -> dict | None:
+                full=(0, 0), judge_now=None) -> dict | None:
     """The answer for one document, or None when no version of it holds the quote."""
     versions = _Versions(conn, doc["id"])
     current_seq = _current_seq(conn, doc)
@@ -108,7 +112,7 @@ def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base
     best_score = min(m.score for m in found.values())
     last_seq = max(s for s, m in found.items() if m.score == best_score)
     case = _Case(conn, doc, versions, matches, current_seq, best_score, last_seq, _last_success(conn, doc),
-                 base_url, now)
+                 base_url, now, judge_now)
     answer = _answer_head(case, stale_hours)
     match_info = _match_info(quote, case)
     cur_match = matches.get(current_seq)
@@ -119,20 +123,28 @@ def _answer_for(conn, doc, quote, quote_key, seqs, as_of, now, stale_hours, base
     else:
         answer.update(_outdated_answer(case, quote_key, match_info))
     if as_of is not None:
-        answer.update(_as_of(conn, doc, versions, as_of_version, matches, best_score, as_of, base_url, now))
+        answer.update(_as_of(conn, doc, versions, as_of_version, matches, best_score, as_of, base_url, now,
+                                     stale_hours))
     answer["message"] = message(answer)
     return answer
 
 
-def _answer_head(case: _Case, stale_hours: float) -> dict:
-    """The fields every answer for a document starts with (``status`` is filled in later)."""
+def _answer_head(case: _Case, stale_hours: float | None) -> dict:
+    """The fields every answer for a document starts with (``status`` is filled in later).
+
+    ``stale`` is the one rule (:func:`kb.timemodel.staleness`): no successful check for twice the document's
+    own interval (``stale_hours`` overrides that age), judged against ``now`` when it was given, else the
+    clock (the KB's latest check for a demo platform, whose clock is the demo's dates)."""
     doc, last_checked = case.doc, case.last_checked
-    stale = not last_checked or parse_when(last_checked) < case.now - timedelta(hours=stale_hours)
+    interval = stale_hours * 3600 / timeutil.STALE_FACTOR if stale_hours else None
+    judged = timemodel.staleness(case.conn, {**doc, "last_success": last_checked}, case.judge_now, interval)
     return {
-        "status": None, "stale": stale, "platform": doc["platform_id"], "platform_name": doc["platform_name"],
+        "status": None, "stale": judged["stale"], "stale_after_hours": round(judged["stale_after_s"] / 3600, 1),
+        "platform": doc["platform_id"], "platform_name": doc["platform_name"],
         "platform_name_zh": doc.get("platform_name_zh"), "document": doc["id"], "title": doc["title"],
         "title_zh": doc.get("title_zh"), "title_en": doc.get("title_en"), "url": doc["url"],
         "document_state": doc.get("state"), "gone_since": doc.get("gone_since"), "last_checked": last_checked,
+        "last_checked_label": "last_success",
     }
 
 
@@ -153,6 +165,8 @@ def _current_answer(case: _Case, cur_match: Match, match_info: dict) -> dict:
     current = case.current
     info = case.info(current, cur_match.raw_start)
     s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end)
+    day = case.now.date().isoformat()
+    info["in_force"] = timemodel.in_force(True, info["effective_date"], info["effective_date_source"], day)
     return dict(status="current", **_public(info), match=match_info | {"omitted": cur_match.omitted},
                 quoted_wording=current["text_markdown"][s:e].strip(),
                 citation=citation(case.doc, info, case.last_checked))
@@ -187,6 +201,22 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
     return _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
 
 
+def _change_effective(case: _Case, nxt: dict | None, key: str | None) -> dict:
+    """The effective date of the change into ``nxt`` for the section ``key`` (never a sibling's stated date:
+    a change that rewords §3.2 and adds §3.4 "starting August 1" does not make §3.2 effective in August)."""
+    if not nxt:
+        return {}
+    sections = [r for r in _rows(case.conn, "select key, level, ordinal from sections where version_id = ?",
+                                 [nxt["id"]])]
+    if key is not None and key not in {s["key"] for s in sections}:
+        key = None
+    eff = timemodel.section_effective(case.conn, nxt, key)
+    if not eff["date"]:
+        eff = {"date": (nxt["observed_at"] or "")[:10], "source": "detected", "label": "detected"}
+    return {"change_effective_date": eff["date"], "change_effective_date_source": eff["source"],
+            "change_effective_date_label": eff["label"]}
+
+
 def _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) -> dict:
     """``changed``: the current wording that replaced the quote, a redline, and when it changed."""
     cs, ce = replaced
@@ -195,10 +225,9 @@ def _changed_answer(case, replaced, quoted, nxt, change, match_info, last_versio
     ops = redline_ops(quoted, wording)
     return dict(status="changed", **_public(info), match=match_info, quoted_wording=quoted,
                 current_wording=wording, redline=ops, redline_text=redline_text(ops),
-                changed_at=nxt["observed_at"],
-                change_effective_date=change.get("effective_date") if change else None,
-                change_effective_date_source=change.get("effective_date_source") if change else None,
-                last_version_with_quote=last_version, citation=citation(case.doc, info, case.last_checked))
+                changed_at=nxt["observed_at"], **_change_effective(case, nxt, info["section_key"]),
+                in_force="no", last_version_with_quote=last_version,
+                citation=citation(case.doc, info, case.last_checked))
 
 
 def _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version) -> dict:
@@ -212,29 +241,48 @@ def _removed_answer(case, old_info, quoted, nxt, change, match_info, last_versio
                if when else "")
     return dict(status="removed", **_public(old_info), match=match_info, quoted_wording=quoted,
                 changed_at=when, removed_with="page" if page_gone else "passage",
-                change_effective_date=change.get("effective_date") if change else None,
-                change_effective_date_source=change.get("effective_date_source") if change else None,
+                **_change_effective(case, nxt, old_info["section_key"]), in_force="no",
                 last_version_with_quote=last_version,
                 citation=citation(doc, old_info, retrieved, note_en, note_zh))
 
 
-def _as_of(conn, doc, versions, version, matches, best_score, as_of, base_url, now) -> dict:
-    """What the document said on a date: the version current then, and whether it held the quote."""
+def _as_of(conn, doc, versions, version, matches, best_score, as_of, base_url, now, stale_hours=None) -> dict:
+    """What the document said on a date, from what the KB knew by then: the version current then and whether
+    it held the quote (``as_of_status``: present / absent / not_tracked / not_checked), and separately whether
+    that wording was in force (``in_force``: yes / no / announced / unknown, see :mod:`kb.timemodel`)."""
     day = as_of.date().isoformat()
-    if version is None:
-        return {"as_of_status": "absent", "as_of": {"date": day, "status": "absent",
-                                                    "reason": "not tracked yet on that date"}}
+    first, last = conn.execute("select min(checked_at), max(checked_at) from checks where document_id = ?",
+                               [doc["id"]]).fetchone()
+    if not first or parse_when(first) > as_of:
+        out = {"date": day, "status": "not_tracked", "in_force": "unknown", "first_checked": first,
+               "reason": "not yet tracked on that date" + (f" (first checked {first[:10]})" if first else "")}
+        return {"as_of_status": "not_tracked", "as_of": out}
+    interval = timemodel.interval_of(conn, doc["id"])
+    if stale_hours:
+        interval = stale_hours * 3600 / timeutil.STALE_FACTOR
+    if timeutil.is_stale(last, as_of.timestamp(), interval):
+        out = {"date": day, "status": "not_checked", "in_force": "unknown", "last_checked": last,
+               "reason": f"not checked since {last[:10]}"}
+        return {"as_of_status": "not_checked", "as_of": out}
+    if version is None:  # checked by then, but no check had got a text yet
+        out = {"date": day, "status": "absent", "in_force": "unknown",
+               "reason": "no version of the page recorded by that date"}
+        return {"as_of_status": "absent", "as_of": out}
     m = matches.get(version["seq"])
     gone_then = bool(doc.get("gone_since") and parse_when(doc["gone_since"]) <= as_of)
     present = m is not None and m.exact and m.score == best_score and not gone_then
-    info = _version_info(conn, doc, version, m.raw_start if m else 0, base_url, now)
+    info = _version_info(conn, doc, version, m.raw_start if m else 0, base_url, as_of)
     if not present:
         info["section"] = info["section_key"] = info["section_heading"] = None
         info["_section"] = None
+    seen = conn.execute("select max(checked_at) from checks where document_id = ? and version_id = ?"
+                        " and checked_at <= ?", [doc["id"], version["id"], iso(as_of)]).fetchone()[0]
+    info["last_seen"] = seen or info["last_seen"]
     out = {"date": day, "status": "present" if present else "absent", **_public(info),
+           "in_force": timemodel.in_force(present, info["effective_date"], info["effective_date_source"], day),
            "citation": citation(doc, info, info["last_seen"])}
     if gone_then:
-        out["reason"] = "the page was gone on that date"
+        out["reason"] = "the page was taken down on that date"
     return {"as_of_status": out["status"], "as_of": out}
 
 
@@ -267,7 +315,7 @@ def _closest(conn, docs, quote_key, candidates, base_url, now) -> dict | None:
 
 
 def cite(db, quote: str, platform: str | None = None, url: str | None = None, as_of=None, now=None,
-         stale_hours: float = STALE_HOURS, limit: int = 5, base_url: str = "") -> list[dict]:
+         stale_hours: float | None = None, limit: int = 5, base_url: str = "") -> list[dict]:
     """Check a quote against the KB; one answer per document that holds (or held) it.
 
     :param db: a ``sqlite3.Connection`` or ``sqlite_utils.Database`` on the KB
@@ -276,7 +324,8 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     :param url: only the document at this URL (or with this ``platform/document`` id)
     :param as_of: a date (``YYYY-MM-DD``): also say whether the quote was in the version current then
     :param now: the current time (default: now, or ``$POLICYKB_NOW``)
-    :param stale_hours: a last successful check older than this makes the answer ``stale``
+    :param stale_hours: a last successful check older than this makes the answer ``stale`` (default: twice the
+        document's own check interval, the one stale rule of :mod:`kb.timemodel`)
     :param limit: at most this many answers (best first)
     :param base_url: Datasette's address, for permalinks (``""`` gives paths)
     :returns: answers (dicts); a single ``not_found`` answer when nothing matches
@@ -287,6 +336,7 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     if quote_weight(quote_key) < MIN_QUOTE_WEIGHT:
         raise CiteError("the quote is too short to check: give at least a few words (6 Chinese characters)")
     now_dt = now_utc(now)
+    judge_now = now_dt if now is not None or os.environ.get("POLICYKB_NOW") else None
     as_of_dt = parse_when(as_of, end_of_day=True) if as_of else None
     docs = None
     if platform or url:
@@ -306,7 +356,7 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
         if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
             break  # the rest hold fewer word pairs of the quote than a document already answered
         answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url,
-                             full=full)
+                             full=full, judge_now=judge_now)
         if answer:
             answers.append(answer)
             if len(answers) >= limit:

@@ -48,22 +48,32 @@ def citation(doc: dict, info: dict, retrieved: str | None, note_en: str = "", no
     title_en = (doc.get("title_en") or doc["title"]) if zh_doc else doc["title"]
     title_zh = doc["title"] if zh_doc else (doc.get("title_zh") or doc["title"])
     eff = info["effective_date"] if info.get("effective_date_source") == "stated" else None
+    since = info.get("wording_since") if info.get("wording_unchanged") and sec_en else None
+    since_eff = since["effective_date"] if since and since.get("effective_date_source") == "stated" else None
     en = f'{doc["platform_name"]}, "{title_en}"'
     if zh_doc and title_en != doc["title"]:
         en += f" ({doc['title']})"
     if sec_en:
         en += f", {sec_en}"
     en += f", version of {info['version_date']}"
-    if eff:
-        en += f" (effective {eff})"
+    notes = [f"effective {eff}"] if eff else []
+    if since:
+        notes.append(f"wording unchanged since the version of {since['version_date']}"
+                     + (f", effective {since_eff}" if since_eff else ""))
+    if notes:
+        en += f" ({'; '.join(notes)})"
     if retrieved:
         en += f", retrieved {retrieved[:10]}"
     en += f", {doc['url']}"
     if note_en:
         en += f" ({note_en})"
     zh = f"{doc.get('platform_name_zh') or doc['platform_name']}《{title_zh}》{sec_zh or ''}，{zh_date(info['version_date'])}版本"
-    if eff:
-        zh += f"（{zh_date(eff)}生效）"
+    notes = [f"{zh_date(eff)}生效"] if eff else []
+    if since:
+        notes.append(f"该措辞自{zh_date(since['version_date'])}版本起未变"
+                     + (f"，该版本{zh_date(since_eff)}生效" if since_eff else ""))
+    if notes:
+        zh += f"（{'；'.join(notes)}）"
     if retrieved:
         zh += f"，{zh_date(retrieved)}核实"
     zh += f"，{doc['url']}"
@@ -72,6 +82,7 @@ def citation(doc: dict, info: dict, retrieved: str | None, note_en: str = "", no
     return {"en": en, "zh": zh}
 
 
+# Long: one sentence per kind of answer, then one per note (wording since, announced, stale, match, as of).
 def message(a: dict) -> dict:
     """One or two sentences that say the answer, in English and Chinese."""
     status = a["status"]
@@ -100,6 +111,13 @@ def message(a: dict) -> dict:
     else:
         en = "The quote was not found in any version of the tracked documents."
         zh = "在已跟踪文件的所有版本中均未找到该引文。"
+    since = a.get("wording_since") if a.get("wording_unchanged") and a.get("section") else None
+    if status == "current" and since:
+        since_eff = since["effective_date"] if since.get("effective_date_source") == "stated" else None
+        en += (f" The wording of {a['section']} is unchanged since the version of {since['version_date']}"
+               + (f" (effective {since_eff})." if since_eff else "."))
+        zh += (f"{a['section']}的措辞自{zh_date(since['version_date'])}版本起未变"
+               + (f"（该版本{zh_date(since_eff)}生效）。" if since_eff else "。"))
     if status == "current" and a.get("effective_in_future"):
         en += f" That version states an effective date of {a['effective_date']}, later than today."
         zh += f"该版本注明的生效日期为{zh_date(a['effective_date'])}，尚未到来。"
@@ -115,9 +133,21 @@ def message(a: dict) -> dict:
         zh += " 引文省略了：" + "；".join(f"“{w}”" for w in a["match"]["omitted"]) + "。"
     if "as_of_status" in a:
         d = a["as_of"]["date"]
+        ao = a["as_of"]
         if a["as_of_status"] == "present":
-            en += f" On {d} the page had this wording (version of {a['as_of']['version_date']})."
-            zh += f" 在{zh_date(d)}，页面上有这一措辞（{zh_date(a['as_of']['version_date'])}版本）。"
+            en += f" On {d} the page had this wording (version of {ao['version_date']})."
+            zh += f" 在{zh_date(d)}，页面上有这一措辞（{zh_date(ao['version_date'])}版本）。"
+            if ao.get("in_force") == "announced":
+                en += f" It was announced but not yet in force then: it takes effect on {ao['effective_date']}."
+                zh += f"但当时尚未生效：自{zh_date(ao['effective_date'])}起生效。"
+        elif a["as_of_status"] == "not_tracked":
+            first = (ao.get("first_checked") or "")[:10]
+            en += f" On {d} the page was not yet tracked" + (f" (first checked {first})." if first else ".")
+            zh += f" 在{zh_date(d)}，该页面尚未被跟踪" + (f"（首次核实于{zh_date(first)}）。" if first else "。")
+        elif a["as_of_status"] == "not_checked":
+            last = (ao.get("last_checked") or "")[:10]
+            en += f" The KB cannot say what the page said on {d}: not checked since {last}."
+            zh += f" 知识库无法确认{zh_date(d)}页面的内容：自{zh_date(last)}以来未再核实。"
         else:
             en += f" On {d} the page did not have this wording."
             zh += f" 在{zh_date(d)}，页面上没有这一措辞。"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from kb import timemodel
 from kb.cite.citation import permalink, section_labels
 from pipeline.timeutil import iso
 from kb.cite.keytext import KeyText, key_text
@@ -97,14 +98,14 @@ def _documents(conn, platform=None, url=None, ids=None) -> dict[str, dict]:
 
 
 def _last_success(conn, doc: dict) -> str | None:
-    """The latest check that told us the truth about the page (a gone answer counts)."""
-    row = conn.execute("select max(checked_at) from checks where document_id = ? and outcome != 'failed'",
-                       [doc["id"]]).fetchone()
-    return (row[0] if row else None) or doc.get("last_success")
+    """The document's last successful check (:func:`kb.timemodel.last_success`: a 404/410 "gone" counts),
+    the same date every page and command shows."""
+    return timemodel.last_success(conn, doc["id"])
 
 
 def _last_seen(conn, version_id: str) -> str | None:
-    row = conn.execute("select max(checked_at) from checks where version_id = ?", [version_id]).fetchone()
+    row = conn.execute("select max(checked_at) from checks where document_id = (select document_id from versions"
+                       " where id = ?) and version_id = ?", [version_id, version_id]).fetchone()
     return row[0] if row and row[0] else None
 
 
@@ -113,25 +114,25 @@ def _change_into(conn, version_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def _effective(conn, version: dict) -> tuple[str | None, str | None]:
-    """The version's effective date and where it comes from (``stated`` in the text, or the change record)."""
-    if version.get("effective_date"):
-        return version["effective_date"], "stated"
-    change = _change_into(conn, version["id"])
-    if change and change.get("effective_date"):
-        return change["effective_date"], change.get("effective_date_source") or "detected"
-    return None, None
-
-
 def _version_info(conn, doc, version, raw_pos, base_url, now) -> dict:
+    """What a citation says about one place in a version: its section, and the dates of the time model
+    (:mod:`kb.timemodel`): the effective date that applies to that section (never a sibling's), the
+    first version with the section's current wording, the version's own stated dates, last seen."""
     section = section_at(conn, version, raw_pos)
     label, _, _ = section_labels(section)
-    eff, eff_source = _effective(conn, version)
+    key = section["key"] if section and not timemodel.is_document_wide(section) else None
+    times = timemodel.section_time(conn, version, key)
+    eff, eff_source = times["effective_date"], times["effective_date_source"]
+    today = now.date().isoformat()
+    for block in (times, times["wording_since"]):  # announced = still in the future at the reference time
+        if block["effective_date_source"] == "stated":
+            block["effective_date_label"] = "announced" if block["effective_date"] > today else "stated_effective"
     return {
         "version_id": version["id"], "version_seq": version["seq"], "observed_at": version["observed_at"],
         "version_date": (version["observed_at"] or "")[:10], "last_updated": version.get("last_updated"),
-        "effective_date": eff, "effective_date_source": eff_source,
+        "version_effective_date": version.get("effective_date"),
         "effective_in_future": bool(eff and eff_source == "stated" and eff > now.date().isoformat()),
+        **times,
         "section": label, "section_key": section["key"] if section else None,
         "section_heading": section["heading"] if section else None,
         "permalink": permalink(version["document_id"], version["seq"], base_url),

@@ -23,6 +23,20 @@ STATUS_LABELS = {
 }
 
 
+IN_FORCE_LABELS = {"yes": "yes 是", "no": "no 否", "announced": "announced, not yet in force 已公告、尚未生效",
+                   "unknown": "unknown 未知"}
+AS_OF_LABELS = {"present": "present 有", "absent": "absent 没有", "not_tracked": "not yet tracked 尚未跟踪",
+                "not_checked": "unknown 未知 (not checked since 此后未核实)"}
+
+
+def _label(name: str | None) -> str:
+    """What kind of date it is, in English and Chinese (:data:`kb.timemodel.DATE_LABELS`)."""
+    from kb.timemodel import DATE_LABELS
+
+    en, zh = DATE_LABELS.get(name or "", (name or "", ""))
+    return f"{en} {zh}".strip()
+
+
 def _redline(answer: dict, color: bool) -> str:
     out = []
     for op in answer.get("redline") or []:
@@ -36,6 +50,7 @@ def _redline(answer: dict, color: bool) -> str:
     return "".join(out)
 
 
+# Long: one line per fact of the answer, in the order a reader checks them; each date says what it is.
 def format_answer(a: dict, color: bool = False) -> str:
     """An answer as text for a terminal, in English and Chinese."""
     label, label_zh, fg = STATUS_LABELS[a["status"]]
@@ -66,19 +81,46 @@ def format_answer(a: dict, color: bool = False) -> str:
         lines.append(f"  Quoted wording 原措辞 (version of {old['version_date']}): {a['quoted_wording']}")
         lines.append(f"  Current wording 现措辞 (version of {a['version_date']}): {a['current_wording']}")
         lines.append(f"  Redline 修订对照: {_redline(a, color)}")
-    if a["status"] in ("changed", "removed"):
-        eff = a.get("change_effective_date")
-        lines.append(f"  Changed 变更于: {(a.get('changed_at') or '?')[:10]}"
-                     + (f" (effective 生效 {eff}, {a.get('change_effective_date_source')})" if eff else ""))
-    eff = a.get("effective_date")
-    lines.append(f"  Version 版本: {a['version_date']} (#{a['version_seq']})"
-                 + (f", last updated 更新日期 {a['last_updated']}" if a.get("last_updated") else "")
-                 + (f", effective 生效 {eff} ({a.get('effective_date_source')})" if eff else ""))
-    lines.append(f"  Last successful check 最近成功核实: {a.get('last_checked') or 'never 从未'}")
+    if a["status"] == "removed" and a.get("removed_with") == "page":
+        lines.append(f"  Taken down 已下线: {(a.get('changed_at') or '?')[:10]} (the first check that found the page gone"
+                     " 首次发现页面下线的检查)")
+        if a.get("last_seen"):
+            lines.append(f"  Last seen 最后一次见到: {a['last_seen']} (the last check that found this version)")
+    elif a["status"] in ("changed", "removed"):
+        lines.append(f"  Changed 变更于: {(a.get('changed_at') or '?')[:10]} ({_label('detected')})")
+    if a["status"] in ("changed", "removed") and a.get("removed_with") != "page":
+        if a.get("change_effective_date_source") == "stated":
+            lines.append(f"  Effective for this section 本条生效: {a['change_effective_date']}"
+                         f" ({_label(a.get('change_effective_date_label') or 'stated_effective')})")
+        else:
+            lines.append("  Effective for this section 本条生效: not stated 页面未注明")
+    lines.append(f"  Version 版本: {a['version_date']} (#{a['version_seq']}, {_label('first_seen')})"
+                 + (f", {_label('stated_last_updated')} {a['last_updated']}" if a.get("last_updated") else ""))
+    if a.get("effective_date_source") == "stated":
+        scope = {"section": "this section 本条", "parent": "the enclosing section 上级条款",
+                 "document": "the whole document 全文"}.get(a.get("effective_date_scope"), "")
+        lines.append(f"  Effective 生效: {a['effective_date']} ({_label(a.get('effective_date_label'))}"
+                     + (f", stated for {scope}" if scope else "") + ")")
+    elif a.get("effective_date"):
+        lines.append(f"  Effective 生效: not stated 页面未注明; {a['effective_date']} is when the change was detected"
+                     " 仅为检测到变更的日期")
+    since = a.get("wording_since")
+    if since and a.get("wording_unchanged"):
+        since_eff = since.get("effective_date") if since.get("effective_date_source") == "stated" else None
+        lines.append(f"  Wording unchanged since 措辞未变自: version of {since['version_date']} (#{since['version_seq']})"
+                     + (f", effective then 当时生效 {since_eff}" if since_eff else ""))
+    if a.get("in_force"):
+        lines.append(f"  In force 是否生效: {IN_FORCE_LABELS.get(a['in_force'], a['in_force'])}")
+    lines.append(f"  Last successful check 最近成功核实: {a.get('last_checked') or 'never 从未'}"
+                 + (f" (stale: more than {a['stale_after_hours']:g} h ago, twice its check interval"
+                    " 可能过时：超过检查周期两倍时间)" if a.get("stale") and a.get("stale_after_hours") else ""))
     if "as_of" in a:
         ao = a["as_of"]
-        lines.append(f"  As of 截至 {ao['date']}: {ao['status']}"
-                     + (f" (version of {ao['version_date']}, {ao['permalink']})" if ao.get("version_date") else ""))
+        lines.append(f"  As of 截至 {ao['date']}: on the page 页面上: {AS_OF_LABELS.get(ao['status'], ao['status'])}"
+                     + (f" (version of {ao['version_date']}, {ao['permalink']})" if ao.get("version_date") else "")
+                     + (f"; {ao['reason']}" if ao.get("reason") else ""))
+        if ao.get("in_force"):
+            lines.append(f"    In force then 当时是否生效: {IN_FORCE_LABELS.get(ao['in_force'], ao['in_force'])}")
         if ao.get("status") == "present":
             lines.append(f"    Cite then 当时引用: {ao['citation']['en']}")
     lines.append(f"  Permalink 永久链接: {a['permalink']}")
@@ -94,8 +136,9 @@ def format_answer(a: dict, color: bool = False) -> str:
 @click.option("--url", default=None, help="Only the document at this URL (or with this platform/document id).")
 @date_option("--as-of", "Also say what the page said on this date.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer, one per line.")
-@click.option("--stale-hours", default=float(STALE_HOURS), show_default=True, type=float,
-              help="A last successful check older than this makes the answer say the KB may be stale.")
+@click.option("--stale-hours", default=None, type=float,
+              help="A last successful check older than this makes the answer say the KB may be stale "
+                   f"(default: twice the document's own check interval, {STALE_HOURS} h at the default interval).")
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(1, 100),
               help="At most this many answers (documents).")
 @click.option("--base-url", default=lambda: os.environ.get("POLICYKB_BASE_URL", DEFAULT_BASE_URL),

@@ -33,7 +33,7 @@ def _mark_for_terminal(snippet: str, color: bool) -> str:
 @type_option
 @locale_filter_option
 @date_option("--since", "Wording first seen on or after this date.")
-@date_option("--until", "Wording first seen on or before this date.")
+@date_option("--until", "Only what the KB knew at the end of this date: wording first seen by then; --current means current then.")
 @click.option("--current", "current_only", is_flag=True, help="Only wording that is in the current version.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 200), help="Hits to show.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"query": ..., "hits": [...]} as JSON.')

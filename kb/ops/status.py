@@ -7,11 +7,13 @@ the same thing. The JSON is::
 
     {"platforms": [{"id", "name", "name_zh", "documents", "ok", "failing", "stale", "gone",
                     "last_success", "last_check", "next_check", "open_alerts", "last_run"}],
-     "documents": [{"id", "platform", "state", "last_success", "last_failure_reason", "next_check"}]}
+     "documents": [{"id", "platform", "state", "last_success", "last_failure_reason", "next_check",
+                    "stale_after_hours"}]}
 
-A document's state is ``gone`` (the page answers 404/410), ``failing`` (its
+A document's state is ``gone`` (the page answers 404/410: taken down), ``failing`` (its
 latest check failed), ``stale`` (no successful check for more than twice
-its interval, or never), or ``ok``. ``next_check`` is the scheduler's (table
+its interval, or never: the one rule, :func:`kb.timemodel.staleness`, that the
+overview and ``policykb cite`` use too), or ``ok``. ``next_check`` is the scheduler's (table
 ``schedule``), else the last fetch plus the interval.
 
 The demo platforms are crawled through the replay server, whose clock is
@@ -21,8 +23,7 @@ so the demo KB does not read as stale. ``now=`` overrides the clock for all.
 
 from __future__ import annotations
 
-import time
-
+from kb import timemodel
 from pipeline.timeutil import DEFAULT_INTERVAL, is_stale, iso, parse_iso
 from pipeline.sqlrows import rows as _rows
 
@@ -63,18 +64,16 @@ def collect(conn, now=None) -> dict:
     tables = _tables(conn)
     if "documents" not in tables:
         return {"platforms": [], "documents": []}
-    wall = time.time()
-    kb_clock = parse_iso(conn.execute("select max(checked_at) from checks").fetchone()[0]) or wall
     schedule = {}
     if "schedule" in tables:
         schedule = {r["document_id"]: r for r in _rows(conn, "select * from schedule")}
     platforms = _rows(conn, "select id, name, name_zh, demo from platforms order by id")
-    docs = _rows(conn, """
-        select d.id, d.platform_id, d.state, d.last_success, d.last_failure_reason, d.last_checked,
+    docs = _rows(conn, f"""
+        select d.id, d.platform_id, d.state, {timemodel.LAST_SUCCESS_SQL} as last_success, d.last_failure_reason,
+               d.last_checked,
                (select max(fetched_at) from checks c where c.document_id = d.id) as last_fetched
         from documents d order by d.platform_id, d.id
     """)
-    demo = {p["id"]: bool(p["demo"]) for p in platforms}
     out_docs = []
     for d in docs:
         sched = schedule.get(d["id"], {})
@@ -82,10 +81,11 @@ def collect(conn, now=None) -> dict:
         next_check = sched.get("next_check")
         if not next_check and d["last_fetched"]:
             next_check = iso(parse_iso(d["last_fetched"]) + interval)
-        ref = now if now is not None else (kb_clock if demo.get(d["platform_id"]) else wall)
+        judged = timemodel.staleness(conn, d, now, interval)
+        state = d["state"] if d["state"] in ("gone", "failing") else ("stale" if judged["stale"] else "ok")
         out_docs.append({
-            "id": d["id"], "platform": d["platform_id"],
-            "state": document_state(d["state"], d["last_success"], interval, ref),
+            "id": d["id"], "platform": d["platform_id"], "state": state,
+            "stale_after_hours": round(judged["stale_after_s"] / 3600, 1),
             "last_success": d["last_success"], "last_failure_reason": d["last_failure_reason"],
             "next_check": next_check,
         })
@@ -129,7 +129,8 @@ def render_text(status: dict) -> str:
         lines.append("not ok:")
         for d in problems:
             reason = d["last_failure_reason"] or ("never checked" if not d["last_success"]
-                                                  else f"no successful check since {d['last_success']}")
+                                                  else f"no successful check since {d['last_success']} (stale after"
+                                                       f" {d['stale_after_hours']:g} h: twice its check interval)")
             lines.append(f"  {d['state']:<8} {d['id']}: {reason}")
     else:
         lines.append("")

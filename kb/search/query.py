@@ -17,7 +17,9 @@ class Filters:
     """What a search may be narrowed to; every field is optional.
 
     ``since``/``until`` (``YYYY-MM-DD``) bound the version date of the hit (when
-    its wording was first seen); ``locale`` matches a prefix (``zh`` → ``zh-CN``).
+    its wording was first seen); with ``until`` the search shows what the KB knew at the end of that
+    day: ``current`` (and ``current_only``) mean current then, not today.
+    ``locale`` matches a prefix (``zh`` → ``zh-CN``).
     """
 
     platform: str | None = None
@@ -42,6 +44,20 @@ class SearchResult:
 CURRENT_SQL = """(s.version_id = d.current_version_id or exists (
     select 1 from sections c where c.document_id = s.document_id and c.key = s.key
     and c.version_id = d.current_version_id and c.content_hash = s.content_hash))"""
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _current_sql(filters: Filters) -> str:
+    """"The hit's wording is current": in the document's current version; with ``until``, in the version that
+    was current at the end of that day (what the KB knew then), on a page not taken down by then."""
+    if not (filters.until and _DAY_RE.match(filters.until)):
+        return CURRENT_SQL
+    then = (f"(select x.id from versions x where x.document_id = s.document_id and x.observed_at < "
+            f"date('{filters.until}', '+1 day') order by x.seq desc limit 1)")
+    return (f"((d.gone_since is null or d.gone_since >= date('{filters.until}', '+1 day')) and "
+            + CURRENT_SQL.replace("d.current_version_id", then) + ")")
+
+
 #: A date filter spanning at most this many months is also given to FTS5 (as an OR of month tokens).
 MAX_FILTER_MONTHS = 36
 
@@ -66,7 +82,7 @@ def _meta_filter(conn, filters: Filters) -> str | None:
         tokens.append(f'"{_tag("t", filters.doc_type)}"')
     if filters.locale:
         tokens.append(f'"{_tag("l", filters.locale)}"')
-    if filters.current_only:
+    if filters.current_only and not filters.until:  # the index knows what is current today, not then
         tokens.append(f'"{CURRENT_TOKEN}"')
     if filters.since or filters.until:
         first, last = conn.execute("select first_month, last_month from search_state where id = 1").fetchone()
@@ -117,7 +133,7 @@ def _sql_filters(filters: Filters) -> tuple[list[str], list]:
         where.append("v.observed_at < date(?, '+1 day')")
         params.append(filters.until)
     if filters.current_only:
-        where.append(CURRENT_SQL)
+        where.append(_current_sql(filters))
     return where, params
 
 
@@ -159,7 +175,8 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     where, params = [f"{driver} match ?", *where], [match, *params]
     sql = f"""
         select f.rowid, s.document_id, s.key, s.heading, s.text_markdown, s.version_id, v.seq, v.observed_at,
-               d.platform_id, p.name as platform_name, d.title, d.doc_type, d.locale, {CURRENT_SQL} as is_current
+               d.platform_id, p.name as platform_name, d.title, d.doc_type, d.locale, {_current_sql(filters)}
+               as is_current
         from {driver} f
         join sections s on s.rowid = f.rowid
         join versions v on v.id = s.version_id
@@ -170,16 +187,17 @@ def search(conn: sqlite3.Connection, query: str, filters: Filters | None = None,
     """
     rows = conn.execute(sql, [*params, limit + 1, offset]).fetchall()
     result.more = len(rows) > limit
-    result.hits = [_hit(row, terms) for row in rows[:limit]]
+    result.hits = [_hit(row, terms, as_of=bool(filters.until)) for row in rows[:limit]]
     result.took_ms = round((time.perf_counter() - started) * 1000, 2)
     return result
 
 
-def _hit(row, terms: list[Term]) -> dict:
-    """One hit of :func:`search` from a row of its SQL."""
+def _hit(row, terms: list[Term], as_of: bool = False) -> dict:
+    """One hit of :func:`search` from a row of its SQL (``as_of``: a search ``until`` a date links each hit
+    to its version, since "current then" need not be current today)."""
     (rowid, document_id, key, heading, text, version_id, seq, observed_at, platform, platform_name, title,
      doc_type, locale, is_current) = row
-    url = f"/-/policykb/doc/{document_id}" + ("" if is_current else f"/v/{seq}")
+    url = f"/-/policykb/doc/{document_id}" + ("" if is_current and not as_of else f"/v/{seq}")
     return {
         "platform": platform, "document": document_id, "title": title, "section": heading or key,
         "section_key": key, "snippet": snippet(text, terms), "version": seq, "version_date": observed_at,
