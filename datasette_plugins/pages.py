@@ -239,6 +239,7 @@ async def diff_redirect(datasette, request):
 
 
 async def feed(datasette, request):
+    """An Atom feed (:mod:`datasette_plugins.feeds`): all platforms, one platform, or one document."""
     db = _database(datasette)
     platform = request.url_vars.get("platform")
     document = request.url_vars.get("document")
@@ -257,20 +258,29 @@ async def feed(datasette, request):
             label = rows[0]["name"]
         else:
             label = "all platforms 全部平台"
-        return label, read.substantive_changes(conn, platform=platform, document=doc_id), read.latest_check(conn)
+        events = feeds.feed_events(conn, platform=platform, document=doc_id)
+        return label, events, feeds.change_sections(conn, [e["id"] for e in events if e["kind"] == "change"])
 
     data = await db.execute_fn(fetch)
     if data is None:
         return _not_found("No such feed")
-    label, changes, latest = data
+    label, events, sections = data
     self_path = request.path[len(datasette.urls.path("/")) - 1:]  # without a base_url prefix
+    config = datasette.plugin_config("policykb") or {}
+    public = (config.get("public_url") or "").rstrip("/")
 
     def absolute(path):
         return datasette.absolute_url(request, datasette.urls.path(path))
 
-    body = feeds.atom_feed(changes, absolute, self_path, f"policykb — substantive changes 实质性变更: {label}",
-                           updated=latest)
-    return Response(body, content_type="application/atom+xml; charset=utf-8")
+    def ident(path):
+        return public + path if public else absolute(path)
+
+    body, updated = feeds.atom_feed(events, sections, absolute, ident, self_path,
+                                    f"policykb — changes 政策变更: {label}", author=config.get("feed_author"))
+    headers = feeds.validators(body, updated)
+    if feeds.not_modified(request.headers, headers):
+        return Response("", status=304, headers=headers)
+    return Response(body, content_type="application/atom+xml; charset=utf-8", headers=headers)
 
 
 @hookimpl
