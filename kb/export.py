@@ -161,21 +161,26 @@ def export_kb(data_dir, target) -> dict:
             license=meta.get("license", "see the platforms' terms"), source=meta.get("source", "policykb"),
             deviations="\n".join(f"- {d}" for d in OTA_DEVIATIONS)),
             encoding="utf-8")
-        owners = source.execute("select distinct p.name, p.demo from platforms p join documents d"
-                                " on d.platform_id = p.id join versions v on v.document_id = d.id order by p.name")
-        (target / "LICENSE").write_text(LICENSE_TEMPLATE.format(
-            platforms="\n".join(f"- {name}: © {name}" + (" (a fictional demo platform: texts written for "
-                                                          "policykb's demo help centre)" if demo else "")
-                                for name, demo in owners) or "- (none)",
-            license=meta.get("license", "see the platforms' terms"),
-            license_url=f" ({meta['license_url']})" if meta.get("license_url") else "",
-            source=meta.get("source", "policykb")), encoding="utf-8")
+        _write_license(source, target / "LICENSE", meta)
         _copy_kb(source, target / "policykb.db")
         return counts
     finally:
         source.close()
 
 
+
+
+def _write_license(source, path: Path, meta: dict):
+    """The LICENSE: the texts stay their platforms' (each named), the compilation's licence from metadata.yml."""
+    owners = source.execute("select distinct p.name, p.demo from platforms p join documents d"
+                            " on d.platform_id = p.id join versions v on v.document_id = d.id order by p.name")
+    path.write_text(LICENSE_TEMPLATE.format(
+        platforms="\n".join(f"- {name}: © {name}" + (" (a fictional demo platform: texts written for "
+                                                      "policykb's demo help centre)" if demo else "")
+                            for name, demo in owners) or "- (none)",
+        license=meta.get("license", "see the platforms' terms"),
+        license_url=f" ({meta['license_url']})" if meta.get("license_url") else "",
+        source=meta.get("source", "policykb")), encoding="utf-8")
 
 
 def _copy_kb(source, path: Path):
