@@ -167,12 +167,18 @@ def test_a_redirect_is_archived_as_the_declared_urls_own_answer_and_replays(tmp_
         "Status: 301\nLocation: https://seller.moved.example/help/new\n")
     page = "<html><body><main id='policy'><h1>Fees</h1><p>Sellers pay a referral fee of 8%.</p></main></body></html>"
     (site / "help" / "new" / "2026-01-01.html").write_text(page)
+    (site / "help" / "away").mkdir(parents=True)  # a redirect off the declared domains: refused, a failed check
+    (site / "help" / "away" / "2026-01-01.html").write_text("elsewhere\n")
+    (site / "help" / "away" / "2026-01-01.html.headers").write_text(
+        "Status: 302\nLocation: https://signin.elsewhere.example/login\n")
     sources = tmp_path / "sources"
     sources.mkdir()
     (sources / "moved.yml").write_text(
         "platform: moved\nname: Moved\nhomepage: https://seller.moved.example/\n"
         "documents:\n  - id: fees\n    title: Fees\n    url: https://seller.moved.example/help/old\n"
-        "    locale: en-US\n    type: fees\n    select: ['#policy']\n")
+        "    locale: en-US\n    type: fees\n    select: ['#policy']\n"
+        "  - id: away\n    title: Away\n    url: https://seller.moved.example/help/away\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
     data = tmp_path / "data"
     # the second crawl asks the declared URL without validators (they are the moved page's): the same bytes again
     for date in ("2026-02-01", "2026-03-01"):
@@ -181,17 +187,30 @@ def test_a_redirect_is_archived_as_the_declared_urls_own_answer_and_replays(tmp_
 
     from warcio.archiveiterator import ArchiveIterator
 
-    records = []
+    records, headers = [], []
     for path in closed_warcs(data):
         with open(path, "rb") as fh:
-            records += [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI"),
-                         r.http_headers.get_statuscode() if r.http_headers else None,
-                         r.rec_headers.get_header("WARC-Date")) for r in ArchiveIterator(fh)]
+            for r in ArchiveIterator(fh):
+                records.append((r.rec_type, r.rec_headers.get_header("WARC-Target-URI"),
+                                r.http_headers.get_statuscode() if r.http_headers else None,
+                                r.rec_headers.get_header("WARC-Date")))
+                headers.append(dict(r.rec_headers.headers))
     for date in ("2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"):
         assert ("response", "https://seller.moved.example/help/old", "301", date) in records
     assert ("response", "https://seller.moved.example/help/new", "200", "2026-02-01T00:00:00Z") in records
     assert ("revisit", "https://seller.moved.example/help/new", "200", "2026-03-01T00:00:00Z") in records
-    checks = rows(data / "policykb.db", "select outcome, url, record_kind from checks order by id")
+    # the refused redirect: its 302 is archived under the declared URL, the failure beside it under a URN
+    away = "https://seller.moved.example/help/away"
+    hops = {h["WARC-Record-ID"] for h in headers if h.get("WARC-Target-URI") == away}
+    failures = [h for h in headers if h.get("WARC-Target-URI") == "urn:policykb:failure:moved/away"]
+    assert len(hops) == len(failures) == 2 and {h["WARC-Concurrent-To"] for h in failures} == hops
+    assert all(h["PolicyKB-Page-URL"] == away for h in failures)
+    away_checks = rows(data / "policykb.db", "select outcome, url from checks where document_id = 'moved/away'")
+    assert [c["outcome"] for c in away_checks] == ["failed", "failed"]
+    assert {c["url"] for c in away_checks} == {away}
+
+    checks = rows(data / "policykb.db", "select outcome, url, record_kind from checks where document_id ="
+                  " 'moved/fees' order by id")
     assert checks == [{"outcome": "new_version", "url": "https://seller.moved.example/help/new",
                        "record_kind": "response"},
                       {"outcome": "unchanged", "url": "https://seller.moved.example/help/new",
@@ -205,5 +224,8 @@ def test_a_redirect_is_archived_as_the_declared_urls_own_answer_and_replays(tmp_
             new = server.capture("https://seller.moved.example/help/new", date)
             assert new.status_code == 200 and new.content == page.encode(), date
             assert parsedate_to_datetime(new.headers["Memento-Datetime"]) == parse_when(date)
+            # the failed fetch never replays as the page: the page is its 302, never the failure's JSON
+            gone_away = server.capture(away, date)
+            assert gone_away.status_code == 302 and "json" not in gone_away.headers.get("content-type", "")
     finally:
         server.stop()
