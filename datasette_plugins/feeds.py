@@ -105,38 +105,28 @@ def _scope(alias: str, platform: str | None, document: str | None) -> tuple[str,
 def feed_events(conn, platform: str | None = None, document: str | None = None, limit: int = LIMIT) -> list[dict]:
     """The feed's events in scope, newest first: ``{"kind": "change"|"new"|"gone", "at": ISO, ...row}``."""
     from kb import read
+    from pipeline.sqlrows import rows
 
     events = [{**c, "class": c["kind"], "kind": "change", "at": c["detected_at"]}
               for c in read.substantive_changes(conn, platform=platform, document=document, limit=limit)]
     where, params = _scope("d", platform, document)
     names = ("d.id as document_id, d.title, d.title_zh, d.url, p.name as platform_name, "
              "p.name_zh as platform_name_zh")
-    for row in conn.execute(f"""
+    events += [{**row, "kind": "new", "at": row["observed_at"]} for row in rows(conn, f"""
             select {names}, v.observed_at, v.effective_date, 'stated' as effective_date_source, v.seq,
                    (select count(*) from sections s where s.version_id = v.id) as sections
             from versions v join documents d on d.id = v.document_id join platforms p on p.id = d.platform_id
-            where v.seq = 1 and {where} order by v.observed_at desc limit ?""", [*params, limit]):
-        events.append({"kind": "new", **_row(conn, row, "new")})
-    for row in conn.execute(f"""
+            where v.seq = 1 and {where} order by v.observed_at desc limit ?""", [*params, limit])]
+    events += [{**row, "kind": "gone", "at": row["gone_since"]} for row in rows(conn, f"""
             select {names}, d.gone_since, d.last_failure_reason
             from documents d join platforms p on p.id = d.platform_id
             where d.state = 'gone' and d.gone_since is not null and {where}
-            order by d.gone_since desc limit ?""", [*params, limit]):
-        events.append({"kind": "gone", **_row(conn, row, "gone")})
+            order by d.gone_since desc limit ?""", [*params, limit])]
     zh = dict(tuple(r) for r in conn.execute("select name, name_zh from platforms"))
     for event in events:
         event.setdefault("platform_name_zh", zh.get(event["platform_name"]))
     events.sort(key=lambda e: (e["at"] or "", e["kind"]), reverse=True)
     return events[:limit]
-
-
-def _row(conn, row, kind) -> dict:
-    names = ["document_id", "title", "title_zh", "url", "platform_name", "platform_name_zh"]
-    names += (["observed_at", "effective_date", "effective_date_source", "seq", "sections"] if kind == "new"
-              else ["gone_since", "last_failure_reason"])
-    event = dict(zip(names, tuple(row)))
-    event["at"] = event["observed_at"] if kind == "new" else event["gone_since"]
-    return event
 
 
 def _entry_title(event: dict) -> str:

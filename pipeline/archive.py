@@ -265,8 +265,8 @@ def salvage_abandoned(data_dir) -> list[tuple[str, int, int]]:
             os.fsync(fh.fileno())
             final = path.with_name(path.name[: -len(".open")])
             os.replace(path, final)
-            salvaged.append((final.name, max(0, members - 1), size - end))  # the warcinfo record is no fetch
-            logger.warning("salvaged %s, left by a crawl that was killed: %d fetch record(s) kept, %d byte(s) of a "
+            salvaged.append((final.name, max(0, members - 1), size - end))  # past the warcinfo record
+            logger.warning("salvaged %s, left by a crawl that was killed: %d record(s) kept, %d byte(s) of a "
                            "cut record dropped", final.name, max(0, members - 1), size - end)
     for stale in folder.glob("*.warc.gz.new") if folder.is_dir() else []:
         try:
