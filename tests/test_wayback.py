@@ -229,3 +229,19 @@ def test_a_redirect_is_archived_as_the_declared_urls_own_answer_and_replays(tmp_
             assert gone_away.status_code == 302 and "json" not in gone_away.headers.get("content-type", "")
     finally:
         server.stop()
+
+
+def test_a_discovery_record_is_not_a_capture_of_the_page_it_describes(tmp_path):
+    from spiders.items import DiscoveredPage
+    from spiders.pipelines import DiscoveryArchive
+
+    data = tmp_path / "data"
+    archive = DiscoveryArchive(data)
+    url = "https://seller.example/help/hub"
+    archive.write(DiscoveredPage(platform="x", url=url, final_url=url, status=200, depth=0, kind="start",
+                                 links=[{"url": url + "/fees", "text": "Fees", "kind": "document"}],
+                                 observed_at="2026-05-01T00:00:00Z", fetched_at="2026-05-01T10:00:05Z"))
+    archive.close()
+    index = subprocess.run([_tool("cdxj-indexer"), *map(str, closed_warcs(data))], capture_output=True, text=True,
+                           check=True).stdout
+    assert "seller,example)/help/hub" not in index and "urn:policykb:discovery:x 20260501000000" in index
