@@ -2,7 +2,8 @@
 
 One entry per event, newest first: a **substantive change** (the sections it touched, a short redline, the
 effective date labelled *stated*, *announced* (stated, and later than the change) or *detected*), a **new
-document** (its first version) and a **gone document** (the page answers 404/410). Titles are English and
+document** (its first version), a **gone document** (the page answers 404/410) and a **removed document**
+(its declaration no longer lists it: ``undeclared_documents``). Titles are English and
 Chinese.
 
 What makes them good feeds:
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import sqlite3
 from html import escape
 
 from feedgen.feed import FeedGenerator
@@ -103,7 +105,7 @@ def _scope(alias: str, platform: str | None, document: str | None) -> tuple[str,
 
 
 def feed_events(conn, platform: str | None = None, document: str | None = None, limit: int = LIMIT) -> list[dict]:
-    """The feed's events in scope, newest first: ``{"kind": "change"|"new"|"gone", "at": ISO, ...row}``."""
+    """The feed's events in scope, newest first: ``{"kind": "change"|"new"|"gone"|"removed", "at": ISO, ...}``."""
     from kb import read
     from pipeline.sqlrows import rows
 
@@ -122,6 +124,13 @@ def feed_events(conn, platform: str | None = None, document: str | None = None, 
             from documents d join platforms p on p.id = d.platform_id
             where d.state = 'gone' and d.gone_since is not null and {where}
             order by d.gone_since desc limit ?""", [*params, limit])]
+    try:
+        events += [{**row, "kind": "removed", "at": row["undeclared_at"]} for row in rows(conn, f"""
+                select {names}, u.undeclared_at from undeclared_documents u
+                join documents d on d.id = u.document_id join platforms p on p.id = d.platform_id
+                where {where} order by u.undeclared_at desc limit ?""", [*params, limit])]
+    except sqlite3.OperationalError:  # a KB from before the table (opened read-only, not migrated)
+        pass
     zh = dict(tuple(r) for r in conn.execute("select name, name_zh from platforms"))
     for event in events:
         event.setdefault("platform_name_zh", zh.get(event["platform_name"]))
@@ -136,6 +145,8 @@ def _entry_title(event: dict) -> str:
         return f"[{platform}] {name}: changed 变更 #{event['from_seq']} → #{event['to_seq']}"
     if event["kind"] == "new":
         return f"[{platform}] {name}: new document 新文档"
+    if event["kind"] == "removed":
+        return f"[{platform}] {name}: no longer tracked 已停止跟踪"
     return f"[{platform}] {name}: page gone 页面已删除"
 
 
@@ -150,6 +161,8 @@ def _entry_path(event: dict) -> str:
 def _entry_id(event: dict, ident) -> str:
     if event["kind"] == "gone":  # a page can go, come back and go again: one entry per time it went
         return ident(f"/-/policykb/doc/{event['document_id']}") + f"#gone-{event['gone_since']}"
+    if event["kind"] == "removed":
+        return ident(f"/-/policykb/doc/{event['document_id']}") + f"#removed-{event['undeclared_at']}"
     return ident(_entry_path(event))
 
 
@@ -164,6 +177,10 @@ def _effective_html(event: dict) -> str:
 
 def _entry_content(event: dict, sections: list[dict], absolute) -> str:
     link = f'<p><a href="{escape(absolute(_entry_path(event)))}">'
+    if event["kind"] == "removed":
+        return (f"<p>Taken out of its platform's declaration; no longer checked since "
+                f"{escape(event['undeclared_at'][:10])}. Its versions stay on record. "
+                f"自 {escape(event['undeclared_at'][:10])} 起不再跟踪，历史版本仍保留。</p>" + link + "Document 文档</a></p>")
     if event["kind"] == "gone":
         reason = event.get("last_failure_reason") or "HTTP 404"
         return (f"<p>The page answers {escape(reason)} since {escape(event['gone_since'][:10])}; its last version "

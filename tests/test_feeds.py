@@ -127,3 +127,34 @@ async def test_a_conditional_get_of_an_unchanged_feed_gets_304_and_updated_moves
     changed = await ds.client.get(path, headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert feedparser.parse(changed.content).feed.updated.startswith("2027-01-02")
+
+
+@pytest.mark.asyncio
+async def test_a_document_taken_out_of_its_declaration_gets_a_removed_entry_and_back_in_loses_it(demo_copy,
+                                                                                                 tmp_path):
+    import shutil
+
+    from conftest import DEMO_SOURCES, policykb
+
+    sources = tmp_path / "sources"
+    shutil.copytree(DEMO_SOURCES, sources)
+    text = (sources / "kuajing.yml").read_text(encoding="utf-8")
+    import yaml as _yaml
+
+    declaration = _yaml.safe_load(text)
+    declaration["documents"] = [d for d in declaration["documents"] if d["id"] != "violations"]
+    (sources / "kuajing.yml").write_text(_yaml.safe_dump(declaration, allow_unicode=True), encoding="utf-8")
+    policykb("build", "--data", demo_copy, "--sources", sources)
+    assert rows(demo_copy / "policykb.db", "select document_id from undeclared_documents") == [
+        {"document_id": "kuajing/violations"}]
+    parsed = feedparser.parse((await _datasette(demo_copy).client.get("/-/policykb/feed/kuajing.atom")).content)
+    assert_rfc4287(parsed, "kuajing after removal")
+    removed = [e for e in parsed.entries if "no longer tracked" in e.title]
+    assert len(removed) == 1 and "商家违规处理规则" in removed[0].title and parsed.entries[0] is removed[0]
+    # a rebuild keeps it (not derived from the WARCs); declared again, the entry goes
+    policykb("rebuild", "--data", demo_copy, "--sources", sources)
+    assert len(rows(demo_copy / "policykb.db", "select * from undeclared_documents")) == 1
+    policykb("build", "--data", demo_copy, "--sources", DEMO_SOURCES)
+    assert rows(demo_copy / "policykb.db", "select * from undeclared_documents") == []
+    again = feedparser.parse((await _datasette(demo_copy).client.get("/-/policykb/feed/kuajing.atom")).content)
+    assert not [e for e in again.entries if "no longer tracked" in e.title]

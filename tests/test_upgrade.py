@@ -25,7 +25,8 @@ PREVIOUS_RELEASE = "eb2889e2722049bb51680f91e3b050408473129c"
 #: Columns that depend on when or how a build ran, not on what it found.
 VOLATILE = {"id", "check_id", "updated_at", "ingested_at", "checked_at", "source_file", "applied_at"}
 #: Tables whose rows are not derived from the WARCs (or are bookkeeping of the build itself).
-NOT_DERIVED = {"runs", "alerts", "schedule", "warc_files", "discovery_files", "glossary_state", "_sqlite_migrations"}
+NOT_DERIVED = {"runs", "alerts", "schedule", "warc_files", "discovery_files", "glossary_state", "_sqlite_migrations",
+               "undeclared_documents"}
 
 
 def _previous_release(tmp_path):
