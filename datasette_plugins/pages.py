@@ -103,11 +103,30 @@ async def overview_page(datasette, request):
 # --- search -------------------------------------------------------------------------
 
 
+class BadParameter(ValueError):
+    """A query-string value that cannot be used: one line, said like the command line says it."""
+
+
+def _strict_date(request, name):
+    """``?since=`` / ``?until=``: empty, or a real date, read and given back as ``policykb search --since`` does."""
+    from pipeline.timeutil import iso, parse_when
+
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        moment = parse_when(value)  # a time too: the whole of it must be valid
+    except ValueError:
+        raise BadParameter(f"{name} {value!r} is not a date: use YYYY-MM-DD (不是有效日期，请用 YYYY-MM-DD)") from None
+    return moment.date().isoformat() if len(value) <= 10 else iso(moment)
+
+
 def _search_params(request):
+    """The search's query, filters, limit and offset (:class:`BadParameter` for an impossible date)."""
     args = request.args
     filters = Filters(
         platform=args.get("platform") or None, doc_type=args.get("type") or None, locale=args.get("locale") or None,
-        since=_arg_date(request, "since"), until=_arg_date(request, "until"),
+        since=_strict_date(request, "since"), until=_strict_date(request, "until"),
         current_only=args.get("current") in ("1", "on", "true", "yes"), document=args.get("document") or None)
     try:
         limit = max(1, min(int(args.get("limit") or 20), 200))
@@ -119,7 +138,10 @@ def _search_params(request):
 
 async def search_json(datasette, request):
     db = _database(datasette)
-    query, filters, limit, offset = _search_params(request)
+    try:
+        query, filters, limit, offset = _search_params(request)
+    except BadParameter as exc:
+        return Response.json({"error": str(exc)}, status=400)
     result = await db.execute_fn(lambda conn: run_search(conn, query, filters, limit, offset))
     status = {"empty query": 400, None: 200, "no searchable term in the query": 200}.get(result.error, 503)
     return Response.json({
@@ -130,7 +152,10 @@ async def search_json(datasette, request):
 
 async def search_page(datasette, request):
     db = _database(datasette)
-    query, filters, limit, offset = _search_params(request)
+    try:
+        query, filters, limit, offset = _search_params(request)
+    except BadParameter as exc:
+        return Response.html(f"<h1>{html.escape(str(exc))}</h1>", status=400)
 
     def fetch(conn):
         facets = {
@@ -248,6 +273,7 @@ async def diff_redirect(datasette, request):
 
 
 async def feed(datasette, request):
+    """An Atom feed (:mod:`datasette_plugins.feeds`): all platforms, one platform, or one document."""
     db = _database(datasette)
     platform = request.url_vars.get("platform")
     document = request.url_vars.get("document")
@@ -266,20 +292,29 @@ async def feed(datasette, request):
             label = rows[0]["name"]
         else:
             label = "all platforms 全部平台"
-        return label, read.substantive_changes(conn, platform=platform, document=doc_id), read.latest_check(conn)
+        events = feeds.feed_events(conn, platform=platform, document=doc_id)
+        return label, events, feeds.change_sections(conn, [e["id"] for e in events if e["kind"] == "change"])
 
     data = await db.execute_fn(fetch)
     if data is None:
         return _not_found("No such feed")
-    label, changes, latest = data
+    label, events, sections = data
     self_path = request.path[len(datasette.urls.path("/")) - 1:]  # without a base_url prefix
+    config = datasette.plugin_config("policykb") or {}
+    public = (config.get("public_url") or "").rstrip("/")
 
     def absolute(path):
         return datasette.absolute_url(request, datasette.urls.path(path))
 
-    body = feeds.atom_feed(changes, absolute, self_path, f"policykb — substantive changes 实质性变更: {label}",
-                           updated=latest)
-    return Response(body, content_type="application/atom+xml; charset=utf-8")
+    def ident(path):
+        return public + path if public else absolute(path)
+
+    body, updated = feeds.atom_feed(events, sections, absolute, ident, self_path,
+                                    f"policykb — changes 政策变更: {label}", author=config.get("feed_author"))
+    headers = feeds.validators(body, updated)
+    if feeds.not_modified(request.headers, headers):
+        return Response("", status=304, headers=headers)
+    return Response(body, content_type="application/atom+xml; charset=utf-8", headers=headers)
 
 
 @hookimpl

@@ -272,3 +272,46 @@ def candidates(conn, limit: int = 200) -> list[dict]:
 
 __all__ = ["GENERAL", "as_json", "candidates", "concept", "coverage", "drift", "has_glossary", "lookup", "matrix", "platforms",
            "unattested"]
+
+
+def _json_list(value) -> list:
+    if not value:
+        return []
+    try:
+        loaded = json.loads(value)
+    except (TypeError, ValueError):
+        return str(value).split()
+    return list(loaded) if isinstance(loaded, list) else [str(loaded)]
+
+
+def glossary_from_db(conn):
+    """The glossary as the KB holds it (``glossary_platforms``, ``_concepts``, ``_terms``), as a model.
+
+    What ``policykb glossary export`` writes: the glossary the KB was built with, whatever the data files
+    say now. Evidence and drift stay in the KB (no TBX data category for them).
+    """
+    from glossary.model import Concept, Glossary, Platform, Term
+
+    glossary = Glossary()
+    for p in _rows(conn, "select * from glossary_platforms order by ordinal"):
+        glossary.platforms[p["id"]] = Platform(
+            id=p["id"], name=p["name"] or p["id"], name_zh=p["name_zh"] or "", homepage=p["homepage"] or "",
+            kb=_json_list(p["kb_platforms"]), languages=_json_list(p["languages"]), demo=bool(p["demo"]))
+    concepts = {}
+    for c in _rows(conn, "select * from glossary_concepts order by ordinal"):
+        concepts[c["id"]] = Concept(
+            id=c["id"], label=c["label"], definition=c["definition"] or "", subject_field=c["subject_field"] or "",
+            label_zh=c["label_zh"], gloss_formal=c["gloss_formal"] or "", gloss_plain=c["gloss_plain"] or "",
+            note=c["note"] or "", source_file=c["source_file"] or "")
+        glossary.concepts.append(concepts[c["id"]])
+    for t in _rows(conn, "select * from glossary_terms where not is_label order by concept_id, ordinal"):
+        concept = concepts.get(t["concept_id"])
+        if concept is None:
+            continue
+        concept.terms.append(Term(
+            term=t["term"], platform=t["platform"], language=t["language"], status=t["status"] or "preferred",
+            equivalence=t["equivalence"] or "exact", note=t["note"] or "", definition=t["definition"] or "",
+            source_url=t["source_url"] or "", source_document=t["source_document"] or "",
+            source_section=t["source_section"] or "", gloss_formal=t["gloss_formal"] or "",
+            gloss_plain=t["gloss_plain"] or "", case_sensitive=bool(t["case_sensitive"])))
+    return glossary

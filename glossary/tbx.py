@@ -1,10 +1,19 @@
-"""TBX-Basic export and import (ISO 30042:2019, DCA style), for CAT tools.
+"""TBX export and import, both ways: TBX-Basic v3 (ISO 30042:2019, DCA style) and TBX v2 (``martif``).
 
-translate-toolkit's TBX store is bilingual TBX v2 (``martif``) and has no
-place for a platform or a third language, so a multilingual, multi-platform
-termbase is written here with lxml, in the TBX-Basic dialect that CAT tools
-read (Trados MultiTerm, memoQ, Phrase, Crowdin, ...), and checked against our
-RELAX NG encoding of the dialect's rules (``tbx_basic.rng``, see its header).
+A multilingual, multi-platform termbase is written here with lxml, in the
+TBX-Basic dialect that CAT tools read (Trados MultiTerm, memoQ, Phrase,
+Crowdin, ...), and checked against our RELAX NG encoding of the dialect's
+rules (``tbx_basic.rng``, shipped with the package; see its header). The file
+names the dialect's official schemas by URLs that resolve (LTAC Global's
+``TBX-Basic_dialect`` repository, ``DCA/TBX-Basic_DCA.rng`` and ``.sch``, in
+the ``urn:iso:std:iso:30042:ed:3.0`` namespace they use; the integrated RNG
+older files named was deleted in 2023).
+
+Tools built on translate-toolkit (Pootle, Weblate, Virtaal, ``tbx2po``) read
+only TBX v2 (ISO 30042:2008, root ``martif``), so :func:`export_tbx_v2` writes
+the same entries in that structure: ``termEntry``/``langSet``/``tig`` for
+``conceptEntry``/``langSec``/``termSec``, with the same data categories.
+:func:`import_tbx` reads either.
 
 How the glossary maps onto TBX-Basic, and what has no data category of its own:
 
@@ -50,9 +59,18 @@ NS = "urn:iso:std:iso:30042:ed-2"
 NS_V3 = "urn:iso:std:iso:30042:ed:3.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SCHEMA = Path(__file__).resolve().parent / "tbx_basic.rng"
-RNG_MODEL = ('<?xml-model href="https://raw.githubusercontent.com/LTAC-Global/TBX-Basic_dialect/master/DCA/'
-             'TBXcoreStructV03_TBX-Basic_integrated.rng" type="application/xml" '
-             'schematypens="http://relaxng.org/ns/structure/1.0"?>')
+#: The official TBX-Basic (DCA) schemas: RELAX NG for the core structure, Schematron for the dialect's rules.
+SCHEMA_URL = "https://raw.githubusercontent.com/LTAC-Global/TBX-Basic_dialect/master/DCA/TBX-Basic_DCA"
+RNG_MODEL = (f'<?xml-model href="{SCHEMA_URL}.rng" type="application/xml" '
+             'schematypens="http://relaxng.org/ns/structure/1.0"?>\n'
+             f'<?xml-model href="{SCHEMA_URL}.sch" type="application/xml" '
+             'schematypens="http://purl.oclc.org/dsdl/schematron"?>')
+#: TBX v2 names of the v3 elements (the rest are the same in both).
+V3_TO_V2 = {"tbx": "martif", "tbxHeader": "martifHeader", "conceptEntry": "termEntry", "langSec": "langSet",
+            "termSec": "tig", "refObjectSec": "refObjectList"}
+V2_TO_V3 = {v: k for k, v in V3_TO_V2.items()}
+V2_DOCTYPE = '<!DOCTYPE martif SYSTEM "TBXcoreStructV02.dtd">'
+V2_XCS = "TBXBasicXCSV02.xcs"
 
 STATUS_TO_TBX = {"preferred": "preferredTerm-admn-sts", "admitted": "admittedTerm-admn-sts",
                  "deprecated": "deprecatedTerm-admn-sts", "former": "supersededTerm-admn-sts",
@@ -64,7 +82,7 @@ P_FORMAL, P_PLAIN, P_MATCH = "formal gloss: ", "plain-language gloss: ", "match:
 TITLE = "policykb: cross-platform seller-policy terminology"
 MAPPING = ("customerSubset = platform id (none = general); notes prefixed 'equivalence:', 'status:', "
            "'platform definition:', 'formal gloss:', 'plain-language gloss:' and 'match:' carry the fields "
-           "TBX-Basic has no data category for; platforms are described in back/refObjectSec.")
+           "TBX-Basic has no data category for; platforms are described in back/refObjectSec (v2: refObjectList).")
 
 
 def _el(parent, tag, text=None, **attrs):
@@ -104,11 +122,39 @@ def _term_sec(lang_sec, term: Term):
 
 
 def export_tbx(glossary: Glossary, today: str | None = None) -> bytes:
-    """The glossary as a TBX-Basic (DCA) file, UTF-8.
+    """The glossary as a TBX-Basic v3 (DCA) file, UTF-8.
 
     :param glossary: what to export
     :param today: date for the header (default: today), so a test can pin it
     """
+    xml = etree.tostring(_tree(glossary, today), encoding="UTF-8", xml_declaration=False,
+                         pretty_print=True).decode("utf-8")
+    xml = xml.replace(f'xmlns="{NS}"', f'xmlns="{NS_V3}"', 1)  # the namespace of the official schemas
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + RNG_MODEL + "\n" + xml).encode("utf-8")
+
+
+def export_tbx_v2(glossary: Glossary, today: str | None = None) -> bytes:
+    """The glossary as a TBX v2 (ISO 30042:2008, ``martif``) file, UTF-8: what translate-toolkit reads.
+
+    The same entries and data categories as :func:`export_tbx`, in v2's element names and without a
+    namespace; the header names TBX-Basic's v2 constraint file (``TBXBasicXCSV02.xcs``).
+    """
+    root = _tree(glossary, today)
+    for el in root.iter():
+        name = etree.QName(el).localname
+        el.tag = V3_TO_V2.get(name, name)
+    etree.cleanup_namespaces(root)
+    root.attrib.pop("style", None)
+    encoding = root.find("martifHeader/encodingDesc")
+    xcs = etree.Element("p", type="XCSURI")
+    xcs.text = V2_XCS
+    encoding.insert(0, xcs)
+    xml = etree.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True).decode("utf-8")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + V2_DOCTYPE + "\n" + xml).encode("utf-8")
+
+
+def _tree(glossary: Glossary, today: str | None):
+    """The TBX-Basic v3 element tree of ``glossary`` (in the ed-2 namespace our schema names)."""
     root = etree.Element(f"{{{NS}}}tbx", nsmap={None: NS})
     root.set("type", "TBX-Basic")
     root.set("style", "dca")
@@ -150,8 +196,7 @@ def export_tbx(glossary: Glossary, today: str | None = None) -> bytes:
                                ("languages", " ".join(p.languages)), ("demo", "yes" if p.demo else "")):
                 if value:
                     _el(obj, "item", value, type=key)
-    xml = etree.tostring(root, encoding="UTF-8", xml_declaration=False, pretty_print=True).decode("utf-8")
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + RNG_MODEL + "\n" + xml).encode("utf-8")
+    return root
 
 
 # --- validation ---------------------------------------------------------------------------------------------------
@@ -172,8 +217,47 @@ def _to_ed2(root):
     return etree.fromstring(text, _PARSER)
 
 
+def _from_v2(root):
+    """A TBX v2 (``martif``) document as the TBX-Basic v3 tree it corresponds to (ed-2 namespace).
+
+    Element names are mapped (:data:`V2_TO_V3`); an ``ntig``'s ``termGrp`` is flattened into its
+    ``termSec``; the v2-only ``p type="XCSURI"`` of the header is dropped.
+    """
+    root = etree.fromstring(etree.tostring(root), _PARSER)
+    for ntig in list(root.iter("ntig")):
+        group = ntig.find("termGrp")
+        if group is not None:
+            index = list(ntig).index(group)
+            for child in reversed(list(group)):
+                ntig.insert(index, child)
+            ntig.remove(group)
+        ntig.tag = "tig"
+    for p in list(root.iter("p")):
+        if p.get("type") == "XCSURI":
+            p.getparent().remove(p)
+    for el in root.iter():
+        if isinstance(el.tag, str):
+            name = etree.QName(el).localname
+            el.tag = f"{{{NS}}}{V2_TO_V3.get(name, name)}"
+    root.set("style", "dca")
+    root.set("type", "TBX-Basic")
+    etree.cleanup_namespaces(root)
+    return etree.fromstring(etree.tostring(root), _PARSER)
+
+
+def _as_v3(root):
+    """Any TBX we read (v2 ``martif``, v3 in either namespace) as a v3 tree in the ed-2 namespace."""
+    if etree.QName(root).localname == "martif" and not etree.QName(root).namespace:
+        return _from_v2(root)
+    if etree.QName(root).namespace == NS_V3:
+        return _to_ed2(root)
+    return root
+
+
 def validate_tbx(data: bytes) -> list[str]:
     """Check a TBX file against the TBX-Basic rules (``tbx_basic.rng``); an empty list means valid.
+
+    A TBX v2 (``martif``) file is checked as the v3 file it maps to.
 
     :param data: the file's bytes
     :returns: one message per problem, each with its line number
@@ -182,10 +266,7 @@ def validate_tbx(data: bytes) -> list[str]:
         root = _parse(data)
     except GlossaryError as exc:
         return [str(exc)]
-    if etree.QName(root).localname == "martif":
-        return ["this is TBX v2 (martif); export TBX-Basic v3 (ISO 30042:2019) from your tool instead"]
-    if etree.QName(root).namespace == NS_V3:
-        root = _to_ed2(root)
+    root = _as_v3(root)
     if etree.QName(root).namespace != NS:
         return [f"root element {root.tag!r} is not a TBX element in namespace {NS} or {NS_V3}"]
     schema = etree.RelaxNG(etree.parse(str(SCHEMA)))
@@ -243,7 +324,7 @@ def _read_term_sec(sec, language: str, where: str) -> Term:
 
 # Long: one pass over a TBX file, element by element, in the order of its format.
 def import_tbx(data: bytes) -> Glossary:
-    """Read a TBX-Basic file (ours, or a CAT tool's) into a glossary; invalid files are refused.
+    """Read a TBX-Basic file, v3 or v2 (ours, or a CAT tool's), into a glossary; invalid files are refused.
 
     A concept needs an English term and definition and a Chinese term, definition (formal gloss) and
     plain-language gloss to become a policykb concept; the error names the concept that lacks one.
@@ -254,9 +335,7 @@ def import_tbx(data: bytes) -> Glossary:
     if problems:
         raise GlossaryError("not valid TBX-Basic: " + "; ".join(problems[:5])
                             + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
-    root = _parse(data)
-    if etree.QName(root).namespace == NS_V3:
-        root = _to_ed2(root)
+    root = _as_v3(_parse(data))
     glossary = Glossary(platforms={GENERAL: Platform(GENERAL, "All platforms (general)", "通用")})
     for obj in root.iter(f"{{{NS}}}refObject"):
         items = {i.get("type"): _text(i) for i in _children(obj, "item")}

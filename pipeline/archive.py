@@ -21,14 +21,32 @@ Record kinds:
 * ``revisit`` with profile *identical-payload-digest*: the payload is
   byte-identical to the last one archived for the document (no copy stored);
 * ``revisit`` with profile *server-not-modified*: the server answered 304 to
-  our conditional request;
+  our conditional request. Its block is empty (no HTTP header block), so a
+  Wayback replays the page it refers to with that page's own headers (pywb
+  shows a revisit's own 3xx status instead of resolving it, a blank page);
+  the 304's status line and headers are kept in a ``metadata`` record
+  (``application/http``) ``WARC-Concurrent-To`` it;
+* ``response`` records of the redirects a fetch followed (the declared URL's
+  3xx answer, each under its own URL), before the fetch's own record; they
+  carry ``PolicyKB-Redirect-Of`` (the document) instead of
+  ``PolicyKB-Document``, so the builder passes over them;
 * ``metadata`` (``application/json``): a fetch that produced no response at
-  all (timeout, DNS, connection refused), with the error.
+  all (timeout, DNS, connection refused, a refused redirect), with the error
+  (``WARC-Concurrent-To`` the last redirect it followed, if any).
 
-Every record carries ``PolicyKB-Document`` (``platform/document``) and
+A ``metadata`` record's ``WARC-Target-URI`` is never the page's URL but a
+``urn:policykb:…`` name (:func:`metadata_uri`), so indexers (cdxj-indexer,
+pywb) do not list it as a capture of the page; the page's URL is in
+``PolicyKB-Page-URL``.
+
+Every fetch's record carries ``PolicyKB-Document`` (``platform/document``) and
 ``PolicyKB-Observed-At`` (when the check happened: the replay server's clock
 in replay mode, else the fetch time), so the KB can be rebuilt from the
-WARCs alone.
+WARCs alone. ``WARC-Date`` is that same moment, the capture time a Wayback
+shows; when the fetch really happened at another time (a replay crawl) that
+time is in ``PolicyKB-Fetched-At``. (WARCs written before these rules, with
+the page URL on metadata records, a 304 header block and ``WARC-Date`` the
+fetch time, read back the same.)
 
 :class:`ValidatorIndex` keeps, per document, the last archived payload digest
 and the ``ETag``/``Last-Modified`` validators for conditional requests. It is
@@ -66,6 +84,24 @@ def payload_digest(body: bytes) -> str:
     return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
+#: Our own headers on WARC records (the ``PolicyKB-`` names are listed in the module docstring).
+PAGE_URL_HEADER = "PolicyKB-Page-URL"
+FETCHED_AT_HEADER = "PolicyKB-Fetched-At"
+REDIRECT_OF_HEADER = "PolicyKB-Redirect-Of"
+NOT_MODIFIED_OF_HEADER = "PolicyKB-Not-Modified-Of"
+
+
+def metadata_uri(kind: str, name: str) -> str:
+    """The ``WARC-Target-URI`` of a metadata record: ``urn:policykb:<kind>:<name>``, never a page's URL.
+
+    :param kind: ``failure``, ``not-modified`` or ``discovery``
+    :param name: the document id (or platform id) the record is about
+    """
+    from urllib.parse import quote
+
+    return f"urn:policykb:{kind}:{quote(name, safe='/-._~')}"
+
+
 #: The data folder's layout: WARCs in ``DATA/warcs``, each crawl's statistics in ``DATA/runs/<run id>.json``.
 WARC_DIR = "warcs"
 RUNS_DIR = "runs"
@@ -92,6 +128,9 @@ class Fetch:
     observed_at: str = ""
     error: str | None = None
     locale: str | None = None
+    #: the redirects followed before this fetch's response (or failure), first first: dicts with
+    #: ``url``, ``status``, ``headers`` (pairs) and ``body``, as :class:`spiders.middlewares.RedirectRecorder` keeps them
+    redirects: list = field(default_factory=list)
 
 
 @dataclass
@@ -113,6 +152,7 @@ class Snapshot:
     payload_digest: str | None = None
     refers_to: str | None = None
     error: str | None = None
+    warc_date: str | None = None  # the capture time a Wayback shows (``WARC-Date``)
 
     def header(self, name, default=None):
         name = name.lower()
@@ -147,7 +187,8 @@ class ValidatorIndex:
     def update_from_record(self, record: Snapshot):
         if record.kind == "response":
             self.entries[record.document] = _index_entry(
-                record.url, record.payload_digest, record.record_id, record.fetched_at, record.status, record.headers
+                record.url, record.payload_digest, record.record_id, record.warc_date or record.fetched_at,
+                record.status, record.headers
             )
 
     def get(self, document) -> dict | None:
@@ -224,8 +265,8 @@ def salvage_abandoned(data_dir) -> list[tuple[str, int, int]]:
             os.fsync(fh.fileno())
             final = path.with_name(path.name[: -len(".open")])
             os.replace(path, final)
-            salvaged.append((final.name, max(0, members - 1), size - end))  # the warcinfo record is no fetch
-            logger.warning("salvaged %s, left by a crawl that was killed: %d fetch record(s) kept, %d byte(s) of a "
+            salvaged.append((final.name, max(0, members - 1), size - end))  # past the warcinfo record
+            logger.warning("salvaged %s, left by a crawl that was killed: %d record(s) kept, %d byte(s) of a "
                            "cut record dropped", final.name, max(0, members - 1), size - end)
     for stale in folder.glob("*.warc.gz.new") if folder.is_dir() else []:
         try:
@@ -271,11 +312,15 @@ class WarcFile:
         self.records = 0  # records written after the warcinfo one
         self._writer.write_record(self._writer.create_warcinfo_record(self.final_path.name, info))
 
-    def metadata_record(self, uri: str, payload: bytes, headers: dict):
-        """A ``metadata`` record holding JSON ``payload`` (not yet written)."""
+    def metadata_record(self, uri: str, payload: bytes, headers: dict, content_type="application/json"):
+        """A ``metadata`` record holding ``payload`` (JSON unless said otherwise; not yet written).
+
+        :param uri: its ``WARC-Target-URI``: a :func:`metadata_uri`, not a page's URL (indexers would list it as
+            a capture of the page)
+        """
         return self._writer.create_warc_record(
             uri, "metadata", payload=BytesIO(payload), length=len(payload),
-            warc_content_type="application/json", warc_headers_dict=headers,
+            warc_content_type=content_type, warc_headers_dict=headers,
         )
 
     def write_record(self, record) -> str:
@@ -318,49 +363,57 @@ class WarcArchive(WarcFile):
         super().__init__(data_dir, "policykb-", {"software": "policykb", "format": "WARC File Format 1.1"})
 
     def write(self, fetch: Fetch) -> str:
-        """Archive one fetch; returns the WARC-Record-ID written."""
-        extra = {
-            "PolicyKB-Document": fetch.document,
-            "PolicyKB-Observed-At": fetch.observed_at or fetch.fetched_at or now_iso(),
-            "PolicyKB-Declared-URL": fetch.url,
-        }
+        """Archive one fetch (after the redirects it followed); returns the WARC-Record-ID of its own record."""
+        captured = fetch.observed_at or fetch.fetched_at or now_iso()
+        common = {"PolicyKB-Observed-At": captured, "WARC-Date": captured}
+        if fetch.fetched_at and fetch.fetched_at != captured:
+            common[FETCHED_AT_HEADER] = fetch.fetched_at
+        last_hop = None
+        for hop in fetch.redirects:
+            last_hop = self.write_record(self._writer.create_warc_record(
+                hop["url"], "response", payload=BytesIO(hop.get("body") or b""), length=len(hop.get("body") or b""),
+                http_headers=_http_headers(hop["status"], hop.get("headers") or [], hop.get("body") or b""),
+                warc_headers_dict={**common, REDIRECT_OF_HEADER: fetch.document},
+            ))
+        extra = {**common, "PolicyKB-Document": fetch.document, "PolicyKB-Declared-URL": fetch.url}
         if fetch.locale:
             extra["PolicyKB-Locale"] = fetch.locale
-        if fetch.fetched_at:
-            extra["WARC-Date"] = fetch.fetched_at
         uri = fetch.final_url or fetch.url
         previous = self.index.get(fetch.document)
         builder = self._writer
 
         if fetch.status == 0:
             body = json.dumps({"error": fetch.error or "no response", "url": fetch.url}).encode("utf-8")
-            record = self.metadata_record(uri, body, extra)
+            extra[PAGE_URL_HEADER] = uri
+            if last_hop:
+                extra["WARC-Concurrent-To"] = last_hop
+            return self.write_record(self.metadata_record(metadata_uri("failure", fetch.document), body, extra))
+        http_headers = _http_headers(fetch.status, fetch.headers, fetch.body)
+        digest = payload_digest(fetch.body)
+        if fetch.status == 304 and previous and previous.get("status", 200) == 200:
+            # no header block: a Wayback replays the page referred to (see the module docstring)
+            record = builder.create_revisit_record(
+                uri, previous["payload_digest"], previous["url"], previous["date"], warc_headers_dict=extra,
+            )
+            record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+            record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
+            record_id = self.write_record(record)
+            answer = http_headers.to_bytes()
+            self.write_record(self.metadata_record(
+                metadata_uri("not-modified", fetch.document), answer,
+                {**common, NOT_MODIFIED_OF_HEADER: fetch.document, PAGE_URL_HEADER: uri,
+                 "WARC-Concurrent-To": record_id}, content_type="application/http; msgtype=response"))
+            return record_id
+        if previous and previous["payload_digest"] == digest and previous.get("status", 200) == fetch.status:
+            record = builder.create_revisit_record(
+                uri, digest, previous["url"], previous["date"], http_headers=http_headers, warc_headers_dict=extra,
+            )
+            record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
         else:
-            headers = [(k, v) for k, v in fetch.headers if k.lower() not in HOP_HEADERS]
-            for k, v in fetch.headers:
-                if k.lower() == "content-encoding":
-                    headers.append(("X-PolicyKB-Original-Content-Encoding", v))
-            headers.append(("Content-Length", str(len(fetch.body))))
-            status_line = f"{fetch.status} {_reason(fetch.status)}"
-            http_headers = StatusAndHeaders(status_line, headers, protocol="HTTP/1.1")
-            digest = payload_digest(fetch.body)
-            if fetch.status == 304 and previous and previous.get("status", 200) == 200:
-                record = builder.create_revisit_record(
-                    uri, previous["payload_digest"], previous["url"], previous["date"],
-                    http_headers=http_headers, warc_headers_dict=extra,
-                )
-                record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
-                record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
-            elif previous and previous["payload_digest"] == digest and previous.get("status", 200) == fetch.status:
-                record = builder.create_revisit_record(
-                    uri, digest, previous["url"], previous["date"], http_headers=http_headers, warc_headers_dict=extra,
-                )
-                record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
-            else:
-                record = builder.create_warc_record(
-                    uri, "response", payload=BytesIO(fetch.body), length=len(fetch.body),
-                    http_headers=http_headers, warc_headers_dict=extra,
-                )
+            record = builder.create_warc_record(
+                uri, "response", payload=BytesIO(fetch.body), length=len(fetch.body),
+                http_headers=http_headers, warc_headers_dict=extra,
+            )
         record_id = self.write_record(record)
         if record.rec_type == "response":
             self.index.entries[fetch.document] = _index_entry(
@@ -391,6 +444,17 @@ def _index_entry(url, digest, record_id, date, status, headers) -> dict:
     }
 
 
+def _http_headers(status: int, headers, body: bytes) -> StatusAndHeaders:
+    """The HTTP header block of a record: the response's headers as they came, less hop-by-hop ones (the body is
+    stored decoded, its ``Content-Encoding`` kept as ``X-PolicyKB-Original-Content-Encoding``), with the stored
+    body's length."""
+    kept = [(k, v) for k, v in headers if k.lower() not in HOP_HEADERS]
+    kept += [("X-PolicyKB-Original-Content-Encoding", v) for k, v in headers if k.lower() == "content-encoding"]
+    if status != 304:
+        kept.append(("Content-Length", str(len(body))))
+    return StatusAndHeaders(f"{status} {_reason(status)}", kept, protocol="HTTP/1.1")
+
+
 def _header(headers, name):
     name = name.lower()
     for k, v in headers:
@@ -417,9 +481,10 @@ def _to_record(rec, warc_file, offset, body=None) -> Snapshot | None:
         body = rec.content_stream().read()
     common = dict(
         record_id=h.get_header("WARC-Record-ID"), warc_file=warc_file, offset=offset, document=document,
-        url=h.get_header("WARC-Target-URI"), fetched_at=h.get_header("WARC-Date"),
+        url=h.get_header(PAGE_URL_HEADER) or h.get_header("WARC-Target-URI"),
+        fetched_at=h.get_header(FETCHED_AT_HEADER) or h.get_header("WARC-Date"),
         observed_at=h.get_header("PolicyKB-Observed-At") or h.get_header("WARC-Date"),
-        payload_digest=h.get_header("WARC-Payload-Digest"),
+        payload_digest=h.get_header("WARC-Payload-Digest"), warc_date=h.get_header("WARC-Date"),
     )
     if rec.rec_type == "metadata":
         try:
@@ -432,6 +497,8 @@ def _to_record(rec, warc_file, offset, body=None) -> Snapshot | None:
     if rec.rec_type == "revisit":
         profile = h.get_header("WARC-Profile") or ""
         kind = "not-modified" if profile.endswith("server-not-modified") else "revisit"
+        if kind == "not-modified":
+            status = 304  # the 304's own headers are in a metadata record beside it (older WARCs: in the block)
         return Snapshot(kind=kind, status=status, headers=headers, body=b"",
                               refers_to=h.get_header("WARC-Refers-To"), **common)
     if rec.rec_type == "response":

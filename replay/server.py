@@ -28,9 +28,12 @@ Requests may name the original URL in three ways, all answered the same:
 ``GET /https://host/path`` (what the spider's rewrite middleware sends),
 an absolute-form proxy request ``GET http://host/path``, or ``GET /path``
 with ``Host: host``. Responses carry ``ETag`` and ``Last-Modified`` and honour
-conditional requests with 304, ``Memento-Datetime`` (RFC 7089) for the
+conditional requests with 304, ``X-Replay-Snapshot-Date`` for the
 snapshot's date and ``X-Replay-As-Of`` for the server's clock, which the
-spider uses as the observation time of the check.
+spider uses as the observation time of the check (and the archive as the
+capture time). The server stands in for a live site, so it sends no
+``Memento-Datetime``: archived, that header would contradict the capture time
+a Wayback shows.
 
 :func:`respond` gives the same answer without HTTP (``tests/kbfactory.py``
 builds test KBs from it).
@@ -148,7 +151,7 @@ class DirectorySite:
 def respond(site, as_of, host: str, path: str, query: str = "", request_headers=None) -> tuple[int, dict, bytes]:
     """What the server answers a GET of ``host``/``path`` at ``as_of`` (fault mode aside): a pure function.
 
-    Adds ``X-Replay-As-Of``, ``Memento-Datetime``, ``ETag`` and ``Last-Modified``
+    Adds ``X-Replay-As-Of``, ``X-Replay-Snapshot-Date``, ``ETag`` and ``Last-Modified``
     to the snapshot's headers, and answers a conditional request that matches
     with 304 (no body, no ``Content-Type``). The HTTP layer adds only
     ``Server``, ``Date`` and ``Content-Length`` (none on a 304).
@@ -163,7 +166,7 @@ def respond(site, as_of, host: str, path: str, query: str = "", request_headers=
     headers = dict(snap.headers)
     headers["X-Replay-As-Of"] = iso(as_of)
     if snap.valid_from is not None:
-        headers["Memento-Datetime"] = email.utils.format_datetime(snap.valid_from, usegmt=True)
+        headers["X-Replay-Snapshot-Date"] = iso(snap.valid_from)
     if snap.status == 200:
         etag = '"' + hashlib.sha1(snap.body).hexdigest()[:20] + '"'
         headers.setdefault("ETag", etag)

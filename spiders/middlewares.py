@@ -9,6 +9,10 @@ retries all see the original URL.
 503 that says ``Retry-After`` is retried only after that wait, if the wait is
 within ``POLICYKB_RETRY_AFTER_MAX`` seconds; past the cap, or once the retries
 are spent, the 429 itself reaches the spider and becomes a failed check.
+
+:class:`RedirectRecorder` keeps each redirect a document's fetch follows (the
+3xx answer, headers and body), so the archive writes the declared URL's own
+answer as a record before the final page's.
 """
 
 import asyncio
@@ -56,6 +60,37 @@ class ReplayRewriteMiddleware:
             original = response.url[len(self.base) + 1 :]
             if original.startswith(("http://", "https://")):
                 return response.replace(url=original)
+        return response
+
+
+class RedirectRecorder:
+    """Keep the 3xx answers a document's fetch follows in ``request.meta["policykb_redirects"]``.
+
+    It sits between the downloader and Scrapy's redirect middleware (so it sees each 3xx before it is
+    followed, with its original URL already restored by :class:`ReplayRewriteMiddleware`). The list is made on
+    the way out and shared by the requests the redirect middleware derives (their meta is a shallow copy), so
+    the spider finds every hop on the final response, or on the failure if a redirect was refused.
+    """
+
+    #: at most this many hops are kept (a redirect loop stops at Scrapy's REDIRECT_MAX_TIMES anyway)
+    MAX_HOPS = 10
+
+    def process_request(self, request):
+        if "policykb_document" in request.meta:
+            request.meta.setdefault("policykb_redirects", [])
+        return None
+
+    def process_response(self, request, response):
+        hops = request.meta.get("policykb_redirects")
+        if hops is not None and 300 <= response.status < 400 and b"Location" in response.headers \
+                and len(hops) < self.MAX_HOPS:
+            from pipeline.timeutil import now_iso
+
+            hops.append({
+                "url": response.url, "status": response.status, "body": response.body, "fetched_at": now_iso(),
+                "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items()
+                            for v in vs],
+            })
         return response
 
 

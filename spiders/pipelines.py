@@ -2,7 +2,8 @@
 
 Fetches of declared documents go to the crawl's WARC file. Pages seen by
 discovery go, as ``metadata`` records (JSON: the page, its title and its
-policy links), to a separate ``discovery-<time>-<pid>.warc.gz`` beside it,
+policy links; target URI ``urn:policykb:discovery:<platform>``, the page's
+URL in ``PolicyKB-Page-URL``), to a separate ``discovery-<time>-<pid>.warc.gz`` beside it,
 written ``.open`` and renamed when the crawl ends like the main file. They
 carry ``PolicyKB-Discovery-Platform`` instead of ``PolicyKB-Document``, so
 the document builder passes over them and ``policykb build`` turns them into
@@ -13,7 +14,8 @@ import json
 import logging
 from dataclasses import asdict
 
-from pipeline.archive import DISCOVERY_HEADER, DISCOVERY_PREFIX, WarcArchive, WarcFile  # noqa: F401 - names kept here
+from pipeline.archive import (DISCOVERY_HEADER, DISCOVERY_PREFIX, FETCHED_AT_HEADER, PAGE_URL_HEADER,  # noqa: F401
+                              WarcArchive, WarcFile, metadata_uri)
 from spiders.items import DiscoveredPage
 
 logger = logging.getLogger(__name__)
@@ -36,10 +38,16 @@ class DiscoveryArchive:
                                   {"software": "policykb", "description": "policykb discovery: pages and policy links"})
             self.path, self.final_path = self._warc.path, self._warc.final_path
         payload = json.dumps(asdict(page), ensure_ascii=False).encode("utf-8")
-        headers = {DISCOVERY_HEADER: page.platform, "PolicyKB-Observed-At": page.observed_at or page.fetched_at}
-        if page.fetched_at:
-            headers["WARC-Date"] = page.fetched_at
-        return self._warc.write_record(self._warc.metadata_record(page.final_url or page.url, payload, headers))
+        captured = page.observed_at or page.fetched_at
+        headers = {DISCOVERY_HEADER: page.platform, "PolicyKB-Observed-At": captured,
+                   PAGE_URL_HEADER: page.final_url or page.url}
+        if captured:
+            headers["WARC-Date"] = captured
+        if page.fetched_at and page.fetched_at != captured:
+            headers[FETCHED_AT_HEADER] = page.fetched_at
+        # not under the page's URL: indexers would list the record as a capture of the page
+        return self._warc.write_record(self._warc.metadata_record(metadata_uri("discovery", page.platform), payload,
+                                                                  headers))
 
     def close(self):
         if self._warc is None or self._warc.closed:

@@ -193,6 +193,7 @@ class PolicySpider(scrapy.Spider):
             fetched_at=now_iso(),
             observed_at=self._observed_at(response),
             locale=response.meta.get("policykb_locale"),
+            redirects=response.meta.get("policykb_redirects") or [],
         )
 
     def _no_browser(self, doc):
@@ -243,6 +244,7 @@ class PolicySpider(scrapy.Spider):
             observed_at=self._observed_at(response) if response is not None else self._replay_clock(),
             error=self.failure_reason(failure),
             locale=request.meta.get("policykb_locale"),
+            redirects=request.meta.get("policykb_redirects") or [],
         )
 
     # -- discovery ------------------------------------------------------------------------------

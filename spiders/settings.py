@@ -51,6 +51,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.middlewares.DeclaredDomainsMiddleware": 55,
     "spiders.middlewares.RetryAfterMiddleware": 550,
+    "spiders.middlewares.RedirectRecorder": 650,  # sees each 3xx before RedirectMiddleware (600) follows it
     "spiders.middlewares.ReplayRewriteMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -194,8 +194,9 @@ def test_demo_in_chromium_home_search_document_diff_feed(watched, demo_server):
     response = page.goto(demo_server + feed_url)
     assert response.ok and "atom" in response.headers["content-type"]
     entries = ET.fromstring(response.body()).findall(f"{ATOM}entry")
-    assert len(entries) == 1
-    link = entries[0].find(f"{ATOM}link").get("href")
+    links = [e.find(f"{ATOM}link").get("href") for e in entries]
+    assert len(entries) == 2 and links[1].endswith("/doc/demomart/intellectual-property/v/1")  # the change, then new
+    link = links[0]
     assert link.startswith(demo_server) and link.endswith("/diff/demomart/intellectual-property/1..2")
     watched.goto(link)
     assert "#1 → #2" in page.inner_text("h1")

@@ -103,11 +103,11 @@ def test_noise_only_change_makes_no_version(demo_kb, expected):
         assert rows(kb(demo_kb), "select count(*) as n from versions where document_id = ?", [doc])[0]["n"] == 1
 
 
-def warc_record_types(path):
+def warc_records(path):
     from warcio.archiveiterator import ArchiveIterator
 
     with open(path, "rb") as fh:
-        return [(r.rec_type, r.rec_headers.get_header("WARC-Profile")) for r in ArchiveIterator(fh)]
+        return [(r.rec_type, dict(r.rec_headers.headers)) for r in ArchiveIterator(fh)]
 
 
 def test_same_date_twice_adds_nothing_but_revisits(demo_copy, expected):
@@ -117,12 +117,20 @@ def test_same_date_twice_adds_nothing_but_revisits(demo_copy, expected):
     crawl_as_of(demo_copy, expected["dates"][-1])
     new_warcs = set((demo_copy / "warcs").glob("*.warc.gz")) - old_warcs
     assert len(new_warcs) == 1
-    types = warc_record_types(new_warcs.pop())
-    assert types[0][0] == "warcinfo"
-    assert {t for t, _ in types[1:]} == {"revisit"}
-    assert len(types) - 1 == len(expected["documents"])
-    # a conditional request answered 304 is recorded as server-not-modified
-    assert any(p and p.endswith("server-not-modified") for _, p in types)
+    records = warc_records(new_warcs.pop())
+    assert records[0][0] == "warcinfo"
+    fetches = [(t, h) for t, h in records[1:] if "PolicyKB-Document" in h]
+    assert {t for t, _ in fetches} == {"revisit"}
+    assert len(fetches) == len(expected["documents"])
+    # a conditional request answered 304 is recorded as server-not-modified, its own headers beside it in a
+    # metadata record that is not under the page's URL
+    not_modified = {h["WARC-Record-ID"] for t, h in fetches
+                    if h.get("WARC-Profile", "").endswith("server-not-modified")}
+    assert not_modified
+    others = [h for t, h in records[1:] if "PolicyKB-Document" not in h]
+    assert all(h["WARC-Type"] == "metadata" and h["WARC-Target-URI"].startswith("urn:policykb:not-modified:")
+               for h in others)
+    assert {h["WARC-Concurrent-To"] for h in others} == not_modified
     policykb("build", "--data", demo_copy)
     after = {t: rows(kb(demo_copy), f"select count(*) as n from {t}")[0]["n"] for t in ("versions", "changes")}
     assert after == before

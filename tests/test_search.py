@@ -245,3 +245,24 @@ def test_current_only_follows_a_new_current_version(demo_copy, expected):
     assert not search(db, new, only_current).hits
     assert [h["current"] for h in search(db, new).hits] == [False]
     db.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("value", ["2026-02-30", "yesterday", "2026-13-01", "2026-01-01T25:00:00Z"])
+async def test_a_bad_since_or_until_is_refused_like_the_command_line_refuses_it(demo_kb, value):
+    """``?since=`` / ``?until=`` take the dates ``policykb search --since`` takes: a bad one is a 400 saying so,
+    never silently a search without the filter (or with an impossible date)."""
+    from datasette.app import Datasette
+
+    from conftest import policykb
+
+    ds = Datasette([str(demo_kb / "policykb.db")])
+    for name in ("since", "until"):
+        got = await ds.client.get(f"/-/policykb/search.json?q=appeal&{name}={value}")
+        assert got.status_code == 400 and "is not a date" in got.json()["error"], (name, value)
+        page = await ds.client.get(f"/-/policykb/search?q=appeal&{name}={value}")
+        assert page.status_code == 400 and "YYYY-MM-DD" in page.text
+        cli = policykb("search", "appeal", f"--{name}", value, "--data", demo_kb, check=False)
+        assert cli.returncode == 2 and len(cli.stderr.strip().splitlines()) == 1 and "is not a date" in cli.stderr
+    ok = await ds.client.get("/-/policykb/search.json?q=appeal&since=2026-01-01&until=2026-12-31")
+    assert ok.status_code == 200

@@ -29,7 +29,8 @@ VOLATILE = {"id", "check_id", "updated_at", "ingested_at", "checked_at", "source
 #: before it carries none (only re-extracting every old snapshot could tell), a rebuild fills it.
 ADDED_SINCE = {"checks": {"selector"}}
 #: Tables whose rows are not derived from the WARCs (or are bookkeeping of the build itself).
-NOT_DERIVED = {"runs", "alerts", "schedule", "warc_files", "discovery_files", "glossary_state", "_sqlite_migrations"}
+NOT_DERIVED = {"runs", "alerts", "schedule", "warc_files", "discovery_files", "glossary_state", "_sqlite_migrations",
+               "undeclared_documents"}
 
 
 def _previous_release(tmp_path):

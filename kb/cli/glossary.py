@@ -230,27 +230,35 @@ def _echo_coverage(g, table, marks):
         _pad(str(table["by_platform"][p]["unsourced"]), 6) for p in platforms))
 
 
+EXPORT_FORMATS = ("tbx-basic", "tbx-v2", "csv")
+
+
 @glossary.command("export")
-@dir_option
-@click.option("--format", "fmt", type=click.Choice(["tbx", "csv"]), default="tbx", show_default=True)
+@data_option(must_exist=False)
+@click.option("--format", "fmt", type=click.Choice([*EXPORT_FORMATS, "tbx"]), default="tbx-basic", show_default=True,
+              help="tbx-basic: TBX-Basic v3 (ISO 30042:2019) for CAT tools; tbx-v2: TBX v2 (martif), what "
+                   "translate-toolkit and tools built on it read; csv: one row per term. (tbx = tbx-basic.)")
 @click.option("--output", "-o", default="-", type=click.Path(dir_okay=False, allow_dash=True),
               help="File to write (default: standard output).")
-def glossary_export(glossary_dir, fmt, output):
-    """Export the glossary as TBX-Basic (for CAT tools) or CSV (row per entry, for spreadsheets/MultiTerm).
+def glossary_export(data_dir, fmt, output):
+    """Export the KB's glossary as TBX-Basic v3, TBX v2 or CSV.
 
-    Example: policykb glossary export --format tbx -o glossary.tbx
+    The glossary is the one in the KB (loaded at the last build or `policykb glossary load`); a folder with
+    no KB gives the data folder's glossary files, and says so.
+
+    Example: policykb glossary export --format tbx-v2 -o glossary.tbx --data data
     """
-    from glossary import GlossaryError, read_glossary
     from glossary.csvio import export_csv
-    from glossary.tbx import export_tbx, validate_tbx
+    from glossary.lookup import glossary_from_db
+    from glossary.tbx import export_tbx, export_tbx_v2, validate_tbx
 
+    conn = _open_glossary_db(data_dir)
     try:
-        g = read_glossary(glossary_dir)
-    except GlossaryError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    if fmt == "tbx":
-        data = export_tbx(g)
+        g = glossary_from_db(conn)
+    finally:
+        conn.close()
+    if fmt in ("tbx", "tbx-basic", "tbx-v2"):
+        data = export_tbx_v2(g) if fmt == "tbx-v2" else export_tbx(g)
         problems = validate_tbx(data)
         if problems:  # a bug of ours, never the user's data: say so rather than write a bad file
             click.echo("error: the exported TBX does not validate: " + "; ".join(problems[:3]), err=True)
@@ -261,7 +269,8 @@ def glossary_export(glossary_dir, fmt, output):
         sys.stdout.buffer.write(data)
     else:
         Path(output).write_bytes(data)
-        click.echo(f"wrote {len(g.concepts)} concepts to {output}", err=True)
+        terms = sum(len(c.all_terms()) for c in g.concepts)
+        click.echo(f"wrote {len(g.concepts)} concepts, {terms} terms to {output}", err=True)
 
 
 @glossary.command("import")
@@ -271,7 +280,8 @@ def glossary_export(glossary_dir, fmt, output):
 @click.option("--format", "fmt", type=click.Choice(["auto", "tbx", "csv"]), default="auto", show_default=True)
 @dir_option
 def glossary_import(file, target, fmt, glossary_dir):
-    """Import a TBX-Basic or CSV file into glossary data files (validated before anything is written).
+    """Import a TBX (TBX-Basic v3 or TBX v2) or CSV file into glossary data files (validated before anything
+    is written).
 
     For CSV, platform names come from the current glossary (--dir). Then `policykb glossary load --dir`.
 

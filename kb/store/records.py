@@ -29,6 +29,21 @@ def sync_declarations(db, platforms):
                      "title_zh": d.title_zh, "url": d.url, "locale": d.locale, "doc_type": d.type, "js": int(d.js)},
                     pk="id",
                 )
+            _mark_undeclared(db, p.id, {d.key for d in p.documents})
+
+
+def _mark_undeclared(db, platform_id, declared: set):
+    """Record the platform's documents its declaration no longer lists (once, with now); forget the ones it
+    lists again."""
+    known = [r[0] for r in db.execute("select id from documents where platform_id = ?", [platform_id])]
+    gone = {r[0] for r in db.execute("select document_id from undeclared_documents where platform_id = ?",
+                                     [platform_id])}
+    for document_id in known:
+        if document_id in declared and document_id in gone:
+            db.execute("delete from undeclared_documents where document_id = ?", [document_id])
+        elif document_id not in declared and document_id not in gone:
+            db["undeclared_documents"].insert(
+                {"document_id": document_id, "platform_id": platform_id, "undeclared_at": now_iso()})
 
 
 def _sync_rules(db, document):
