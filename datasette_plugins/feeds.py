@@ -40,27 +40,8 @@ EPOCH = "1970-01-01T00:00:00Z"
 LIMIT = 50
 #: How long a short redline may get (characters of changed text shown per change).
 REDLINE_CHARS = 400
-EFFECTIVE_LABELS = {
-    "stated": "stated in the text 文本所述",
-    "announced": "announced in advance 提前公告",
-    "detected": "date the change was detected 检测日期",
-}
-
-
 def diff_path(change: dict) -> str:
     return f"/-/policykb/diff/{change['document_id']}/{change['from_seq']}..{change['to_seq']}"
-
-
-def effective_label(effective_date: str | None, source: str | None, detected_at: str | None) -> str | None:
-    """``stated``, ``announced`` or ``detected``: where an effective date comes from.
-
-    A stated date later than the day the change was detected was announced in advance.
-    """
-    if not effective_date:
-        return None
-    if source == "stated" and detected_at and effective_date[:10] > detected_at[:10]:
-        return "announced"
-    return source if source in EFFECTIVE_LABELS else source or "detected"
 
 
 def short_redline(patch_text: str | None, limit: int = REDLINE_CHARS, context: int = 24) -> str:
@@ -167,14 +148,20 @@ def _entry_id(event: dict, ident) -> str:
 
 
 def _effective_html(event: dict) -> str:
+    """The effective date, labelled as the time model labels it (:data:`kb.timemodel.DATE_LABELS`): stated,
+    announced, or (a detection date is never called effective) none stated, with when it was detected."""
+    from kb.timemodel import DATE_LABELS, effective_label
+
     label = effective_label(event.get("effective_date"), event.get("effective_date_source"),
                             event.get("detected_at") or event.get("observed_at"))
     if not label:
         return ""
+    if label == "detected":
+        return ("<p>No effective date stated 页面未注明生效日期 · "
+                f"{' '.join(DATE_LABELS['detected'])}: {escape(event['effective_date'][:10])}</p>")
     only = (f" — for “{escape(event['effective_section'])}” only 仅适用于该条款; each section's own date is on the"
             " redline 各条款的生效日期见对比页") if event.get("effective_section") else ""
-    return (f"<p>Effective 生效: {escape(event['effective_date'])} "
-            f"({escape(EFFECTIVE_LABELS.get(label, label))}){only}</p>")
+    return f"<p>{escape(' '.join(DATE_LABELS[label]))}: {escape(event['effective_date'])}{only}</p>"
 
 
 def _entry_content(event: dict, sections: list[dict], absolute) -> str:

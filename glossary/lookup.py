@@ -304,7 +304,12 @@ def glossary_from_db(conn):
             label_zh=c["label_zh"], gloss_formal=c["gloss_formal"] or "", gloss_plain=c["gloss_plain"] or "",
             note=c["note"] or "", source_file=c["source_file"] or "")
         glossary.concepts.append(concepts[c["id"]])
+    try:  # where each term's wording comes from (a KB from before the table has none)
+        cited = {r["term_id"]: r for r in _rows(conn, "select * from glossary_term_sources")}
+    except sqlite3.OperationalError:
+        cited = {}
     for t in _rows(conn, "select * from glossary_terms where not is_label order by concept_id, ordinal"):
+        source = cited.get(t["id"]) or {}
         concept = concepts.get(t["concept_id"])
         if concept is None:
             continue
@@ -313,5 +318,7 @@ def glossary_from_db(conn):
             equivalence=t["equivalence"] or "exact", note=t["note"] or "", definition=t["definition"] or "",
             source_url=t["source_url"] or "", source_document=t["source_document"] or "",
             source_section=t["source_section"] or "", gloss_formal=t["gloss_formal"] or "",
-            gloss_plain=t["gloss_plain"] or "", case_sensitive=bool(t["case_sensitive"])))
+            gloss_plain=t["gloss_plain"] or "", case_sensitive=bool(t["case_sensitive"]),
+            source_title=source.get("source_title") or "", source_quote=source.get("source_quote") or "",
+            source_read=source.get("source_read") or ""))
     return glossary
