@@ -37,14 +37,16 @@ language when the locale is unknown): see :func:`keyword_languages`.
 
 from __future__ import annotations
 
+import importlib.resources
+
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 
-KEYWORDS_FILE = Path(__file__).with_name("date_keywords.yml")
+#: read through importlib.resources: a spider deployed to scrapyd runs from a zipped egg
+KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("date_keywords.yml")
 KINDS = ("last_updated", "effective")
 
 #: how far after a keyword (or before an after-the-date keyword) its date may stand, in characters

@@ -53,6 +53,8 @@ regular expression that must match the whole URL.
 
 from __future__ import annotations
 
+import importlib.resources
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +117,8 @@ CHECKABLE = ("url", "select", "remove", "js")
 
 #: The structure of a declaration, as a JSON Schema (draft 2020-12); what it cannot say (selectors and
 #: regular expressions that compile, the file name, unique ids, families that exist) is checked below.
-SCHEMA_PATH = Path(__file__).with_name("declaration.schema.json")
+#: read through importlib.resources: a spider deployed to scrapyd runs from a zipped egg
+SCHEMA_PATH = importlib.resources.files("pipeline").joinpath("declaration.schema.json")
 #: Lists of values whose item index a message leaves out (the field is the list: ``select``, not ``select[2]``).
 _LIST_FIELDS = {"select", "remove", "match", "start", "follow", "domains", "ignore_patterns", "checked"}
 
