@@ -34,6 +34,7 @@ note on the difference                 ``note`` (no prefix)
 platform's own definition              ``note`` "platform definition: ..." (TBX-Basic allows
                                        definitions at concept and language level only)
 source URL                             ``xref type="externalCrossReference"``
+cited page's title, quote, date read   ``note`` "source title: ..." / "source quote: ..." / "source read: ..."
 source document#section (KB)           ``admin type="source"``
 term glosses (Chinese)                 ``note`` "formal gloss: ..." / "plain-language gloss: ..."
 case-sensitive matching                ``note`` "match: case-sensitive"
@@ -79,6 +80,9 @@ TBX_TO_STATUS = {"preferredTerm-admn-sts": "preferred", "admittedTerm-admn-sts":
                  "deprecatedTerm-admn-sts": "deprecated", "supersededTerm-admn-sts": "former"}
 P_EQUIVALENCE, P_STATUS, P_DEFINITION = "equivalence: ", "status: ", "platform definition: "
 P_FORMAL, P_PLAIN, P_MATCH = "formal gloss: ", "plain-language gloss: ", "match: "
+#: a cited page's title, the sentence of it that uses the term, and the day it was read
+P_SOURCE_TITLE, P_SOURCE_QUOTE, P_SOURCE_READ = "source title: ", "source quote: ", "source read: "
+_CITATION = ((P_SOURCE_TITLE, "source_title"), (P_SOURCE_QUOTE, "source_quote"), (P_SOURCE_READ, "source_read"))
 TITLE = "policykb: cross-platform seller-policy terminology"
 MAPPING = ("customerSubset = platform id (none = general); notes prefixed 'equivalence:', 'status:', "
            "'platform definition:', 'formal gloss:', 'plain-language gloss:' and 'match:' carry the fields "
@@ -105,6 +109,9 @@ def _term_sec(lang_sec, term: Term):
         _el(sec, "admin", src, type="source")
     if term.source_url:
         _el(sec, "xref", "source", type="externalCrossReference", target=term.source_url)
+    for prefix, field in _CITATION:
+        if getattr(term, field):
+            _el(sec, "note", prefix + getattr(term, field))
     if term.status == "jargon":
         _el(sec, "note", P_STATUS + "jargon")
     if term.equivalence != "exact":
@@ -316,6 +323,9 @@ def _read_term_sec(sec, language: str, where: str) -> Term:
             term.gloss_plain = text[len(P_PLAIN):]
         elif text == P_MATCH + "case-sensitive":
             term.case_sensitive = True
+        elif any(text.startswith(prefix) for prefix, _ in _CITATION):
+            prefix, field = next((p, f) for p, f in _CITATION if text.startswith(p))
+            setattr(term, field, text[len(prefix):])
         else:
             notes.append(text)
     term.note = " ".join(notes)
