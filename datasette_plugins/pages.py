@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 from datasette import Response, hookimpl
 
-from datasette_plugins import charts, feeds
+from datasette_plugins import charts, feeds, labels
 from datasette_plugins.render import diff_sections, render_markdown
 from kb import read, timemodel
 from kb.search import Filters, section_anchor
@@ -51,8 +51,13 @@ def _database(datasette):
     return datasette.get_database()
 
 
-def _not_found(message: str) -> Response:
-    return Response.html(f"<h1>{html.escape(message)}</h1>", status=404)
+async def _error(datasette, request, status: int, key: str, **values) -> Response:
+    """An error page in the house style (``error.html``), in the page's language with the other beside it."""
+    lang = labels.language(request)
+    title = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(status, "error")
+    return Response.html(await datasette.render_template("error.html", {
+        "status": status, "title": labels.bilingual(title, lang), "error": labels.bilingual(key, lang, **values),
+        "db_name": _database(datasette).name}, request=request), status=status)
 
 
 def _arg_date(request, name):
@@ -92,12 +97,47 @@ async def overview_page(datasette, request):
 
     data = await db.execute_fn(fetch)
     if platform and not data["platforms"]:
-        return _not_found(f"No platform {platform}")
+        return await _error(datasette, request, 404, "no_platform", id=platform)
     chart = charts.heatmap(
         data["per_month"], data["platforms"], link=lambda p: datasette.urls.path(f"/-/policykb/platform/{p}"),
         title="Substantive changes per platform per month 各平台每月实质性变更")
     return await _render(datasette, request, "policykb_index.html", {
         **data, "platform": platform, "as_of": as_of, "chart_svg": chart})
+
+
+# --- home ---------------------------------------------------------------------------
+
+
+def _home_data(conn):
+    """The home page's facts, from the overview's own read functions (kb.read: platform_overview)."""
+    platforms = read.platform_overview(conn, recent=8)
+    by_id = {p["id"]: p for p in platforms}
+    recent = sorted((c for p in platforms for c in p["recent_changes"]),
+                    key=lambda c: (c["detected_at"], c["id"]), reverse=True)[:8]
+    upcoming = sorted((u for p in platforms for u in p["upcoming"]), key=lambda u: (u["effective_date"], u["document_id"]))
+    attention = [a for p in platforms for a in p["attention"]]
+    health = {problem: sum(1 for a in attention if a["problem"] == problem) for problem in ("stale", "failing", "gone")}
+    health["total"] = sum(p["documents"] for p in platforms)
+    for row in (*recent, *upcoming):
+        row["platform"] = by_id.get(row["platform_id"])
+    return {"platforms": platforms, "recent": recent, "upcoming": upcoming, "health": health,
+            "latest_check": read.latest_check(conn)}
+
+
+async def home_page(datasette, request):
+    """``/``: what policykb is, search, the cite check, the glossary, recent changes, upcoming dates, health."""
+    data = await _database(datasette).execute_fn(_home_data)
+    response = await _render(datasette, request, "policykb_home.html", {
+        **data, "switch": labels.switch_link(request, datasette.urls.path("/"))})
+    return labels.remember(response, request)
+
+
+async def datasette_index(datasette, request):
+    """Datasette's own index of databases, moved from ``/`` (our home page) to ``/-/databases``."""
+    from datasette.views.index import IndexView
+
+    request.scope.setdefault("url_route", {}).setdefault("kwargs", {})["format"] = None
+    return await IndexView(datasette).dispatch_request(request)
 
 
 # --- search -------------------------------------------------------------------------
@@ -210,7 +250,8 @@ async def document_page(datasette, request):
     seq = request.url_vars.get("seq")
     context = await db.execute_fn(lambda conn: _document_context(conn, doc_id, int(seq) if seq else None))
     if context is None:
-        return _not_found(f"No document {doc_id}" + (f" version {seq}" if seq else ""))
+        return await (_error(datasette, request, 404, "no_version", id=doc_id, seq=seq) if seq
+                      else _error(datasette, request, 404, "no_document", id=doc_id))
     rendered = [{**s, "html": render_markdown(s["text_markdown"])} for s in context["sections"]]
     return await _render(datasette, request, "policykb_document.html", {
         **context, "rendered": rendered, "is_current": seq is None or (
@@ -243,7 +284,7 @@ async def diff_page(datasette, request):
 
     data = await db.execute_fn(fetch)
     if data is None:
-        return _not_found(f"No versions {a} and {b} of {doc_id}")
+        return await _error(datasette, request, 404, "no_versions", id=doc_id, a=a, b=b)
     sections = diff_sections(data["old_sections"], data["new_sections"])
     kinds = sorted({s["kind"] or read.SUBSTANTIVE for s in data["steps"]})
     no_substantive_step = bool(data["steps"]) and read.SUBSTANTIVE not in kinds
@@ -297,7 +338,7 @@ async def feed(datasette, request):
 
     data = await db.execute_fn(fetch)
     if data is None:
-        return _not_found("No such feed")
+        return await _error(datasette, request, 404, "no_feed")
     label, events, sections = data
     self_path = request.path[len(datasette.urls.path("/")) - 1:]  # without a base_url prefix
     config = datasette.plugin_config("policykb") or {}
@@ -321,6 +362,8 @@ async def feed(datasette, request):
 def register_routes():
     doc = rf"(?P<platform>{SLUG})/(?P<document>{SLUG})"
     return [
+        (r"^/$", home_page),
+        (r"^/-/databases$", datasette_index),
         (r"^/-/policykb$", overview_page),
         (rf"^/-/policykb/platform/(?P<platform>{SLUG})$", overview_page),
         (r"^/-/policykb/search$", search_page),
@@ -334,6 +377,31 @@ def register_routes():
         (rf"^/-/policykb/feed/{doc}\.atom$", feed),
     ]
 
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """Datasette's own 400/403/404 pages (a table or database that does not exist...) in the house style,
+    titled in the page's language with the other beside it; JSON requests and 500s keep Datasette's handler."""
+    from datasette.utils.asgi import Base400
+
+    if not isinstance(exception, Base400) or request.path.split("?")[0].endswith(".json"):
+        return None
+
+    async def inner():
+        lang = labels.language(request)
+        title = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(exception.status, "error")
+        return Response.html(await datasette.render_template("error.html", {
+            "status": exception.status, "title": labels.bilingual(title, lang), "error": str(exception.args[0]),
+            "db_name": DB_NAME}, request=request), status=exception.status)
+
+    return inner
+
+
+@hookimpl
+def extra_template_vars(request):
+    """Every template gets the page's language and the one table of labels (:mod:`datasette_plugins.labels`)."""
+    return labels.jinja_helpers(labels.language(request))
 
 
 @hookimpl

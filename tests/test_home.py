@@ -1,0 +1,126 @@
+"""The home page at ``/``, its language (Accept-Language, ?hl=, the remembered cookie), error pages in the
+house style, and the one table of labels; in-process through Datasette's client on the demo KB."""
+
+import re
+import sqlite3
+from html import unescape
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from conftest import ROOT
+from datasette_plugins import labels
+from kb import read
+
+METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+EN = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+@pytest.fixture
+def ds(demo_kb):
+    return Datasette([str(demo_kb / "policykb.db")], metadata=METADATA)
+
+
+@pytest.fixture
+def overview(demo_kb):
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    conn.row_factory = sqlite3.Row
+    try:
+        return read.platform_overview(conn)
+    finally:
+        conn.close()
+
+
+def visible_text(page: str) -> str:
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    return unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+@pytest.mark.asyncio
+async def test_home_in_chinese_links_every_entry_point_and_says_the_kb_facts(ds, overview):
+    r = await ds.client.get("/", headers=ZH)
+    assert r.status_code == 200
+    page = r.text
+    assert labels.label("about", "zh") in page and labels.label("about", "en") not in page
+    for path in ("/-/policykb/search", "/-/policykb/cite", "/-/glossary", "/-/policykb/status", "/-/databases"):
+        assert f'href="{path}"' in page or f'action="{path}"' in page, path
+    assert 'name="q"' in page
+    # recent substantive changes: the newest of every platform's, platform named in Chinese
+    recent = sorted((c for p in overview for c in p["recent_changes"]), key=lambda c: c["detected_at"], reverse=True)
+    assert recent, "the demo KB has substantive changes"
+    names_zh = {p["id"]: p["name_zh"] or p["name"] for p in overview}
+    for c in recent[:3]:
+        assert f"/-/policykb/diff/{c['document_id']}/{c['from_seq']}..{c['to_seq']}" in page
+        assert names_zh[c["platform_id"]] in visible_text(page)
+    # health: the counts the overview's read functions give
+    attention = [a for p in overview for a in p["attention"]]
+    total = sum(p["documents"] for p in overview)
+    counts = {k: sum(1 for a in attention if a["problem"] == k) for k in ("stale", "failing", "gone")}
+    assert labels.label("health_counts", "zh", total=total, **counts) in page
+
+
+@pytest.mark.asyncio
+async def test_home_shows_no_stored_enumeration_or_english_platform_name_in_chinese(ds, overview):
+    text = visible_text((await ds.client.get("/", headers=ZH)).text)
+    for value in labels.ENUMERATIONS:
+        assert not re.search(rf"\b{value}\b", text), value
+    for p in overview:
+        if p["name_zh"] and p["name_zh"] != p["name"]:
+            home_part = text[text.index(labels.label("recent", "zh")):text.index(labels.label("overview", "zh"))]
+            assert not re.search(rf"\b{re.escape(p['name'])}\b", home_part), p["name"]
+
+
+@pytest.mark.asyncio
+async def test_language_from_accept_language_switch_and_cookie(ds):
+    en = await ds.client.get("/", headers=EN)
+    assert labels.label("about", "en") in unescape(en.text) and 'href="/?hl=zh"' in en.text
+    assert "set-cookie" not in en.headers  # nothing asked explicitly: nothing remembered
+    switched = await ds.client.get("/?hl=zh", headers=EN)
+    assert labels.label("about", "zh") in unescape(switched.text)
+    cookie = switched.headers["set-cookie"]
+    assert cookie.startswith(f"{labels.COOKIE}=zh") and "Max-Age" in cookie
+    remembered = await ds.client.get("/", headers=EN, cookies={labels.COOKIE: "zh"})
+    assert labels.label("about", "zh") in unescape(remembered.text)
+    nonsense = await ds.client.get("/", headers={"Accept-Language": "fr;q=1, en;q=0"})
+    assert labels.label("about", "zh") in unescape(nonsense.text)  # none we have: Chinese first
+
+
+@pytest.mark.asyncio
+async def test_datasette_index_is_still_reachable(ds):
+    r = await ds.client.get("/-/databases")
+    assert r.status_code == 200 and 'href="/policykb"' in r.text
+    assert (await ds.client.get("/.json")).status_code == 200
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path, said", [
+    ("/-/policykb/doc/kuajing/nosuch", "kuajing/nosuch"),
+    ("/-/policykb/doc/kuajing/appeals/v/999", "999"),
+    ("/-/policykb/diff/kuajing/appeals/1..999", "999"),
+    ("/-/policykb/platform/nosuch", "nosuch"),
+    ("/nosuchdb", "Database not found"),
+])
+async def test_error_pages_in_the_house_style_in_both_languages(ds, path, said):
+    for headers, first, second in ((ZH, "zh", "en"), (EN, "en", "zh")):
+        r = await ds.client.get(path, headers=headers)
+        assert r.status_code == 404
+        assert 'class="pkb-error"' in r.text and 'class="pkb-nav"' in r.text and said in r.text
+        title = re.search(r"<h1>(.*?)</h1>", r.text).group(1)
+        assert title.index(labels.label("not_found", first)) < title.index(labels.label("not_found", second))
+
+
+@pytest.mark.asyncio
+async def test_json_errors_stay_json(ds):
+    r = await ds.client.get("/nosuchdb.json")
+    assert r.status_code == 404 and r.json()["ok"] is False
+
+
+def test_every_label_has_both_languages_and_every_enumeration_a_label():
+    for key, (en, zh) in labels.LABELS.items():
+        assert en.strip() and zh.strip(), key
+        assert re.search(r"[\u4e00-\u9fff]", zh) or key == "switch", key
+    for value in labels.ENUMERATIONS:
+        assert value in labels.LABELS
+        assert labels.label(value, "zh") != value and "_" not in labels.label(value, "en")
