@@ -28,7 +28,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "not_modified": ("not modified (304)", "未修改 (304)"),
     "unchanged": ("unchanged", "未变"),
     "failed": ("failed", "失败"),
-    "failure": ("failed", "失败"),
+    "error": ("error", "出错"),
+    "blocked": ("blocked", "被拦截"),
+    "redirected": ("redirected", "已重定向"),
     "gone": ("taken down", "已下线"),
     # change kinds (changes.kind)
     "substantive": ("substantive", "实质性"),
@@ -45,11 +47,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "preferred": ("preferred term", "首选术语"),
     "admitted": ("admitted term", "许用术语"),
     "deprecated": ("deprecated term", "已弃用术语"),
-    # cite match kinds
-    "exact": ("exact match", "完全一致"),
-    "partial": ("partial match", "部分一致"),
-    "fuzzy": ("close match", "近似一致"),
-    "none": ("no match", "未找到"),
+    # glossary equivalence between a platform's term and the concept
+    "exact": ("exact equivalent", "完全对等"),
+    "partial": ("partial equivalent", "部分对等"),
+    "close": ("close equivalent", "近似对等"),
+    "false-friend": ("false friend", "形似义异"),
     # date sources
     "stated": ("stated on the page", "页面注明"),
     "detected": ("detected by us", "检测到"),
@@ -100,7 +102,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: the stored enumerations: a page in Chinese must not show any of these as it is stored
 ENUMERATIONS = ("new_version", "not_modified", "substantive", "cosmetic", "not_tracked", "preferred", "admitted",
-                "deprecated", "exact", "partial", "fuzzy", "superseded")
+                "deprecated", "exact", "partial", "false-friend", "superseded")
 
 
 def language(request) -> str:

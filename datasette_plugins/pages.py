@@ -91,6 +91,7 @@ async def overview_page(datasette, request):
             "per_month": read.changes_per_month(conn, platform, until=cut),
             "now": read.iso(now),
             "latest_check": read.latest_check(conn, as_of),
+            "platform_by_id": {p["id"]: p for p in read.list_platforms(conn)},
             "all_platforms": read.list_platforms(conn),
             "stale_explanation": STALE_EXPLANATION,
         }
@@ -210,7 +211,7 @@ async def search_page(datasette, request):
     next_url = (datasette.urls.path("/-/policykb/search") + "?" + urlencode({**base, "offset": offset + limit})
                 if result and result.more else None)
     return await _render(datasette, request, "policykb_search.html", {
-        "q": query, "filters": filters, "result": result, "next_url": next_url, **facets})
+        "platform_by_id": {p["id"]: p for p in facets["platforms"]}, "q": query, "filters": filters, "result": result, "next_url": next_url, **facets})
 
 
 # --- documents and versions -----------------------------------------------------------
@@ -330,7 +331,8 @@ async def feed(datasette, request):
             rows = [p for p in read.list_platforms(conn) if p["id"] == platform]
             if not rows:
                 return None
-            label = rows[0]["name"]
+            label = labels.platform_name(rows[0], "zh") + (
+                f" {rows[0]['name']}" if rows[0]["name_zh"] and rows[0]["name_zh"] != rows[0]["name"] else "")
         else:
             label = "all platforms 全部平台"
         events = feeds.feed_events(conn, platform=platform, document=doc_id)

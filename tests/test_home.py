@@ -124,3 +124,49 @@ def test_every_label_has_both_languages_and_every_enumeration_a_label():
     for value in labels.ENUMERATIONS:
         assert value in labels.LABELS
         assert labels.label(value, "zh") != value and "_" not in labels.label(value, "en")
+
+
+def stored_values_shown(page: str) -> list[str]:
+    """Stored enumerations shown as they are stored: an element's whole text, or a value with its underscore."""
+    body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    shown = [v for v in labels.ENUMERATIONS if re.search(rf">\s*(\d+\s+)?{re.escape(v)}\s*<", body)]
+    return shown + [v for v in labels.ENUMERATIONS if "_" in v and v in visible_text(page)]
+
+
+@pytest.mark.asyncio
+async def test_no_page_shows_a_stored_enumeration_as_stored(ds, demo_kb):
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    doc, a, b = conn.execute("""select c.document_id, f.seq, t.seq from changes c join versions f on f.id = c.from_version_id
+                                join versions t on t.id = c.to_version_id limit 1""").fetchone()
+    concept = conn.execute("select id from concepts limit 1").fetchone() if conn.execute(
+        "select 1 from sqlite_master where name = 'concepts'").fetchone() else None
+    conn.close()
+    paths = ["/", "/-/policykb", f"/-/policykb/doc/{doc}", f"/-/policykb/diff/{doc}/{a}..{b}", "/-/policykb/status",
+             "/-/policykb/search?q=%E7%94%B3%E8%AF%89", "/-/glossary"]
+    if concept:
+        paths.append(f"/-/glossary/concept/{concept[0]}")
+    for path in paths:
+        r = await ds.client.get(path, headers=ZH)
+        assert r.status_code == 200, path
+        assert stored_values_shown(r.text) == [], path
+
+
+@pytest.mark.asyncio
+async def test_platform_names_in_chinese_in_search_hits_overview_and_feeds(ds, demo_kb):
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    named = conn.execute("select id, name, name_zh from platforms where name_zh is not null and name_zh != name").fetchall()
+    conn.close()
+    assert named
+    zh_hits = await ds.client.get("/-/policykb/search?q=%E7%94%B3%E8%AF%89", headers=ZH)
+    en_hits = await ds.client.get("/-/policykb/search?q=%E7%94%B3%E8%AF%89", headers=EN)
+    hit_lines = lambda page: re.findall(r"</a></strong> · ([^·]+) ·", page)  # noqa: E731
+    assert hit_lines(zh_hits.text) and hit_lines(en_hits.text)
+    names_zh, names_en = {n[2] for n in named}, {n[1] for n in named}
+    assert {h.strip() for h in hit_lines(zh_hits.text)} <= names_zh | {n[1] for n in named if not n[2]}
+    assert {h.strip() for h in hit_lines(en_hits.text)} <= names_en
+    overview = visible_text((await ds.client.get("/-/policykb", headers=ZH)).text)
+    for pid, name, name_zh in named:
+        assert name_zh in overview
+        feed = await ds.client.get(f"/-/policykb/feed/{pid}.atom")
+        title = re.search(r"<title[^>]*>(.*?)</title>", feed.text).group(1)
+        assert title.index(name_zh) < title.index(name), title
