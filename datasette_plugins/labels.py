@@ -60,6 +60,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "removed": ("removed", "删除"),
     "changed": ("changed", "修改"),
     # home page and chrome
+    "home": ("policykb home", "policykb 首页"),
     "site_title": ("policykb: marketplace seller policies", "policykb：跨境平台卖家政策库"),
     "about": ("policykb keeps every version of the marketplaces' seller policy and help pages, shows what "
               "changed and when it takes effect, and checks a quoted clause against the current text.",
@@ -97,6 +98,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_version": ("No document {id} version {seq}", "文件 {id} 没有第 {seq} 版"),
     "no_versions": ("No versions {a} and {b} of {id}", "文件 {id} 没有第 {a} 版和第 {b} 版"),
     "no_platform": ("No platform {id}", "没有平台 {id}"),
+    "versions_numbers": ("Versions must be numbers", "版本号必须是数字"),
+    "choose_versions": ("Choose two versions", "请选择两个版本"),
     "no_feed": ("No such feed", "没有这个订阅源"),
 }
 

@@ -22,7 +22,6 @@ side by side.
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import urlencode
 
@@ -51,12 +50,14 @@ def _database(datasette):
     return datasette.get_database()
 
 
-async def _error(datasette, request, status: int, key: str, **values) -> Response:
-    """An error page in the house style (``error.html``), in the page's language with the other beside it."""
+async def _error(datasette, request, status: int, key: str | None, message: str = "", **values) -> Response:
+    """An error page in the house style (``error.html``), in the page's language with the other beside it:
+    the message is the label ``key`` (both languages), or ``message`` as given (already bilingual)."""
     lang = labels.language(request)
     title = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(status, "error")
     return Response.html(await datasette.render_template("error.html", {
-        "status": status, "title": labels.bilingual(title, lang), "error": labels.bilingual(key, lang, **values),
+        "status": status, "title": labels.bilingual(title, lang),
+        "error": labels.bilingual(key, lang, **values) if key else message,
         "db_name": _database(datasette).name}, request=request), status=status)
 
 
@@ -196,7 +197,7 @@ async def search_page(datasette, request):
     try:
         query, filters, limit, offset = _search_params(request)
     except BadParameter as exc:
-        return Response.html(f"<h1>{html.escape(str(exc))}</h1>", status=400)
+        return await _error(datasette, request, 400, None, str(exc))
 
     def fetch(conn):
         facets = {
@@ -269,7 +270,7 @@ async def diff_page(datasette, request):
     try:
         a, b = int(request.url_vars["from"]), int(request.url_vars["to"])
     except ValueError:
-        return Response.html("<h1>Versions must be numbers</h1>", status=400)
+        return await _error(datasette, request, 400, "versions_numbers")
     only_substantive = request.args.get("substantive") in ("1", "on", "true", "yes")
 
     def fetch(conn):
@@ -306,7 +307,7 @@ async def diff_redirect(datasette, request):
     try:
         a, b = int(request.args.get("from", "")), int(request.args.get("to", ""))
     except ValueError:
-        return Response.html("<h1>Choose two versions 请选择两个版本</h1>", status=400)
+        return await _error(datasette, request, 400, "choose_versions")
     suffix = "?substantive=1" if request.args.get("substantive") else ""
     return Response.redirect(datasette.urls.path(f"/-/policykb/diff/{_doc_id(request)}/{a}..{b}") + suffix)
 

@@ -170,3 +170,19 @@ async def test_platform_names_in_chinese_in_search_hits_overview_and_feeds(ds, d
         feed = await ds.client.get(f"/-/policykb/feed/{pid}.atom")
         title = re.search(r"<title[^>]*>(.*?)</title>", feed.text).group(1)
         assert title.index(name_zh) < title.index(name), title
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("path", ["/-/policykb/search?q=x&since=2026-13-01", "/-/policykb/diff/kuajing/appeals?from=a&to=2"])
+async def test_bad_requests_in_the_house_style(ds, path):
+    r = await ds.client.get(path, headers=ZH)
+    assert r.status_code == 400 and 'class="pkb-error"' in r.text
+    title = re.search(r"<h1>(.*?)</h1>", r.text).group(1)
+    assert title.index(labels.label("bad_request", "zh")) < title.index(labels.label("bad_request", "en"))
+
+
+@pytest.mark.asyncio
+async def test_the_top_bar_leads_home_in_the_page_language(ds):
+    for headers, lang in ((ZH, "zh"), (EN, "en")):
+        page = (await ds.client.get("/-/policykb/cite", headers=headers)).text
+        assert f'<p class="crumbs"><a href="/">{labels.label("home", lang)}</a></p>' in page
