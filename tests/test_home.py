@@ -186,3 +186,17 @@ async def test_the_top_bar_leads_home_in_the_page_language(ds):
     for headers, lang in ((ZH, "zh"), (EN, "en")):
         page = (await ds.client.get("/-/policykb/cite", headers=headers)).text
         assert f'<p class="crumbs"><a href="/">{labels.label("home", lang)}</a></p>' in page
+
+
+@pytest.mark.asyncio
+async def test_cite_answer_names_the_platform_in_the_page_language(ds, demo_kb):
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    text, name, name_zh = conn.execute("""select s.text_markdown, p.name, p.name_zh from sections s
+        join documents d on d.current_version_id = s.version_id join platforms p on p.id = d.platform_id
+        where p.name_zh is not null and p.name_zh != p.name and length(s.text_markdown) > 40 limit 1""").fetchone()
+    conn.close()
+    quote = re.sub(r"[#*_>`\[\]]", "", text).strip().splitlines()[-1][:60]
+    for headers, shown, hidden in ((ZH, name_zh, name), (EN, name, name_zh)):
+        page = (await ds.client.get("/-/policykb/cite", params={"q": quote}, headers=headers)).text
+        badge_line = re.search(r'class="pkb-badge">.*?</p>', page, re.S).group(0)
+        assert f"— {shown} ·" in badge_line and f"— {hidden} ·" not in badge_line
