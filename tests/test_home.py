@@ -200,3 +200,24 @@ async def test_cite_answer_names_the_platform_in_the_page_language(ds, demo_kb):
         page = (await ds.client.get("/-/policykb/cite", params={"q": quote}, headers=headers)).text
         badge_line = re.search(r'class="pkb-badge">.*?</p>', page, re.S).group(0)
         assert f"— {shown} ·" in badge_line and f"— {hidden} ·" not in badge_line
+
+
+@pytest.mark.asyncio
+async def test_glossary_concept_names_platforms_in_the_page_language(ds, demo_kb):
+    from glossary import lookup as gl
+
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    conn.row_factory = sqlite3.Row
+    try:
+        if not gl.has_glossary(conn):
+            pytest.skip("the demo KB has no glossary")
+        concepts = [r[0] for r in conn.execute("select id from glossary_concepts order by id")]
+        terms = [t for c in concepts for t in gl.concept(conn, c)["terms"]
+                 if t.get("platform_name_zh") and t["platform_name_zh"] != t.get("platform_name")]
+    finally:
+        conn.close()
+    assert terms, "the demo glossary has platforms with a Chinese name"
+    term = terms[0]
+    for headers, shown in ((ZH, term["platform_name_zh"]), (EN, term["platform_name"])):
+        page = (await ds.client.get(f"/-/glossary/concept/{term['concept_id']}", headers=headers)).text
+        assert f"<td>{shown}</td>" in page
