@@ -6,12 +6,17 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test install sysdeps clean
 
-# System packages the tests need (Debian): chromium for the browser tests.
+# System packages the tests need (Debian): chromium for the browser tests, and a CJK font so that the
+# layout tests measure (and the screenshots show) Chinese as it is drawn, not as empty boxes.
 sysdeps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests (needs root)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "warning: could not install chromium; browser tests will be skipped"; }
+	@fc-list 2>/dev/null | grep -qi cjk || { \
+	  echo "installing Debian's fonts-noto-cjk for the layout tests (needs root)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
+	  || echo "warning: could not install fonts-noto-cjk; Chinese is measured in a fallback font"; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -4,6 +4,6 @@ The hooks live in flat modules; this package re-exports them so one entry
 point registers them all, and ``templates/`` is found beside it.
 """
 
-from datasette_plugins.pages import register_routes, render_cell
+from datasette_plugins.pages import extra_template_vars, handle_exception, register_routes, render_cell
 
-__all__ = ["register_routes", "render_cell"]
+__all__ = ["extra_template_vars", "handle_exception", "register_routes", "render_cell"]

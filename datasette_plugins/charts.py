@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from html import escape
 
+from datasette_plugins.labels import bilingual
+
 PALETTE = {"substantive": "#c0392b", "other": "#95a5a6", "version": "#34495e", "effective": "#2471a3",
            "check": "#17702a", "failed": "#a33"}
 
@@ -118,7 +120,7 @@ def timeline(versions: list[dict], changes: list[dict], checks: list[dict] = (),
         mark = (f'<line x1="{cx:.1f}" y1="{axis - 6}" x2="{cx:.1f}" y2="{top}" stroke="{colour}" stroke-width="3"/>'
                 f'<text x="{cx:.1f}" y="{top - 4}" font-size="11" text-anchor="middle" fill="{colour}">'
                 f'#{int(c["from_seq"])}→#{int(c["to_seq"])}</text>'
-                f'<title>{escape(c.get("kind") or "substantive")} {escape(c["detected_at"][:10])}</title>')
+                f'<title>{escape(bilingual(c.get("kind") or "substantive", "en"))} {escape(c["detected_at"][:10])}</title>')
         if link:
             mark = f'<a href="{escape(link(c["from_seq"], c["to_seq"]))}">{mark}</a>'
         out.append(f"<g>{mark}</g>")
@@ -128,8 +130,8 @@ def timeline(versions: list[dict], changes: list[dict], checks: list[dict] = (),
                    f'<title>{escape(e.get("label") or "effective")} {escape(e["date"][:10])}</title></path>')
     for c in checks[:1]:
         colour = PALETTE["failed"] if c.get("outcome") in ("failed", "gone") else PALETTE["check"]
-        cx = x(c["checked_at"])
+        cx, outcome = x(c["checked_at"]), bilingual(c.get("outcome") or "", "en")
         out.append(f'<path d="M{cx:.1f},{axis + 2} l5,9 l-10,0 z" fill="{colour}">'
-                   f'<title>last check {escape(c["checked_at"][:10])}: {escape(c.get("outcome") or "")}</title></path>')
+                   f'<title>last check 最近检查 {escape(c["checked_at"][:10])}: {escape(outcome)}</title></path>')
     out.append("</svg>")
     return "".join(out)

@@ -120,7 +120,9 @@ def feed_events(conn, platform: str | None = None, document: str | None = None, 
 
 
 def _entry_title(event: dict) -> str:
-    platform = _bilingual({"a": event["platform_name"], "b": event.get("platform_name_zh")}, "a", "b")
+    # Chinese first (跨境通 · Kuajingtong): the readers are Chinese sellers' consultants first
+    platform = _bilingual({"a": event.get("platform_name_zh") or event["platform_name"], "b": event["platform_name"]},
+                          "a", "b")
     name = _bilingual(event, "title", "title_zh")
     if event["kind"] == "change":
         return f"[{platform}] {name}: changed 变更 #{event['from_seq']} → #{event['to_seq']}"

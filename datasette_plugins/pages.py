@@ -22,13 +22,12 @@ side by side.
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import urlencode
 
 from datasette import Response, hookimpl
 
-from datasette_plugins import charts, feeds
+from datasette_plugins import charts, feeds, labels
 from datasette_plugins.render import diff_sections, render_markdown
 from kb import read, timemodel
 from kb.search import Filters, section_anchor
@@ -51,8 +50,15 @@ def _database(datasette):
     return datasette.get_database()
 
 
-def _not_found(message: str) -> Response:
-    return Response.html(f"<h1>{html.escape(message)}</h1>", status=404)
+async def _error(datasette, request, status: int, key: str | None, message: str = "", **values) -> Response:
+    """An error page in the house style (``error.html``), in the page's language with the other beside it:
+    the message is the label ``key`` (both languages), or ``message`` as given (already bilingual)."""
+    lang = labels.language(request)
+    title = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(status, "error")
+    return Response.html(await datasette.render_template("error.html", {
+        "status": status, "title": labels.bilingual(title, lang),
+        "error": labels.bilingual(key, lang, **values) if key else message,
+        "db_name": _database(datasette).name}, request=request), status=status)
 
 
 def _arg_date(request, name):
@@ -86,18 +92,54 @@ async def overview_page(datasette, request):
             "per_month": read.changes_per_month(conn, platform, until=cut),
             "now": read.iso(now),
             "latest_check": read.latest_check(conn, as_of),
+            "platform_by_id": {p["id"]: p for p in read.list_platforms(conn)},
             "all_platforms": read.list_platforms(conn),
             "stale_explanation": STALE_EXPLANATION,
         }
 
     data = await db.execute_fn(fetch)
     if platform and not data["platforms"]:
-        return _not_found(f"No platform {platform}")
+        return await _error(datasette, request, 404, "no_platform", id=platform)
     chart = charts.heatmap(
         data["per_month"], data["platforms"], link=lambda p: datasette.urls.path(f"/-/policykb/platform/{p}"),
         title="Substantive changes per platform per month 各平台每月实质性变更")
     return await _render(datasette, request, "policykb_index.html", {
         **data, "platform": platform, "as_of": as_of, "chart_svg": chart})
+
+
+# --- home ---------------------------------------------------------------------------
+
+
+def _home_data(conn):
+    """The home page's facts, from the overview's own read functions (kb.read: platform_overview)."""
+    platforms = read.platform_overview(conn, recent=8)
+    by_id = {p["id"]: p for p in platforms}
+    recent = sorted((c for p in platforms for c in p["recent_changes"]),
+                    key=lambda c: (c["detected_at"], c["id"]), reverse=True)[:8]
+    upcoming = sorted((u for p in platforms for u in p["upcoming"]), key=lambda u: (u["effective_date"], u["document_id"]))
+    attention = [a for p in platforms for a in p["attention"]]
+    health = {problem: sum(1 for a in attention if a["problem"] == problem) for problem in ("stale", "failing", "gone")}
+    health["total"] = sum(p["documents"] for p in platforms)
+    for row in (*recent, *upcoming):
+        row["platform"] = by_id.get(row["platform_id"])
+    return {"platforms": platforms, "recent": recent, "upcoming": upcoming, "health": health,
+            "latest_check": read.latest_check(conn)}
+
+
+async def home_page(datasette, request):
+    """``/``: what policykb is, search, the cite check, the glossary, recent changes, upcoming dates, health."""
+    data = await _database(datasette).execute_fn(_home_data)
+    response = await _render(datasette, request, "policykb_home.html", {
+        **data, "switch": labels.switch_link(request, datasette.urls.path("/"))})
+    return labels.remember(response, request)
+
+
+async def datasette_index(datasette, request):
+    """Datasette's own index of databases, moved from ``/`` (our home page) to ``/-/databases``."""
+    from datasette.views.index import IndexView
+
+    request.scope.setdefault("url_route", {}).setdefault("kwargs", {})["format"] = None
+    return await IndexView(datasette).dispatch_request(request)
 
 
 # --- search -------------------------------------------------------------------------
@@ -155,7 +197,7 @@ async def search_page(datasette, request):
     try:
         query, filters, limit, offset = _search_params(request)
     except BadParameter as exc:
-        return Response.html(f"<h1>{html.escape(str(exc))}</h1>", status=400)
+        return await _error(datasette, request, 400, None, str(exc))
 
     def fetch(conn):
         facets = {
@@ -170,7 +212,7 @@ async def search_page(datasette, request):
     next_url = (datasette.urls.path("/-/policykb/search") + "?" + urlencode({**base, "offset": offset + limit})
                 if result and result.more else None)
     return await _render(datasette, request, "policykb_search.html", {
-        "q": query, "filters": filters, "result": result, "next_url": next_url, **facets})
+        "platform_by_id": {p["id"]: p for p in facets["platforms"]}, "q": query, "filters": filters, "result": result, "next_url": next_url, **facets})
 
 
 # --- documents and versions -----------------------------------------------------------
@@ -210,7 +252,8 @@ async def document_page(datasette, request):
     seq = request.url_vars.get("seq")
     context = await db.execute_fn(lambda conn: _document_context(conn, doc_id, int(seq) if seq else None))
     if context is None:
-        return _not_found(f"No document {doc_id}" + (f" version {seq}" if seq else ""))
+        return await (_error(datasette, request, 404, "no_version", id=doc_id, seq=seq) if seq
+                      else _error(datasette, request, 404, "no_document", id=doc_id))
     rendered = [{**s, "html": render_markdown(s["text_markdown"])} for s in context["sections"]]
     return await _render(datasette, request, "policykb_document.html", {
         **context, "rendered": rendered, "is_current": seq is None or (
@@ -227,7 +270,7 @@ async def diff_page(datasette, request):
     try:
         a, b = int(request.url_vars["from"]), int(request.url_vars["to"])
     except ValueError:
-        return Response.html("<h1>Versions must be numbers</h1>", status=400)
+        return await _error(datasette, request, 400, "versions_numbers")
     only_substantive = request.args.get("substantive") in ("1", "on", "true", "yes")
 
     def fetch(conn):
@@ -243,7 +286,7 @@ async def diff_page(datasette, request):
 
     data = await db.execute_fn(fetch)
     if data is None:
-        return _not_found(f"No versions {a} and {b} of {doc_id}")
+        return await _error(datasette, request, 404, "no_versions", id=doc_id, a=a, b=b)
     sections = diff_sections(data["old_sections"], data["new_sections"])
     kinds = sorted({s["kind"] or read.SUBSTANTIVE for s in data["steps"]})
     no_substantive_step = bool(data["steps"]) and read.SUBSTANTIVE not in kinds
@@ -264,7 +307,7 @@ async def diff_redirect(datasette, request):
     try:
         a, b = int(request.args.get("from", "")), int(request.args.get("to", ""))
     except ValueError:
-        return Response.html("<h1>Choose two versions 请选择两个版本</h1>", status=400)
+        return await _error(datasette, request, 400, "choose_versions")
     suffix = "?substantive=1" if request.args.get("substantive") else ""
     return Response.redirect(datasette.urls.path(f"/-/policykb/diff/{_doc_id(request)}/{a}..{b}") + suffix)
 
@@ -289,7 +332,8 @@ async def feed(datasette, request):
             rows = [p for p in read.list_platforms(conn) if p["id"] == platform]
             if not rows:
                 return None
-            label = rows[0]["name"]
+            label = labels.platform_name(rows[0], "zh") + (
+                f" {rows[0]['name']}" if rows[0]["name_zh"] and rows[0]["name_zh"] != rows[0]["name"] else "")
         else:
             label = "all platforms 全部平台"
         events = feeds.feed_events(conn, platform=platform, document=doc_id)
@@ -297,7 +341,7 @@ async def feed(datasette, request):
 
     data = await db.execute_fn(fetch)
     if data is None:
-        return _not_found("No such feed")
+        return await _error(datasette, request, 404, "no_feed")
     label, events, sections = data
     self_path = request.path[len(datasette.urls.path("/")) - 1:]  # without a base_url prefix
     config = datasette.plugin_config("policykb") or {}
@@ -321,6 +365,8 @@ async def feed(datasette, request):
 def register_routes():
     doc = rf"(?P<platform>{SLUG})/(?P<document>{SLUG})"
     return [
+        (r"^/$", home_page),
+        (r"^/-/databases$", datasette_index),
         (r"^/-/policykb$", overview_page),
         (rf"^/-/policykb/platform/(?P<platform>{SLUG})$", overview_page),
         (r"^/-/policykb/search$", search_page),
@@ -334,6 +380,31 @@ def register_routes():
         (rf"^/-/policykb/feed/{doc}\.atom$", feed),
     ]
 
+
+
+@hookimpl
+def handle_exception(datasette, request, exception):
+    """Datasette's own 400/403/404 pages (a table or database that does not exist...) in the house style,
+    titled in the page's language with the other beside it; JSON requests and 500s keep Datasette's handler."""
+    from datasette.utils.asgi import Base400
+
+    if not isinstance(exception, Base400) or request.path.split("?")[0].endswith(".json"):
+        return None
+
+    async def inner():
+        lang = labels.language(request)
+        title = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(exception.status, "error")
+        return Response.html(await datasette.render_template("error.html", {
+            "status": exception.status, "title": labels.bilingual(title, lang), "error": str(exception.args[0]),
+            "db_name": DB_NAME}, request=request), status=exception.status)
+
+    return inner
+
+
+@hookimpl
+def extra_template_vars(request):
+    """Every template gets the page's language and the one table of labels (:mod:`datasette_plugins.labels`)."""
+    return labels.jinja_helpers(labels.language(request))
 
 
 @hookimpl

@@ -1,0 +1,95 @@
+"""Layout in a real headless Chromium at phone width (375 px) and desktop width (1280 px), in zh and en:
+the home page, the cite check (form, and an answer) and a 404. No element overlaps another (bounding boxes of
+fields, buttons, links, headings, paragraphs, list items), nothing is cut off horizontally, and in Chinese
+no stored enumeration value is shown as stored. Screenshots go to test-artifacts/layout/."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+from conftest import ROOT
+from datasette_plugins import labels
+from test_browser import browser, serving  # noqa: F401  (the Chromium fixture and the real `policykb serve`)
+
+pytestmark = pytest.mark.slow
+ARTIFACTS = ROOT / "test-artifacts" / "layout"
+WIDTHS = (375, 1280)
+
+# every element that could collide with another, with its box; pairs where one holds the other are fine
+BOXES = """() => {
+  const sel = 'input, select, textarea, button, label, a, h1, h2, h3, p, li, th, td, .pkb-card, .pkb-answer, svg';
+  const els = [...document.querySelectorAll('section.content ' + sel.split(', ').join(', section.content '))]
+    .filter(e => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
+                   return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; });
+  const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  const name = e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '')
+                    + ' "' + (e.innerText || e.value || '').trim().slice(0, 30) + '"';
+  const overlaps = [];
+  for (let i = 0; i < els.length; i++) for (let j = i + 1; j < els.length; j++) {
+    const a = els[i], b = els[j];
+    if (a.contains(b) || b.contains(a)) continue;
+    if (a.tagName === 'LABEL' && a.control === b || b.tagName === 'LABEL' && b.control === a) continue;
+    // an inline element wrapped over two lines has one box per line: compare those, not their hull
+    const hit = [...a.getClientRects()].some(r => [...b.getClientRects()].some(s =>
+      Math.min(r.right, s.right) - Math.max(r.left, s.left) > 1 && Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top) > 1));
+    if (hit) overlaps.push(name(a) + ' × ' + name(b));
+  }
+  const cut = els.filter(e => !scrolls(e) && e.getBoundingClientRect().right > window.innerWidth + 1).map(name);
+  const leaves = [...document.querySelectorAll('section.content *')].filter(e => e.children.length === 0)
+    .map(e => (e.innerText || '').trim());
+  return {overlaps, cut, pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+          text: document.body.innerText, leaves};
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(demo_kb):
+    with serving(demo_kb) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def quote_text(demo_kb):
+    import sqlite3
+
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    text = conn.execute("""select s.text_markdown from sections s join documents d on d.current_version_id = s.version_id
+                           where d.platform_id = 'kuajing' and length(s.text_markdown) > 40 limit 1""").fetchone()[0]
+    conn.close()
+    return re.sub(r"[#*_>`\[\]]", "", text).strip().splitlines()[-1][:60]
+
+
+def layout(browser, url, width, lang, shot):  # noqa: F811
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  locale="zh-CN" if lang == "zh" else "en-GB")
+    try:
+        page = context.new_page()
+        response = page.goto(url, wait_until="load")
+        assert response.status < 500, url
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{shot}-{lang}-{width}.png"), full_page=True)
+        return page.evaluate(BOXES)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("lang", ("zh", "en"))
+@pytest.mark.parametrize("name", ("home", "cite", "cite-answer", "404"))
+def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, name, lang, width):  # noqa: F811
+    path = {"home": "/", "cite": "/-/policykb/cite", "cite-answer": "/-/policykb/cite?q=" + quote(quote_text),
+            "404": "/-/policykb/doc/kuajing/nosuch"}[name]
+    found = layout(browser, server + path, width, lang, name)
+    assert found["overlaps"] == [], found["overlaps"][:10]
+    assert found["cut"] == [], found["cut"][:10]
+    assert found["pageWidth"] <= found["viewport"] + 1, "the page scrolls sideways"
+    if lang == "zh":
+        shown = [v for v in labels.ENUMERATIONS if v in found["leaves"]
+                 or ("_" in v and re.search(rf"\b{re.escape(v)}\b", found["text"]))]
+        assert shown == []
+    if name == "home":
+        assert labels.label("about", lang) in found["text"].replace("\n", "")
