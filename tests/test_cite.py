@@ -371,3 +371,54 @@ def rows_text(conn, document, seq):
 def zh(iso_date):
     y, m, d = iso_date.split("-")
     return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+# --- wording as text (issue 16) ------------------------------------------------------------------
+
+MARKUP_RE = re.compile(r"\*\*|__|^#+\s|\]\(|\s##+\s", re.M)
+
+
+def _no_markup(*texts):
+    for text in texts:
+        assert text and not MARKUP_RE.search(text), text
+
+
+def test_wording_is_text_without_markdown_chinese(kb, expected):
+    # **第三条**【申诉时限】: the page shows 第三条【申诉时限】, and so must the answer and its citation
+    [a] = [x for x in cite(kb, "第三条【申诉时限】商家应当在收到处罚通知之日起7个自然日内提交申诉", now=FRESH)
+           if x["document"] == "kuajing/appeals"]
+    assert a["status"] == "current"
+    assert a["quoted_wording"].startswith("第三条【申诉时限】商家应当")
+    _no_markup(a["quoted_wording"], a["citation"]["zh"], a["citation"]["en"], a["message"]["zh"])
+    spec = expected["documents"]["kuajing/ip-infringement"]["changes"]["2026-07-01"]
+    [a] = [x for x in cite(kb, spec["removed"][0], now=FRESH) if x["document"] == "kuajing/ip-infringement"]
+    assert a["status"] == "changed"
+    _no_markup(a["quoted_wording"], a["current_wording"], a["last_version_with_quote"]["quoted_wording"],
+               a["message"]["zh"], a["redline_text"])
+    assert "".join(o["text"] for o in a["redline"] if o["op"] != "+") == a["quoted_wording"]
+    assert "".join(o["text"] for o in a["redline"] if o["op"] != "-") == a["current_wording"]
+
+
+def test_wording_is_text_without_markdown_english(demo_kb):
+    answers, _ = cite_cli(demo_kb, "Return and refund: the buyer sends the item back and receives a refund once "
+                                   "the seller confirms receipt", "--now", FRESH)
+    a = answer_for(answers, "shoptide/returns-refunds")
+    assert a["quoted_wording"].startswith("Return and refund: the buyer sends")
+    _no_markup(a["quoted_wording"], a["quoted_wording_markdown"])
+    # a link: its text in the JSON's wording, a Markdown link only in quoted_wording_markdown
+    answers, _ = cite_cli(demo_kb, "If you believe another seller is violating this Code of Conduct, use the "
+                                   "Report Abuse form", "--now", FRESH)
+    a = answer_for(answers, "demomart/seller-code-of-conduct")
+    assert "use the Report Abuse form." in a["quoted_wording"] and "/help/report-abuse" not in a["quoted_wording"]
+    assert "[Report Abuse form](/help/report-abuse)" in a["quoted_wording_markdown"]
+
+
+@pytest.mark.asyncio
+async def test_web_wording_has_no_markup_and_keeps_links(ds):
+    page = await ds.client.get("/-/policykb/cite", params={"q": "第三条【申诉时限】商家应当在收到处罚通知之日起7个自然日内提交申诉"})
+    assert "第三条【申诉时限】商家应当" in page.text and "**" not in page.text
+    page = await ds.client.get("/-/policykb/cite", params={
+        "q": "If you believe another seller is violating this Code of Conduct, use the Report Abuse form"})
+    assert re.search(r'<a href="/help/report-abuse" rel="noopener noreferrer nofollow">Report Abuse form</a>',
+                     page.text), page.text
+    assert "](/help/report-abuse)" not in page.text

@@ -12,6 +12,12 @@ held it), one of:
 * ``not_found``: no version of any tracked document holds it (the closest
   passage, if there is a near miss, is given as ``closest``).
 
+Wording is text as the page shows it (:func:`~kb.cite.citation.wording`, on
+:func:`pipeline.text.plain_text`): ``quoted_wording``, ``current_wording``, the
+closest passage's ``wording``, the redline (diffed from these very strings) and
+the citation carry no Markdown markup, a link being its text; the
+``*_wording_markdown`` fields keep the links as Markdown links for a page to render.
+
 Every answer names platform, document, section, version date, the effective
 date that applies to that section (:mod:`kb.timemodel`: its own, an enclosing
 section's or the whole document's statement, never a sibling's), since when the
@@ -82,7 +88,7 @@ from kb.cite.answer import (MAX_DOCUMENTS, MAX_VERSIONS_PER_DOC, MIN_QUOTE_WEIGH
                             cite)
 from kb.cite.candidates import (MAX_CANDIDATES, MAX_TOKENS, PROBE_LIMIT, STOPWORDS, candidate_versions,
                                 quote_shingles, quote_tokens)
-from kb.cite.citation import citation, message, permalink, section_labels
+from kb.cite.citation import citation, message, permalink, section_labels, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from pipeline.timeutil import iso
 from kb.cite.errors import CiteError
@@ -97,5 +103,5 @@ __all__ = [
     "candidate_versions", "citation", "cite", "error_allowance", "gap_allowance", "iso", "key_form", "key_text",
     "locate", "map_span", "message", "now_utc", "parse_when", "permalink", "quote_shingles", "quote_tokens",
     "quote_weight", "redline_ops", "redline_text", "replacement_span", "section_at", "section_labels",
-    "section_spans", "sentence_bounds", "word_diff", "zh_date",
+    "section_spans", "sentence_bounds", "word_diff", "wording", "wording_markdown", "zh_date",
 ]

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from kb import timemodel
 from kb.cite.candidates import candidate_versions, quote_shingles, quote_tokens
-from kb.cite.citation import citation, message
+from kb.cite.citation import citation, message, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
 from kb.cite.keytext import key_form, key_text, quote_weight
@@ -154,7 +154,7 @@ def _match_info(quote: str, case: _Case) -> dict:
     match_info = {"kind": "exact" if m_last.exact else "approximate", "quote_chars_not_found": m_last.q_err,
                   "skipped_chars": m_last.gaps, "omitted": m_last.omitted}
     if not m_last.exact:
-        source = case.last["text_markdown"][m_last.raw_start:m_last.raw_end]
+        source = wording(case.last["text_markdown"][m_last.raw_start:m_last.raw_end])
         trimmed = re.sub(r"^[\W_]+|[\W_]+$", "", quote)
         match_info["differences"] = redline_text(redline_ops(trimmed, source))
     return match_info
@@ -168,7 +168,8 @@ def _current_answer(case: _Case, cur_match: Match, match_info: dict) -> dict:
     day = case.now.date().isoformat()
     info["in_force"] = timemodel.in_force(True, info["effective_date"], info["effective_date_source"], day)
     return dict(status="current", **_public(info), match=match_info | {"omitted": cur_match.omitted},
-                quoted_wording=current["text_markdown"][s:e].strip(),
+                quoted_wording=wording(current["text_markdown"][s:e]),
+                quoted_wording_markdown=wording_markdown(current["text_markdown"][s:e]),
                 citation=citation(case.doc, info, case.last_checked))
 
 
@@ -191,11 +192,12 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
     last, m_last = case.last, case.m_last
     old_info = case.info(last, m_last.raw_start)
     os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end)
-    quoted = last["text_markdown"][os_:oe].strip()
+    quoted = wording(last["text_markdown"][os_:oe])
+    quoted_md = wording_markdown(last["text_markdown"][os_:oe])
     nxt = case.versions.get(case.last_seq + 1)
     change = _change_into(case.conn, nxt["id"]) if nxt else None
     replaced = _replaced_span(case, quote_key, nxt)
-    last_version = _public(old_info) | {"quoted_wording": quoted}
+    last_version = _public(old_info) | {"quoted_wording": quoted, "quoted_wording_markdown": quoted_md}
     if replaced and not case.gone:
         return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version)
     return _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
@@ -220,11 +222,12 @@ def _change_effective(case: _Case, nxt: dict | None, key: str | None) -> dict:
 def _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) -> dict:
     """``changed``: the current wording that replaced the quote, a redline, and when it changed."""
     cs, ce = replaced
-    wording = case.current["text_markdown"][cs:ce].strip()
+    current = wording(case.current["text_markdown"][cs:ce])
     info = case.info(case.current, cs)
-    ops = redline_ops(quoted, wording)
+    ops = redline_ops(quoted, current)
     return dict(status="changed", **_public(info), match=match_info, quoted_wording=quoted,
-                current_wording=wording, redline=ops, redline_text=redline_text(ops),
+                quoted_wording_markdown=last_version["quoted_wording_markdown"], current_wording=current,
+                current_wording_markdown=wording_markdown(case.current["text_markdown"][cs:ce]), redline=ops, redline_text=redline_text(ops),
                 changed_at=nxt["observed_at"], **_change_effective(case, nxt, info["section_key"]),
                 in_force="no", last_version_with_quote=last_version,
                 citation=citation(case.doc, info, case.last_checked))
@@ -240,6 +243,7 @@ def _removed_answer(case, old_info, quoted, nxt, change, match_info, last_versio
     note_zh = ((f"该页面已于{zh_date(when)}下线" if page_gone else f"该段落已于{zh_date(when)}删除")
                if when else "")
     return dict(status="removed", **_public(old_info), match=match_info, quoted_wording=quoted,
+                quoted_wording_markdown=last_version["quoted_wording_markdown"],
                 changed_at=when, removed_with="page" if page_gone else "passage",
                 **_change_effective(case, nxt, old_info["section_key"]), in_force="no",
                 last_version_with_quote=last_version,
@@ -310,7 +314,8 @@ def _closest(conn, docs, quote_key, candidates, base_url, now) -> dict | None:
     s, e = sentence_bounds(version["text_markdown"], rs, re_)
     info = _version_info(conn, doc, version, rs, base_url, now)
     return {"document": doc["id"], "title": doc["title"], "score": round(score, 1),
-            "wording": version["text_markdown"][s:e].strip(), "version_date": info["version_date"],
+            "wording": wording(version["text_markdown"][s:e]),
+            "wording_markdown": wording_markdown(version["text_markdown"][s:e]), "version_date": info["version_date"],
             "section": info["section"], "permalink": info["permalink"]}
 
 

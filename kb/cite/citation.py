@@ -5,6 +5,19 @@ from __future__ import annotations
 import re
 
 from kb.cite.dates import zh_date
+from pipeline.text import plain_text
+
+
+def wording(markdown: str) -> str:
+    """A passage as a reader sees it (:func:`pipeline.text.plain_text`): no Markdown markup, a link as its
+    text, white space collapsed. ``quoted_wording``, ``current_wording`` and the redlines are this."""
+    return plain_text(markdown or "", collapse_space=True)
+
+
+def wording_markdown(markdown: str) -> str:
+    """The same passage with its links kept as Markdown links and nothing else of the markup, for a page
+    that renders the links (sanitized)."""
+    return plain_text(markdown or "", collapse_space=True, keep_links=True)
 
 
 def permalink(document_id: str, seq: int, base_url: str = "") -> str:
@@ -30,7 +43,7 @@ def section_labels(section: dict | None) -> tuple[str | None, str | None, str | 
     if not section or section["key"] == "_preamble" or (section["ordinal"] == 0 and section["level"] == 1):
         return None, None, None
     key = section["key"].split("~")[0]
-    heading = (section["heading"] or "").strip()
+    heading = plain_text(section["heading"] or "", collapse_space=True)
     if re.fullmatch(r"\d+(?:\.\d+)*", key):
         return key, f"section {key}", f"第{key}节"
     m = CLAUSE_KEY_RE.match(key)
