@@ -108,6 +108,7 @@ async def cite_page(datasette, request):
             a[field + "_html"] = wording_html(a.get(field + "_markdown") or a.get(field))
         if a.get("closest"):
             a["closest"]["wording_html"] = wording_html(a["closest"].get("wording_markdown"))
+            a["closest"]["redline_html"] = redline_html(a["closest"].get("redline"))
     return Response.html(await datasette.render_template(
         "cite.html",
         {"quote": quote, "answers": answers, "error": error, "platforms": platforms, "db_name": db.name,

@@ -422,3 +422,42 @@ async def test_web_wording_has_no_markup_and_keeps_links(ds):
     assert re.search(r'<a href="/help/report-abuse" rel="noopener noreferrer nofollow">Report Abuse form</a>',
                      page.text), page.text
     assert "](/help/report-abuse)" not in page.text
+
+
+# --- numbers (issue 16): a number that differs is always shown, never "current" -------------------
+
+@pytest.mark.parametrize("document, seq, right, wrong, shown", [
+    ("kuajing/appeals", 2, "之日起7个自然日内提交申诉", "之日起5个自然日内提交申诉", "[-5-]{+7+}"),
+    ("demomart/account-health", 2, "rate under 3% in both", "rate under 4% in both", "[-4-]{+3+}"),
+])
+def test_a_wrong_number_in_the_current_wording_gets_a_redline(demo_kb, kb, document, seq, right, wrong, shown):
+    sentence = next(s for s in re.split(r"(?<=[。；.])\s*", rows_text(kb, document, seq)) if right in s)
+    quote = re.sub(r"^\**第.条\**【[^】]*】", "", sentence).replace(right, wrong).strip()
+    answers, result = cite_cli(demo_kb, quote, "--now", FRESH)
+    assert result.returncode == 1
+    [a] = answers
+    assert a["status"] == "not_found" and a["closest"]["document"] == document
+    assert shown in a["closest"]["differences"] and shown in a["message"]["en"] and shown in a["message"]["zh"]
+    assert {"op": "-", "text": shown[2]} in a["closest"]["redline"]
+
+
+@pytest.mark.parametrize("document, seq, right, wrong, shown", [
+    # the quote's number is the start or the end of the text's: 15 quoted as 1, 30 as 3
+    ("kuajing/appeals", 2, "申诉时限为15个自然日", "申诉时限为1个自然日", "[-1-]{+15+}"),
+    ("kuajing/appeals", 2, "申诉时限为15个自然日", "申诉时限为十五个自然日", "十五"),
+    ("demomart/account-health", 2, "10-day and 30-day windows", "10-day and 3-day windows", "[-3-]{+30+}"),
+])
+def test_a_number_cut_short_is_not_current(kb, document, seq, right, wrong, shown):
+    text = rows_text(kb, document, seq)
+    start = text.index(right)
+    quote = text[max(0, start - 30):start].split("\n")[-1] + wrong
+    [a] = cite(kb, quote, now=FRESH)
+    assert a["status"] != "current", a
+    differences = a["closest"]["differences"] if a["status"] == "not_found" else a["match"]["differences"]
+    assert shown in differences
+
+
+@pytest.mark.asyncio
+async def test_web_shows_the_wrong_number(ds):
+    page = await ds.client.get("/-/policykb/cite", params={"q": "商家应当在收到处罚通知之日起5个自然日内提交申诉"})
+    assert '<del class="pkb-del">5</del><ins class="pkb-ins">7</ins>' in page.text

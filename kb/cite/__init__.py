@@ -10,7 +10,8 @@ held it), one of:
 * ``removed``: it is gone without a replacement, or the page itself is gone:
   the answer says when, and which was the last version that had it;
 * ``not_found``: no version of any tracked document holds it (the closest
-  passage, if there is a near miss, is given as ``closest``).
+  passage, if there is a near miss, is given as ``closest``, with a redline of
+  the quote against it: ``redline``, ``differences``).
 
 Wording is text as the page shows it (:func:`~kb.cite.citation.wording`, on
 :func:`pipeline.text.plain_text`): ``quoted_wording``, ``current_wording``, the
@@ -56,7 +57,11 @@ work the same way.
    gives two numbers: ``q_err``, quote characters that are not in the text (a
    changed word or a typo), and ``gaps``, text characters the quote skips
    (dropped words: at most a third of the quote, or 16 letters / 6 CJK
-   characters for a short one).
+   characters for a short one). A number is never a dropped word: a skipped
+   digit or Chinese numeral, or one that runs on from a number at either end
+   of the match (the quote's ``3`` in ``30-day``, ``5`` in ``15个``), counts
+   in ``q_err`` (:data:`~kb.cite.locate.NUMERAL_RE`), so the match is not exact
+   and the redline shows the number.
 3. *Decide* per document by comparing the current version with older ones:
    ``current`` needs ``q_err == 0`` in the current version and no older version
    matching better (so "must not sell" → "must sell" is caught although a

@@ -290,7 +290,7 @@ def _as_of(conn, doc, versions, version, matches, best_score, as_of, base_url, n
     return {"as_of_status": out["status"], "as_of": out}
 
 
-def _closest(conn, docs, quote_key, candidates, base_url, now) -> dict | None:
+def _closest(conn, docs, quote, quote_key, candidates, base_url, now) -> dict | None:
     """The nearest passage for a quote found nowhere verbatim (a typo, or a misremembered quote)."""
     best = None
     for doc_id, seqs in candidates.items():
@@ -310,10 +310,16 @@ def _closest(conn, docs, quote_key, candidates, base_url, now) -> dict | None:
     if best is None:
         return None
     score, doc, version, kt, found = best
-    rs, re_ = kt.raw_span(found.dest_start, max(found.dest_start + 1, found.dest_end))
+    # The passage the quote is closest to: where locate aligns it (its span widened over a number that runs
+    # on), else rapidfuzz's window; the redline of the quote against it shows every word and number that differ.
+    m = locate(quote_key, kt)
+    rs, re_ = ((m.raw_start, m.raw_end) if m is not None else
+               kt.raw_span(found.dest_start, max(found.dest_start + 1, found.dest_end)))
     s, e = sentence_bounds(version["text_markdown"], rs, re_)
     info = _version_info(conn, doc, version, rs, base_url, now)
+    ops = redline_ops(re.sub(r"^[\W_]+|[\W_]+$", "", quote), wording(version["text_markdown"][rs:re_]))
     return {"document": doc["id"], "title": doc["title"], "score": round(score, 1),
+            "redline": ops, "differences": redline_text(ops),
             "wording": wording(version["text_markdown"][s:e]),
             "wording_markdown": wording_markdown(version["text_markdown"][s:e]), "version_date": info["version_date"],
             "section": info["section"], "permalink": info["permalink"]}
@@ -371,7 +377,7 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
                                 a["document"]))
     if answers:
         return answers[:limit]
-    return [_not_found(conn, docs, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt)]
+    return [_not_found(conn, docs, quote, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt)]
 
 
 def _ranked_candidates(conn, quote, docs, url) -> list[tuple[str, dict]]:
@@ -386,12 +392,12 @@ def _ranked_candidates(conn, quote, docs, url) -> list[tuple[str, dict]]:
     return ranked[:MAX_DOCUMENTS]
 
 
-def _not_found(conn, docs, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt) -> dict:
+def _not_found(conn, docs, quote, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt) -> dict:
     """The one answer when no document holds the quote, with the closest passage if there is a near miss."""
     answer = {"status": "not_found", "stale": False, "platform": platform, "document": None, "url": url,
               "section": None, "version_date": None, "effective_date": None, "last_checked": None,
-              "permalink": None, "citation": None, "closest": _closest(conn, docs, quote_key, dict(ranked),
-                                                                       base_url, now_dt)}
+              "permalink": None, "citation": None,
+              "closest": _closest(conn, docs, quote, quote_key, dict(ranked), base_url, now_dt)}
     if as_of_dt is not None:
         answer.update(as_of_status="absent", as_of={"date": as_of_dt.date().isoformat(), "status": "absent"})
     answer["message"] = message(answer)

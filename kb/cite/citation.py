@@ -124,6 +124,9 @@ def message(a: dict) -> dict:
     else:
         en = "The quote was not found in any version of the tracked documents."
         zh = "在已跟踪文件的所有版本中均未找到该引文。"
+        if (a.get("closest") or {}).get("differences"):
+            en += " The closest passage differs from it: " + a["closest"]["differences"]
+            zh += " 最接近的段落与引文的差异：" + a["closest"]["differences"]
     since = a.get("wording_since") if a.get("wording_unchanged") and a.get("section") else None
     if status == "current" and since:
         since_eff = since["effective_date"] if since.get("effective_date_source") == "stated" else None
