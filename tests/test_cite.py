@@ -461,3 +461,108 @@ def test_a_number_cut_short_is_not_current(kb, document, seq, right, wrong, show
 async def test_web_shows_the_wrong_number(ds):
     page = await ds.client.get("/-/policykb/cite", params={"q": "商家应当在收到处罚通知之日起5个自然日内提交申诉"})
     assert '<del class="pkb-del">5</del><ins class="pkb-ins">7</ins>' in page.text
+
+
+# --- removed vs changed, from evidence (issue 16) --------------------------------------------------
+
+RM_EN = """<html><head><title>Shipping Policy</title></head><body><div id="policy">
+<h1>Shipping Policy</h1>
+<h2>1. Dispatch</h2>
+<p>Sellers must dispatch every order within two business days of payment.</p>
+<p>Orders containing hazardous goods must be shipped with a certified carrier and labelled accordingly.</p>
+<h2>2. Tracking</h2>
+<p>Every shipment needs a valid tracking number uploaded within one day of dispatch.</p>
+<p>Tracking numbers reused across orders are treated as invalid tracking.</p>
+</div></body></html>"""
+RM_ZH = """<html><head><title>物流规则</title></head><body><div id="policy">
+<h1>物流规则</h1>
+<p><strong>第一条</strong>【发货时限】商家应当在买家付款后两个工作日内完成发货。</p>
+<p>含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。</p>
+<p><strong>第二条</strong>【物流单号】每个包裹须在发货后一日内上传有效的物流单号。</p>
+<p>同一物流单号重复用于多个订单的，视为虚假物流单号。</p>
+</div></body></html>"""
+RM_EDITS = {
+    # the hazardous-goods sentence is deleted; next to it, unrelated wording is rewritten (and in English the
+    # heading of section 2 is dropped, in Chinese 第二条 is reworded)
+    "shipping": (RM_EN, [("<p>Orders containing hazardous goods must be shipped with a certified carrier and "
+                          "labelled accordingly.</p>\n", ""), ("<h2>2. Tracking</h2>\n", ""),
+                         ("Every shipment needs a valid tracking number uploaded within one day of dispatch.",
+                          "Sellers must upload a valid tracking number for every parcel on the day it is handed "
+                          "to the carrier.")]),
+    "wuliu": (RM_ZH, [("<p>含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。</p>\n", ""),
+                      ("【物流单号】每个包裹须在发货后一日内上传有效的物流单号",
+                       "【物流信息】商家须为每个订单上传真实有效的物流信息，并保证物流轨迹可查询")]),
+}
+
+
+@pytest.fixture(scope="module")
+def removed_kb(tmp_path_factory):
+    """Two versions of an English and a Chinese page: a sentence deleted, its neighbours rewritten."""
+    import kbfactory
+
+    root = tmp_path_factory.mktemp("cite-removed")
+    site, sources = root / "site", root / "sources"
+    for name, (v1, edits) in RM_EDITS.items():
+        page = site / "seller.rmtest.example" / "policies" / name
+        page.mkdir(parents=True)
+        (page / "2026-01-10.html").write_text(v1, encoding="utf-8")
+        v2 = v1
+        for old, new in edits:
+            assert old in v2
+            v2 = v2.replace(old, new)
+        (page / "2026-02-10.html").write_text(v2, encoding="utf-8")
+    sources.mkdir()
+    (sources / "rmtest.yml").write_text(
+        "platform: rmtest\nname: RmTest\nname_zh: 删除测试\nhomepage: https://seller.rmtest.example/\ndocuments:\n"
+        "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.rmtest.example/policies/shipping\n"
+        "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
+        "  - id: wuliu\n    title: 物流规则\n    title_en: Shipping Rules\n"
+        "    url: https://seller.rmtest.example/policies/wuliu\n    locale: zh-CN\n    type: shipping\n"
+        "    select: ['#policy']\n", encoding="utf-8")
+    return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
+
+
+@pytest.mark.parametrize("quote, document", [
+    ("Orders containing hazardous goods must be shipped with a certified carrier and labelled accordingly.",
+     "rmtest/shipping"),
+    ("含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。", "rmtest/wuliu"),
+])
+def test_a_removed_sentence_is_not_changed_into_its_neighbour(removed_kb, quote, document):
+    answers, result = cite_cli(removed_kb, quote, "--now", "2026-02-11")
+    [a] = answers
+    assert a["document"] == document
+    assert a["status"] == "removed" and a["removed_with"] == "passage", a["status"]
+    assert a["changed_at"][:10] == "2026-02-10" and a["version_date"] == "2026-01-10" and a["section"] in ("1", "第一条")
+    assert "current_wording" not in a and "redline" not in a
+    assert {"basis", "confidence"} <= set(a) and set(a["basis"]) < {"section", "alignment", "similarity"}
+    place = a["now_in_place"]
+    if place:  # what stands there now is labelled so, never as the replacement
+        assert place["label"] == "now in this place" and place["wording"] in a["message"]["en"]
+        assert "replaced by" not in a["message"]["en"].lower() and "not a replacement" in a["message"]["en"]
+    text = run_cite("--data", removed_kb, "--now", "2026-02-11", quote).stdout
+    assert "REMOVED" in text and "Current wording" not in text
+
+
+def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(removed_kb, demo_kb, listing_kb):
+    """Over every sentence of every older version: a ``changed`` answer's wording stands in the quote's
+    section (or the one it moved to), and is at least as similar as the threshold."""
+    from kb.cite.answer import REPLACEMENT_SIMILARITY
+
+    for data in (removed_kb, demo_kb, listing_kb):
+        conn = sqlite3.connect(data / "policykb.db")
+        olds = conn.execute("select v.document_id, v.text_markdown from versions v where v.seq < (select max(seq) "
+                            "from versions w where w.document_id = v.document_id)").fetchall()
+        for doc, text in olds:
+            for line in text.splitlines():
+                for sentence in re.split(r"(?<=[。.；])\s*", line):
+                    if len(key_form(sentence)) < 20:
+                        continue
+                    for a in cite(conn, sentence, now=FRESH):
+                        if a["status"] != "changed":
+                            continue
+                        old = a["last_version_with_quote"]
+                        assert "section" in a["basis"] and "alignment" in a["basis"], (sentence, a["basis"])
+                        assert a["similarity"] >= REPLACEMENT_SIMILARITY
+                        assert (a["section_key"] == old["section_key"]
+                                or a["section_heading"] == old["section_heading"]), sentence
+        conn.close()

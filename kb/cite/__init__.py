@@ -8,7 +8,9 @@ held it), one of:
   answer gives the current wording, a redline from the old wording, and when it
   changed (the first version without it);
 * ``removed``: it is gone without a replacement, or the page itself is gone:
-  the answer says when, and which was the last version that had it;
+  the answer says when, and which was the last version that had it, the
+  section it stood in, and ``now_in_place``: what now stands where it stood,
+  labelled "now in this place", never as its replacement;
 * ``not_found``: no version of any tracked document holds it (the closest
   passage, if there is a near miss, is given as ``closest``, with a redline of
   the quote against it: ``redline``, ``differences``).
@@ -18,6 +20,18 @@ Wording is text as the page shows it (:func:`~kb.cite.citation.wording`, on
 closest passage's ``wording``, the redline (diffed from these very strings) and
 the citation carry no Markdown markup, a link being its text; the
 ``*_wording_markdown`` fields keep the links as Markdown links for a page to render.
+
+Removed or changed is decided from evidence, and every answer says which
+(``basis``) with a ``confidence`` (``high`` / ``medium``): the passage standing
+where the quote stood (mapped through a word diff) is its replacement only
+when it is in the same section (same key, or the section it moved to: the same
+heading under a new key), its position was aligned by a diff between unchanged
+anchors (not merely the most similar stretch of a rewritten page), and its
+key form is at least ``REPLACEMENT_SIMILARITY`` (50, rapidfuzz ``ratio``) alike;
+``basis`` lists the ones that held and ``similarity`` the measure. With fewer, the
+answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
+down ``["page"]``. ``bench/eval_cite.py`` measures it on ``../shared/corpus/``
+against its own difflib alignment of sentences (see its docstring).
 
 Every answer names platform, document, section, version date, the effective
 date that applies to that section (:mod:`kb.timemodel`: its own, an enclosing

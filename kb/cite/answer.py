@@ -26,6 +26,10 @@ MIN_QUOTE_WEIGHT = 12  # key characters, CJK counting double
 MAX_VERSIONS_PER_DOC = 40
 NEAR_PAIRS = 2  # candidates with this many fewer word pairs than the best are not looked at
 MAX_DOCUMENTS = 25
+#: Key-form similarity (rapidfuzz ``ratio``, 0-100) from which the passage standing where a quote stood may be
+#: its replacement (with the same section and a diff-aligned position); measured by ``bench/eval_cite.py``.
+REPLACEMENT_SIMILARITY = 50.0
+HIGH_SIMILARITY = 75.0  # a replacement at least this similar is answered with confidence "high"
 
 
 def _public(info: dict) -> dict:
@@ -167,21 +171,25 @@ def _current_answer(case: _Case, cur_match: Match, match_info: dict) -> dict:
     s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end)
     day = case.now.date().isoformat()
     info["in_force"] = timemodel.in_force(True, info["effective_date"], info["effective_date_source"], day)
-    return dict(status="current", **_public(info), match=match_info | {"omitted": cur_match.omitted},
+    return dict(status="current", **_public(info), basis=["match"],
+                confidence="high" if cur_match.gaps == 0 else "medium",
+                match=match_info | {"omitted": cur_match.omitted},
                 quoted_wording=wording(current["text_markdown"][s:e]),
                 quoted_wording_markdown=wording_markdown(current["text_markdown"][s:e]),
                 citation=citation(case.doc, info, case.last_checked))
 
 
-def _replaced_span(case: _Case, quote_key: str, nxt: dict | None) -> tuple[int, int] | None:
-    """The span of the current text (whole sentences) that replaced the quote, or None if nothing did."""
+def _replaced_span(case: _Case, quote_key: str, nxt: dict | None,
+                   evidence: dict | None = None) -> tuple[int, int] | None:
+    """The span of the current text (whole sentences) that stands where the quote stood, or None if nothing
+    does (``evidence["aligned"]``: found by a diff between unchanged anchors, see ``replacement_span``)."""
     current = case.current
     if not (nxt and current):
         return None
     enough = max(3, len(quote_key) // 5)
     for fine in (True, False):  # word by word; if that finds little (a rewrite), the whole block
         ns, ne = replacement_span(case.versions.key(case.last_seq), case.versions.key(case.current_seq),
-                                  case.m_last, fine=fine)
+                                  case.m_last, fine=fine, evidence=evidence)
         if len(key_form(current["text_markdown"][ns:ne])) >= enough:
             return sentence_bounds(current["text_markdown"], ns, ne)
     return None
@@ -196,11 +204,52 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
     quoted_md = wording_markdown(last["text_markdown"][os_:oe])
     nxt = case.versions.get(case.last_seq + 1)
     change = _change_into(case.conn, nxt["id"]) if nxt else None
-    replaced = _replaced_span(case, quote_key, nxt)
+    evidence: dict = {}
+    replaced = _replaced_span(case, quote_key, nxt, evidence) if not case.gone else None
     last_version = _public(old_info) | {"quoted_wording": quoted, "quoted_wording_markdown": quoted_md}
-    if replaced and not case.gone:
-        return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version)
-    return _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+    if replaced:
+        judged = _replacement_evidence(case, old_info, quoted, replaced, evidence.get("aligned", False))
+        if judged["replacement"]:
+            return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) | judged["fields"]
+        answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+        return answer | judged["fields"]
+    answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+    if case.gone and not nxt:
+        return answer | {"basis": ["page"], "confidence": "high"}
+    return answer | {"basis": [], "confidence": "high", "now_in_place": None}
+
+
+def _same_section(old_info: dict, new_info: dict) -> bool:
+    """The passage stands in the quote's section: the same key, or the section it moved to (the same heading,
+    as text, under another key, the old key being gone); a document without sections is one section."""
+    if old_info["section_key"] == new_info["section_key"]:
+        return True
+    old_heading, new_heading = old_info.get("section_heading"), new_info.get("section_heading")
+    return bool(old_heading and new_heading and wording(old_heading) == wording(new_heading))
+
+
+def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool) -> dict:
+    """Whether the passage standing where the quote stood replaced it, from the evidence (``basis``): the same
+    section (or the one it moved to), a position aligned by the diff, and key-form similarity of at least
+    ``REPLACEMENT_SIMILARITY``. All three: ``changed``. Otherwise the quote was removed, and the passage is only
+    what is ``now_in_place`` (never called its replacement)."""
+    cs, ce = span
+    new_info = case.info(case.current, cs)
+    now = wording(case.current["text_markdown"][cs:ce])
+    similarity = round(fuzz.ratio(key_form(quoted), key_form(now)), 1)
+    held = {"section": _same_section(old_info, new_info), "alignment": aligned,
+            "similarity": similarity >= REPLACEMENT_SIMILARITY}
+    basis = [name for name, ok in held.items() if ok]
+    if len(basis) == 3:
+        return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
+                                                "confidence": "high" if similarity >= HIGH_SIMILARITY else "medium"}}
+    return {"replacement": False, "fields": {
+        "basis": basis, "similarity": similarity, "confidence": "medium" if len(basis) == 2 else "high",
+        "now_in_place": {"label": "now in this place", "label_zh": "此处现为", "wording": now,
+                         "wording_markdown": wording_markdown(case.current["text_markdown"][cs:ce]),
+                         "section": new_info["section"], "section_key": new_info["section_key"],
+                         "version_date": new_info["version_date"], "permalink": new_info["permalink"],
+                         "similarity": similarity}}}
 
 
 def _change_effective(case: _Case, nxt: dict | None, key: str | None) -> dict:
@@ -394,7 +443,7 @@ def _ranked_candidates(conn, quote, docs, url) -> list[tuple[str, dict]]:
 
 def _not_found(conn, docs, quote, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt) -> dict:
     """The one answer when no document holds the quote, with the closest passage if there is a near miss."""
-    answer = {"status": "not_found", "stale": False, "platform": platform, "document": None, "url": url,
+    answer = {"status": "not_found", "basis": [], "confidence": "high", "stale": False, "platform": platform, "document": None, "url": url,
               "section": None, "version_date": None, "effective_date": None, "last_checked": None,
               "permalink": None, "citation": None,
               "closest": _closest(conn, docs, quote, quote_key, dict(ranked), base_url, now_dt)}

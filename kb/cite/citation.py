@@ -121,6 +121,12 @@ def message(a: dict) -> dict:
         when = (a.get("changed_at") or "")[:10]
         en = f"The quote is no longer published: {what_en} on {when or 'an unknown date'}; the last version that had it is the version of {a['version_date']}."
         zh = f"引文已不再刊载：{what_zh}（{zh_date(when) or '日期不详'}）；最后包含该引文的是{zh_date(a['version_date'])}版本。"
+        place = a.get("now_in_place")
+        if place:
+            where = f" ({place['section']})" if place.get("section") else ""
+            en += (f" Now in this place{where}, not a replacement (the evidence does not show one): "
+                   f"{place['wording']}")
+            zh += f" 此处现为{('（' + place['section'] + '）') if place.get('section') else ''}（并非替代条款，证据不足以认定）：{place['wording']}"
     else:
         en = "The quote was not found in any version of the tracked documents."
         zh = "在已跟踪文件的所有版本中均未找到该引文。"
