@@ -24,8 +24,8 @@ the citation carry no Markdown markup, a link being its text; the
 Removed or changed is decided from evidence, and every answer says which
 (``basis``) with a ``confidence`` (``high`` / ``medium``): the passage standing
 where the quote stood (mapped through a word diff) is its replacement only
-when it is in the same section (same key, or the section it moved to: the same
-heading under a new key), its position was aligned by a diff between unchanged
+when it is in the same section (same key, or the section it moved to: the
+heading's words under another number, or its number under other words), its position was aligned by a diff between unchanged
 anchors (not merely the most similar stretch of a rewritten page), and its
 key form is at least ``REPLACEMENT_SIMILARITY`` (50, rapidfuzz ``ratio``) alike;
 ``basis`` lists the ones that held and ``similarity`` the measure. With fewer, the

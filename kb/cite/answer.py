@@ -15,7 +15,7 @@ from kb.cite.citation import citation, message, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
 from kb.cite.keytext import key_form, key_text, quote_weight
-from kb.cite.locate import Match, locate, sentence_bounds
+from kb.cite.locate import NUMERAL_RE, Match, locate, sentence_bounds
 from kb.cite.redline import redline_ops, redline_text, replacement_span
 from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
                               _version_info)
@@ -220,12 +220,17 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
 
 
 def _same_section(old_info: dict, new_info: dict) -> bool:
-    """The passage stands in the quote's section: the same key, or the section it moved to (the same heading,
-    as text, under another key, the old key being gone); a document without sections is one section."""
+    """The passage stands in the quote's section: the same key, or the section it moved to (the heading's
+    words under another number, or its number under other words); a document without sections is one."""
     if old_info["section_key"] == new_info["section_key"]:
         return True
-    old_heading, new_heading = old_info.get("section_heading"), new_info.get("section_heading")
-    return bool(old_heading and new_heading and wording(old_heading) == wording(new_heading))
+    old, new = key_form(old_info.get("section_heading") or ""), key_form(new_info.get("section_heading") or "")
+    words = NUMERAL_RE.sub("", old)
+    number = "".join(NUMERAL_RE.findall(old))
+    # renumbered ("Article 12 – Médiation" → "Article 13 - Médiation") or renamed under its number
+    # ("Pro. 10 - Dispositions générales" → "Pro. 10 - Stipulations générales")
+    return bool(old and new and ((words and words == NUMERAL_RE.sub("", new))
+                                 or (number and number == "".join(NUMERAL_RE.findall(new)))))
 
 
 def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool) -> dict:
