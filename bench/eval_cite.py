@@ -191,35 +191,43 @@ def all_sentences(markdown: str) -> list[str]:
     """Every sentence of a text (no length limit), in order: what :func:`truth_kind` aligns."""
     out = []
     for line in markdown.splitlines():
-        out += [x for x in re.split(r"(?<=[.!?;。！？；])\s*", line.strip()) if norm(x)]
+        out += [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])", line.strip()) if norm(x)]
     return out
 
 
 #: difflib ratio from which the sentence at the aligned position of the next version counts as a rewording.
 TRUTH_SIMILARITY = 0.5
+#: difflib ratio from which a sentence anywhere in the next version is the quote moved and reworded.
+TRUTH_MOVED = 0.8
 
 
 def truth_kind(old_text: str, new_text: str, key: str) -> str:
     """``changed`` or ``removed``, by this script's own means (independent of :mod:`kb.cite`): the two
-    versions' sentences are aligned by ``difflib.SequenceMatcher``; a quote in a deleted run, or in a
-    replaced run whose sentence at the same position is less than ``TRUTH_SIMILARITY`` alike (difflib's
-    ratio of the normalized sentences), was removed; otherwise it changed."""
+    versions' sentences are aligned by ``difflib.SequenceMatcher``. The quote changed when a sentence of the
+    next version in its changed run (or two sentences either side of it: the split into sentences may
+    shift) is at least ``TRUTH_SIMILARITY`` alike (difflib's ratio of the normalized sentences), or when a
+    sentence anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed."""
     import difflib
 
     old = [norm(x) for x in all_sentences(old_text)]
     new = [norm(x) for x in all_sentences(new_text)]
     at = next((i for i, x in enumerate(old) if key in x), None)
-    if at is None:
+    if at is None:  # the quote spans sentences as split here: align the pieces it covers as one
+        at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
+    if at is None or not new:
         return "removed"
+
+    def ratio(k):
+        return difflib.SequenceMatcher(None, old[at], new[k], autojunk=False).ratio()
+
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if i1 <= at < i2:
-            if tag != "replace":
-                return "removed"
-            j = min(j2 - 1, j1 + (at - i1))
-            best = max(difflib.SequenceMatcher(None, old[at], new[k], autojunk=False).ratio()
-                       for k in range(max(j1, j - 1), min(j2, j + 2)))
-            return "changed" if best >= TRUTH_SIMILARITY else "removed"
-    return "removed"
+        if i1 <= at < i2 and tag != "equal":
+            near = range(max(0, j1 - 2), min(len(new), j2 + 2))
+            if any(ratio(k) >= TRUTH_SIMILARITY for k in near):
+                return "changed"
+    quick = [k for k in range(len(new)) if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio()
+             >= TRUTH_MOVED]
+    return "changed" if any(ratio(k) >= TRUTH_MOVED for k in quick) else "removed"
 
 
 def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None):

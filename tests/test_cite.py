@@ -546,7 +546,7 @@ def test_a_removed_sentence_is_not_changed_into_its_neighbour(removed_kb, quote,
 def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(removed_kb, demo_kb, listing_kb):
     """Over every sentence of every older version: a ``changed`` answer's wording stands in the quote's
     section (or the one it moved to), and is at least as similar as the threshold."""
-    from kb.cite.answer import REPLACEMENT_SIMILARITY
+    from kb.cite.answer import REPLACEMENT_SIMILARITY, UNALIGNED_SIMILARITY
 
     for data in (removed_kb, demo_kb, listing_kb):
         conn = sqlite3.connect(data / "policykb.db")
@@ -561,8 +561,9 @@ def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(r
                         if a["status"] != "changed":
                             continue
                         old = a["last_version_with_quote"]
-                        assert "section" in a["basis"] and "alignment" in a["basis"], (sentence, a["basis"])
-                        assert a["similarity"] >= REPLACEMENT_SIMILARITY
+                        assert "section" in a["basis"], (sentence, a["basis"])
+                        assert a["similarity"] >= (REPLACEMENT_SIMILARITY if "alignment" in a["basis"]
+                                                   else UNALIGNED_SIMILARITY)
                         assert (a["section_key"] == old["section_key"]
                                 or a["section_heading"] == old["section_heading"]), sentence
         conn.close()

@@ -26,8 +26,9 @@ Removed or changed is decided from evidence, and every answer says which
 where the quote stood (mapped through a word diff) is its replacement only
 when it is in the same section (same key, or the section it moved to: the
 heading's words under another number, or its number under other words), its position was aligned by a diff between unchanged
-anchors (not merely the most similar stretch of a rewritten page), and its
-key form is at least ``REPLACEMENT_SIMILARITY`` (50, rapidfuzz ``ratio``) alike;
+anchors (not merely the most similar stretch of a rewritten page; without
+one, ``UNALIGNED_SIMILARITY``, 80, is needed instead), and its key form is at
+least ``REPLACEMENT_SIMILARITY`` (55, rapidfuzz ``ratio``) alike;
 ``basis`` lists the ones that held and ``similarity`` the measure. With fewer, the
 answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
 down ``["page"]``. ``bench/eval_cite.py`` measures it on ``../shared/corpus/``

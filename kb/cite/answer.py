@@ -28,8 +28,11 @@ NEAR_PAIRS = 2  # candidates with this many fewer word pairs than the best are n
 MAX_DOCUMENTS = 25
 #: Key-form similarity (rapidfuzz ``ratio``, 0-100) from which the passage standing where a quote stood may be
 #: its replacement (with the same section and a diff-aligned position); measured by ``bench/eval_cite.py``.
-REPLACEMENT_SIMILARITY = 50.0
-HIGH_SIMILARITY = 75.0  # a replacement at least this similar is answered with confidence "high"
+REPLACEMENT_SIMILARITY = 55.0
+#: Without a diff-aligned position (the neighbourhood was rewritten), a passage of the same section must be at
+#: least this similar to count as the replacement.
+UNALIGNED_SIMILARITY = 80.0
+HIGH_SIMILARITY = 75.0  # a replacement at least this similar (and diff-aligned) is answered with confidence "high"
 
 
 def _public(info: dict) -> dict:
@@ -236,8 +239,10 @@ def _same_section(old_info: dict, new_info: dict) -> bool:
 def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool) -> dict:
     """Whether the passage standing where the quote stood replaced it, from the evidence (``basis``): the same
     section (or the one it moved to), a position aligned by the diff, and key-form similarity of at least
-    ``REPLACEMENT_SIMILARITY``. All three: ``changed``. Otherwise the quote was removed, and the passage is only
-    what is ``now_in_place`` (never called its replacement)."""
+    ``REPLACEMENT_SIMILARITY``. All three (or, when the neighbourhood was rewritten so that no diff aligns it,
+    the same section and ``UNALIGNED_SIMILARITY``): ``changed``. Otherwise the quote was removed, and the
+    passage is only what is ``now_in_place`` (never called its replacement). Never a passage of another
+    section. The thresholds are measured by ``bench/eval_cite.py`` (its ``similarity`` lines)."""
     cs, ce = span
     new_info = case.info(case.current, cs)
     now = wording(case.current["text_markdown"][cs:ce])
@@ -245,9 +250,10 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     held = {"section": _same_section(old_info, new_info), "alignment": aligned,
             "similarity": similarity >= REPLACEMENT_SIMILARITY}
     basis = [name for name, ok in held.items() if ok]
-    if len(basis) == 3:
+    if held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
+        high = aligned and similarity >= HIGH_SIMILARITY
         return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
-                                                "confidence": "high" if similarity >= HIGH_SIMILARITY else "medium"}}
+                                                "confidence": "high" if high else "medium"}}
     return {"replacement": False, "fields": {
         "basis": basis, "similarity": similarity, "confidence": "medium" if len(basis) == 2 else "high",
         "now_in_place": {"label": "now in this place", "label_zh": "此处现为", "wording": now,
