@@ -567,3 +567,14 @@ def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(r
                         assert (a["section_key"] == old["section_key"]
                                 or a["section_heading"] == old["section_heading"]), sentence
         conn.close()
+
+
+@pytest.mark.asyncio
+async def test_web_says_now_in_this_place_not_replaced_by(removed_kb, monkeypatch):
+    monkeypatch.setenv("POLICYKB_NOW", "2026-02-11")
+    ds = Datasette([str(removed_kb / "policykb.db")], metadata=METADATA)
+    page = await ds.client.get("/-/policykb/cite", params={"q": "含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。"})
+    assert 'data-status="removed"' in page.text and 'data-status="changed"' not in page.text
+    assert 'data-now-in-place="true"' in page.text and "Now in this place 此处现为" in page.text
+    assert "Current wording" not in page.text and "replaced by" not in page.text.lower()
+    assert "Decided by 判定依据" in page.text
