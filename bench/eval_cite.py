@@ -19,7 +19,9 @@ version that the latest one lacks is expected ``changed`` or ``removed``, dated
 the first version after the last one that has it (presence is decided on
 letters and digits only, by a normalizer of this script's own). Each quote
 is asked clean and damaged (curly quotes, case, line breaks, full-width
-digits, a dropped word). Printed: the share answered right per kind, the
+digits, a dropped word). An outdated quote is expected `changed` or `removed` by this
+script's own alignment of the two versions' sentences (:func:`truth_kind`, difflib). Printed: the
+share answered right per kind (current, changed, removed), the
 answers' split between changed and removed, and the time per answer.
 
 ``--matchers`` also compares, on the same damaged quotes and the corpus
@@ -185,6 +187,49 @@ def seen_by_kb(conn, corpus_docs, mapping):
     return out, left_out
 
 
+def all_sentences(markdown: str) -> list[str]:
+    """Every sentence of a text (no length limit), in order: what :func:`truth_kind` aligns."""
+    out = []
+    for line in markdown.splitlines():
+        out += [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])", line.strip()) if norm(x)]
+    return out
+
+
+#: difflib ratio from which the sentence at the aligned position of the next version counts as a rewording.
+TRUTH_SIMILARITY = 0.5
+#: difflib ratio from which a sentence anywhere in the next version is the quote moved and reworded.
+TRUTH_MOVED = 0.8
+
+
+def truth_kind(old_text: str, new_text: str, key: str) -> str:
+    """``changed`` or ``removed``, by this script's own means (independent of :mod:`kb.cite`): the two
+    versions' sentences are aligned by ``difflib.SequenceMatcher``. The quote changed when a sentence of the
+    next version in its changed run (or two sentences either side of it: the split into sentences may
+    shift) is at least ``TRUTH_SIMILARITY`` alike (difflib's ratio of the normalized sentences), or when a
+    sentence anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed."""
+    import difflib
+
+    old = [norm(x) for x in all_sentences(old_text)]
+    new = [norm(x) for x in all_sentences(new_text)]
+    at = next((i for i, x in enumerate(old) if key in x), None)
+    if at is None:  # the quote spans sentences as split here: align the pieces it covers as one
+        at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
+    if at is None or not new:
+        return "removed"
+
+    def ratio(k):
+        return difflib.SequenceMatcher(None, old[at], new[k], autojunk=False).ratio()
+
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if i1 <= at < i2 and tag != "equal":
+            near = range(max(0, j1 - 2), min(len(new), j2 + 2))
+            if any(ratio(k) >= TRUTH_SIMILARITY for k in near):
+                return "changed"
+    quick = [k for k in range(len(new)) if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio()
+             >= TRUTH_MOVED]
+    return "changed" if any(ratio(k) >= TRUTH_MOVED for k in quick) else "removed"
+
+
 def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None):
     """``[{kind, quote, dir, document, expected_at}]``: current and outdated sentences with their truth.
 
@@ -237,6 +282,7 @@ def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None):
                         versions = history[folder]
                         q["expected_at"] = versions[last + 1].when.strftime("%Y-%m-%dT%H:%M:%SZ")
                         q["last_version_at"] = versions[last].when.strftime("%Y-%m-%dT%H:%M:%SZ")
+                        q["truth"] = truth_kind(texts[folder][last], texts[folder][last + 1], key)
                     picked.append(q)
         out += picked
     return out, texts
@@ -249,7 +295,7 @@ def right(answers, q):
     a = mine[0]
     if q["kind"] == "current":
         return a["status"] == "current", a["status"], None
-    ok = a["status"] in ("changed", "removed") and (a.get("changed_at") or "")[:10] == q["expected_at"][:10]
+    ok = a["status"] == q["truth"] and (a.get("changed_at") or "")[:10] == q["expected_at"][:10]
     return ok, a["status"], a.get("changed_at")
 
 
@@ -305,6 +351,7 @@ def main(argv=None):
     parser.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     parser.add_argument("--data", default="data/eval", help="a KB to reuse, or where to build a small one")
     parser.add_argument("--quotes", type=int, default=150, help="quotes per kind (current, outdated)")
+    parser.add_argument("--dump", default=None, help="write every asked quote with its answer's fields here (JSON)")
     parser.add_argument("--seed", type=int, default=20260701)
     parser.add_argument("--max-dates", type=int, default=45, help="crawl dates when building a KB")
     parser.add_argument("--matchers", action="store_true", help="also compare dmp match_main with kb.cite.locate")
@@ -342,15 +389,17 @@ def main(argv=None):
             answers = cite(conn, quote, now=now)
             ms = (time.perf_counter() - t0) * 1000
             ok, status, changed_at = right(answers, q)
+            mine = [a for a in answers if a.get("document") == q["document"]]
             rows.append({**q, "variant": variant, "ok": ok, "status": status, "changed_at": changed_at,
-                         "asked": quote, "ms": ms})
+                         "asked": quote, "ms": ms, "similarity": mine[0].get("similarity") if mine else None,
+                         "basis": mine[0].get("basis") if mine else None})
 
     summary = {"kb": str(data / "policykb.db"), "built_here": built, "documents": len(set(mapping.values())),
                "corpus_versions_not_in_kb": left_out,
                "versions": conn.execute("select count(*) from versions").fetchone()[0], "kinds": {}}
-    for kind in ("current", "outdated"):
+    for kind in ("current", "changed", "removed"):
         for variant in ("clean", "damaged"):
-            sel = [r for r in rows if r["kind"] == kind and r["variant"] == variant]
+            sel = [r for r in rows if (r.get("truth") or r["kind"]) == kind and r["variant"] == variant]
             if not sel:
                 continue
             statuses: dict[str, int] = {}
@@ -359,12 +408,21 @@ def main(argv=None):
             summary["kinds"][f"{kind}/{variant}"] = {
                 "n": len(sel), "right": round(sum(r["ok"] for r in sel) / len(sel), 3), "answers": statuses,
                 "documents": len({r["dir"] for r in sel})}
+    # How the threshold was chosen: the similarity of the passage standing where the quote stood, per truth,
+    # for the outdated quotes whose passage also has the same section and a diff-aligned position.
+    summary["similarity"] = {}
+    for truth in ("changed", "removed"):
+        sims = sorted(r["similarity"] for r in rows if r.get("truth") == truth and r.get("similarity") is not None
+                      and {"section", "alignment"} <= set(r.get("basis") or []))
+        summary["similarity"][truth] = sims
     times = sorted(r["ms"] for r in rows)
     if times:
         summary["time_ms"] = {"median": round(statistics.median(times), 1),
                               "p95": round(times[int(0.95 * (len(times) - 1))], 1), "max": round(times[-1], 1)}
     summary["wrong"] = [{k: r[k] for k in ("kind", "variant", "document", "status", "changed_at", "asked",
                                            "expected_at") if r.get(k)} for r in rows if not r["ok"]][:20]
+    if args.dump:
+        Path(args.dump).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.matchers:
         summary["matchers"] = compare_matchers([q for q in quotes], texts, random.Random(args.seed))
     if args.json:
@@ -377,6 +435,11 @@ def main(argv=None):
     for name, s in summary["kinds"].items():
         print(f"{name:<20} {s['n']:>4} {s['documents']:>5} {s['right']:>7.1%}  "
               + ", ".join(f"{k} {v}" for k, v in sorted(s["answers"].items())))
+    for truth, sims in summary["similarity"].items():
+        if sims:
+            print(f"similarity where section and alignment agree, truly {truth}: n {len(sims)}, "
+                  f"min {sims[0]}, quartiles {[sims[int(q * (len(sims) - 1))] for q in (0.25, 0.5, 0.75)]}, "
+                  f"max {sims[-1]}")
     if times:
         t = summary["time_ms"]
         print(f"time per answer: median {t['median']} ms, p95 {t['p95']} ms, max {t['max']} ms")

@@ -19,6 +19,7 @@ from datasette import Response, hookimpl
 from markupsafe import Markup
 
 from kb.cite import CiteError, cite
+from datasette_plugins.render import render_markdown
 
 DB_NAME = "policykb"
 METHODS = ("GET", "HEAD")
@@ -42,6 +43,12 @@ def redline_html(ops) -> Markup:
         else:
             out.append(f'<ins class="pkb-ins">{text}</ins>')
     return Markup("".join(out))
+
+
+def wording_html(markdown: str | None) -> Markup:
+    """A wording (its ``*_markdown`` form: plain text but for its links) as HTML: the links stay links,
+    sanitized like every scraped page (:func:`datasette_plugins.render.render_markdown`)."""
+    return Markup(render_markdown(markdown or "")) if markdown else Markup("")
 
 
 def _params(request) -> dict:
@@ -97,6 +104,11 @@ async def cite_page(datasette, request):
                       for r in conn.execute("select id, name, name_zh from platforms order by id")])
     for a in answers or []:
         a["redline_html"] = redline_html(a.get("redline"))
+        for field in ("quoted_wording", "current_wording"):
+            a[field + "_html"] = wording_html(a.get(field + "_markdown") or a.get(field))
+        if a.get("closest"):
+            a["closest"]["wording_html"] = wording_html(a["closest"].get("wording_markdown"))
+            a["closest"]["redline_html"] = redline_html(a["closest"].get("redline"))
     return Response.html(await datasette.render_template(
         "cite.html",
         {"quote": quote, "answers": answers, "error": error, "platforms": platforms, "db_name": db.name,

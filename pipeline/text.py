@@ -71,17 +71,30 @@ def link_text(markdown: str) -> str:
     return _MD_LINK_RE.sub(r"\1", markdown or "")
 
 
-def plain_text(markdown: str, collapse_space: bool = False) -> str:
+def plain_text(markdown: str, collapse_space: bool = False, keep_links: bool = False) -> str:
     """Markdown → the words a reader sees: link targets, heading marks, list bullets, quote marks, table
-    rules and emphasis removed. The glossary's evidence, section headings and the search index all read
-    text through this one function.
+    rules and emphasis removed. The glossary's evidence, section headings, the search index and the cite
+    check's wording all read text through this one function.
 
     Without ``collapse_space`` the result keeps the text's lines and spaces, so that
     offsets into it (the glossary's evidence) stay meaningful line by line.
 
     :param collapse_space: also collapse every run of white space (line breaks included) to one space
+    :param keep_links: keep links as Markdown links (``[text](target)``, untouched by the rest), for a page
+        that renders them as links after sanitizing; images are still reduced to their text
     """
-    text = link_text(markdown)
+    links: list[str] = []
+    if keep_links:
+        def hold(m):
+            if m.group(0).startswith("!"):
+                return m.group(1)
+            links.append("[" + _MD_NOISE_RE.sub("", m.group(1)) + "]" + m.group(0)[len(m.group(1)) + 2:])
+            return f"\x00{len(links) - 1}\x00"
+        text = _MD_LINK_RE.sub(hold, markdown or "")
+    else:
+        text = link_text(markdown)
     text = _MD_TABLE_RULE_RE.sub("", _MD_HEADING_RE.sub("", text))
     text = _MD_NOISE_RE.sub("", _MD_LINE_MARK_RE.sub("", text))
+    if links:
+        text = re.sub("\x00(\\d+)\x00", lambda m: links[int(m.group(1))], text)
     return " ".join(text.split()) if collapse_space else text

@@ -371,3 +371,210 @@ def rows_text(conn, document, seq):
 def zh(iso_date):
     y, m, d = iso_date.split("-")
     return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+# --- wording as text (issue 16) ------------------------------------------------------------------
+
+MARKUP_RE = re.compile(r"\*\*|__|^#+\s|\]\(|\s##+\s", re.M)
+
+
+def _no_markup(*texts):
+    for text in texts:
+        assert text and not MARKUP_RE.search(text), text
+
+
+def test_wording_is_text_without_markdown_chinese(kb, expected):
+    # **第三条**【申诉时限】: the page shows 第三条【申诉时限】, and so must the answer and its citation
+    [a] = [x for x in cite(kb, "第三条【申诉时限】商家应当在收到处罚通知之日起7个自然日内提交申诉", now=FRESH)
+           if x["document"] == "kuajing/appeals"]
+    assert a["status"] == "current"
+    assert a["quoted_wording"].startswith("第三条【申诉时限】商家应当")
+    _no_markup(a["quoted_wording"], a["citation"]["zh"], a["citation"]["en"], a["message"]["zh"])
+    spec = expected["documents"]["kuajing/ip-infringement"]["changes"]["2026-07-01"]
+    [a] = [x for x in cite(kb, spec["removed"][0], now=FRESH) if x["document"] == "kuajing/ip-infringement"]
+    assert a["status"] == "changed"
+    _no_markup(a["quoted_wording"], a["current_wording"], a["last_version_with_quote"]["quoted_wording"],
+               a["message"]["zh"], a["redline_text"])
+    assert "".join(o["text"] for o in a["redline"] if o["op"] != "+") == a["quoted_wording"]
+    assert "".join(o["text"] for o in a["redline"] if o["op"] != "-") == a["current_wording"]
+
+
+def test_wording_is_text_without_markdown_english(demo_kb):
+    answers, _ = cite_cli(demo_kb, "Return and refund: the buyer sends the item back and receives a refund once "
+                                   "the seller confirms receipt", "--now", FRESH)
+    a = answer_for(answers, "shoptide/returns-refunds")
+    assert a["quoted_wording"].startswith("Return and refund: the buyer sends")
+    _no_markup(a["quoted_wording"], a["quoted_wording_markdown"])
+    # a link: its text in the JSON's wording, a Markdown link only in quoted_wording_markdown
+    answers, _ = cite_cli(demo_kb, "If you believe another seller is violating this Code of Conduct, use the "
+                                   "Report Abuse form", "--now", FRESH)
+    a = answer_for(answers, "demomart/seller-code-of-conduct")
+    assert "use the Report Abuse form." in a["quoted_wording"] and "/help/report-abuse" not in a["quoted_wording"]
+    assert "[Report Abuse form](/help/report-abuse)" in a["quoted_wording_markdown"]
+
+
+@pytest.mark.asyncio
+async def test_web_wording_has_no_markup_and_keeps_links(ds):
+    page = await ds.client.get("/-/policykb/cite", params={"q": "第三条【申诉时限】商家应当在收到处罚通知之日起7个自然日内提交申诉"})
+    assert "第三条【申诉时限】商家应当" in page.text and "**" not in page.text
+    page = await ds.client.get("/-/policykb/cite", params={
+        "q": "If you believe another seller is violating this Code of Conduct, use the Report Abuse form"})
+    assert re.search(r'<a href="/help/report-abuse" rel="noopener noreferrer nofollow">Report Abuse form</a>',
+                     page.text), page.text
+    assert "](/help/report-abuse)" not in page.text
+
+
+# --- numbers (issue 16): a number that differs is always shown, never "current" -------------------
+
+@pytest.mark.parametrize("document, seq, right, wrong, shown", [
+    ("kuajing/appeals", 2, "之日起7个自然日内提交申诉", "之日起5个自然日内提交申诉", "[-5-]{+7+}"),
+    ("demomart/account-health", 2, "rate under 3% in both", "rate under 4% in both", "[-4-]{+3+}"),
+])
+def test_a_wrong_number_in_the_current_wording_gets_a_redline(demo_kb, kb, document, seq, right, wrong, shown):
+    sentence = next(s for s in re.split(r"(?<=[。；.])\s*", rows_text(kb, document, seq)) if right in s)
+    quote = re.sub(r"^\**第.条\**【[^】]*】", "", sentence).replace(right, wrong).strip()
+    answers, result = cite_cli(demo_kb, quote, "--now", FRESH)
+    assert result.returncode == 1
+    [a] = answers
+    assert a["status"] == "not_found" and a["closest"]["document"] == document
+    assert shown in a["closest"]["differences"] and shown in a["message"]["en"] and shown in a["message"]["zh"]
+    assert {"op": "-", "text": shown[2]} in a["closest"]["redline"]
+
+
+@pytest.mark.parametrize("document, seq, right, wrong, shown", [
+    # the quote's number is the start or the end of the text's: 15 quoted as 1, 30 as 3
+    ("kuajing/appeals", 2, "申诉时限为15个自然日", "申诉时限为1个自然日", "[-1-]{+15+}"),
+    ("kuajing/appeals", 2, "申诉时限为15个自然日", "申诉时限为十五个自然日", "十五"),
+    ("demomart/account-health", 2, "10-day and 30-day windows", "10-day and 3-day windows", "[-3-]{+30+}"),
+])
+def test_a_number_cut_short_is_not_current(kb, document, seq, right, wrong, shown):
+    text = rows_text(kb, document, seq)
+    start = text.index(right)
+    quote = text[max(0, start - 30):start].split("\n")[-1] + wrong
+    [a] = cite(kb, quote, now=FRESH)
+    assert a["status"] != "current", a
+    differences = a["closest"]["differences"] if a["status"] == "not_found" else a["match"]["differences"]
+    assert shown in differences
+
+
+@pytest.mark.asyncio
+async def test_web_shows_the_wrong_number(ds):
+    page = await ds.client.get("/-/policykb/cite", params={"q": "商家应当在收到处罚通知之日起5个自然日内提交申诉"})
+    assert '<del class="pkb-del">5</del><ins class="pkb-ins">7</ins>' in page.text
+
+
+# --- removed vs changed, from evidence (issue 16) --------------------------------------------------
+
+RM_EN = """<html><head><title>Shipping Policy</title></head><body><div id="policy">
+<h1>Shipping Policy</h1>
+<h2>1. Dispatch</h2>
+<p>Sellers must dispatch every order within two business days of payment.</p>
+<p>Orders containing hazardous goods must be shipped with a certified carrier and labelled accordingly.</p>
+<h2>2. Tracking</h2>
+<p>Every shipment needs a valid tracking number uploaded within one day of dispatch.</p>
+<p>Tracking numbers reused across orders are treated as invalid tracking.</p>
+</div></body></html>"""
+RM_ZH = """<html><head><title>物流规则</title></head><body><div id="policy">
+<h1>物流规则</h1>
+<p><strong>第一条</strong>【发货时限】商家应当在买家付款后两个工作日内完成发货。</p>
+<p>含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。</p>
+<p><strong>第二条</strong>【物流单号】每个包裹须在发货后一日内上传有效的物流单号。</p>
+<p>同一物流单号重复用于多个订单的，视为虚假物流单号。</p>
+</div></body></html>"""
+RM_EDITS = {
+    # the hazardous-goods sentence is deleted; next to it, unrelated wording is rewritten (and in English the
+    # heading of section 2 is dropped, in Chinese 第二条 is reworded)
+    "shipping": (RM_EN, [("<p>Orders containing hazardous goods must be shipped with a certified carrier and "
+                          "labelled accordingly.</p>\n", ""), ("<h2>2. Tracking</h2>\n", ""),
+                         ("Every shipment needs a valid tracking number uploaded within one day of dispatch.",
+                          "Sellers must upload a valid tracking number for every parcel on the day it is handed "
+                          "to the carrier.")]),
+    "wuliu": (RM_ZH, [("<p>含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。</p>\n", ""),
+                      ("【物流单号】每个包裹须在发货后一日内上传有效的物流单号",
+                       "【物流信息】商家须为每个订单上传真实有效的物流信息，并保证物流轨迹可查询")]),
+}
+
+
+@pytest.fixture(scope="module")
+def removed_kb(tmp_path_factory):
+    """Two versions of an English and a Chinese page: a sentence deleted, its neighbours rewritten."""
+    import kbfactory
+
+    root = tmp_path_factory.mktemp("cite-removed")
+    site, sources = root / "site", root / "sources"
+    for name, (v1, edits) in RM_EDITS.items():
+        page = site / "seller.rmtest.example" / "policies" / name
+        page.mkdir(parents=True)
+        (page / "2026-01-10.html").write_text(v1, encoding="utf-8")
+        v2 = v1
+        for old, new in edits:
+            assert old in v2
+            v2 = v2.replace(old, new)
+        (page / "2026-02-10.html").write_text(v2, encoding="utf-8")
+    sources.mkdir()
+    (sources / "rmtest.yml").write_text(
+        "platform: rmtest\nname: RmTest\nname_zh: 删除测试\nhomepage: https://seller.rmtest.example/\ndocuments:\n"
+        "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.rmtest.example/policies/shipping\n"
+        "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
+        "  - id: wuliu\n    title: 物流规则\n    title_en: Shipping Rules\n"
+        "    url: https://seller.rmtest.example/policies/wuliu\n    locale: zh-CN\n    type: shipping\n"
+        "    select: ['#policy']\n", encoding="utf-8")
+    return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
+
+
+@pytest.mark.parametrize("quote, document", [
+    ("Orders containing hazardous goods must be shipped with a certified carrier and labelled accordingly.",
+     "rmtest/shipping"),
+    ("含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。", "rmtest/wuliu"),
+])
+def test_a_removed_sentence_is_not_changed_into_its_neighbour(removed_kb, quote, document):
+    answers, result = cite_cli(removed_kb, quote, "--now", "2026-02-11")
+    [a] = answers
+    assert a["document"] == document
+    assert a["status"] == "removed" and a["removed_with"] == "passage", a["status"]
+    assert a["changed_at"][:10] == "2026-02-10" and a["version_date"] == "2026-01-10" and a["section"] in ("1", "第一条")
+    assert "current_wording" not in a and "redline" not in a
+    assert {"basis", "confidence"} <= set(a) and set(a["basis"]) < {"section", "alignment", "similarity"}
+    place = a["now_in_place"]
+    if place:  # what stands there now is labelled so, never as the replacement
+        assert place["label"] == "now in this place" and place["wording"] in a["message"]["en"]
+        assert "replaced by" not in a["message"]["en"].lower() and "not a replacement" in a["message"]["en"]
+    text = run_cite("--data", removed_kb, "--now", "2026-02-11", quote).stdout
+    assert "REMOVED" in text and "Current wording" not in text
+
+
+def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(removed_kb, demo_kb, listing_kb):
+    """Over every sentence of every older version: a ``changed`` answer's wording stands in the quote's
+    section (or the one it moved to), and is at least as similar as the threshold."""
+    from kb.cite.answer import REPLACEMENT_SIMILARITY, UNALIGNED_SIMILARITY
+
+    for data in (removed_kb, demo_kb, listing_kb):
+        conn = sqlite3.connect(data / "policykb.db")
+        olds = conn.execute("select v.document_id, v.text_markdown from versions v where v.seq < (select max(seq) "
+                            "from versions w where w.document_id = v.document_id)").fetchall()
+        for doc, text in olds:
+            for line in text.splitlines():
+                for sentence in re.split(r"(?<=[。.；])\s*", line):
+                    if len(key_form(sentence)) < 20:
+                        continue
+                    for a in cite(conn, sentence, now=FRESH):
+                        if a["status"] != "changed":
+                            continue
+                        old = a["last_version_with_quote"]
+                        assert "section" in a["basis"], (sentence, a["basis"])
+                        assert a["similarity"] >= (REPLACEMENT_SIMILARITY if "alignment" in a["basis"]
+                                                   else UNALIGNED_SIMILARITY)
+                        assert (a["section_key"] == old["section_key"]
+                                or a["section_heading"] == old["section_heading"]), sentence
+        conn.close()
+
+
+@pytest.mark.asyncio
+async def test_web_says_now_in_this_place_not_replaced_by(removed_kb, monkeypatch):
+    monkeypatch.setenv("POLICYKB_NOW", "2026-02-11")
+    ds = Datasette([str(removed_kb / "policykb.db")], metadata=METADATA)
+    page = await ds.client.get("/-/policykb/cite", params={"q": "含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。"})
+    assert 'data-status="removed"' in page.text and 'data-status="changed"' not in page.text
+    assert 'data-now-in-place="true"' in page.text and "Now in this place 此处现为" in page.text
+    assert "Current wording" not in page.text and "replaced by" not in page.text.lower()
+    assert "Decided by 判定依据" in page.text

@@ -8,9 +8,31 @@ held it), one of:
   answer gives the current wording, a redline from the old wording, and when it
   changed (the first version without it);
 * ``removed``: it is gone without a replacement, or the page itself is gone:
-  the answer says when, and which was the last version that had it;
+  the answer says when, and which was the last version that had it, the
+  section it stood in, and ``now_in_place``: what now stands where it stood,
+  labelled "now in this place", never as its replacement;
 * ``not_found``: no version of any tracked document holds it (the closest
-  passage, if there is a near miss, is given as ``closest``).
+  passage, if there is a near miss, is given as ``closest``, with a redline of
+  the quote against it: ``redline``, ``differences``).
+
+Wording is text as the page shows it (:func:`~kb.cite.citation.wording`, on
+:func:`pipeline.text.plain_text`): ``quoted_wording``, ``current_wording``, the
+closest passage's ``wording``, the redline (diffed from these very strings) and
+the citation carry no Markdown markup, a link being its text; the
+``*_wording_markdown`` fields keep the links as Markdown links for a page to render.
+
+Removed or changed is decided from evidence, and every answer says which
+(``basis``) with a ``confidence`` (``high`` / ``medium``): the passage standing
+where the quote stood (mapped through a word diff) is its replacement only
+when it is in the same section (same key, or the section it moved to: the
+heading's words under another number, or its number under other words), its position was aligned by a diff between unchanged
+anchors (not merely the most similar stretch of a rewritten page; without
+one, ``UNALIGNED_SIMILARITY``, 80, is needed instead), and its key form is at
+least ``REPLACEMENT_SIMILARITY`` (55, rapidfuzz ``ratio``) alike;
+``basis`` lists the ones that held and ``similarity`` the measure. With fewer, the
+answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
+down ``["page"]``. ``bench/eval_cite.py`` measures it on ``../shared/corpus/``
+against its own difflib alignment of sentences (see its docstring).
 
 Every answer names platform, document, section, version date, the effective
 date that applies to that section (:mod:`kb.timemodel`: its own, an enclosing
@@ -50,7 +72,11 @@ work the same way.
    gives two numbers: ``q_err``, quote characters that are not in the text (a
    changed word or a typo), and ``gaps``, text characters the quote skips
    (dropped words: at most a third of the quote, or 16 letters / 6 CJK
-   characters for a short one).
+   characters for a short one). A number is never a dropped word: a skipped
+   digit or Chinese numeral, or one that runs on from a number at either end
+   of the match (the quote's ``3`` in ``30-day``, ``5`` in ``15个``), counts
+   in ``q_err`` (:data:`~kb.cite.locate.NUMERAL_RE`), so the match is not exact
+   and the redline shows the number.
 3. *Decide* per document by comparing the current version with older ones:
    ``current`` needs ``q_err == 0`` in the current version and no older version
    matching better (so "must not sell" → "must sell" is caught although a
@@ -82,7 +108,7 @@ from kb.cite.answer import (MAX_DOCUMENTS, MAX_VERSIONS_PER_DOC, MIN_QUOTE_WEIGH
                             cite)
 from kb.cite.candidates import (MAX_CANDIDATES, MAX_TOKENS, PROBE_LIMIT, STOPWORDS, candidate_versions,
                                 quote_shingles, quote_tokens)
-from kb.cite.citation import citation, message, permalink, section_labels
+from kb.cite.citation import citation, message, permalink, section_labels, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from pipeline.timeutil import iso
 from kb.cite.errors import CiteError
@@ -97,5 +123,5 @@ __all__ = [
     "candidate_versions", "citation", "cite", "error_allowance", "gap_allowance", "iso", "key_form", "key_text",
     "locate", "map_span", "message", "now_utc", "parse_when", "permalink", "quote_shingles", "quote_tokens",
     "quote_weight", "redline_ops", "redline_text", "replacement_span", "section_at", "section_labels",
-    "section_spans", "sentence_bounds", "word_diff", "zh_date",
+    "section_spans", "sentence_bounds", "word_diff", "wording", "wording_markdown", "zh_date",
 ]

@@ -11,11 +11,11 @@ from rapidfuzz import fuzz
 
 from kb import timemodel
 from kb.cite.candidates import candidate_versions, quote_shingles, quote_tokens
-from kb.cite.citation import citation, message
+from kb.cite.citation import citation, message, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
 from kb.cite.keytext import key_form, key_text, quote_weight
-from kb.cite.locate import Match, locate, sentence_bounds
+from kb.cite.locate import NUMERAL_RE, Match, locate, sentence_bounds
 from kb.cite.redline import redline_ops, redline_text, replacement_span
 from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
                               _version_info)
@@ -26,6 +26,13 @@ MIN_QUOTE_WEIGHT = 12  # key characters, CJK counting double
 MAX_VERSIONS_PER_DOC = 40
 NEAR_PAIRS = 2  # candidates with this many fewer word pairs than the best are not looked at
 MAX_DOCUMENTS = 25
+#: Key-form similarity (rapidfuzz ``ratio``, 0-100) from which the passage standing where a quote stood may be
+#: its replacement (with the same section and a diff-aligned position); measured by ``bench/eval_cite.py``.
+REPLACEMENT_SIMILARITY = 55.0
+#: Without a diff-aligned position (the neighbourhood was rewritten), a passage of the same section must be at
+#: least this similar to count as the replacement.
+UNALIGNED_SIMILARITY = 80.0
+HIGH_SIMILARITY = 75.0  # a replacement at least this similar (and diff-aligned) is answered with confidence "high"
 
 
 def _public(info: dict) -> dict:
@@ -154,7 +161,7 @@ def _match_info(quote: str, case: _Case) -> dict:
     match_info = {"kind": "exact" if m_last.exact else "approximate", "quote_chars_not_found": m_last.q_err,
                   "skipped_chars": m_last.gaps, "omitted": m_last.omitted}
     if not m_last.exact:
-        source = case.last["text_markdown"][m_last.raw_start:m_last.raw_end]
+        source = wording(case.last["text_markdown"][m_last.raw_start:m_last.raw_end])
         trimmed = re.sub(r"^[\W_]+|[\W_]+$", "", quote)
         match_info["differences"] = redline_text(redline_ops(trimmed, source))
     return match_info
@@ -167,20 +174,25 @@ def _current_answer(case: _Case, cur_match: Match, match_info: dict) -> dict:
     s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end)
     day = case.now.date().isoformat()
     info["in_force"] = timemodel.in_force(True, info["effective_date"], info["effective_date_source"], day)
-    return dict(status="current", **_public(info), match=match_info | {"omitted": cur_match.omitted},
-                quoted_wording=current["text_markdown"][s:e].strip(),
+    return dict(status="current", **_public(info), basis=["match"],
+                confidence="high" if cur_match.gaps == 0 else "medium",
+                match=match_info | {"omitted": cur_match.omitted},
+                quoted_wording=wording(current["text_markdown"][s:e]),
+                quoted_wording_markdown=wording_markdown(current["text_markdown"][s:e]),
                 citation=citation(case.doc, info, case.last_checked))
 
 
-def _replaced_span(case: _Case, quote_key: str, nxt: dict | None) -> tuple[int, int] | None:
-    """The span of the current text (whole sentences) that replaced the quote, or None if nothing did."""
+def _replaced_span(case: _Case, quote_key: str, nxt: dict | None,
+                   evidence: dict | None = None) -> tuple[int, int] | None:
+    """The span of the current text (whole sentences) that stands where the quote stood, or None if nothing
+    does (``evidence["aligned"]``: found by a diff between unchanged anchors, see ``replacement_span``)."""
     current = case.current
     if not (nxt and current):
         return None
     enough = max(3, len(quote_key) // 5)
     for fine in (True, False):  # word by word; if that finds little (a rewrite), the whole block
         ns, ne = replacement_span(case.versions.key(case.last_seq), case.versions.key(case.current_seq),
-                                  case.m_last, fine=fine)
+                                  case.m_last, fine=fine, evidence=evidence)
         if len(key_form(current["text_markdown"][ns:ne])) >= enough:
             return sentence_bounds(current["text_markdown"], ns, ne)
     return None
@@ -191,14 +203,64 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
     last, m_last = case.last, case.m_last
     old_info = case.info(last, m_last.raw_start)
     os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end)
-    quoted = last["text_markdown"][os_:oe].strip()
+    quoted = wording(last["text_markdown"][os_:oe])
+    quoted_md = wording_markdown(last["text_markdown"][os_:oe])
     nxt = case.versions.get(case.last_seq + 1)
     change = _change_into(case.conn, nxt["id"]) if nxt else None
-    replaced = _replaced_span(case, quote_key, nxt)
-    last_version = _public(old_info) | {"quoted_wording": quoted}
-    if replaced and not case.gone:
-        return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version)
-    return _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+    evidence: dict = {}
+    replaced = _replaced_span(case, quote_key, nxt, evidence) if not case.gone else None
+    last_version = _public(old_info) | {"quoted_wording": quoted, "quoted_wording_markdown": quoted_md}
+    if replaced:
+        judged = _replacement_evidence(case, old_info, quoted, replaced, evidence.get("aligned", False))
+        if judged["replacement"]:
+            return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) | judged["fields"]
+        answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+        return answer | judged["fields"]
+    answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+    if case.gone and not nxt:
+        return answer | {"basis": ["page"], "confidence": "high"}
+    return answer | {"basis": [], "confidence": "high", "now_in_place": None}
+
+
+def _same_section(old_info: dict, new_info: dict) -> bool:
+    """The passage stands in the quote's section: the same key, or the section it moved to (the heading's
+    words under another number, or its number under other words); a document without sections is one."""
+    if old_info["section_key"] == new_info["section_key"]:
+        return True
+    old, new = key_form(old_info.get("section_heading") or ""), key_form(new_info.get("section_heading") or "")
+    words = NUMERAL_RE.sub("", old)
+    number = "".join(NUMERAL_RE.findall(old))
+    # renumbered ("Article 12 – Médiation" → "Article 13 - Médiation") or renamed under its number
+    # ("Pro. 10 - Dispositions générales" → "Pro. 10 - Stipulations générales")
+    return bool(old and new and ((words and words == NUMERAL_RE.sub("", new))
+                                 or (number and number == "".join(NUMERAL_RE.findall(new)))))
+
+
+def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool) -> dict:
+    """Whether the passage standing where the quote stood replaced it, from the evidence (``basis``): the same
+    section (or the one it moved to), a position aligned by the diff, and key-form similarity of at least
+    ``REPLACEMENT_SIMILARITY``. All three (or, when the neighbourhood was rewritten so that no diff aligns it,
+    the same section and ``UNALIGNED_SIMILARITY``): ``changed``. Otherwise the quote was removed, and the
+    passage is only what is ``now_in_place`` (never called its replacement). Never a passage of another
+    section. The thresholds are measured by ``bench/eval_cite.py`` (its ``similarity`` lines)."""
+    cs, ce = span
+    new_info = case.info(case.current, cs)
+    now = wording(case.current["text_markdown"][cs:ce])
+    similarity = round(fuzz.ratio(key_form(quoted), key_form(now)), 1)
+    held = {"section": _same_section(old_info, new_info), "alignment": aligned,
+            "similarity": similarity >= REPLACEMENT_SIMILARITY}
+    basis = [name for name, ok in held.items() if ok]
+    if held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
+        high = aligned and similarity >= HIGH_SIMILARITY
+        return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
+                                                "confidence": "high" if high else "medium"}}
+    return {"replacement": False, "fields": {
+        "basis": basis, "similarity": similarity, "confidence": "medium" if len(basis) == 2 else "high",
+        "now_in_place": {"label": "now in this place", "label_zh": "此处现为", "wording": now,
+                         "wording_markdown": wording_markdown(case.current["text_markdown"][cs:ce]),
+                         "section": new_info["section"], "section_key": new_info["section_key"],
+                         "version_date": new_info["version_date"], "permalink": new_info["permalink"],
+                         "similarity": similarity}}}
 
 
 def _change_effective(case: _Case, nxt: dict | None, key: str | None) -> dict:
@@ -220,11 +282,12 @@ def _change_effective(case: _Case, nxt: dict | None, key: str | None) -> dict:
 def _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) -> dict:
     """``changed``: the current wording that replaced the quote, a redline, and when it changed."""
     cs, ce = replaced
-    wording = case.current["text_markdown"][cs:ce].strip()
+    current = wording(case.current["text_markdown"][cs:ce])
     info = case.info(case.current, cs)
-    ops = redline_ops(quoted, wording)
+    ops = redline_ops(quoted, current)
     return dict(status="changed", **_public(info), match=match_info, quoted_wording=quoted,
-                current_wording=wording, redline=ops, redline_text=redline_text(ops),
+                quoted_wording_markdown=last_version["quoted_wording_markdown"], current_wording=current,
+                current_wording_markdown=wording_markdown(case.current["text_markdown"][cs:ce]), redline=ops, redline_text=redline_text(ops),
                 changed_at=nxt["observed_at"], **_change_effective(case, nxt, info["section_key"]),
                 in_force="no", last_version_with_quote=last_version,
                 citation=citation(case.doc, info, case.last_checked))
@@ -240,6 +303,7 @@ def _removed_answer(case, old_info, quoted, nxt, change, match_info, last_versio
     note_zh = ((f"该页面已于{zh_date(when)}下线" if page_gone else f"该段落已于{zh_date(when)}删除")
                if when else "")
     return dict(status="removed", **_public(old_info), match=match_info, quoted_wording=quoted,
+                quoted_wording_markdown=last_version["quoted_wording_markdown"],
                 changed_at=when, removed_with="page" if page_gone else "passage",
                 **_change_effective(case, nxt, old_info["section_key"]), in_force="no",
                 last_version_with_quote=last_version,
@@ -286,7 +350,7 @@ def _as_of(conn, doc, versions, version, matches, best_score, as_of, base_url, n
     return {"as_of_status": out["status"], "as_of": out}
 
 
-def _closest(conn, docs, quote_key, candidates, base_url, now) -> dict | None:
+def _closest(conn, docs, quote, quote_key, candidates, base_url, now) -> dict | None:
     """The nearest passage for a quote found nowhere verbatim (a typo, or a misremembered quote)."""
     best = None
     for doc_id, seqs in candidates.items():
@@ -306,11 +370,18 @@ def _closest(conn, docs, quote_key, candidates, base_url, now) -> dict | None:
     if best is None:
         return None
     score, doc, version, kt, found = best
-    rs, re_ = kt.raw_span(found.dest_start, max(found.dest_start + 1, found.dest_end))
+    # The passage the quote is closest to: where locate aligns it (its span widened over a number that runs
+    # on), else rapidfuzz's window; the redline of the quote against it shows every word and number that differ.
+    m = locate(quote_key, kt)
+    rs, re_ = ((m.raw_start, m.raw_end) if m is not None else
+               kt.raw_span(found.dest_start, max(found.dest_start + 1, found.dest_end)))
     s, e = sentence_bounds(version["text_markdown"], rs, re_)
     info = _version_info(conn, doc, version, rs, base_url, now)
+    ops = redline_ops(re.sub(r"^[\W_]+|[\W_]+$", "", quote), wording(version["text_markdown"][rs:re_]))
     return {"document": doc["id"], "title": doc["title"], "score": round(score, 1),
-            "wording": version["text_markdown"][s:e].strip(), "version_date": info["version_date"],
+            "redline": ops, "differences": redline_text(ops),
+            "wording": wording(version["text_markdown"][s:e]),
+            "wording_markdown": wording_markdown(version["text_markdown"][s:e]), "version_date": info["version_date"],
             "section": info["section"], "permalink": info["permalink"]}
 
 
@@ -366,7 +437,7 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
                                 a["document"]))
     if answers:
         return answers[:limit]
-    return [_not_found(conn, docs, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt)]
+    return [_not_found(conn, docs, quote, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt)]
 
 
 def _ranked_candidates(conn, quote, docs, url) -> list[tuple[str, dict]]:
@@ -381,12 +452,12 @@ def _ranked_candidates(conn, quote, docs, url) -> list[tuple[str, dict]]:
     return ranked[:MAX_DOCUMENTS]
 
 
-def _not_found(conn, docs, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt) -> dict:
+def _not_found(conn, docs, quote, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt) -> dict:
     """The one answer when no document holds the quote, with the closest passage if there is a near miss."""
-    answer = {"status": "not_found", "stale": False, "platform": platform, "document": None, "url": url,
+    answer = {"status": "not_found", "basis": [], "confidence": "high", "stale": False, "platform": platform, "document": None, "url": url,
               "section": None, "version_date": None, "effective_date": None, "last_checked": None,
-              "permalink": None, "citation": None, "closest": _closest(conn, docs, quote_key, dict(ranked),
-                                                                       base_url, now_dt)}
+              "permalink": None, "citation": None,
+              "closest": _closest(conn, docs, quote, quote_key, dict(ranked), base_url, now_dt)}
     if as_of_dt is not None:
         answer.update(as_of_status="absent", as_of={"date": as_of_dt.date().isoformat(), "status": "absent"})
     answer["message"] = message(answer)

@@ -5,6 +5,19 @@ from __future__ import annotations
 import re
 
 from kb.cite.dates import zh_date
+from pipeline.text import plain_text
+
+
+def wording(markdown: str) -> str:
+    """A passage as a reader sees it (:func:`pipeline.text.plain_text`): no Markdown markup, a link as its
+    text, white space collapsed. ``quoted_wording``, ``current_wording`` and the redlines are this."""
+    return plain_text(markdown or "", collapse_space=True)
+
+
+def wording_markdown(markdown: str) -> str:
+    """The same passage with its links kept as Markdown links and nothing else of the markup, for a page
+    that renders the links (sanitized)."""
+    return plain_text(markdown or "", collapse_space=True, keep_links=True)
 
 
 def permalink(document_id: str, seq: int, base_url: str = "") -> str:
@@ -30,7 +43,7 @@ def section_labels(section: dict | None) -> tuple[str | None, str | None, str | 
     if not section or section["key"] == "_preamble" or (section["ordinal"] == 0 and section["level"] == 1):
         return None, None, None
     key = section["key"].split("~")[0]
-    heading = (section["heading"] or "").strip()
+    heading = plain_text(section["heading"] or "", collapse_space=True)
     if re.fullmatch(r"\d+(?:\.\d+)*", key):
         return key, f"section {key}", f"第{key}节"
     m = CLAUSE_KEY_RE.match(key)
@@ -108,9 +121,18 @@ def message(a: dict) -> dict:
         when = (a.get("changed_at") or "")[:10]
         en = f"The quote is no longer published: {what_en} on {when or 'an unknown date'}; the last version that had it is the version of {a['version_date']}."
         zh = f"引文已不再刊载：{what_zh}（{zh_date(when) or '日期不详'}）；最后包含该引文的是{zh_date(a['version_date'])}版本。"
+        place = a.get("now_in_place")
+        if place:
+            where = f" ({place['section']})" if place.get("section") else ""
+            en += (f" Now in this place{where}, not a replacement (the evidence does not show one): "
+                   f"{place['wording']}")
+            zh += f" 此处现为{('（' + place['section'] + '）') if place.get('section') else ''}（并非替代条款，证据不足以认定）：{place['wording']}"
     else:
         en = "The quote was not found in any version of the tracked documents."
         zh = "在已跟踪文件的所有版本中均未找到该引文。"
+        if (a.get("closest") or {}).get("differences"):
+            en += " The closest passage differs from it: " + a["closest"]["differences"]
+            zh += " 最接近的段落与引文的差异：" + a["closest"]["differences"]
     since = a.get("wording_since") if a.get("wording_unchanged") and a.get("section") else None
     if status == "current" and since:
         since_eff = since["effective_date"] if since.get("effective_date_source") == "stated" else None

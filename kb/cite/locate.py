@@ -5,6 +5,7 @@ Also :func:`sentence_bounds`, which widens a found span to whole sentences.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -13,6 +14,27 @@ from kb.cite.keytext import CJK_RE, KeyText
 from pipeline.diff import minimal_diff
 
 SENTENCE_END = "。！？；!?;"
+#: Digits (any script, full-width included) and Chinese numerals: a number the quote does not have exactly
+#: is never a "dropped word" and never a match (``7`` vs ``17``, ``五`` vs ``十五``).
+NUMERAL_RE = re.compile(r"[\d〇零一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟]")
+
+
+def _numerals(text: str) -> int:
+    return len(NUMERAL_RE.findall(text))
+
+
+def number_clash(raw: str, raw_start: int, raw_end: int, quote_key: str) -> tuple[int, int, int]:
+    """Numerals of the text that run on from a number at either end of the matched span (a quote that
+    ends in ``3`` matched in ``30-day``, or starts with ``5`` in ``15个``): ``(count, start, end)``, the
+    span widened over them so that a redline of it shows the whole number (count 0: the ends are clean)."""
+    start, end = raw_start, raw_end
+    if quote_key and NUMERAL_RE.match(quote_key[0]):
+        while start > 0 and NUMERAL_RE.match(raw[start - 1]):
+            start -= 1
+    if quote_key and NUMERAL_RE.match(quote_key[-1]):
+        while end < len(raw) and NUMERAL_RE.match(raw[end]):
+            end += 1
+    return (raw_start - start) + (end - raw_end), start, end
 
 
 @dataclass
@@ -84,9 +106,16 @@ def locate(quote_key: str, kt: KeyText) -> Match | None:
     if not n or not kt.key:
         return None
     i = kt.key.find(quote_key)
-    if i >= 0:
+    clashing = None
+    while i >= 0:
         rs, re_ = kt.raw_span(i, i + n)
-        return Match(i, i + n, 0, 0, rs, re_)
+        clash, cs, ce = number_clash(kt.raw, rs, re_, quote_key)
+        if not clash:
+            return Match(i, i + n, 0, 0, rs, re_)
+        clashing = clashing or Match(i, i + n, clash, 0, cs, ce)  # a number differs: not exact
+        i = kt.key.find(quote_key, i + 1)
+    if clashing is not None:
+        return clashing
     allow_gap, allow_err = gap_allowance(quote_key), error_allowance(quote_key)
     cutoff = max(0.0, 100.0 * (1 - (allow_err + allow_gap) / max(n, 1)) - 5)
     found = fuzz.partial_ratio_alignment(quote_key, kt.key, score_cutoff=min(cutoff, 90.0))
@@ -144,7 +173,11 @@ def _align_at(quote_key: str, kt: KeyText, dest_start: int, dest_end: int) -> Ma
             gs, ge = w0 + a[1] + a[2], w0 + b[1]
             if ge - gs >= 2:
                 omitted.append(kt.raw[kt.raw_start(gs):kt.raw_end(ge)].strip())
-    return Match(start, end, q_err, gaps, rs, re_, omitted)
+    # A skipped numeral is a different number, not a dropped word: it counts as an error of the quote.
+    skipped_numerals = sum(_numerals(window[a[1] + a[2]:b[1]]) for a, b in zip(blocks, blocks[1:]))
+    clash, rs, re_ = number_clash(kt.raw, rs, re_, quote_key)
+    q_err += skipped_numerals + clash
+    return Match(start, end, q_err, gaps, rs, re_, omitted if q_err == 0 else [])
 
 
 def _realign_ends(quote_key: str, window: str, blocks: list, allow_gap: int) -> list[tuple[int, int, int]]:

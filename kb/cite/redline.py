@@ -12,7 +12,8 @@ from kb.cite.locate import Match
 from pipeline.diff import diff_ops, word_diff_minimal
 
 
-def replacement_span(old: KeyText, new: KeyText, match: Match, fine: bool = True) -> tuple[int, int]:
+def replacement_span(old: KeyText, new: KeyText, match: Match, fine: bool = True,
+                     evidence: dict | None = None) -> tuple[int, int]:
     """The raw span of ``new`` that replaced a match in ``old``.
 
     Only a window around the match is diffed: 40 key characters at some
@@ -21,7 +22,12 @@ def replacement_span(old: KeyText, new: KeyText, match: Match, fine: bool = True
     take a second to diff when much of it was rewritten). Without anchors, the
     stretch of the new text most like the match's neighbourhood (rapidfuzz) is
     diffed instead.
+
+    :param evidence: a dict that gets ``aligned``: True when the span is the match's position in a diff
+        between unchanged anchors, False when it is only the most similar stretch
     """
+    if evidence is not None:
+        evidence["aligned"] = True
     anchor = 40
     for distance in (300, 3000):
         ls, rs = max(0, match.start - distance), min(len(old.key), match.end + distance)
@@ -46,6 +52,8 @@ def replacement_span(old: KeyText, new: KeyText, match: Match, fine: bool = True
             break
     else:
         # No anchors: the neighbourhood was rewritten. Its most similar stretch of the new text stands in.
+        if evidence is not None:
+            evidence["aligned"] = False
         ls, rs = max(0, match.start - 300), min(len(old.key), match.end + 300)
         found = fuzz.partial_ratio_alignment(old.key[ls:rs], new.key, score_cutoff=50)
         if found is None:

@@ -81,6 +81,16 @@ def format_answer(a: dict, color: bool = False) -> str:
         lines.append(f"  Quoted wording 原措辞 (version of {old['version_date']}): {a['quoted_wording']}")
         lines.append(f"  Current wording 现措辞 (version of {a['version_date']}): {a['current_wording']}")
         lines.append(f"  Redline 修订对照: {_redline(a, color)}")
+    if a["status"] == "removed" and a.get("now_in_place"):
+        place = a["now_in_place"]
+        lines.append(f"  Quoted wording 原措辞 (version of {a['version_date']}): {a['quoted_wording']}")
+        lines.append(f"  Now in this place 此处现为 (version of {place['version_date']}"
+                     f"{', ' + place['section'] if place.get('section') else ''}; not a replacement 并非替代条款):"
+                     f" {place['wording']}")
+    if a.get("basis") is not None and a["status"] in ("changed", "removed"):
+        lines.append(f"  Decided by 判定依据: {', '.join(a['basis']) or 'no evidence of a replacement 无替代证据'}"
+                     + (f" (similarity 相似度 {a['similarity']:g})" if a.get("similarity") is not None else "")
+                     + f"; confidence 置信度 {a.get('confidence')}")
     if a["status"] == "removed" and a.get("removed_with") == "page":
         lines.append(f"  Taken down 已下线: {(a.get('changed_at') or '?')[:10]} (the first check that found the page gone"
                      " 首次发现页面下线的检查)")
