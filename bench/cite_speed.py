@@ -14,7 +14,9 @@ not what is measured here). Then it times ``kb.cite.cite`` on quotes of
 every kind: current (clean and damaged: curly quotes, full-width digits,
 case, line breaks, a dropped word), changed (wording of an old version),
 removed (a page marked gone) and not found, and prints median and p95 per
-kind and overall. Goal: under 300 ms per answer.
+kind and overall. Goal: under 300 ms per answer. A damaged quote whose dropped word
+happens to be a number is answered not found, on purpose (a quote without its number is not the rule's
+wording): that is the "right" short of 100 % for current-damaged.
 """
 
 from __future__ import annotations
@@ -217,13 +219,17 @@ def main(argv=None):
     sample = quotes(conn, rng, args.queries, Writer(random.Random(99), corpus))
     cite(conn, sample[0][1], now="2025-09-11")  # warm the page cache
     times, right = {}, {}
-    expect = {"current": "current", "current-damaged": "current", "changed": "changed", "removed": "removed",
-              "not_found": "not_found"}
+    # A "changed" quote here is a sentence that a later version replaced by a new random sentence of the word
+    # chain: nothing relates the two, so the cite check's evidence rule (kb.cite: a replacement must be
+    # similar enough) rightly answers "removed" with what is now in its place; either answer says the quote
+    # is out of date. How right changed vs removed is, is measured on real histories by bench/eval_cite.py.
+    expect = {"current": {"current"}, "current-damaged": {"current"}, "changed": {"changed", "removed"},
+              "removed": {"removed"}, "not_found": {"not_found"}}
     for kind, quote in sample:
         t0 = time.perf_counter()
         answers = cite(conn, quote, now="2025-09-11")
         times.setdefault(kind, []).append((time.perf_counter() - t0) * 1000)
-        right.setdefault(kind, []).append(answers[0]["status"] == expect[kind])
+        right.setdefault(kind, []).append(answers[0]["status"] in expect[kind])
     every = [t for ts in times.values() for t in ts]
 
     def stats(ts):
