@@ -245,22 +245,3 @@ def validators(body: bytes, updated: str) -> dict:
     """``ETag`` (of the bytes) and ``Last-Modified`` (the feed's ``updated``) response headers."""
     return {"ETag": '"' + hashlib.sha1(body).hexdigest() + '"',
             "Last-Modified": email.utils.format_datetime(parse_when(updated), usegmt=True)}
-
-
-def not_modified(request_headers, headers: dict) -> bool:
-    """Whether a conditional GET (``If-None-Match``, else ``If-Modified-Since``) matches these validators."""
-    inm = request_headers.get("if-none-match")
-    if inm is not None:
-        tags = [t.strip().removeprefix("W/") for t in inm.split(",")]
-        return "*" in tags or headers["ETag"] in tags
-    ims = request_headers.get("if-modified-since")
-    if ims:
-        try:
-            since = email.utils.parsedate_to_datetime(ims)
-            modified = email.utils.parsedate_to_datetime(headers["Last-Modified"])
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            return False
-        return modified <= since
-    return False

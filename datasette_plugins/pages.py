@@ -31,6 +31,7 @@ from datasette_plugins import charts, feeds, labels
 from datasette_plugins.render import diff_sections, render_markdown
 from kb import read, timemodel
 from kb.search import Filters, section_anchor
+from pipeline.http import not_modified
 from pipeline.timeutil import STALE_EXPLANATION
 from kb.search import search as run_search
 
@@ -356,7 +357,7 @@ async def feed(datasette, request):
     body, updated = feeds.atom_feed(events, sections, absolute, ident, self_path,
                                     f"policykb — changes 政策变更: {label}", author=config.get("feed_author"))
     headers = feeds.validators(body, updated)
-    if feeds.not_modified(request.headers, headers):
+    if not_modified(request.headers, headers):
         return Response("", status=304, headers=headers)
     return Response(body, content_type="application/atom+xml; charset=utf-8", headers=headers)
 

@@ -37,6 +37,13 @@ _URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d+)?([/?#][A-Za-z0-9\-._~:/?#
 CONCEPT_FIELDS = {"id", "label", "definition", "zh", "note", "terms"}
 
 
+def _only_fields(raw: dict, fields, where: str) -> None:
+    """Refuse a mapping with a field the format does not have (a typo would otherwise be ignored)."""
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise GlossaryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+
+
 def _text(value, where: str, required: bool = False) -> str:
     if value is None:
         value = ""
@@ -79,9 +86,7 @@ def parse_cite(raw, where: str) -> tuple[str, str, str, str]:
         return "", "", "", ""
     if not isinstance(raw, dict):
         raise GlossaryError(f"{where}: expected a mapping {{url, title, quote, read}}")
-    unknown = set(raw) - CITE_FIELDS
-    if unknown:
-        raise GlossaryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    _only_fields(raw, CITE_FIELDS, where)
     url = _text(raw.get("url"), f"{where}.url", True)
     check_url(url, f"{where}.url")
     title = _text(raw.get("title"), f"{where}.title", True)
@@ -115,9 +120,7 @@ def read_platforms(path: Path) -> dict[str, Platform]:
             raise GlossaryError(f"{where}: the id must be a lower-case slug")
         if not isinstance(spec, dict):
             raise GlossaryError(f"{where}: expected a mapping")
-        unknown = set(spec) - {"name", "name_zh", "homepage", "kb", "languages", "demo"}
-        if unknown:
-            raise GlossaryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        _only_fields(spec, {"name", "name_zh", "homepage", "kb", "languages", "demo"}, where)
         kb = spec.get("kb") or []
         if not isinstance(kb, list) or not all(isinstance(k, str) and k for k in kb):
             raise GlossaryError(f"{where}.kb: expected a list of KB platform ids (a trailing * matches a prefix)")
@@ -132,9 +135,7 @@ def read_platforms(path: Path) -> dict[str, Platform]:
 def _term(raw, where: str, platforms: dict[str, Platform]) -> Term:
     if not isinstance(raw, dict):
         raise GlossaryError(f"{where}: expected a mapping with platform, lang, term")
-    unknown = set(raw) - TERM_FIELDS
-    if unknown:
-        raise GlossaryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    _only_fields(raw, TERM_FIELDS, where)
     term_text = _text(raw.get("term"), f"{where}.term", True)
     where = f"{where} ({term_text})"
     platform = _text(raw.get("platform"), f"{where}.platform", True)
@@ -184,9 +185,7 @@ def read_concepts(path: Path, platforms: dict[str, Platform]) -> list[Concept]:
         where = f"{path.name}: concept {cid}"
         if not _ID_RE.match(cid):
             raise GlossaryError(f"{where}.id: must be a lower-case slug such as order-defect-rate")
-        unknown = set(item) - CONCEPT_FIELDS
-        if unknown:
-            raise GlossaryError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        _only_fields(item, CONCEPT_FIELDS, where)
         zh = item.get("zh")
         if not isinstance(zh, dict):
             raise GlossaryError(f"{where}.zh: missing; every concept needs zh: {{label, formal, plain}}")

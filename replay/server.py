@@ -61,6 +61,7 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+from pipeline.http import not_modified
 from pipeline.timeutil import iso, parse_when  # parse_when: the replay clock's dates, also for its users
 
 SNAPSHOT_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}(?:T\d{2}:?\d{2}:?\d{2}Z?)?|\d{8}T\d{6}Z)(?:-\d+)?\.([A-Za-z0-9]+)$")
@@ -174,25 +175,6 @@ def respond(site, as_of, host: str, path: str, query: str = "", request_headers=
         if not_modified(request_headers or {}, headers):
             return 304, {k: v for k, v in headers.items() if k != "Content-Type"}, b""
     return snap.status, headers, snap.body
-
-
-def not_modified(request_headers, headers) -> bool:
-    """Whether a conditional request (``If-None-Match``, else ``If-Modified-Since``) matches the response headers."""
-    wanted = {}
-    for name, value in request_headers.items():
-        wanted.setdefault(name.lower(), value)  # the first of repeated headers, as Message.get gives
-    inm = wanted.get("if-none-match")
-    if inm is not None:
-        return headers["ETag"] in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
-    ims = wanted.get("if-modified-since")
-    if ims:
-        try:
-            since = email.utils.parsedate_to_datetime(ims)
-            modified = email.utils.parsedate_to_datetime(headers["Last-Modified"])
-        except (TypeError, ValueError):
-            return False
-        return modified <= since
-    return False
 
 
 class ReplayHandler(BaseHTTPRequestHandler):
