@@ -90,7 +90,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "only_for": ("for “{section}” only", "仅适用于“{section}”"),
     "switch": ("中文", "English"),
     "not_found": ("Not found", "未找到"),
-    "error": ("Error", "出错了"),
+    "error_page": ("Error", "出错了"),
     "bad_request": ("Bad request", "请求有误"),
     "forbidden": ("Forbidden", "无权访问"),
     "go_home": ("Back to the home page", "返回首页"),

@@ -42,6 +42,8 @@ STATUS_LABELS = {
     "added": "added 新增", "removed": "removed 删除", "changed": "changed 修改",
     "cosmetic": "cosmetic only 仅格式", "unchanged": "unchanged 未变",
 }
+#: the label of an error page's title, by HTTP status (others: "error_page")
+ERROR_TITLES = {400: "bad_request", 403: "forbidden", 404: "not_found"}
 
 
 def _database(datasette):
@@ -55,7 +57,7 @@ async def _error(datasette, request, status: int, key: str | None, message: str 
     """An error page in the house style (``error.html``), in the page's language with the other beside it:
     the message is the label ``key`` (both languages), or ``message`` as given (already bilingual)."""
     lang = labels.language(request)
-    title = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(status, "error")
+    title = ERROR_TITLES.get(status, "error_page")
     return Response.html(await datasette.render_template("error.html", {
         "status": status, "title": labels.bilingual(title, lang),
         "error": labels.bilingual(key, lang, **values) if key else message,
@@ -394,7 +396,7 @@ def handle_exception(datasette, request, exception):
 
     async def inner():
         lang = labels.language(request)
-        title = {400: "bad_request", 403: "forbidden", 404: "not_found"}.get(exception.status, "error")
+        title = ERROR_TITLES.get(exception.status, "error_page")
         return Response.html(await datasette.render_template("error.html", {
             "status": exception.status, "title": labels.bilingual(title, lang), "error": str(exception.args[0]),
             "db_name": DB_NAME}, request=request), status=exception.status)

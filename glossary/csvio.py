@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 
-from glossary.load import format_source, parse_cite, parse_source
+from glossary.load import parse_cite, parse_source
 from glossary.model import GENERAL, ZH, Concept, Glossary, GlossaryError, Platform, Term, norm_lang
 
 CONCEPT_COLUMNS = ["concept_id", "subject_field", "label", "definition", "label_zh-Hans", "gloss_formal_zh-Hans",

@@ -16,7 +16,6 @@ from datasette.app import Datasette
 
 from conftest import ROOT, rows
 from kb.cli import cli
-from kb.cite import cite
 
 FRESH = "2026-07-02T00:00:00Z"  # a day after the last demo crawl
 

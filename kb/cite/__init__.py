@@ -104,7 +104,7 @@ KB), :mod:`~kb.cite.citation` (citations and messages), :mod:`~kb.cite.answer`
 (the answers and :func:`cite`), :mod:`~kb.cite.dates`, :mod:`~kb.cite.errors`.
 """
 
-from kb.cite.answer import (MAX_DOCUMENTS, MAX_VERSIONS_PER_DOC, MIN_QUOTE_WEIGHT, NEAR_PAIRS, STALE_HOURS,
+from kb.cite.answer import (MAX_DOCUMENTS, MAX_VERSIONS_PER_DOC, MIN_QUOTE_WEIGHT, NEAR_PAIRS,
                             cite)
 from kb.cite.candidates import (MAX_CANDIDATES, MAX_TOKENS, PROBE_LIMIT, STOPWORDS, candidate_versions,
                                 quote_shingles, quote_tokens)
@@ -119,7 +119,7 @@ from kb.cite.versions import section_at, section_spans
 
 __all__ = [
     "CJK_RE", "MAX_CANDIDATES", "MAX_DOCUMENTS", "MAX_TOKENS", "MAX_VERSIONS_PER_DOC", "MIN_QUOTE_WEIGHT",
-    "NEAR_PAIRS", "PROBE_LIMIT", "STALE_HOURS", "STOPWORDS", "CiteError", "KeyText", "Match", "align",
+    "NEAR_PAIRS", "PROBE_LIMIT", "STOPWORDS", "CiteError", "KeyText", "Match", "align",
     "candidate_versions", "citation", "cite", "error_allowance", "gap_allowance", "iso", "key_form", "key_text",
     "locate", "map_span", "message", "now_utc", "parse_when", "permalink", "quote_shingles", "quote_tokens",
     "quote_weight", "redline_ops", "redline_text", "replacement_span", "section_at", "section_labels",

@@ -20,7 +20,7 @@ from kb.cite.redline import redline_ops, redline_text, replacement_span
 from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
                               _version_info)
 from pipeline import timeutil
-from pipeline.timeutil import STALE_HOURS, iso
+from pipeline.timeutil import iso
 
 MIN_QUOTE_WEIGHT = 12  # key characters, CJK counting double
 MAX_VERSIONS_PER_DOC = 40
