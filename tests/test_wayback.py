@@ -340,3 +340,27 @@ def test_validators_that_outlived_their_warc_are_not_used_and_the_next_crawl_arc
     assert records == [("response", "https://seller.moved.example/help/new", 200)]
     assert rows(data / "policykb.db", "select outcome from checks where document_id = 'moved/fees' order by id") \
         == [{"outcome": "new_version"}, {"outcome": "unchanged"}]
+
+
+def test_a_revisit_of_a_record_in_a_lost_warc_is_a_failed_check_not_a_failed_build(tmp_path):
+    """An index written before entries named their WARC (so it is trusted) and a WARC lost since: the revisit
+    the next crawl writes cannot be read back; the build records a failed check saying so and goes on."""
+    import json
+
+    import kbfactory
+
+    site, sources = _small_site(tmp_path, "<html><body><p>No policy block here.</p></body></html>")
+    data = kbfactory.build_kb(tmp_path / "data", ["2026-02-01"], sources, site)
+    assert rows(data / "policykb.db", "select outcome from checks where document_id = 'moved/fees'") == [
+        {"outcome": "failed"}]  # the page has no #policy: no text, so nothing to say "unchanged" against later
+    index = data / "warcs" / "index.json"
+    index.write_text(json.dumps({k: {f: v for f, v in e.items() if f != "warc_file"}
+                                 for k, e in json.loads(index.read_text()).items()}))
+    (lost,) = closed_warcs(data)
+    lost.rename(tmp_path / lost.name)
+    kbfactory.build_kb(data, ["2026-03-01"], sources, site)
+    (revisit,) = [r for r in iter_records(data) if r.document == "moved/fees"]
+    assert revisit.kind == "revisit"
+    last = rows(data / "policykb.db", "select outcome, reason from checks where document_id = 'moved/fees'"
+                " order by id desc limit 1")[0]
+    assert last["outcome"] == "failed" and "in no WARC of the data folder" in last["reason"]
