@@ -309,6 +309,8 @@ def test_a_factory_built_kb_archives_redirects_as_the_spider_does_and_an_unasked
     assert rows(db, "select count(*) as n from versions where document_id = 'moved/odd'") == [{"n": 0}]
 
     warcs = closed_warcs(data)
+    check = subprocess.run([_tool("warcio"), "check", *map(str, warcs)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
     index = subprocess.run([_tool("cdxj-indexer"), *map(str, warcs)], capture_output=True, text=True, check=True)
     assert "example,moved,seller)/help/odd" not in index.stdout and "urn:policykb:failure:moved/odd" in index.stdout
     server = Wayback(wayback_collection(tmp_path / "pywb", warcs))
