@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test install sysdeps clean
 
-# System packages the tests need (Debian): chromium for the browser tests, and a CJK font so that the
-# layout tests measure (and the screenshots show) Chinese as it is drawn, not as empty boxes.
+# System packages the tests need (Debian): chromium for the browser tests, a CJK font so that the
+# layout tests measure (and the screenshots show) Chinese as it is drawn, not as empty boxes, and the
+# sqlite3 shell, the client that opens the exported KB read-only as another user (tests/test_export.py).
 sysdeps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian's chromium for the browser tests (needs root)"; \
@@ -17,6 +18,10 @@ sysdeps:
 	  echo "installing Debian's fonts-noto-cjk for the layout tests (needs root)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null) \
 	  || echo "warning: could not install fonts-noto-cjk; Chinese is measured in a fallback font"; }
+	@command -v sqlite3 >/dev/null 2>&1 || { \
+	  echo "installing Debian's sqlite3 shell for the export test (needs root)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null) \
+	  || echo "warning: could not install sqlite3; the read-only export test will be skipped"; }
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -61,7 +61,10 @@ def _resolve_revisit(db, data_dir, record):
     ).fetchone()
     if row is None:
         return None
-    original = archive.read_record(data_dir, row[0], row[1])
+    try:
+        original = archive.read_record(data_dir, row[0], row[1])
+    except (OSError, LookupError):  # its WARC was lost or moved: a failed check, not a failed build
+        return None
     if original.kind in ("revisit", "not-modified") and original.refers_to:
         original = _resolve_revisit(db, data_dir, original) or original
     record.body = original.body
@@ -286,7 +289,8 @@ def _outcome_of(db, record, declared, current_id, observed, data_dir) -> Outcome
         result = _unchanged_without_extraction(db, record, declared, current_id, observed)
     if result is None and record.kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir,
                                                                                           record) is None:
-        result = Outcome("failed", f"revisit refers to a record not in the KB ({record.refers_to})")
+        result = Outcome("failed", f"revisit refers to a record not in the KB or in no WARC of the data folder"
+                                   f" ({record.refers_to})")
     if result is None:
         if declared is None:
             result = Outcome("failed", "no declaration for this document (removed from the sources?)")

@@ -32,7 +32,9 @@ Record kinds:
   ``PolicyKB-Document``, so the builder passes over them;
 * ``metadata`` (``application/json``): a fetch that produced no response at
   all (timeout, DNS, connection refused, a refused redirect), with the error
-  (``WARC-Concurrent-To`` the last redirect it followed, if any).
+  (``WARC-Concurrent-To`` the last redirect it followed, if any); also a 304
+  with no archived 200 of the page to refer to (:data:`NO_PRIOR_304`): a
+  revisit of nothing would replay as a broken capture and build no text.
 
 A ``metadata`` record's ``WARC-Target-URI`` is never the page's URL but a
 ``urn:policykb:…`` name (:func:`metadata_uri`), so indexers (cdxj-indexer,
@@ -62,7 +64,7 @@ import json
 import logging
 import os
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
@@ -89,6 +91,10 @@ PAGE_URL_HEADER = "PolicyKB-Page-URL"
 FETCHED_AT_HEADER = "PolicyKB-Fetched-At"
 REDIRECT_OF_HEADER = "PolicyKB-Redirect-Of"
 NOT_MODIFIED_OF_HEADER = "PolicyKB-Not-Modified-Of"
+#: The error of a 304 that has no archived 200 of the page to refer to (a failure record, never a revisit).
+NO_PRIOR_304 = ("HTTP 304 Not Modified, but the archive holds no earlier 200 of this page to refer to"
+                " (its WARC lost or moved, or the server answered 304 unasked): the page is not known;"
+                " the next crawl asks for it whole")
 
 
 def metadata_uri(kind: str, name: str) -> str:
@@ -188,11 +194,23 @@ class ValidatorIndex:
         if record.kind == "response":
             self.entries[record.document] = _index_entry(
                 record.url, record.payload_digest, record.record_id, record.warc_date or record.fetched_at,
-                record.status, record.headers
+                record.status, record.headers, record.warc_file,
             )
 
     def get(self, document) -> dict | None:
-        return self.entries.get(document)
+        """The document's last archived response, or None when there is none to refer to.
+
+        An entry whose WARC file is no longer in the data folder (lost, or moved away) is not returned: a
+        conditional request or a revisit built on it would point at a record nobody can read, so the next
+        fetch asks for the whole page again. (Entries written before the index named files are trusted.)
+        """
+        entry = self.entries.get(document)
+        name = entry.get("warc_file") if entry else None
+        if name:
+            path = warc_dir(self.data_dir) / name
+            if not path.exists() and not path.with_name(name + ".open").exists():
+                return None
+        return entry
 
     def save(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,6 +399,9 @@ class WarcArchive(WarcFile):
         uri = fetch.final_url or fetch.url
         previous = self.index.get(fetch.document)
         builder = self._writer
+        if fetch.status == 304 and not (previous and previous.get("status", 200) == 200):
+            # nothing archived to be "not modified" against: a failed check, never a version nor a capture
+            fetch = replace(fetch, status=0, error=NO_PRIOR_304)
 
         if fetch.status == 0:
             body = json.dumps({"error": fetch.error or "no response", "url": fetch.url}).encode("utf-8")
@@ -390,20 +411,8 @@ class WarcArchive(WarcFile):
             return self.write_record(self.metadata_record(metadata_uri("failure", fetch.document), body, extra))
         http_headers = _http_headers(fetch.status, fetch.headers, fetch.body)
         digest = payload_digest(fetch.body)
-        if fetch.status == 304 and previous and previous.get("status", 200) == 200:
-            # no header block: a Wayback replays the page referred to (see the module docstring)
-            record = builder.create_revisit_record(
-                uri, previous["payload_digest"], previous["url"], previous["date"], warc_headers_dict=extra,
-            )
-            record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
-            record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
-            record_id = self.write_record(record)
-            answer = http_headers.to_bytes()
-            self.write_record(self.metadata_record(
-                metadata_uri("not-modified", fetch.document), answer,
-                {**common, NOT_MODIFIED_OF_HEADER: fetch.document, PAGE_URL_HEADER: uri,
-                 "WARC-Concurrent-To": record_id}, content_type="application/http; msgtype=response"))
-            return record_id
+        if fetch.status == 304:  # with an archived 200 to refer to (else a failure, above)
+            return self._write_not_modified(fetch, previous, uri, extra, common, http_headers)
         if previous and previous["payload_digest"] == digest and previous.get("status", 200) == fetch.status:
             record = builder.create_revisit_record(
                 uri, digest, previous["url"], previous["date"], http_headers=http_headers, warc_headers_dict=extra,
@@ -418,8 +427,23 @@ class WarcArchive(WarcFile):
         if record.rec_type == "response":
             self.index.entries[fetch.document] = _index_entry(
                 uri, record.rec_headers.get_header("WARC-Payload-Digest"), record_id,
-                record.rec_headers.get_header("WARC-Date"), fetch.status, fetch.headers,
+                record.rec_headers.get_header("WARC-Date"), fetch.status, fetch.headers, self.final_path.name,
             )
+        return record_id
+
+    def _write_not_modified(self, fetch, previous, uri, extra, common, http_headers) -> str:
+        """A 304 as a server-not-modified revisit of the archived 200, its own headers in a metadata record."""
+        # no header block: a Wayback replays the page referred to (see the module docstring)
+        record = self._writer.create_revisit_record(
+            uri, previous["payload_digest"], previous["url"], previous["date"], warc_headers_dict=extra,
+        )
+        record.rec_headers.replace_header("WARC-Profile", NOT_MODIFIED_PROFILE)
+        record.rec_headers.add_header("WARC-Refers-To", previous["record_id"])
+        record_id = self.write_record(record)
+        self.write_record(self.metadata_record(
+            metadata_uri("not-modified", fetch.document), http_headers.to_bytes(),
+            {**common, NOT_MODIFIED_OF_HEADER: fetch.document, PAGE_URL_HEADER: uri,
+             "WARC-Concurrent-To": record_id}, content_type="application/http; msgtype=response"))
         return record_id
 
     def close(self):
@@ -430,8 +454,8 @@ class WarcArchive(WarcFile):
         self.index.save()
 
 
-def _index_entry(url, digest, record_id, date, status, headers) -> dict:
-    """What the index keeps of a document's last archived response.
+def _index_entry(url, digest, record_id, date, status, headers, warc_file=None) -> dict:
+    """What the index keeps of a document's last archived response (and the WARC file it is in).
 
     Validators are kept only from a 200, so a conditional request is only
     sent when there is a page to be "not modified" against.
@@ -439,6 +463,7 @@ def _index_entry(url, digest, record_id, date, status, headers) -> dict:
     ok = status == 200
     return {
         "url": url, "payload_digest": digest, "record_id": record_id, "date": date, "status": status,
+        "warc_file": warc_file,
         "etag": _header(headers, "ETag") if ok else None,
         "last_modified": _header(headers, "Last-Modified") if ok else None,
     }

@@ -12,14 +12,16 @@ are spent, the 429 itself reaches the spider and becomes a failed check.
 
 :class:`RedirectRecorder` keeps each redirect a document's fetch follows (the
 3xx answer, headers and body), so the archive writes the declared URL's own
-answer as a record before the final page's.
+answer as a record before the final page's; it also hands Scrapy's redirect
+middleware a relative ``Location`` already resolved against the page's own
+URL (which that middleware would resolve against the replay server's).
 """
 
 import asyncio
 import email.utils
 import logging
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -70,6 +72,11 @@ class RedirectRecorder:
     followed, with its original URL already restored by :class:`ReplayRewriteMiddleware`). The list is made on
     the way out and shared by the requests the redirect middleware derives (their meta is a shallow copy), so
     the spider finds every hop on the final response, or on the failure if a redirect was refused.
+
+    Scrapy's redirect middleware resolves a relative ``Location`` against ``request.url``, which in replay mode
+    is the replay server's URL (``<replay>/https://host/path``), so ``Location: /help/new`` would lead to the
+    replay server's own ``/help/new``. The hop is recorded as it came; the response passed on carries the
+    ``Location`` resolved against the page's own URL, as a live crawl resolves it.
     """
 
     #: at most this many hops are kept (a redirect loop stops at Scrapy's REDIRECT_MAX_TIMES anyway)
@@ -81,9 +88,10 @@ class RedirectRecorder:
         return None
 
     def process_response(self, request, response):
+        if not (300 <= response.status < 400 and b"Location" in response.headers):
+            return response
         hops = request.meta.get("policykb_redirects")
-        if hops is not None and 300 <= response.status < 400 and b"Location" in response.headers \
-                and len(hops) < self.MAX_HOPS:
+        if hops is not None and len(hops) < self.MAX_HOPS:
             from pipeline.timeutil import now_iso
 
             hops.append({
@@ -91,6 +99,12 @@ class RedirectRecorder:
                 "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items()
                             for v in vs],
             })
+        location = response.headers[b"Location"].decode("latin-1")
+        absolute = urljoin(response.url, location)
+        if absolute != location and urlsplit(absolute).scheme in ("http", "https"):
+            headers = response.headers.copy()
+            headers[b"Location"] = absolute.encode("latin-1")
+            response = response.replace(headers=headers)
         return response
 
 

@@ -7,8 +7,10 @@ only read the KB it leaves, so here the same data folder is made in-process:
 * :func:`fetch` asks :func:`replay.server.respond` (the replay server's own
   answer, without HTTP) for one declared document at one date, sending the
   conditional-request validators the spider would send, following redirects
-  as Scrapy does, and returns the :class:`pipeline.archive.Fetch` the spider
-  would hand to the archive;
+  as Scrapy does and keeping each 3xx answer as
+  :class:`spiders.middlewares.RedirectRecorder` does (so the archive writes
+  the declared URL's own answer before the page's), and returns the
+  :class:`pipeline.archive.Fetch` the spider would hand to the archive;
 * :func:`crawl` writes one crawl's fetches with the real writer,
   :class:`pipeline.archive.WarcArchive` (so identical payloads become revisit
   records and 304s not-modified revisits, exactly as in a crawl);
@@ -36,6 +38,7 @@ from pipeline.archive import Fetch, ValidatorIndex, WarcArchive
 from pipeline.blocked import redirect_reason
 from pipeline.sources import host_on_domains, in_host_turns, load_sources
 from replay.server import DirectorySite, ReplayHandler, iso, parse_when, respond
+from spiders.middlewares import RedirectRecorder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_SITE = ROOT / "replay" / "sites" / "demo"
@@ -90,11 +93,15 @@ def fetch(site, as_of, doc, previous: dict | None, allowed_domains=None, render=
             request_headers["If-None-Match"] = previous["etag"]
         if previous.get("last_modified"):
             request_headers["If-Modified-Since"] = previous["last_modified"]
-    url = doc.url
+    url, hops = doc.url, []
+    common["redirects"] = hops  # Chromium follows a js page's redirects itself: none reach the recorder
     for _ in range(MAX_REDIRECTS + 1):
         parts = urlsplit(url)
         status, headers, body = respond(site, as_of, parts.hostname or "", parts.path, parts.query, request_headers)
         location = next((v for k, v in headers.items() if k.lower() == "location"), None)
+        if 300 <= status < 400 and location and not doc.js and len(hops) < RedirectRecorder.MAX_HOPS:
+            hops.append({"url": url, "status": status, "body": body, "fetched_at": _now(),
+                         "headers": _wire_headers(status, headers, body)})
         if status not in REDIRECT_STATUSES or not location:
             break
         # Scrapy's RedirectMiddleware, then spiders.middlewares.DeclaredDomainsMiddleware
@@ -131,7 +138,7 @@ def crawl(data_dir, as_of, sources_dir=DEMO_SOURCES, site=DEMO_SITE, render=None
     domains = sorted({d for p in platforms for d in p.domains})
     site = DirectorySite(site)
     index = ValidatorIndex(data_dir)  # what the spider reads its validators from, before the crawl
-    previous = {key: dict(entry) for key, entry in index.entries.items()}
+    previous = {key: dict(index.get(key)) for key in index.entries if index.get(key)}
     with WarcArchive(data_dir) as archive:
         for _, doc in in_host_turns((p, d) for p in platforms for d in p.documents):
             archive.write(fetch(site, as_of, doc, previous.get(doc.key), domains, render))

@@ -33,3 +33,27 @@ def test_readme_names_the_two_commands():
     makefile = (ROOT / "Makefile").read_text()
     assert "\ndemo:" in makefile and "\ntest:" in makefile
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_readme_names_the_client_versions_that_are_installed_and_tested():
+    """The README says which versions of the standard formats' clients the tests ran; they are the installed ones."""
+    import re
+    from importlib.metadata import PackageNotFoundError, version
+
+    tested = README[README.index("**Standard formats are tested with the clients people use**"):]
+    tested = " ".join(tested[:tested.index("\n- ")].split())
+    for package, name in (("pywb", "pywb"), ("cdxj-indexer", "cdxj-indexer"), ("warcio", "warcio"),
+                          ("feedparser", "feedparser"), ("datasette", "Datasette"),
+                          ("translate-toolkit", "translate-toolkit"), ("gevent", "gevent"), ("lxml", "lxml")):
+        try:
+            installed = version(package)
+        except PackageNotFoundError:
+            pytest.skip(f"{package} is not installed (pip install -e '.[test]')")
+        said = re.search(rf"{re.escape(name)} (\d[\w.]*\d)", tested)
+        assert said and said.group(1) == installed, f"README: {name} {said and said.group(1)}, installed {installed}"
+    import shutil
+    import subprocess
+
+    if shutil.which("sqlite3"):  # the shell the export test runs as another user
+        shell = subprocess.run(["sqlite3", "--version"], capture_output=True, text=True, check=True).stdout.split()[0]
+        assert f"sqlite3 shell {shell}" in tested, f"README does not name the sqlite3 shell {shell}"

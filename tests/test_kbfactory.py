@@ -72,3 +72,66 @@ def test_factory_kb_equals_crawled_kb(demo_kb, crawled_demo_kb):
         assert len(a) == len(b), f"{table}: {len(a)} rows from the factory, {len(b)} from the crawls"
         for x, y in zip(a, b):
             assert x == y, f"{table} differs:\n factory {x}\n crawled {y}"
+
+
+def _records_by_document(data) -> dict:
+    """Each document's WARC records in archive order: type, target URI, status and the headers that say what it is."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from pipeline.archive import closed_warcs
+
+    out = {}
+    for path in closed_warcs(data):
+        with open(path, "rb") as fh:
+            for r in ArchiveIterator(fh):
+                h = r.rec_headers
+                doc = h.get_header("PolicyKB-Redirect-Of") or h.get_header("PolicyKB-Document") \
+                    or h.get_header("PolicyKB-Not-Modified-Of")
+                if doc is None:
+                    continue
+                http = r.http_headers if r.rec_type in ("response", "revisit") else None
+                out.setdefault(doc, []).append((
+                    r.rec_type, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"),
+                    http.get_statuscode() if http else None, http.get_header("Location") if http else None,
+                    http.get_header("Content-Length") if http else None, bool(h.get_header("WARC-Concurrent-To"))))
+    return out
+
+
+@pytest.mark.slow
+def test_factory_archives_redirects_as_a_crawl_does(tmp_path):
+    """A declared URL that redirects (twice, the first with a relative ``Location``; and off the declared domains):
+    the factory writes the records a real crawl writes (each 3xx under its own URL before the page, the refused
+    one beside the failure), and the KB rows are the same."""
+    from conftest import crawl_as_of, policykb
+
+    site = tmp_path / "site" / "seller.moved.example" / "help"
+    page = "<html><body><main id='policy'><h1>Fees</h1><p>Sellers pay a referral fee of 8%.</p></main></body></html>"
+    for name, body, headers in (("old", "moved\n", "Status: 301\nLocation: /help/older\n"),
+                                ("older", "moved again\n", "Status: 302\nLocation: https://seller.moved.example/help/new\n"),
+                                ("new", page, None),
+                                ("away", "elsewhere\n", "Status: 302\nLocation: https://signin.elsewhere.example/x\n")):
+        (site / name).mkdir(parents=True)
+        (site / name / "2026-01-01.html").write_text(body)
+        if headers:
+            (site / name / "2026-01-01.html.headers").write_text(headers)
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "moved.yml").write_text(
+        "platform: moved\nname: Moved\nhomepage: https://seller.moved.example/\ndocuments:\n"
+        "  - id: fees\n    title: Fees\n    url: https://seller.moved.example/help/old\n"
+        "    locale: en-US\n    type: fees\n    select: ['#policy']\n"
+        "  - id: away\n    title: Away\n    url: https://seller.moved.example/help/away\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
+    dates = ["2026-02-01", "2026-03-01"]
+    crawled = tmp_path / "crawled"
+    for date in dates:
+        crawl_as_of(crawled, date, site=tmp_path / "site", sources=sources, extra=("-s", "DOWNLOAD_DELAY=0"))
+        policykb("build", "--data", crawled)
+    built = kbfactory.build_kb(tmp_path / "factory", dates, sources, tmp_path / "site")
+    expected = _records_by_document(crawled)
+    # the relative Location of the first hop leads to the site's /help/older, not to the replay server's
+    assert [r[1] for r in expected["moved/fees"][:3]] == [f"https://seller.moved.example/help/{name}"
+                                                          for name in ("old", "older", "new")]
+    assert _records_by_document(built) == expected
+    for table in ("documents", "versions", "checks"):
+        assert table_rows(built / "policykb.db", table) == table_rows(crawled / "policykb.db", table), table

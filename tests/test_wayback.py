@@ -245,3 +245,124 @@ def test_a_discovery_record_is_not_a_capture_of_the_page_it_describes(tmp_path):
     index = subprocess.run([_tool("cdxj-indexer"), *map(str, closed_warcs(data))], capture_output=True, text=True,
                            check=True).stdout
     assert "seller,example)/help/hub" not in index and "urn:policykb:discovery:x 20260501000000" in index
+
+
+def _small_site(root: Path, page: str) -> tuple[Path, Path]:
+    """A one-platform site (``seller.moved.example``) and its declarations, for the factory-built tests below.
+
+    ``fees`` is declared at ``/help/old``, which answers 301 to ``/help/new``; ``odd`` is a server that answers
+    ``304 Not Modified`` to a request that sent no validators (nothing to be "not modified" against).
+    """
+    site = root / "site" / "seller.moved.example" / "help"
+    for name, body, headers in (("old", "moved\n", "Status: 301\nLocation: https://seller.moved.example/help/new\n"),
+                                ("new", page, None), ("odd", "", "Status: 304\n")):
+        (site / name).mkdir(parents=True)
+        (site / name / "2026-01-01.html").write_text(body)
+        if headers:
+            (site / name / "2026-01-01.html.headers").write_text(headers)
+    sources = root / "sources"
+    sources.mkdir()
+    (sources / "moved.yml").write_text(
+        "platform: moved\nname: Moved\nhomepage: https://seller.moved.example/\ndocuments:\n"
+        "  - id: fees\n    title: Fees\n    url: https://seller.moved.example/help/old\n"
+        "    locale: en-US\n    type: fees\n    select: ['#policy']\n"
+        "  - id: odd\n    title: Odd\n    url: https://seller.moved.example/help/odd\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
+    return root / "site", sources
+
+
+def _redirects_of(data: Path, document: str) -> list[tuple]:
+    """The redirect records archived for ``document``: (URL, status, WARC-Date), in archive order."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    hops = []
+    for path in closed_warcs(data):
+        with open(path, "rb") as fh:
+            hops += [(r.rec_headers.get_header("WARC-Target-URI"), r.http_headers.get_statuscode(),
+                      r.rec_headers.get_header("WARC-Date")) for r in ArchiveIterator(fh)
+                     if r.rec_headers.get_header("PolicyKB-Redirect-Of") == document]
+    return hops
+
+
+def test_a_factory_built_kb_archives_redirects_as_the_spider_does_and_an_unasked_304_is_no_capture(tmp_path):
+    """tests/kbfactory.py keeps each 3xx as the spider's RedirectRecorder does, so pywb replays the declared URL's
+    own 301 and the page it led to; a 304 with no archived 200 of the page is a failed check with the reason,
+    never a version, and no capture of the page that would replay as a blank 304."""
+    import kbfactory
+    from pipeline.archive import NO_PRIOR_304
+
+    page = "<html><body><main id='policy'><h1>Fees</h1><p>Sellers pay a referral fee of 8%.</p></main></body></html>"
+    site, sources = _small_site(tmp_path, page)
+    dates = ("2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z")
+    data = kbfactory.build_kb(tmp_path / "data", dates, sources, site)
+    records = [(r.kind, r.url, r.status, r.warc_date) for r in iter_records(data)]
+    old, new, odd = (f"https://seller.moved.example/help/{name}" for name in ("old", "new", "odd"))
+    assert [r for r in records if r[1] == odd] == [("failure", odd, 0, date) for date in dates]
+    # as in a crawl: no validators for a page archived from another URL than the declared one, so the same bytes
+    assert [r for r in records if r[1] == new] == [("response", new, 200, dates[0]), ("revisit", new, 200, dates[1])]
+    assert _redirects_of(data, "moved/fees") == [(old, "301", date) for date in dates]
+    db = data / "policykb.db"
+    assert rows(db, "select outcome, url from checks where document_id = 'moved/fees' order by id") == [
+        {"outcome": "new_version", "url": new}, {"outcome": "unchanged", "url": new}]
+    odd_checks = rows(db, "select outcome, reason, version_id from checks where document_id = 'moved/odd'")
+    assert odd_checks == [{"outcome": "failed", "reason": NO_PRIOR_304, "version_id": None}] * 2
+    assert rows(db, "select count(*) as n from versions where document_id = 'moved/odd'") == [{"n": 0}]
+
+    warcs = closed_warcs(data)
+    check = subprocess.run([_tool("warcio"), "check", *map(str, warcs)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    index = subprocess.run([_tool("cdxj-indexer"), *map(str, warcs)], capture_output=True, text=True, check=True)
+    assert "example,moved,seller)/help/odd" not in index.stdout and "urn:policykb:failure:moved/odd" in index.stdout
+    server = Wayback(wayback_collection(tmp_path / "pywb", warcs))
+    try:
+        for date in dates:
+            hop = server.capture(old, date)
+            assert hop.status_code == 301 and hop.headers["Location"].endswith(new), date
+            assert parsedate_to_datetime(hop.headers["Memento-Datetime"]) == parse_when(date)
+            got = server.capture(new, date)
+            assert got.status_code == 200 and got.content == page.encode(), date
+            # pywb has no capture of the odd page: not found, never an empty 304 passed off as the page
+            assert server.capture(odd, date).status_code == 404
+    finally:
+        server.stop()
+
+
+def test_validators_that_outlived_their_warc_are_not_used_and_the_next_crawl_archives_the_page_whole(tmp_path):
+    """After a data-folder loss that kept ``warcs/index.json`` but not the WARC it points into, the next crawl
+    asks without validators and archives the whole page, never a revisit of a record nobody can read."""
+    import kbfactory
+
+    page = "<html><body><main id='policy'><h1>Fees</h1><p>Sellers pay a referral fee of 8%.</p></main></body></html>"
+    site, sources = _small_site(tmp_path, page)
+    data = kbfactory.build_kb(tmp_path / "data", ["2026-02-01"], sources, site)
+    (lost,) = closed_warcs(data)
+    lost.rename(tmp_path / lost.name)  # moved away; the index and the KB stay
+    kbfactory.build_kb(data, ["2026-03-01"], sources, site)
+    records = [(r.kind, r.url, r.status) for r in iter_records(data) if r.document == "moved/fees"]
+    assert records == [("response", "https://seller.moved.example/help/new", 200)]
+    assert rows(data / "policykb.db", "select outcome from checks where document_id = 'moved/fees' order by id") \
+        == [{"outcome": "new_version"}, {"outcome": "unchanged"}]
+
+
+def test_a_revisit_of_a_record_in_a_lost_warc_is_a_failed_check_not_a_failed_build(tmp_path):
+    """An index written before entries named their WARC (so it is trusted) and a WARC lost since: the revisit
+    the next crawl writes cannot be read back; the build records a failed check saying so and goes on."""
+    import json
+
+    import kbfactory
+
+    site, sources = _small_site(tmp_path, "<html><body><p>No policy block here.</p></body></html>")
+    data = kbfactory.build_kb(tmp_path / "data", ["2026-02-01"], sources, site)
+    assert rows(data / "policykb.db", "select outcome from checks where document_id = 'moved/fees'") == [
+        {"outcome": "failed"}]  # the page has no #policy: no text, so nothing to say "unchanged" against later
+    index = data / "warcs" / "index.json"
+    index.write_text(json.dumps({k: {f: v for f, v in e.items() if f != "warc_file"}
+                                 for k, e in json.loads(index.read_text()).items()}))
+    (lost,) = closed_warcs(data)
+    lost.rename(tmp_path / lost.name)
+    kbfactory.build_kb(data, ["2026-03-01"], sources, site)
+    (revisit,) = [r for r in iter_records(data) if r.document == "moved/fees"]
+    assert revisit.kind == "revisit"
+    last = rows(data / "policykb.db", "select outcome, reason from checks where document_id = 'moved/fees'"
+                " order by id desc limit 1")[0]
+    assert last["outcome"] == "failed" and "in no WARC of the data folder" in last["reason"]
