@@ -40,37 +40,19 @@ EPOCH = "1970-01-01T00:00:00Z"
 LIMIT = 50
 #: How long a short redline may get (characters of changed text shown per change).
 REDLINE_CHARS = 400
+
+
 def diff_path(change: dict) -> str:
     return f"/-/policykb/diff/{change['document_id']}/{change['from_seq']}..{change['to_seq']}"
 
 
 def short_redline(patch_text: str | None, limit: int = REDLINE_CHARS, context: int = 24) -> str:
     """HTML of a section patch (diff-match-patch text) as ``<del>``/``<ins>`` with a little context, cut at
-    ``limit`` characters of shown text."""
-    from diff_match_patch import diff_match_patch
+    ``limit`` characters of shown text (:func:`pipeline.diff.patch_excerpt`)."""
+    from pipeline.diff import patch_excerpt
 
-    if not patch_text:
-        return ""
-    try:
-        patches = diff_match_patch().patch_fromText(patch_text)
-    except ValueError:
-        return ""
-    out, shown = [], 0
-    for patch in patches:
-        if shown >= limit:
-            out.append("…")
-            break
-        for op, text in patch.diffs:
-            if op == 0:
-                text = text if len(text) <= 2 * context else text[:context] + " … " + text[-context:]
-                out.append(escape(text))
-            else:
-                room = max(0, limit - shown)
-                cut = text if len(text) <= room else text[:room] + "…"
-                shown += len(cut)
-                out.append(f"<{'ins' if op > 0 else 'del'}>{escape(cut)}</{'ins' if op > 0 else 'del'}>")
-        out.append(" ¶ ")
-    return "".join(out).strip(" ¶")
+    return "".join(escape(text) if op == 0 else f"<{'ins' if op > 0 else 'del'}>{escape(text)}</{'ins' if op > 0 else 'del'}>"
+                   for op, text in patch_excerpt(patch_text, limit, context)).strip(" ¶")
 
 
 def _bilingual(row: dict, en: str, zh: str) -> str:
