@@ -67,13 +67,20 @@ def _scope(alias: str, platform: str | None, document: str | None) -> tuple[str,
     return "1 = 1", []
 
 
-def feed_events(conn, platform: str | None = None, document: str | None = None, limit: int = LIMIT) -> list[dict]:
-    """The feed's events in scope, newest first: ``{"kind": "change"|"new"|"gone"|"removed", "at": ISO, ...}``."""
+def feed_events(conn, platform: str | None = None, document: str | None = None, limit: int = LIMIT,
+                concept: str | None = None) -> list[dict]:
+    """The feed's events in scope, newest first: ``{"kind": "change"|"new"|"gone"|"removed", "at": ISO, ...}``.
+
+    :param concept: only the substantive changes that touch this glossary concept (``change_concepts``)
+    """
     from kb import read
     from pipeline.sqlrows import rows
 
     events = [{**c, "class": c["kind"], "kind": "change", "at": c["detected_at"]}
-              for c in read.substantive_changes(conn, platform=platform, document=document, limit=limit)]
+              for c in read.substantive_changes(conn, platform=platform, document=document, limit=limit,
+                                                concept=concept)]
+    if concept:
+        return events
     where, params = _scope("d", platform, document)
     names = ("d.id as document_id, d.title, d.title_zh, d.url, p.name as platform_name, "
              "p.name_zh as platform_name_zh")

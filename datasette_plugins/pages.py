@@ -10,7 +10,8 @@ Stable URLs (all under ``/-/policykb``):
 ``/-/policykb/doc/<platform>/<doc>/v/<n>``  one version (a permalink to cite)
 ``/-/policykb/diff/<platform>/<doc>/<a>..<b>``  redline between any two versions
 ``/-/policykb/feed.atom``                   substantive changes; also ``/feed/<platform>.atom``
-                                            and ``/feed/<platform>/<doc>.atom``
+                                            and ``/feed/<platform>/<doc>.atom``; ``?concept=ID``: only
+                                            the changes that touch a glossary concept
 ==========================================  ==============================================
 
 The handlers only fetch (through :mod:`kb.read` and :mod:`kb.search`, in
@@ -339,7 +340,10 @@ async def feed(datasette, request):
                 f" {rows[0]['name']}" if rows[0]["name_zh"] and rows[0]["name_zh"] != rows[0]["name"] else "")
         else:
             label = "all platforms 全部平台"
-        events = feeds.feed_events(conn, platform=platform, document=doc_id)
+        concept = request.args.get("concept") or None
+        if concept:  # an unknown concept gives an empty feed
+            label += f" · {concept}"
+        events = feeds.feed_events(conn, platform=platform, document=doc_id, concept=concept)
         return label, events, feeds.change_sections(conn, [e["id"] for e in events if e["kind"] == "change"])
 
     data = await db.execute_fn(fetch)
@@ -347,6 +351,8 @@ async def feed(datasette, request):
         return await _error(datasette, request, 404, "no_feed")
     label, events, sections = data
     self_path = request.path[len(datasette.urls.path("/")) - 1:]  # without a base_url prefix
+    if request.args.get("concept"):  # its own feed, with its own id
+        self_path += "?" + urlencode({"concept": request.args["concept"]})
     config = datasette.plugin_config("policykb") or {}
     public = (config.get("public_url") or "").rstrip("/")
 

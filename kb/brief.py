@@ -73,7 +73,8 @@ def _concepts(conn, change_ids) -> dict[tuple[str, str], list[dict]]:
     marks = ", ".join("?" * len(change_ids))
     for r in _rows(conn, f"""select distinct cc.change_id, cc.section_key, cc.concept_id, g.label, g.label_zh
                              from change_concepts cc left join glossary_concepts g on g.id = cc.concept_id
-                             where cc.change_id in ({marks}) order by g.ordinal, cc.concept_id""", list(change_ids)):
+                             where cc.in_change = 1 and cc.change_id in ({marks})
+                             order by g.ordinal, cc.concept_id""", list(change_ids)):
         out.setdefault((r["change_id"], r["section_key"]), []).append(
             {"id": r["concept_id"], "label": r["label"] or r["concept_id"], "label_zh": r["label_zh"]})
     return out
