@@ -12,6 +12,7 @@ Stable URLs (all under ``/-/policykb``):
 ``/-/policykb/feed.atom``                   substantive changes; also ``/feed/<platform>.atom``
                                             and ``/feed/<platform>/<doc>.atom``; ``?concept=ID``: only
                                             the changes that touch a glossary concept
+``/-/policykb/calendar.ics``                 effective dates (announced, recent) as iCalendar
 ==========================================  ==============================================
 
 The handlers only fetch (through :mod:`kb.read` and :mod:`kb.search`, in
@@ -370,6 +371,24 @@ async def feed(datasette, request):
     return Response(body, content_type="application/atom+xml; charset=utf-8", headers=headers)
 
 
+async def calendar_ics(datasette, request):
+    """``/-/policykb/calendar.ics``: the effective dates as an iCalendar (:mod:`kb.calendar`); ``?platform=``
+    (repeatable) narrows it, ``?hl=en`` writes its text in English (Chinese by default)."""
+    from kb import calendar
+
+    platforms = tuple(request.args.getlist("platform"))
+    lang = "en" if request.args.get("hl") == "en" else "zh"
+    config = datasette.plugin_config("policykb") or {}
+    base = (config.get("public_url") or datasette.absolute_url(request, datasette.urls.path("/"))).rstrip("/")
+    events = await _database(datasette).execute_fn(
+        lambda conn: calendar.effective_events(conn, platforms, base_url=base))
+    body = calendar.ics(events, lang)
+    headers = feeds.validators(body, max((e["first_seen"] for e in events), default=feeds.EPOCH))
+    if not_modified(request.headers, headers):
+        return Response("", status=304, headers=headers)
+    return Response(body, content_type="text/calendar; charset=utf-8", headers=headers)
+
+
 @hookimpl
 def register_routes():
     doc = rf"(?P<platform>{SLUG})/(?P<document>{SLUG})"
@@ -387,6 +406,7 @@ def register_routes():
         (r"^/-/policykb/feed\.atom$", feed),
         (rf"^/-/policykb/feed/(?P<platform>{SLUG})\.atom$", feed),
         (rf"^/-/policykb/feed/{doc}\.atom$", feed),
+        (r"^/-/policykb/calendar\.ics$", calendar_ics),
     ]
 
 

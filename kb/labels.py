@@ -111,6 +111,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "brief_redline": ("full redline", "完整对比"),
     "brief_original": ("original page", "原文页面"),
     "brief_not_listed": ("Not listed (counted only)", "未列出的变更（仅计数）"),
+    # the calendar of effective dates (kb/calendar.py)
+    "cal_name": ("policykb: effective dates", "policykb：政策生效日期"),
+    "cal_announced": ("takes effect (announced)", "生效（已公告）"),
+    "cal_stated_effective": ("took effect (stated on the page)", "已生效（页面注明）"),
+    "cal_document": ("Document", "文件"),
+    "cal_applies": ("Applies to", "适用范围"),
+    "cal_whole_document": ("the whole document", "全文"),
+    "cal_first_seen": ("First seen on the page", "首次发现于"),
+    "cal_evidence": ("The page says", "页面原文"),
 }
 
 #: the stored enumerations: a page in Chinese must not show any of these as it is stored

@@ -1,4 +1,5 @@
-"""``policykb brief | calendar``: what changed, for whom and from when (the logic is in :mod:`kb.brief`)."""
+"""``policykb brief | calendar``: what changed, for whom and from when (the logic is in :mod:`kb.brief` and
+:mod:`kb.calendar`)."""
 
 from __future__ import annotations
 
@@ -79,3 +80,34 @@ def brief(data_dir, since, until, platforms, concept, lang, fmt, output, base_ur
     finally:
         db.close()
     _output(briefs.render(data, fmt, lang), output)
+
+
+@cli.command()
+@data_option
+@click.option("--platform", "platforms", multiple=True, callback=_platforms, metavar="ID",
+              help="Only this platform (repeatable).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the events' text.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file, e.g. effective.ics (default: standard output).")
+@base_url_option
+def calendar(data_dir, platforms, lang, output, base_url):
+    """Effective dates as an iCalendar (.ics): one event per announced or recent stated effective date, with
+    the document, the sections it applies to and the permalink. Subscribe to /-/policykb/calendar.ics of
+    `policykb serve` instead to keep it current."""
+    import sys
+
+    from kb import calendar as calendars
+    from kb.db import open_db
+
+    db = open_db(data_dir)
+    try:
+        body = calendars.ics(calendars.effective_events(db.conn, platforms, base_url=base_url), lang)
+    finally:
+        db.close()
+    if output:
+        with open(output, "wb") as f:
+            f.write(body)
+    else:
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
