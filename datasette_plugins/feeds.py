@@ -208,14 +208,7 @@ def atom_feed(events: list[dict], sections: dict, absolute, ident, self_path: st
     :param title: the feed title
     :param author: ``{"name": ..., "uri"/"email": ...}`` (default: policykb at the public URL)
     """
-    fg = FeedGenerator()
-    fg.id(ident(self_path))
-    fg.title(title)
-    fg.subtitle(title)
-    fg.author(author or {"name": "policykb", "uri": ident("/-/policykb")})
-    fg.link(href=absolute(self_path), rel="self", type="application/atom+xml")
-    fg.link(href=absolute("/-/policykb"), rel="alternate", type="text/html")
-    fg.generator("policykb")
+    fg = _generator(absolute, ident, self_path, title, author)
     updated = max((e["at"] for e in events if e["at"]), default=None) or EPOCH
     fg.updated(updated)
     for event in reversed(events):  # feedgen prepends: add oldest first so the newest comes first
@@ -227,6 +220,43 @@ def atom_feed(events: list[dict], sections: dict, absolute, ident, self_path: st
         entry.published(event["at"])
         entry.content(_entry_content(event, sections.get(event.get("id"), []) if event["kind"] == "change" else [],
                                      absolute), type="html")
+    return fg.atom_str(pretty=True), updated
+
+
+def _generator(absolute, ident, self_path: str, title: str, author: dict | None) -> FeedGenerator:
+    """A feed's head: id, title, author, self and alternate links, generator (every feed of ours has them)."""
+    fg = FeedGenerator()
+    fg.id(ident(self_path))
+    fg.title(title)
+    fg.subtitle(title)
+    fg.author(author or {"name": "policykb", "uri": ident("/-/policykb")})
+    fg.link(href=absolute(self_path), rel="self", type="application/atom+xml")
+    fg.link(href=absolute("/-/policykb"), rel="alternate", type="text/html")
+    fg.generator("policykb")
+    return fg
+
+
+def briefs_atom(briefs: list[dict], lang: str, absolute, ident, self_path: str, title: str,
+                author: dict | None = None) -> tuple[bytes, str]:
+    """An Atom document of weekly briefs (:func:`kb.brief.brief` of each week, newest first): one entry per
+    week, its content the brief's sanitized HTML (:func:`kb.brief.html_fragment`), its id the brief page of that
+    week, ``updated`` the week's latest change (so an entry moves only when its week gains one)."""
+    from urllib.parse import urlencode
+
+    from kb.brief import html_fragment
+    from kb.labels import label
+
+    fg = _generator(absolute, ident, self_path, title, author)
+    updated = max((b["latest"] for b in briefs if b["latest"]), default=None) or EPOCH
+    fg.updated(updated)
+    for b in reversed(briefs):  # feedgen prepends: oldest first
+        path = "/-/policykb/brief?" + urlencode({"since": b["since"], "until": b["until"], "hl": lang})
+        entry = fg.add_entry()
+        entry.id(ident(path))
+        entry.title(f"{label('brief_title', lang)} {b['since']} – {b['until']}")
+        entry.link(href=absolute(path), rel="alternate", type="text/html")
+        entry.updated(b["latest"] or EPOCH)
+        entry.content(html_fragment(b, lang), type="html")
     return fg.atom_str(pretty=True), updated
 
 

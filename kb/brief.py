@@ -50,6 +50,19 @@ def window(conn, since: str | None = None, until: str | None = None, platforms=(
     return since, until
 
 
+def weeks_with_changes(conn, platforms=(), limit: int = 12) -> list[tuple[str, str]]:
+    """The latest ``limit`` weeks (Monday, Sunday) in which the KB detected a substantive change, newest first:
+    the entries of the weekly briefs' feed."""
+    where, params = ["kind = 'substantive'"], []
+    if platforms:
+        where.append(f"document_id in (select id from documents where platform_id in ({', '.join('?' * len(platforms))}))")
+        params += list(platforms)
+    days = [date.fromisoformat(r[0]) for r in conn.execute(
+        f"select distinct substr(detected_at, 1, 10) from changes where {' and '.join(where)}", params)]
+    mondays = sorted({d - timedelta(days=d.weekday()) for d in days}, reverse=True)[:limit]
+    return [(m.isoformat(), (m + timedelta(days=6)).isoformat()) for m in mondays]
+
+
 def _changes(conn, since, until, platforms) -> list[dict]:
     where, params = ["substr(c.detected_at, 1, 10) between ? and ?"], [since, until]
     if platforms:
@@ -138,6 +151,7 @@ def brief(conn, since: str | None = None, until: str | None = None, platforms=()
     return {"since": since, "until": until, "platforms": list(platforms), "concept": concept,
             "groups": [{**p, "documents": list(p["documents"].values())} for p in groups.values()],
             "listed": sum(len(d["changes"]) for p in groups.values() for d in p["documents"].values()),
+            "latest": max((c["detected_at"] for c in changes), default=None),
             "not_listed": not_listed}
 
 

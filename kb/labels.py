@@ -111,6 +111,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "brief_redline": ("full redline", "完整对比"),
     "brief_original": ("original page", "原文页面"),
     "brief_not_listed": ("Not listed (counted only)", "未列出的变更（仅计数）"),
+    "brief_since": ("From", "起始日期"),
+    "brief_until": ("To", "结束日期"),
+    "brief_show": ("Show", "查看"),
+    "brief_feed": ("Weekly briefs (Atom)", "每周简报订阅"),
     # the calendar of effective dates (kb/calendar.py)
     "cal_name": ("policykb: effective dates", "policykb：政策生效日期"),
     "cal_announced": ("takes effect (announced)", "生效（已公告）"),

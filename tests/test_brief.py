@@ -150,3 +150,50 @@ def test_bad_options_are_one_line_and_exit_2(demo_kb):
         result = run("brief", "--data", demo_kb, *args)
         assert result.exit_code == 2, (args, result.output)
         assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+@pytest.mark.asyncio
+async def test_the_web_brief_is_the_same_brief_printable_and_in_chinese(demo_kb, expected):
+    from test_feeds import _datasette
+
+    ds = _datasette(demo_kb)
+    since, until = expected["dates"][0], expected["dates"][-1]
+    asked = await ds.client.get(f"/-/policykb/brief?since={since}&until={until}&lang=zh")
+    assert asked.status_code == 302  # ?lang= becomes the pages' own ?hl=
+    page = (await ds.client.get(asked.headers["location"])).text
+    data = brief_of(demo_kb, expected)
+    for (doc, when), change in listed(data).items():
+        assert f"/-/policykb/diff/{doc}/{change['from_seq']}..{change['to_seq']}" in page
+        assert zh_date(when) in page
+    assert "@media print" in page and 'method="post"' not in page.lower()
+    assert stored_values_shown(page) == []
+    brief_part = page.split('<div class="pkb-brief">', 1)[1]
+    for quoted in from_pages(data):
+        brief_part = brief_part.replace(md_text(quoted), " ").replace(quoted, " ")
+    assert english_labels(brief_part) == []
+    english = (await ds.client.get(f"/-/policykb/brief?since={since}&until={until}&hl=en")).text
+    assert english_labels(english.split('<div class="pkb-brief">', 1)[1])
+    assert (await ds.client.get("/-/policykb/brief?platform=nosuch")).status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_the_weekly_briefs_feed_has_one_entry_per_week_with_a_change(demo_kb, expected):
+    import feedparser
+    from datetime import date, timedelta
+
+    from test_feeds import _datasette
+
+    ds = _datasette(demo_kb, "https://kb.example.org")
+    parsed = feedparser.parse((await ds.client.get("/-/policykb/briefs.atom")).text)
+    assert not parsed.bozo
+    weeks = {}
+    for doc, day in expected_changes(expected):
+        monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
+        weeks.setdefault(monday.isoformat(), []).append(doc)
+    assert len(parsed.entries) == len(weeks)
+    for entry in parsed.entries:
+        monday = re.search(r"since=(\d{4}-\d\d-\d\d)", entry.id).group(1)
+        assert entry.id.startswith("https://kb.example.org/-/policykb/brief?")
+        body = entry.content[0].value
+        assert all(f"/-/policykb/diff/{doc}/" in body for doc in weeks[monday])
+        assert "<script" not in body
