@@ -166,13 +166,17 @@ def _unique(concepts) -> list[dict]:
 
 # ---- rendering -------------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]|~])")
+#: Marks that only mean something at the start of a line (a list, a heading): escaped there.
+_MD_LEADING = re.compile(r"^(\s*)(?:([-+#>])|(\d+)\.)")
 
 
 def md_text(text: str | None, strip: bool = True) -> str:
-    """Text from a page, inert in Markdown: HTML-escaped, Markdown's marks backslash-escaped, on one line."""
+    """Text from a page, inert in Markdown: HTML-escaped (no tag, no entity of its own survives), emphasis,
+    code, link and table marks backslash-escaped, a leading list or heading mark too; on one line."""
     text = re.sub(r"\s+", " ", text or "")
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text.strip() if strip else text, quote=False))
+    text = _MD_SPECIAL.sub(r"\\\1", html.escape(text.strip() if strip else text, quote=False))
+    return _MD_LEADING.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), text)
 
 
 def _day(value: str | None, lang: str) -> str:
@@ -229,7 +233,8 @@ def _colon(lang: str) -> str:
 
 def _section_md(s: dict, lang: str) -> list[str]:
     name = md_text(section_name(s))
-    lines = [f"- **{name}** ({label(s['status'], lang)}) · {label('brief_effective', lang)} "
+    status = f"（{label(s['status'], lang)}）" if lang == "zh" else f" ({label(s['status'], lang)})"
+    lines = [f"- **{name}**{status} · {label('brief_effective', lang)} "
              f"{_effective_md(s['effective'], lang)}"]
     if s["concepts"]:
         lines.append(f"  - {label('brief_concepts', lang)}{_colon(lang)}"

@@ -197,3 +197,15 @@ async def test_the_weekly_briefs_feed_has_one_entry_per_week_with_a_change(demo_
         body = entry.content[0].value
         assert all(f"/-/policykb/diff/{doc}/" in body for doc in weeks[monday])
         assert "<script" not in body
+
+
+def test_the_readme_sample_is_what_the_command_writes(demo_kb):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"\(`policykb brief --data data ([^`]+)`, as generated\)", readme.replace("\n", " "))
+    assert command, "README names the command of its sample"
+    sample = re.search(r"````markdown\n(# 政策简报.*?)````", readme, re.S).group(1)
+    result = run("brief", "--data", demo_kb, *command.group(1).split())
+    assert result.exit_code == 0, result.output
+    assert result.output == sample
