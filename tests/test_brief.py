@@ -88,7 +88,7 @@ def test_markdown_brief_names_each_change_its_sections_and_dates_in_its_language
         block = next(b for b in blocks if f"/-/policykb/diff/{doc}/{change['from_seq']}..{change['to_seq']}" in b)
         assert day(when) in block
         for s in change["sections"]:
-            assert section_name(s).split(" ")[0].replace("-", "\\-") in block
+            assert md_text(section_name(s)) in block
             if s["effective"]["label"]:
                 assert DATE_LABELS[s["effective"]["label"]][lang == "zh"] in block
                 assert day(s["effective"]["date"]) in block
