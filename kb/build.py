@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 #: Tables that are not derived from the WARCs: a rebuild copies them from the KB it replaces (when a document
 #: left its declaration is known only to the builds that saw it go).
-CARRY_OVER = ("runs", "alerts", "schedule", "undeclared_documents")
+CARRY_OVER = ("runs", "alerts", "schedule", "undeclared_documents", "brief_deliveries")
 
 
 def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
