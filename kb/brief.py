@@ -29,7 +29,7 @@ from pipeline.diff import patch_excerpt
 from pipeline.sqlrows import rows as _rows
 from pipeline.timeutil import iso
 
-#: The window when no ``since`` is given: this many days up to ``until``.
+#: The window when no ``since`` is given: this many days, ``until`` the last of them.
 DEFAULT_DAYS = 7
 #: Characters of changed text per section's redline.
 REDLINE_CHARS = 300
@@ -43,10 +43,10 @@ def _today(conn, platforms) -> str:
 
 
 def window(conn, since: str | None = None, until: str | None = None, platforms=()) -> tuple[str, str]:
-    """``(since, until)`` as days: ``until`` defaults to today by the clock, ``since`` to
-    :data:`DEFAULT_DAYS` before it."""
+    """``(since, until)`` as days, both included: ``until`` defaults to today by the clock, ``since`` so that
+    the window is :data:`DEFAULT_DAYS` days."""
     until = (until or _today(conn, platforms))[:10]
-    since = (since or (date.fromisoformat(until) - timedelta(days=DEFAULT_DAYS)).isoformat())[:10]
+    since = (since or (date.fromisoformat(until) - timedelta(days=DEFAULT_DAYS - 1)).isoformat())[:10]
     return since, until
 
 

@@ -22,7 +22,7 @@ def test_the_brief_is_sent_once_a_week_through_the_alert_channels(demo_copy, exp
         first = deliver_due(db, config, now=start)
         last_day = expected["dates"][-1]
         assert first["until"] == last_day and first["error"] is None
-        assert first["since"] == (date.fromisoformat(last_day) - timedelta(days=7)).isoformat()
+        assert first["since"] == (date.fromisoformat(last_day) - timedelta(days=6)).isoformat()
         assert len(receiver.received) == 1
         hook = receiver.received[0]["body"]
         assert "政策简报" in hook["title"]

@@ -53,7 +53,7 @@ def base_url_option(f):
 
 @cli.command()
 @data_option
-@date_option("--since", "First day of the window (default: 7 days before --until).")
+@date_option("--since", "First day of the window (default: the 7 days up to --until).")
 @date_option("--until", "Last day of the window (default: today; for the demo, its latest check).")
 @click.option("--platform", "platforms", multiple=True, callback=_platforms, metavar="ID",
               help="Only this platform (repeatable).")
@@ -74,8 +74,11 @@ def brief(data_dir, since, until, platforms, concept, lang, fmt, output, base_ur
     if since and until and since > until:
         click.echo(f"error: --since {since} is after --until {until} (起始日期晚于结束日期)", err=True)
         raise SystemExit(2)
+    from kb.impact import refresh_change_concepts
+
     db = open_db(data_dir)
     try:
+        refresh_change_concepts(db)  # a KB upgraded since its last build has none yet (cheap: only new ones)
         data = briefs.brief(db.conn, since, until, platforms, concept, base_url)
     finally:
         db.close()

@@ -2,7 +2,7 @@
 
 After each build the watch asks :func:`deliver_due`: when no brief was sent yet, or the last one was sent
 ``every`` seconds ago or more, the brief (:mod:`kb.brief`) of the days since the last one sent (the first:
-the last 7 days) up to today by the time model's clock is sent as Markdown or HTML and recorded in
+the 7 days) up to today by the time model's clock is sent as Markdown or HTML and recorded in
 ``brief_deliveries``. A failed send is recorded with its error and tried again after the next build, for the
 same window.
 """
