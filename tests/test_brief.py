@@ -209,3 +209,37 @@ def test_the_readme_sample_is_what_the_command_writes(demo_kb):
     result = run("brief", "--data", demo_kb, *command.group(1).split())
     assert result.exit_code == 0, result.output
     assert result.output == sample
+
+
+@pytest.fixture(scope="module")
+def noisy_kb(tmp_path_factory, expected):
+    """The demo, then two more crawls of penalty-points: 2026-08-01 only the case of a heading changed
+    (cosmetic), 2026-09-01 the page of 2026-01-15 again (a flip-flop)."""
+    import shutil
+
+    import kbfactory
+
+    site = tmp_path_factory.mktemp("noisy") / "site"
+    shutil.copytree(kbfactory.DEMO_SITE, site)
+    folder = site / "seller.shoptide.example" / "university" / "penalty-points"
+    latest = (folder / "2026-07-01.html").read_text(encoding="utf-8")
+    assert "<h3>3.2 Severe violations</h3>" in latest
+    (folder / "2026-08-01.html").write_text(latest.replace("<h3>3.2 Severe violations</h3>",
+                                                           "<h3>3.2 Severe Violations</h3>"), encoding="utf-8")
+    shutil.copy(folder / "2026-01-15.html", folder / "2026-09-01.html")
+    data = tmp_path_factory.mktemp("noisy") / "data"
+    return kbfactory.build_kb(data, expected["dates"] + ["2026-08-01", "2026-09-01"], kbfactory.DEMO_SOURCES, site)
+
+
+def test_cosmetic_changes_and_flip_flops_are_counted_not_listed(noisy_kb):
+    conn = sqlite3.connect(noisy_kb / "policykb.db")
+    kinds = dict(conn.execute("select kind, count(*) from changes where detected_at >= '2026-07-15' group by kind"))
+    assert kinds == {"cosmetic": 1, "flip_flop": 1}, kinds  # what the classifier made of the two crawls
+    result = run("brief", "--data", noisy_kb, "--since", "2026-07-15", "--until", "2026-09-30", "--format", "json")
+    data = json.loads(result.output)
+    assert data["groups"] == [] and data["listed"] == 0 and data["not_listed"] == kinds
+    for lang in ("zh", "en"):
+        text = markdown(data, lang)
+        assert "penalty-points" not in text
+        for kind, n in kinds.items():
+            assert f"{LABELS[kind][lang == 'zh']}{'：' if lang == 'zh' else ': '}{n}" in text
