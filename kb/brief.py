@@ -101,12 +101,12 @@ def _sections(conn, change: dict, concepts: dict) -> list[dict]:
     for s in _rows(conn, """select key, heading, status, patch from change_sections
                             where change_id = ? and (kind is null or kind = 'substantive') order by rowid""",
                    [change["id"]]):
-        effective = timemodel.section_effective(conn, version, s["key"], sections)
-        if s["status"] == "removed":  # a removed section has no date of its own: the change's detection
-            effective = {"date": change["detected_at"][:10], "label": "detected"}
+        # a removed section is not in the new version: only a date stated for the whole document applies
+        effective = timemodel.section_effective(conn, version, None if s["status"] == "removed" else s["key"],
+                                                sections)
         out.append({"key": s["key"], "heading": s["heading"], "status": s["status"],
                     "redline": [[op, text] for op, text in patch_excerpt(s["patch"], REDLINE_CHARS)],
-                    "effective": {"date": effective["date"], "label": effective["label"]},
+                    "effective": {"date": effective["date"], "label": effective["label"], "scope": effective["scope"]},
                     "concepts": concepts.get((change["id"], s["key"]), [])})
     return out
 
