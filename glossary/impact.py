@@ -72,12 +72,14 @@ def _change_rows(conn, change: dict, terms: list[dict]) -> list[dict]:
         starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
         indexes: dict = {}
         for t in terms:
-            seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
+            seq = t["tokens"]
             for side, found in sides:
                 if found is None:
                     continue
-                index = indexes.setdefault((side, bool(t["case_sensitive"])),
-                                           TokenIndex(found[1], t["language"], bool(t["case_sensitive"])))
+                index = indexes.get((side, bool(t["case_sensitive"])))
+                if index is None:  # each text tokenized once per case rule, not once per term
+                    index = indexes[(side, bool(t["case_sensitive"]))] = TokenIndex(
+                        found[1], t["language"], bool(t["case_sensitive"]))
                 hits = index.find(seq)
                 if hits:
                     touched = any(bisect.bisect_right(starts[side], index.span(*h)[0]) - 1 in altered[side]
@@ -101,5 +103,8 @@ def change_concept_rows(conn, change_ids) -> list[dict]:
                                   from changes c join documents d on d.id = c.document_id
                                   where c.kind = 'substantive' and c.id in ({marks})""", list(change_ids)):
         wanted = _terms_for(terms, platforms, change["platform_id"], locale_lang(change["locale"]))
+        for t in wanted:  # each term's tokens once
+            if "tokens" not in t:
+                t["tokens"] = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
         out.extend(_change_rows(conn, change, wanted))
     return out

@@ -9,10 +9,9 @@ import sqlite3
 import click
 
 from kb.cli import cli
+from kb.cli.cite import DEFAULT_BASE_URL
 from kb.cli.options import check_platform, data_option, date_option, did_you_mean
 from kb.data import kb_path
-
-DEFAULT_BASE_URL = "http://127.0.0.1:8001"  # where `policykb serve` listens
 
 
 def _platforms(ctx, param, value):
