@@ -4,6 +4,7 @@ stable UIDs, the document, its sections and the permalink in each event."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import icalendar
@@ -99,3 +100,20 @@ async def test_the_served_calendar_parses_and_answers_conditional_gets(demo_kb, 
     assert again.status_code == 304
     one = await ds.client.get("/-/policykb/calendar.ics?platform=shoptide")
     assert {doc for doc, _ in events_by_icalendar(one.content)} == {"shoptide/penalty-points"}
+
+
+def test_the_chinese_calendar_shows_no_english_label(demo_kb):
+    from test_brief import english_labels
+
+    zh = events_by_icalendar(calendar_bytes(demo_kb))
+    en = events_by_icalendar(calendar_bytes(demo_kb, "--lang", "en"))
+    for key, ev in zh.items():
+        text = ev["summary"] + "\n" + ev["description"]
+        for quoted in [ev["url"], *re.findall(r"“[^”]*”|https?://\S+", text)]:  # the page's words and links
+            text = text.replace(quoted, " ")
+        for line in en[key]["description"].splitlines():  # section headings come from the page
+            if line.startswith("Applies to: "):
+                for heading in line.removeprefix("Applies to: ").split("; "):
+                    text = text.replace(heading, " ")
+        assert english_labels(text) == [], (key, text)
+    assert english_labels("\n".join(e["description"] for e in en.values()))  # the check can fail
