@@ -4,8 +4,14 @@ and the same window tried again."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 
+import pytest
+
+from conftest import DEMO_SITE, DEMO_SOURCES, ROOT, rows
 from kb.db import open_db
 from kb.ops.alerts import NotifyConfig
 from kb.ops.briefs import WEEK, deliver_due
@@ -57,3 +63,25 @@ def test_a_failed_brief_is_recorded_and_its_window_tried_again(demo_copy, expect
             again.shutdown()
     finally:
         db.close()
+
+
+@pytest.mark.slow
+def test_watch_once_sends_the_brief_after_its_build(tmp_path, expected):
+    """A real ``policykb watch --once`` (Scrapy over the replay server, the build) sends the brief to --notify."""
+    from replay.server import ReplayServer
+
+    receiver = Receiver()
+    data = tmp_path / "data"
+    try:
+        with ReplayServer(DEMO_SITE, expected["dates"][-1]) as server:
+            result = subprocess.run(
+                [sys.executable, "-m", "kb.cli", "watch", "--once", "--data", str(data), "--sources",
+                 str(DEMO_SOURCES), "--replay", server.url, "--notify", receiver.url, "--brief-lang", "en"],
+                cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        briefs = [r["body"] for r in receiver.received if "Policy brief" in r["body"]["title"]]
+        assert len(briefs) == 1, [r["body"]["title"] for r in receiver.received]
+        assert "Not listed" in briefs[0]["message"]
+        assert rows(data / "policykb.db", "select count(*) as n from brief_deliveries where error is null")[0]["n"] == 1
+    finally:
+        receiver.shutdown()
