@@ -40,37 +40,19 @@ EPOCH = "1970-01-01T00:00:00Z"
 LIMIT = 50
 #: How long a short redline may get (characters of changed text shown per change).
 REDLINE_CHARS = 400
+
+
 def diff_path(change: dict) -> str:
     return f"/-/policykb/diff/{change['document_id']}/{change['from_seq']}..{change['to_seq']}"
 
 
 def short_redline(patch_text: str | None, limit: int = REDLINE_CHARS, context: int = 24) -> str:
     """HTML of a section patch (diff-match-patch text) as ``<del>``/``<ins>`` with a little context, cut at
-    ``limit`` characters of shown text."""
-    from diff_match_patch import diff_match_patch
+    ``limit`` characters of shown text (:func:`pipeline.diff.patch_excerpt`)."""
+    from pipeline.diff import patch_excerpt
 
-    if not patch_text:
-        return ""
-    try:
-        patches = diff_match_patch().patch_fromText(patch_text)
-    except ValueError:
-        return ""
-    out, shown = [], 0
-    for patch in patches:
-        if shown >= limit:
-            out.append("…")
-            break
-        for op, text in patch.diffs:
-            if op == 0:
-                text = text if len(text) <= 2 * context else text[:context] + " … " + text[-context:]
-                out.append(escape(text))
-            else:
-                room = max(0, limit - shown)
-                cut = text if len(text) <= room else text[:room] + "…"
-                shown += len(cut)
-                out.append(f"<{'ins' if op > 0 else 'del'}>{escape(cut)}</{'ins' if op > 0 else 'del'}>")
-        out.append(" ¶ ")
-    return "".join(out).strip(" ¶")
+    return "".join(escape(text) if op == 0 else f"<{'ins' if op > 0 else 'del'}>{escape(text)}</{'ins' if op > 0 else 'del'}>"
+                   for op, text in patch_excerpt(patch_text, limit, context)).strip(" ¶")
 
 
 def _bilingual(row: dict, en: str, zh: str) -> str:
@@ -85,13 +67,20 @@ def _scope(alias: str, platform: str | None, document: str | None) -> tuple[str,
     return "1 = 1", []
 
 
-def feed_events(conn, platform: str | None = None, document: str | None = None, limit: int = LIMIT) -> list[dict]:
-    """The feed's events in scope, newest first: ``{"kind": "change"|"new"|"gone"|"removed", "at": ISO, ...}``."""
+def feed_events(conn, platform: str | None = None, document: str | None = None, limit: int = LIMIT,
+                concept: str | None = None) -> list[dict]:
+    """The feed's events in scope, newest first: ``{"kind": "change"|"new"|"gone"|"removed", "at": ISO, ...}``.
+
+    :param concept: only the substantive changes that touch this glossary concept (``change_concepts``)
+    """
     from kb import read
     from pipeline.sqlrows import rows
 
     events = [{**c, "class": c["kind"], "kind": "change", "at": c["detected_at"]}
-              for c in read.substantive_changes(conn, platform=platform, document=document, limit=limit)]
+              for c in read.substantive_changes(conn, platform=platform, document=document, limit=limit,
+                                                concept=concept)]
+    if concept:
+        return events
     where, params = _scope("d", platform, document)
     names = ("d.id as document_id, d.title, d.title_zh, d.url, p.name as platform_name, "
              "p.name_zh as platform_name_zh")
@@ -219,14 +208,7 @@ def atom_feed(events: list[dict], sections: dict, absolute, ident, self_path: st
     :param title: the feed title
     :param author: ``{"name": ..., "uri"/"email": ...}`` (default: policykb at the public URL)
     """
-    fg = FeedGenerator()
-    fg.id(ident(self_path))
-    fg.title(title)
-    fg.subtitle(title)
-    fg.author(author or {"name": "policykb", "uri": ident("/-/policykb")})
-    fg.link(href=absolute(self_path), rel="self", type="application/atom+xml")
-    fg.link(href=absolute("/-/policykb"), rel="alternate", type="text/html")
-    fg.generator("policykb")
+    fg = _generator(absolute, ident, self_path, title, author)
     updated = max((e["at"] for e in events if e["at"]), default=None) or EPOCH
     fg.updated(updated)
     for event in reversed(events):  # feedgen prepends: add oldest first so the newest comes first
@@ -238,6 +220,43 @@ def atom_feed(events: list[dict], sections: dict, absolute, ident, self_path: st
         entry.published(event["at"])
         entry.content(_entry_content(event, sections.get(event.get("id"), []) if event["kind"] == "change" else [],
                                      absolute), type="html")
+    return fg.atom_str(pretty=True), updated
+
+
+def _generator(absolute, ident, self_path: str, title: str, author: dict | None) -> FeedGenerator:
+    """A feed's head: id, title, author, self and alternate links, generator (every feed of ours has them)."""
+    fg = FeedGenerator()
+    fg.id(ident(self_path))
+    fg.title(title)
+    fg.subtitle(title)
+    fg.author(author or {"name": "policykb", "uri": ident("/-/policykb")})
+    fg.link(href=absolute(self_path), rel="self", type="application/atom+xml")
+    fg.link(href=absolute("/-/policykb"), rel="alternate", type="text/html")
+    fg.generator("policykb")
+    return fg
+
+
+def briefs_atom(briefs: list[dict], lang: str, absolute, ident, self_path: str, title: str,
+                author: dict | None = None) -> tuple[bytes, str]:
+    """An Atom document of weekly briefs (:func:`kb.brief.brief` of each week, newest first): one entry per
+    week, its content the brief's sanitized HTML (:func:`kb.brief.html_fragment`), its id the brief page of that
+    week, ``updated`` the week's latest change (so an entry moves only when its week gains one)."""
+    from urllib.parse import urlencode
+
+    from kb.brief import html_fragment
+    from kb.labels import label
+
+    fg = _generator(absolute, ident, self_path, title, author)
+    updated = max((b["latest"] for b in briefs if b["latest"]), default=None) or EPOCH
+    fg.updated(updated)
+    for b in reversed(briefs):  # feedgen prepends: oldest first
+        path = "/-/policykb/brief?" + urlencode({"since": b["since"], "until": b["until"], "hl": lang})
+        entry = fg.add_entry()
+        entry.id(ident(path))
+        entry.title(f"{label('brief_title', lang)} {b['since']} – {b['until']}")
+        entry.link(href=absolute(path), rel="alternate", type="text/html")
+        entry.updated(b["latest"] or EPOCH)
+        entry.content(html_fragment(b, lang), type="html")
     return fg.atom_str(pretty=True), updated
 
 

@@ -10,7 +10,11 @@ Stable URLs (all under ``/-/policykb``):
 ``/-/policykb/doc/<platform>/<doc>/v/<n>``  one version (a permalink to cite)
 ``/-/policykb/diff/<platform>/<doc>/<a>..<b>``  redline between any two versions
 ``/-/policykb/feed.atom``                   substantive changes; also ``/feed/<platform>.atom``
-                                            and ``/feed/<platform>/<doc>.atom``
+                                            and ``/feed/<platform>/<doc>.atom``; ``?concept=ID``: only
+                                            the changes that touch a glossary concept
+``/-/policykb/calendar.ics``                 effective dates (announced, recent) as iCalendar
+``/-/policykb/brief``                        the policy brief, printable (``?since=&until=&lang=``)
+``/-/policykb/briefs.atom``                  the weekly briefs
 ==========================================  ==============================================
 
 The handlers only fetch (through :mod:`kb.read` and :mod:`kb.search`, in
@@ -339,7 +343,10 @@ async def feed(datasette, request):
                 f" {rows[0]['name']}" if rows[0]["name_zh"] and rows[0]["name_zh"] != rows[0]["name"] else "")
         else:
             label = "all platforms 全部平台"
-        events = feeds.feed_events(conn, platform=platform, document=doc_id)
+        concept = request.args.get("concept") or None
+        if concept:  # an unknown concept gives an empty feed
+            label += f" · {concept}"
+        events = feeds.feed_events(conn, platform=platform, document=doc_id, concept=concept)
         return label, events, feeds.change_sections(conn, [e["id"] for e in events if e["kind"] == "change"])
 
     data = await db.execute_fn(fetch)
@@ -347,6 +354,8 @@ async def feed(datasette, request):
         return await _error(datasette, request, 404, "no_feed")
     label, events, sections = data
     self_path = request.path[len(datasette.urls.path("/")) - 1:]  # without a base_url prefix
+    if request.args.get("concept"):  # its own feed, with its own id
+        self_path += "?" + urlencode({"concept": request.args["concept"]})
     config = datasette.plugin_config("policykb") or {}
     public = (config.get("public_url") or "").rstrip("/")
 
@@ -362,6 +371,106 @@ async def feed(datasette, request):
     if not_modified(request.headers, headers):
         return Response("", status=304, headers=headers)
     return Response(body, content_type="application/atom+xml; charset=utf-8", headers=headers)
+
+
+# --- briefs and the calendar ----------------------------------------------------------
+
+
+def _query(request) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(request.query_string or "", keep_blank_values=False)
+
+
+def _scope_args(request) -> tuple[tuple[str, ...], str]:
+    """(platforms, language) of a feed or calendar request: ``?platform=`` (repeatable), ``?hl=en`` (else
+    Chinese: a subscription has no browser to ask)."""
+    return tuple(request.args.getlist("platform")), "en" if request.args.get("hl") == "en" else "zh"
+
+
+async def brief_page(datasette, request):
+    """``/-/policykb/brief``: the policy brief (:mod:`kb.brief`) as a printable, read-only page: ``?since=``,
+    ``?until=`` (YYYY-MM-DD), ``?platform=`` (repeatable), ``?concept=``. ``?lang=zh|en`` (as the CLI's
+    ``--lang``) becomes ``?hl=``, the language of every page, so the page and its chrome agree."""
+    from markupsafe import Markup
+
+    from kb import brief
+
+    query = _query(request)
+    if request.args.get("lang") in labels.LANGUAGES and not request.args.get("hl"):
+        args = [(k, v) for k, v in query if k != "lang"] + [("hl", request.args["lang"])]
+        return Response.redirect(datasette.urls.path("/-/policykb/brief") + "?" + urlencode(args))
+    lang = labels.language(request)
+    platforms = tuple(request.args.getlist("platform"))
+    base = datasette.urls.path("/").rstrip("/")
+
+    def fetch(conn):
+        known = {p["id"] for p in read.list_platforms(conn)}
+        if set(platforms) - known:
+            return None
+        return brief.brief(conn, _arg_date(request, "since"), _arg_date(request, "until"), platforms,
+                           request.args.get("concept") or None, base)
+
+    data = await _database(datasette).execute_fn(fetch)
+    if data is None:
+        return await _error(datasette, request, 404, "no_platform", id=", ".join(platforms))
+    other = "en" if lang == "zh" else "zh"
+    switch = Markup('<a class="pkb-lang" href="{}" hreflang="{}" lang="{}">{}</a>').format(
+        datasette.urls.path("/-/policykb/brief") + "?" + urlencode(
+            [(k, v) for k, v in query if k not in ("hl", "lang")] + [("hl", other)]),
+        other, other, labels.label("switch", lang))
+    response = await _render(datasette, request, "policykb_brief.html", {
+        "title": f"{labels.label('brief_title', lang)} {data['since']} – {data['until']}",
+        "brief_html": Markup(brief.html_fragment(data, lang)), "since": data["since"], "until": data["until"],
+        "lang": lang, "switch": switch})
+    return labels.remember(response, request)
+
+
+async def briefs_feed(datasette, request):
+    """``/-/policykb/briefs.atom``: the weekly briefs of the latest weeks with a substantive change
+    (:func:`datasette_plugins.feeds.briefs_atom`); ``?hl=en`` for English, ``?platform=`` narrows."""
+    from kb import brief
+
+    platforms, lang = _scope_args(request)
+    base = absolute_base(datasette, request)
+    briefs = await _database(datasette).execute_fn(lambda conn: [
+        brief.brief(conn, a, b, platforms, None, base) for a, b in brief.weeks_with_changes(conn, platforms)])
+    self_path = request.path[len(datasette.urls.path("/")) - 1:] + (
+        "?" + urlencode(_query(request)) if request.query_string else "")
+    config = datasette.plugin_config("policykb") or {}
+    public = (config.get("public_url") or "").rstrip("/")
+
+    def absolute(path):
+        return datasette.absolute_url(request, datasette.urls.path(path))
+
+    body, updated = feeds.briefs_atom(briefs, lang, absolute, lambda path: public + path if public else absolute(path),
+                                      self_path, labels.bilingual("brief_feed", lang), author=config.get("feed_author"))
+    headers = feeds.validators(body, updated)
+    if not_modified(request.headers, headers):
+        return Response("", status=304, headers=headers)
+    return Response(body, content_type="application/atom+xml; charset=utf-8", headers=headers)
+
+
+def absolute_base(datasette, request) -> str:
+    """The deployment's public URL (``public_url`` in the plugin config), else the one the request came to."""
+    config = datasette.plugin_config("policykb") or {}
+    return (config.get("public_url") or datasette.absolute_url(request, datasette.urls.path("/"))).rstrip("/")
+
+
+async def calendar_ics(datasette, request):
+    """``/-/policykb/calendar.ics``: the effective dates as an iCalendar (:mod:`kb.calendar`); ``?platform=``
+    (repeatable) narrows it, ``?hl=en`` writes its text in English (Chinese by default)."""
+    from kb import calendar
+
+    platforms, lang = _scope_args(request)
+    base = absolute_base(datasette, request)
+    events = await _database(datasette).execute_fn(
+        lambda conn: calendar.effective_events(conn, platforms, base_url=base))
+    body = calendar.ics(events, lang)
+    headers = feeds.validators(body, max((e["first_seen"] for e in events), default=feeds.EPOCH))
+    if not_modified(request.headers, headers):
+        return Response("", status=304, headers=headers)
+    return Response(body, content_type="text/calendar; charset=utf-8", headers=headers)
 
 
 @hookimpl
@@ -381,6 +490,9 @@ def register_routes():
         (r"^/-/policykb/feed\.atom$", feed),
         (rf"^/-/policykb/feed/(?P<platform>{SLUG})\.atom$", feed),
         (rf"^/-/policykb/feed/{doc}\.atom$", feed),
+        (r"^/-/policykb/calendar\.ics$", calendar_ics),
+        (r"^/-/policykb/brief$", brief_page),
+        (r"^/-/policykb/briefs\.atom$", briefs_feed),
     ]
 
 

@@ -1,10 +1,8 @@
 """Scraped text → safe HTML: Markdown rendering, redlines, section-by-section diffs.
 
 Everything scraped from a platform is hostile. Markdown is rendered to HTML
-and then cleaned by ``nh3`` (the Ammonia sanitizer): an allow-list of tags,
-no attributes but ``href``/``title`` on links and ``align`` on cells, only
-http(s)/mailto URLs, no images (an image would make the reader's browser
-call the platform). Diff text is never parsed as HTML: it is escaped, and the
+and cleaned by the one sanitizer, :func:`pipeline.safehtml.render_markdown`
+(re-exported here). Diff text is never parsed as HTML: it is escaped, and the
 only markup is our own ``<ins>``/``<del>``. The functions are pure, so tests
 call them directly.
 """
@@ -14,25 +12,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-import markdown as markdown_lib
-import nh3
-
 from kb.search import normalized, section_anchor
 from pipeline.diff import diff_ops
-
-ALLOWED_TAGS = {
-    "a", "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i", "u",
-    "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "dl", "dt", "dd", "sup", "sub",
-}
-
-
-def render_markdown(text: str) -> str:
-    """Markdown from a scraped page → sanitized HTML (no scripts, handlers, images, or javascript:/data: URLs)."""
-    raw = markdown_lib.markdown(text or "", extensions=["tables", "sane_lists"])
-    return nh3.clean(
-        raw, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}, "td": {"align"}, "th": {"align"}},
-        url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow",
-    )
+from pipeline.safehtml import ALLOWED_TAGS, render_markdown  # noqa: F401  (the one sanitizer)
 
 
 def _escape(text: str) -> str:

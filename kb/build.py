@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 #: Tables that are not derived from the WARCs: a rebuild copies them from the KB it replaces (when a document
 #: left its declaration is known only to the builds that saw it go).
-CARRY_OVER = ("runs", "alerts", "schedule", "undeclared_documents")
+CARRY_OVER = ("runs", "alerts", "schedule", "undeclared_documents", "brief_deliveries")
 
 
 def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
@@ -40,6 +40,7 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     from glossary import GlossaryError
     from kb.discovery import ingest_discovery
     from kb.glossary import refresh_glossary
+    from kb.impact import refresh_change_concepts
     from kb.ops import alerts
     from kb.ops.runs import record_runs
     from kb.ops.watch import plan_documents, sync_schedule
@@ -50,11 +51,13 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     # 2. every archived record, in archive order: extract -> normalize -> decide -> store
     #    (one check each; at most one new version, its change, sections and dated statements)
     stats = ingest.ingest_archive(db, data_dir, platforms, progress)
-    # 3. glossary: the concepts and terms, their evidence in the current versions, candidates, drift
+    # 3. glossary: the concepts and terms, their evidence in the current versions, candidates, drift;
     try:
         refresh_glossary(db, glossary_folder(data_dir), force=False)
     except GlossaryError as exc:
         logger.warning("glossary not loaded: %s", exc)
+    #    and impact by concept: the concepts each new substantive change touches (all again for a new glossary)
+    refresh_change_concepts(db)
     # 4. the schedule's intervals for newly declared documents (a running watch's own options win)
     if platforms:
         sync_schedule(db, plan_documents(platforms), keep_known=True)

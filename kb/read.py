@@ -218,13 +218,14 @@ def changes_between(conn, document_id: str, from_seq: int, to_seq: int) -> list[
 
 
 def substantive_changes(conn, platform: str | None = None, document: str | None = None, limit: int = 50,
-                        kinds=(SUBSTANTIVE,), until: str | None = None) -> list[dict]:
+                        kinds=(SUBSTANTIVE,), until: str | None = None, concept: str | None = None) -> list[dict]:
     """The latest changes of the given kinds (substantive by default), newest first, with their version numbers.
 
     :param platform: only this platform
     :param document: only this document (``platform/document``)
     :param limit: at most this many
     :param until: only changes detected by then (ISO time): what the KB knew at that moment
+    :param concept: only changes that touch this glossary concept (``change_concepts.in_change``)
     """
     where, params = [f"c.kind in ({', '.join('?' * len(kinds))})"], list(kinds)
     if platform:
@@ -236,6 +237,9 @@ def substantive_changes(conn, platform: str | None = None, document: str | None 
     if document:
         where.append("c.document_id = ?")
         params.append(document)
+    if concept:
+        where.append("c.id in (select cc.change_id from change_concepts cc where cc.concept_id = ? and cc.in_change = 1)")
+        params.append(concept)
     out = _rows(conn, f"""
         select c.id, c.document_id, d.platform_id, p.name as platform_name, d.title, d.title_zh, c.kind,
                c.detected_at, c.effective_date, c.effective_date_source, c.chars_added, c.chars_removed,

@@ -309,3 +309,37 @@ def apply_patch(old: str, patch: str) -> str:
     if not all(results):
         raise ValueError("patch does not apply cleanly")
     return new
+
+
+#: Where a short redline's hunks join (:func:`patch_excerpt`).
+HUNK_BREAK = " ¶ "
+
+
+def patch_excerpt(patch_text: str | None, limit: int = 400, context: int = 24) -> list[tuple[int, str]]:
+    """A short redline of stored patch text: ``[(op, text)]`` (op -1 deleted, 0 context, 1 inserted), the
+    context of each hunk cut to ``context`` characters either side, at most ``limit`` characters of changed
+    text, hunks joined by :data:`HUNK_BREAK` (op 0). The feeds show it as HTML, the brief as Markdown."""
+    if not patch_text:
+        return []
+    try:
+        patches = _dmp().patch_fromText(patch_text)
+    except ValueError:
+        return []
+    out: list[tuple[int, str]] = []
+    shown = 0
+    for patch in patches:
+        if shown >= limit:
+            out.append((0, "…"))
+            break
+        for op, text in patch.diffs:
+            if op == 0:
+                out.append((0, text if len(text) <= 2 * context else text[:context] + " … " + text[-context:]))
+            else:
+                room = max(0, limit - shown)
+                cut = text if len(text) <= room else text[:room] + "…"
+                shown += len(cut)
+                out.append((op, cut))
+        out.append((0, HUNK_BREAK))
+    while out and out[-1] == (0, HUNK_BREAK):
+        out.pop()
+    return out

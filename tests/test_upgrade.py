@@ -30,7 +30,7 @@ VOLATILE = {"id", "check_id", "updated_at", "ingested_at", "checked_at", "source
 ADDED_SINCE = {"checks": {"selector"}}
 #: Tables whose rows are not derived from the WARCs (or are bookkeeping of the build itself).
 NOT_DERIVED = {"runs", "alerts", "schedule", "warc_files", "discovery_files", "glossary_state", "_sqlite_migrations",
-               "undeclared_documents"}
+               "undeclared_documents", "brief_deliveries"}
 
 
 def _previous_release(tmp_path):

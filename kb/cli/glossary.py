@@ -143,17 +143,20 @@ def glossary():
 @data_option
 @dir_option
 def glossary_load(data_dir, glossary_dir):
-    """Load the glossary data files into the KB and recompute evidence, candidates and term drift.
+    """Load the glossary data files into the KB and recompute evidence, candidates, term drift and the
+    concepts each change touches.
 
     Example: policykb glossary load --data data
     """
     from glossary import GlossaryError
     from kb.glossary import refresh_glossary
     from kb.db import open_db
+    from kb.impact import refresh_change_concepts
 
     db = open_db(data_dir)
     try:
         stats = refresh_glossary(db, glossary_folder(data_dir, glossary_dir))
+        refresh_change_concepts(db)
     except GlossaryError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

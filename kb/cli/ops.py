@@ -22,6 +22,10 @@ def _interval(ctx, param, value):
         raise click.BadParameter(str(exc))
 
 
+def _interval_or_off(ctx, param, value):
+    return None if value in ("off", "0", "never") else _interval(ctx, param, value)
+
+
 def _notify_options(f):
     f = click.option("--notify", "notify_urls", multiple=True, envvar="POLICYKB_NOTIFY",
                      help="Send new alerts to this URL (repeatable): http(s):// webhook (JSON), or any Apprise URL "
@@ -60,12 +64,19 @@ def _notify_config(notify_urls, alert_command, alert_after):
               help="Extra Scrapy setting for every crawl (repeatable).")
 @click.option("--log-level", default="WARNING", show_default=True, help="Scrapy's log level in the crawls.")
 @_notify_options
+@click.option("--brief-every", default="7d", show_default=True, callback=_interval_or_off,
+              help="Send the policy brief of the days since the last one to the --notify URLs this often "
+                   "(after a build; `off`: never).")
+@click.option("--brief-lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--brief-format", type=click.Choice(["md", "html"]), default="md", show_default=True)
 def watch(data_dir, sources_dir, replay, default_interval, important_interval, jitter, max_parallel, once,
-          scrapy_settings, log_level, notify_urls, alert_command, alert_after):
+          scrapy_settings, log_level, notify_urls, alert_command, alert_after, brief_every, brief_lang, brief_format):
     """Crawl each document on its schedule and build after each crawl; run until SIGTERM.
 
     Intervals come from the declarations (`interval: 6h`, `important: true`).
     The schedule is kept in the KB, so a restarted watch resumes where it was.
+
+    With --notify, the policy brief of the days since the last one is sent there weekly (--brief-every).
 
     Example: policykb watch --data data --notify https://hooks.example.org/policykb
     """
@@ -77,7 +88,8 @@ def watch(data_dir, sources_dir, replay, default_interval, important_interval, j
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     watcher = Watcher(data_dir, sources_dir, replay=replay, default_interval=default_interval,
                       important_interval=important_interval, jitter=jitter, max_parallel=max_parallel, once=once,
-                      scrapy_settings=scrapy_settings, log_level=log_level)
+                      scrapy_settings=scrapy_settings, log_level=log_level,
+                      brief={"every": brief_every, "lang": brief_lang, "format": brief_format} if brief_every else None)
     # a WARC still open is normal while a parallel crawl runs; worth a warning only otherwise
     logging.getLogger("kb.ingest").addFilter(
         lambda record: not (watcher.children and "still open" in record.getMessage()))

@@ -192,23 +192,29 @@ def _apprise_url(url: str) -> str:
     return url
 
 
+def notify_urls(urls, title: str, body: str, body_format: str | None = None, warning: bool = True) -> list[str]:
+    """Send one message to every Apprise URL (a plain http(s) URL is a JSON webhook); what went wrong, if
+    anything. ``body_format``: ``markdown``, ``html`` or ``text`` (Apprise converts for each service)."""
+    import apprise
+
+    errors = []
+    apobj = apprise.Apprise()
+    for url in urls:
+        if not apobj.add(_apprise_url(url)):
+            errors.append(f"not a notification URL Apprise knows: {url.split('://')[0]}://…")
+    if len(apobj):
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = apobj.notify(title=title, body=body, body_format=body_format,
+                              notify_type=apprise.NotifyType.WARNING if warning else apprise.NotifyType.INFO)
+        if not ok:
+            errors.append("notification failed: " + " ".join(captured.getvalue().split())[:500])
+    return errors
+
+
 def send(alert: dict, config: NotifyConfig) -> str | None:
     """Send one alert to every configured URL and command. Returns None, or what went wrong."""
-    errors = []
     title = f"[policykb] {alert['kind']}: {alert['subject']}"
-    body = alert["message"]
-    if config.urls:
-        import apprise
-
-        apobj = apprise.Apprise()
-        for url in config.urls:
-            if not apobj.add(_apprise_url(url)):
-                errors.append(f"not a notification URL Apprise knows: {url.split('://')[0]}://…")
-        if len(apobj):
-            with apprise.LogCapture(level=logging.WARNING) as captured:
-                ok = apobj.notify(title=title, body=body, notify_type=apprise.NotifyType.WARNING)
-            if not ok:
-                errors.append("notification failed: " + " ".join(captured.getvalue().split())[:500])
+    errors = notify_urls(config.urls, title, alert["message"]) if config.urls else []
     if config.command:
         payload = json.dumps({**alert, "details": json.loads(alert.get("details") or "null")}, ensure_ascii=False)
         env = dict(os.environ, POLICYKB_ALERT_KIND=alert["kind"], POLICYKB_ALERT_SUBJECT=alert["subject"],

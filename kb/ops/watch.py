@@ -239,11 +239,13 @@ class Watcher:
     :param scrapy_settings: extra ``KEY=VALUE`` Scrapy settings for every crawl
     :param log_level: Scrapy's log level in the crawls
     :param tick: seconds between two looks at the clock
+    :param brief: ``{"every": seconds, "lang": "zh"|"en", "format": "md"|"html"}``: send the brief through the
+        alert channels when one is due (:mod:`kb.ops.briefs`); None sends none
     """
 
     def __init__(self, data_dir, sources_dir=None, replay=None, default_interval=DEFAULT_INTERVAL,
                  important_interval=IMPORTANT_INTERVAL, jitter=DEFAULT_JITTER, max_parallel=2, once=False,
-                 scrapy_settings=(), log_level="WARNING", tick=0.5, clock=time.time):
+                 scrapy_settings=(), log_level="WARNING", tick=0.5, clock=time.time, brief=None):
         self.data_dir = Path(data_dir).resolve()
         self.sources_dir = str(Path(sources_dir).resolve()) if sources_dir else None
         self.replay = replay
@@ -256,6 +258,7 @@ class Watcher:
         self.tick = tick
         self.clock = clock
         self.jitter = jitter
+        self.brief = brief  # {"every": seconds, "lang", "format"}: the weekly brief (kb.ops.briefs), or None
         self.children: list[Child] = []
         self.stop_requests = 0
         self.skipped_domains: set = set()
@@ -385,6 +388,24 @@ class Watcher:
             save_next_checks(db, scheduler.checked(sorted(checked), finished), child.run_id)
         logger.info("run %s: %s in %.1fs (exit %s): %s", child.run_id, status, finished - child.started, code,
                     outcomes)
+        self._send_brief(db)
+
+    def _send_brief(self, db):
+        """The weekly brief, when one is due (:func:`kb.ops.briefs.deliver_due`); a failure never stops the watch."""
+        if not self.brief:
+            return
+        from kb.ops.alerts import NotifyConfig
+        from kb.ops.briefs import deliver_due
+
+        try:
+            sent = deliver_due(db, NotifyConfig.from_env(), self.brief["every"], self.brief["lang"],
+                               self.brief["format"], now=self.clock())
+        except Exception:  # noqa: BLE001 - recorded in the log, tried again after the next build
+            logger.exception("the brief could not be made")
+            return
+        if sent:
+            logger.info("brief %s – %s (%d change(s)): %s", sent["since"], sent["until"], sent["listed"],
+                        sent["error"] or "sent")
 
     def run(self) -> int:
         """Loop until stopped (or, with ``once``, until nothing is due). Returns the exit code."""

@@ -113,3 +113,10 @@ def mark_notified(db, alert_id, at, error):
     with db.atomic():
         db.execute("update alerts set notified_at = ?, notify_error = ? where id = ?",
                    [None if error else at, error, alert_id])
+
+
+def record_brief_delivery(db, sent_at, since, until, lang, fmt, listed, error):
+    """A brief was sent (``error`` None) or could not be (then its window is tried again)."""
+    with db.atomic():
+        db["brief_deliveries"].insert({"sent_at": sent_at, "since": since, "until": until, "lang": lang,
+                                       "format": fmt, "listed": listed, "error": error})

@@ -1,0 +1,110 @@
+"""Impact by concept: which concepts each substantive change touches, section by section.
+
+A concept's term (for the document's platform and language, found as :mod:`glossary.evidence` finds a
+term's evidence, with the same matcher) in a section the change touched substantively (``change_sections``)
+is a row: in the section's text after the change (``side`` ``new``) or before it (``old``). The change
+**touches** the concept there (``in_change`` = 1) when the term stands in a sentence the change altered (a
+sentence with inserted or deleted words, by :func:`pipeline.diff.diff_ops`, the KB's own diff); a term that
+only shares the section with an altered "Last updated" line does not. The two versions the change joins are
+searched, so a change keeps its concepts after later versions replace it (evidence is only kept for the
+current versions). Rows go to ``change_concepts`` (written by :mod:`kb.store.impact`).
+
+Only the KB schema is read here, never the pipeline.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from glossary.evidence import load_platforms
+from glossary.match import TokenIndex, plain_text, term_tokens
+from glossary.model import locale_lang
+from pipeline.diff import diff_ops
+from pipeline.sqlrows import rows as _rows
+
+#: Where a sentence ends (either language), or a line.
+_SENTENCE_END_RE = re.compile(r"[.!?;。！？；\n]+")
+
+
+def _sentence_starts(text: str) -> list[int]:
+    return [0] + [m.end() for m in _SENTENCE_END_RE.finditer(text)]
+
+
+def altered_sentences(old: str, new: str) -> tuple[set[int], set[int]]:
+    """The sentences (their index in each text) that a change altered: ``(in old, in new)``. A deletion
+    alters the old text's sentence and the new text's sentence where it was; an insertion the reverse."""
+    starts = (_sentence_starts(old), _sentence_starts(new))
+    altered: tuple[set[int], set[int]] = (set(), set())
+    pos = [0, 0]
+    for op, text in diff_ops(old, new):
+        if op == 0:
+            pos = [pos[0] + len(text), pos[1] + len(text)]
+            continue
+        side = 0 if op < 0 else 1
+        for i, (found, a, b) in enumerate(((altered[0], pos[0], pos[0] + (len(text) if side == 0 else 0)),
+                                           (altered[1], pos[1], pos[1] + (len(text) if side == 1 else 0)))):
+            first = bisect.bisect_right(starts[i], a) - 1
+            last = bisect.bisect_right(starts[i], max(a, b - 1)) - 1
+            found |= set(range(first, last + 1))
+        pos[side] += len(text)
+    return altered
+
+
+def _texts(conn, version_id: str) -> dict[str, tuple[str, str]]:
+    return {r["key"]: (r["heading"] or "", plain_text(r["text_markdown"] or ""))
+            for r in _rows(conn, "select key, heading, text_markdown from sections where version_id = ?", [version_id])}
+
+
+def _terms_for(terms, platforms, kb_platform: str, language: str) -> list[dict]:
+    return [t for t in terms if t["language"] == language
+            and (p := platforms.get(t["platform"])) is not None and p.covers(kb_platform)]
+
+
+def _change_rows(conn, change: dict, terms: list[dict]) -> list[dict]:
+    new, old = _texts(conn, change["to_version_id"]), _texts(conn, change["from_version_id"])
+    out = []
+    for s in _rows(conn, """select key, old_key, heading from change_sections where change_id = ?
+                            and (kind is null or kind = 'substantive') order by rowid""", [change["id"]]):
+        sides = (("new", new.get(s["key"])), ("old", old.get(s["old_key"] or s["key"])))
+        texts = [found[1] if found else "" for _, found in sides]
+        altered = dict(zip(("old", "new"), altered_sentences(texts[1], texts[0])))
+        starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
+        indexes: dict = {}
+        for t in terms:
+            seq = t["tokens"]
+            for side, found in sides:
+                if found is None:
+                    continue
+                index = indexes.get((side, bool(t["case_sensitive"])))
+                if index is None:  # each text tokenized once per case rule, not once per term
+                    index = indexes[(side, bool(t["case_sensitive"]))] = TokenIndex(
+                        found[1], t["language"], bool(t["case_sensitive"]))
+                hits = index.find(seq)
+                if hits:
+                    touched = any(bisect.bisect_right(starts[side], index.span(*h)[0]) - 1 in altered[side]
+                                  for h in hits)
+                    out.append({"change_id": change["id"], "document_id": change["document_id"],
+                                "section_key": s["key"], "section_heading": s["heading"], "concept_id": t["concept_id"],
+                                "term_id": t["id"], "side": side, "occurrences": len(hits), "in_change": int(touched)})
+    return out
+
+
+def change_concept_rows(conn, change_ids) -> list[dict]:
+    """The ``change_concepts`` rows of the given changes (substantive ones; others have none)."""
+    if not change_ids:
+        return []
+    platforms = load_platforms(conn)
+    terms = _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms")
+    marks = ", ".join("?" * len(change_ids))
+    out = []
+    for change in _rows(conn, f"""select c.id, c.document_id, c.from_version_id, c.to_version_id,
+                                         d.platform_id, d.locale
+                                  from changes c join documents d on d.id = c.document_id
+                                  where c.kind = 'substantive' and c.id in ({marks})""", list(change_ids)):
+        wanted = _terms_for(terms, platforms, change["platform_id"], locale_lang(change["locale"]))
+        for t in wanted:  # each term's tokens once
+            if "tokens" not in t:
+                t["tokens"] = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
+        out.extend(_change_rows(conn, change, wanted))
+    return out

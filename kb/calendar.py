@@ -1,0 +1,133 @@
+"""Effective dates as an iCalendar (RFC 5545) a consultant subscribes to once, written with ``icalendar``.
+
+One all-day event per document and effective date that a version of it stated (``dated_statements``) and that
+is either **announced** (later than the day the KB first saw the version stating it: ``kb.timemodel``'s
+``announced``) or a **recent** stated effective date (within :data:`RECENT_DAYS` before today by the time
+model's clock). Each event names the document (both titles where both exist), the sections the date applies
+to (the statement's section and those it encloses; the whole document when it stands outside every section),
+the sentence that states it, the permalink of the latest version stating it and the page's own URL.
+
+Events are stable: the UID is ``urn:policykb:effective:<document id>:<date>`` (one event per document and
+date, whichever version states it), and ``DTSTAMP`` is when the KB first saw the date stated, so the same
+KB gives the same bytes and a calendar client updates rather than duplicates an event.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta, timezone
+
+from kb import timemodel
+from kb.cite.citation import permalink
+from kb.cite.dates import zh_date
+from kb.labels import label, platform_name
+from pipeline.sqlrows import rows as _rows
+from pipeline.timeutil import iso, parse_when
+
+#: A stated (not announced) effective date is in the calendar this many days after it passed.
+RECENT_DAYS = 90
+PRODID = "-//policykb//effective dates//EN"
+
+
+def _statements(conn, platforms) -> list[dict]:
+    where, params = ["ds.kind = 'effective'", "ds.date is not null"], []
+    if platforms:
+        where.append(f"d.platform_id in ({', '.join('?' * len(platforms))})")
+        params += list(platforms)
+    return _rows(conn, f"""
+        select ds.document_id, ds.date, ds.section_key, ds.evidence, ds.version_id, v.seq, v.observed_at,
+               s.heading, s.level, s.ordinal, d.title, d.title_zh, d.url, d.platform_id,
+               p.name as platform_name, p.name_zh as platform_name_zh
+        from dated_statements ds join versions v on v.id = ds.version_id
+        join documents d on d.id = ds.document_id join platforms p on p.id = d.platform_id
+        left join sections s on s.version_id = ds.version_id and s.key = ds.section_key
+        where {' and '.join(where)} order by ds.document_id, ds.date, v.seq, ds.line""", params)
+
+
+def effective_events(conn, platforms=(), today: str | None = None, base_url: str = "") -> list[dict]:
+    """The calendar's events, soonest first: ``{"uid", "document_id", "date", "label" (announced or
+    stated_effective), "first_seen", "sections": [{key, heading}] (empty: the whole document), "evidence",
+    "permalink", "url", titles and platform names}``."""
+    today = today or iso(timemodel.clock(conn, platforms[0] if len(platforms) == 1 else _any_demo(conn)))[:10]
+    recent = (date.fromisoformat(today) - timedelta(days=RECENT_DAYS)).isoformat()
+    events: dict[tuple[str, str], dict] = {}
+    for st in _statements(conn, platforms):
+        key = (st["document_id"], st["date"])
+        event = events.get(key)
+        if event is None:  # the first version that stated it: announced or not, and since when known
+            event = events[key] = {
+                "uid": f"urn:policykb:effective:{st['document_id']}:{st['date']}", "document_id": st["document_id"],
+                "date": st["date"], "first_seen": st["observed_at"],
+                "label": timemodel.effective_label(st["date"], "stated", st["observed_at"]),
+                "title": st["title"], "title_zh": st["title_zh"], "url": st["url"], "platform_id": st["platform_id"],
+                "platform_name": st["platform_name"], "platform_name_zh": st["platform_name_zh"], "seq": None}
+        if event["seq"] != st["seq"]:  # a later version states it too: its sections and permalink
+            event.update(seq=st["seq"], sections=[], evidence=st["evidence"],
+                         permalink=permalink(st["document_id"], st["seq"], base_url))
+        home = {"key": st["section_key"], "heading": st["heading"], "level": st["level"], "ordinal": st["ordinal"]}
+        if st["section_key"] and st["heading"] is not None and not timemodel.is_document_wide(home):
+            event["sections"].append({"key": st["section_key"], "heading": st["heading"]})
+    chosen = [e for e in events.values() if e["label"] == "announced" or e["date"] >= recent]
+    return sorted(chosen, key=lambda e: (e["date"], e["document_id"]))
+
+
+def _any_demo(conn) -> str | None:
+    """A platform to read the clock for: a demo one when every platform is a demo (its clock is the KB's)."""
+    demo = [r[0] for r in conn.execute("select id, demo from platforms") if r[1]]
+    total = conn.execute("select count(*) from platforms").fetchone()[0]
+    return demo[0] if demo and len(demo) == total else None
+
+
+def _title(e: dict, lang: str, both: bool = False) -> str:
+    first, second = (e["title_zh"], e["title"]) if lang == "zh" else (e["title"], e["title_zh"])
+    first = first or second or e["document_id"]
+    return first + (f" · {second}" if both and second and second != first else "")
+
+
+def _summary(e: dict, lang: str) -> str:
+    return (f"[{platform_name(e, lang, 'platform_name', 'platform_name_zh')}] {_title(e, lang)}"
+            f"{'：' if lang == 'zh' else ': '}{label('cal_' + e['label'], lang)}")
+
+
+def _description(e: dict, lang: str) -> str:
+    colon = "：" if lang == "zh" else ": "
+    where = ("、" if lang == "zh" else "; ").join(
+        s["heading"] if s["key"] in s["heading"] else f"{s['heading']} ({s['key']})" for s in e["sections"])
+    lines = [f"{label('cal_document', lang)}{colon}{_title(e, lang, both=True)}",
+             f"{label('cal_applies', lang)}{colon}{where or label('cal_whole_document', lang)}",
+             f"{timemodel.DATE_LABELS[e['label']][lang == 'zh']}{colon}{_day(e['date'], lang)}",
+             f"{label('cal_first_seen', lang)}{colon}{_day(e['first_seen'], lang)}"]
+    if e.get("evidence"):
+        lines.append(f"{label('cal_evidence', lang)}{colon}“{e['evidence']}”")
+    lines += [f"{label('brief_version', lang, n=e['seq'])}{colon}{e['permalink']}",
+              f"{label('brief_original', lang)}{colon}{e['url']}"]
+    return "\n".join(lines)
+
+
+def _day(value: str, lang: str) -> str:
+    return zh_date(value) if lang == "zh" else value[:10]
+
+
+def ics(events: list[dict], lang: str = "zh") -> bytes:
+    """The events as an iCalendar (all-day events; text as given, escaped by ``icalendar``)."""
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", label("cal_name", lang))
+    for e in events:
+        day = date.fromisoformat(e["date"])
+        event = Event()
+        event.add("uid", e["uid"])
+        event.add("dtstamp", parse_when(e["first_seen"]).astimezone(timezone.utc))
+        event.add("dtstart", day)
+        event.add("dtend", day + timedelta(days=1))
+        event.add("summary", _summary(e, lang))
+        event.add("description", _description(e, lang))
+        event.add("url", e["permalink"])
+        event.add("categories", [label("cal_" + e["label"], lang)])
+        event.add("transp", "TRANSPARENT")
+        cal.add_component(event)
+    return cal.to_ical()
+
