@@ -1,0 +1,389 @@
+"""Rule values a policy states: deadlines, metric thresholds and penalty-point levels, each with its sentence.
+
+``extract(markdown, language)`` reads one section and returns :class:`RuleValue`\\ s:
+
+* **time limits**: a number and a time unit (hours, days, business days, natural days, 个工作日, 営業日,
+  hari kerja, วันทำการ, ngày làm việc, Werktage, jours ouvrés, días hábiles, giorni lavorativi ...) with a
+  cue that makes the duration a limit ("within", "在 … 内", "以内", "dans un délai de", "ภายใน"), and what
+  it limits (appeal, response, dispatch, takedown, documents ...), from the cue nearest the number;
+* **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
+  names a metric (late shipment rate, ODR, valid tracking rate ...), with the windows the clause gives
+  ("10-day and 30-day windows", "in a calendar week");
+* **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
+  with the action at that level.
+
+Precision first: a wrong deadline is worse than none. A duration without a limiting cue next to it (a
+penalty lasting 7 days, records kept 180 days) is not reported, nor a percentage without a metric word and a
+comparison in its clause (a fee, a discount).
+
+Numbers may be words or numerals: European number words go through text2num's ``alpha2digit`` (``seven
+days`` → ``7 days``, ``quinze jours``, ``vierzehn Tage``), Chinese and Japanese numerals through cn2an
+(``十五日``, ``七个工作日``); both measured against the alternatives before they were chosen (README, "Rule
+values"). The cue words are data: ``pipeline/rule_keywords.yml``.
+
+:func:`value_changes` pairs the values of two consecutive versions of a document and reports those whose
+number, unit or window changed (4 % → 3 %, 2 个工作日 → 24 小时).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from pipeline.text import plain_text
+
+KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.yml")
+
+KINDS = ("time_limit", "metric_threshold", "point_threshold")
+TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
+#: units that can replace one another in a change (2 business days → 24 hours is one value changing)
+UNIT_FAMILY = {**{u: "time" for u in TIME_UNITS}, "percent": "percent", "points": "points"}
+#: languages whose number words text2num reads
+TEXT2NUM_LANGUAGES = {"en", "fr", "es", "de", "it", "pt", "nl"}
+_CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
+_NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
+_PERCENT_RE = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|"
+                         r"por\s+ciento\b|per\s+cento\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm)", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
+_CLAUSE_END = re.compile(r"[;；。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|，|、(?=[^、]{6,})")
+_WINDOW_RE = re.compile(r"(\d+)(?:\s*-\s*|\s+)(day|days|hour|hours|week|weeks|month|months|天|日|周|个月)"
+                        r"|(calendar\s+week|calendar\s+month|自然周|自然月)", re.I)
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+@dataclass(frozen=True)
+class RuleValue:
+    """One value a section states.
+
+    :ivar kind: ``time_limit``, ``metric_threshold`` or ``point_threshold``
+    :ivar value: the number (7, 24, 3.0, 12)
+    :ivar unit: a time unit of :data:`TIME_UNITS`, ``percent`` or ``points``
+    :ivar subject: what it limits or measures (``appeal``, ``takedown``, ``late_shipment_rate``,
+        ``penalty_points`` ...; ``""`` when no cue in the clause says)
+    :ivar comparator: ``within`` (a deadline), ``below`` / ``above`` (a threshold), ``reach`` (a point level)
+    :ivar window: the metric's windows (``"10 days, 30 days"``), else ``""``
+    :ivar action: a point level's consequence, else ``""``
+    :ivar phrase: the words that gave the value (``"7个自然日内"``, ``"under 4%"``)
+    :ivar sentence: the evidence: the sentence (or table row) it stands in, as written
+    :ivar position: where the number stands in ``sentence``'s digit-written form (for the nearest term)
+    """
+
+    kind: str
+    value: float
+    unit: str
+    subject: str
+    comparator: str
+    sentence: str
+    phrase: str = ""
+    window: str = ""
+    action: str = ""
+    position: int = 0
+
+    @property
+    def display(self) -> str:
+        """The value as a reader writes it: ``7 calendar_day`` → ``7 calendar days`` (labels are the UI's)."""
+        number = f"{self.value:g}"
+        return f"{number} %" if self.unit == "percent" else f"{number} {self.unit}"
+
+
+@lru_cache(maxsize=1)
+def keyword_data() -> dict:
+    """The cue file: ``{"languages": {...}, "subjects": {...}, "metrics": {...}}``."""
+    import yaml
+
+    return yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))
+
+
+def languages() -> list[str]:
+    """The languages with cues, in file order (``zh`` serves zh-Hans and zh-Hant)."""
+    return list(keyword_data()["languages"])
+
+
+def base_language(language: str | None) -> str:
+    """A version's language or a document's locale → the cue file's key (``zh-Hant`` → ``zh``, ``en-US`` → ``en``)."""
+    code = (language or "").replace("_", "-").split("-")[0].lower()
+    return code if code in keyword_data()["languages"] else ""
+
+
+@lru_cache(maxsize=None)
+def _patterns(language: str) -> dict:
+    """The compiled cues of one language."""
+    data = keyword_data()["languages"][language]
+    flags = re.I | re.U
+    units = data["units"]
+    unit_re = re.compile(r"\s*(?:" + "|".join(f"(?P<{u}>{units[u]})" for u in units) + r")(?![\w])"
+                         if language not in ("zh", "ja", "th") else
+                         r"\s*(?:" + "|".join(f"(?P<{u}>{units[u]})" for u in units) + ")", flags)
+    out = {"unit": unit_re, "points": re.compile(r"\s*(?:" + data["points"] + ")", flags)}
+    for key in ("within", "within_after", "not_before", "below", "above", "below_after", "above_after", "reach", "reach_after"):
+        out[key] = re.compile(data[key], flags) if data.get(key) else None
+    out["one"] = re.compile(r"(?<![\w])(" + data["one"] + r")(?=\s*(?:" + "|".join(units.values()) + "))", flags)
+    return out
+
+
+@lru_cache(maxsize=None)
+def _cue_table(name: str) -> list[tuple[str, re.Pattern]]:
+    return [(key, re.compile(expr, re.I | re.U)) for key, expr in keyword_data()[name].items()]
+
+
+def _to_number(token: str) -> float | None:
+    """``"4"``, ``"2,5"``, ``"十五"``, ``"两"`` → a number; None when it is no number."""
+    if token[0].isdigit():
+        return float(token.replace(",", "."))
+    try:
+        import cn2an
+
+        return float(cn2an.cn2an(token, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def digits(sentence: str, language: str) -> str:
+    """The sentence with its number words written as digits (text2num for European languages)."""
+    text = unicodedata.normalize("NFKC", sentence)
+    if language in TEXT2NUM_LANGUAGES:
+        from text_to_num import alpha2digit
+
+        try:
+            text = alpha2digit(text, language)
+        except (ValueError, IndexError):
+            pass
+    if language in keyword_data()["languages"]:
+        text = _patterns(language)["one"].sub("1", text)
+    return text
+
+
+def sentences(markdown: str) -> list[tuple[str, bool]]:
+    """A section's sentences and table rows, each with whether it is a table row (rows keep their cells)."""
+    out = []
+    for line in (markdown or "").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.count("|") >= 2:
+            out.append((stripped, True))
+            continue
+        text = plain_text(stripped, collapse_space=True)
+        out.extend((s.strip(), False) for s in _SENTENCE_END.split(text) if s and s.strip())
+    return out
+
+
+def _clause(text: str, position: int) -> tuple[int, int]:
+    """The clause around ``position``: between the nearest clause ends either side."""
+    start = 0
+    for m in _CLAUSE_END.finditer(text):
+        if m.end() <= position:
+            start = m.end()
+        elif m.start() >= position:
+            return start, m.start()
+    return start, len(text)
+
+
+def _nearest_cue(text: str, position: int, table: str, cjk: bool) -> str:
+    """The key of the cue nearest ``position`` in its clause (CJK: after it first; else before first), or ``""``."""
+    a, b = _clause(text, position)
+    best, best_score = "", None
+    for key, pattern in _cue_table(table):
+        for m in pattern.finditer(text, a, b):
+            after = m.start() >= position
+            distance = (m.start() - position) if after else (position - m.end())
+            preferred = after if cjk else not after
+            score = (0 if preferred else 1, distance)
+            if best_score is None or score < best_score:
+                best, best_score = key, score
+    return best
+
+
+def _is_cjk(language: str) -> bool:
+    return language in ("zh", "ja", "th")
+
+
+def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
+    """Durations with a limiting cue right before the number or right after the unit."""
+    pats = _patterns(language)
+    out = []
+    for m in re.finditer(_NUMBER, text):
+        unit_m = pats["unit"].match(text, m.end())
+        if not unit_m:
+            continue
+        value = _to_number(m.group(1))
+        unit = unit_m.lastgroup
+        after = text[unit_m.end():unit_m.end() + 24]
+        if value is None or value <= 0 or (unit == "year" and value > 50) or after[:1].isdigit():
+            continue
+        before = text[max(0, m.start() - 40):m.start()]
+        cue_before = pats["within"] and pats["within"].search(before)
+        cue_after = pats["within_after"] and pats["within_after"].search(after)
+        if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)):
+            continue
+        start = m.start() - (len(cue_before.group()) if cue_before else 0)
+        end = unit_m.end() + (cue_after.end() if cue_after else 0)
+        subject = _nearest_cue(text, m.start(), "subjects", _is_cjk(language))
+        out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
+                             position=m.start()))
+    return out
+
+
+def _windows(text: str, a: int, b: int, exclude: tuple[int, int]) -> str:
+    """The windows a metric clause gives (``"10 days, 30 days"``), not counting the threshold itself."""
+    found = []
+    for m in _WINDOW_RE.finditer(text, a, b):
+        if exclude[0] <= m.start() < exclude[1]:
+            continue
+        if m.group(3):
+            found.append("1 " + ("week" if "week" in m.group(3).lower() or "周" in m.group(3) else "month"))
+            continue
+        unit = m.group(2).lower().rstrip("s")
+        unit = {"天": "day", "日": "day", "周": "week", "个月": "month"}.get(unit, unit)
+        found.append(f"{int(m.group(1))} {unit}{'s' if int(m.group(1)) != 1 else ''}")
+    return ", ".join(dict.fromkeys(found))
+
+
+def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
+    """Percentages with a comparison, in a clause (or table row) that names a metric."""
+    pats = _patterns(language)
+    out = []
+    for m in _PERCENT_RE.finditer(text):
+        before, after = text[max(0, m.start() - 40):m.start()], text[m.end():m.end() + 16]
+        comparator, cue_len = "", 0
+        for name in ("below", "above"):
+            cue = pats[name] and pats[name].search(before)
+            if cue or (pats[name + "_after"] and pats[name + "_after"].search(after)):
+                comparator, cue_len = name, len(cue.group()) if cue else 0
+                break
+        if not comparator:
+            continue
+        a, b = (0, len(text)) if row else _clause(text, m.start())
+        metric = _nearest_cue(text[:b], m.start(), "metrics", _is_cjk(language)) if not row else \
+            next((k for k, p in _cue_table("metrics") if p.search(text)), "")
+        if not metric:
+            metric = _nearest_cue(text, m.start(), "metrics", _is_cjk(language))
+        if not metric:
+            continue
+        value = float(m.group(1).replace(",", "."))
+        if not 0 <= value <= 100:
+            continue
+        out.append(RuleValue("metric_threshold", value, "percent", metric, comparator, sentence,
+                             text[m.start() - cue_len:m.end()].strip(), window=_windows(text, a, b,
+                                                                                          (m.start(), m.end())),
+                             position=m.start()))
+    return out
+
+
+def _point_thresholds(text: str, sentence: str, language: str) -> list[RuleValue]:
+    """"reaches 12 points", "累计达到12分的，…": the level and the action that follows it in the sentence."""
+    pats = _patterns(language)
+    out = []
+    for m in re.finditer(_NUMBER, text):
+        points_m = pats["points"].match(text, m.end())
+        if not points_m:
+            continue
+        before, after = text[max(0, m.start() - 30):m.start()], text[m.end():m.end() + 30]
+        if not ((pats["reach"] and pats["reach"].search(before)) or (pats["reach_after"] and pats["reach_after"]
+                                                                     .match(after))):
+            continue
+        value = _to_number(m.group(1))
+        if value is None or value <= 0:
+            continue
+        a, b = _clause(text, m.start())
+        rest = text[points_m.end():]
+        action = re.split(r"[。；;.]", re.sub(r"^[^，,:：]*[，,:：]\s*", "", rest, count=1), maxsplit=1)[0].strip()
+        out.append(RuleValue("point_threshold", value, "points", "penalty_points", "reach", sentence,
+                             text[max(a, m.start() - 8):points_m.end()].strip(), action=action[:160],
+                             position=m.start()))
+    return out
+
+
+def _table_points(rows: list[list[str]], language: str) -> list[RuleValue]:
+    """A table whose header counts points and whose rows start with a number: one level per row."""
+    if len(rows) < 2 or not _patterns(language)["points"].search(rows[0][0] if rows[0] else ""):
+        return []
+    out = []
+    for cells in rows[1:]:
+        m = re.fullmatch(r"(\d+)(?:\s*(?:\+|or more|及以上|以上))?", cells[0]) if cells else None
+        if not m or len(cells) < 2:
+            continue
+        row_text = "| " + " | ".join(cells) + " |"
+        out.append(RuleValue("point_threshold", float(m.group(1)), "points", "penalty_points", "reach", row_text,
+                             f"{rows[0][0]}: {cells[0]}", action=cells[1][:160]))
+    return out
+
+
+def _cells(row: str) -> list[str]:
+    return [plain_text(c, collapse_space=True) for c in _CELL_SPLIT.split(row.strip().strip("|"))]
+
+
+def extract(markdown: str, language: str) -> list[RuleValue]:
+    """Every rule value one section states, in reading order.
+
+    :param markdown: the section's text (Markdown, as stored)
+    :param language: the version's language or the document's locale (``en``, ``zh-Hans``, ``ja-JP`` ...);
+        a language without cues gives nothing
+    """
+    language = base_language(language)
+    if not language:
+        return []
+    out: list[RuleValue] = []
+    table: list[list[str]] = []
+    for sentence, is_row in sentences(markdown) + [("", False)]:
+        if is_row:
+            if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
+                table.append(_cells(sentence))
+            continue
+        if table:
+            out.extend(_table_values(table, language))
+            table = []
+        if sentence:
+            out.extend(_sentence_values(sentence, language))
+    return out
+
+
+def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
+    text = digits(sentence, language)
+    found = _time_limits(text, sentence, language) + _metric_thresholds(text, sentence, language, row)
+    if not row:
+        found += _point_thresholds(text, sentence, language)
+    return sorted(found, key=lambda v: v.position)
+
+
+def _table_values(rows: list[list[str]], language: str) -> list[RuleValue]:
+    """A table's values: point levels when its header counts points, else each row read as a sentence."""
+    points = _table_points(rows, language)
+    if points:
+        return points
+    out = []
+    for cells in rows[1:]:
+        row_text = "| " + " | ".join(cells) + " |"
+        out.extend(replace(v, sentence=row_text) for v in _sentence_values(" | ".join(cells), language, row=True))
+    return out
+
+
+def slot(section_key: str, value: RuleValue) -> tuple:
+    """What a value is about, independent of its number: section, kind, subject and unit family."""
+    return (section_key, value.kind, value.subject, UNIT_FAMILY.get(value.unit, value.unit))
+
+
+def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleValue]]) -> list[tuple]:
+    """Pairs ``(section_key, old_value, new_value)`` whose number, unit or window changed between two versions.
+
+    Values are paired by :func:`slot` and their order within it; a slot holding a different count of values
+    in the two versions is left out (which value replaced which is then a guess, and a wrong "this replaced
+    that" is worse than none).
+    """
+    def grouped(values):
+        groups: dict[tuple, list] = {}
+        for key, v in values:
+            groups.setdefault(slot(key, v), []).append(v)
+        return groups
+
+    before, after = grouped(old), grouped(new)
+    out = []
+    for key, olds in before.items():
+        news = after.get(key, [])
+        if len(news) != len(olds):
+            continue
+        for o, n in zip(olds, news):
+            if (o.value, o.unit, o.window) != (n.value, n.unit, n.window):
+                out.append((key[0], o, n))
+    return out
