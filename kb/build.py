@@ -55,6 +55,9 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
         refresh_glossary(db, glossary_folder(data_dir), force=False)
     except GlossaryError as exc:
         logger.warning("glossary not loaded: %s", exc)
+    # 3b. rule values: deadlines, thresholds and point levels of each version not read yet, and their changes
+    from kb.rules import derive as derive_rule_values
+    derive_rule_values(db)
     # 4. the schedule's intervals for newly declared documents (a running watch's own options win)
     if platforms:
         sync_schedule(db, plan_documents(platforms), keep_known=True)
