@@ -48,9 +48,10 @@ _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_RE = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|"
                          r"por\s+ciento\b|per\s+cento\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm)", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
-_CLAUSE_END = re.compile(r"[;；。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|，|、(?=[^、]{6,})")
-_WINDOW_RE = re.compile(r"(\d+)(?:\s*-\s*|\s+)(day|days|hour|hours|week|weeks|month|months|天|日|周|个月)"
-                        r"|(calendar\s+week|calendar\s+month|自然周|自然月)", re.I)
+#: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space)
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})")
+_CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|Kalender(?:woche|monat)|semaine\s+civile|"
+                                 r"semana\s+natural|settimana\s+solare|minggu\s+kalender|สัปดาห์ปฏิทิน", re.I)
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 
@@ -108,25 +109,33 @@ def base_language(language: str | None) -> str:
     return code if code in keyword_data()["languages"] else ""
 
 
+def _nfkc(expr: str) -> str:
+    """Cues are matched on NFKC text (full-width digits, Thai sara am decomposed): so are the expressions."""
+    return unicodedata.normalize("NFKC", expr)
+
+
 @lru_cache(maxsize=None)
 def _patterns(language: str) -> dict:
     """The compiled cues of one language."""
     data = keyword_data()["languages"][language]
     flags = re.I | re.U
-    units = data["units"]
-    unit_re = re.compile(r"\s*(?:" + "|".join(f"(?P<{u}>{units[u]})" for u in units) + r")(?![\w])"
-                         if language not in ("zh", "ja", "th") else
-                         r"\s*(?:" + "|".join(f"(?P<{u}>{units[u]})" for u in units) + ")", flags)
-    out = {"unit": unit_re, "points": re.compile(r"\s*(?:" + data["points"] + ")", flags)}
-    for key in ("within", "within_after", "not_before", "below", "above", "below_after", "above_after", "reach", "reach_after"):
-        out[key] = re.compile(data[key], flags) if data.get(key) else None
-    out["one"] = re.compile(r"(?<![\w])(" + data["one"] + r")(?=\s*(?:" + "|".join(units.values()) + "))", flags)
+    units = {u: _nfkc(e) for u, e in data["units"].items()}
+    alternatives = "|".join(f"(?P<{u}>{units[u]})" for u in units)
+    word_end = r"(?![\w])" if language not in ("zh", "ja", "th") else ""
+    out = {"unit": re.compile(rf"\s*(?:{alternatives}){word_end}", flags),
+           "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
+    for key in ("within", "within_after", "not_before", "below", "above", "below_after", "above_after", "reach",
+                "reach_after"):
+        out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
+    any_unit = "|".join(units.values())
+    out["small"] = [(str(n), re.compile(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}))", flags))
+                    for n, expr in (data.get("small") or {}).items()]
     return out
 
 
 @lru_cache(maxsize=None)
 def _cue_table(name: str) -> list[tuple[str, re.Pattern]]:
-    return [(key, re.compile(expr, re.I | re.U)) for key, expr in keyword_data()[name].items()]
+    return [(key, re.compile(_nfkc(expr), re.I | re.U)) for key, expr in keyword_data()[name].items()]
 
 
 def _to_number(token: str) -> float | None:
@@ -152,7 +161,8 @@ def digits(sentence: str, language: str) -> str:
         except (ValueError, IndexError):
             pass
     if language in keyword_data()["languages"]:
-        text = _patterns(language)["one"].sub("1", text)
+        for number, pattern in _patterns(language)["small"]:
+            text = pattern.sub(number, text)
     return text
 
 
@@ -180,23 +190,37 @@ def _clause(text: str, position: int) -> tuple[int, int]:
     return start, len(text)
 
 
-def _nearest_cue(text: str, position: int, table: str, cjk: bool) -> str:
-    """The key of the cue nearest ``position`` in its clause (CJK: after it first; else before first), or ``""``."""
+#: subjects that name what a deadline starts from as often as what it limits ("within 7 days of the notice"):
+#: they count only when no other subject stands in the clause
+WEAK_SUBJECTS = {"notice", "documents", "validity", "payment"}
+
+
+def _nearest_cue(text: str, position: int, table: str, verb_final: bool) -> str:
+    """The key of the cue that names what the number in ``text`` at ``position`` is about, or ``""``.
+
+    Within the number's clause: for a language whose verb comes last (Chinese, Japanese) the nearest cue after
+    the number, else the nearest before; for the others the first cue before the number, else the nearest
+    after. A weak subject (:data:`WEAK_SUBJECTS`) counts only when no other cue stands in the clause.
+    """
     a, b = _clause(text, position)
-    best, best_score = "", None
-    for key, pattern in _cue_table(table):
-        for m in pattern.finditer(text, a, b):
-            after = m.start() >= position
-            distance = (m.start() - position) if after else (position - m.end())
-            preferred = after if cjk else not after
-            score = (0 if preferred else 1, distance)
-            if best_score is None or score < best_score:
-                best, best_score = key, score
-    return best
+    hits = [(m.start(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
+            if not (m.start() <= position < m.end())]
+    for weak in (False, True):
+        chosen = [(start, key) for start, key in hits if (key in WEAK_SUBJECTS) == weak]
+        before = sorted((s, k) for s, k in chosen if s < position)
+        after = sorted((s, k) for s, k in chosen if s > position)
+        if verb_final:
+            pick = after[0] if after else (before[-1] if before else None)
+        else:
+            pick = before[0] if before else (after[0] if after else None)
+        if pick:
+            return pick[1]
+    return ""
 
 
 def _is_cjk(language: str) -> bool:
-    return language in ("zh", "ja", "th")
+    """Whether the language puts the verb after its time phrase (Chinese, Japanese): see :func:`_nearest_cue`."""
+    return language in ("zh", "ja")
 
 
 def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
@@ -225,18 +249,29 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     return out
 
 
-def _windows(text: str, a: int, b: int, exclude: tuple[int, int]) -> str:
-    """The windows a metric clause gives (``"10 days, 30 days"``), not counting the threshold itself."""
+def _window_text(value: RuleValue) -> str:
+    """A duration as :func:`_windows` writes it (``7 days``)."""
+    n = int(value.value)
+    unit = {"business_day": "business day", "calendar_day": "calendar day"}.get(value.unit, value.unit)
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str) -> str:
+    """The windows a metric clause gives (``"10 days, 30 days"``, ``"1 week"`` for a calendar week), not counting
+    the threshold itself."""
+    unit_re = _patterns(language)["unit"]
     found = []
-    for m in _WINDOW_RE.finditer(text, a, b):
-        if exclude[0] <= m.start() < exclude[1]:
+    for m in re.finditer(_NUMBER, text[:b]):
+        if m.start() < a or exclude[0] <= m.start() < exclude[1]:
             continue
-        if m.group(3):
-            found.append("1 " + ("week" if "week" in m.group(3).lower() or "周" in m.group(3) else "month"))
-            continue
-        unit = m.group(2).lower().rstrip("s")
-        unit = {"天": "day", "日": "day", "周": "week", "个月": "month"}.get(unit, unit)
-        found.append(f"{int(m.group(1))} {unit}{'s' if int(m.group(1)) != 1 else ''}")
+        unit_m = unit_re.match(text, m.end() + (1 if text[m.end():m.end() + 1] == "-" else 0))
+        number = _to_number(m.group(1))
+        if unit_m and number and unit_m.lastgroup in TIME_UNITS:
+            unit = {"business_day": "business day", "calendar_day": "calendar day"}.get(unit_m.lastgroup,
+                                                                                     unit_m.lastgroup)
+            found.append(f"{number:g} {unit}{'s' if number != 1 else ''}")
+    for m in _CALENDAR_PERIOD_RE.finditer(text, a, b):
+        found.append("1 week" if re.search(r"week|周|週", m.group(), re.I) else "1 month")
     return ", ".join(dict.fromkeys(found))
 
 
@@ -265,8 +300,7 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         if not 0 <= value <= 100:
             continue
         out.append(RuleValue("metric_threshold", value, "percent", metric, comparator, sentence,
-                             text[m.start() - cue_len:m.end()].strip(), window=_windows(text, a, b,
-                                                                                          (m.start(), m.end())),
+                             text[m.start() - cue_len:m.end()].strip(), window=_windows(text, a, b, (m.start(), m.end()), language),
                              position=m.start()))
     return out
 
@@ -341,7 +375,11 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
 
 def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
     text = digits(sentence, language)
-    found = _time_limits(text, sentence, language) + _metric_thresholds(text, sentence, language, row)
+    metrics = _metric_thresholds(text, sentence, language, row)
+    windows = {w for v in metrics for w in v.window.split(", ") if w}
+    # a duration that is a metric's window ("under 5% within 7 days") is no deadline
+    found = [v for v in _time_limits(text, sentence, language)
+             if _window_text(v) not in windows] + metrics
     if not row:
         found += _point_thresholds(text, sentence, language)
     return sorted(found, key=lambda v: v.position)
