@@ -59,6 +59,51 @@ LABELS: dict[str, tuple[str, str]] = {
     "added": ("added", "新增"),
     "removed": ("removed", "删除"),
     "changed": ("changed", "修改"),
+    # rule values (rule_values.kind, .unit, .comparator, .subject)
+    "time_limit": ("time limit", "时限"),
+    "metric_threshold": ("metric threshold", "指标阈值"),
+    "point_threshold": ("penalty-point level", "扣分节点"),
+    "minute": ("minutes", "分钟"),
+    "hour": ("hours", "小时"),
+    "day": ("days", "天"),
+    "business_day": ("business days", "个工作日"),
+    "calendar_day": ("calendar (natural) days", "个自然日"),
+    "week": ("weeks", "周"),
+    "month": ("months", "个月"),
+    "year": ("years", "年"),
+    "percent": ("%", "%"),
+    "points": ("points", "分"),
+    "within": ("within", "时限"),
+    "below": ("under", "低于"),
+    "above": ("over", "高于"),
+    "reach": ("at", "累计达到"),
+    "subject_appeal": ("appeal", "申诉"),
+    "subject_takedown": ("takedown", "下架/删除"),
+    "subject_response": ("response", "回复"),
+    "subject_dispatch": ("dispatch", "发货"),
+    "subject_delivery": ("delivery", "送达"),
+    "subject_refund": ("refund", "退款"),
+    "subject_return": ("return", "退货"),
+    "subject_dispute": ("dispute or claim", "纠纷/投诉"),
+    "subject_documents": ("documents", "提交材料"),
+    "subject_review": ("review by the platform", "平台审核"),
+    "subject_notice": ("notice", "通知"),
+    "subject_payment": ("payment", "付款/结算"),
+    "subject_validity": ("validity", "有效期"),
+    "subject_cancellation": ("cancellation", "取消"),
+    "rules": ("Deadlines and thresholds", "时限与指标"),
+    "rules_help": ("Each platform's deadlines, metric targets and penalty-point levels for one concept, "
+                   "side by side, each with its sentence.",
+                   "同一概念在各平台的时限、考核指标与扣分节点并列对比，每一项附原文。"),
+    "rules_topics": ("Concepts with values", "有数值的概念"),
+    "rules_changes": ("Values that changed", "数值变更"),
+    "rules_none": ("No value for this concept in the current policies.", "现行政策中没有该概念的数值。"),
+    "unknown_concept": ("No rule values for {id}", "没有 {id} 的数值"),
+    "window": ("window", "考核周期"),
+    "first_seen": ("first seen", "首次出现"),
+    "section": ("section", "条款"),
+    "platform": ("Platform", "平台"),
+    "value": ("Value", "数值"),
     # home page and chrome
     "home": ("policykb home", "policykb 首页"),
     "site_title": ("policykb: marketplace seller policies", "policykb：跨境平台卖家政策库"),
@@ -105,7 +150,8 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: the stored enumerations: a page in Chinese must not show any of these as it is stored
 ENUMERATIONS = ("new_version", "not_modified", "substantive", "cosmetic", "not_tracked", "preferred", "admitted",
-                "deprecated", "exact", "partial", "false-friend", "superseded")
+                "deprecated", "exact", "partial", "false-friend", "superseded", "time_limit", "metric_threshold",
+                "point_threshold", "business_day", "calendar_day")
 
 
 def language(request) -> str:

@@ -83,6 +83,16 @@ def test_every_issue_language_has_cues():
                                                        "vi"}
 
 
+def test_every_subject_has_a_label_in_both_languages():
+    from datasette_plugins.labels import LABELS
+    from pipeline.rules import keyword_data, UNIT_FAMILY
+
+    for subject in keyword_data()["subjects"]:
+        assert all(LABELS[f"subject_{subject}"]), subject
+    for unit in UNIT_FAMILY:
+        assert all(LABELS[unit]), unit
+
+
 def test_a_table_of_point_levels_gives_each_level_with_its_action():
     md = ("| Valid points | Restriction | Duration |\n| --- | --- | --- |\n| 6 | Warning notice | None |\n"
           "| 12 | Removal from campaigns | 7 days |")
@@ -173,3 +183,47 @@ def test_bad_options_are_one_line_and_exit_2(demo_kb, args):
     result = CliRunner().invoke(cli, ["rules", "--data", str(demo_kb), *args])
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "无此取值" in result.output
+
+
+# --- the page ----------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def ds(demo_kb):
+    import yaml
+    from datasette.app import Datasette
+
+    from conftest import ROOT
+
+    return Datasette([str(demo_kb / "policykb.db")],
+                     metadata=yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8")))
+
+
+@pytest.mark.asyncio
+async def test_rules_page_compares_platforms_in_both_languages(ds):
+    zh = await ds.client.get("/-/policykb/rules?concept=appeal&hl=zh")
+    assert zh.status_code == 200
+    assert 'data-platform="kuajing"' in zh.text and 'data-platform="shoptide"' in zh.text
+    shown = zh.text.split("<body")[1].replace('data-unit="calendar_day"', "")
+    assert "时限 7 个自然日" in shown and "calendar_day" not in shown
+    assert "第三条【申诉时限】" in zh.text and "/-/policykb/doc/kuajing/appeals#s-" in zh.text
+    en = await ds.client.get("/-/policykb/rules?concept=late-shipment-rate&hl=en")
+    assert "under 3%" in en.text and "pkb-value-changes" in en.text and "4% → 3%" in en.text
+    for topic in ("penalty-points", "response", "late-shipment-rate"):
+        page = await ds.client.get(f"/-/policykb/rules?concept={topic}&hl=zh")
+        assert page.status_code == 200 and "subject_" not in page.text  # every word through the label table
+    missing = await ds.client.get("/-/policykb/rules?concept=nosuch")
+    assert missing.status_code == 404
+
+
+@pytest.mark.asyncio
+async def test_rules_page_escapes_evidence(demo_copy):
+    import sqlite3
+
+    from datasette.app import Datasette
+
+    conn = sqlite3.connect(demo_copy / "policykb.db")
+    conn.execute("update rule_values set evidence = '<script>alert(1)</script>' where concept_id = 'appeal'")
+    conn.commit()
+    conn.close()
+    page = await Datasette([str(demo_copy / "policykb.db")]).client.get("/-/policykb/rules?concept=appeal")
+    assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
