@@ -227,3 +227,25 @@ async def test_rules_page_escapes_evidence(demo_copy):
     conn.close()
     page = await Datasette([str(demo_copy / "policykb.db")]).client.get("/-/policykb/rules?concept=appeal")
     assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;" in page.text
+
+
+def test_a_value_change_is_an_alert_once(demo_copy):
+    """The demo's builds recorded the takedown change; its alert names both values, and evaluating again neither
+    keeps it open nor opens it again."""
+    from conftest import rows
+    from kb.db import open_db
+    from kb.ops import alerts
+
+    db_path = demo_copy / "policykb.db"
+    changed = rows(db_path, "select id, message, state from alerts where kind = 'value_changed'")
+    changes = rows(db_path, "select id from rule_value_changes")
+    assert {a["id"] for a in changed} and len(changed) == len(changes)
+    takedown = [a for a in changed if "kuajing/ip-infringement" in a["message"]]
+    assert len(takedown) == 1 and "2 business_day → 24 hour" in takedown[0]["message"]
+    db = open_db(demo_copy)
+    try:
+        assert [a for a in alerts.evaluate(db) if a["kind"] == "value_changed"] == []
+        assert rows(db_path, "select count(*) n from alerts where kind = 'value_changed' and state = 'open'")[0][
+            "n"] == 0
+    finally:
+        db.close()
