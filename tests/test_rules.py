@@ -249,3 +249,14 @@ def test_a_value_change_is_an_alert_once(demo_copy):
             "n"] == 0
     finally:
         db.close()
+
+
+@pytest.mark.asyncio
+async def test_the_feed_lists_value_changes_first(ds):
+    import feedparser
+
+    feed = feedparser.parse((await ds.client.get("/-/policykb/feed/kuajing.atom")).text)
+    entry = next(e for e in feed.entries if "24 hour" in e.summary)
+    html = entry.summary
+    assert "2 business_day → 24 hour" in html
+    assert html.index("value changed 数值变更") < html.index("</li>")  # the first item of the list
