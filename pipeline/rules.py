@@ -46,12 +46,13 @@ TEXT2NUM_LANGUAGES = {"en", "fr", "es", "de", "it", "pt", "nl"}
 _CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
 _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_RE = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|"
-                         r"por\s+ciento\b|per\s+cento\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm)", re.I)
+                         r"pour\s+100\b|por\s+ciento\b|per\s+cento\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm)", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space)
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})")
 _CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|Kalender(?:woche|monat)|semaine\s+civile|"
                                  r"semana\s+natural|settimana\s+solare|minggu\s+kalender|สัปดาห์ปฏิทิน", re.I)
+_RANGE_START = re.compile(r"\d+(?:[.,]\d+)?\s*(?:-|–|~|à|a|to|bis|al|tot|至|到)\s*$", re.I)
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
 
@@ -124,7 +125,7 @@ def _patterns(language: str) -> dict:
     word_end = r"(?![\w])" if language not in ("zh", "ja", "th") else ""
     out = {"unit": re.compile(rf"\s*(?:{alternatives}){word_end}", flags),
            "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
-    for key in ("within", "within_after", "not_before", "below", "above", "below_after", "above_after", "reach",
+    for key in ("within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above", "below_after", "above_after", "reach",
                 "reach_after"):
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
     any_unit = "|".join(units.values())
@@ -236,11 +237,16 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         after = text[unit_m.end():unit_m.end() + 24]
         if value is None or value <= 0 or (unit == "year" and value > 50) or after[:1].isdigit():
             continue
-        before = text[max(0, m.start() - 40):m.start()]
+        # a range ("2 à 3 jours", "1-5 days") is limited by its upper end: the cue stands before the lower one
+        before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
-        if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)):
+        if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)) or (
+                pats["not_after"] and pats["not_after"].match(after)):
             continue
+        if cue_before and pats["has"] and pats["has"].search(cue_before.group()) and not (
+                pats["has_to"] and pats["has_to"].match(text[unit_m.end():unit_m.end() + 80])):
+            continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
         subject = _nearest_cue(text, m.start(), "subjects", _is_cjk(language))
