@@ -45,8 +45,9 @@ UNIT_FAMILY = {**{u: "time" for u in TIME_UNITS}, "percent": "percent", "points"
 TEXT2NUM_LANGUAGES = {"en", "fr", "es", "de", "it", "pt", "nl"}
 _CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
 _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
-_PERCENT_RE = re.compile(r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|"
-                         r"pour\s+100\b|por\s+ciento\b|per\s+cento\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm)", re.I)
+_PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
+                  r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
+_PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space)
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})")
@@ -129,6 +130,8 @@ def _patterns(language: str) -> dict:
                 "reach_after"):
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
     any_unit = "|".join(units.values())
+    # a sentence with none of these words holds no value: skipped before the costlier steps
+    out["worth_reading"] = re.compile(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}", flags)
     out["small"] = [(str(n), re.compile(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}))", flags))
                     for n, expr in (data.get("small") or {}).items()]
     return out
@@ -380,6 +383,8 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
 
 
 def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
+    if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
+        return []
     text = digits(sentence, language)
     metrics = _metric_thresholds(text, sentence, language, row)
     windows = {w for v in metrics for w in v.window.split(", ") if w}
