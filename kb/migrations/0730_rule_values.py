@@ -28,7 +28,7 @@ def m0730_rule_values(db):
     db["rule_values"].create_index(["concept_id", "platform_id"])
     db["rule_values"].create_index(["document_id", "section_key"])
     db["rule_value_versions"].create(
-        {"version_id": str, "document_id": str, "values_found": int, "read_at": str}, pk="version_id",
+        {"version_id": str, "document_id": str, "values_found": int}, pk="version_id",
         foreign_keys=[("version_id", "versions", "id")],
     )
     db["rule_value_changes"].create(

@@ -3,13 +3,10 @@ read, and the value changes from its predecessor; all inside the caller's transa
 
 from __future__ import annotations
 
-from pipeline.timeutil import now_iso
-
 
 def insert_version_values(db, version_id: str, document_id: str, value_rows: list[dict], change_rows: list[dict]):
     """A version's rule values and its value changes, and the mark that the version has been read."""
     db["rule_values"].insert_all(value_rows, pk="id", replace=True)
     db["rule_value_changes"].insert_all(change_rows, pk="id", replace=True)
     db["rule_value_versions"].insert({"version_id": version_id, "document_id": document_id,
-                                      "values_found": len(value_rows), "read_at": now_iso()},
-                                     pk="version_id", replace=True)
+                                      "values_found": len(value_rows)}, pk="version_id", replace=True)
