@@ -284,3 +284,29 @@ def test_the_corpus_reference_meets_the_targets():
 
     result = evaluate(reference, corpus)
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
+
+
+def test_old_value_changes_are_history_not_alerts(demo_copy):
+    """A value change detected long before the KB's latest check (what the first build after an upgrade finds
+    when it reads every old version) opens no alert."""
+    import sqlite3
+
+    from conftest import rows
+    from kb.db import open_db
+    from kb.ops import alerts
+
+    db_path = demo_copy / "policykb.db"
+    conn = sqlite3.connect(db_path)
+    conn.execute("delete from alerts where kind = 'value_changed'")
+    conn.commit()
+    conn.close()
+    db = open_db(demo_copy)
+    try:
+        opened = [a for a in alerts.evaluate(db) if a["kind"] == "value_changed"]
+    finally:
+        db.close()
+    latest = rows(db_path, "select max(checked_at) m from checks")[0]["m"]
+    recent = rows(db_path, "select id from rule_value_changes where julianday(?) - julianday(detected_at) <= 14",
+                  [latest])
+    assert {a["subject"] for a in opened} == {r["id"] for r in recent}
+    assert len(rows(db_path, "select id from rule_value_changes")) > len(recent)  # the older ones stayed quiet

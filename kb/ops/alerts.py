@@ -14,7 +14,9 @@ Four conditions, evaluated after every build (:func:`evaluate`):
 * ``value_changed``: a deadline, threshold or penalty-point level changed between two versions of a
   document (``rule_value_changes``: 4 % → 3 %, 2 个工作日 → 24 小时). Unlike the others it is an
   event: opened once per value change by the build that recorded it, sent with the others, and
-  resolved by the next evaluation (it never opens again).
+  resolved by the next evaluation (it never opens again). Only a change detected within
+  :data:`VALUE_ALERT_DAYS` of the KB's latest check alerts, so that the first build after an upgrade,
+  which reads every old version, does not send the whole history.
 
 An alert is one row in ``alerts``, opened once per condition and subject
 and resolved when the condition clears, so a document failing for a week is
@@ -57,6 +59,8 @@ KINDS = {
     "selector_empty": "a document's layout changed: none of its selectors matches",
     "value_changed": "a deadline, threshold or penalty-point level changed",
 }
+#: a value change older than this (before the KB's latest check) is history, not news: no alert
+VALUE_ALERT_DAYS = 14
 #: kinds that are events: open for one evaluation, then resolved
 EVENT_KINDS = ("value_changed",)
 
@@ -152,7 +156,9 @@ def _value_changes(db) -> dict:
                    rc.old_unit, rc.new_value, rc.new_unit, rc.old_window, rc.new_window, rc.detected_at
             from rule_value_changes rc
             where not exists (select 1 from alerts a where a.kind = 'value_changed' and a.subject = rc.id)
-            order by rc.detected_at, rc.id""").fetchall():
+              and rc.detected_at >= strftime('%Y-%m-%dT%H:%M:%SZ', (select max(checked_at) from checks),
+                                             ?)
+            order by rc.detected_at, rc.id""", [f"-{VALUE_ALERT_DAYS} days"]).fetchall():
         (change_id, platform_id, doc_id, section, concept, subject, old, old_unit, new, new_unit, old_window,
          new_window, detected_at) = row
         windows = f"; window {old_window or '-'} → {new_window or '-'}" if old_window != new_window else ""
