@@ -258,7 +258,7 @@ async def rules_page(datasette, request):
 
     return labels.remember(await _render(datasette, request, "policykb_rules.html", {
         "topics": topics, "chosen": chosen, "topic_name": topic_name, "by_platform": by_platform,
-        "changes": changes, "platforms": platforms, "switch": labels.switch_link(request, "/-/policykb/rules")}),
+        "changes": changes, "platforms": platforms, "switch": labels.switch_link(request, "/-/policykb/rules", {"concept": chosen})}),
         request)
 
 

@@ -203,6 +203,7 @@ async def test_rules_page_compares_platforms_in_both_languages(ds):
     zh = await ds.client.get("/-/policykb/rules?concept=appeal&hl=zh")
     assert zh.status_code == 200
     assert 'data-platform="kuajing"' in zh.text and 'data-platform="shoptide"' in zh.text
+    assert "/-/policykb/rules?concept=appeal&amp;hl=en" in zh.text  # the switch keeps the concept
     shown = zh.text.split("<body")[1].replace('data-unit="calendar_day"', "")
     assert "时限 7 个自然日" in shown and "calendar_day" not in shown
     assert "第三条【申诉时限】" in zh.text and "/-/policykb/doc/kuajing/appeals#s-" in zh.text
