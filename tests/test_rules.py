@@ -231,23 +231,28 @@ async def test_rules_page_escapes_evidence(demo_copy):
 
 
 def test_a_value_change_is_an_alert_once(demo_copy):
-    """The demo's builds recorded the takedown change; its alert names both values, and evaluating again neither
-    keeps it open nor opens it again."""
+    """The demo's builds recorded the takedown change; its alert names both values; evaluating again does not open
+    it again, and it stays open (news) until the KB holds a later check."""
     from conftest import rows
     from kb.db import open_db
     from kb.ops import alerts
 
     db_path = demo_copy / "policykb.db"
-    changed = rows(db_path, "select id, message, state from alerts where kind = 'value_changed'")
+    changed = rows(db_path, "select id, subject, message, state from alerts where kind = 'value_changed'")
     changes = rows(db_path, "select id from rule_value_changes")
     assert {a["id"] for a in changed} and len(changed) == len(changes)
     takedown = [a for a in changed if "kuajing/ip-infringement" in a["message"]]
     assert len(takedown) == 1 and "2 business_day → 24 hour" in takedown[0]["message"]
+    open_now = "select subject from alerts where kind = 'value_changed' and state = 'open'"
+    assert [a["subject"] for a in rows(db_path, open_now)] == [takedown[0]["subject"]]  # the earlier one: resolved
     db = open_db(demo_copy)
     try:
         assert [a for a in alerts.evaluate(db) if a["kind"] == "value_changed"] == []
-        assert rows(db_path, "select count(*) n from alerts where kind = 'value_changed' and state = 'open'")[0][
-            "n"] == 0
+        assert len(rows(db_path, open_now)) == 1
+        db["checks"].insert({"document_id": "kuajing/appeals", "checked_at": "2026-07-02T00:00:00Z",
+                             "outcome": "unchanged"})  # the next crawl
+        assert [a for a in alerts.evaluate(db) if a["kind"] == "value_changed"] == []
+        assert rows(db_path, open_now) == []
     finally:
         db.close()
 

@@ -14,7 +14,8 @@ Four conditions, evaluated after every build (:func:`evaluate`):
 * ``value_changed``: a deadline, threshold or penalty-point level changed between two versions of a
   document (``rule_value_changes``: 4 % → 3 %, 2 个工作日 → 24 小时). Unlike the others it is an
   event: opened once per value change by the build that recorded it, sent with the others, and
-  resolved by the next evaluation (it never opens again). Only a change detected within
+  resolved once the KB holds a later check (the next crawl); it never opens again, and a rebuild,
+  which finds the same checks, leaves it as it was. Only a change detected within
   :data:`VALUE_ALERT_DAYS` of the KB's latest check alerts, so that the first build after an upgrade,
   which reads every old version, does not send the whole history.
 
@@ -61,8 +62,7 @@ KINDS = {
 }
 #: a value change older than this (before the KB's latest check) is history, not news: no alert
 VALUE_ALERT_DAYS = 14
-#: kinds that are events: open for one evaluation, then resolved
-EVENT_KINDS = ("value_changed",)
+
 
 
 @dataclass
@@ -175,6 +175,10 @@ def _value_changes(db) -> dict:
 
 def _still_active(db, kind, subject):
     """An open selector alert stays open until its document is checked successfully again."""
+    if kind == "value_changed":  # news until the next crawl
+        return bool(db.execute("""select 1 from rule_value_changes rc where rc.id = ? and not exists
+                                  (select 1 from checks c where c.checked_at > rc.detected_at)""",
+                               [subject]).fetchone())
     if kind == "selector_empty":
         row = db.execute("select state from documents where id = ?", [subject]).fetchone()
         return bool(row and row[0] != "ok")
@@ -200,7 +204,7 @@ def evaluate(db, after=ALERT_AFTER, now=None) -> list[dict]:
                 continue
             new.append(get_alert(db, store.open_alert(db, kind, subject, info, stamp)))
         for (kind, subject), alert_id in open_rows.items():
-            if kind in EVENT_KINDS or ((kind, subject) not in wanted and not _still_active(db, kind, subject)):
+            if (kind, subject) not in wanted and not _still_active(db, kind, subject):
                 store.resolve_alert(db, alert_id, stamp)
     return new
 
