@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 from kb.store import ops as store
 from pipeline.decide import SUCCESS
-from pipeline.timeutil import iso
+from pipeline.timeutil import iso, parse_iso
 
 logger = logging.getLogger("policykb.ops.alerts")
 
@@ -151,14 +151,16 @@ def conditions(db, after=ALERT_AFTER) -> dict:
 def _value_changes(db) -> dict:
     """Value changes that no alert has reported yet (``value_changed``: see the module's docstring)."""
     found = {}
+    latest = parse_iso(db.execute("select max(checked_at) from checks").fetchone()[0])
+    if latest is None:
+        return found
     for row in db.execute("""
             select rc.id, rc.platform_id, rc.document_id, rc.section_key, rc.concept_id, rc.subject, rc.old_value,
                    rc.old_unit, rc.new_value, rc.new_unit, rc.old_window, rc.new_window, rc.detected_at
             from rule_value_changes rc
             where not exists (select 1 from alerts a where a.kind = 'value_changed' and a.subject = rc.id)
-              and rc.detected_at >= strftime('%Y-%m-%dT%H:%M:%SZ', (select max(checked_at) from checks),
-                                             ?)
-            order by rc.detected_at, rc.id""", [f"-{VALUE_ALERT_DAYS} days"]).fetchall():
+              and rc.detected_at >= ?
+            order by rc.detected_at, rc.id""", [iso(latest - VALUE_ALERT_DAYS * 86400)]).fetchall():
         (change_id, platform_id, doc_id, section, concept, subject, old, old_unit, new, new_unit, old_window,
          new_window, detected_at) = row
         windows = f"; window {old_window or '-'} → {new_window or '-'}" if old_window != new_window else ""
