@@ -53,6 +53,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})")
 _CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|Kalender(?:woche|monat)|semaine\s+civile|"
                                  r"semana\s+natural|settimana\s+solare|minggu\s+kalender|สัปดาห์ปฏิทิน", re.I)
+#: a comparison written as a sign right before a percentage: a threshold whatever it measures
+_SIGN_RE = re.compile(r"([≥≤]|[<>]=?)\s*$")
+_LEADING_SIGN_RE = re.compile(r"(?:^|\|)\s*[≥≤<>]=?\s*$")
 _RANGE_START = re.compile(r"\d+(?:[.,]\d+)?\s*(?:-|–|~|à|a|to|bis|al|tot|至|到)\s*$", re.I)
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
@@ -284,18 +287,26 @@ def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str)
     return ", ".join(dict.fromkeys(found))
 
 
+def _comparison(before: str, after: str, pats: dict) -> tuple[str, int, bool]:
+    """``(below|above|"", length of the cue before the number, whether the cue is a sign ≥ ≤)``."""
+    sign = _SIGN_RE.search(before)
+    if sign:
+        return ("above" if sign.group(1) in "≥>" else "below"), len(sign.group()), True
+    for name in ("below", "above"):
+        cue = pats[name] and pats[name].search(before)
+        if cue or (pats[name + "_after"] and pats[name + "_after"].search(after)):
+            return name, len(cue.group()) if cue else 0, False
+    return "", 0, False
+
+
 def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
-    """Percentages with a comparison, in a clause (or table row) that names a metric."""
+    """Percentages with a comparison, in a clause (or table row) that names a metric; or, with a sign (≥ 98%),
+    a threshold whatever it measures (its subject then empty)."""
     pats = _patterns(language)
     out = []
     for m in _PERCENT_RE.finditer(text):
         before, after = text[max(0, m.start() - 40):m.start()], text[m.end():m.end() + 16]
-        comparator, cue_len = "", 0
-        for name in ("below", "above"):
-            cue = pats[name] and pats[name].search(before)
-            if cue or (pats[name + "_after"] and pats[name + "_after"].search(after)):
-                comparator, cue_len = name, len(cue.group()) if cue else 0
-                break
+        comparator, cue_len, sign = _comparison(before, after, pats)
         if not comparator:
             continue
         a, b = (0, len(text)) if row else _clause(text, m.start())
@@ -303,14 +314,12 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
             next((k for k, p in _cue_table("metrics") if p.search(text)), "")
         if not metric:
             metric = _nearest_cue(text, m.start(), "metrics", _is_cjk(language))
-        if not metric:
-            continue
         value = float(m.group(1).replace(",", "."))
-        if not 0 <= value <= 100:
-            continue
+        if not 0 <= value <= 100 or not (metric or (sign and value > 0 and _LEADING_SIGN_RE.search(text[:m.start()]))):
+            continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
         out.append(RuleValue("metric_threshold", value, "percent", metric, comparator, sentence,
-                             text[m.start() - cue_len:m.end()].strip(), window=_windows(text, a, b, (m.start(), m.end()), language),
-                             position=m.start()))
+                             text[m.start() - cue_len:m.end()].strip(),
+                             window=_windows(text, a, b, (m.start(), m.end()), language), position=m.start()))
     return out
 
 

@@ -100,6 +100,13 @@ def test_a_table_of_point_levels_gives_each_level_with_its_action():
     assert found == [(6.0, "Warning notice"), (12.0, "Removal from campaigns")]
 
 
+def test_a_sign_that_opens_the_line_is_a_threshold_without_a_metric_name():
+    assert [(v.value, v.comparator, v.subject) for v in extract("≥ 98% van totaal aantal verzendingen", "nl")] == [
+        (98.0, "above", "")]
+    # a range of price changes is no threshold
+    assert extract("reduções dos preços que podem ir de > 0% a </= 30% face ao preço", "pt") == []
+
+
 def test_a_metric_row_keeps_its_window():
     md = "| Metric | Target | Time window |\n| --- | --- | --- |\n| Late shipment rate | Under 4% | 10 days and 30 days |"
     (v,) = extract(md, "en")
