@@ -172,6 +172,10 @@ def _entry_content(event: dict, sections: list[dict], absolute) -> str:
                 + link + "Read 阅读</a></p>")
     items = []
     for s in sections:
+        if s.get("status") == "value":  # a changed deadline or threshold: listed first (change_sections)
+            items.append(f"<li><b>{escape(s['key'])}</b> (value changed 数值变更): {escape(s['old'])} → "
+                         f"{escape(s['new'])}</li>")
+            continue
         heading = escape(s.get("heading") or s.get("key") or "")
         status = {"added": "added 新增", "removed": "removed 删除", "modified": "changed 修改",
                   "moved": "moved 移动"}.get(s.get("status"), escape(s.get("status") or ""))
@@ -184,11 +188,22 @@ def _entry_content(event: dict, sections: list[dict], absolute) -> str:
 
 
 def change_sections(conn, change_ids) -> dict[str, list[dict]]:
-    """The sections each change touched (substantively), in order: heading, key, status, patch."""
+    """What each change did, in order: first the deadlines and thresholds it changed (``status`` ``value``:
+    ``key``, ``old``, ``new``), then the sections it touched (substantively): heading, key, status, patch."""
     out: dict[str, list[dict]] = {}
     if not change_ids:
         return out
     marks = ", ".join("?" * len(change_ids))
+    try:
+        for row in conn.execute(f"""select change_id, section_key, old_value, old_unit, new_value, new_unit,
+                                           old_window, new_window from rule_value_changes
+                                    where change_id in ({marks}) order by id""", list(change_ids)):
+            old, new = f"{row[2]:g} {row[3]}", f"{row[4]:g} {row[5]}"
+            if row[6] != row[7]:
+                old, new = f"{old} ({row[6] or '-'})", f"{new} ({row[7] or '-'})"
+            out.setdefault(row[0], []).append({"key": row[1], "status": "value", "old": old, "new": new})
+    except sqlite3.OperationalError:  # a KB from before the rule values (opened read-only, not migrated)
+        pass
     for row in conn.execute(f"""select change_id, key, heading, status, patch from change_sections
                                 where change_id in ({marks}) and (kind is null or kind = 'substantive')
                                 order by rowid""", list(change_ids)):

@@ -56,9 +56,15 @@ def jinja_helpers(lang: str) -> dict:
             "pname": lambda row, name="name", name_zh="name_zh": platform_name(row, lang, name, name_zh)}
 
 
-def switch_link(request, path: str) -> Markup:
-    """The visible zh/en switch: a link to the same page in the other language (remembered by cookie)."""
+def switch_link(request, path: str, params: dict | None = None) -> Markup:
+    """The visible zh/en switch: a link to the same page in the other language (remembered by cookie).
+
+    :param params: the page's own query parameters to keep (e.g. the rules page's ``concept``)
+    """
+    from urllib.parse import urlencode
+
     lang = language(request)
     other = "en" if lang == "zh" else "zh"
-    return Markup(f'<a class="pkb-lang" href="{escape(path)}?hl={other}" hreflang="{other}" '
+    query = urlencode({**{k: v for k, v in (params or {}).items() if v}, "hl": other})
+    return Markup(f'<a class="pkb-lang" href="{escape(path)}?{escape(query)}" hreflang="{other}" '
                   f'lang="{other}">{escape(label("switch", lang))}</a>')

@@ -15,6 +15,7 @@ Stable URLs (all under ``/-/policykb``):
 ``/-/policykb/calendar.ics``                 effective dates (announced, recent) as iCalendar
 ``/-/policykb/brief``                        the policy brief, printable (``?since=&until=&lang=``)
 ``/-/policykb/briefs.atom``                  the weekly briefs
+``/-/policykb/rules?concept=``              deadlines and thresholds of one concept, platforms side by side
 ==========================================  ==============================================
 
 The handlers only fetch (through :mod:`kb.read` and :mod:`kb.search`, in
@@ -220,6 +221,49 @@ async def search_page(datasette, request):
                 if result and result.more else None)
     return await _render(datasette, request, "policykb_search.html", {
         "platform_by_id": {p["id"]: p for p in facets["platforms"]}, "q": query, "filters": filters, "result": result, "next_url": next_url, **facets})
+
+
+# --- rule values ----------------------------------------------------------------------
+
+
+async def rules_page(datasette, request):
+    """One concept's deadlines, thresholds and point levels on every platform, side by side (:mod:`kb.rules`)."""
+    from kb import rules
+
+    db = _database(datasette)
+    concept = (request.args.get("concept") or "").strip() or None
+
+    def fetch(conn):
+        topics = rules.topics(conn)
+        names = {}
+        try:
+            names = {r[0]: (r[1], r[2]) for r in conn.execute("select id, label, label_zh from glossary_concepts")}
+        except Exception:  # noqa: BLE001 - a KB without the glossary: topics keep their ids
+            pass
+        chosen = concept or (topics[0]["topic"] if topics else None)
+        values = rules.current_values(conn, chosen) if chosen else []
+        changes = rules.value_changes(conn, chosen) if chosen else []
+        platforms = {p["id"]: p for p in read.list_platforms(conn)}
+        return topics, names, chosen, values, changes, platforms
+
+    topics, names, chosen, values, changes, platforms = await db.execute_fn(fetch)
+    if concept and concept not in {t["topic"] for t in topics}:
+        return await _error(datasette, request, 404, "unknown_concept", id=concept)
+    by_platform = {}
+    for v in values:
+        by_platform.setdefault(v["platform_id"], []).append(v)
+    lang = labels.language(request)
+
+    def topic_name(topic):
+        if topic in names:
+            en, zh = names[topic]
+            return f"{zh} {en}" if lang == "zh" else f"{en} {zh}"
+        return labels.bilingual(f"subject_{topic}", lang)
+
+    return labels.remember(await _render(datasette, request, "policykb_rules.html", {
+        "topics": topics, "chosen": chosen, "topic_name": topic_name, "by_platform": by_platform,
+        "changes": changes, "platforms": platforms, "switch": labels.switch_link(request, "/-/policykb/rules", {"concept": chosen})}),
+        request)
 
 
 # --- documents and versions -----------------------------------------------------------
@@ -482,6 +526,7 @@ def register_routes():
         (r"^/-/policykb$", overview_page),
         (rf"^/-/policykb/platform/(?P<platform>{SLUG})$", overview_page),
         (r"^/-/policykb/search$", search_page),
+        (r"^/-/policykb/rules$", rules_page),
         (r"^/-/policykb/search\.json$", search_json),
         (rf"^/-/policykb/doc/{doc}$", document_page),
         (rf"^/-/policykb/doc/{doc}/v/(?P<seq>\d+)$", document_page),

@@ -58,6 +58,9 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
         logger.warning("glossary not loaded: %s", exc)
     #    and impact by concept: the concepts each new substantive change touches (all again for a new glossary)
     refresh_change_concepts(db)
+    # 3b. rule values: deadlines, thresholds and point levels of each version not read yet, and their changes
+    from kb.rules import derive as derive_rule_values
+    derive_rule_values(db)
     # 4. the schedule's intervals for newly declared documents (a running watch's own options win)
     if platforms:
         sync_schedule(db, plan_documents(platforms), keep_known=True)

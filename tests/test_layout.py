@@ -1,5 +1,5 @@
 """Layout in a real headless Chromium at phone width (375 px) and desktop width (1280 px), in zh and en:
-the home page, the cite check (form, and an answer) and a 404. No element overlaps another (bounding boxes of
+the home page, the cite check (form, and an answer), a 404 and the rules comparison. No element overlaps another (bounding boxes of
 fields, buttons, links, headings, paragraphs, list items), nothing is cut off horizontally, and in Chinese
 no stored enumeration value is shown as stored. Screenshots go to test-artifacts/layout/."""
 
@@ -79,10 +79,10 @@ def layout(browser, url, width, lang, shot):  # noqa: F811
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("lang", ("zh", "en"))
-@pytest.mark.parametrize("name", ("home", "cite", "cite-answer", "404"))
+@pytest.mark.parametrize("name", ("home", "cite", "cite-answer", "404", "rules"))
 def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, name, lang, width):  # noqa: F811
     path = {"home": "/", "cite": "/-/policykb/cite", "cite-answer": "/-/policykb/cite?q=" + quote(quote_text),
-            "404": "/-/policykb/doc/kuajing/nosuch"}[name]
+            "404": "/-/policykb/doc/kuajing/nosuch", "rules": "/-/policykb/rules?concept=penalty-points"}[name]
     found = layout(browser, server + path, width, lang, name)
     assert found["overlaps"] == [], found["overlaps"][:10]
     assert found["cut"] == [], found["cut"][:10]

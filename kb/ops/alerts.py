@@ -1,6 +1,6 @@
 """Alerts: what needs a person, as records in the KB and, optionally, notifications.
 
-Three conditions, evaluated after every build (:func:`evaluate`):
+Four conditions, evaluated after every build (:func:`evaluate`):
 
 * ``document_failing``: a document's last N checks failed (N = 3 unless
   configured; a document that is *gone* is a recorded state, not a failure);
@@ -10,7 +10,14 @@ Three conditions, evaluated after every build (:func:`evaluate`):
   failed with "layout changed" (none of the declared selectors, tried in
   order, matched: the message names each one), or its selectors suddenly
   match only empty content right after a successful check. The declaration
-  needs fixing; nothing falls back to another extraction meanwhile.
+  needs fixing; nothing falls back to another extraction meanwhile;
+* ``value_changed``: a deadline, threshold or penalty-point level changed between two versions of a
+  document (``rule_value_changes``: 4 % → 3 %, 2 个工作日 → 24 小时). Unlike the others it is an
+  event: opened once per value change by the build that recorded it, sent with the others, and
+  resolved once the KB holds a later check (the next crawl); it never opens again, and a rebuild,
+  which finds the same checks, leaves it as it was. Only a change detected within
+  :data:`VALUE_ALERT_DAYS` of the KB's latest check alerts, so that the first build after an upgrade,
+  which reads every old version, does not send the whole history.
 
 An alert is one row in ``alerts``, opened once per condition and subject
 and resolved when the condition clears, so a document failing for a week is
@@ -40,7 +47,7 @@ from dataclasses import dataclass
 
 from kb.store import ops as store
 from pipeline.decide import SUCCESS
-from pipeline.timeutil import iso
+from pipeline.timeutil import iso, parse_iso
 
 logger = logging.getLogger("policykb.ops.alerts")
 
@@ -51,7 +58,11 @@ KINDS = {
     "document_failing": "a document failed {n} checks in a row",
     "platform_down": "every document of a platform failed its latest check",
     "selector_empty": "a document's layout changed: none of its selectors matches",
+    "value_changed": "a deadline, threshold or penalty-point level changed",
 }
+#: a value change older than this (before the KB's latest check) is history, not news: no alert
+VALUE_ALERT_DAYS = 14
+
 
 
 @dataclass
@@ -133,11 +144,43 @@ def conditions(db, after=ALERT_AFTER) -> dict:
                            + "; ".join(reasons[:5]),
                 "details": {"documents": sorted(doc_ids), "reasons": reasons},
             }
+    found.update(_value_changes(db))
+    return found
+
+
+def _value_changes(db) -> dict:
+    """Value changes that no alert has reported yet (``value_changed``: see the module's docstring)."""
+    found = {}
+    latest = parse_iso(db.execute("select max(checked_at) from checks").fetchone()[0])
+    if latest is None:
+        return found
+    for row in db.execute("""
+            select rc.id, rc.platform_id, rc.document_id, rc.section_key, rc.concept_id, rc.subject, rc.old_value,
+                   rc.old_unit, rc.new_value, rc.new_unit, rc.old_window, rc.new_window, rc.detected_at
+            from rule_value_changes rc
+            where not exists (select 1 from alerts a where a.kind = 'value_changed' and a.subject = rc.id)
+              and rc.detected_at >= ?
+            order by rc.detected_at, rc.id""", [iso(latest - VALUE_ALERT_DAYS * 86400)]).fetchall():
+        (change_id, platform_id, doc_id, section, concept, subject, old, old_unit, new, new_unit, old_window,
+         new_window, detected_at) = row
+        windows = f"; window {old_window or '-'} → {new_window or '-'}" if old_window != new_window else ""
+        found[("value_changed", change_id)] = {
+            "platform_id": platform_id, "document_id": doc_id,
+            "message": f"{doc_id} §{section}: {concept or subject or 'value'} {old:g} {old_unit} → {new:g} {new_unit}"
+                       f"{windows} (detected {detected_at[:10]})",
+            "details": {"section": section, "concept": concept, "subject": subject, "old_value": old,
+                        "old_unit": old_unit, "new_value": new, "new_unit": new_unit, "old_window": old_window,
+                        "new_window": new_window, "detected_at": detected_at},
+        }
     return found
 
 
 def _still_active(db, kind, subject):
     """An open selector alert stays open until its document is checked successfully again."""
+    if kind == "value_changed":  # news until the next crawl
+        return bool(db.execute("""select 1 from rule_value_changes rc where rc.id = ? and not exists
+                                  (select 1 from checks c where c.checked_at > rc.detected_at)""",
+                               [subject]).fetchone())
     if kind == "selector_empty":
         row = db.execute("select state from documents where id = ?", [subject]).fetchone()
         return bool(row and row[0] != "ok")

@@ -1,0 +1,193 @@
+"""Rule values in the KB: the build's derived step that reads new versions, and the read queries.
+
+:func:`derive` reads each version the step has not read yet (``rule_value_versions``), in order, one
+transaction per version: ``pipeline.rules.extract`` on each section, the glossary concept of each value, and,
+when the version follows another through a recorded change, the values that changed
+(``pipeline.rules.value_changes``). A build killed half-way leaves whole versions read and the next converges.
+
+The concept comes from the glossary through its own matcher (``glossary.match``): the subject's concept
+(:data:`SUBJECT_CONCEPTS`) when one of its terms stands in the sentence or no term of another concept does;
+else, for a metric, the concept whose term stands nearest the number. It is the concept of the glossary as
+loaded when the version was read.
+
+:func:`current_values`, :func:`value_changes` and :func:`topics` are the reads behind ``policykb rules`` and
+the page ``/-/policykb/rules``.
+"""
+
+from __future__ import annotations
+
+from pipeline import rules as extraction
+from pipeline.sqlrows import rows as _rows
+
+#: the glossary concept a subject belongs to, where the glossary has one
+SUBJECT_CONCEPTS = {
+    "appeal": "appeal", "late_shipment_rate": "late-shipment-rate", "order_defect_rate": "order-defect-rate",
+    "valid_tracking_rate": "valid-tracking-rate", "cancellation_rate": "pre-fulfillment-cancel-rate",
+    "on_time_delivery_rate": "on-time-delivery-rate", "account_health_rating": "account-health-rating",
+    "penalty_points": "penalty-points", "dispatch": "handling-time", "takedown": "listing-removal",
+}
+
+
+def _glossary_terms(conn, platform_id: str) -> dict:
+    """``{language: [(concept_id, tokens)]}`` of the platform's terms and the general ones."""
+    from glossary.match import term_tokens
+
+    try:
+        found = conn.execute("select concept_id, platform, language, term, case_sensitive from glossary_terms "
+                             "where platform in (?, 'general')", [platform_id]).fetchall()
+    except Exception:  # noqa: BLE001 - a KB without the glossary tables has no concepts to give
+        return {}
+    out: dict = {}
+    for concept_id, platform, language, term, case_sensitive in found:
+        if platform != "general" and not (platform_id == platform or platform_id.startswith(platform + "-")):
+            continue
+        out.setdefault(language.split("-")[0], []).append(
+            (concept_id, term_tokens(term, language, bool(case_sensitive)), bool(case_sensitive)))
+    return out
+
+
+def concept_for(value, language: str, terms: dict, known: set) -> str | None:
+    """The glossary concept of one value (see the module's docstring), or None."""
+    from glossary.match import TokenIndex
+
+    preferred = SUBJECT_CONCEPTS.get(value.subject)
+    candidates = terms.get((language or "").split("-")[0], []) + (terms.get("en", []) if language != "en" else [])
+    found = []
+    indexes = {}
+    for concept_id, tokens, case_sensitive in candidates:
+        index = indexes.setdefault(case_sensitive, TokenIndex(value.sentence, language or "en", case_sensitive))
+        for a, b in index.find(tokens):
+            start, end = index.span(a, b)
+            found.append((min(abs(start - value.position), abs(end - value.position)), concept_id))
+    concepts = {c for _, c in found}
+    if preferred in known and (preferred in concepts or not concepts):
+        return preferred
+    if value.kind == "metric_threshold" and found:
+        return min(found)[1]
+    return preferred if preferred in known else None
+
+
+def _version_rows(conn, version: dict, terms: dict, known: set) -> tuple[list[dict], list[tuple]]:
+    """The rule-value rows of one version, and ``(section_key, RuleValue, concept)`` for pairing."""
+    rows, values = [], []
+    sections = conn.execute("select key, text_markdown from sections where version_id = ? order by ordinal",
+                            [version["id"]]).fetchall()
+    language = version["language"] or version["locale"] or ""
+    for key, markdown in sections:
+        for n, v in enumerate(extraction.extract(markdown or "", language)):
+            concept = concept_for(v, language, terms, known)
+            values.append((key, v, concept))
+            rows.append({
+                "id": f"{version['id']}/{key}/{n}", "version_id": version["id"],
+                "document_id": version["document_id"], "platform_id": version["platform_id"], "section_key": key,
+                "ordinal": n, "kind": v.kind, "value": v.value, "unit": v.unit, "subject": v.subject,
+                "concept_id": concept, "comparator": v.comparator, "time_window": v.window, "action": v.action,
+                "phrase": v.phrase, "evidence": v.sentence, "language": language,
+                "observed_at": version["observed_at"]})
+    return rows, values
+
+
+def _change_rows(conn, version: dict, values: list[tuple], cache: dict) -> list[dict]:
+    """The value changes from the version's predecessor (through the change that links them), else none."""
+    change = conn.execute("select id, from_version_id, detected_at from changes where to_version_id = ?",
+                          [version["id"]]).fetchone()
+    if not change or not change[1]:
+        return []
+    old = cache.get(change[1])
+    if old is None:
+        old = [(r[0], _stored_value(r)) for r in conn.execute(
+            "select section_key, kind, value, unit, subject, comparator, evidence, phrase, time_window, action, "
+            "concept_id from rule_values where version_id = ? order by section_key, ordinal", [change[1]])]
+    concepts = {(key, v): c for key, v, c in values}
+    out = []
+    for n, (key, o, new) in enumerate(extraction.value_changes(old, [(k, v) for k, v, _ in values])):
+        out.append({
+            "id": f"{change[0]}/{key}/{n}", "change_id": change[0], "document_id": version["document_id"],
+            "platform_id": version["platform_id"], "section_key": key, "kind": new.kind, "subject": new.subject,
+            "concept_id": concepts.get((key, new)), "old_value": o.value, "new_value": new.value, "old_unit": o.unit,
+            "new_unit": new.unit, "old_window": o.window, "new_window": new.window, "old_evidence": o.sentence,
+            "new_evidence": new.sentence, "from_version_id": change[1], "to_version_id": version["id"],
+            "detected_at": change[2]})
+    return out
+
+
+def _stored_value(row) -> extraction.RuleValue:
+    return extraction.RuleValue(kind=row[1], value=row[2], unit=row[3], subject=row[4], comparator=row[5],
+                                sentence=row[6], phrase=row[7] or "", window=row[8] or "", action=row[9] or "")
+
+
+def derive(db) -> int:
+    """Read every version not read yet (one transaction each); returns how many were read."""
+    from kb.store.rules import insert_version_values
+
+    conn = db.conn
+    pending = _rows(conn, """
+        select v.id, v.document_id, v.seq, v.observed_at, v.language, d.locale, d.platform_id
+        from versions v join documents d on d.id = v.document_id
+        where not exists (select 1 from rule_value_versions r where r.version_id = v.id)
+        order by v.document_id, v.seq""")
+    if not pending:
+        return 0
+    try:
+        known = {r[0] for r in conn.execute("select id from glossary_concepts")}
+    except Exception:  # noqa: BLE001 - no glossary tables: no concepts
+        known = set()
+    terms_by_platform: dict = {}
+    cache: dict = {}
+    for version in pending:
+        platform = version["platform_id"]
+        if platform not in terms_by_platform:
+            terms_by_platform[platform] = _glossary_terms(conn, platform)
+        value_rows, values = _version_rows(conn, version, terms_by_platform[platform], known)
+        change_rows = _change_rows(conn, version, values, cache)
+        with db.atomic():
+            insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows)
+        cache = {version["id"]: [(k, v) for k, v, _ in values]}
+    return len(pending)
+
+
+_CURRENT_SQL = """
+select r.platform_id, p.name as platform_name, p.name_zh as platform_name_zh, r.document_id, d.title, d.url,
+       r.section_key, r.kind, r.value, r.unit, r.subject, r.concept_id, r.comparator, r.time_window, r.action,
+       r.phrase, r.evidence, r.version_id, v.observed_at as version_observed_at,
+       (select min(o.observed_at) from rule_values o where o.document_id = r.document_id
+          and o.section_key = r.section_key and o.kind = r.kind and o.subject = r.subject and o.value = r.value
+          and o.unit = r.unit) as first_seen,
+       (select max(c.checked_at) from checks c where c.version_id = r.version_id) as last_seen
+from rule_values r
+join documents d on d.id = r.document_id and d.current_version_id = r.version_id
+join versions v on v.id = r.version_id
+left join platforms p on p.id = r.platform_id
+where (:concept is null or r.concept_id = :concept or (r.concept_id is null and r.subject = :concept))
+  and (:platform is null or r.platform_id = :platform)
+order by coalesce(r.concept_id, r.subject), r.platform_id, r.document_id, r.section_key, r.ordinal
+"""
+
+
+def current_values(conn, concept: str | None = None, platform: str | None = None) -> list[dict]:
+    """The values the current version of each document states, with evidence and first/last seen.
+
+    :param concept: a glossary concept id (``appeal``) or, for values without one, a subject (``response``)
+    :param platform: a platform id
+    """
+    return _rows(conn, _CURRENT_SQL, {"concept": concept, "platform": platform})
+
+
+def value_changes(conn, concept: str | None = None, platform: str | None = None, limit: int = 200) -> list[dict]:
+    """Recorded value changes, newest first."""
+    return _rows(conn, """
+        select rc.*, d.title, d.url from rule_value_changes rc join documents d on d.id = rc.document_id
+        where (:concept is null or rc.concept_id = :concept or (rc.concept_id is null and rc.subject = :concept))
+          and (:platform is null or rc.platform_id = :platform)
+        order by rc.detected_at desc, rc.id limit :limit""", {"concept": concept, "platform": platform,
+                                                              "limit": limit})
+
+
+def topics(conn) -> list[dict]:
+    """What current values exist about: ``topic`` (a concept id, else a subject), how many values and platforms."""
+    return _rows(conn, """
+        select coalesce(r.concept_id, r.subject) as topic, r.concept_id is not null as is_concept,
+               count(*) as "values", count(distinct r.platform_id) as platforms
+        from rule_values r join documents d on d.id = r.document_id and d.current_version_id = r.version_id
+        where coalesce(r.concept_id, r.subject) != ''
+        group by 1 order by platforms desc, "values" desc, topic""")

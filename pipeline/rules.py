@@ -1,0 +1,447 @@
+"""Rule values a policy states: deadlines, metric thresholds and penalty-point levels, each with its sentence.
+
+``extract(markdown, language)`` reads one section and returns :class:`RuleValue`\\ s:
+
+* **time limits**: a number and a time unit (hours, days, business days, natural days, 个工作日, 営業日,
+  hari kerja, วันทำการ, ngày làm việc, Werktage, jours ouvrés, días hábiles, giorni lavorativi ...) with a
+  cue that makes the duration a limit ("within", "在 … 内", "以内", "dans un délai de", "ภายใน"), and what
+  it limits (appeal, response, dispatch, takedown, documents ...), from the cue nearest the number;
+* **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
+  names a metric (late shipment rate, ODR, valid tracking rate ...), with the windows the clause gives
+  ("10-day and 30-day windows", "in a calendar week");
+* **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
+  with the action at that level.
+
+Precision first: a wrong deadline is worse than none. A duration without a limiting cue next to it (a
+penalty lasting 7 days, records kept 180 days) is not reported, nor a percentage without a metric word and a
+comparison in its clause (a fee, a discount).
+
+Numbers may be words or numerals: European number words go through text2num's ``alpha2digit`` (``seven
+days`` → ``7 days``, ``quinze jours``, ``vierzehn Tage``), Chinese and Japanese numerals through cn2an
+(``十五日``, ``七个工作日``); both measured against the alternatives before they were chosen (README, "Rule
+values"). The cue words are data: ``pipeline/rule_keywords.yml``.
+
+:func:`value_changes` pairs the values of two consecutive versions of a document and reports those whose
+number, unit or window changed (4 % → 3 %, 2 个工作日 → 24 小时).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import unicodedata
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from pipeline.text import plain_text
+
+KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.yml")
+
+KINDS = ("time_limit", "metric_threshold", "point_threshold")
+TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
+#: units that can replace one another in a change (2 business days → 24 hours is one value changing)
+UNIT_FAMILY = {**{u: "time" for u in TIME_UNITS}, "percent": "percent", "points": "points"}
+#: languages whose number words text2num reads
+TEXT2NUM_LANGUAGES = {"en", "fr", "es", "de", "it", "pt", "nl"}
+_CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
+_NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
+_PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
+                  r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
+_PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
+#: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space)
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})")
+_CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|Kalender(?:woche|monat)|semaine\s+civile|"
+                                 r"semana\s+natural|settimana\s+solare|minggu\s+kalender|สัปดาห์ปฏิทิน", re.I)
+#: a comparison written as a sign right before a percentage: a threshold whatever it measures
+_SIGN_RE = re.compile(r"([≥≤]|[<>]=?)\s*$")
+_LEADING_SIGN_RE = re.compile(r"(?:^|\|)\s*[≥≤<>]=?\s*$")
+_RANGE_START = re.compile(r"\d+(?:[.,]\d+)?\s*(?:-|–|~|à|a|to|bis|al|tot|至|到)\s*$", re.I)
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+@dataclass(frozen=True)
+class RuleValue:
+    """One value a section states.
+
+    :ivar kind: ``time_limit``, ``metric_threshold`` or ``point_threshold``
+    :ivar value: the number (7, 24, 3.0, 12)
+    :ivar unit: a time unit of :data:`TIME_UNITS`, ``percent`` or ``points``
+    :ivar subject: what it limits or measures (``appeal``, ``takedown``, ``late_shipment_rate``,
+        ``penalty_points`` ...; ``""`` when no cue in the clause says)
+    :ivar comparator: ``within`` (a deadline), ``below`` / ``above`` (a threshold), ``reach`` (a point level)
+    :ivar window: the metric's windows (``"10 days, 30 days"``), else ``""``
+    :ivar action: a point level's consequence, else ``""``
+    :ivar phrase: the words that gave the value (``"7个自然日内"``, ``"under 4%"``)
+    :ivar sentence: the evidence: the sentence (or table row) it stands in, as written
+    :ivar position: where the number stands in ``sentence``'s digit-written form (for the nearest term)
+    """
+
+    kind: str
+    value: float
+    unit: str
+    subject: str
+    comparator: str
+    sentence: str
+    phrase: str = ""
+    window: str = ""
+    action: str = ""
+    position: int = 0
+
+    @property
+    def display(self) -> str:
+        """The value as a reader writes it: ``7 calendar_day`` → ``7 calendar days`` (labels are the UI's)."""
+        number = f"{self.value:g}"
+        return f"{number} %" if self.unit == "percent" else f"{number} {self.unit}"
+
+
+@lru_cache(maxsize=1)
+def keyword_data() -> dict:
+    """The cue file: ``{"languages": {...}, "subjects": {...}, "metrics": {...}}``."""
+    import yaml
+
+    return yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))
+
+
+def languages() -> list[str]:
+    """The languages with cues, in file order (``zh`` serves zh-Hans and zh-Hant)."""
+    return list(keyword_data()["languages"])
+
+
+def base_language(language: str | None) -> str:
+    """A version's language or a document's locale → the cue file's key (``zh-Hant`` → ``zh``, ``en-US`` → ``en``)."""
+    code = (language or "").replace("_", "-").split("-")[0].lower()
+    return code if code in keyword_data()["languages"] else ""
+
+
+def _nfkc(expr: str) -> str:
+    """Cues are matched on NFKC text (full-width digits, Thai sara am decomposed): so are the expressions."""
+    return unicodedata.normalize("NFKC", expr)
+
+
+@lru_cache(maxsize=None)
+def _patterns(language: str) -> dict:
+    """The compiled cues of one language."""
+    data = keyword_data()["languages"][language]
+    flags = re.I | re.U
+    units = {u: _nfkc(e) for u, e in data["units"].items()}
+    alternatives = "|".join(f"(?P<{u}>{units[u]})" for u in units)
+    word_end = r"(?![\w])" if language not in ("zh", "ja", "th") else ""
+    out = {"unit": re.compile(rf"\s*(?:{alternatives}){word_end}", flags),
+           "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
+    for key in ("within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above", "below_after", "above_after", "reach",
+                "reach_after"):
+        out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
+    any_unit = "|".join(units.values())
+    # a sentence with none of these words holds no value: skipped before the costlier steps
+    out["worth_reading"] = re.compile(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}", flags)
+    out["small"] = [(str(n), re.compile(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}))", flags))
+                    for n, expr in (data.get("small") or {}).items()]
+    return out
+
+
+@lru_cache(maxsize=None)
+def _cue_table(name: str) -> list[tuple[str, re.Pattern]]:
+    return [(key, re.compile(_nfkc(expr), re.I | re.U)) for key, expr in keyword_data()[name].items()]
+
+
+def _to_number(token: str) -> float | None:
+    """``"4"``, ``"2,5"``, ``"十五"``, ``"两"`` → a number; None when it is no number."""
+    if token[0].isdigit():
+        return float(token.replace(",", "."))
+    try:
+        import cn2an
+
+        return float(cn2an.cn2an(token, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def digits(sentence: str, language: str) -> str:
+    """The sentence with its number words written as digits (text2num for European languages)."""
+    text = unicodedata.normalize("NFKC", sentence)
+    if language in TEXT2NUM_LANGUAGES:
+        from text_to_num import alpha2digit
+
+        try:
+            text = alpha2digit(text, language)
+        except (ValueError, IndexError):
+            pass
+    if language in keyword_data()["languages"]:
+        for number, pattern in _patterns(language)["small"]:
+            text = pattern.sub(number, text)
+    return text
+
+
+def sentences(markdown: str) -> list[tuple[str, bool]]:
+    """A section's sentences and table rows, each with whether it is a table row (rows keep their cells)."""
+    out = []
+    for line in (markdown or "").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.count("|") >= 2:
+            out.append((stripped, True))
+            continue
+        text = plain_text(stripped, collapse_space=True)
+        out.extend((s.strip(), False) for s in _SENTENCE_END.split(text) if s and s.strip())
+    return out
+
+
+def _clause(text: str, position: int) -> tuple[int, int]:
+    """The clause around ``position``: between the nearest clause ends either side."""
+    start = 0
+    for m in _CLAUSE_END.finditer(text):
+        if m.end() <= position:
+            start = m.end()
+        elif m.start() >= position:
+            return start, m.start()
+    return start, len(text)
+
+
+#: subjects that name what a deadline starts from as often as what it limits ("within 7 days of the notice"):
+#: they count only when no other subject stands in the clause
+WEAK_SUBJECTS = {"notice", "documents", "validity", "payment"}
+
+
+def _nearest_cue(text: str, position: int, table: str, verb_final: bool) -> str:
+    """The key of the cue that names what the number in ``text`` at ``position`` is about, or ``""``.
+
+    Within the number's clause: for a language whose verb comes last (Chinese, Japanese) the nearest cue after
+    the number, else the nearest before; for the others the first cue before the number, else the nearest
+    after. A weak subject (:data:`WEAK_SUBJECTS`) counts only when no other cue stands in the clause.
+    """
+    a, b = _clause(text, position)
+    hits = [(m.start(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
+            if not (m.start() <= position < m.end())]
+    for weak in (False, True):
+        chosen = [(start, key) for start, key in hits if (key in WEAK_SUBJECTS) == weak]
+        before = sorted((s, k) for s, k in chosen if s < position)
+        after = sorted((s, k) for s, k in chosen if s > position)
+        if verb_final:
+            pick = after[0] if after else (before[-1] if before else None)
+        else:
+            pick = before[0] if before else (after[0] if after else None)
+        if pick:
+            return pick[1]
+    return ""
+
+
+def _is_cjk(language: str) -> bool:
+    """Whether the language puts the verb after its time phrase (Chinese, Japanese): see :func:`_nearest_cue`."""
+    return language in ("zh", "ja")
+
+
+def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
+    """Durations with a limiting cue right before the number or right after the unit."""
+    pats = _patterns(language)
+    out = []
+    for m in re.finditer(_NUMBER, text):
+        unit_m = pats["unit"].match(text, m.end())
+        if not unit_m:
+            continue
+        value = _to_number(m.group(1))
+        unit = unit_m.lastgroup
+        after = text[unit_m.end():unit_m.end() + 24]
+        if value is None or value <= 0 or (unit == "year" and value > 50) or after[:1].isdigit():
+            continue
+        # a range ("2 à 3 jours", "1-5 days") is limited by its upper end: the cue stands before the lower one
+        before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
+        cue_before = pats["within"] and pats["within"].search(before)
+        cue_after = pats["within_after"] and pats["within_after"].search(after)
+        if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)) or (
+                pats["not_after"] and pats["not_after"].match(after)):
+            continue
+        if cue_before and pats["has"] and pats["has"].search(cue_before.group()) and not (
+                pats["has_to"] and pats["has_to"].match(text[unit_m.end():unit_m.end() + 80])):
+            continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
+        start = m.start() - (len(cue_before.group()) if cue_before else 0)
+        end = unit_m.end() + (cue_after.end() if cue_after else 0)
+        subject = _nearest_cue(text, m.start(), "subjects", _is_cjk(language))
+        out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
+                             position=m.start()))
+    return out
+
+
+def _window_text(value: RuleValue) -> str:
+    """A duration as :func:`_windows` writes it (``7 days``)."""
+    n = int(value.value)
+    unit = {"business_day": "business day", "calendar_day": "calendar day"}.get(value.unit, value.unit)
+    return f"{n} {unit}{'s' if n != 1 else ''}"
+
+
+def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str) -> str:
+    """The windows a metric clause gives (``"10 days, 30 days"``, ``"1 week"`` for a calendar week), not counting
+    the threshold itself."""
+    unit_re = _patterns(language)["unit"]
+    found = []
+    for m in re.finditer(_NUMBER, text[:b]):
+        if m.start() < a or exclude[0] <= m.start() < exclude[1]:
+            continue
+        unit_m = unit_re.match(text, m.end() + (1 if text[m.end():m.end() + 1] == "-" else 0))
+        number = _to_number(m.group(1))
+        if unit_m and number and unit_m.lastgroup in TIME_UNITS:
+            unit = {"business_day": "business day", "calendar_day": "calendar day"}.get(unit_m.lastgroup,
+                                                                                     unit_m.lastgroup)
+            found.append(f"{number:g} {unit}{'s' if number != 1 else ''}")
+    for m in _CALENDAR_PERIOD_RE.finditer(text, a, b):
+        found.append("1 week" if re.search(r"week|周|週", m.group(), re.I) else "1 month")
+    return ", ".join(dict.fromkeys(found))
+
+
+def _comparison(before: str, after: str, pats: dict) -> tuple[str, int, bool]:
+    """``(below|above|"", length of the cue before the number, whether the cue is a sign ≥ ≤)``."""
+    sign = _SIGN_RE.search(before)
+    if sign:
+        return ("above" if sign.group(1) in "≥>" else "below"), len(sign.group()), True
+    for name in ("below", "above"):
+        cue = pats[name] and pats[name].search(before)
+        if cue or (pats[name + "_after"] and pats[name + "_after"].search(after)):
+            return name, len(cue.group()) if cue else 0, False
+    return "", 0, False
+
+
+def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
+    """Percentages with a comparison, in a clause (or table row) that names a metric; or, with a sign (≥ 98%),
+    a threshold whatever it measures (its subject then empty)."""
+    pats = _patterns(language)
+    out = []
+    for m in _PERCENT_RE.finditer(text):
+        before, after = text[max(0, m.start() - 40):m.start()], text[m.end():m.end() + 16]
+        comparator, cue_len, sign = _comparison(before, after, pats)
+        if not comparator:
+            continue
+        a, b = (0, len(text)) if row else _clause(text, m.start())
+        metric = _nearest_cue(text[:b], m.start(), "metrics", _is_cjk(language)) if not row else \
+            next((k for k, p in _cue_table("metrics") if p.search(text)), "")
+        if not metric:
+            metric = _nearest_cue(text, m.start(), "metrics", _is_cjk(language))
+        value = float(m.group(1).replace(",", "."))
+        if not 0 <= value <= 100 or not (metric or (sign and value > 0 and _LEADING_SIGN_RE.search(text[:m.start()]))):
+            continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
+        out.append(RuleValue("metric_threshold", value, "percent", metric, comparator, sentence,
+                             text[m.start() - cue_len:m.end()].strip(),
+                             window=_windows(text, a, b, (m.start(), m.end()), language), position=m.start()))
+    return out
+
+
+def _point_thresholds(text: str, sentence: str, language: str) -> list[RuleValue]:
+    """"reaches 12 points", "累计达到12分的，…": the level and the action that follows it in the sentence."""
+    pats = _patterns(language)
+    out = []
+    for m in re.finditer(_NUMBER, text):
+        points_m = pats["points"].match(text, m.end())
+        if not points_m:
+            continue
+        before, after = text[max(0, m.start() - 30):m.start()], text[m.end():m.end() + 30]
+        if not ((pats["reach"] and pats["reach"].search(before)) or (pats["reach_after"] and pats["reach_after"]
+                                                                     .match(after))):
+            continue
+        value = _to_number(m.group(1))
+        if value is None or value <= 0:
+            continue
+        a, b = _clause(text, m.start())
+        rest = text[points_m.end():]
+        action = re.split(r"[。；;.]", re.sub(r"^[^，,:：]*[，,:：]\s*", "", rest, count=1), maxsplit=1)[0].strip()
+        out.append(RuleValue("point_threshold", value, "points", "penalty_points", "reach", sentence,
+                             text[max(a, m.start() - 8):points_m.end()].strip(), action=action[:160],
+                             position=m.start()))
+    return out
+
+
+def _table_points(rows: list[list[str]], language: str) -> list[RuleValue]:
+    """A table whose header counts points and whose rows start with a number: one level per row."""
+    if len(rows) < 2 or not _patterns(language)["points"].search(rows[0][0] if rows[0] else ""):
+        return []
+    out = []
+    for cells in rows[1:]:
+        m = re.fullmatch(r"(\d+)(?:\s*(?:\+|or more|及以上|以上))?", cells[0]) if cells else None
+        if not m or len(cells) < 2:
+            continue
+        row_text = "| " + " | ".join(cells) + " |"
+        out.append(RuleValue("point_threshold", float(m.group(1)), "points", "penalty_points", "reach", row_text,
+                             f"{rows[0][0]}: {cells[0]}", action=cells[1][:160]))
+    return out
+
+
+def _cells(row: str) -> list[str]:
+    return [plain_text(c, collapse_space=True) for c in _CELL_SPLIT.split(row.strip().strip("|"))]
+
+
+def extract(markdown: str, language: str) -> list[RuleValue]:
+    """Every rule value one section states, in reading order.
+
+    :param markdown: the section's text (Markdown, as stored)
+    :param language: the version's language or the document's locale (``en``, ``zh-Hans``, ``ja-JP`` ...);
+        a language without cues gives nothing
+    """
+    language = base_language(language)
+    if not language:
+        return []
+    out: list[RuleValue] = []
+    table: list[list[str]] = []
+    for sentence, is_row in sentences(markdown) + [("", False)]:
+        if is_row:
+            if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
+                table.append(_cells(sentence))
+            continue
+        if table:
+            out.extend(_table_values(table, language))
+            table = []
+        if sentence:
+            out.extend(_sentence_values(sentence, language))
+    return out
+
+
+def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
+    if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
+        return []
+    text = digits(sentence, language)
+    metrics = _metric_thresholds(text, sentence, language, row)
+    windows = {w for v in metrics for w in v.window.split(", ") if w}
+    # a duration that is a metric's window ("under 5% within 7 days") is no deadline
+    found = [v for v in _time_limits(text, sentence, language)
+             if _window_text(v) not in windows] + metrics
+    if not row:
+        found += _point_thresholds(text, sentence, language)
+    return sorted(found, key=lambda v: v.position)
+
+
+def _table_values(rows: list[list[str]], language: str) -> list[RuleValue]:
+    """A table's values: point levels when its header counts points, else each row read as a sentence."""
+    points = _table_points(rows, language)
+    if points:
+        return points
+    out = []
+    for cells in rows[1:]:
+        row_text = "| " + " | ".join(cells) + " |"
+        out.extend(replace(v, sentence=row_text) for v in _sentence_values(" | ".join(cells), language, row=True))
+    return out
+
+
+def slot(section_key: str, value: RuleValue) -> tuple:
+    """What a value is about, independent of its number: section, kind, subject and unit family."""
+    return (section_key, value.kind, value.subject, UNIT_FAMILY.get(value.unit, value.unit))
+
+
+def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleValue]]) -> list[tuple]:
+    """Pairs ``(section_key, old_value, new_value)`` whose number, unit or window changed between two versions.
+
+    Values are paired by :func:`slot` and their order within it; a slot holding a different count of values
+    in the two versions is left out (which value replaced which is then a guess, and a wrong "this replaced
+    that" is worse than none).
+    """
+    def grouped(values):
+        groups: dict[tuple, list] = {}
+        for key, v in values:
+            groups.setdefault(slot(key, v), []).append(v)
+        return groups
+
+    before, after = grouped(old), grouped(new)
+    out = []
+    for key, olds in before.items():
+        news = after.get(key, [])
+        if len(news) != len(olds):
+            continue
+        for o, n in zip(olds, news):
+            if (o.value, o.unit, o.window) != (n.value, n.unit, n.window):
+                out.append((key[0], o, n))
+    return out
