@@ -168,6 +168,9 @@ async def test_the_web_brief_is_the_same_brief_printable_and_in_chinese(demo_kb,
     assert "@media print" in page and 'method="post"' not in page.lower()
     assert stored_values_shown(page) == []
     brief_part = page.split('<div class="pkb-brief">', 1)[1]
+    # links and redlines are the pages' words (an English policy says "appeal"), not labels of ours
+    brief_part = re.sub(r'href="[^"]*"', "", brief_part)
+    brief_part = re.sub(r"<(ins|del)>.*?</\1>", " ", brief_part, flags=re.S)
     for quoted in from_pages(data):
         brief_part = brief_part.replace(md_text(quoted), " ").replace(quoted, " ")
     assert english_labels(brief_part) == []
