@@ -47,6 +47,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "preferred": ("preferred term", "首选术语"),
     "admitted": ("admitted term", "许用术语"),
     "deprecated": ("deprecated term", "已弃用术语"),
+    "former": ("former term", "旧称"),
+    "jargon": ("seller jargon", "卖家口语"),
+    # glossary candidate kinds (glossary_candidates.kind)
+    "candidate_capitalized": ("capitalized phrase", "大写短语"),
+    "candidate_quoted": ("quoted phrase", "引号短语"),
     # glossary equivalence between a platform's term and the concept
     "exact": ("exact equivalent", "完全对等"),
     "partial": ("partial equivalent", "部分对等"),
@@ -89,6 +94,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_date": ("no effective date stated", "未注明生效日期"),
     "only_for": ("for “{section}” only", "仅适用于“{section}”"),
     "switch": ("中文", "English"),
+    "glossary_order": ("those used in the tracked documents first", "已跟踪文件中用到的平台在前"),
+    "show": ("Show", "显示"),
     "not_found": ("Not found", "未找到"),
     "error_page": ("Error", "出错了"),
     "bad_request": ("Bad request", "请求有误"),
@@ -105,7 +112,7 @@ LABELS: dict[str, tuple[str, str]] = {
 
 #: the stored enumerations: a page in Chinese must not show any of these as it is stored
 ENUMERATIONS = ("new_version", "not_modified", "substantive", "cosmetic", "not_tracked", "preferred", "admitted",
-                "deprecated", "exact", "partial", "false-friend", "superseded")
+                "deprecated", "exact", "partial", "false-friend", "superseded", "former", "jargon", "capitalized", "quoted")
 
 
 def language(request) -> str:

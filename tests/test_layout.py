@@ -1,5 +1,6 @@
 """Layout in a real headless Chromium at phone width (375 px) and desktop width (1280 px), in zh and en:
-the home page, the cite check (form, and an answer) and a 404. No element overlaps another (bounding boxes of
+the home page, search, a document, a redline, the cite check (form, and an answer), the glossary, the health
+page and a 404. No element overlaps another (bounding boxes of
 fields, buttons, links, headings, paragraphs, list items), nothing is cut off horizontally, and in Chinese
 no stored enumeration value is shown as stored. Screenshots go to test-artifacts/layout/."""
 
@@ -23,20 +24,22 @@ BOXES = """() => {
   const sel = 'input, select, textarea, button, label, a, h1, h2, h3, p, li, th, td, .pkb-card, .pkb-answer, svg';
   const els = [...document.querySelectorAll('section.content ' + sel.split(', ').join(', section.content '))]
     .filter(e => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
-                   return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'; });
+                   return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
+                          && e.checkVisibility({contentVisibilityAuto: true}); });  // not inside a closed <details>
   const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) {
       const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
   const name = e => e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ')[0] : '')
                     + ' "' + (e.innerText || e.value || '').trim().slice(0, 30) + '"';
+  // an inline element wrapped over two lines has one box per line: compare those, not their hull
+  const rects = els.map(e => [...e.getClientRects()]);
+  const hulls = els.map(e => e.getBoundingClientRect());
+  const meet = (r, s) => Math.min(r.right, s.right) - Math.max(r.left, s.left) > 1 && Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top) > 1;
   const overlaps = [];
   for (let i = 0; i < els.length; i++) for (let j = i + 1; j < els.length; j++) {
     const a = els[i], b = els[j];
-    if (a.contains(b) || b.contains(a)) continue;
+    if (!meet(hulls[i], hulls[j]) || a.contains(b) || b.contains(a)) continue;
     if (a.tagName === 'LABEL' && a.control === b || b.tagName === 'LABEL' && b.control === a) continue;
-    // an inline element wrapped over two lines has one box per line: compare those, not their hull
-    const hit = [...a.getClientRects()].some(r => [...b.getClientRects()].some(s =>
-      Math.min(r.right, s.right) - Math.max(r.left, s.left) > 1 && Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top) > 1));
-    if (hit) overlaps.push(name(a) + ' × ' + name(b));
+    if (rects[i].some(r => rects[j].some(s => meet(r, s)))) overlaps.push(name(a) + ' × ' + name(b));
   }
   const cut = els.filter(e => !scrolls(e) && e.getBoundingClientRect().right > window.innerWidth + 1).map(name);
   const leaves = [...document.querySelectorAll('section.content *')].filter(e => e.children.length === 0)
@@ -63,6 +66,20 @@ def quote_text(demo_kb):
     return re.sub(r"[#*_>`\[\]]", "", text).strip().splitlines()[-1][:60]
 
 
+@pytest.fixture(scope="module")
+def changed(demo_kb):
+    """A Chinese document with a substantive change (its id and the two versions' numbers): its page and redline."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    row = conn.execute("""select c.document_id, f.seq, t.seq from changes c join versions f on f.id = c.from_version_id
+                          join versions t on t.id = c.to_version_id join documents d on d.id = c.document_id
+                          where c.kind = 'substantive' and d.platform_id = 'kuajing'
+                          order by c.document_id desc limit 1""").fetchone()
+    conn.close()
+    return row
+
+
 def layout(browser, url, width, lang, shot):  # noqa: F811
     context = browser.new_context(viewport={"width": width, "height": 900},
                                   locale="zh-CN" if lang == "zh" else "en-GB")
@@ -79,10 +96,15 @@ def layout(browser, url, width, lang, shot):  # noqa: F811
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("lang", ("zh", "en"))
-@pytest.mark.parametrize("name", ("home", "cite", "cite-answer", "404"))
-def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, name, lang, width):  # noqa: F811
-    path = {"home": "/", "cite": "/-/policykb/cite", "cite-answer": "/-/policykb/cite?q=" + quote(quote_text),
-            "404": "/-/policykb/doc/kuajing/nosuch"}[name]
+@pytest.mark.parametrize("name", ("home", "search", "search-en", "document", "redline", "cite", "cite-answer",
+                                  "glossary", "status", "404"))
+def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, changed, name, lang, width):  # noqa: F811
+    doc, a, b = changed
+    path = {"home": "/", "search": "/-/policykb/search?q=" + quote("申诉"),
+            "search-en": "/-/policykb/search?q=counterfeit&substantive=1",
+            "document": f"/-/policykb/doc/{doc}", "redline": f"/-/policykb/diff/{doc}/{a}..{b}",
+            "cite": "/-/policykb/cite", "cite-answer": "/-/policykb/cite?q=" + quote(quote_text),
+            "glossary": "/-/glossary", "status": "/-/policykb/status", "404": "/-/policykb/doc/kuajing/nosuch"}[name]
     found = layout(browser, server + path, width, lang, name)
     assert found["overlaps"] == [], found["overlaps"][:10]
     assert found["cut"] == [], found["cut"][:10]
