@@ -50,8 +50,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "former": ("former term", "旧称"),
     "jargon": ("seller jargon", "卖家口语"),
     # glossary candidate kinds (glossary_candidates.kind)
-    "candidate_capitalized": ("capitalized phrase", "大写短语"),
-    "candidate_quoted": ("quoted phrase", "引号短语"),
+    "capitalized": ("capitalized phrase", "大写短语"),
+    "quoted": ("quoted phrase", "引号短语"),
     # glossary equivalence between a platform's term and the concept
     "exact": ("exact equivalent", "完全对等"),
     "partial": ("partial equivalent", "部分对等"),
@@ -96,6 +96,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "switch": ("中文", "English"),
     "glossary_order": ("those used in the tracked documents first", "已跟踪文件中用到的平台在前"),
     "show": ("Show", "显示"),
+    "renamed": ("Renamed", "更名"),
     "not_found": ("Not found", "未找到"),
     "error_page": ("Error", "出错了"),
     "bad_request": ("Bad request", "请求有误"),
