@@ -1,8 +1,9 @@
 """Layout in a real headless Chromium at phone width (375 px) and desktop width (1280 px), in zh and en:
 the home page, search, a document, a redline, the cite check (form, and an answer), the glossary, the health
 page and a 404. No element overlaps another (bounding boxes of
-fields, buttons, links, headings, paragraphs, list items), nothing is cut off horizontally, and in Chinese
-no stored enumeration value is shown as stored. Screenshots go to test-artifacts/layout/."""
+fields, buttons, links, headings, paragraphs, list items), nothing is cut off horizontally, no box hides part
+of its own text (a citation's URL line), no checkbox's label wraps apart from its box, and in Chinese no stored
+enumeration value is shown as stored. Screenshots go to test-artifacts/layout/."""
 
 from __future__ import annotations
 
@@ -42,9 +43,18 @@ BOXES = """() => {
     if (rects[i].some(r => rects[j].some(s => meet(r, s)))) overlaps.push(name(a) + ' × ' + name(b));
   }
   const cut = els.filter(e => !scrolls(e) && e.getBoundingClientRect().right > window.innerWidth + 1).map(name);
+  // a box that hides part of its own text (a citation in a two-row field, its URL line out of sight)
+  const clipped = els.filter(e => e.tagName === 'TEXTAREA' ? e.scrollHeight > e.clientHeight + 1
+      : ['hidden', 'clip'].includes(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight + 1).map(name);
   const leaves = [...document.querySelectorAll('section.content *')].filter(e => e.children.length === 0)
     .map(e => (e.innerText || '').trim());
-  return {overlaps, cut, pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+  // a checkbox's label on one line with its box (not "仅实 / 质性" with the box floating away)
+  const split = [...document.querySelectorAll('section.content label')]
+    .filter(l => l.querySelector('input[type=checkbox], input[type=radio]') && l.checkVisibility())
+    .filter(l => { const r = document.createRange(); r.selectNodeContents(l);
+                   const boxes = [...r.getClientRects()].filter(b => b.width > 0 && b.height > 0);
+                   return Math.max(...boxes.map(b => b.top)) >= Math.min(...boxes.map(b => b.bottom)); }).map(name);
+  return {overlaps, cut, clipped, split, pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
           text: document.body.innerText, leaves};
 }"""
 
@@ -96,18 +106,20 @@ def layout(browser, url, width, lang, shot):  # noqa: F811
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("lang", ("zh", "en"))
-@pytest.mark.parametrize("name", ("home", "search", "search-en", "document", "redline", "cite", "cite-answer",
+@pytest.mark.parametrize("name", ("home", "search", "search-latin", "document", "redline", "cite", "cite-answer",
                                   "glossary", "status", "404"))
 def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, changed, name, lang, width):  # noqa: F811
     doc, a, b = changed
     path = {"home": "/", "search": "/-/policykb/search?q=" + quote("申诉"),
-            "search-en": "/-/policykb/search?q=counterfeit&substantive=1",
+            "search-latin": "/-/policykb/search?q=counterfeit&substantive=1",
             "document": f"/-/policykb/doc/{doc}", "redline": f"/-/policykb/diff/{doc}/{a}..{b}",
             "cite": "/-/policykb/cite", "cite-answer": "/-/policykb/cite?q=" + quote(quote_text),
             "glossary": "/-/glossary", "status": "/-/policykb/status", "404": "/-/policykb/doc/kuajing/nosuch"}[name]
     found = layout(browser, server + path, width, lang, name)
     assert found["overlaps"] == [], found["overlaps"][:10]
     assert found["cut"] == [], found["cut"][:10]
+    assert found["clipped"] == [], found["clipped"][:10]
+    assert found["split"] == [], found["split"][:10]
     assert found["pageWidth"] <= found["viewport"] + 1, "the page scrolls sideways"
     if lang == "zh":
         shown = [v for v in labels.ENUMERATIONS if v in found["leaves"]
@@ -115,3 +127,5 @@ def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text,
         assert shown == []
     if name == "home":
         assert labels.label("about", lang) in found["text"].replace("\n", "")
+    if name == "cite-answer":
+        assert re.search(r"retrieved \d{4}-\d{2}-\d{2}, https?://\S+", found["text"]), "the citation's URL is shown"
