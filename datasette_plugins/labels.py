@@ -64,6 +64,25 @@ LABELS: dict[str, tuple[str, str]] = {
     "added": ("added", "新增"),
     "removed": ("removed", "删除"),
     "changed": ("changed", "修改"),
+    # document types (documents.doc_type; pipeline.sources.DOCUMENT_TYPES), keyed "type:<type>"
+    "type:seller-agreement": ("seller agreement", "卖家协议"),
+    "type:code-of-conduct": ("code of conduct", "卖家行为准则"),
+    "type:account-health": ("account health", "账户健康与绩效"),
+    "type:appeals": ("appeals", "申诉与恢复"),
+    "type:prohibited-products": ("prohibited products", "禁售与限售商品"),
+    "type:intellectual-property": ("intellectual property", "知识产权与假货"),
+    "type:product-compliance": ("product compliance", "产品合规与安全"),
+    "type:fees": ("fees", "费用与佣金"),
+    "type:shipping": ("shipping", "发货与配送"),
+    "type:returns": ("returns", "退货、退款与买家保障"),
+    "type:reviews": ("reviews", "评价与反馈"),
+    "type:related-accounts": ("related accounts", "关联账户"),
+    "type:penalties": ("penalties", "违规与处罚"),
+    "type:privacy": ("privacy", "隐私与数据保护"),
+    "type:listing": ("listing standards", "商品发布标准"),
+    "type:ranking": ("search ranking", "搜索排名"),
+    "type:terms-of-service": ("terms of service", "服务条款"),
+    "type:other": ("other policy", "其他政策"),
     # home page and chrome
     "home": ("policykb home", "policykb 首页"),
     "site_title": ("policykb: marketplace seller policies", "policykb：跨境平台卖家政策库"),
@@ -171,10 +190,18 @@ def platform_name(row: dict | None, lang: str = "zh", name: str = "name", name_z
     return row.get(name) or row.get(name_zh) or ""
 
 
+def document_type(value: str | None, lang: str = "zh") -> str:
+    """A document type (``appeals``) in ``lang``; a type this table does not know is shown as it is."""
+    key = f"type:{value}"
+    return label(key, lang) if key in LABELS else (value or "")
+
+
 def jinja_helpers(lang: str) -> dict:
-    """What every template gets: ``lang``, ``L(key)``, ``LL(key)`` (both languages), ``pname(row)``."""
+    """What every template gets: ``lang``, ``L(key)``, ``LL(key)`` (both languages), ``pname(row)``,
+    ``dtype(doc_type)``."""
     return {"lang": lang, "L": lambda key, **v: label(key, lang, **v),
             "LL": lambda key, **v: bilingual(key, lang, **v),
+            "dtype": lambda value: document_type(value, lang),
             "pname": lambda row, name="name", name_zh="name_zh": platform_name(row, lang, name, name_zh)}
 
 

@@ -126,6 +126,14 @@ def test_every_label_has_both_languages_and_every_enumeration_a_label():
         assert labels.label(value, "zh") != value and "_" not in labels.label(value, "en")
 
 
+def test_every_document_type_has_a_label():
+    from pipeline.sources import DOCUMENT_TYPES
+
+    for value in DOCUMENT_TYPES:
+        assert labels.document_type(value, "zh") != value and re.search(r"[\u4e00-\u9fff]", labels.document_type(value, "zh"))
+    assert labels.document_type("not-a-type", "zh") == "not-a-type"
+
+
 def stored_values_shown(page: str) -> list[str]:
     """Stored enumerations shown as they are stored: an element's whole text, or a value with its underscore."""
     body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)

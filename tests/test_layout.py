@@ -3,7 +3,8 @@ the home page, search, a document, a redline, the cite check (form, and an answe
 page and a 404. No element overlaps another (bounding boxes of
 fields, buttons, links, headings, paragraphs, list items), nothing is cut off horizontally, no box hides part
 of its own text (a citation's URL line), no checkbox's label wraps apart from its box, and in Chinese no stored
-enumeration value is shown as stored. Screenshots go to test-artifacts/layout/."""
+enumeration value is shown as stored and no element's own words are English only (policy text, a platform's own
+terms and quotes, text marked lang="en", ids, URLs and brand names aside). Screenshots go to test-artifacts/layout/."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "layout"
 WIDTHS = (375, 1280)
 
 # every element that could collide with another, with its box; pairs where one holds the other are fine
-BOXES = """() => {
+BOXES = r"""(brands) => {
   const sel = 'input, select, textarea, button, label, a, h1, h2, h3, p, li, th, td, .pkb-card, .pkb-answer, svg';
   const els = [...document.querySelectorAll('section.content ' + sel.split(', ').join(', section.content '))]
     .filter(e => { const r = e.getBoundingClientRect(); const s = getComputedStyle(e);
@@ -54,7 +55,18 @@ BOXES = """() => {
     .filter(l => { const r = document.createRange(); r.selectNodeContents(l);
                    const boxes = [...r.getClientRects()].filter(b => b.width > 0 && b.height > 0);
                    return Math.max(...boxes.map(b => b.top)) >= Math.min(...boxes.map(b => b.bottom)); }).map(name);
-  return {overlaps, cut, clipped, split, pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+  // in Chinese, an element whose own words are English only (policy text, quotes, terms in their own language
+  // marked lang=..., code, ids, URLs and brand names aside) was not translated
+  const quoted = 'code, pre, .pkb-policy, .pkb-redline, .pkb-hits, .pkb-wording, .pkb-citation, .gl-quote, '
+                 + '[lang]:not([lang^=zh]), textarea, select, svg';
+  const technical = /https?:\/\/\S+|\b[\w.-]+\/[\w.\/~-]+|\b(JSON|HTTP|Atom|policykb|Datasette)\b|\b[a-z]{2}-(Hans|Hant|[A-Z]{2})\b/g;
+  const plain = t => brands.reduce((text, b) => text.split(b).join(' '), t.replace(technical, ' '));
+  const untranslated = [...document.querySelectorAll('section.content *')].filter(e => {
+    const own = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join(' ');
+    return /[A-Za-z]{3,}/.test(plain(own)) && !/[\u3400-\u9fff]/.test(own)
+           && !e.closest(quoted) && e.checkVisibility();
+  }).map(name);
+  return {overlaps, cut, clipped, split, untranslated, pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
           text: document.body.innerText, leaves};
 }"""
 
@@ -90,7 +102,19 @@ def changed(demo_kb):
     return row
 
 
-def layout(browser, url, width, lang, shot):  # noqa: F811
+@pytest.fixture(scope="module")
+def brands(demo_kb):
+    """Names that stay as they are in Chinese (a platform's Chinese name may be its brand: "Etsy", "TikTok Shop")."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    names = {w for (n,) in conn.execute("select name_zh from platforms union select name_zh from glossary_platforms")
+             for w in re.findall(r"[A-Za-z][\w-]+", n or "")}
+    conn.close()
+    return sorted(names, key=len, reverse=True)
+
+
+def layout(browser, url, width, lang, shot, brands=()):  # noqa: F811
     context = browser.new_context(viewport={"width": width, "height": 900},
                                   locale="zh-CN" if lang == "zh" else "en-GB")
     try:
@@ -99,7 +123,7 @@ def layout(browser, url, width, lang, shot):  # noqa: F811
         assert response.status < 500, url
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{shot}-{lang}-{width}.png"), full_page=True)
-        return page.evaluate(BOXES)
+        return page.evaluate(BOXES, brands)
     finally:
         context.close()
 
@@ -108,14 +132,15 @@ def layout(browser, url, width, lang, shot):  # noqa: F811
 @pytest.mark.parametrize("lang", ("zh", "en"))
 @pytest.mark.parametrize("name", ("home", "search", "search-latin", "document", "redline", "cite", "cite-answer",
                                   "glossary", "status", "404"))
-def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, changed, name, lang, width):  # noqa: F811
+def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, changed, brands, name, lang,  # noqa: F811
+                                                   width):
     doc, a, b = changed
     path = {"home": "/", "search": "/-/policykb/search?q=" + quote("申诉"),
             "search-latin": "/-/policykb/search?q=counterfeit&substantive=1",
             "document": f"/-/policykb/doc/{doc}", "redline": f"/-/policykb/diff/{doc}/{a}..{b}",
             "cite": "/-/policykb/cite", "cite-answer": "/-/policykb/cite?q=" + quote(quote_text),
             "glossary": "/-/glossary", "status": "/-/policykb/status", "404": "/-/policykb/doc/kuajing/nosuch"}[name]
-    found = layout(browser, server + path, width, lang, name)
+    found = layout(browser, server + path, width, lang, name, brands)
     assert found["overlaps"] == [], found["overlaps"][:10]
     assert found["cut"] == [], found["cut"][:10]
     assert found["clipped"] == [], found["clipped"][:10]
@@ -125,6 +150,7 @@ def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text,
         shown = [v for v in labels.ENUMERATIONS if v in found["leaves"]
                  or ("_" in v and re.search(rf"\b{re.escape(v)}\b", found["text"]))]
         assert shown == []
+        assert found["untranslated"] == [], found["untranslated"][:10]
     if name == "home":
         assert labels.label("about", lang) in found["text"].replace("\n", "")
     if name == "cite-answer":
