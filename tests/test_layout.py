@@ -131,7 +131,7 @@ def layout(browser, url, width, lang, shot, brands=()):  # noqa: F811
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("lang", ("zh", "en"))
 @pytest.mark.parametrize("name", ("home", "search", "search-latin", "document", "redline", "cite", "cite-answer",
-                                  "glossary", "status", "404"))
+                                  "glossary", "glossary-search", "status", "404"))
 def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text, changed, brands, name, lang,  # noqa: F811
                                                    width):
     doc, a, b = changed
@@ -139,7 +139,8 @@ def test_no_overlap_nothing_cut_off_no_stored_value(browser, server, quote_text,
             "search-latin": "/-/policykb/search?q=counterfeit&substantive=1",
             "document": f"/-/policykb/doc/{doc}", "redline": f"/-/policykb/diff/{doc}/{a}..{b}",
             "cite": "/-/policykb/cite", "cite-answer": "/-/policykb/cite?q=" + quote(quote_text),
-            "glossary": "/-/glossary", "status": "/-/policykb/status", "404": "/-/policykb/doc/kuajing/nosuch"}[name]
+            "glossary": "/-/glossary", "glossary-search": "/-/glossary?q=" + quote("Account Warning"),
+            "status": "/-/policykb/status", "404": "/-/policykb/doc/kuajing/nosuch"}[name]
     found = layout(browser, server + path, width, lang, name, brands)
     assert found["overlaps"] == [], found["overlaps"][:10]
     assert found["cut"] == [], found["cut"][:10]
