@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install sysdeps clean
+.PHONY: demo test install sysdeps clean screenshots
 
 # System packages the tests need (Debian): chromium for the browser tests, a CJK font so that the
 # layout tests measure (and the screenshots show) Chinese as it is drawn, not as empty boxes, and the
@@ -38,6 +38,10 @@ demo: $(STAMP)
 # (measured on a quiet machine: 11 min 30 s in one process, 5 min 6 s in three).
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q -ra -n 3
+
+# The README's screenshots (docs/screenshots/*.png), in Chinese, from a fresh demo KB
+screenshots: $(STAMP) sysdeps
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) data build *.egg-info test-artifacts

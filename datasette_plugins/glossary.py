@@ -2,8 +2,10 @@
 
 Routes (registered as their own plugin, ``policykb_glossary``):
 
-* ``/-/glossary``: search (``?q=``, any language, fuzzy), the matrix (``?lang=`` to show one language),
-  the unattested flag list, term drift and candidate terms;
+* ``/-/glossary``: search (``?q=``, any language, fuzzy), the matrix (``?lang=`` to show one language,
+  ``?p=`` (repeatable) to choose platforms; the platforms whose terms the tracked documents use come first, and
+  the matrix scrolls sideways inside its own box, never the page), the unattested flag list, term drift and
+  candidate terms;
 * ``/-/glossary/concept/<id>``: one concept, each term with its evidence (links to the sections);
 * ``/-/glossary.json?q=``: the look-up as JSON, in the shape ``policykb term --json`` prints.
 
@@ -19,6 +21,7 @@ from collections import OrderedDict
 from datasette import Response, hookimpl
 from datasette.utils import tilde_encode
 
+from datasette_plugins import labels
 from glossary import lookup as gl
 
 DB_NAME = "policykb"
@@ -37,6 +40,13 @@ def anchor(term_id: str) -> str:
     return "t-" + hashlib.sha1(term_id.encode("utf-8")).hexdigest()[:10]
 
 
+def _order_platforms(platforms: list[dict], chosen: list[str]) -> list[dict]:
+    """The matrix's columns: the chosen platforms (all when none is), those with evidence first (most attested
+    terms first, then the glossary's own order); ``general`` (not a platform: the generic words) last."""
+    shown = [p for p in platforms if not chosen or p["id"] in chosen]
+    return sorted(shown, key=lambda p: (p["id"] == "general", -(p["attested"] or 0), p["ordinal"]))
+
+
 def _decorate(terms):
     for t in terms:
         t["anchor"] = anchor(t["id"])
@@ -48,6 +58,7 @@ async def glossary_page(datasette, request):
     db = _database(datasette)
     query = (request.args.get("q") or "").strip()
     language = (request.args.get("lang") or "").strip() or None
+    chosen = [p for p in request.args.getlist("p") if p]
 
     def fetch(conn):
         if not gl.has_glossary(conn):
@@ -81,8 +92,12 @@ async def glossary_page(datasette, request):
     subjects = OrderedDict()
     for c in data["concepts"]:
         subjects.setdefault(c["subject_field"], []).append(c)
+    all_platforms = data["platforms"]
+    data["platforms"] = _order_platforms(all_platforms, chosen)
     return Response.html(await datasette.render_template("glossary.html", {
         "missing": False, "db_name": db.name, "query": query, "language": language or "", "subjects": subjects,
+        "all_platforms": _order_platforms(all_platforms, []), "chosen": chosen,
+        "platform_names": {p["id"]: labels.platform_name(p, labels.language(request)) for p in all_platforms},
         **data}, request=request))
 
 

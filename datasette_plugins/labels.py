@@ -49,10 +49,18 @@ def remember(response, request):
     return response
 
 
+def document_type(value: str | None, lang: str = "zh") -> str:
+    """A document type (``appeals``) in ``lang``; a type this table does not know is shown as it is."""
+    key = f"type:{value}"
+    return label(key, lang) if key in LABELS else (value or "")
+
+
 def jinja_helpers(lang: str) -> dict:
-    """What every template gets: ``lang``, ``L(key)``, ``LL(key)`` (both languages), ``pname(row)``."""
+    """What every template gets: ``lang``, ``L(key)``, ``LL(key)`` (both languages), ``pname(row)``,
+    ``dtype(doc_type)``."""
     return {"lang": lang, "L": lambda key, **v: label(key, lang, **v),
             "LL": lambda key, **v: bilingual(key, lang, **v),
+            "dtype": lambda value: document_type(value, lang),
             "pname": lambda row, name="name", name_zh="name_zh": platform_name(row, lang, name, name_zh)}
 
 

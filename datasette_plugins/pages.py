@@ -43,10 +43,6 @@ from kb.search import search as run_search
 DB_NAME = "policykb"
 SLUG = r"[a-z0-9][a-z0-9-]*"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-STATUS_LABELS = {
-    "added": "added 新增", "removed": "removed 删除", "changed": "changed 修改",
-    "cosmetic": "cosmetic only 仅格式", "unchanged": "unchanged 未变",
-}
 #: the label of an error page's title, by HTTP status (others: "error_page")
 ERROR_TITLES = {400: "bad_request", 403: "forbidden", 404: "not_found"}
 
@@ -77,7 +73,7 @@ def _arg_date(request, name):
 async def _render(datasette, request, template, context):
     db = _database(datasette)
     return Response.html(await datasette.render_template(
-        template, {"db_name": db.name, "anchor": section_anchor, "status_labels": STATUS_LABELS, **context},
+        template, {"db_name": db.name, "anchor": section_anchor, **context},
         request=request))
 
 

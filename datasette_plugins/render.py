@@ -2,14 +2,17 @@
 
 Everything scraped from a platform is hostile. Markdown is rendered to HTML
 and cleaned by the one sanitizer, :func:`pipeline.safehtml.render_markdown`
-(re-exported here). Diff text is never parsed as HTML: it is escaped, and the
-only markup is our own ``<ins>``/``<del>``. The functions are pure, so tests
-call them directly.
+(re-exported here). A redline reads like the document: the sections' Markdown is rendered (headings as
+headings, lists as lists) and sanitized exactly as above, with the insertions and deletions carried through
+as private-use marks and only then turned into our own ``<ins>``/``<del>`` around runs of text (never
+around a tag, so they nest). The plain-text :func:`redline` escapes and marks, nothing more. The
+functions are pure, so tests call them directly.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 
 from kb.search import normalized, section_anchor
@@ -34,10 +37,65 @@ def redline(old: str, new: str) -> str:
     return "".join(out)
 
 
+#: private-use characters that carry the diff's marks through Markdown and the sanitizer (scraped text loses its own)
+INS, DEL, END = "\ue000", "\ue001", "\ue002"
+_MARKS = re.compile("[\ue000-\ue002]")
+_TAG = re.compile(r"(<[^>]*>)")
+#: a Markdown block marker at a line's start (heading, list item, quote, table row) goes before the marks there
+_LINE_START = re.compile(r"^([\ue000-\ue002]+)((?:#{1,6}|[-*+]|\d+[.)])[ \t]+|>[ \t]?|\|)", re.M)
+_LINE_END = re.compile(r"\|([\ue000-\ue002]+)$", re.M)
+_OPEN = {INS: '<ins class="pkb-ins">', DEL: '<del class="pkb-del">'}
+_CLOSE = {INS: "</ins>", DEL: "</del>"}
+
+
+def _place_marks(sanitized: str) -> str:
+    """Turn the marks in sanitized HTML into ``<ins>``/``<del>`` around each run of text between tags."""
+    out, mode, opened = [], None, None
+    for piece in _TAG.split(sanitized):
+        if piece.startswith("<"):
+            if opened:
+                out.append(_CLOSE[opened])
+                opened = None
+            out.append(piece)
+            continue
+        for chunk in re.split("([\ue000-\ue002])", piece):
+            if chunk in (INS, DEL, END):
+                mode = None if chunk == END else chunk
+                continue
+            if opened != mode and chunk.strip():
+                out.append(_CLOSE[opened] if opened else "")
+                out.append(_OPEN[mode] if mode else "")
+                opened = mode
+            out.append(chunk)
+    if opened:
+        out.append(_CLOSE[opened])
+    return "".join(out)
+
+
+def marked_markdown(marked: str) -> str:
+    """Markdown holding :data:`INS`/:data:`DEL` … :data:`END` marks → sanitized HTML with ``<ins>``/``<del>``."""
+    marked = _LINE_START.sub(lambda m: m.group(2) + m.group(1), marked)
+    marked = _LINE_END.sub(lambda m: m.group(1) + "|", marked)
+    return _place_marks(render_markdown(marked))
+
+
+def redline_markdown(old: str, new: str) -> str:
+    """A redline of two Markdown texts that reads like the document: rendered, sanitized, changes marked."""
+    parts = []
+    for op, text in diff_ops(_MARKS.sub("", old or ""), _MARKS.sub("", new or ""), display=True):
+        parts.append(text if op == 0 else (INS if op == 1 else DEL) + text + END)
+    return marked_markdown("".join(parts))
+
+
+def _whole(mark: str, text: str) -> str:
+    return marked_markdown(mark + _MARKS.sub("", text or "") + END)
+
+
 @dataclass
 class SectionDiff:
     """One section in a diff: ``status`` is added, removed, changed, cosmetic (only case, width,
-    white space or punctuation differ) or unchanged; ``html`` is escaped text with our own markup."""
+    white space or punctuation differ) or unchanged; ``html`` is the section rendered and sanitized, with our own
+    ``<ins>``/``<del>``."""
 
     key: str
     heading: str
@@ -73,21 +131,19 @@ def diff_sections(old: list[dict], new: list[dict]) -> list[SectionDiff]:
             removed_after.setdefault(kept, []).append(s)
 
     def removed(key):
-        return [SectionDiff(s["key"], s["heading"], "removed",
-                            f'<del class="pkb-del">{_escape(s["text_markdown"])}</del>')
+        return [SectionDiff(s["key"], s["heading"], "removed", _whole(DEL, s["text_markdown"]))
                 for s in removed_after.get(key, [])]
 
     out = removed(None)
     for s in new:
         o = old_by_key.get(s["key"])
         if o is None:
-            out.append(SectionDiff(s["key"], s["heading"], "added",
-                                   f'<ins class="pkb-ins">{_escape(s["text_markdown"])}</ins>'))
+            out.append(SectionDiff(s["key"], s["heading"], "added", _whole(INS, s["text_markdown"])))
         elif o["text_markdown"] == s["text_markdown"]:
-            out.append(SectionDiff(s["key"], s["heading"], "unchanged", _escape(s["text_markdown"])))
+            out.append(SectionDiff(s["key"], s["heading"], "unchanged", render_markdown(s["text_markdown"])))
         else:
             status = "cosmetic" if normalized(o["text_markdown"]) == normalized(s["text_markdown"]) else "changed"
             out.append(SectionDiff(s["key"], s["heading"] or o["heading"], status,
-                                   redline(o["text_markdown"], s["text_markdown"])))
+                                   redline_markdown(o["text_markdown"], s["text_markdown"])))
         out.extend(removed(s["key"]))
     return out

@@ -16,6 +16,7 @@ loose fuzzy neighbours do not crowd them.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import unicodedata
 
@@ -90,6 +91,20 @@ def _term_order(t: dict) -> tuple:
     return (t["platform_ordinal"], 0 if lang == "en" else 1 if lang.startswith("zh") else 2, lang, t["ordinal"])
 
 
+_NOT_FOUND_NOTE = re.compile(r"^not found in the (\d+) tracked (.+?) document\(s\) of .*$")
+
+
+def _general_note(t: dict) -> dict:
+    """"general" is no platform: its terms are the generic words, looked for in every platform's documents, so
+    its flag says "of any platform" (the stored note, written when the flag was computed, names it as one)."""
+    if t.get("platform") == GENERAL and t.get("attestation") == "not_found" and t.get("attestation_note"):
+        m = _NOT_FOUND_NOTE.match(t["attestation_note"])
+        if m:
+            t["attestation_note"] = f"not found in any of the {m.group(1)} tracked {m.group(2)} document(s), " \
+                                    "of every platform (a generic word, not a platform's)"
+    return t
+
+
 def concept_terms(conn, concept_ids: list[str]) -> dict[str, list[dict]]:
     """Every term of the given concepts, per concept, platforms in glossary order."""
     if not concept_ids:
@@ -97,7 +112,7 @@ def concept_terms(conn, concept_ids: list[str]) -> dict[str, list[dict]]:
     marks = ",".join("?" * len(concept_ids))
     out: dict[str, list[dict]] = {c: [] for c in concept_ids}
     for t in _rows(conn, _TERMS_SQL + f" where t.concept_id in ({marks})", concept_ids):
-        out[t["concept_id"]].append(t)
+        out[t["concept_id"]].append(_general_note(t))
     for terms in out.values():
         terms.sort(key=_term_order)
     return out
@@ -146,8 +161,20 @@ def lookup(conn, query: str, limit: int = DEFAULT_LIMIT, cutoff: float = DEFAULT
         matches.append({"concept_id": cid, "label": c["label"], "label_zh": c["label_zh"],
                         "definition": c["definition"], "subject_field": c["subject_field"],
                         "gloss_formal": c["gloss_formal"], "gloss_plain": c["gloss_plain"], "note": c["note"],
-                        "score": round(score, 1), "matched": shown, "terms": terms[cid]})
+                        "score": round(score, 1), "matched": shown, "terms": terms[cid],
+                        "renamed": renames(conn, cid)})
     return {"query": query, "matches": matches}
+
+
+def renames(conn, concept_id: str) -> list[dict]:
+    """The concept's terms that a document replaced (term drift), both ways of a look-up: ``[{"term",
+    "replaced_by", "document_id", "since"}]``, latest first; a term dropped with nothing in its place is left out."""
+    try:
+        rows = drift(conn, concept_id)
+    except sqlite3.OperationalError:  # a KB from before the glossary tables
+        return []
+    return [{"term": r["term"], "replaced_by": r["replaced_by"], "document_id": r["document_id"],
+             "since": (r["gone_at"] or "")[:10]} for r in rows if r["replaced_by"]]
 
 
 def _drift_replacements(conn) -> list[dict]:
@@ -164,9 +191,10 @@ JSON_TERM_KEYS = ("platform", "language", "term", "equivalence", "status", "evid
 
 
 def as_json(result: dict) -> dict:
-    """The public JSON shape of a look-up: ``{"query", "matches": [{"concept_id", "label", "score", "terms"}]}``."""
+    """The public JSON shape of a look-up: ``{"query", "matches": [{"concept_id", "label", "score", "renamed",
+    "terms"}]}``."""
     return {"query": result["query"], "matches": [
-        {"concept_id": m["concept_id"], "label": m["label"], "score": m["score"],
+        {"concept_id": m["concept_id"], "label": m["label"], "score": m["score"], "renamed": m.get("renamed", []),
          "terms": [{k: t[k] for k in JSON_TERM_KEYS} for t in m["terms"]]}
         for m in result["matches"]]}
 
@@ -176,7 +204,7 @@ def unattested(conn, include_no_documents: bool = True) -> list[dict]:
     sql = _TERMS_SQL + """, glossary_concepts c where c.id = t.concept_id and t.attestation != 'attested'"""
     if not include_no_documents:
         sql += " and t.attestation = 'not_found'"
-    rows = _rows(conn, sql.replace("select t.*", "select t.*, c.label as concept_label", 1))
+    rows = [_general_note(t) for t in _rows(conn, sql.replace("select t.*", "select t.*, c.label as concept_label", 1))]
     rows.sort(key=lambda t: (t["attestation"] != "not_found", t["platform_ordinal"], t["concept_id"], t["language"]))
     return rows
 
@@ -271,7 +299,7 @@ def candidates(conn, limit: int = 200) -> list[dict]:
 
 
 __all__ = ["GENERAL", "as_json", "candidates", "concept", "coverage", "drift", "has_glossary", "lookup", "matrix", "platforms",
-           "unattested"]
+           "renames", "unattested"]
 
 
 def _json_list(value) -> list:

@@ -124,6 +124,33 @@ LABELS: dict[str, tuple[str, str]] = {
     "cal_whole_document": ("the whole document", "全文"),
     "cal_first_seen": ("First seen on the page", "首次发现于"),
     "cal_evidence": ("The page says", "页面原文"),
+    "former": ("former term", "旧称"),
+    "jargon": ("seller jargon", "卖家口语"),
+    # glossary candidate kinds (glossary_candidates.kind)
+    "capitalized": ("capitalized phrase", "大写短语"),
+    "quoted": ("quoted phrase", "引号短语"),
+    # document types (documents.doc_type; pipeline.sources.DOCUMENT_TYPES), keyed "type:<type>"
+    "type:seller-agreement": ("seller agreement", "卖家协议"),
+    "type:code-of-conduct": ("code of conduct", "卖家行为准则"),
+    "type:account-health": ("account health", "账户健康与绩效"),
+    "type:appeals": ("appeals", "申诉与恢复"),
+    "type:prohibited-products": ("prohibited products", "禁售与限售商品"),
+    "type:intellectual-property": ("intellectual property", "知识产权与假货"),
+    "type:product-compliance": ("product compliance", "产品合规与安全"),
+    "type:fees": ("fees", "费用与佣金"),
+    "type:shipping": ("shipping", "发货与配送"),
+    "type:returns": ("returns", "退货、退款与买家保障"),
+    "type:reviews": ("reviews", "评价与反馈"),
+    "type:related-accounts": ("related accounts", "关联账户"),
+    "type:penalties": ("penalties", "违规与处罚"),
+    "type:privacy": ("privacy", "隐私与数据保护"),
+    "type:listing": ("listing standards", "商品发布标准"),
+    "type:ranking": ("search ranking", "搜索排名"),
+    "type:terms-of-service": ("terms of service", "服务条款"),
+    "type:other": ("other policy", "其他政策"),
+    "glossary_order": ("those used in the tracked documents first", "已跟踪文件中用到的平台在前"),
+    "show": ("Show", "显示"),
+    "renamed": ("Renamed", "更名"),
     # rule values (rule_values.kind, .unit, .comparator, .subject)
     "time_limit": ("time limit", "时限"),
     "metric_threshold": ("metric threshold", "指标阈值"),
@@ -184,7 +211,8 @@ LABELS: dict[str, tuple[str, str]] = {
 #: the stored enumerations: a page in Chinese must not show any of these as it is stored
 ENUMERATIONS = ("new_version", "not_modified", "substantive", "cosmetic", "not_tracked", "preferred", "admitted",
                 "deprecated", "exact", "partial", "false-friend", "superseded", "flip_flop", "reextraction",
-                "time_limit", "metric_threshold", "point_threshold", "business_day", "calendar_day")
+                "time_limit", "metric_threshold", "point_threshold", "business_day", "calendar_day",
+                "former", "jargon", "capitalized", "quoted")
 
 
 def label(key, lang: str = "zh", **values) -> str:

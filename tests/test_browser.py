@@ -252,12 +252,14 @@ def test_hostile_page_renders_inert_everywhere(watched, hostile_server):
         assert response.status == 200, path
         watched.assert_inert(path)
         watched.shot(f"hostile-{name}")
-    # the payloads did reach our pages, as text: the diff and the search show them escaped
-    watched.goto(hostile_server + "/-/policykb/diff/hostile/terms/1..2")
-    body = page.inner_text("body")
-    assert "<script>" in body and "onerror=" in body and "javascript:" in body
+    # the payloads did reach our pages: the search shows them as escaped text; the redline, rendered like the
+    # document (its Markdown through nh3), drops them and keeps the words around them, marked
     watched.goto(hostile_server + "/-/policykb/search?q=pwned")
     assert page.locator("li.pkb-hit").count() >= 3
+    assert "<script>" in page.inner_text("body")
+    watched.goto(hostile_server + "/-/policykb/diff/hostile/terms/1..2")
+    assert "Sellers must not sell counterfeit items" in page.inner_text(".pkb-redline")
+    assert page.locator(".pkb-redline ins.pkb-ins").count() >= 1
     watched.goto(hostile_server + "/-/policykb/doc/hostile/terms")
     assert "Hostile Seller Terms" in page.inner_text(".pkb-policy")
     # hover and click everything clickable in the rendered policy text: still nothing runs

@@ -1,5 +1,6 @@
 """The KB on Datasette: metadata, canned queries, our pages, feeds and sanitizing; in-process through ds.client."""
 
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 
@@ -9,7 +10,7 @@ from datasette.app import Datasette
 
 from conftest import ROOT, rows
 from datasette_plugins.charts import heatmap, timeline
-from datasette_plugins.render import diff_sections, redline, render_markdown
+from datasette_plugins.render import diff_sections, redline, redline_markdown, render_markdown
 
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -190,6 +191,28 @@ async def test_chinese_redlines_mark_whole_words(ds):
     assert '<ins class="pkb-ins">过站内信和短信通</ins>' not in response.text
 
 
+@pytest.mark.asyncio
+async def test_redlines_read_like_the_document(ds):
+    """The redline renders the sections' Markdown: headings are headings, not "#"/"##" markup, and the
+    insertions and deletions are marked inside them."""
+    response = await ds.client.get("/-/policykb/diff/kuajing/ip-infringement/1..2")
+    redline_html = response.text.split('class="pkb-redline"')[1]
+    assert "# " not in redline_html.replace("&#", "")  # no Markdown heading markup shown
+    assert re.search(r"<h1>知识产权侵权处理规则</h1>", redline_html)
+    assert re.search(r"<h2>(<ins class=\"pkb-ins\">)?第八条 人工智能生成内容", redline_html)
+    assert '<del class="pkb-del">2025年12月1</del>' in redline_html
+
+
+def test_markdown_redline_marks_text_never_tags_and_stays_sanitized():
+    out = redline_markdown("## 3.2 Old\n\n- one\n- two", "## 3.2 New **bold**\n\n- one\n- added <script>x()</script>\n- two")
+    assert out.startswith("<h2>3.2 ")
+    assert '<strong><ins class="pkb-ins">bold</ins></strong>' in out  # the mark stays inside the tag it is in
+    assert '<li><ins class="pkb-ins">added ' in out and "<script" not in out and "x()" not in out
+    for tag in re.findall(r"<(ins|del)\b[^>]*>(.*?)</\1>", out):
+        assert "<" not in tag[1], out  # only text inside a mark, so the marks nest
+    assert "\ue000" not in redline_markdown("a\ue000b", "a\ue001c") and "\ue001" not in redline_markdown("x", "y\ue001")
+
+
 def test_a_changed_number_in_chinese_is_always_its_own_edit():
     ops = redline("起5个自然日内提交申诉", "起7个自然日内提交申诉")
     assert ops == '起<del class="pkb-del">5</del><ins class="pkb-ins">7</ins>个自然日内提交申诉'
@@ -291,7 +314,8 @@ def test_diff_sections_aligns_by_key_and_spots_cosmetic_edits():
     got = [(s.key, s.status) for s in diff_sections(old, new)]
     assert got == [("1", "cosmetic"), ("2", "changed"), ("3", "removed"), ("4", "unchanged"), ("5", "added")]
     removed = next(s for s in diff_sections(old, new) if s.status == "removed")
-    assert "&lt;b&gt;" in removed.html and "<b>" not in removed.html
+    assert "<b>" in removed.html  # Markdown's inline HTML, kept by the sanitizer's allow-list
+    assert removed.html.startswith('<p><del class="pkb-del">Old rule </del><b><del class="pkb-del">x</del></b>')
 
 
 def test_charts_escape_labels():

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from conftest import ROOT
+from conftest import ROOT, policykb
 from datasette_plugins import labels
 from kb import read
 
@@ -126,6 +126,14 @@ def test_every_label_has_both_languages_and_every_enumeration_a_label():
         assert labels.label(value, "zh") != value and "_" not in labels.label(value, "en")
 
 
+def test_every_document_type_has_a_label():
+    from pipeline.sources import DOCUMENT_TYPES
+
+    for value in DOCUMENT_TYPES:
+        assert labels.document_type(value, "zh") != value and re.search(r"[\u4e00-\u9fff]", labels.document_type(value, "zh"))
+    assert labels.document_type("not-a-type", "zh") == "not-a-type"
+
+
 def stored_values_shown(page: str) -> list[str]:
     """Stored enumerations shown as they are stored: an element's whole text, or a value with its underscore."""
     body = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
@@ -138,8 +146,8 @@ async def test_no_page_shows_a_stored_enumeration_as_stored(ds, demo_kb):
     conn = sqlite3.connect(demo_kb / "policykb.db")
     doc, a, b = conn.execute("""select c.document_id, f.seq, t.seq from changes c join versions f on f.id = c.from_version_id
                                 join versions t on t.id = c.to_version_id limit 1""").fetchone()
-    concept = conn.execute("select id from concepts limit 1").fetchone() if conn.execute(
-        "select 1 from sqlite_master where name = 'concepts'").fetchone() else None
+    concept = conn.execute("select id from glossary_concepts limit 1").fetchone() if conn.execute(
+        "select 1 from sqlite_master where name = 'glossary_concepts'").fetchone() else None
     conn.close()
     paths = ["/", "/-/policykb", f"/-/policykb/doc/{doc}", f"/-/policykb/diff/{doc}/{a}..{b}", "/-/policykb/status",
              "/-/policykb/search?q=%E7%94%B3%E8%AF%89", "/-/glossary"]
@@ -221,3 +229,70 @@ async def test_glossary_concept_names_platforms_in_the_page_language(ds, demo_kb
     for headers, shown in ((ZH, term["platform_name_zh"]), (EN, term["platform_name"])):
         page = (await ds.client.get(f"/-/glossary/concept/{term['concept_id']}", headers=headers)).text
         assert f"<td>{shown}</td>" in page
+
+
+# --- the issue's findings about terms, each with its test ---------------------------------------------------
+
+
+def _a_rename(demo_kb):
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    row = conn.execute("""select t.term, d.replaced_by, d.document_id from glossary_drift d
+                          join glossary_terms t on t.id = d.term_id where d.replaced_by != '' limit 1""").fetchone()
+    conn.close()
+    assert row, "the demo KB records a term that a document renamed"
+    return row
+
+
+@pytest.mark.parametrize("which", ("new", "old"))
+def test_term_look_up_follows_a_rename_both_ways_and_names_it(demo_kb, which):
+    """`policykb term "Account Warning"` finds the concept of the term it replaced, and both look-ups say so."""
+    old, new, document = _a_rename(demo_kb)
+    out = policykb("term", new if which == "new" else old, "--data", demo_kb).stdout
+    assert "no concept matches" not in out
+    assert f"“{old}” → “{new}” in {document}" in out
+
+
+@pytest.mark.asyncio
+async def test_glossary_search_names_the_rename(ds, demo_kb):
+    old, new, document = _a_rename(demo_kb)
+    r = await ds.client.get("/-/glossary", params={"q": new}, headers=ZH)
+    assert "更名" in r.text and f"“{old}” → “{new}”" in unescape(r.text)
+
+
+def test_the_general_pseudo_platform_is_not_named_as_a_platform(demo_kb):
+    """"general" holds the generic words: a flag says they are in no platform's documents, not "of All platforms
+    (general)" as though it were one."""
+    out = policykb("term", "--unattested", "--json", "--data", demo_kb).stdout
+    general = [t for t in yaml.safe_load(out)["unattested"] if t["platform"] == "general" and t["attestation"] == "not_found"]
+    assert general
+    for t in general:
+        assert "All platforms (general)" not in t["note"] and "of every platform" in t["note"]
+
+
+@pytest.mark.asyncio
+async def test_the_glossary_legend_explains_every_mark_it_uses(ds):
+    r = await ds.client.get("/-/glossary", headers=ZH)
+    legend = r.text.split("<h1>")[1].split('<form action="/-/glossary"')[0]
+    body = r.text.split('id="matrix"')[1]
+    for mark in ("⚠", "≈", "⊂", "≠", "✓", "⚑", "○"):
+        if mark in body:
+            assert mark in legend, mark
+
+
+@pytest.mark.asyncio
+async def test_glossary_matrix_fits_platforms_with_evidence_first_and_can_be_chosen(ds, demo_kb):
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    attested = [r[0] for r in conn.execute("""select platform from glossary_terms where attestation = 'attested'
+                                              and platform != 'general' group by platform""")]
+    conn.close()
+    r = await ds.client.get("/-/glossary", headers=EN)
+    matrix = r.text.split('class="pkb gl-matrix"')[1].split("</tr>")[0]
+    header = re.findall(r"<th>(.*?)</th>", matrix)[1:]
+    assert "All platforms" in header[-1]  # the generic words, no platform: last
+    header = header[:-1]
+    assert len(header) > len(attested) >= 1
+    assert all("✓" in h for h in header[:len(attested)]) and not any("✓" in h for h in header[len(attested):])
+    assert 'class="pkb-wrap-x"><table class="pkb gl-matrix"' in r.text  # scrolls in its own box
+    chosen = await ds.client.get("/-/glossary", params={"p": attested[0]}, headers=EN)
+    header = re.findall(r"<th>(.*?)</th>", chosen.text.split('class="pkb gl-matrix"')[1].split("</tr>")[0])
+    assert len(header) == 2

@@ -124,6 +124,8 @@ def term(query, data_dir, as_json, unattested, limit):
         click.echo(f"  通俗：{m['gloss_plain']}")
         if m["note"]:
             click.echo(f"  note: {m['note']}")
+        for r in m.get("renamed", []):
+            click.echo(f"  renamed 更名: “{r['term']}” → “{r['replaced_by']}” in {r['document_id']} since {r['since']}")
         for t in m["terms"]:
             mark = {"false-friend": "≠", "partial": "⊂", "close": "≈"}.get(t["equivalence"], " ")
             click.echo(f"  {_pad(t['platform'], 12)} {_pad(t['language'], 8)} {mark} {_pad(t['term'], 36)} "
