@@ -59,7 +59,7 @@ def sources():
 
 
 #: The command modules, in the order of ``policykb --help``'s sections
-COMMANDS = ("core", "search", "cite", "glossary", "sources", "ops")
+COMMANDS = ("core", "search", "cite", "citations", "glossary", "sources", "ops")
 
 
 def _register():
