@@ -59,6 +59,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "added": ("added", "新增"),
     "removed": ("removed", "删除"),
     "changed": ("changed", "修改"),
+    # citation states (citations.state; current, changed, removed, not_found: above and below)
+    "moved": ("moved to another section", "已移至其他部分"),
+    "not_checked": ("not checked yet", "尚未核查"),
     # home page and chrome
     "home": ("policykb home", "policykb 首页"),
     "site_title": ("policykb: marketplace seller policies", "policykb：跨境平台卖家政策库"),
@@ -101,6 +104,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "versions_numbers": ("Versions must be numbers", "版本号必须是数字"),
     "choose_versions": ("Choose two versions", "请选择两个版本"),
     "no_feed": ("No such feed", "没有这个订阅源"),
+    "citations": ("Saved citations", "已保存的引用"),
+    "citations_help": ("The clauses you have cited, checked again after every build: each says whether its wording "
+                       "is still current, or changed, was removed, moved, or has a new effective date.",
+                       "您引用过的条款，每次构建后都会重新核查：是否仍为现行措辞，或已变更、删除、移动，或公布了新的生效日期。"),
+    "no_citations": ("No saved citations yet.", "尚未保存任何引用。"),
+    "citation_state": ("State", "状态"),
+    "citation_cited": ("As cited", "引用时"),
+    "citation_now": ("Now", "现为"),
+    "citation_label": ("Client or case", "客户或案件"),
+    "citation_checked": ("Last checked", "最近核查"),
+    "citation_new_effective": ("new effective date {date}", "新生效日期 {date}"),
 }
 
 #: the stored enumerations: a page in Chinese must not show any of these as it is stored

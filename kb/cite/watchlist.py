@@ -100,7 +100,10 @@ def _selectors(md: str, raw_start: int, raw_end: int) -> dict:
     exact = wording(md[raw_start:raw_end])
     plain = wording(md)
     hint = len(wording(md[:raw_start]))
-    spots = [m.start() for m in re.finditer(re.escape(exact), plain)] if exact else []
+    spots, at = [], plain.find(exact) if exact else -1
+    while at >= 0:
+        spots.append(at)
+        at = plain.find(exact, at + 1)
     start = min(spots, key=lambda s: abs(s - hint)) if spots else min(hint, len(plain))
     end = start + len(exact)
     return {"exact": exact, "prefix": plain[max(0, start - CONTEXT):start].lstrip(),
@@ -211,18 +214,22 @@ def _doc_state(doc: dict | None) -> str:
 
 
 def _where_now(conn, row: dict, doc: dict, answer: dict) -> dict:
-    """A current citation re-anchored in the current version: its section, effective date and selectors."""
+    """Where a current citation stands in the current version: the cite answer's place, or, when the wording
+    stands there more than once, the place its prefix and suffix pick (re-anchored as annotation tools do)."""
     version = _version(conn, doc["id"], version_id=answer["version_id"])
-    span = _raw_place(version["text_markdown"], row["exact"], row["prefix"] or "", row["suffix"] or "", row["start"])
-    if span is None:  # the cite check found it where locate does; keep its section
-        return {"now_version_id": version["id"], "now_section_key": answer["section_key"],
-                "now_section": answer["section"], "now_wording": row["exact"],
-                "now_effective_date": answer["effective_date"] if answer.get("effective_date_source") == "stated"
-                else None}
-    place, sel = _section_and_date(conn, doc, version, span[0]), _selectors(version["text_markdown"], *span)
-    return {"now_version_id": version["id"], "now_start": sel["start"], "now_end": sel["end"],
-            "now_section_key": place["section_key"], "now_section": place["section"],
-            "now_effective_date": place["effective_date"], "now_wording": sel["exact"]}
+    stated = answer["effective_date"] if answer.get("effective_date_source") == "stated" else None
+    here = {"now_version_id": version["id"], "now_section_key": answer["section_key"],
+            "now_section": answer["section"], "now_wording": row["exact"], "now_effective_date": stated}
+    md = version["text_markdown"]
+    exact_key = key_form(row["exact"])
+    if md.count(row["exact"]) <= 1 and key_text(md).key.count(exact_key) <= 1:
+        return here
+    span = _raw_place(md, row["exact"], row["prefix"] or "", row["suffix"] or "", row["start"])
+    if span is None:
+        return here
+    place = _section_and_date(conn, doc, version, span[0])
+    return here | {"now_section_key": place["section_key"], "now_section": place["section"],
+                   "now_effective_date": place["effective_date"], "now_wording": wording(md[span[0]:span[1]])}
 
 
 def _check_one(conn, row: dict, doc: dict | None, stamp: str, now) -> dict:
@@ -233,7 +240,7 @@ def _check_one(conn, row: dict, doc: dict | None, stamp: str, now) -> dict:
         answer = None
     status = answer["status"] if answer else "not_found"
     state = {"checked_at": stamp, "checked_version_id": (doc or {}).get("current_version_id"),
-             "checked_document_state": _doc_state(doc), "changed_at": None, "now_start": None, "now_end": None}
+             "checked_document_state": _doc_state(doc), "changed_at": None}
     if status == "current":
         state |= _where_now(conn, row, doc, answer)
         status = "current" if state["now_section_key"] == row["section_key"] else "moved"

@@ -24,7 +24,7 @@ def m0750_citations(db):
             "start": int, "end": int, "section_key": str, "section": str, "effective_date": str,
             # the latest check
             "state": str, "state_since": str, "checked_at": str, "checked_version_id": str,
-            "checked_document_state": str, "now_version_id": str, "now_start": int, "now_end": int,
+            "checked_document_state": str, "now_version_id": str,
             "now_section_key": str, "now_section": str, "now_effective_date": str, "now_wording": str,
             "changed_at": str, "answer_json": str,
         },

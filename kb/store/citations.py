@@ -7,7 +7,7 @@ from __future__ import annotations
 
 #: the columns of a citation's latest check (:func:`save_state`)
 STATE_COLUMNS = ("state", "state_since", "checked_at", "checked_version_id", "checked_document_state",
-                 "now_version_id", "now_start", "now_end", "now_section_key", "now_section", "now_effective_date",
+                 "now_version_id", "now_section_key", "now_section", "now_effective_date",
                  "now_wording", "changed_at", "answer_json")
 
 
