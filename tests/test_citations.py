@@ -225,3 +225,63 @@ async def test_web_page_lists_each_citation_with_its_state_in_both_languages(wat
     assert "<script>x</script>" not in page.text and "&lt;script&gt;x&lt;/script&gt;" in page.text
     post = await ds.client.post("/-/policykb/citations")
     assert post.status_code == 405
+
+
+# --- re-anchoring: the wording copied elsewhere, a sentence moved to another section ----------------------
+
+PAGE = """<html><head><title>Messaging Policy</title></head><body><div id="policy">
+<h1>Messaging Policy</h1>
+<h2>1. Response times</h2>
+<p>Buyers expect quick answers from every seller on the marketplace.{copy}</p>
+<h2>2. Buyer messages</h2>
+<p>Keep every message polite and factual. Sellers must reply to buyer messages within 48 hours of receipt.
+Messages are kept for two years.</p>
+<h2>3. Attachments</h2>
+<p>Attachments may be images or PDF files of at most 10 MB.{moved}</p>
+</div></body></html>
+"""
+COPIED = "Sellers must reply to buyer messages within 48 hours of receipt"
+MOVER = "Messages are kept for two years."
+
+
+@pytest.fixture(scope="module")
+def messaging_kb(tmp_path_factory):
+    root = tmp_path_factory.mktemp("citations-site")
+    site, sources, data = root / "site", root / "sources", root / "data"
+    page = site / "seller.watchtest.example" / "policies" / "messaging"
+    page.mkdir(parents=True)
+    (page / "2026-01-10.html").write_text(PAGE.format(copy="", moved=""), encoding="utf-8")
+    # v2: the cited sentence also stands in section 1 now (section 2 keeps it)
+    (page / "2026-02-10.html").write_text(PAGE.format(copy=f" {COPIED}, as a rule.", moved=""), encoding="utf-8")
+    # v3: another cited sentence moved from section 2 to section 3
+    (page / "2026-03-10.html").write_text(PAGE.format(copy=f" {COPIED}, as a rule.", moved=f" {MOVER}")
+                                          .replace(f"\n{MOVER}</p>", "</p>"), encoding="utf-8")
+    sources.mkdir()
+    (sources / "watchtest.yml").write_text(
+        "platform: watchtest\nname: WatchTest Market\nhomepage: https://seller.watchtest.example/\n"
+        "documents:\n  - id: messaging\n    title: Messaging Policy\n"
+        "    url: https://seller.watchtest.example/policies/messaging\n    locale: en-US\n    type: other\n"
+        "    select: ['#policy']\n", encoding="utf-8")
+    kbfactory.build_kb(data, ["2026-01-10"], sources, site)
+    ids = {"copied": add(data, COPIED), "mover": add(data, MOVER)}
+    kbfactory.build_kb(data, ["2026-02-10"], sources, site)
+    after_copy = saved(data)
+    kbfactory.build_kb(data, ["2026-03-10"], sources, site)
+    return data, ids, after_copy
+
+
+def test_a_copy_elsewhere_does_not_move_the_citation(messaging_kb):
+    """The wording now stands in section 1 too: the prefix and suffix keep the citation in section 2."""
+    data, ids, after_copy = messaging_kb
+    c = after_copy[ids["copied"]]
+    assert c["section_key"] == c["now_section_key"] and c["state"] == "current"
+    assert len(rows(data / "policykb.db", "select id from versions")) == 3
+
+
+def test_a_sentence_moved_to_another_section_alerts(messaging_kb):
+    data, ids, _ = messaging_kb
+    c = saved(data)[ids["mover"]]
+    assert c["state"] == "moved" and c["now_section_key"] != c["section_key"]
+    assert "3" in c["now_section"] and "2" in c["section"]
+    assert open_alerts(data)[f"citation/{c['id']}"] == {"citation_moved"}
+    assert saved(data)[ids["copied"]]["state"] == "current"
