@@ -224,9 +224,13 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
 
 def _same_section(old_info: dict, new_info: dict) -> bool:
     """The passage stands in the quote's section: the same key, or the section it moved to (the heading's
-    words under another number, or its number under other words); a document without sections is one."""
+    words under another number, or its number under other words); a document without sections is one, and so
+    is the whole document for a quote that stood in its title section or before its first heading (the
+    scope rule of :func:`kb.timemodel.is_document_wide`: such text encloses every section)."""
     if old_info["section_key"] == new_info["section_key"]:
         return True
+    if old_info.get("_section") is not None and timemodel.is_document_wide(old_info["_section"]):
+        return True  # the quote stood in the title section or before the first heading: the whole document's
     old, new = key_form(old_info.get("section_heading") or ""), key_form(new_info.get("section_heading") or "")
     words = NUMERAL_RE.sub("", old)
     number = "".join(NUMERAL_RE.findall(old))
