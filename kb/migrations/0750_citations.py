@@ -8,6 +8,11 @@ and the stated effective date that applied then. The ``state`` columns hold the 
 ``current``, ``moved`` (same wording, another section), ``changed``, ``removed`` or ``not_found``, where
 it stands now, and the effective date that applies now. Not derived from the WARCs: ``policykb rebuild``
 carries the rows over (``kb.build.CARRY_OVER``), and the first build of the new KB checks them again.
+
+Two indexes for the cite check, which the watch list runs once per citation after a build: ``changes`` by
+``to_version_id`` (the change into a version: its date, its effective date) and ``documents`` by ``url``
+(a check limited to one document). Without them each is a scan of its table (measured by
+``bench/citations_speed.py``).
 """
 
 from kb.db import migrations
@@ -32,3 +37,5 @@ def m0750_citations(db):
     )  # no foreign key: a rebuild copies these rows in before the documents exist
     db["citations"].create_index(["uri"], unique=True)
     db["citations"].create_index(["document_id"])
+    db["changes"].create_index(["to_version_id"], if_not_exists=True)
+    db["documents"].create_index(["url"], if_not_exists=True)
