@@ -225,6 +225,8 @@ async def test_web_page_lists_each_citation_with_its_state_in_both_languages(wat
     assert "<script>x</script>" not in page.text and "&lt;script&gt;x&lt;/script&gt;" in page.text
     post = await ds.client.post("/-/policykb/citations")
     assert post.status_code == 405
+    home = await ds.client.get("/?hl=en")
+    assert 'href="/-/policykb/citations"' in home.text
 
 
 # --- re-anchoring: the wording copied elsewhere, a sentence moved to another section ----------------------
