@@ -287,3 +287,21 @@ def test_a_sentence_moved_to_another_section_alerts(messaging_kb):
     assert "3" in c["now_section"] and "2" in c["section"]
     assert open_alerts(data)[f"citation/{c['id']}"] == {"citation_moved"}
     assert saved(data)[ids["copied"]]["state"] == "current"
+
+
+def test_citation_alerts_go_out_through_the_alert_channels(watched, tmp_path, monkeypatch):
+    """The alerts of the watch list are sent like every alert (here to an alert command, JSON on stdin)."""
+    data = tmp_path / "data"
+    shutil.copytree(watched[0], data)
+    sink = tmp_path / "sent.jsonl"
+    monkeypatch.setenv("POLICYKB_ALERT_COMMAND", f"cat >> {sink}; echo >> {sink}")
+    policykb("citations", "check", "--data", data)
+    sent = [json.loads(line) for line in sink.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kinds = {(a["kind"], a["subject"]) for a in sent}
+    ids = watched[1]
+    assert ("citation_changed", f"citation/{ids['changed_zh']}") in kinds
+    assert ("citation_removed", f"citation/{ids['removed']}") in kinds
+    assert ("citation_effective", f"citation/{ids['effective']}") in kinds
+    assert not any(s == f"citation/{ids['current']}" for _, s in kinds)
+    zh = next(a for a in sent if a["subject"] == f"citation/{ids['changed_zh']}")
+    assert "引用的条款已于" in zh["message"] and zh["details"]["state"] == "changed"
