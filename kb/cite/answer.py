@@ -409,7 +409,8 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     conn = _conn(db)
     quote_key = key_form(quote or "")
     if quote_weight(quote_key) < MIN_QUOTE_WEIGHT:
-        raise CiteError("the quote is too short to check: give at least a few words (6 Chinese characters)")
+        raise CiteError("the quote is too short to check: give at least a few words (6 Chinese characters) "
+                        "(引文太短，无法核查：请至少给出几个词或 6 个汉字)")
     now_dt = now_utc(now)
     judge_now = now_dt if now is not None or os.environ.get("POLICYKB_NOW") else None
     as_of_dt = parse_when(as_of, end_of_day=True) if as_of else None
@@ -417,7 +418,8 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     if platform or url:
         docs = _documents(conn, platform, url)
         if not docs:
-            raise CiteError(f"no tracked document matches {'--url ' + url if url else '--platform ' + platform}")
+            raise CiteError(f"no tracked document matches {'--url ' + url if url else '--platform ' + platform} "
+                            "(没有匹配的已跟踪文件)")
     ranked = _ranked_candidates(conn, quote, docs, url)
     if docs is None:
         docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])

@@ -316,7 +316,6 @@ def _types(obj) -> set:
     return set(value) if isinstance(value, list) else {value}
 
 
-# Long: one check per required field of the data model, each naming the field that is wrong.
 def annotation_problems(annotation, embedded: bool = False) -> list[str]:
     """What keeps ``annotation`` from being a Web Annotation policykb can anchor: the data model's required
     fields (``@context``, unless embedded in a collection that gives it; ``id``; ``type`` Annotation;
