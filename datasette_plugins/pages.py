@@ -16,6 +16,7 @@ Stable URLs (all under ``/-/policykb``):
 ``/-/policykb/brief``                        the policy brief, printable (``?since=&until=&lang=``)
 ``/-/policykb/briefs.atom``                  the weekly briefs
 ``/-/policykb/rules?concept=``              deadlines and thresholds of one concept, platforms side by side
+``/-/policykb/citations``                   the watch list of saved citations, each with its state
 ==========================================  ==============================================
 
 The handlers only fetch (through :mod:`kb.read` and :mod:`kb.search`, in
@@ -513,6 +514,31 @@ async def calendar_ics(datasette, request):
     return Response(body, content_type="text/calendar; charset=utf-8", headers=headers)
 
 
+# --- citations ----------------------------------------------------------------------
+
+
+async def citations_page(datasette, request):
+    """``/-/policykb/citations``: the saved citations (:mod:`kb.cite.watchlist`) with their state; read-only
+    (they are added with ``policykb citations add``)."""
+    from kb.cite.watchlist import list_citations
+
+    if request.method not in ("GET", "HEAD"):
+        return Response.text("Method not allowed: the list of citations is read-only (GET); add them with "
+                             "`policykb citations add` 只读页面", status=405, headers={"Allow": "GET, HEAD"})
+
+    def fetch(conn):
+        rows = list_citations(conn)
+        for row in rows:
+            row["new_effective"] = bool(row["state"] in ("current", "moved") and row["now_effective_date"]
+                                        and row["now_effective_date"] != row["effective_date"])
+        return rows
+
+    rows = await _database(datasette).execute_fn(fetch)
+    response = await _render(datasette, request, "citations.html", {
+        "rows": rows, "switch": labels.switch_link(request, datasette.urls.path("/-/policykb/citations"))})
+    return labels.remember(response, request)
+
+
 @hookimpl
 def register_routes():
     doc = rf"(?P<platform>{SLUG})/(?P<document>{SLUG})"
@@ -528,6 +554,7 @@ def register_routes():
         (rf"^/-/policykb/doc/{doc}/v/(?P<seq>\d+)$", document_page),
         (rf"^/-/policykb/diff/{doc}/(?P<from>\d+)\.\.(?P<to>\d+)$", diff_page),
         (rf"^/-/policykb/diff/{doc}$", diff_redirect),
+        (r"^/-/policykb/citations$", citations_page),
         (r"^/-/policykb/feed\.atom$", feed),
         (rf"^/-/policykb/feed/(?P<platform>{SLUG})\.atom$", feed),
         (rf"^/-/policykb/feed/{doc}\.atom$", feed),

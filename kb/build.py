@@ -22,8 +22,8 @@ from kb.db import open_db
 logger = logging.getLogger(__name__)
 
 #: Tables that are not derived from the WARCs: a rebuild copies them from the KB it replaces (when a document
-#: left its declaration is known only to the builds that saw it go).
-CARRY_OVER = ("runs", "alerts", "schedule", "undeclared_documents", "brief_deliveries")
+#: left its declaration is known only to the builds that saw it go; the watch list of citations is the users').
+CARRY_OVER = ("runs", "alerts", "schedule", "undeclared_documents", "brief_deliveries", "citations")
 
 
 def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
@@ -44,6 +44,7 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     from kb.ops import alerts
     from kb.ops.runs import record_runs
     from kb.ops.watch import plan_documents, sync_schedule
+    from kb.cite.watchlist import check_citations
     from kb.store.search_index import sync as sync_search_index
 
     # 1. declarations: platforms, documents and their extraction rules (current and past)
@@ -66,14 +67,17 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
         sync_schedule(db, plan_documents(platforms), keep_known=True)
     # 5. crawl statistics (DATA/runs/*.json) become runs, with the outcomes of their checks
     record_runs(db, data_dir)
-    # 6. alerts: evaluate what needs a person; notify if configured
+    # 6. the watch list: each saved citation whose document has a new version (or was taken down) checked
+    #    again by the cite check; its state (current, moved, changed, removed) is what the alerts read
+    check_citations(db)
+    # 7. alerts: evaluate what needs a person (citations no longer as cited included); notify if configured
     config = alerts.NotifyConfig.from_env()
     alerts.evaluate(db, after=config.after)
     alerts.notify_pending(db, config)
-    # 7. the search index over the sections the build added (and without the ones it removed)
+    # 8. the search index over the sections the build added (and without the ones it removed)
     with db.atomic():
         sync_search_index(db.conn)
-    # 8. discovery: pages the spider found on help-centre pages, not declared yet
+    # 9. discovery: pages the spider found on help-centre pages, not declared yet
     ingest_discovery(db, data_dir)
     return stats
 

@@ -151,6 +151,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "glossary_order": ("those used in the tracked documents first", "已跟踪文件中用到的平台在前"),
     "show": ("Show", "显示"),
     "renamed": ("Renamed", "更名"),
+    # citation states (citations.state; current, changed, removed, not_found: above and below)
+    "not_checked": ("not checked yet", "尚未核查"),
     # rule values (rule_values.kind, .unit, .comparator, .subject)
     "time_limit": ("time limit", "时限"),
     "metric_threshold": ("metric threshold", "指标阈值"),
@@ -212,7 +214,7 @@ LABELS: dict[str, tuple[str, str]] = {
 ENUMERATIONS = ("new_version", "not_modified", "substantive", "cosmetic", "not_tracked", "preferred", "admitted",
                 "deprecated", "exact", "partial", "false-friend", "superseded", "flip_flop", "reextraction",
                 "time_limit", "metric_threshold", "point_threshold", "business_day", "calendar_day",
-                "former", "jargon", "capitalized", "quoted")
+                "former", "jargon", "capitalized", "quoted", "not_checked")
 
 
 def label(key, lang: str = "zh", **values) -> str:

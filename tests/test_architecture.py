@@ -169,3 +169,26 @@ def test_every_function_reads_in_one_screen_or_says_why():
                 offenders.append(f"{path}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert not offenders, ("split these into named steps, or write `# Long: <why>` above them:\n"
                            + "\n".join(offenders))
+
+
+def _repeated_keys(tree) -> list[tuple[int, object]]:
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            seen = set()
+            for key in node.keys:
+                if isinstance(key, ast.Constant):
+                    if key.value in seen:
+                        out.append((key.lineno, key.value))
+                    seen.add(key.value)
+    return out
+
+
+def test_no_dict_literal_repeats_a_key():
+    """A repeated key in a dict literal silently keeps the last value (the label table lost a label this way twice,
+    when two branches each added the same key)."""
+    found = [(str(path.relative_to(ROOT)), line, key) for package in PACKAGES
+             for path in sorted((ROOT / package).rglob("*.py"))
+             for line, key in _repeated_keys(ast.parse(path.read_text(encoding="utf-8")))]
+    assert found == []
+    assert _repeated_keys(ast.parse("x = {'a': 1, 'b': 2, 'a': 3}")) == [(1, "a")]  # the check can fail

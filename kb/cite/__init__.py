@@ -101,7 +101,8 @@ Modules, one job each: :mod:`~kb.cite.keytext` (key form and offset map),
 candidates), :mod:`~kb.cite.redline` (what replaced a passage; redlines, on
 :mod:`pipeline.diff`), :mod:`~kb.cite.versions` (what the check reads from the
 KB), :mod:`~kb.cite.citation` (citations and messages), :mod:`~kb.cite.answer`
-(the answers and :func:`cite`), :mod:`~kb.cite.dates`, :mod:`~kb.cite.errors`.
+(the answers and :func:`cite`), :mod:`~kb.cite.dates`, :mod:`~kb.cite.errors`, and
+:mod:`~kb.cite.watchlist` (the saved citations, checked again after every build with :func:`cite`).
 """
 
 from kb.cite.answer import (MAX_DOCUMENTS, MAX_VERSIONS_PER_DOC, MIN_QUOTE_WEIGHT, NEAR_PAIRS,

@@ -224,9 +224,13 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
 
 def _same_section(old_info: dict, new_info: dict) -> bool:
     """The passage stands in the quote's section: the same key, or the section it moved to (the heading's
-    words under another number, or its number under other words); a document without sections is one."""
+    words under another number, or its number under other words); a document without sections is one, and so
+    is the whole document for a quote that stood in its title section or before its first heading (the
+    scope rule of :func:`kb.timemodel.is_document_wide`: such text encloses every section)."""
     if old_info["section_key"] == new_info["section_key"]:
         return True
+    if old_info.get("_section") is not None and timemodel.is_document_wide(old_info["_section"]):
+        return True  # the quote stood in the title section or before the first heading: the whole document's
     old, new = key_form(old_info.get("section_heading") or ""), key_form(new_info.get("section_heading") or "")
     words = NUMERAL_RE.sub("", old)
     number = "".join(NUMERAL_RE.findall(old))
@@ -405,7 +409,8 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     conn = _conn(db)
     quote_key = key_form(quote or "")
     if quote_weight(quote_key) < MIN_QUOTE_WEIGHT:
-        raise CiteError("the quote is too short to check: give at least a few words (6 Chinese characters)")
+        raise CiteError("the quote is too short to check: give at least a few words (6 Chinese characters) "
+                        "(引文太短，无法核查：请至少给出几个词或 6 个汉字)")
     now_dt = now_utc(now)
     judge_now = now_dt if now is not None or os.environ.get("POLICYKB_NOW") else None
     as_of_dt = parse_when(as_of, end_of_day=True) if as_of else None
@@ -413,7 +418,8 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     if platform or url:
         docs = _documents(conn, platform, url)
         if not docs:
-            raise CiteError(f"no tracked document matches {'--url ' + url if url else '--platform ' + platform}")
+            raise CiteError(f"no tracked document matches {'--url ' + url if url else '--platform ' + platform} "
+                            "(没有匹配的已跟踪文件)")
     ranked = _ranked_candidates(conn, quote, docs, url)
     if docs is None:
         docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])

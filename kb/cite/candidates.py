@@ -9,6 +9,8 @@ from pipeline.fold import fold, spellings
 
 MAX_TOKENS = 8
 PROBE_LIMIT = 300  # a word in at least this many versions is common (see candidate_versions)
+#: a check limited to this many documents reads their versions instead of probing the KB-wide index
+FEW_DOCUMENTS = 2
 MAX_CANDIDATES = 400  # versions read and checked in Python
 # Words in nearly every policy text: they select nothing and their FTS doclists are the longest.
 STOPWORDS = frozenset("""
@@ -83,12 +85,24 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
     tokens = quote_tokens(quote)
     if not tokens:
         return {}
+    if documents is not None and len(documents) <= FEW_DOCUMENTS:
+        # a check in one or two named documents (``--url``, a saved citation): their own versions are the
+        # pool, newest first; the KB-wide index would cost more, and its limit could leave them out
+        pool = _versions_of(conn, documents)
+        return _check_pool(conn, pool, documents, tokens, quote_shingles(quote))
     counts, pool = _pool(conn, tokens)
     if not counts:
         return {}
     pool.sort(key=lambda r: (-counts[r], -r))
     pool = pool[:MAX_CANDIDATES]  # newest first among equals (rowids grow as versions are recorded)
     return _check_pool(conn, pool, documents, tokens, quote_shingles(quote))
+
+
+def _versions_of(conn, documents: set) -> list[int]:
+    """Rowids of the versions of ``documents``, newest first (at most ``MAX_CANDIDATES``)."""
+    marks = ",".join("?" * len(documents))
+    return [r for (r,) in conn.execute(f"select rowid from versions where document_id in ({marks}) "
+                                       "order by rowid desc limit ?", [*sorted(documents), MAX_CANDIDATES])]
 
 
 def _versions_with(conn, token: str, limit: int | None = None) -> set[int]:

@@ -89,9 +89,10 @@ def _documents(conn, platform=None, url=None, ids=None) -> dict[str, dict]:
     if platform:
         where.append("d.platform_id = ?")
         params.append(platform)
-    if url:
-        where.append("(d.url = ? or rtrim(d.url, '/') = rtrim(?, '/') or d.id = ?)")
-        params += [url, url, url]
+    if url:  # the id, or the URL with or without its trailing slash (an indexed look-up, not a scan)
+        base = url.rstrip("/")
+        where.append("(d.id = ? or d.url in (?, ?, ?))")
+        params += [url, url, base, base + "/"]
     sql = ("select d.*, p.name as platform_name, p.name_zh as platform_name_zh from documents d "
            "join platforms p on p.id = d.platform_id" + (" where " + " and ".join(where) if where else ""))
     return {r["id"]: r for r in _rows(conn, sql, params)}

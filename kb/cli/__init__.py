@@ -59,7 +59,7 @@ def sources():
 
 
 #: The command modules, in the order of ``policykb --help``'s sections
-COMMANDS = ("core", "search", "cite", "brief", "glossary", "rules", "sources", "ops")
+COMMANDS = ("core", "search", "cite", "citations", "brief", "glossary", "rules", "sources", "ops")
 
 
 def _register():

@@ -1,6 +1,6 @@
 """Alerts: what needs a person, as records in the KB and, optionally, notifications.
 
-Four conditions, evaluated after every build (:func:`evaluate`):
+Conditions, evaluated after every build (:func:`evaluate`):
 
 * ``document_failing``: a document's last N checks failed (N = 3 unless
   configured; a document that is *gone* is a recorded state, not a failure);
@@ -18,6 +18,13 @@ Four conditions, evaluated after every build (:func:`evaluate`):
   which finds the same checks, leaves it as it was. Only a change detected within
   :data:`VALUE_ALERT_DAYS` of the KB's latest check alerts, so that the first build after an upgrade,
   which reads every old version, does not send the whole history.
+
+* ``citation_changed``, ``citation_removed``, ``citation_moved``,
+  ``citation_effective``: a citation of the watch list (:mod:`kb.cite.watchlist`,
+  checked again by the build just before) no longer stands as cited: its
+  wording changed, it was removed, it stands in another section, or another
+  effective date is stated for where it stands. Open while it is so; removing
+  the citation from the watch list resolves it.
 
 An alert is one row in ``alerts``, opened once per condition and subject
 and resolved when the condition clears, so a document failing for a week is
@@ -59,6 +66,10 @@ KINDS = {
     "platform_down": "every document of a platform failed its latest check",
     "selector_empty": "a document's layout changed: none of its selectors matches",
     "value_changed": "a deadline, threshold or penalty-point level changed",
+    "citation_changed": "the wording of a saved citation changed",
+    "citation_removed": "the passage (or page) of a saved citation was removed",
+    "citation_moved": "the wording of a saved citation now stands in another section",
+    "citation_effective": "a new effective date is stated for the section of a saved citation",
 }
 #: a value change older than this (before the KB's latest check) is history, not news: no alert
 VALUE_ALERT_DAYS = 14
@@ -131,6 +142,7 @@ def conditions(db, after=ALERT_AFTER) -> dict:
                 "details": {"reason": reason, "checked_at": checks[0]["checked_at"],
                             "previous_success": checks[1]["checked_at"] if after_success else None},
             }
+    found.update(citation_conditions(db))
     by_platform = {}
     for doc_id, row in docs.items():
         by_platform.setdefault(row[1], []).append(doc_id)
@@ -172,6 +184,47 @@ def _value_changes(db) -> dict:
                         "old_unit": old_unit, "new_value": new, "new_unit": new_unit, "old_window": old_window,
                         "new_window": new_window, "detected_at": detected_at},
         }
+    return found
+
+
+def _citation_message(row: dict, kind: str) -> str:
+    """What a citation alert says, in English then Chinese."""
+    who = f"citation {row['id']}" + (f" ({row['label']})" if row["label"] else "")
+    where = f"{row['document_id']}" + (f", {row['section']}" if row["section"] else "")
+    when = (row["changed_at"] or "")[:10]
+    now = (row["now_wording"] or "")[:300]
+    return {
+        "citation_changed": f"{who}: the cited wording of {where} changed on {when}; now: {now} "
+                            f"(引用的条款已于 {when} 变更)",
+        "citation_removed": f"{who}: the cited wording of {where} was removed" + (f" on {when}" if when else "")
+                            + " (引用的条款已删除)",
+        "citation_moved": f"{who}: the cited wording of {where} now stands in {row['now_section'] or 'another part'}"
+                          " (引用的条款已移至其他部分)",
+        "citation_effective": f"{who}: {where} now states the effective date {row['now_effective_date']}"
+                              f" (cited with {row['effective_date'] or 'none stated'}) (该条款公布了新的生效日期"
+                              f" {row['now_effective_date']})",
+    }[kind]
+
+
+def citation_conditions(db) -> dict:
+    """The watch list's conditions: each saved citation whose latest check (``citations.state``) is not as it
+    was cited. A pure read of the KB."""
+    cur = db.execute("select id, label, platform_id, document_id, section, state, changed_at, now_section, "
+                     "now_wording, effective_date, now_effective_date from citations where state is not null")
+    names = [c[0] for c in cur.description]
+    found = {}
+    for row in (dict(zip(names, r)) for r in cur.fetchall()):
+        kinds = {"changed": ["citation_changed"], "removed": ["citation_removed"],
+                 "not_found": ["citation_removed"], "moved": ["citation_moved"]}.get(row["state"], [])
+        if row["state"] in ("current", "moved") and row["now_effective_date"] and \
+                row["now_effective_date"] != row["effective_date"]:
+            kinds.append("citation_effective")
+        for kind in kinds:
+            found[(kind, f"citation/{row['id']}")] = {
+                "platform_id": row["platform_id"], "document_id": row["document_id"],
+                "message": _citation_message(row, kind),
+                "details": {k: row[k] for k in ("id", "label", "state", "section", "now_section", "changed_at",
+                                                "effective_date", "now_effective_date")}}
     return found
 
 
