@@ -33,6 +33,7 @@ from html import escape
 from feedgen.feed import FeedGenerator
 
 from pipeline.timeutil import parse_when
+from kb.labels import quantity
 
 #: An empty feed's ``updated``: a fixed time, so that it does not move while nothing happens.
 EPOCH = "1970-01-01T00:00:00Z"
@@ -198,7 +199,7 @@ def change_sections(conn, change_ids) -> dict[str, list[dict]]:
         for row in conn.execute(f"""select change_id, section_key, old_value, old_unit, new_value, new_unit,
                                            old_window, new_window from rule_value_changes
                                     where change_id in ({marks}) order by id""", list(change_ids)):
-            old, new = f"{row[2]:g} {row[3]}", f"{row[4]:g} {row[5]}"
+            old, new = quantity(row[2], row[3], "en"), quantity(row[4], row[5], "en")
             if row[6] != row[7]:
                 old, new = f"{old} ({row[6] or '-'})", f"{new} ({row[7] or '-'})"
             out.setdefault(row[0], []).append({"key": row[1], "status": "value", "old": old, "new": new})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from kb.labels import ENUMERATIONS, LABELS, bilingual, label, platform_name  # noqa: F401  (the one table)
+from kb.labels import ENUMERATIONS, LABELS, bilingual, label, platform_name, window_text  # noqa: F401  (the one table)
 
 LANGUAGES = ("zh", "en")
 COOKIE = "pkb_lang"
@@ -61,6 +61,7 @@ def jinja_helpers(lang: str) -> dict:
     return {"lang": lang, "L": lambda key, **v: label(key, lang, **v),
             "LL": lambda key, **v: bilingual(key, lang, **v),
             "dtype": lambda value: document_type(value, lang),
+            "window": lambda value: window_text(value, lang),
             "pname": lambda row, name="name", name_zh="name_zh": platform_name(row, lang, name, name_zh)}
 
 

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from kb import timemodel
 from kb.cite.citation import permalink
 from kb.cite.dates import zh_date
-from kb.labels import label, platform_name
+from kb.labels import label, platform_name, quantity, window_text
 from pipeline.diff import patch_excerpt
 from pipeline.sqlrows import rows as _rows
 from pipeline.timeutil import iso
@@ -147,12 +147,40 @@ def brief(conn, since: str | None = None, until: str | None = None, platforms=()
                       "diff": f"{base_url.rstrip('/')}/-/policykb/diff/{c['document_id']}/"
                               f"{c['from_seq']}..{c['to_seq']}",
                       "original": c["url"]}})
-    # hook: rule-value changes (thresholds, deadlines; issue 23) go first in each document, when they exist
+    _add_value_changes(conn, [c for p in groups.values() for d in p["documents"].values() for c in d["changes"]])
     return {"since": since, "until": until, "platforms": list(platforms), "concept": concept,
             "groups": [{**p, "documents": list(p["documents"].values())} for p in groups.values()],
             "listed": sum(len(d["changes"]) for p in groups.values() for d in p["documents"].values()),
             "latest": max((c["detected_at"] for c in changes), default=None),
             "not_listed": not_listed}
+
+
+def _add_value_changes(conn, changes: list[dict]) -> None:
+    """Each listed change's deadlines and thresholds that changed (``rule_value_changes``), listed first."""
+    by_id = {c["id"]: c for c in changes}
+    for c in changes:
+        c["values"] = []
+    if not by_id:
+        return
+    marks = ", ".join("?" * len(by_id))
+    for v in _rows(conn, f"""select change_id, section_key, kind, subject, concept_id, old_value, old_unit, new_value,
+                                    new_unit, old_window, new_window, new_evidence from rule_value_changes
+                             where change_id in ({marks}) order by section_key, id""", list(by_id)):
+        by_id[v.pop("change_id")]["values"].append(v)
+
+
+def _values_md(values: list[dict], lang: str) -> list[str]:
+    if not values:
+        return []
+    lines = [f"{label('brief_values', lang)}{_colon(lang).strip()}", ""]
+    for v in values:
+        window = (f" ({label('window', lang)}{_colon(lang)}{md_text(window_text(v['old_window'], lang) or '–')} → "
+                  f"{md_text(window_text(v['new_window'], lang) or '–')})"
+                  if v["old_window"] != v["new_window"] else "")
+        lines.append(f"- **{md_text(v['section_key'])}** · {label('subject_' + v['subject'], lang)}{_colon(lang)}"
+                     f"{quantity(v['old_value'], v['old_unit'], lang)} → "
+                     f"**{quantity(v['new_value'], v['new_unit'], lang)}**{window}")
+    return lines + [""]
 
 
 def _unique(concepts) -> list[dict]:
@@ -252,6 +280,7 @@ def _change_md(c: dict, lang: str) -> list[str]:
     if c["concepts"]:
         lines += [f"{label('brief_concepts', lang)}{_colon(lang)}"
                   + ("、" if lang == "zh" else ", ").join(_concept_name(x, lang) for x in c["concepts"]), ""]
+    lines += _values_md(c.get("values", []), lang)
     lines.append(f"{label('brief_sections', lang)}{_colon(lang).strip()}")
     lines.append("")
     for s in c["sections"]:

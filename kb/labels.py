@@ -111,6 +111,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "brief_redline": ("full redline", "完整对比"),
     "brief_original": ("original page", "原文页面"),
     "brief_not_listed": ("Not listed (counted only)", "未列出的变更（仅计数）"),
+    "brief_values": ("Deadlines and thresholds changed", "时限与指标变更"),
     "brief_since": ("From", "起始日期"),
     "brief_until": ("To", "结束日期"),
     "brief_show": ("Show", "查看"),
@@ -224,6 +225,24 @@ def label(key, lang: str = "zh", **values) -> str:
         return str(key)
     text = row[1] if lang == "zh" else row[0]
     return text.format(**values) if values else text
+
+
+def quantity(value: float, unit: str, lang: str = "zh") -> str:
+    """A rule value as a reader writes it: ``3 %``, ``2 个工作日``, ``24 hours`` (the unit's label)."""
+    number = f"{value:g}"
+    if unit == "percent":
+        return f"{number} %"
+    return f"{number} {label(unit, lang)}"
+
+
+def window_text(window: str | None, lang: str = "zh") -> str:
+    """A metric's windows as stored (``"10 days, 30 days"``: :func:`pipeline.rules._windows`) in ``lang``."""
+    out = []
+    for part in (window or "").split(", "):
+        number, _, unit = part.partition(" ")
+        key = unit.rstrip("s").replace(" ", "_")
+        out.append(quantity(float(number), key, lang) if number.isdigit() and key in LABELS else part)
+    return ("、" if lang == "zh" else ", ").join(p for p in out if p)
 
 
 def bilingual(key, lang: str = "zh", **values) -> str:

@@ -246,3 +246,20 @@ def test_cosmetic_changes_and_flip_flops_are_counted_not_listed(noisy_kb):
         assert "penalty-points" not in text
         for kind, n in kinds.items():
             assert f"{LABELS[kind][lang == 'zh']}{'：' if lang == 'zh' else ': '}{n}" in text
+
+
+def test_changed_deadlines_and_thresholds_come_first_in_both_languages(demo_kb, expected):
+    """The demo's value changes (late shipment 4 % → 3 %, IP takedown 2 个工作日 → 24 小时) are listed in their
+    change, before its sections, with the units in the brief's language."""
+    data = brief_of(demo_kb, expected)
+    values = [(v["old_value"], v["old_unit"], v["new_value"], v["new_unit"])
+              for c in listed(data).values() for v in c["values"]]
+    assert (4, "percent", 3, "percent") in values
+    assert (2, "business_day", 24, "hour") in values
+    zh, en = markdown(data, "zh"), markdown(data, "en")
+    assert "4 % → **3 %**" in zh and "2 个工作日 → **24 小时**" in zh
+    assert "2 business days → **24 hours**" in en
+    for text in (zh, en):
+        for change in text.split("#### ")[1:]:
+            if "→ **" in change:  # the values of a change stand before its sections
+                assert change.index("→ **") < change.index("涉及条款" if text is zh else "Sections touched")
