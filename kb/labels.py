@@ -153,6 +153,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "show": ("Show", "显示"),
     "renamed": ("Renamed", "更名"),
     # citation states (citations.state; current, changed, removed, not_found: above and below)
+    "citations": ("Saved citations", "已保存的引用"),
+    "citations_help": ("The clauses you have cited, checked again after every build: each says whether its wording "
+                       "is still current, or changed, was removed, moved, or has a new effective date.",
+                       "您引用过的条款，每次构建后都会重新核查：是否仍为现行措辞，或已变更、删除、移动，或公布了新的生效日期。"),
+    "no_citations": ("No saved citations yet.", "尚未保存任何引用。"),
+    "citation_state": ("State", "状态"),
+    "citation_cited": ("As cited", "引用时"),
+    "citation_now": ("Now", "现为"),
+    "citation_label": ("Client or case", "客户或案件"),
+    "citation_checked": ("Last checked", "最近核查"),
+    "citation_new_effective": ("new effective date {date}", "新生效日期 {date}"),
     "not_checked": ("not checked yet", "尚未核查"),
     # rule values (rule_values.kind, .unit, .comparator, .subject)
     "time_limit": ("time limit", "时限"),
