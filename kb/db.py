@@ -27,7 +27,8 @@ migrations = Migrations("policykb")
 #: feature adds its module here (never by editing another's): this list is the order of the schema.
 MIGRATION_MODULES = ("0001_core", "0100_sections", "0150_changes", "0200_search", "0300_glossary",
                      "0310_glossary_state", "0400_ops", "0500_discovery", "0600_search_text",
-                     "0700_glossary_sources", "0710_check_selector", "0720_undeclared")
+                     "0700_glossary_sources", "0710_check_selector", "0720_undeclared",
+                     "0760_versions_fts_update_trigger")
 
 
 def _load_migration_modules():
