@@ -85,11 +85,6 @@ class BenchDocument:
         """The language of the document's text (BCP 47), as its declaration states it."""
         return LOCALES.get(self.corpus.dir.split("/")[1], "en")
 
-    @property
-    def http_url(self) -> str:
-        """The same document over plain http: what peers fetch through the replay server as an HTTP proxy."""
-        return f"http://{self.host}{self.path}"
-
 
 class BenchSite:
     """N synthetic documents over ``hosts`` hostnames, resolved "as of" a date.
