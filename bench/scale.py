@@ -8,7 +8,7 @@ from the first version of corpus document ``i % 58`` (``../shared/corpus/version
 place). Crawls follow each other a month apart; at each crawl a document changes with
 probability ``--change-rate`` (default 0.5), by one to three edits of the kinds policy pages see:
 a number changed, a sentence reworded (a word replaced by another of the document), a paragraph
-added (from another corpus document) or removed. Crawls go on until the histories hold
+added (from a corpus document in the same language) or removed. Crawls go on until the histories hold
 ``--versions`` versions in all. Each crawl is archived as ``policykb crawl`` archives it: one WARC
 per crawl written by :class:`pipeline.archive.WarcArchive` (an unchanged page becomes a revisit
 record), the page being the version's Markdown rendered to HTML inside the replay server's page
@@ -117,7 +117,12 @@ def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: P
 
     rng = random.Random(seed)
     texts = corpus_texts(corpus)
-    donors = [t for _, _, t in texts]
+    from bench.peers.synthetic_site import LOCALES
+
+    by_language = {}
+    for service, _, t in texts:  # an added paragraph comes from a document in the same language
+        by_language.setdefault(LOCALES.get(service, "en"), []).append(t)
+    donors = [by_language[LOCALES.get(texts[i % len(texts)][0], "en")] for i in range(docs)]
     current = [texts[i % len(texts)][2] for i in range(docs)]
     html = {}
     made, crawls, md_bytes = 0, 0, 0
@@ -128,7 +133,7 @@ def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: P
                 changed = crawls == 0 or (made < versions and rng.random() < rate)
                 if changed:
                     if crawls:
-                        current[i] = edit(current[i], rng, donors)
+                        current[i] = edit(current[i], rng, donors[i])
                     html[i] = markdown.markdown(current[i], extensions=["tables", "sane_lists"])
                     made += 1
                     md_bytes += len(current[i].encode("utf-8"))
