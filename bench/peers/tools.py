@@ -339,7 +339,8 @@ class ChangeDetection(Tool):
             self.port = s.getsockname()[1]
         # Its watches name the replay server directly (see setup): no proxy, and no lookup of the
         # synthetic hostnames (which do not resolve; its URL checks would wait on each lookup).
-        env = dict(os.environ)
+        # It refuses loopback addresses unless told (its own message names the switch).
+        env = dict(os.environ, ALLOW_IANA_RESTRICTED_ADDRESSES="true")
         for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
             env.pop(name, None)
         with open(self.log, "ab") as log:
