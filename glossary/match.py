@@ -68,17 +68,19 @@ def tokenize(text: str, language: str, case_sensitive: bool = False) -> list[tup
     :param language: the language whose stemmer applies to alphabetic words
     :param case_sensitive: a capitalized word then differs from its lower-case form (ODR ≠ odr)
     """
-    out = []
-    for m in _TOKEN_RE.finditer(text):
-        word = unicodedata.normalize("NFKC", m.group())
-        if len(word) == 1 and _CHAR_RE.match(word):
-            out.append((word, m.start(), m.end()))
-            continue
-        norm = _normalize_word(word, language)
-        if case_sensitive and word != word.casefold():
-            norm = f"{norm}\x00{word}"  # distinct from the lower-case word
-        out.append((norm, m.start(), m.end()))
-    return out
+    return [(_token_norm(m.group(), language, case_sensitive), *m.span()) for m in _TOKEN_RE.finditer(text)]
+
+
+@lru_cache(maxsize=200_000)
+def _token_norm(raw: str, language: str, case_sensitive: bool) -> str:
+    """The normalized form of one token as matched in a text (memoized: texts repeat a small vocabulary)."""
+    word = unicodedata.normalize("NFKC", raw)
+    if len(word) == 1 and _CHAR_RE.match(word):
+        return word
+    norm = _normalize_word(word, language)
+    if case_sensitive and word != word.casefold():
+        norm = f"{norm}\x00{word}"  # distinct from the lower-case word
+    return norm
 
 
 def term_tokens(term: str, language: str, case_sensitive: bool = False) -> tuple[str, ...]:

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from pipeline.dates import date_spans, parse_date, states_a_date
 from pipeline.normalize import sort_list_blocks, strip_counters
-from pipeline.text import HANGUL, HANGUL_JAMO, IDEOGRAPHS, KANA
+from pipeline.text import HANGUL, HANGUL_JAMO, IDEOGRAPHS, KANA, TranslateTable
 
 #: How many distinct earlier versions a flip-flop may return to.
 FLIP_FLOP_WINDOW = 10
@@ -131,8 +131,8 @@ def _punctuation_table():
     import sys
 
     # Markdown's own marks (emphasis, headings, quotes, tables, code) are formatting, not punctuation
-    return {cp: " " for cp in range(sys.maxunicode + 1)
-            if unicodedata.category(chr(cp)).startswith("P") and chr(cp) not in "*_#>|`~"}
+    return TranslateTable({cp: " " for cp in range(sys.maxunicode + 1)
+                           if unicodedata.category(chr(cp)).startswith("P") and chr(cp) not in "*_#>|`~"})
 
 
 PUNCTUATION = _punctuation_table()

@@ -399,6 +399,13 @@ def _quoted(selectors) -> str:
     return ", ".join(repr(s) for s in selectors)
 
 
+def _in_page_order(soup, parts) -> list:
+    """``parts`` in page order, without those nested inside another part."""
+    chosen = [el for el in parts if not any(other is not el and el in other.descendants for other in parts)]
+    chosen_ids = {id(c) for c in chosen}
+    return [el for el in soup.find_all(True) if id(el) in chosen_ids]
+
+
 def _select_first(soup, select, title, encoding, guessed) -> Extracted:
     """The text of the first of the ``select`` alternatives that matches an element with text.
 
@@ -414,9 +421,7 @@ def _select_first(soup, select, title, encoding, guessed) -> Extracted:
         if not parts:
             continue
         # keep page order, and drop matches nested inside another match
-        chosen = [el for el in parts if not any(other is not el and el in other.descendants for other in parts)]
-        chosen_ids = {id(c) for c in chosen}
-        ordered = [el for el in soup.find_all(True) if id(el) in chosen_ids]
+        ordered = parts if len(parts) == 1 else _in_page_order(soup, parts)
         markdown = normalize_text(to_markdown(_fragment(ordered)))
         if re.search(r"\w", markdown):
             return Extracted(markdown, title, encoding, guessed, selector=selector)

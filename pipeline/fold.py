@@ -29,6 +29,8 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
+from pipeline.text import TranslateTable
+
 #: quotes and dashes that differ only typographically
 _TYPOGRAPHIC = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
                 "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
@@ -78,7 +80,7 @@ def _tables() -> tuple[dict, dict, list]:
         table[cp] = chr(cp + 32)
     to_traditional = _opencc_pairs("STCharacters.txt")
     regional = [_opencc_pairs("TWVariants.txt"), _opencc_pairs("HKVariants.txt")]
-    return table, to_traditional, regional
+    return TranslateTable(table), to_traditional, regional
 
 
 def fold(text: str) -> str:

@@ -33,6 +33,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pipeline.timeutil import iso
 
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+#: The same characters as a pattern: removing them by ``re`` is several times faster than ``str.translate``
+#: on a long non-ASCII page (translate looks every character up).
+ZERO_WIDTH_RE = re.compile("[" + "".join(map(chr, ZERO_WIDTH)) + "]")
 SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 BLANKS_RE = re.compile(r"\n{3,}")
 
@@ -78,7 +81,7 @@ def normalize_text(markdown: str) -> str:
 
     :param markdown: Markdown as extracted
     """
-    text = unicodedata.normalize("NFC", markdown).translate(ZERO_WIDTH)
+    text = ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFC", markdown))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = [SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     text = BLANKS_RE.sub("\n\n", "\n".join(lines)).strip()

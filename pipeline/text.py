@@ -98,3 +98,16 @@ def plain_text(markdown: str, collapse_space: bool = False, keep_links: bool = F
     if links:
         text = re.sub("\x00(\\d+)\x00", lambda m: links[int(m.group(1))], text)
     return " ".join(text.split()) if collapse_space else text
+
+
+class TranslateTable(dict):
+    """A ``str.translate`` table that remembers the characters it leaves alone (mapped to themselves).
+
+    ``str.translate`` looks every character up; a character missing from a plain dict raises ``KeyError``
+    inside it, which costs far more than a hit (normalizing a long non-English page spent most of its time
+    there). Filling misses with the character itself gives the same output, at the price of a hit.
+    """
+
+    def __missing__(self, code):
+        self[code] = code
+        return code

@@ -25,8 +25,9 @@ pytestmark = [
 ]
 
 # A first cycle, the same date again (nothing changed), then a date where the first corpus
-# document (Alibaba.com's sellers' conditions) has changed.
-DATES = "2023-01-01,2023-01-01,2024-08-06"
+# document (Alibaba.com's sellers' conditions) has changed, then that date with per-request
+# tokens in every page (bytes changed, texts not).
+DATES = "2023-01-01,2023-01-01,2024-08-06,2024-08-06+tokens"
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +51,20 @@ def bench_run(tmp_path_factory):
 def test_policykb_cycles_are_measured(bench_run):
     entries, _ = bench_run
     pk = entries["policykb"]
-    assert [c["kind"] for c in pk["cycles"]] == ["first", "no change", "change"]
+    assert [c["kind"] for c in pk["cycles"]] == ["first", "no change", "change", "tokens only"]
     for c in pk["cycles"]:
         assert c["status"] == "ok", c
         assert c["wall_s"] > 0 and c["cpu_s"] > 0 and c["peak_rss"] > 0
-    first, same, change = pk["cycles"]
+    first, same, change, tokens = pk["cycles"]
     assert first["served"].get("200") == 2
     assert first["stored_bytes"] > 0
     # Nothing changed: conditional requests, revisit records, no content stored.
     assert same["served"].get("304") == 2 and "200" not in same["served"]
     assert same["content_bytes"] == 0 and same["warc_records"].get("revisit") == 2
     assert change["changed_docs"] >= 1 and change["content_bytes"] > 0
+    # Tokens only: every page fetched again (its bytes changed), no new version (its text did not).
+    assert tokens["changed_docs"] == 0 and tokens["served"].get("200") == 2 and "304" not in tokens["served"]
+    assert tokens["content_bytes"] > 0 and tokens["versions_after"] == change["versions_after"]
 
 
 def test_policykb_records_the_corpus_versions(bench_run):

@@ -28,8 +28,12 @@ def load(path) -> list[dict]:
     return json.loads(Path(path).read_text()) if Path(path).exists() else []
 
 
+#: The kinds of cycle, in the order the tables show them (``run.cycle_kinds``); an older run lacks the last.
+KINDS = ("first", "no change", "change", "tokens only")
+
+
 def cycle_of(entry: dict, kind: str) -> dict | None:
-    """The first cycle of a kind (``first``, ``no change``, ``change``) in an entry."""
+    """The first cycle of a kind (one of :data:`KINDS`) in an entry."""
     for c in entry.get("cycles", []):
         if c["kind"] == kind:
             return c
@@ -123,33 +127,35 @@ def tables(entries: list[dict]) -> str:
     out.append("Wall and CPU seconds of one tracking cycle (the tool's whole process tree). \"× policykb\" is "
                "the tool's wall time over policykb's for the same cycle: above 1 policykb was faster, below 1 "
                "the peer was. CPU time is the steadier figure on this shared machine (see the last table).\n")
-    out.append("| tool | N | first: wall s | CPU s | no change: wall s | CPU s | change: wall s | CPU s "
-               "| wall × policykb (first / no change / change) | CPU × policykb |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    out.append("| tool | N | " + " | ".join(f"{k}: wall s | CPU s" for k in KINDS)
+               + f" | wall × policykb ({' / '.join(KINDS)}) | CPU × policykb |")
+    out.append("|---|---:|" + "---:|---:|" * len(KINDS) + "---|---|")
     for e in polite:
         why = reason(e)
         if why:
-            out.append(f"| {label(e)} | {e['n']} | {why} |||||||||")
+            out.append(f"| {label(e)} | {e['n']} | {why} |" + "|" * (2 * len(KINDS) + 1))
             continue
-        first, same, change = (cycle_of(e, k) for k in ("first", "no change", "change"))
+        cycles = [cycle_of(e, k) for k in KINDS]
         b = base.get(e["n"])
-        pairs = ((first, "first"), (same, "no change"), (change, "change"))
-        ratios = "–" if e["tool"] == "policykb" or not b else " / ".join(ratio(c, cycle_of(b, k)) for c, k in pairs)
+        ratios = "–" if e["tool"] == "policykb" or not b else " / ".join(
+            ratio(c, cycle_of(b, k)) for c, k in zip(cycles, KINDS))
         cpu_ratios = "–" if e["tool"] == "policykb" or not b else " / ".join(
-            ratio(c, cycle_of(b, k), "cpu_s") for c, k in pairs)
-        changed = f" ({change['changed_docs']} docs changed)" if change else ""
-        out.append(f"| {label(e)} | {e['n']} | {fmt_s(first)} | {fmt_s(first, 'cpu_s')} | {fmt_s(same)} | "
-                   f"{fmt_s(same, 'cpu_s')} | {fmt_s(change)}{changed} | {fmt_s(change, 'cpu_s')} | {ratios} | {cpu_ratios} |")
+            ratio(c, cycle_of(b, k), "cpu_s") for c, k in zip(cycles, KINDS))
+        cells = []
+        for c, k in zip(cycles, KINDS):
+            changed = f" ({c['changed_docs']} docs changed)" if c and k == "change" else ""
+            cells += [fmt_s(c) + changed, fmt_s(c, "cpu_s")]
+        out.append(f"| {label(e)} | {e['n']} | {' | '.join(cells)} | {ratios} | {cpu_ratios} |")
 
     split = [e for e in polite if e["tool"] == "policykb" and not reason(e)]
     if split:
         out.append("\npolicykb's cycle in its two processes (CPU s): `policykb crawl` (fetch, archive to WARC) "
                    "and `policykb build` (extract, normalize, diff, write the KB).\n")
-        out.append("| N | first: crawl / build | no change: crawl / build | change: crawl / build |")
-        out.append("|---:|---|---|---|")
+        out.append("| N | " + " | ".join(f"{k}: crawl / build" for k in KINDS) + " |")
+        out.append("|---:|" + "---|" * len(KINDS))
         for e in split:
             cells = []
-            for kind in ("first", "no change", "change"):
+            for kind in KINDS:
                 c = cycle_of(e, kind)
                 if c and "crawl_cpu_s" in c:
                     cells.append(f"{c['crawl_cpu_s']:.1f} / {c['build_cpu_s']:.1f}"
@@ -162,13 +168,13 @@ def tables(entries: list[dict]) -> str:
     out.append("Peak RSS of the tool's process tree during the cycle; bytes stored in its data folder after the "
                "last cycle, and added by the no-change cycle; the replay server's answers in the no-change cycle "
                "(304 = a conditional request answered \"not modified\").\n")
-    out.append("| tool | N | peak MiB: first / no change / change | stored MiB | added by no-change cycle "
+    out.append("| tool | N | peak MiB: " + " / ".join(KINDS) + " | stored MiB | added by no-change cycle "
                "| content bytes stored by no-change cycle | answers in no-change cycle |")
     out.append("|---|---:|---|---:|---:|---:|---|")
     for e in polite:
         if reason(e):
             continue
-        cycles = [cycle_of(e, k) for k in ("first", "no change", "change")]
+        cycles = [cycle_of(e, k) for k in KINDS]
         peaks = " / ".join(fmt_mib(c.get("peak_rss")) if c and "peak_rss" in c else "–" for c in cycles)
         same = cycles[1]
         added = fmt_bytes(same.get("added_bytes")) if same and "added_bytes" in same else "–"
@@ -200,16 +206,16 @@ def tables(entries: list[dict]) -> str:
         out.append("\n## Cost per document, politeness off\n")
         out.append("Milliseconds per document of a cycle with the tool's politeness delays switched off, which "
                    "isolates the processing cost.\n")
-        out.append("| tool | N | first: wall ms/doc | CPU ms/doc | no change: wall ms/doc | CPU ms/doc "
-                   "| change: wall ms/doc | CPU ms/doc | politeness off means |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        out.append("| tool | N | " + " | ".join(f"{k}: wall ms/doc | CPU ms/doc" for k in KINDS)
+                   + " | politeness off means |")
+        out.append("|---|---:|" + "---:|---:|" * len(KINDS) + "---|")
         for e in fast:
             why = reason(e)
             if why:
-                out.append(f"| {label(e)} | {e['n']} | {why} ||||||||")
+                out.append(f"| {label(e)} | {e['n']} | {why} |" + "|" * (2 * len(KINDS)))
                 continue
             cells = []
-            for kind in ("first", "no change", "change"):
+            for kind in KINDS:
                 c = cycle_of(e, kind)
                 for key in ("wall_s", "cpu_s"):
                     cells.append(f"{1000 * c[key] / e['n']:.0f}" if ran(c) else fmt_s(c, key))
@@ -228,7 +234,7 @@ def goals(entries: list[dict]) -> str:
     for n, b in sorted(pk.items()):
         if n < 1000:
             continue
-        for kind in ("first", "no change", "change"):
+        for kind in KINDS:
             mine = cycle_of(b, kind)
             peers = [cycle_of(e, kind) for e in polite if e["n"] == n and e["tool"] != "policykb"]
             peers = [c for c in peers if c]
@@ -388,7 +394,9 @@ see `bench/peers/README.md` for the method and how to re-run). Do not edit by ha
 Same pages for all three tools: the real documents of `shared/corpus/versions/` (58 documents of
 50 marketplaces), served by policykb's replay server on 127.0.0.1 under N synthetic URLs spread
 over 50 hostnames, as of each cycle's date. Cycle dates: {dates} (a first cycle, the same date
-again: nothing changed, then a date where part of the corpus changed). Each tool keeps its own
+again: nothing changed, then a date where part of the corpus changed, and, where a date ends in
+`+tokens`, the same date with a per-request token in every page's content: every page's bytes
+change, no text does, as on real pages with session tokens). Each tool keeps its own
 politeness defaults; figures are for one cycle each, on a 2-core machine shared with other jobs
 (load average before each run in the last table), so wall times are noisy and CPU times are the
 steadier measure. A cycle that exceeded its time cap reads "timed out after X s"; nothing is

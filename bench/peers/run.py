@@ -33,23 +33,25 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parents[1]) not in sys.path:  # run as a script: make the repository importable
     sys.path.insert(0, str(HERE.parents[1]))
 
-from bench.peers.synthetic_site import CORPUS, HOSTS, BenchSite, start_server  # noqa: E402
+from bench.peers.synthetic_site import CORPUS, HOSTS, BenchSite, split_date, start_server  # noqa: E402
 from bench.peers.tools import TOOLS, export_commit  # noqa: E402
 
-#: First cycle, a cycle where nothing changed (same date again), a cycle where the corpus changed.
-DEFAULT_DATES = ("2023-01-01", "2023-01-01", "2023-07-01")
+#: First cycle, a cycle where nothing changed (same date again), a cycle where the corpus changed, and a cycle
+#: where every page's bytes change (per-request tokens) but no text does.
+DEFAULT_DATES = ("2023-01-01", "2023-01-01", "2023-07-01", "2023-07-01+tokens")
 RESULTS = HERE / "results.json"
 
 
 def cycle_kinds(site: BenchSite, dates) -> list[tuple[str, int]]:
-    """Label each cycle ``first``, ``no change`` or ``change``, with how many documents changed."""
+    """Label each cycle ``first``, ``no change``, ``change`` or ``tokens only`` (bytes changed, texts not), with
+    how many documents changed."""
     kinds = []
     for k, date in enumerate(dates):
         if k == 0:
             kinds.append(("first", len(site.documents)))
             continue
         changed = site.changed_between(dates[k - 1], date)
-        kinds.append(("change" if changed else "no change", changed))
+        kinds.append(("change" if changed else "tokens only" if split_date(date)[1] else "no change", changed))
     return kinds
 
 
@@ -89,7 +91,8 @@ def run_tool(tool_cls, site: BenchSite, server, dates, work: Path, timeout: floa
                 record["status"] = stopped
                 entry["cycles"].append(record)
                 continue
-            server.as_of = _when(date)
+            server.as_of = _when(split_date(date)[0])
+            site.tokens = split_date(date)[1]
             with server.count_lock:
                 server.status_counts.clear()
             before = tool.stored_bytes()
@@ -176,7 +179,7 @@ def main(argv=None) -> int:
     for n in args.n or [100]:
         site = BenchSite(n, args.corpus, hosts=args.hosts)
         site.prepare(dates)
-        server = start_server(site, dates[0])
+        server = start_server(site, split_date(dates[0])[0])
         print(f"N={n}: {len(site.documents)} documents over {min(n, args.hosts)} hosts, served by {server.url}; "
               f"cycles {', '.join(dates)}; {site.expected_versions(dates)} versions in the corpus", flush=True)
         try:

@@ -9,15 +9,23 @@ two copies are byte-identical and no tool can store them once for all (git, for
 one, would). Its versions are exactly the corpus document's: the page as of date D
 is the corpus version recorded at or before D (the corpus's own replay rule).
 
+A cycle date may end in ``+tokens`` (``2023-07-01+tokens``): the pages are then those of the
+date, each carrying a per-request token in an attribute and a comment of its content and a
+``Last-Modified`` of the request's time, as real pages with session or anti-forgery tokens do.
+Every page's bytes change on every request while its text does not, so neither a 304 nor a
+checksum of the bytes spares a tracker the work.
+
 The site plugs into policykb's replay server (``ReplayServer(BenchSite(...), date)``),
 which adds ``ETag``/``Last-Modified`` and answers conditional requests with 304.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import sys
 import threading
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +41,13 @@ from replay.server import ReplayHandler, ReplayServer, Snapshot, parse_when  # n
 CORPUS = ROOT.parent / "shared" / "corpus"
 HOSTS = 50
 CONTENT_SELECTOR = "#policykb-replay-content"
+#: A cycle date ending in this serves per-request tokens (see the module docstring).
+TOKENS = "+tokens"
+
+
+def split_date(spec: str) -> tuple[str, bool]:
+    """``"2023-07-01+tokens"`` → ``("2023-07-01", True)``; a plain date → ``(date, False)``."""
+    return (spec[:-len(TOKENS)], True) if spec.endswith(TOKENS) else (spec, False)
 
 #: The language each corpus service's documents are written in, as a declaration states it
 #: (read from the texts; Amazon's Complaints Policy is English with French flips, Autoplius
@@ -70,11 +85,6 @@ class BenchDocument:
         """The language of the document's text (BCP 47), as its declaration states it."""
         return LOCALES.get(self.corpus.dir.split("/")[1], "en")
 
-    @property
-    def http_url(self) -> str:
-        """The same document over plain http: what peers fetch through the replay server as an HTTP proxy."""
-        return f"http://{self.host}{self.path}"
-
 
 class BenchSite:
     """N synthetic documents over ``hosts`` hostnames, resolved "as of" a date.
@@ -100,6 +110,8 @@ class BenchSite:
         self._rendered: dict[Path, str] = {}
         self._digests: dict[Path, str] = {}
         self._lock = threading.Lock()
+        #: Serve per-request tokens (set by the harness for a ``+tokens`` cycle).
+        self.tokens = False
 
     # -- what is served ---------------------------------------------------------------------------
 
@@ -130,13 +142,19 @@ class BenchSite:
         doc = bench_doc.corpus
         title = html.escape(f"{doc.service}: {doc.document}")
         marker = f"<p>Benchmark copy {bench_doc.index} of {title}.</p>\n"
-        return PAGE.format(lang="en", title=title, body=marker + self._body(doc, version),
-                           service=html.escape(doc.service)).encode("utf-8")
+        page = PAGE.format(lang="en", title=title, body=marker + self._body(doc, version),
+                           service=html.escape(doc.service))
+        if self.tokens:  # bytes of every request differ, inside the content too; its text does not
+            token = uuid.uuid4().hex
+            page = page.replace('<main id="policykb-replay-content">',
+                                f'<main id="policykb-replay-content" data-request-token="{token}">\n'
+                                f'<!-- request {token} -->', 1)
+        return page.encode("utf-8")
 
     def prepare(self, dates) -> None:
         """Render every version served at ``dates`` ahead of the runs, so no tool pays for it."""
         for date in dates:
-            when = parse_when(date)
+            when = parse_when(split_date(date)[0])
             for doc in self.corpus:
                 version = self.version_at(doc, when)
                 if version is not None:
@@ -147,7 +165,10 @@ class BenchSite:
         version = self.version_at(bench_doc.corpus, as_of) if bench_doc else None
         if version is None:
             return Snapshot(404, b"Not Found\n", {"Content-Type": "text/plain; charset=utf-8"})
-        return Snapshot(200, self.page(bench_doc, version), {"Content-Type": "text/html; charset=utf-8"}, version.when)
+        headers = {"Content-Type": "text/html; charset=utf-8"}
+        if self.tokens:  # a page rendered per request is modified now
+            headers["Last-Modified"] = email.utils.formatdate(usegmt=True)
+        return Snapshot(200, self.page(bench_doc, version), headers, version.when)
 
     # -- what a correct tracker records -----------------------------------------------------------
 
@@ -164,7 +185,7 @@ class BenchSite:
         (Amazon's Complaints Policy flips between its English and French wording), and
         two dates serving the same text are no change to anyone watching the page.
         """
-        when = parse_when(date)
+        when = parse_when(split_date(date)[0])
         out = []
         for d in self.documents:
             v = self.version_at(d.corpus, when)

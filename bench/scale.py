@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Scale run: rebuild a KB of many versions from the WARCs, then time search and cite on it.
+
+    python bench/scale.py [--versions 100000] [--docs N] [--change-rate 0.5] [--data DIR] [--queries 200] [--json]
+
+History. ``--docs`` synthetic documents (default ``versions / 20``), document ``i`` starting
+from the first version of corpus document ``i % 58`` (``../shared/corpus/versions``, read in
+place). Crawls follow each other a month apart; at each crawl a document changes with
+probability ``--change-rate`` (default 0.5), by one to three edits of the kinds policy pages see:
+a number changed, a sentence reworded (a word replaced by another of the document), a paragraph
+added (from a corpus document in the same language) or removed. Crawls go on until the histories hold
+``--versions`` versions in all. Each crawl is archived as ``policykb crawl`` archives it: one WARC
+per crawl written by :class:`pipeline.archive.WarcArchive` (an unchanged page becomes a revisit
+record), the page being the version's Markdown rendered to HTML inside the replay server's page
+template; one declaration per 50 hosts, selector ``#policykb-replay-content``.
+
+Measures. ``policykb rebuild`` in a fresh process (wall, CPU, peak RSS from ``getrusage`` of the
+child); the KB's size on disk and the Markdown bytes of the versions it holds; then ``policykb
+serve`` and search through its JSON API (words and phrases drawn from the KB's own sections, and a
+word absent from it) and :func:`kb.cite.cite` in-process on sentences of current and of replaced
+versions; p50 and p95 of each. Goals (issue 19): rebuild under 15 minutes for 100,000 versions,
+search p95 under 100 ms, cite p95 under 300 ms, KB at most 2.5x the Markdown it holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import re
+import resource
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+HOSTS = 50
+SELECTOR = "#policykb-replay-content"
+START = datetime(2020, 1, 1, tzinfo=timezone.utc)
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- synthetic histories ---------------------------------------------------------------------------
+
+def edit(text: str, rng: random.Random, donors: list[str]) -> str:
+    """One to three edits of a Markdown text, of the kinds real policy pages see (never none)."""
+    edited = text
+    while edited == text:
+        edited = _edit_once(text, rng, donors)
+    return edited
+
+
+def _edit_once(text: str, rng: random.Random, donors: list[str]) -> str:
+    paras = text.split("\n\n")
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(len(paras))
+        kind = rng.choice(("number", "reword", "add", "remove"))
+        if kind == "number" and re.search(r"\d", paras[i]):
+            paras[i] = re.sub(r"\d+", lambda m: str(int(m.group()) + rng.randint(1, 9)), paras[i], count=1)
+        elif kind == "remove" and len(paras) > 5:
+            del paras[i]
+        elif kind == "add":
+            donor = rng.choice(donors).split("\n\n")
+            paras.insert(i, rng.choice(donor))
+        else:
+            words = re.findall(r"[^\W\d_]{4,}", paras[i]) or ["policy"]
+            pool = re.findall(r"[^\W\d_]{4,}", text[:20000]) or ["policy"]
+            paras[i] = paras[i].replace(rng.choice(words), rng.choice(pool), 1)
+    return "\n\n".join(paras)
+
+
+def corpus_texts(corpus: Path) -> list[tuple[str, str, str]]:
+    """``(service, document, first version's Markdown)`` of each corpus document (the service being the
+    corpus's folder name, which :data:`bench.peers.synthetic_site.LOCALES` knows the language of)."""
+    from replay.corpus import load_corpus
+
+    docs = load_corpus(corpus, parts=("versions",))
+    if not docs:
+        raise SystemExit(f"no corpus documents under {corpus}/versions")
+    return [(d.dir.split("/")[1], d.document, d.versions[0].file.read_text(encoding="utf-8")) for d in docs]
+
+
+def write_declarations(sources: Path, docs: int, texts) -> None:
+    import yaml
+
+    from bench.peers.synthetic_site import LOCALES
+
+    sources.mkdir(parents=True, exist_ok=True)
+    for h in range(min(HOSTS, docs)):
+        host = f"d{h}.scale.example"
+        declaration = {"platform": f"scale-d{h}", "name": f"Scale {host}", "homepage": f"https://{host}/",
+                       "documents": [{"id": f"doc-{i}", "title": " ".join(texts[i % len(texts)][:2]),
+                                      "url": f"https://{host}/doc/{i}", "type": "other",
+                                      "locale": LOCALES.get(texts[i % len(texts)][0], "en"),
+                                      "select": [SELECTOR], "js": False} for i in range(h, docs, HOSTS)]}
+        (sources / f"scale-d{h}.yml").write_text(yaml.safe_dump(declaration, sort_keys=False), encoding="utf-8")
+
+
+def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: Path, seed: int) -> dict:
+    """Write one WARC per crawl until the histories hold ``versions`` versions; returns counts."""
+    import markdown
+
+    from pipeline.archive import Fetch, WarcArchive
+    from replay.corpus import PAGE
+
+    rng = random.Random(seed)
+    texts = corpus_texts(corpus)
+    from bench.peers.synthetic_site import LOCALES
+
+    by_language = {}
+    for service, _, t in texts:  # an added paragraph comes from a document in the same language
+        by_language.setdefault(LOCALES.get(service, "en"), []).append(t)
+    donors = [by_language[LOCALES.get(texts[i % len(texts)][0], "en")] for i in range(docs)]
+    current = [texts[i % len(texts)][2] for i in range(docs)]
+    html = {}
+    made, crawls, md_bytes = 0, 0, 0
+    while made < versions:
+        when = (START + timedelta(days=30 * crawls)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with WarcArchive(data) as warc:
+            for i in range(docs):
+                changed = crawls == 0 or (made < versions and rng.random() < rate)
+                if changed:
+                    if crawls:
+                        current[i] = edit(current[i], rng, donors[i])
+                    html[i] = markdown.markdown(current[i], extensions=["tables", "sane_lists"])
+                    made += 1
+                    md_bytes += len(current[i].encode("utf-8"))
+                url = f"https://d{i % HOSTS}.scale.example/doc/{i}"
+                body = PAGE.format(lang="en", title=f"doc {i}", body=html[i], service="scale").encode("utf-8")
+                warc.write(Fetch(document=f"scale-d{i % HOSTS}/doc-{i}", url=url, final_url=url, status=200,
+                                 headers=[("Content-Type", "text/html; charset=utf-8")], body=body,
+                                 fetched_at=when, observed_at=when))
+        crawls += 1
+        log(f"  crawl {crawls}: {made} versions archived")
+    write_declarations(data.parent / "sources", docs, texts)
+    return {"crawls": crawls, "versions_written": made, "markdown_bytes_written": md_bytes}
+
+
+# -- measures --------------------------------------------------------------------------------------
+
+def rebuild(data: Path) -> dict:
+    """``policykb rebuild`` in a fresh process: wall, CPU and peak RSS (its own, from getrusage)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "kb.cli", "rebuild", "--data", str(data), "--sources",
+                    str(data.parent / "sources")], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(after.ru_maxrss / 1024)}
+
+
+def kb_figures(data: Path) -> dict:
+    import sqlite3
+
+    db = data / "policykb.db"
+    size = sum(p.stat().st_size for p in data.glob("policykb.db*"))
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        versions, md = conn.execute("select count(*), sum(length(cast(text_markdown as blob))) from versions").fetchone()
+        failed = dict(conn.execute("select reason, count(*) from checks where outcome = 'failed' group by reason"))
+    finally:
+        conn.close()
+    return {"versions": versions, "failed_checks": failed, "kb_bytes": size, "markdown_bytes": md or 0,
+            "kb_over_markdown": round(size / md, 2) if md else None}
+
+
+def percentiles(ms: list[float]) -> dict:
+    ms = sorted(ms)
+    return {"n": len(ms), "p50_ms": round(ms[len(ms) // 2], 1),
+            "p95_ms": round(ms[min(len(ms) - 1, int(0.95 * len(ms)))], 1), "max_ms": round(ms[-1], 1)}
+
+
+def sample_sentences(data: Path, rng: random.Random, n: int) -> tuple[list[str], list[str]]:
+    """Sentences of current versions' sections, and of sections of replaced versions."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{data / 'policykb.db'}?mode=ro", uri=True)
+    try:
+        out = []
+        for current in (True, False):
+            rows = conn.execute(
+                "select s.text_markdown from sections s join documents d on d.id = s.document_id where "
+                + ("s.version_id = d.current_version_id" if current else "s.version_id != d.current_version_id")
+                + " order by random() limit ?", [n]).fetchall()
+            sentences = [s.strip() for (t,) in rows for s in re.split(r"(?<=[.!?])\s+", t or "")
+                         if 60 <= len(s.strip()) <= 300 and not s.lstrip().startswith(("#", "|", "-"))]
+            rng.shuffle(sentences)
+            out.append(sentences[:n])
+        return out[0], out[1]
+    finally:
+        conn.close()
+
+
+def time_search(data: Path, queries: list[str]) -> dict:
+    """p50/p95 of ``/-/policykb/search.json`` on a real ``policykb serve`` (keep-alive, 20 hits)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--data", str(data), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, conn = time.monotonic() + 120, None
+        while conn is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                conn.request("GET", "/-/policykb/search.json?q=policy")
+                conn.getresponse().read()
+            except OSError:
+                conn = None
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise SystemExit("policykb serve did not answer")
+                time.sleep(0.3)
+        ms = []
+        for q in queries:
+            started = time.perf_counter()
+            conn.request("GET", "/-/policykb/search.json?" + urlencode({"q": q, "limit": 20}))
+            response = conn.getresponse()
+            response.read()
+            ms.append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                raise SystemExit(f"search {q!r}: HTTP {response.status}")
+        return percentiles(ms)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def time_cite(data: Path, quotes: list[str]) -> dict:
+    import sqlite3
+
+    from kb.cite import cite
+
+    conn = sqlite3.connect(data / "policykb.db")
+    try:
+        cite(conn, quotes[0])  # warm the page cache
+        ms = []
+        for q in quotes:
+            started = time.perf_counter()
+            cite(conn, q)
+            ms.append((time.perf_counter() - started) * 1000)
+        return percentiles(ms)
+    finally:
+        conn.close()
+
+
+def search_queries(sentences: list[str], rng: random.Random, n: int) -> list[str]:
+    """Words and two-word phrases of the KB's own sentences, and a word in none of them."""
+    words = [w for s in sentences for w in re.findall(r"[^\W\d_]{4,}", s)]
+    out = []
+    for k in range(n):
+        if k % 10 == 9 or not words:
+            out.append("zqxjvbnonexistent")
+        elif k % 3 == 0:
+            out.append(" ".join(rng.sample(words, 2)))
+        else:
+            out.append(rng.choice(words))
+    return out
+
+
+def report(result: dict, command: str) -> str:
+    """``bench/results/scale.md``: the figures against the issue's goals, and the command that made them."""
+    r, kb, h = result["rebuild"], result["kb"], result["history"]
+    per = 1000 * r["cpu_s"] / max(1, kb["versions"])
+    lines = [
+        "# Scale run: rebuild, size, search and cite on a synthetic history\n",
+        "Generated by `bench/scale.py` (see its docstring for the method). Do not edit by hand.\n",
+        f"Command: `{command}`\n",
+        f"- History: {result['docs']:,} documents, {h['crawls']} crawls a month apart, change rate "
+        f"{result['change_rate']}; {h['versions_written']:,} versions archived ({h['markdown_bytes_written'] / 2**20:.0f} "
+        f"MiB of Markdown), in {h['archive_wall_s']:.0f} s.",
+        f"- KB: {kb['versions']:,} versions; failed checks by reason: {kb['failed_checks'] or 'none'}.",
+        f"- Rebuild: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s ({per:.0f} CPU ms per version), peak "
+        f"{r['peak_rss_mib']} MiB.",
+        f"- Size: {kb['kb_bytes'] / 2**20:.0f} MiB for {kb['markdown_bytes'] / 2**20:.0f} MiB of version Markdown "
+        f"= {kb['kb_over_markdown']}× (goal ≤ 2.5×).",
+        f"- Search (HTTP JSON API, {result['search']['n']} queries): p50 {result['search']['p50_ms']} ms, p95 "
+        f"{result['search']['p95_ms']} ms (goal < 100 ms).",
+    ]
+    if result.get("cite"):
+        c = result["cite"]
+        lines.append(f"- Cite ({c['n']} quotes, current and replaced wordings): p50 {c['p50_ms']} ms, p95 "
+                     f"{c['p95_ms']} ms (goal < 300 ms).")
+    scaled = 100_000 * per / 1000
+    lines.append(f"- At 100,000 versions the rebuild would take about {scaled / 60:.0f} CPU minutes at this rate "
+                 "(goal: under 15 minutes); an estimate from this run, not a measurement.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--versions", type=int, default=100_000, help="versions the histories hold in all")
+    parser.add_argument("--docs", type=int, default=None, help="synthetic documents (default: versions / 20)")
+    parser.add_argument("--change-rate", type=float, default=0.5, help="chance a document changes at a crawl")
+    parser.add_argument("--data", default="/tmp/policykb-scale/data", help="data folder (rewritten)")
+    parser.add_argument("--corpus", default=str(CORPUS))
+    parser.add_argument("--queries", type=int, default=200, help="search queries and cite quotes timed")
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--out", default=None, help="also write this Markdown report (bench/results/scale.md)")
+    args = parser.parse_args(argv)
+    if args.versions < 1 or not 0 < args.change_rate <= 1:
+        parser.error("--versions must be at least 1 and --change-rate in (0, 1]")
+    import shutil
+
+    data = Path(args.data)
+    shutil.rmtree(data.parent, ignore_errors=True)
+    data.mkdir(parents=True)
+    docs = args.docs or max(1, args.versions // 20)
+    started = time.monotonic()
+    history = archive_history(data, args.versions, docs, args.change_rate, Path(args.corpus), args.seed)
+    history["archive_wall_s"] = round(time.monotonic() - started, 1)
+    log(f"archived {history}; rebuilding")
+    result = {"docs": docs, "change_rate": args.change_rate, "history": history, "rebuild": rebuild(data)}
+    result["kb"] = kb_figures(data)
+    rng = random.Random(args.seed)
+    current, replaced = sample_sentences(data, rng, args.queries)
+    result["search"] = time_search(data, search_queries(current + replaced, rng, args.queries))
+    quotes = current[:args.queries // 2] + replaced[:args.queries - args.queries // 2]
+    result["cite"] = time_cite(data, quotes) if quotes else None
+    print(json.dumps(result, indent=1) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    if args.out:
+        command = "python bench/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        Path(args.out).write_text(report(result, command), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
