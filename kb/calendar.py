@@ -18,8 +18,8 @@ from datetime import date, timedelta, timezone
 
 from kb import timemodel
 from kb.cite.citation import permalink
-from kb.cite.dates import zh_date
-from kb.labels import label, platform_name
+from kb.cite.dates import day_text as _day
+from kb.labels import document_title, label, platform_name
 from pipeline.sqlrows import rows as _rows
 from pipeline.timeutil import iso, parse_when
 
@@ -77,14 +77,8 @@ def _any_demo(conn) -> str | None:
     return demo[0] if demo and len(demo) == total else None
 
 
-def _title(e: dict, lang: str, both: bool = False) -> str:
-    first, second = (e["title_zh"], e["title"]) if lang == "zh" else (e["title"], e["title_zh"])
-    first = first or second or e["document_id"]
-    return first + (f" · {second}" if both and second and second != first else "")
-
-
 def _summary(e: dict, lang: str) -> str:
-    return (f"[{platform_name(e, lang, 'platform_name', 'platform_name_zh')}] {_title(e, lang)}"
+    return (f"[{platform_name(e, lang, 'platform_name', 'platform_name_zh')}] {document_title(e, lang, both=False)}"
             f"{'：' if lang == 'zh' else ': '}{label('cal_' + e['label'], lang)}")
 
 
@@ -92,7 +86,7 @@ def _description(e: dict, lang: str) -> str:
     colon = "：" if lang == "zh" else ": "
     where = ("、" if lang == "zh" else "; ").join(
         s["heading"] if s["key"] in s["heading"] else f"{s['heading']} ({s['key']})" for s in e["sections"])
-    lines = [f"{label('cal_document', lang)}{colon}{_title(e, lang, both=True)}",
+    lines = [f"{label('cal_document', lang)}{colon}{document_title(e, lang)}",
              f"{label('cal_applies', lang)}{colon}{where or label('cal_whole_document', lang)}",
              f"{timemodel.DATE_LABELS[e['label']][lang == 'zh']}{colon}{_day(e['date'], lang)}",
              f"{label('cal_first_seen', lang)}{colon}{_day(e['first_seen'], lang)}"]
@@ -101,10 +95,6 @@ def _description(e: dict, lang: str) -> str:
     lines += [f"{label('brief_version', lang, n=e['seq'])}{colon}{e['permalink']}",
               f"{label('brief_original', lang)}{colon}{e['url']}"]
     return "\n".join(lines)
-
-
-def _day(value: str, lang: str) -> str:
-    return zh_date(value) if lang == "zh" else value[:10]
 
 
 def ics(events: list[dict], lang: str = "zh") -> bytes:

@@ -117,3 +117,18 @@ def test_the_chinese_calendar_shows_no_english_label(demo_kb):
                     text = text.replace(heading, " ")
         assert english_labels(text) == [], (key, text)
     assert english_labels("\n".join(e["description"] for e in en.values()))  # the check can fail
+
+
+def test_the_brief_and_the_calendar_share_their_helpers():
+    """A document's title and a day in the reader's language are written by one function each (kb.labels,
+    kb.cite.dates), not by a copy in each module that drifts."""
+    import ast
+    import inspect
+
+    import kb.brief
+    import kb.calendar
+
+    def defined(module):
+        return {n.name for n in ast.parse(inspect.getsource(module)).body if isinstance(n, ast.FunctionDef)}
+
+    assert defined(kb.brief) & defined(kb.calendar) == set()
