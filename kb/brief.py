@@ -3,7 +3,8 @@
 :func:`brief` collects, from the KB, the **substantive changes** detected in a window, grouped by platform
 and document; for each change the sections it touched (key, heading, what happened to it), a short redline
 per section (:func:`pipeline.diff.patch_excerpt`, the feeds' redline), each section's effective date as the
-time model labels it (``stated_effective``, ``announced``, ``detected``: :func:`kb.timemodel.section_effective`),
+time model labels it (``stated_effective``, ``announced`` when the change stated or altered that date, else
+``detected``: :func:`kb.timemodel.change_section_effective`), the change's own effective date,
 the concepts the change touches (``change_concepts``, from the glossary's terms in those sections) and the
 links (the two versions' permalinks, the redline, the page's own URL). Cosmetic changes, flip-flops and
 re-extractions are only counted (``not_listed``).
@@ -98,16 +99,16 @@ def _concepts(conn, change_ids) -> dict[tuple[str, str], list[dict]]:
 
 
 def _sections(conn, change: dict, concepts: dict) -> list[dict]:
-    version = {"id": change["to_version_id"], "observed_at": change["observed_at"]}
     sections = _rows(conn, "select key, heading, level, ordinal, changed_version_id from sections"
                            " where version_id = ? order by ordinal", [change["to_version_id"]])
     out = []
     for s in _rows(conn, """select key, heading, status, patch from change_sections
                             where change_id = ? and (kind is null or kind = 'substantive') order by rowid""",
                    [change["id"]]):
-        # a removed section is not in the new version: only a date stated for the whole document applies
-        effective = timemodel.section_effective(conn, version, None if s["status"] == "removed" else s["key"],
-                                                sections)
+        # a removed section is not in the new version: only a date stated for the whole document applies; a
+        # date the page kept unchanged is not this change's (the detection day is)
+        effective = timemodel.change_section_effective(conn, change, None if s["status"] == "removed" else s["key"],
+                                                       sections)
         out.append({"key": s["key"], "heading": s["heading"], "status": s["status"],
                     "redline": [[op, text] for op, text in patch_excerpt(s["patch"], REDLINE_CHARS)],
                     "effective": {"date": effective["date"], "label": effective["label"], "scope": effective["scope"]},
@@ -275,7 +276,8 @@ def _section_md(s: dict, lang: str) -> list[str]:
 def _change_md(c: dict, lang: str) -> list[str]:
     links = c["links"]
     lines = [f"#### {label('brief_change', lang, a=c['from_seq'], b=c['to_seq'])} · "
-             f"{label('detected_on', lang)} {_day(c['detected_at'], lang)}", ""]
+             f"{label('detected_on', lang)} {_day(c['detected_at'], lang)} · "
+             f"{label('brief_effective', lang)} {_effective_md(c['effective'], lang)}", ""]
     if c["concepts"]:
         lines += [f"{label('brief_concepts', lang)}{_colon(lang)}"
                   + ("、" if lang == "zh" else ", ").join(_concept_name(x, lang) for x in c["concepts"]), ""]
