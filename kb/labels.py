@@ -122,6 +122,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "cal_name": ("policykb: effective dates", "policykb：政策生效日期"),
     "cal_announced": ("takes effect (announced)", "生效（已公告）"),
     "cal_stated_effective": ("took effect (stated on the page)", "已生效（页面注明）"),
+    "cal_cancelled": ("no longer announced (postponed or withdrawn)", "已撤回或推迟（页面不再注明）"),
+    "cal_dropped": ("No longer stated on the page since", "页面自此不再注明"),
     "cal_document": ("Document", "文件"),
     "cal_applies": ("Applies to", "适用范围"),
     "cal_whole_document": ("the whole document", "全文"),
