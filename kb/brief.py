@@ -3,7 +3,8 @@
 :func:`brief` collects, from the KB, the **substantive changes** detected in a window, grouped by platform
 and document; for each change the sections it touched (key, heading, what happened to it), a short redline
 per section (:func:`pipeline.diff.patch_excerpt`, the feeds' redline), each section's effective date as the
-time model labels it (``stated_effective``, ``announced``, ``detected``: :func:`kb.timemodel.section_effective`),
+time model labels it (``stated_effective``, ``announced`` when the change stated or altered that date, else
+``detected``: :func:`kb.timemodel.change_section_effective`), the change's own effective date,
 the concepts the change touches (``change_concepts``, from the glossary's terms in those sections) and the
 links (the two versions' permalinks, the redline, the page's own URL). Cosmetic changes, flip-flops and
 re-extractions are only counted (``not_listed``).
@@ -23,8 +24,9 @@ from datetime import date, timedelta
 
 from kb import timemodel
 from kb.cite.citation import permalink
-from kb.cite.dates import zh_date
-from kb.labels import label, platform_name, quantity, window_text
+from kb.cite.dates import day_text as _day
+from kb.cite.dates import moment_text as _moment
+from kb.labels import document_title, label, platform_name, quantity, window_text
 from pipeline.diff import patch_excerpt
 from pipeline.sqlrows import rows as _rows
 from pipeline.timeutil import iso
@@ -63,8 +65,11 @@ def weeks_with_changes(conn, platforms=(), limit: int = 12) -> list[tuple[str, s
     return [(m.isoformat(), (m + timedelta(days=6)).isoformat()) for m in mondays]
 
 
-def _changes(conn, since, until, platforms) -> list[dict]:
+def _changes(conn, since, until, platforms, after=None) -> list[dict]:
     where, params = ["substr(c.detected_at, 1, 10) between ? and ?"], [since, until]
+    if after:
+        where.append("c.detected_at > ?")
+        params.append(after)
     if platforms:
         where.append(f"d.platform_id in ({', '.join('?' * len(platforms))})")
         params += list(platforms)
@@ -94,16 +99,16 @@ def _concepts(conn, change_ids) -> dict[tuple[str, str], list[dict]]:
 
 
 def _sections(conn, change: dict, concepts: dict) -> list[dict]:
-    version = {"id": change["to_version_id"], "observed_at": change["observed_at"]}
     sections = _rows(conn, "select key, heading, level, ordinal, changed_version_id from sections"
                            " where version_id = ? order by ordinal", [change["to_version_id"]])
     out = []
     for s in _rows(conn, """select key, heading, status, patch from change_sections
                             where change_id = ? and (kind is null or kind = 'substantive') order by rowid""",
                    [change["id"]]):
-        # a removed section is not in the new version: only a date stated for the whole document applies
-        effective = timemodel.section_effective(conn, version, None if s["status"] == "removed" else s["key"],
-                                                sections)
+        # a removed section is not in the new version: only a date stated for the whole document applies; a
+        # date the page kept unchanged is not this change's (the detection day is)
+        effective = timemodel.change_section_effective(conn, change, None if s["status"] == "removed" else s["key"],
+                                                       sections)
         out.append({"key": s["key"], "heading": s["heading"], "status": s["status"],
                     "redline": [[op, text] for op, text in patch_excerpt(s["patch"], REDLINE_CHARS)],
                     "effective": {"date": effective["date"], "label": effective["label"], "scope": effective["scope"]},
@@ -112,15 +117,17 @@ def _sections(conn, change: dict, concepts: dict) -> list[dict]:
 
 
 def brief(conn, since: str | None = None, until: str | None = None, platforms=(), concept: str | None = None,
-          base_url: str = "") -> dict:
+          base_url: str = "", after: str | None = None) -> dict:
     """The brief over ``[since, until]`` (days, on when the KB detected each change), as plain data.
 
     :param platforms: only these platforms (ids); none: all
     :param concept: only changes that touch this concept (a glossary concept id)
     :param base_url: Datasette's address for the permalinks (``""`` gives paths)
+    :param after: only changes detected after this moment (ISO): the weekly brief starts where the last one
+        sent stopped (:mod:`kb.ops.briefs`)
     """
     since, until = window(conn, since, until, platforms)
-    changes = _changes(conn, since, until, platforms)
+    changes = _changes(conn, since, until, platforms, after)
     substantive = [c for c in changes if c["kind"] == "substantive"]
     concepts = _concepts(conn, [c["id"] for c in substantive])
     not_listed: dict[str, int] = {}
@@ -148,7 +155,7 @@ def brief(conn, since: str | None = None, until: str | None = None, platforms=()
                               f"{c['from_seq']}..{c['to_seq']}",
                       "original": c["url"]}})
     _add_value_changes(conn, [c for p in groups.values() for d in p["documents"].values() for c in d["changes"]])
-    return {"since": since, "until": until, "platforms": list(platforms), "concept": concept,
+    return {"since": since, "until": until, "after": after, "platforms": list(platforms), "concept": concept,
             "groups": [{**p, "documents": list(p["documents"].values())} for p in groups.values()],
             "listed": sum(len(d["changes"]) for p in groups.values() for d in p["documents"].values()),
             "latest": max((c["detected_at"] for c in changes), default=None),
@@ -207,16 +214,9 @@ def md_text(text: str | None, strip: bool = True) -> str:
     return _MD_LEADING.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\."), text)
 
 
-def _day(value: str | None, lang: str) -> str:
-    return zh_date(value) if lang == "zh" else (value or "")[:10]
-
-
 def _title(document: dict, lang: str) -> str:
     """Both titles where both exist, the brief's language first."""
-    first, second = ((document["title_zh"], document["title"]) if lang == "zh"
-                     else (document["title"], document["title_zh"]))
-    first = first or second
-    return md_text(first) + (f" · {md_text(second)}" if second and second != first else "")
+    return md_text(document_title(document, lang))
 
 
 def _concept_name(c: dict, lang: str) -> str:
@@ -276,7 +276,8 @@ def _section_md(s: dict, lang: str) -> list[str]:
 def _change_md(c: dict, lang: str) -> list[str]:
     links = c["links"]
     lines = [f"#### {label('brief_change', lang, a=c['from_seq'], b=c['to_seq'])} · "
-             f"{label('detected_on', lang)} {_day(c['detected_at'], lang)}", ""]
+             f"{label('detected_on', lang)} {_day(c['detected_at'], lang)} · "
+             f"{label('brief_effective', lang)} {_effective_md(c['effective'], lang)}", ""]
     if c["concepts"]:
         lines += [f"{label('brief_concepts', lang)}{_colon(lang)}"
                   + ("、" if lang == "zh" else ", ").join(_concept_name(x, lang) for x in c["concepts"]), ""]
@@ -295,6 +296,8 @@ def _change_md(c: dict, lang: str) -> list[str]:
 def markdown(data: dict, lang: str = "zh") -> str:
     """The brief as Markdown (``lang``: ``zh`` or ``en``)."""
     lines = [f"# {label('brief_title', lang)}{_colon(lang)}{_day(data['since'], lang)} – {_day(data['until'], lang)}", ""]
+    if data.get("after"):
+        lines += [label("brief_after", lang, at=_moment(data["after"], lang)), ""]
     if not data["groups"]:
         lines += [label("brief_nothing", lang), ""]
     for p in data["groups"]:

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from pipeline import archive
+from kb import timemodel
 from kb.store import records as store
 from pipeline.classify import FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, cosmetic_reasons
 from pipeline.dates import find_dates, summarize
@@ -198,19 +199,13 @@ def _section_change_rows(version_id, doc_id, old_sections, new_sections, classif
 
 
 def _change_effective_date(rows, new_sections, statements, dates, previous_effective):
-    """The change's effective date and its source: a statement in a section it added or modified, else a
-    newly stated one (``stated``); else None (the caller uses the detection date: ``detected``)."""
+    """The change's stated effective date (:func:`kb.timemodel.change_effective_date`, the one rule), or None
+    (the caller uses the detection date: ``detected``)."""
     touched = {r["key"] for r in rows if r["status"] in ("added", "modified")}
     starts = {s.key: s.start_line for s in new_sections}
-    for st in statements:
-        if st.kind != "effective":
-            continue
-        key = max(((line, k) for k, line in starts.items() if line <= st.line), default=(0, None))[1]
-        if key in touched and st.date != previous_effective:
-            return st.date
-    if dates["effective_date"] and dates["effective_date"] != previous_effective:
-        return dates["effective_date"]
-    return None
+    placed = [(max(((line, k) for k, line in starts.items() if line <= st.line), default=(0, None))[1], st.date)
+              for st in statements if st.kind == "effective"]
+    return timemodel.change_effective_date(placed, touched, dates["effective_date"], previous_effective)
 
 
 def _record_change(db, doc_id, current, version_id, observed, text, new_sections, statements, dates,

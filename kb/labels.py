@@ -112,6 +112,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "brief_original": ("original page", "原文页面"),
     "brief_not_listed": ("Not listed (counted only)", "未列出的变更（仅计数）"),
     "brief_values": ("Deadlines and thresholds changed", "时限与指标变更"),
+    "brief_after": ("Changes detected after {at} (the previous brief covered those before).",
+                    "仅列出 {at} 之后检测到的变更（此前的已在上一期简报中）。"),
     "brief_since": ("From", "起始日期"),
     "brief_until": ("To", "结束日期"),
     "brief_show": ("Show", "查看"),
@@ -120,6 +122,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "cal_name": ("policykb: effective dates", "policykb：政策生效日期"),
     "cal_announced": ("takes effect (announced)", "生效（已公告）"),
     "cal_stated_effective": ("took effect (stated on the page)", "已生效（页面注明）"),
+    "cal_cancelled": ("no longer announced (postponed or withdrawn)", "已撤回或推迟（页面不再注明）"),
+    "cal_dropped": ("No longer stated on the page since", "页面自此不再注明"),
     "cal_document": ("Document", "文件"),
     "cal_applies": ("Applies to", "适用范围"),
     "cal_whole_document": ("the whole document", "全文"),
@@ -260,6 +264,14 @@ def bilingual(key, lang: str = "zh", **values) -> str:
     """Both words, the page's language first: ``实质性 substantive`` / ``substantive 实质性``."""
     en, zh = label(key, "en", **values), label(key, "zh", **values)
     return f"{zh} {en}" if lang == "zh" else f"{en} {zh}"
+
+
+def document_title(row: dict, lang: str = "zh", both: bool = True) -> str:
+    """A document's title in ``lang`` (``title_zh`` in Chinese when the KB has one), followed by the other
+    language's where both exist and ``both``; its id when it has no title. Plain text: escape it for the page."""
+    first, second = (row.get("title_zh"), row.get("title")) if lang == "zh" else (row.get("title"), row.get("title_zh"))
+    first = first or second or row.get("document_id") or row.get("id") or ""
+    return first + (f" · {second}" if both and second and second != first else "")
 
 
 def platform_name(row: dict | None, lang: str = "zh", name: str = "name", name_zh: str = "name_zh") -> str:

@@ -175,6 +175,42 @@ def section_effective(conn, version: dict, key: str | None, sections: list[dict]
     return {"date": None, "source": None, "scope": None, "evidence": None, "label": None}
 
 
+def change_effective_date(statements, touched, newest: str | None, previous: str | None) -> str | None:
+    """The effective date a change states, the one rule (the build stores it in ``changes.effective_date``):
+    the first effective date stated in a section the change added or modified and not the previous version's,
+    else the new version's newest stated date when it is new; else None (the change's date is its detection).
+
+    :param statements: ``(section key, date)`` of the new version's effective-date statements, in line order
+    :param touched: the keys of the sections the change added or modified
+    :param newest: the new version's newest stated effective date; ``previous``: the previous version's
+    """
+    own = next((day for key, day in statements if key in touched and day != previous), None)
+    return own or (newest if newest and newest != previous else None)
+
+
+def stated_by_change(key: str | None, day: str | None, touched, newest: str | None, previous: str | None) -> bool:
+    """Did the change state (or alter) this effective-date statement of its new version? The same rule as
+    :func:`change_effective_date`: never an old line the page kept unchanged."""
+    return bool(day) and day != previous and (key in touched or day == newest)
+
+
+def change_section_effective(conn, change: dict, key: str | None, sections: list[dict] | None = None) -> dict:
+    """The effective date of section ``key`` (None: the document as a whole) as changed by ``change`` (a
+    ``changes`` row): the nearest stated date that applies to it *and* that the change stated or altered
+    (:func:`stated_by_change`); else the change's detection day, labelled ``detected``."""
+    versions = {r["id"]: r for r in _rows(conn, "select id, observed_at, effective_date from versions where id in (?, ?)",
+                                          [change["from_version_id"], change["to_version_id"]])}
+    new, old = versions[change["to_version_id"]], versions.get(change["from_version_id"]) or {}
+    touched = {r[0] for r in conn.execute("select key from change_sections where change_id = ?"
+                                          " and status in ('added', 'modified')", [change["id"]])}
+    for st in applicable_statements(conn, new, key, "effective", sections):
+        if stated_by_change(st["section_key"], st["date"], touched, new["effective_date"], old.get("effective_date")):
+            return {"date": st["date"], "source": "stated", "scope": st["scope"], "evidence": st["evidence"],
+                    "label": effective_label(st["date"], "stated", new["observed_at"])}
+    return {"date": (change["detected_at"] or "")[:10], "source": "detected", "scope": None, "evidence": None,
+            "label": "detected"}
+
+
 def wording_since(conn, version: dict, key: str | None, sections: list[dict] | None = None) -> dict:
     """The first version with the section's current wording (no substantive change to it since): a version row."""
     if key is None:

@@ -263,3 +263,37 @@ def test_changed_deadlines_and_thresholds_come_first_in_both_languages(demo_kb, 
         for change in text.split("#### ")[1:]:
             if "→ **" in change:  # the values of a change stand before its sections
                 assert change.index("→ **") < change.index("涉及条款" if text is zh else "Sections touched")
+
+
+@pytest.fixture(scope="module")
+def kept_date_kb(tmp_path_factory):
+    """kuajing/violations keeps its old "生效日期：2025年11月1日" line while 2026-08-01 rewords 第七条."""
+    import shutil
+
+    import kbfactory
+
+    site = tmp_path_factory.mktemp("kept") / "site"
+    shutil.copytree(kbfactory.DEMO_SITE, site)
+    folder = site / "seller.kuajingtong.example" / "rules" / "violations"
+    page = (folder / "2026-01-15.html").read_text(encoding="utf-8")
+    assert "生效日期：2025年11月1日" in page and "一般违规每次扣1分至6分" in page
+    (folder / "2026-08-01.html").write_text(page.replace("一般违规每次扣1分至6分", "一般违规每次扣2分至6分"),
+                                            encoding="utf-8")
+    data = tmp_path_factory.mktemp("kept") / "data"
+    return kbfactory.build_kb(data, ["2026-07-01", "2026-08-01"], kbfactory.DEMO_SOURCES, site)
+
+
+def test_an_old_effective_line_the_page_kept_is_not_the_changes_date(kept_date_kb):
+    result = run("brief", "--data", kept_date_kb, "--since", "2026-07-15", "--until", "2026-08-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    (change,) = [c for p in data["groups"] for d in p["documents"] if d["id"] == "kuajing/violations"
+                 for c in d["changes"]]
+    assert any(named(s, "第七条") for s in change["sections"]), change["sections"]
+    for effective in [change["effective"]] + [s["effective"] for s in change["sections"]]:
+        assert (effective["date"], effective["label"]) == ("2026-08-01", "detected"), effective
+    for lang in ("zh", "en"):
+        text = markdown(data, lang)
+        assert zh_date("2025-11-01") not in text and "2025-11-01" not in text
+        header = next(line for line in text.splitlines() if line.startswith("#### "))
+        assert DATE_LABELS["detected"][lang == "zh"] in header  # the change's own date, labelled as what it is

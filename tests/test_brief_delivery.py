@@ -65,6 +65,49 @@ def test_a_failed_brief_is_recorded_and_its_window_tried_again(demo_copy, expect
         db.close()
 
 
+def test_a_change_detected_later_on_the_day_a_brief_was_sent_is_in_the_next_one(demo_copy, expected, tmp_path):
+    """A brief sent on the KB's last day; a build later that day records a change dated that same day: the next
+    brief lists it (and only it), and says from when it lists changes."""
+    import shutil
+
+    import kbfactory
+
+    receiver = Receiver()
+    db = open_db(demo_copy)
+    try:
+        last_day = expected["dates"][-1]
+        start = parse_iso(last_day + "T12:00:00Z")
+        config = NotifyConfig((receiver.url,))
+        first = deliver_due(db, config, now=start)
+        assert first["error"] is None and first["until"] == last_day
+        site = tmp_path / "site"
+        shutil.copytree(DEMO_SITE, site)
+        folder = site / "seller.shoptide.example" / "university" / "returns-refunds"
+        page = (folder / "2026-04-01.html").read_text(encoding="utf-8")
+        assert "must respond to a return or refund request within 48 hours" in page
+        (folder / f"{last_day}T18:00:00Z.html").write_text(page.replace(
+            "must respond to a return or refund request within 48 hours",
+            "must respond to a return or refund request within 24 hours"), encoding="utf-8")
+        kbfactory.crawl(demo_copy, f"{last_day}T18:00:00Z", DEMO_SOURCES, site)
+        kbfactory.build(demo_copy, DEMO_SOURCES)
+        late = db.execute("select detected_at from changes where document_id = 'shoptide/returns-refunds'"
+                          " and kind = 'substantive'").fetchall()
+        assert [r[0][:10] for r in late] == [last_day]
+
+        second = deliver_due(db, config, now=start + WEEK)
+        assert second is not None, "the change detected after the last brief was never sent"
+        assert (second["since"], second["until"], second["listed"], second["error"]) == (last_day, last_day, 1, None)
+        message = receiver.received[-1]["body"]["message"]
+        assert "/-/policykb/diff/shoptide/returns-refunds/" in message
+        assert "/-/policykb/diff/shoptide/penalty-points/" not in message  # already in the first brief
+        # and nothing is sent twice: the day has not moved and nothing new was detected
+        assert deliver_due(db, config, now=start + 2 * WEEK) is None
+        assert len(receiver.received) == 2
+    finally:
+        db.close()
+        receiver.shutdown()
+
+
 @pytest.mark.slow
 def test_watch_once_sends_the_brief_after_its_build(tmp_path, expected):
     """A real ``policykb watch --once`` (Scrapy over the replay server, the build) sends the brief to --notify."""

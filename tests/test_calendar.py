@@ -117,3 +117,56 @@ def test_the_chinese_calendar_shows_no_english_label(demo_kb):
                     text = text.replace(heading, " ")
         assert english_labels(text) == [], (key, text)
     assert english_labels("\n".join(e["description"] for e in en.values()))  # the check can fail
+
+
+def test_the_brief_and_the_calendar_share_their_helpers():
+    """A document's title and a day in the reader's language are written by one function each (kb.labels,
+    kb.cite.dates), not by a copy in each module that drifts."""
+    import ast
+    import inspect
+
+    import kb.brief
+    import kb.calendar
+
+    def defined(module):
+        return {n.name for n in ast.parse(inspect.getsource(module)).body if isinstance(n, ast.FunctionDef)}
+
+    assert defined(kb.brief) & defined(kb.calendar) == set()
+
+
+@pytest.fixture(scope="module")
+def postponed_kb(tmp_path_factory):
+    """penalty-points announces "Starting August 1, 2026" on 2026-07-01; on 2026-07-15 the page says September
+    instead (postponed, before August came)."""
+    import shutil
+
+    import kbfactory
+
+    site = tmp_path_factory.mktemp("postponed") / "site"
+    shutil.copytree(kbfactory.DEMO_SITE, site)
+    folder = site / "seller.shoptide.example" / "university" / "penalty-points"
+    page = (folder / "2026-07-01.html").read_text(encoding="utf-8")
+    assert "Starting August 1, 2026" in page
+    (folder / "2026-07-15.html").write_text(page.replace("Starting August 1, 2026", "Starting September 1, 2026"),
+                                            encoding="utf-8")
+    data = tmp_path_factory.mktemp("postponed") / "data"
+    return kbfactory.build_kb(data, ["2026-07-01", "2026-07-15"], kbfactory.DEMO_SOURCES, site)
+
+
+def test_a_postponed_date_is_cancelled_under_its_own_uid_and_the_new_one_announced(postponed_kb):
+    body = calendar_bytes(postponed_kb, "--lang", "en")
+    doc = "shoptide/penalty-points"
+    old, new = (doc, "2026-08-01"), (doc, "2026-09-01")
+    by_ical = {(str(ev["uid"]).removeprefix("urn:policykb:effective:").rsplit(":", 1)[0], ev.decoded("dtstart").isoformat()): ev
+               for ev in icalendar.Calendar.from_ical(body).walk("VEVENT")}
+    by_vobject = {(ev.uid.value.removeprefix("urn:policykb:effective:").rsplit(":", 1)[0], ev.dtstart.value.isoformat()): ev
+                  for ev in vobject.readOne(body.decode("utf-8")).vevent_list}
+    assert {old, new} <= set(by_ical) and set(by_ical) == set(by_vobject)
+    assert str(by_ical[old]["uid"]) == f"urn:policykb:effective:{doc}:2026-08-01"  # the UID subscribers have
+    assert str(by_ical[old]["status"]) == by_vobject[old].status.value == "CANCELLED"
+    assert int(by_ical[old]["sequence"]) > 0 and int(by_vobject[old].sequence.value) > 0
+    assert "postponed or withdrawn" in str(by_ical[old]["summary"])
+    assert str(by_ical[new]["status"]) == by_vobject[new].status.value == "CONFIRMED"
+    assert "announced" in str(by_ical[new]["summary"])
+    # nothing else is cancelled: the other pages state the same dates as before
+    assert [k for k, ev in by_ical.items() if str(ev["status"]) == "CANCELLED"] == [old]

@@ -32,3 +32,15 @@ def zh_date(value: str | None) -> str:
         return ""
     y, m, d = value[:10].split("-")
     return f"{int(y)}年{int(m)}月{int(d)}日"
+
+
+def day_text(value: str | None, lang: str = "zh") -> str:
+    """A day (or the day of an ISO moment) as a reader of ``lang`` writes it: ``2026年4月1日``, ``2026-04-01``."""
+    return zh_date(value) if lang == "zh" else (value or "")[:10]
+
+
+def moment_text(value: str | None, lang: str = "zh") -> str:
+    """An ISO moment to the minute, in UTC: ``2026年4月1日 09:30 UTC``, ``2026-04-01 09:30 UTC``."""
+    if not value:
+        return ""
+    return f"{day_text(value, lang)} {value[11:16]} UTC" if len(value) >= 16 else day_text(value, lang)

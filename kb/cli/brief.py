@@ -95,7 +95,8 @@ def brief(data_dir, since, until, platforms, concept, lang, fmt, output, base_ur
 @base_url_option
 def calendar(data_dir, platforms, lang, output, base_url):
     """Effective dates as an iCalendar (.ics): one event per announced or recent stated effective date, with
-    the document, the sections it applies to and the permalink. Subscribe to /-/policykb/calendar.ics of
+    the document, the sections it applies to and the permalink; a date the page postponed or withdrew is
+    kept as cancelled. Subscribe to /-/policykb/calendar.ics of
     `policykb serve` instead to keep it current."""
     import sys
 

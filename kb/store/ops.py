@@ -115,8 +115,9 @@ def mark_notified(db, alert_id, at, error):
                    [None if error else at, error, alert_id])
 
 
-def record_brief_delivery(db, sent_at, since, until, lang, fmt, listed, error):
-    """A brief was sent (``error`` None) or could not be (then its window is tried again)."""
+def record_brief_delivery(db, sent_at, since, until, lang, fmt, listed, error, through=None):
+    """A brief was sent (``error`` None) or could not be (then its window is tried again); ``through``: the
+    latest ``detected_at`` it covered."""
     with db.atomic():
         db["brief_deliveries"].insert({"sent_at": sent_at, "since": since, "until": until, "lang": lang,
-                                       "format": fmt, "listed": listed, "error": error})
+                                       "format": fmt, "listed": listed, "error": error, "through": through})
