@@ -67,6 +67,21 @@ SENTENCES = [
 ]
 
 
+#: sentences whose number is about a cue that is not the first in the clause (the nearest cue governs it)
+SENTENCES += [
+    ("en", "Keep your late shipment rate under 4% and your order defect rate below 1%.",
+     [("metric_threshold", 4, "percent", "late_shipment_rate"), ("metric_threshold", 1, "percent", "order_defect_rate")]),
+    ("en", "If your refund request is rejected, you can file an appeal within 14 days.",
+     [("time_limit", 14, "day", "appeal")]),
+    ("en", "After a listing is removed, you must submit an appeal within 7 days.", [("time_limit", 7, "day", "appeal")]),
+    ("en", "After a listing is removed, sellers have 3 days to appeal the decision.", [("time_limit", 3, "day", "appeal")]),
+    ("zh", "迟发率低于4%且订单缺陷率低于1%",
+     [("metric_threshold", 4, "percent", "late_shipment_rate"), ("metric_threshold", 1, "percent", "order_defect_rate")]),
+    ("fr", "Le taux d'annulation doit rester inférieur à 2 % et le taux de défaut inférieur à 1 %.",
+     [("metric_threshold", 2, "percent", "cancellation_rate"), ("metric_threshold", 1, "percent", "order_defect_rate")]),
+]
+
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
@@ -111,6 +126,12 @@ def test_a_metric_row_keeps_its_window():
     md = "| Metric | Target | Time window |\n| --- | --- | --- |\n| Late shipment rate | Under 4% | 10 days and 30 days |"
     (v,) = extract(md, "en")
     assert (v.subject, v.comparator, v.value, v.window) == ("late_shipment_rate", "below", 4.0, "10 days, 30 days")
+
+
+def test_a_row_names_the_metric_nearest_its_cell():
+    md = ("| Metric | Target | Metric | Target |\n| --- | --- | --- | --- |\n"
+          "| Order defect rate | under 1% | Late shipment rate | under 4% |")
+    assert [(v.value, v.subject) for v in extract(md, "en")] == [(1.0, "order_defect_rate"), (4.0, "late_shipment_rate")]
 
 
 def test_value_changes_pair_values_by_section_and_subject():
