@@ -37,6 +37,10 @@ from pipeline.text import plain_text
 
 KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.yml")
 
+#: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
+#: whose values were read by another extractor reads every version again
+EXTRACTOR_VERSION = 2
+
 KINDS = ("time_limit", "metric_threshold", "point_threshold")
 TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
 #: units that can replace one another in a change (2 business days → 24 hours is one value changing)
@@ -101,6 +105,15 @@ def keyword_data() -> dict:
     import yaml
 
     return yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))
+
+
+def extractor_state() -> str:
+    """What the stored values depend on besides the versions and the glossary: this extractor's version and the
+    cue file's content (a short hash)."""
+    import hashlib
+
+    digest = hashlib.sha256(KEYWORDS_FILE.read_bytes()).hexdigest()[:16]
+    return f"{EXTRACTOR_VERSION}:{digest}"
 
 
 def languages() -> list[str]:
@@ -465,7 +478,8 @@ def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleVal
 
     Values are paired by :func:`slot` and their order within it; a slot holding a different count of values
     in the two versions is left out (which value replaced which is then a guess, and a wrong "this replaced
-    that" is worse than none).
+    that" is worse than none). Values without a subject pair only when their sentences are one sentence
+    reworded around the number (:func:`_same_sentence`).
     """
     def grouped(values):
         groups: dict[tuple, list] = {}
@@ -480,6 +494,22 @@ def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleVal
         if len(news) != len(olds):
             continue
         for o, n in zip(olds, news):
-            if (o.value, o.unit, o.window) != (n.value, n.unit, n.window):
+            if (o.value, o.unit, o.window) != (n.value, n.unit, n.window) and (key[2] or _same_sentence(o, n)):
                 out.append((key[0], o, n))
     return out
+
+
+#: how alike (rapidfuzz ``ratio``, 0-100, numbers aside) two evidence sentences must be for values about nothing
+#: named to be one value changing
+SAME_SENTENCE = 90
+
+
+def _same_sentence(old: RuleValue, new: RuleValue) -> bool:
+    """Whether two values without a subject stand in what is one sentence reworded around its number: only then
+    is the new one what replaced the old (two unrelated "≥ 98%" lines of a section are not one value)."""
+    from rapidfuzz.fuzz import ratio
+
+    def bare(v: RuleValue) -> str:
+        return re.sub(r"\d+(?:[.,]\d+)?", "#", unicodedata.normalize("NFKC", v.sentence)).casefold()
+
+    return ratio(bare(old), bare(new)) >= SAME_SENTENCE
