@@ -159,14 +159,16 @@ _CURRENT_SQL = """
 select r.platform_id, p.name as platform_name, p.name_zh as platform_name_zh, r.document_id, d.title, d.url,
        r.section_key, r.kind, r.value, r.unit, r.subject, r.concept_id, r.comparator, r.time_window, r.action,
        r.phrase, r.evidence, r.version_id, v.observed_at as version_observed_at,
-       (select min(s.first_seen) from rule_value_spans s where s.document_id = r.document_id
-          and s.section_key = r.section_key and s.kind = r.kind and s.subject = r.subject and s.value = r.value
-          and s.unit = r.unit) as first_seen,
+       spans.first_seen,
        (select max(c.checked_at) from checks c where c.version_id = r.version_id) as last_seen
 from rule_values r
 join documents d on d.id = r.document_id and d.current_version_id = r.version_id
 join versions v on v.id = r.version_id
 left join platforms p on p.id = r.platform_id
+left join (select document_id, section_key, kind, subject, value, unit, min(first_seen) as first_seen
+           from rule_value_spans group by 1, 2, 3, 4, 5, 6) spans  -- the view once, not once a row: bench/bench_rule_spans.py
+  on spans.document_id = r.document_id and spans.section_key = r.section_key and spans.kind = r.kind
+ and spans.subject = r.subject and spans.value = r.value and spans.unit = r.unit
 where (:concept is null or r.concept_id = :concept or (r.concept_id is null and r.subject = :concept))
   and (:platform is null or r.platform_id = :platform)
 order by coalesce(r.concept_id, r.subject), r.platform_id, r.document_id, r.section_key, r.ordinal
