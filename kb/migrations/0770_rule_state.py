@@ -16,7 +16,7 @@ from kb.db import migrations
 #: and unit); ``run_start`` is the seq of the first version of the run that holds ``r``'s version. ``kb.rules``
 #: reads ``first_seen`` from the view (one definition).
 RUN_START_SQL = """
-    (select coalesce(max(gap.seq) + 1, 1) from versions gap
+    (select coalesce(max(gap.seq) + 1, -1) from versions gap
      where gap.document_id = r.document_id and gap.seq < rv.seq
        and not exists (select 1 from rule_values o where o.version_id = gap.id and o.section_key = r.section_key
                        and o.kind = r.kind and o.subject = r.subject and o.value = r.value and o.unit = r.unit))
