@@ -1,12 +1,15 @@
 """Evaluate the rule-value extraction against our hand-checked reference of real policy versions.
 
-    python bench/eval_rules.py [--corpus DIR] [--reference FILE] [--json] [--verbose]
+    python bench/eval_rules.py [--corpus DIR] [--reference FILE] [--json] [--verbose] [--ignore-subject]
     python bench/eval_rules.py --candidates versions/<service>/<document>/<version>.md LANG
 
 The reference (``tests/rules_reference.yml``) names versions of the shared corpus (``../shared/corpus``, read in
-place, never copied) and every deadline and metric threshold a person counted in each, as (kind, value, unit).
-Each version's Markdown goes through ``pipeline.rules.extract`` with the reference's language; extracted and
-expected values are matched as multisets of (kind, value, unit) per version:
+place, never copied) and every deadline and metric threshold a person counted in each, as (kind, value, unit) and
+``subject``, what it limits or measures (``appeal``, ``notice``, ``late_shipment_rate`` ...; ``""`` when none of the
+cue file's subjects fits). Each version's Markdown goes through ``pipeline.rules.extract`` with the reference's
+language; extracted and expected values are matched as multisets of (kind, value, unit, subject) per version, so
+a right number about the wrong thing counts as wrong (``--ignore-subject``: as (kind, value, unit), the figure
+before the subjects were checked):
 
 * precision = matched / extracted (a value the reference does not hold is wrong);
 * recall = matched / expected.
@@ -34,18 +37,21 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 REFERENCE = ROOT / "tests" / "rules_reference.yml"
 
 
-def _key(kind, value, unit) -> tuple:
-    return kind, round(float(value), 3), unit
+def _key(kind, value, unit, subject=None) -> tuple:
+    return (kind, round(float(value), 3), unit) + (() if subject is None else (subject,))
 
 
-def evaluate(reference: dict, corpus: Path) -> dict:
-    """``{"languages": {lang: {"extracted", "expected", "matched", "precision", "recall"}}, "documents": [...]}``."""
+def evaluate(reference: dict, corpus: Path, subjects: bool = True) -> dict:
+    """``{"languages": {lang: {"extracted", "expected", "matched", "precision", "recall"}}, "documents": [...]}``;
+    ``subjects``: a value is right only when its subject is too."""
     per_lang = collections.defaultdict(lambda: collections.Counter())
     documents = []
     for doc in reference["documents"]:
         text = (corpus / doc["path"]).read_text(encoding="utf-8")
-        got = collections.Counter(_key(v.kind, v.value, v.unit) for v in extract(text, doc["language"]))
-        want = collections.Counter(_key(v["kind"], v["value"], v["unit"]) for v in doc["values"])
+        got = collections.Counter(_key(v.kind, v.value, v.unit, v.subject if subjects else None)
+                                  for v in extract(text, doc["language"]))
+        want = collections.Counter(_key(v["kind"], v["value"], v["unit"], v["subject"] if subjects else None)
+                                   for v in doc["values"])
         matched = got & want
         counts = per_lang[doc["language"]]
         counts["extracted"] += sum(got.values())
@@ -94,6 +100,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reference", type=Path, default=REFERENCE)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--ignore-subject", action="store_true", help="match on (kind, value, unit) only")
     parser.add_argument("--candidates", nargs=2, metavar=("VERSION", "LANG"))
     args = parser.parse_args(argv)
     if not args.corpus.is_dir():
@@ -104,7 +111,8 @@ def main(argv=None) -> int:
         return 0
     import yaml
 
-    result = evaluate(yaml.safe_load(args.reference.read_text(encoding="utf-8")), args.corpus)
+    result = evaluate(yaml.safe_load(args.reference.read_text(encoding="utf-8")), args.corpus,
+                      subjects=not args.ignore_subject)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
         return 0

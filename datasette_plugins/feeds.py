@@ -198,7 +198,7 @@ def change_sections(conn, change_ids) -> dict[str, list[dict]]:
     try:
         for row in conn.execute(f"""select change_id, section_key, old_value, old_unit, new_value, new_unit,
                                            old_window, new_window from rule_value_changes
-                                    where change_id in ({marks}) order by id""", list(change_ids)):
+                                    where change_id in ({marks}) order by change_id, section_key, ordinal""", list(change_ids)):
             old, new = quantity(row[2], row[3], "en"), quantity(row[4], row[5], "en")
             if row[6] != row[7]:
                 old, new = f"{old} ({row[6] or '-'})", f"{new} ({row[7] or '-'})"

@@ -26,7 +26,7 @@ from kb import timemodel
 from kb.cite.citation import permalink
 from kb.cite.dates import day_text as _day
 from kb.cite.dates import moment_text as _moment
-from kb.labels import document_title, label, platform_name, quantity, window_text
+from kb.labels import document_title, label, platform_name, quantity, subject_label, window_text
 from pipeline.diff import patch_excerpt
 from pipeline.sqlrows import rows as _rows
 from pipeline.timeutil import iso
@@ -172,7 +172,7 @@ def _add_value_changes(conn, changes: list[dict]) -> None:
     marks = ", ".join("?" * len(by_id))
     for v in _rows(conn, f"""select change_id, section_key, kind, subject, concept_id, old_value, old_unit, new_value,
                                     new_unit, old_window, new_window, new_evidence from rule_value_changes
-                             where change_id in ({marks}) order by section_key, id""", list(by_id)):
+                             where change_id in ({marks}) order by section_key, ordinal""", list(by_id)):
         by_id[v.pop("change_id")]["values"].append(v)
 
 
@@ -184,7 +184,7 @@ def _values_md(values: list[dict], lang: str) -> list[str]:
         window = (f" ({label('window', lang)}{_colon(lang)}{md_text(window_text(v['old_window'], lang) or '–')} → "
                   f"{md_text(window_text(v['new_window'], lang) or '–')})"
                   if v["old_window"] != v["new_window"] else "")
-        lines.append(f"- **{md_text(v['section_key'])}** · {label('subject_' + v['subject'], lang)}{_colon(lang)}"
+        lines.append(f"- **{md_text(v['section_key'])}** · {subject_label(v['subject'], lang)}{_colon(lang)}"
                      f"{quantity(v['old_value'], v['old_unit'], lang)} → "
                      f"**{quantity(v['new_value'], v['new_unit'], lang)}**{window}")
     return lines + [""]

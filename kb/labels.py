@@ -242,6 +242,13 @@ def label(key, lang: str = "zh", **values) -> str:
     return text.format(**values) if values else text
 
 
+def subject_label(subject: str | None, lang: str = "zh") -> str:
+    """What a rule value limits or measures, in ``lang``; a value about nothing named (or a subject without a
+    label) is a "value", never a raw key."""
+    key = f"subject_{subject}"
+    return label(key if subject and key in LABELS else "value", lang)
+
+
 def quantity(value: float, unit: str, lang: str = "zh") -> str:
     """A rule value as a reader writes it: ``3 %``, ``2 个工作日``, ``24 hours`` (the unit's label)."""
     number = f"{value:g}"

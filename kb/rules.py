@@ -1,14 +1,14 @@
 """Rule values in the KB: the build's derived step that reads new versions, and the read queries.
 
-:func:`derive` reads each version the step has not read yet (``rule_value_versions``), in order, one
-transaction per version: ``pipeline.rules.extract`` on each section, the glossary concept of each value, and,
+:func:`derive` reads each version the step has not read yet, or read with another glossary or extractor
+(``rule_value_versions`` keeps the glossary's hash and ``pipeline.rules.extractor_state()`` each was read with),
+in order, one transaction per version: ``pipeline.rules.extract`` on each section, the glossary concept of each value, and,
 when the version follows another through a recorded change, the values that changed
 (``pipeline.rules.value_changes``). A build killed half-way leaves whole versions read and the next converges.
 
 The concept comes from the glossary through its own matcher (``glossary.match``): the subject's concept
 (:data:`SUBJECT_CONCEPTS`) when one of its terms stands in the sentence or no term of another concept does;
-else, for a metric, the concept whose term stands nearest the number. It is the concept of the glossary as
-loaded when the version was read.
+else, for a metric, the concept whose term stands nearest the number. A new glossary reads every version again.
 
 :func:`current_values`, :func:`value_changes` and :func:`topics` are the reads behind ``policykb rules`` and
 the page ``/-/policykb/rules``.
@@ -29,17 +29,21 @@ SUBJECT_CONCEPTS = {
 
 
 def _glossary_terms(conn, platform_id: str) -> dict:
-    """``{language: [(concept_id, tokens)]}`` of the platform's terms and the general ones."""
+    """``{language: [(concept_id, tokens)]}`` of the terms of the glossary platforms that cover the KB platform
+    (``general`` among them), as the glossary's own impact step decides it (``Platform.covers``)."""
+    from glossary.evidence import load_platforms
     from glossary.match import term_tokens
+    from glossary.model import GENERAL
 
     try:
-        found = conn.execute("select concept_id, platform, language, term, case_sensitive from glossary_terms "
-                             "where platform in (?, 'general')", [platform_id]).fetchall()
+        platforms = load_platforms(conn)
+        found = conn.execute("select concept_id, platform, language, term, case_sensitive from glossary_terms"
+                             ).fetchall()
     except Exception:  # noqa: BLE001 - a KB without the glossary tables has no concepts to give
         return {}
     out: dict = {}
     for concept_id, platform, language, term, case_sensitive in found:
-        if platform != "general" and not (platform_id == platform or platform_id.startswith(platform + "-")):
+        if platform != GENERAL and ((p := platforms.get(platform)) is None or not p.covers(platform_id)):
             continue
         out.setdefault(language.split("-")[0], []).append(
             (concept_id, term_tokens(term, language, bool(case_sensitive)), bool(case_sensitive)))
@@ -102,7 +106,8 @@ def _change_rows(conn, version: dict, values: list[tuple], cache: dict) -> list[
     out = []
     for n, (key, o, new) in enumerate(extraction.value_changes(old, [(k, v) for k, v, _ in values])):
         out.append({
-            "id": f"{change[0]}/{key}/{n}", "change_id": change[0], "document_id": version["document_id"],
+            "id": f"{change[0]}/{key}/{n}", "ordinal": n, "change_id": change[0],
+            "document_id": version["document_id"],
             "platform_id": version["platform_id"], "section_key": key, "kind": new.kind, "subject": new.subject,
             "concept_id": concepts.get((key, new)), "old_value": o.value, "new_value": new.value, "old_unit": o.unit,
             "new_unit": new.unit, "old_window": o.window, "new_window": new.window, "old_evidence": o.sentence,
@@ -117,15 +122,19 @@ def _stored_value(row) -> extraction.RuleValue:
 
 
 def derive(db) -> int:
-    """Read every version not read yet (one transaction each); returns how many were read."""
+    """Read every version not read yet, or read with another glossary or extractor (one transaction each);
+    returns how many were read."""
+    from kb.impact import _glossary_hash
     from kb.store.rules import insert_version_values
 
     conn = db.conn
+    state = {"glossary": _glossary_hash(db) or "", "extractor": extraction.extractor_state()}
     pending = _rows(conn, """
         select v.id, v.document_id, v.seq, v.observed_at, v.language, d.locale, d.platform_id
         from versions v join documents d on d.id = v.document_id
-        where not exists (select 1 from rule_value_versions r where r.version_id = v.id)
-        order by v.document_id, v.seq""")
+        left join rule_value_versions r on r.version_id = v.id
+        where r.version_id is null or coalesce(r.glossary, '') != :glossary or coalesce(r.extractor, '') != :extractor
+        order by v.document_id, v.seq""", state)
     if not pending:
         return 0
     try:
@@ -141,7 +150,7 @@ def derive(db) -> int:
         value_rows, values = _version_rows(conn, version, terms_by_platform[platform], known)
         change_rows = _change_rows(conn, version, values, cache)
         with db.atomic():
-            insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows)
+            insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows, state)
         cache = {version["id"]: [(k, v) for k, v, _ in values]}
     return len(pending)
 
@@ -150,14 +159,16 @@ _CURRENT_SQL = """
 select r.platform_id, p.name as platform_name, p.name_zh as platform_name_zh, r.document_id, d.title, d.url,
        r.section_key, r.kind, r.value, r.unit, r.subject, r.concept_id, r.comparator, r.time_window, r.action,
        r.phrase, r.evidence, r.version_id, v.observed_at as version_observed_at,
-       (select min(o.observed_at) from rule_values o where o.document_id = r.document_id
-          and o.section_key = r.section_key and o.kind = r.kind and o.subject = r.subject and o.value = r.value
-          and o.unit = r.unit) as first_seen,
+       spans.first_seen,
        (select max(c.checked_at) from checks c where c.version_id = r.version_id) as last_seen
 from rule_values r
 join documents d on d.id = r.document_id and d.current_version_id = r.version_id
 join versions v on v.id = r.version_id
 left join platforms p on p.id = r.platform_id
+left join (select document_id, section_key, kind, subject, value, unit, min(first_seen) as first_seen
+           from rule_value_spans group by 1, 2, 3, 4, 5, 6) spans  -- the view once, not once a row: bench/bench_rule_spans.py
+  on spans.document_id = r.document_id and spans.section_key = r.section_key and spans.kind = r.kind
+ and spans.subject = r.subject and spans.value = r.value and spans.unit = r.unit
 where (:concept is null or r.concept_id = :concept or (r.concept_id is null and r.subject = :concept))
   and (:platform is null or r.platform_id = :platform)
 order by coalesce(r.concept_id, r.subject), r.platform_id, r.document_id, r.section_key, r.ordinal
@@ -165,7 +176,8 @@ order by coalesce(r.concept_id, r.subject), r.platform_id, r.document_id, r.sect
 
 
 def current_values(conn, concept: str | None = None, platform: str | None = None) -> list[dict]:
-    """The values the current version of each document states, with evidence and first/last seen.
+    """The values the current version of each document states, with evidence and first/last seen (first seen: when
+    the value's current unbroken run of versions began, as the view ``rule_value_spans`` defines it).
 
     :param concept: a glossary concept id (``appeal``) or, for values without one, a subject (``response``)
     :param platform: a platform id
@@ -174,12 +186,12 @@ def current_values(conn, concept: str | None = None, platform: str | None = None
 
 
 def value_changes(conn, concept: str | None = None, platform: str | None = None, limit: int = 200) -> list[dict]:
-    """Recorded value changes, newest first."""
+    """Recorded value changes, newest first (a change's values in their order)."""
     return _rows(conn, """
         select rc.*, d.title, d.url from rule_value_changes rc join documents d on d.id = rc.document_id
         where (:concept is null or rc.concept_id = :concept or (rc.concept_id is null and rc.subject = :concept))
           and (:platform is null or rc.platform_id = :platform)
-        order by rc.detected_at desc, rc.id limit :limit""", {"concept": concept, "platform": platform,
+        order by rc.detected_at desc, rc.change_id, rc.ordinal limit :limit""", {"concept": concept, "platform": platform,
                                                               "limit": limit})
 
 

@@ -37,6 +37,10 @@ from pipeline.text import plain_text
 
 KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.yml")
 
+#: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
+#: whose values were read by another extractor reads every version again
+EXTRACTOR_VERSION = 2
+
 KINDS = ("time_limit", "metric_threshold", "point_threshold")
 TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
 #: units that can replace one another in a change (2 business days → 24 hours is one value changing)
@@ -101,6 +105,15 @@ def keyword_data() -> dict:
     import yaml
 
     return yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))
+
+
+def extractor_state() -> str:
+    """What the stored values depend on besides the versions and the glossary: this extractor's version and the
+    cue file's content (a short hash)."""
+    import hashlib
+
+    digest = hashlib.sha256(KEYWORDS_FILE.read_bytes()).hexdigest()[:16]
+    return f"{EXTRACTOR_VERSION}:{digest}"
 
 
 def languages() -> list[str]:
@@ -186,14 +199,26 @@ def sentences(markdown: str) -> list[tuple[str, bool]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _metric_conjunction() -> re.Pattern:
+    """"and" (且, 并, et, und, y, e, dan) followed by a new metric's name: the end of one metric's clause ("under 4%
+    and your order defect rate below 1%": two clauses, two metrics)."""
+    metrics = "|".join(f"(?:{_nfkc(expr)})" for expr in keyword_data()["metrics"].values())
+    return re.compile(rf"\s(?:and|et|und|y|e|dan)\s+(?=(?:[^\W\d]+\s+){{0,3}}?(?:{metrics}))|[且并並](?=\s*(?:{metrics}))",
+                      re.I | re.U)
+
+
 def _clause(text: str, position: int) -> tuple[int, int]:
-    """The clause around ``position``: between the nearest clause ends either side."""
+    """The clause around ``position``: between the nearest clause ends either side (``;``, ``。``, ``, and`` ...,
+    and an "and" that starts a new metric's name: :func:`_metric_conjunction`)."""
+    ends = sorted([(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
+                  + [(m.start(), m.end()) for m in _metric_conjunction().finditer(text)])
     start = 0
-    for m in _CLAUSE_END.finditer(text):
-        if m.end() <= position:
-            start = m.end()
-        elif m.start() >= position:
-            return start, m.start()
+    for a, b in ends:
+        if b <= position:
+            start = max(start, b)
+        elif a >= position:
+            return start, a
     return start, len(text)
 
 
@@ -202,24 +227,48 @@ def _clause(text: str, position: int) -> tuple[int, int]:
 WEAK_SUBJECTS = {"notice", "documents", "validity", "payment"}
 
 
-def _nearest_cue(text: str, position: int, table: str, verb_final: bool) -> str:
+#: words that may stand between a verb cue and its object cue ("respond to the claim", "responder a la
+#: reclamación", "phản hồi khiếu nại"): the verb is then what a deadline after them limits
+_LINKERS = {"to", "the", "a", "an", "any", "all", "this", "that", "your", "their", "its", "buyer's", "buyers'",
+            "à", "au", "aux", "la", "le", "les", "l'", "des", "du", "de", "el", "los", "las", "al", "del", "der",
+            "die", "das", "den", "dem", "auf", "zu", "ke", "kepada", "untuk", "terhadap", "atas", "cho", "với", "o",
+            "i", "il", "lo", "gli", "alla", "ai", "alle"}
+
+
+def _verbs_over_objects(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Cues before a number, each object cue that directly follows a verb cue (only :data:`_LINKERS` between)
+    replaced by that verb's key, so the nearest cue of "respond to the claim within 3 days" is the response."""
+    out: list[tuple[int, int, str]] = []
+    for s, e, k in hits:
+        gap = re.sub(r"^\w+", "", text[out[-1][1]:s]) if out else ""  # from the end of the verb's word
+        if out and all(w in _LINKERS for w in gap.lower().split()) and len(gap.split()) <= 3 and \
+                not re.search(r"[,;:.]", gap):
+            k = out[-1][2]
+        out.append((s, e, k))
+    return out
+
+
+def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
+                 span: tuple[int, int] | None = None) -> str:
     """The key of the cue that names what the number in ``text`` at ``position`` is about, or ``""``.
 
-    Within the number's clause: for a language whose verb comes last (Chinese, Japanese) the nearest cue after
-    the number, else the nearest before; for the others the first cue before the number, else the nearest
-    after. A weak subject (:data:`WEAK_SUBJECTS`) counts only when no other cue stands in the clause.
+    Within the number's clause, the cue governing the number: for a language whose verb comes last (Chinese,
+    Japanese) the nearest cue after the number, else the nearest before; for the others the nearest cue before
+    the number ("if your refund is rejected, file an appeal within 14 days": appeal), else the nearest after; with
+    ``object_after`` ("have 3 days to respond") the nearest after first. Distances count from the cue's end to
+    the number (before) and from the number to the cue's start (after). A weak subject (:data:`WEAK_SUBJECTS`)
+    counts only when no other cue stands in the clause. ``span``: the clause when the caller knows it (a table row).
     """
-    a, b = _clause(text, position)
-    hits = [(m.start(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
+    a, b = span or _clause(text, position)
+    hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
             if not (m.start() <= position < m.end())]
     for weak in (False, True):
-        chosen = [(start, key) for start, key in hits if (key in WEAK_SUBJECTS) == weak]
-        before = sorted((s, k) for s, k in chosen if s < position)
-        after = sorted((s, k) for s, k in chosen if s > position)
-        if verb_final:
-            pick = after[0] if after else (before[-1] if before else None)
-        else:
-            pick = before[0] if before else (after[0] if after else None)
+        chosen = sorted((s, e, k) for s, e, k in hits if (k in WEAK_SUBJECTS) == weak)
+        before = [(position - e, k) for s, e, k in _verbs_over_objects(text, [h for h in chosen if h[0] < position])]
+        after = [(s - position, k) for s, e, k in chosen if s > position]
+        nearest_before, nearest_after = min(before, default=None), min(after, default=None)
+        order = (nearest_after, nearest_before) if verb_final or object_after else (nearest_before, nearest_after)
+        pick = order[0] or order[1]
         if pick:
             return pick[1]
     return ""
@@ -250,22 +299,28 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
-        if cue_before and pats["has"] and pats["has"].search(cue_before.group()) and not (
-                pats["has_to"] and pats["has_to"].match(text[unit_m.end():unit_m.end() + 80])):
+        has = bool(cue_before and pats["has"] and pats["has"].search(cue_before.group()))
+        if has and not (pats["has_to"] and pats["has_to"].match(text[unit_m.end():unit_m.end() + 80])):
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
-        subject = _nearest_cue(text, m.start(), "subjects", _is_cjk(language))
+        # "have 3 days to respond": what the number limits is the verb after "to"
+        subject = _nearest_cue(text, m.start(), "subjects", _is_cjk(language), object_after=has)
         out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
                              position=m.start()))
     return out
 
 
+def _duration_text(number: float, unit: str) -> str:
+    """A duration as a window is written (``7 days``, ``1 business day``): one spelling for windows and the
+    deadlines compared with them."""
+    name = unit.replace("_", " ")
+    return f"{number:g} {name}{'s' if number != 1 else ''}"
+
+
 def _window_text(value: RuleValue) -> str:
     """A duration as :func:`_windows` writes it (``7 days``)."""
-    n = int(value.value)
-    unit = {"business_day": "business day", "calendar_day": "calendar day"}.get(value.unit, value.unit)
-    return f"{n} {unit}{'s' if n != 1 else ''}"
+    return _duration_text(int(value.value), value.unit)
 
 
 def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str) -> str:
@@ -279,9 +334,7 @@ def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str)
         unit_m = unit_re.match(text, m.end() + (1 if text[m.end():m.end() + 1] == "-" else 0))
         number = _to_number(m.group(1))
         if unit_m and number and unit_m.lastgroup in TIME_UNITS:
-            unit = {"business_day": "business day", "calendar_day": "calendar day"}.get(unit_m.lastgroup,
-                                                                                     unit_m.lastgroup)
-            found.append(f"{number:g} {unit}{'s' if number != 1 else ''}")
+            found.append(_duration_text(number, unit_m.lastgroup))
     for m in _CALENDAR_PERIOD_RE.finditer(text, a, b):
         found.append("1 week" if re.search(r"week|周|週", m.group(), re.I) else "1 month")
     return ", ".join(dict.fromkeys(found))
@@ -310,10 +363,8 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         if not comparator:
             continue
         a, b = (0, len(text)) if row else _clause(text, m.start())
-        metric = _nearest_cue(text[:b], m.start(), "metrics", _is_cjk(language)) if not row else \
-            next((k for k, p in _cue_table("metrics") if p.search(text)), "")
-        if not metric:
-            metric = _nearest_cue(text, m.start(), "metrics", _is_cjk(language))
+        # a table row is one clause whatever its cells hold: the metric nearest the cell, before it first
+        metric = _nearest_cue(text, m.start(), "metrics", _is_cjk(language) and not row, span=(a, b))
         value = float(m.group(1).replace(",", "."))
         if not 0 <= value <= 100 or not (metric or (sign and value > 0 and _LEADING_SIGN_RE.search(text[:m.start()]))):
             continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
@@ -427,7 +478,8 @@ def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleVal
 
     Values are paired by :func:`slot` and their order within it; a slot holding a different count of values
     in the two versions is left out (which value replaced which is then a guess, and a wrong "this replaced
-    that" is worse than none).
+    that" is worse than none). Values without a subject pair only when their sentences are one sentence
+    reworded around the number (:func:`_same_sentence`).
     """
     def grouped(values):
         groups: dict[tuple, list] = {}
@@ -442,6 +494,22 @@ def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleVal
         if len(news) != len(olds):
             continue
         for o, n in zip(olds, news):
-            if (o.value, o.unit, o.window) != (n.value, n.unit, n.window):
+            if (o.value, o.unit, o.window) != (n.value, n.unit, n.window) and (key[2] or _same_sentence(o, n)):
                 out.append((key[0], o, n))
     return out
+
+
+#: how alike (rapidfuzz ``ratio``, 0-100, numbers aside) two evidence sentences must be for values about nothing
+#: named to be one value changing
+SAME_SENTENCE = 90
+
+
+def _same_sentence(old: RuleValue, new: RuleValue) -> bool:
+    """Whether two values without a subject stand in what is one sentence reworded around its number: only then
+    is the new one what replaced the old (two unrelated "≥ 98%" lines of a section are not one value)."""
+    from rapidfuzz.fuzz import ratio
+
+    def bare(v: RuleValue) -> str:
+        return re.sub(r"\d+(?:[.,]\d+)?", "#", unicodedata.normalize("NFKC", v.sentence)).casefold()
+
+    return ratio(bare(old), bare(new)) >= SAME_SENTENCE

@@ -67,6 +67,21 @@ SENTENCES = [
 ]
 
 
+#: sentences whose number is about a cue that is not the first in the clause (the nearest cue governs it)
+SENTENCES += [
+    ("en", "Keep your late shipment rate under 4% and your order defect rate below 1%.",
+     [("metric_threshold", 4, "percent", "late_shipment_rate"), ("metric_threshold", 1, "percent", "order_defect_rate")]),
+    ("en", "If your refund request is rejected, you can file an appeal within 14 days.",
+     [("time_limit", 14, "day", "appeal")]),
+    ("en", "After a listing is removed, you must submit an appeal within 7 days.", [("time_limit", 7, "day", "appeal")]),
+    ("en", "After a listing is removed, sellers have 3 days to appeal the decision.", [("time_limit", 3, "day", "appeal")]),
+    ("zh", "迟发率低于4%且订单缺陷率低于1%",
+     [("metric_threshold", 4, "percent", "late_shipment_rate"), ("metric_threshold", 1, "percent", "order_defect_rate")]),
+    ("fr", "Le taux d'annulation doit rester inférieur à 2 % et le taux de défaut inférieur à 1 %.",
+     [("metric_threshold", 2, "percent", "cancellation_rate"), ("metric_threshold", 1, "percent", "order_defect_rate")]),
+]
+
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
@@ -113,6 +128,12 @@ def test_a_metric_row_keeps_its_window():
     assert (v.subject, v.comparator, v.value, v.window) == ("late_shipment_rate", "below", 4.0, "10 days, 30 days")
 
 
+def test_a_row_names_the_metric_nearest_its_cell():
+    md = ("| Metric | Target | Metric | Target |\n| --- | --- | --- | --- |\n"
+          "| Order defect rate | under 1% | Late shipment rate | under 4% |")
+    assert [(v.value, v.subject) for v in extract(md, "en")] == [(1.0, "order_defect_rate"), (4.0, "late_shipment_rate")]
+
+
 def test_value_changes_pair_values_by_section_and_subject():
     old = [("3", v) for v in extract("平台收到有效投诉后，将在2个工作日内删除涉嫌侵权的商品。", "zh")]
     new = [("3", v) for v in extract("平台收到有效投诉后，将在24小时内下架涉嫌侵权的商品。", "zh")]
@@ -122,6 +143,16 @@ def test_value_changes_pair_values_by_section_and_subject():
     # a different count of values in the slot: which replaced which would be a guess
     two = [("3", v) for v in extract("将在24小时内删除商品，并在48小时内下架同类商品。", "zh")]
     assert value_changes(old, two) == []
+
+
+def test_values_without_a_subject_pair_only_in_one_reworded_sentence():
+    old = [("norms", v) for v in extract("≥ 98% van totaal aantal verzendingen", "nl")]
+    unrelated = [("norms", v) for v in extract("≥ 90% van de belpogingen de telefoon opnemen", "nl")]
+    assert [v.subject for _, v in old + unrelated] == ["", ""]
+    assert value_changes(old, unrelated) == []  # two lines about different things: no "this replaced that"
+    reworded = [("norms", v) for v in extract("≥ 97% van totaal aantal verzendingen", "nl")]
+    ((_, o, n),) = value_changes(old, reworded)
+    assert (o.value, n.value) == (98.0, 97.0)
 
 
 # --- the demo KB -------------------------------------------------------------------------------------------------
@@ -250,6 +281,7 @@ def test_a_value_change_is_an_alert_once(demo_copy):
     assert {a["id"] for a in changed} and len(changed) == len(changes)
     takedown = [a for a in changed if "kuajing/ip-infringement" in a["message"]]
     assert len(takedown) == 1 and "2 business_day → 24 hour" in takedown[0]["message"]
+    assert "数值已变更：2 个工作日 → 24 小时" in takedown[0]["message"]  # English then Chinese, like the citation alerts
     open_now = "select subject from alerts where kind = 'value_changed' and state = 'open'"
     assert [a["subject"] for a in rows(db_path, open_now)] == [takedown[0]["subject"]]  # the earlier one: resolved
     db = open_db(demo_copy)
@@ -295,8 +327,10 @@ def test_the_corpus_reference_meets_the_targets():
     sys.path.insert(0, str(ROOT / "bench"))
     from eval_rules import evaluate
 
-    result = evaluate(reference, corpus)
+    result = evaluate(reference, corpus, subjects=False)  # the issue's targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
+    # every entry says what it is about, so bench/eval_rules.py can count a right number about the wrong thing wrong
+    assert all(isinstance(v.get("subject"), str) for _, v in values)
 
 
 def test_old_value_changes_are_history_not_alerts(demo_copy):
@@ -323,3 +357,124 @@ def test_old_value_changes_are_history_not_alerts(demo_copy):
                   [latest])
     assert {a["subject"] for a in opened} == {r["id"] for r in recent}
     assert len(rows(db_path, "select id from rule_value_changes")) > len(recent)  # the older ones stayed quiet
+
+
+# --- what the stored values depend on (issue 23's review) ---------------------------------------------------------
+
+def test_values_are_read_again_for_a_new_extractor_or_glossary(demo_copy, monkeypatch):
+    """Stored values carry the glossary and the extractor they were read with; either changing reads every
+    version again, and what the old reading stored is replaced, not left beside."""
+    import sqlite3
+
+    from kb import rules
+    from kb.db import open_db
+    from pipeline import rules as extraction
+
+    db_path = demo_copy / "policykb.db"
+    db = open_db(demo_copy)
+    try:
+        versions = db.execute("select count(*) from versions").fetchone()[0]
+        assert rules.derive(db) == 0  # the build read everything with today's marks
+        some = db.execute("select version_id from rule_values limit 1").fetchone()[0]
+        db.execute("insert into rule_values (id, version_id, document_id, section_key, ordinal, kind, value, unit, "
+                   "subject) select ?, id, document_id, 'stale', 99, 'time_limit', 1, 'day', 'appeal' from versions "
+                   "where id = ?", [f"{some}/stale/99", some])
+        db.conn.commit()
+        monkeypatch.setattr(extraction, "EXTRACTOR_VERSION", extraction.EXTRACTOR_VERSION + 1)
+        assert rules.derive(db) == versions
+        assert db.execute("select count(*) from rule_values where section_key = 'stale'").fetchone()[0] == 0
+        assert rules.derive(db) == 0
+        db.execute("update glossary_state set value = json_set(value, '$.glossary', 'another') where key = 'state'")
+        db.conn.commit()
+        assert rules.derive(db) == versions
+    finally:
+        db.close()
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("select count(distinct extractor) from rule_value_versions").fetchone()[0] == 1
+
+
+def _three_versions(tmp_path, values):
+    """A KB whose one document has a version per value of ``values``, each stating it in section 1."""
+    from kb.db import open_db
+
+    db = open_db(path=tmp_path / "kb.db")
+    db["platforms"].insert({"id": "p", "name": "P"}, pk="id", alter=True)
+    db["documents"].insert({"id": "p/d", "platform_id": "p", "title": "D", "url": "https://example.invalid/d"},
+                           pk="id", alter=True)
+    for seq, value in enumerate(values, 1):
+        vid = f"p/d/{seq}"
+        db["versions"].insert({"id": vid, "document_id": "p/d", "seq": seq, "observed_at": f"2026-0{seq}-01T00:00:00Z"},
+                              pk="id", alter=True)
+        db["rule_values"].insert({"id": f"{vid}/1/0", "version_id": vid, "document_id": "p/d", "platform_id": "p",
+                                  "section_key": "1", "ordinal": 0, "kind": "metric_threshold", "value": value,
+                                  "unit": "percent", "subject": "late_shipment_rate", "comparator": "below",
+                                  "time_window": "", "observed_at": f"2026-0{seq}-01T00:00:00Z"})
+    db.execute("update documents set current_version_id = ?", [f"p/d/{len(values)}"])
+    db.conn.commit()
+    return db
+
+
+def test_first_seen_is_when_the_value_came_back(tmp_path):
+    """4 % → 3 % → 4 %: the current 4 % was first seen when it came back, in the read and in the view alike."""
+    from kb.rules import current_values
+
+    db = _three_versions(tmp_path, [4.0, 3.0, 4.0])
+    try:
+        (value,) = current_values(db.conn)
+        assert value["value"] == 4.0 and value["first_seen"] == "2026-03-01T00:00:00Z"
+        spans = dict(db.execute("select value, first_seen from rule_value_spans").fetchall())
+        assert spans == {4.0: "2026-03-01T00:00:00Z", 3.0: "2026-02-01T00:00:00Z"}
+    finally:
+        db.close()
+    db = _three_versions(tmp_path / "unbroken", [4.0, 4.0, 4.0])
+    try:
+        assert current_values(db.conn)[0]["first_seen"] == "2026-01-01T00:00:00Z"
+    finally:
+        db.close()
+
+
+def test_a_change_with_many_values_keeps_their_order(demo_copy, expected):
+    """Values of one change in their order, the 11th after the 2nd (not "/10" before "/2")."""
+    import sqlite3
+
+    from datasette_plugins.feeds import change_sections
+
+    conn = sqlite3.connect(demo_copy / "policykb.db")
+    change_id, section = conn.execute(
+        "select change_id, section_key from rule_value_changes where document_id = 'kuajing/ip-infringement'"
+    ).fetchone()
+    conn.execute("delete from rule_value_changes where change_id = ?", [change_id])
+    for n in range(12):
+        conn.execute("insert into rule_value_changes (id, ordinal, change_id, document_id, platform_id, section_key,"
+                     " kind, subject, old_value, new_value, old_unit, new_unit, old_window, new_window, detected_at)"
+                     " select ?, ?, ?, 'kuajing/ip-infringement', 'kuajing', ?, 'time_limit', 'takedown', ?, ?, 'day',"
+                     " 'day', '', '', detected_at from changes where id = ?",
+                     [f"{change_id}/{section}/{n}", n, change_id, section, n + 1, n + 100, change_id])
+    conn.commit()
+    feed = [v["old"] for v in change_sections(conn, [change_id])[change_id] if v["status"] == "value"]
+    assert [int(v.split()[0]) for v in feed] == [n + 1 for n in range(12)]
+    result = CliRunner().invoke(cli, ["brief", "--data", str(demo_copy), "--since", expected["dates"][0],
+                                      "--until", expected["dates"][-1], "--format", "json"])
+    brief = json.loads(result.output)
+    values = next(c["values"] for p in brief["groups"] for d in p["documents"] for c in d["changes"]
+                  if c["id"] == change_id)
+    assert [v["old_value"] for v in values] == [float(n + 1) for n in range(12)]
+
+
+def test_a_value_about_nothing_named_shows_no_raw_key():
+    from kb.brief import markdown
+
+    value = {"section_key": "1", "kind": "metric_threshold", "subject": "", "concept_id": None, "old_value": 98.0,
+             "old_unit": "percent", "new_value": 97.0, "new_unit": "percent", "old_window": "", "new_window": "",
+             "new_evidence": "≥ 97%"}
+    data = {"since": "2026-01-01", "until": "2026-01-08", "platforms": [], "concept": None, "listed": 1,
+            "not_listed": {}, "groups": [{"id": "p", "name": "P", "name_zh": None, "documents": [{
+                "id": "p/d", "title": "D", "title_zh": None, "url": "https://example.invalid/", "changes": [{
+                    "id": "c", "detected_at": "2026-01-02T00:00:00Z", "from_seq": 1, "to_seq": 2,
+                    "effective": {"date": None, "label": None}, "concepts": [], "values": [value, {
+                        **value, "subject": "no_such_subject"}],
+                    "links": {"from": "/a", "to": "/b", "diff": "/c", "original": "https://example.invalid/"},
+                    "sections": []}]}]}]}
+    for lang in ("zh", "en"):
+        text = markdown(data, lang)
+        assert "98 % → **97 %**" in text and "subject_" not in text and "no_such_subject" not in text

@@ -2,7 +2,7 @@
 
 ``brief_deliveries``: the window (``since``, ``until``: days), when it was tried (``sent_at``), the language and
 format, how many changes it listed, and the error when sending failed (then the same window is tried again at
-the next build). Where the next brief starts: ``0760_brief_through``.
+the next build). Where the next brief starts: ``0761_brief_through``.
 Not derived from the WARCs: a rebuild carries it over (``kb.build.CARRY_OVER``).
 """
 

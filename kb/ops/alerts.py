@@ -52,6 +52,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from kb.labels import quantity
 from kb.store import ops as store
 from pipeline.decide import SUCCESS
 from pipeline.timeutil import iso, parse_iso
@@ -179,7 +180,8 @@ def _value_changes(db) -> dict:
         found[("value_changed", change_id)] = {
             "platform_id": platform_id, "document_id": doc_id,
             "message": f"{doc_id} §{section}: {concept or subject or 'value'} {old:g} {old_unit} → {new:g} {new_unit}"
-                       f"{windows} (detected {detected_at[:10]})",
+                       f"{windows} (detected {detected_at[:10]}) (数值已变更：{quantity(old, old_unit, 'zh')} → "
+                       f"{quantity(new, new_unit, 'zh')}，发现于 {detected_at[:10]})",
             "details": {"section": section, "concept": concept, "subject": subject, "old_value": old,
                         "old_unit": old_unit, "new_value": new, "new_unit": new_unit, "old_window": old_window,
                         "new_window": new_window, "detected_at": detected_at},

@@ -1,12 +1,18 @@
-"""Writes of the rule values (``kb/migrations/0730_rule_values.py``): one version's values, the version marked
-read, and the value changes from its predecessor; all inside the caller's transaction (one per version)."""
+"""Writes of the rule values (``kb/migrations/0730_rule_values.py``, ``0770_rule_state.py``): one version's values,
+the version marked read (with what it was read with), and the value changes from its predecessor; all inside the
+caller's transaction (one per version)."""
 
 from __future__ import annotations
 
 
-def insert_version_values(db, version_id: str, document_id: str, value_rows: list[dict], change_rows: list[dict]):
-    """A version's rule values and its value changes, and the mark that the version has been read."""
+def insert_version_values(db, version_id: str, document_id: str, value_rows: list[dict], change_rows: list[dict],
+                          state: dict):
+    """A version's rule values and its value changes (replacing any read before), and the mark that the version
+    has been read with ``state`` (``{"glossary": hash, "extractor": pipeline.rules.extractor_state()}``)."""
+    db.execute("delete from rule_values where version_id = ?", [version_id])
+    db.execute("delete from rule_value_changes where to_version_id = ?", [version_id])
     db["rule_values"].insert_all(value_rows, pk="id", replace=True)
     db["rule_value_changes"].insert_all(change_rows, pk="id", replace=True)
     db["rule_value_versions"].insert({"version_id": version_id, "document_id": document_id,
-                                      "values_found": len(value_rows)}, pk="version_id", replace=True)
+                                      "values_found": len(value_rows), "glossary": state["glossary"],
+                                      "extractor": state["extractor"]}, pk="version_id", replace=True)
