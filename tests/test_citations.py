@@ -419,3 +419,30 @@ def test_citation_alerts_go_out_through_the_alert_channels(watched, tmp_path, mo
     assert LABEL in en["message"] and en["details"]["label"] == LABEL
     assert not rows(data / "policykb.db", "select id from alerts where message like ? or details like ?",
                     ["%Client A%", "%Client A%"])
+
+
+# --- Chinese pages: no state shown as stored ----------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kb", ("watched", "messaging_kb"))
+async def test_every_state_shows_in_chinese_first_on_the_zh_page(kb, request):
+    """The page in Chinese shows each citation's state (moved included) under its Chinese label first, never as
+    stored: every state of the two KBs (current, changed, removed, moved) and the label of an unchecked one."""
+    from test_home import stored_values_shown
+
+    from kb.labels import bilingual, label
+
+    data = request.getfixturevalue(kb)[0]
+    ds = Datasette([str(data / "policykb.db")], metadata={"plugins": {"policykb": {"private": True}}})
+    page = await ds.client.get("/-/policykb/citations", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert page.status_code == 200 and stored_values_shown(page.text) == []
+    states = {c["id"]: c["state"] for c in saved(data).values()}
+    if kb == "messaging_kb":
+        assert "moved" in states.values()
+    for cid, state in states.items():
+        badge = re.search(rf'data-citation="{cid}" data-state="{state}">.*?<span class="pkb-badge[^"]*">([^<]*)</span>',
+                          page.text, re.S)
+        assert badge and badge.group(1).strip() == bilingual(state, "zh"), (state, badge and badge.group(1))
+        assert re.search(r"[\u4e00-\u9fff]", label(state, "zh")), state
+    assert re.search(r"[\u4e00-\u9fff]", label("not_checked", "zh"))

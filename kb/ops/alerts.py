@@ -336,7 +336,8 @@ def _with_label(db, alert: dict) -> dict:
     if not found or not found[1]:
         return alert
     details = json.loads(alert.get("details") or "null") or {}
-    return alert | {"message": alert["message"].replace(f"citation {found[0]}:", f"citation {found[0]} ({found[1]}):", 1),
+    named = alert["message"].replace(f"citation {found[0]}:", f"citation {found[0]} ({found[1]}):", 1)
+    return alert | {"message": named,
                     "details": json.dumps(details | {"label": found[1]}, ensure_ascii=False)}
 
 
