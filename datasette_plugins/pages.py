@@ -32,8 +32,9 @@ import re
 from urllib.parse import urlencode
 
 from datasette import Response, hookimpl
+from datasette.utils.asgi import NotFound
 
-from datasette_plugins import charts, feeds, labels
+from datasette_plugins import charts, feeds, labels, private
 from datasette_plugins.render import diff_sections, render_markdown
 from kb import read, timemodel
 from kb.search import Filters, section_anchor
@@ -522,6 +523,9 @@ async def citations_page(datasette, request):
     (they are added with ``policykb citations add``)."""
     from kb.cite.watchlist import list_citations
 
+    if not private.is_private(datasette):  # a consultant's clients are never published (datasette_plugins.private)
+        raise NotFound("Not found: the watch list is served only by a private instance (policykb serve --private) "
+                       "引用监控仅在私有实例中提供")
     if request.method not in ("GET", "HEAD"):
         return Response.text("Method not allowed: the list of citations is read-only (GET); add them with "
                              "`policykb citations add` 只读页面", status=405, headers={"Allow": "GET, HEAD"})
@@ -585,9 +589,10 @@ def handle_exception(datasette, request, exception):
 
 
 @hookimpl
-def extra_template_vars(request):
-    """Every template gets the page's language and the one table of labels (:mod:`datasette_plugins.labels`)."""
-    return labels.jinja_helpers(labels.language(request))
+def extra_template_vars(request, datasette):
+    """Every template gets the page's language and the one table of labels (:mod:`datasette_plugins.labels`),
+    and ``pkb_private``: this instance serves the watch list of citations (:mod:`datasette_plugins.private`)."""
+    return labels.jinja_helpers(labels.language(request)) | {"pkb_private": private.is_private(datasette)}
 
 
 @hookimpl

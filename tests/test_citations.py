@@ -8,18 +8,25 @@ and in the alerts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
+import subprocess
+import time
 
+import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 from datasette.app import Datasette
 
 import kbfactory
-from conftest import DEMO_SOURCES, policykb, rows
+from conftest import DEMO_SOURCES, POLICYKB, ROOT, free_port, policykb, rows
 from kb.cite.watchlist import ANNO_CONTEXT, annotation_problems
 from kb.cli import cli
+from kb.data import METADATA
+from kb.publish import datasette_env
 
 APPEALS_SENTENCE = "商家应当确保所提交的申诉材料真实有效"  # kuajing/appeals: unchanged, its 生效日期 re-stated
 
@@ -214,7 +221,7 @@ def test_citations_survive_rebuild(watched, tmp_path):
 @pytest.mark.asyncio
 async def test_web_page_lists_each_citation_with_its_state_in_both_languages(watched):
     data, ids, _ = watched
-    ds = Datasette([str(data / "policykb.db")])
+    ds = Datasette([str(data / "policykb.db")], metadata={"plugins": {"policykb": {"private": True}}})
     states = {c["id"]: c["state"] for c in saved(data).values()}
     for lang, changed, removed in (("zh", "修改 changed", "删除 removed"), ("en", "changed 修改", "removed 删除")):
         page = await ds.client.get(f"/-/policykb/citations?hl={lang}")
@@ -229,11 +236,90 @@ async def test_web_page_lists_each_citation_with_its_state_in_both_languages(wat
     assert 'href="/-/policykb/citations"' in home.text
 
 
+# --- privacy: a public instance never serves the watch list (its labels name a consultant's clients) ---------
+
+LABEL = "Client A 客户甲"
+LEAK_PATHS = ("/", "/?hl=en", "/policykb", "/policykb.json", "/policykb/alerts.json?_shape=array",
+              "/policykb/alerts?_facet=kind", "/-/policykb/status", "/-/policykb/status.json", "/policykb.db",
+              "/-/metadata.json")
+
+
+@contextlib.contextmanager
+def serving(data, *flags):
+    """A real ``policykb serve`` (the command ``deploy/policykb-serve.service`` runs) on a copy of the KB."""
+    port = free_port()
+    proc = subprocess.Popen([*POLICYKB, "serve", "--data", str(data), "--port", str(port), *flags], cwd=ROOT,
+                            env=dict(datasette_env(), PYTHONPATH=str(ROOT)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+    try:
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "policykb serve did not start"
+            try:
+                if httpx.get(base + "/-/versions.json", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            yield client
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_public_instance_serves_no_citation_and_no_label(watched, tmp_path):
+    """``policykb serve`` (public): the table, its JSON, SQL that reads it (count included), the page and the
+    home page's link are refused, and no label shows anywhere, alerts included; ``--private`` serves them."""
+    data = tmp_path / "data"
+    shutil.copytree(watched[0], data)
+    assert rows(data / "policykb.db", "select count(*) as n from alerts where subject like 'citation/%'")[0]["n"]
+    with serving(data) as public:
+        assert public.get("/policykb/citations").status_code == 403
+        assert public.get("/policykb/citations.json").status_code == 403
+        assert public.get("/policykb/citations/1.json").status_code == 403
+        assert "citations" not in {t["name"] for t in public.get("/policykb.json").json()["tables"]}
+        for sql in ("select label from citations", "select count(*) from citations",
+                    "select answer_json from alerts, citations", "select * from (select * from citations)"):
+            answer = public.get("/policykb.json", params={"sql": sql})
+            error = answer.json()["error"] or ""
+            assert answer.status_code >= 400 and ("prohibited" in error or "not authorized" in error), (sql, error)
+        assert public.get("/policykb.json", params={"sql": "select count(*) from alerts"}).status_code == 200
+        assert public.get("/-/policykb/citations").status_code == 404
+        assert "/-/policykb/citations" not in public.get("/?hl=en").text
+        for path in LEAK_PATHS:
+            page = public.get(path)
+            assert page.status_code == (403 if path.endswith(".db") else 200), (path, page.status_code)
+            assert LABEL not in page.text and "Client A" not in page.text, path
+    with serving(data, "--private") as private:
+        page = private.get("/-/policykb/citations?hl=zh")
+        assert page.status_code == 200 and LABEL in page.text
+        assert private.get("/policykb/citations.json").status_code == 200
+        assert 'href="/-/policykb/citations"' in private.get("/?hl=en").text
+
+
+@pytest.mark.asyncio
+async def test_the_published_metadata_is_public_unless_serve_says_private(watched, monkeypatch):
+    """The metadata ``policykb serve`` publishes with, through Datasette's client: private only when the
+    environment of ``serve --private`` says so (an inherited variable does not make an instance private)."""
+    metadata = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    db = str(watched[0] / "policykb.db")
+    for private, status in ((False, 404), (True, 200)):
+        env = datasette_env(private, environ={"POLICYKB_PRIVATE": "1"})
+        monkeypatch.delenv("POLICYKB_PRIVATE", raising=False)
+        if "POLICYKB_PRIVATE" in env:
+            monkeypatch.setenv("POLICYKB_PRIVATE", env["POLICYKB_PRIVATE"])
+        ds = Datasette([db], metadata=metadata)
+        assert (await ds.client.get("/-/policykb/citations")).status_code == status
+        sql = await ds.client.get("/policykb.json", params={"sql": "select label from citations"})
+        assert (LABEL in [r[0] for r in sql.json()["rows"]]) is private
+
+
 # --- re-anchoring: the wording copied elsewhere, a sentence moved to another section ----------------------
 
 PAGE = """<html><head><title>Messaging Policy</title></head><body><div id="policy">
 <h1>Messaging Policy</h1>
-<h2>1. Response times</h2>
+<h2>Part 1: Response times</h2>
 <p>Buyers expect quick answers from every seller on the marketplace.{copy}</p>
 <h2>2. Buyer messages</h2>
 <p>Keep every message polite and factual. Sellers must reply to buyer messages within 48 hours of receipt.
@@ -244,6 +330,7 @@ Messages are kept for two years.</p>
 """
 COPIED = "Sellers must reply to buyer messages within 48 hours of receipt"
 MOVER = "Messages are kept for two years."
+RENAMED = "Buyers expect quick answers from every seller on the marketplace."  # in "Part 1: ...", renamed in v4
 
 
 @pytest.fixture(scope="module")
@@ -265,28 +352,52 @@ def messaging_kb(tmp_path_factory):
         "    url: https://seller.watchtest.example/policies/messaging\n    locale: en-US\n    type: other\n"
         "    select: ['#policy']\n", encoding="utf-8")
     kbfactory.build_kb(data, ["2026-01-10"], sources, site)
-    ids = {"copied": add(data, COPIED), "mover": add(data, MOVER)}
+    ids = {"copied": add(data, COPIED), "mover": add(data, MOVER), "renamed": add(data, RENAMED)}
     kbfactory.build_kb(data, ["2026-02-10"], sources, site)
     after_copy = saved(data)
     kbfactory.build_kb(data, ["2026-03-10"], sources, site)
-    return data, ids, after_copy
+    after_move = saved(data)
+    # v4: a new section 2 comes first, so "2. Buyer messages" is now "3. Buyer messages" (same words, another
+    # key) and "3. Attachments" is "4. Attachments"; "Part 1: Response times" is renamed under its number
+    v3 = (page / "2026-03-10.html").read_text(encoding="utf-8")
+    v4 = (v3.replace("<h2>3. Attachments</h2>", "<h2>4. Attachments</h2>")
+          .replace("Part 1: Response times", "Part 1: Reply times")
+          .replace("<h2>2. Buyer messages</h2>", "<h2>2. Returns</h2>\n<p>Returns are accepted within thirty days "
+                   "of delivery.</p>\n<h2>3. Buyer messages</h2>"))
+    (page / "2026-04-10.html").write_text(v4, encoding="utf-8")
+    kbfactory.build_kb(data, ["2026-04-10"], sources, site)
+    return data, ids, after_copy, after_move
 
 
 def test_a_copy_elsewhere_does_not_move_the_citation(messaging_kb):
     """The wording now stands in section 1 too: the prefix and suffix keep the citation in section 2."""
-    data, ids, after_copy = messaging_kb
+    data, ids, after_copy, _ = messaging_kb
     c = after_copy[ids["copied"]]
     assert c["section_key"] == c["now_section_key"] and c["state"] == "current"
-    assert len(rows(data / "policykb.db", "select id from versions")) == 3
+    assert len(rows(data / "policykb.db", "select id from versions")) == 4
 
 
 def test_a_sentence_moved_to_another_section_alerts(messaging_kb):
-    data, ids, _ = messaging_kb
-    c = saved(data)[ids["mover"]]
+    data, ids, _, after_move = messaging_kb
+    c = after_move[ids["mover"]]
     assert c["state"] == "moved" and c["now_section_key"] != c["section_key"]
     assert "3" in c["now_section"] and "2" in c["section"]
-    assert open_alerts(data)[f"citation/{c['id']}"] == {"citation_moved"}
-    assert saved(data)[ids["copied"]]["state"] == "current"
+    assert after_move[ids["copied"]]["state"] == "current"
+
+
+def test_a_renumbered_or_renamed_heading_is_the_same_section_but_a_real_move_stays_moved(messaging_kb):
+    """Its heading renumbered ("2. Buyer messages" → "3. Buyer messages") or renamed under its number ("Part 1:
+    Response times" → "Part 1: Reply times"), the cited section is the same one, as the cite check says
+    (kb.cite.answer._same_section): current, no alert. The sentence that went to "Attachments" (now section 4)
+    is still moved, with its alert."""
+    data, ids, _, _ = messaging_kb
+    now = saved(data)
+    mover = now[ids["mover"]]
+    for same in (now[ids["copied"]], now[ids["renamed"]]):
+        assert same["now_section_key"] != same["section_key"]  # the key did change (2 → 3, part-1-…)
+        assert same["state"] == "current" and f"citation/{same['id']}" not in open_alerts(data)
+    assert mover["state"] == "moved" and "4" in mover["now_section"] and "2" in mover["section"]
+    assert open_alerts(data)[f"citation/{mover['id']}"] == {"citation_moved"}
 
 
 def test_citation_alerts_go_out_through_the_alert_channels(watched, tmp_path, monkeypatch):
@@ -305,3 +416,34 @@ def test_citation_alerts_go_out_through_the_alert_channels(watched, tmp_path, mo
     assert not any(s == f"citation/{ids['current']}" for _, s in kinds)
     zh = next(a for a in sent if a["subject"] == f"citation/{ids['changed_zh']}")
     assert "引用的条款已于" in zh["message"] and zh["details"]["state"] == "changed"
+    en = next(a for a in sent if a["subject"] == f"citation/{ids['changed_en']}")  # its label, sent only
+    assert LABEL in en["message"] and en["details"]["label"] == LABEL
+    assert not rows(data / "policykb.db", "select id from alerts where message like ? or details like ?",
+                    ["%Client A%", "%Client A%"])
+
+
+# --- Chinese pages: no state shown as stored ----------------------------------------------------------------
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("kb", ("watched", "messaging_kb"))
+async def test_every_state_shows_in_chinese_first_on_the_zh_page(kb, request):
+    """The page in Chinese shows each citation's state (moved included) under its Chinese label first, never as
+    stored: every state of the two KBs (current, changed, removed, moved) and the label of an unchecked one."""
+    from test_home import stored_values_shown
+
+    from kb.labels import bilingual, label
+
+    data = request.getfixturevalue(kb)[0]
+    ds = Datasette([str(data / "policykb.db")], metadata={"plugins": {"policykb": {"private": True}}})
+    page = await ds.client.get("/-/policykb/citations", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert page.status_code == 200 and stored_values_shown(page.text) == []
+    states = {c["id"]: c["state"] for c in saved(data).values()}
+    if kb == "messaging_kb":
+        assert "moved" in states.values()
+    for cid, state in states.items():
+        badge = re.search(rf'data-citation="{cid}" data-state="{state}">.*?<span class="pkb-badge[^"]*">([^<]*)</span>',
+                          page.text, re.S)
+        assert badge and badge.group(1).strip() == bilingual(state, "zh"), (state, badge and badge.group(1))
+        assert re.search(r"[\u4e00-\u9fff]", label(state, "zh")), state
+    assert re.search(r"[\u4e00-\u9fff]", label("not_checked", "zh"))

@@ -14,7 +14,8 @@ anchor quotes this way can read them.
 again with the cite check itself (:func:`kb.cite.cite` on ``exact``, in the citation's document; no second
 matcher), and re-anchors it the way annotation tools do: where the wording still stands, among the places
 that hold it the one whose ``prefix``/``suffix`` agree best, the old position breaking ties. Its
-``state``: ``current``; ``moved`` (the wording stands in another section than the one cited); ``changed``
+``state``: ``current``; ``moved`` (the wording stands in another section than the one cited, by the cite
+check's rule: a heading renumbered, or renamed under its number, is the same section); ``changed``
 (the cite check found its replacement); ``removed`` (passage or page gone); ``not_found`` (no version of its
 document holds it any more, e.g. after a rebuild from other WARCs). ``now_effective_date`` is the stated
 effective date that applies to where it stands now; one differing from the cited one is a new effective
@@ -33,13 +34,13 @@ import uuid
 
 from rapidfuzz import fuzz
 
-from kb.cite.answer import cite
+from kb.cite.answer import _same_section, cite
 from kb.cite.citation import permalink, wording
 from kb.cite.dates import now_utc
 from kb.cite.errors import CiteError
 from kb.cite.keytext import key_form, key_text
 from kb.cite.locate import locate
-from kb.cite.versions import _conn, _documents, _version_info
+from kb.cite.versions import _conn, _documents, _version_info, section_spans
 from kb.store import citations as store
 from pipeline.sqlrows import rows as _rows
 from pipeline.timeutil import iso
@@ -232,6 +233,24 @@ def _where_now(conn, row: dict, doc: dict, answer: dict) -> dict:
                    "now_effective_date": place["effective_date"], "now_wording": wording(md[span[0]:span[1]])}
 
 
+def _section_info(conn, version: dict | None, key: str | None) -> dict:
+    """The section ``key`` of a version, as the cite check's :func:`~kb.cite.answer._same_section` reads one."""
+    section = next((s for s, _, _ in section_spans(conn, version) if s["key"] == key), None) if version else None
+    return {"section_key": key, "section_heading": section["heading"] if section else None, "_section": section}
+
+
+def _same_place(conn, row: dict, state: dict) -> bool:
+    """The wording still stands in the section it was cited in: the same key, or the cite check's own rule for
+    the same section under another key (its heading renumbered, or renamed under its number): one rule, so a
+    renumbered heading is no "moved" here when the cite check calls it the same section."""
+    if state["now_section_key"] == row["section_key"]:
+        return True
+    cited = _version(conn, row["document_id"], version_id=row["version_id"])
+    now = _version(conn, row["document_id"], version_id=state["now_version_id"])
+    return _same_section(_section_info(conn, cited, row["section_key"]),
+                         _section_info(conn, now, state["now_section_key"]))
+
+
 def _check_one(conn, row: dict, doc: dict | None, stamp: str, now) -> dict:
     """The state of one citation now, from the cite check's answer for its wording in its document."""
     try:
@@ -243,7 +262,7 @@ def _check_one(conn, row: dict, doc: dict | None, stamp: str, now) -> dict:
              "checked_document_state": _doc_state(doc), "changed_at": None}
     if status == "current":
         state |= _where_now(conn, row, doc, answer)
-        status = "current" if state["now_section_key"] == row["section_key"] else "moved"
+        status = "current" if _same_place(conn, row, state) else "moved"
     elif status in ("changed", "removed"):
         place = answer.get("now_in_place") or {}
         state |= {"now_version_id": answer["version_id"] if status == "changed" else None,

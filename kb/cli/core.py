@@ -185,26 +185,29 @@ def replay(site, as_of, port):
         pass
 
 
-def _exec_datasette(data_dir, port):
-    from kb.publish import datasette_command
+def _exec_datasette(data_dir, port, private=False):
+    from kb.publish import datasette_command, datasette_env
 
     args = datasette_command(data_dir, port)
-    os.execv(args[0], args)
+    os.execve(args[0], args, datasette_env(private))
 
 
 @cli.command()
 @data_option
 @click.option("--port", default=8001, show_default=True, type=int)
-def serve(data_dir, port):
-    """Publish the KB with Datasette on 127.0.0.1 (read-only).
+@click.option("--private", is_flag=True,
+              help="Also serve the watch list of citations (with its client labels): only on your own machine.")
+def serve(data_dir, port, private):
+    """Publish the KB with Datasette on 127.0.0.1 (read-only). Without --private it is a public instance: the
+    watch list of citations is not served.
 
     Example: policykb serve --port 8001
     """
     from kb.db import open_db
 
     open_db(data_dir).close()  # apply pending migrations before serving
-    click.echo(f"serving {kb_path(data_dir)} at http://127.0.0.1:{port}/")
-    _exec_datasette(data_dir, port)
+    click.echo(f"serving {kb_path(data_dir)} at http://127.0.0.1:{port}/" + (" (private)" if private else ""))
+    _exec_datasette(data_dir, port, private)
 
 
 @cli.command()

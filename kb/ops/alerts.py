@@ -190,8 +190,9 @@ def _value_changes(db) -> dict:
 
 
 def _citation_message(row: dict, kind: str) -> str:
-    """What a citation alert says, in English then Chinese."""
-    who = f"citation {row['id']}" + (f" ({row['label']})" if row["label"] else "")
+    """What a citation alert says, in English then Chinese; never its label (client or case): the ``alerts``
+    table is served by a public instance. :func:`notify_pending` names the label in what it sends."""
+    who = f"citation {row['id']}"
     where = f"{row['document_id']}" + (f", {row['section']}" if row["section"] else "")
     when = (row["changed_at"] or "")[:10]
     now = (row["now_wording"] or "")[:300]
@@ -225,7 +226,7 @@ def citation_conditions(db) -> dict:
             found[(kind, f"citation/{row['id']}")] = {
                 "platform_id": row["platform_id"], "document_id": row["document_id"],
                 "message": _citation_message(row, kind),
-                "details": {k: row[k] for k in ("id", "label", "state", "section", "now_section", "changed_at",
+                "details": {k: row[k] for k in ("id", "state", "section", "now_section", "changed_at",
                                                 "effective_date", "now_effective_date")}}
     return found
 
@@ -327,6 +328,21 @@ def send(alert: dict, config: NotifyConfig) -> str | None:
     return "; ".join(errors) or None
 
 
+def _with_label(db, alert: dict) -> dict:
+    """A citation alert as it is sent to the consultant's own channels: with the citation's label (client or
+    case) in its message and details, which the stored alert never holds (see :func:`_citation_message`)."""
+    kind, _, citation_id = alert["subject"].partition("/")
+    if kind != "citation":
+        return alert
+    found = db.execute("select id, label from citations where id = ?", [citation_id]).fetchone()
+    if not found or not found[1]:
+        return alert
+    details = json.loads(alert.get("details") or "null") or {}
+    named = alert["message"].replace(f"citation {found[0]}:", f"citation {found[0]} ({found[1]}):", 1)
+    return alert | {"message": named,
+                    "details": json.dumps(details | {"label": found[1]}, ensure_ascii=False)}
+
+
 def notify_pending(db, config: NotifyConfig) -> int:
     """Send every open alert not sent yet; record when, or the error. Returns how many were tried."""
     if not config.urls and not config.command:
@@ -334,7 +350,7 @@ def notify_pending(db, config: NotifyConfig) -> int:
     pending = [get_alert(db, r[0]) for r in
                db.execute("select id from alerts where state = 'open' and notified_at is null order by id")]
     for alert in pending:
-        error = send(alert, config)
+        error = send(_with_label(db, alert), config)
         store.mark_notified(db, alert["id"], iso(time.time()), error)  # a failed one is tried after the next build
         if error:
             logger.warning("alert %s: %s", alert["id"], error)
