@@ -33,7 +33,7 @@ from html import escape
 from feedgen.feed import FeedGenerator
 
 from pipeline.timeutil import parse_when
-from kb.labels import quantity
+from kb.labels import LABELS, bilingual, quantity
 
 #: An empty feed's ``updated``: a fixed time, so that it does not move while nothing happens.
 EPOCH = "1970-01-01T00:00:00Z"
@@ -178,8 +178,8 @@ def _entry_content(event: dict, sections: list[dict], absolute) -> str:
                          f"{escape(s['new'])}</li>")
             continue
         heading = escape(s.get("heading") or s.get("key") or "")
-        status = {"added": "added 新增", "removed": "removed 删除", "modified": "changed 修改",
-                  "moved": "moved 移动"}.get(s.get("status"), escape(s.get("status") or ""))
+        key = {"modified": "changed"}.get(s.get("status"), s.get("status") or "")
+        status = bilingual(key, "en") if key in LABELS else escape(key)
         redline = short_redline(s.get("patch")) if s.get("status") == "modified" else ""
         items.append(f"<li><b>{heading}</b> ({status})" + (f"<br/>{redline}" if redline else "") + "</li>")
     listed = f"<ul>{''.join(items)}</ul>" if items else ""

@@ -55,3 +55,26 @@ class RecordingSite:
 
     def count(self, host, path) -> int:
         return sum(1 for h, p in self.requested if h == host and p == path)
+
+
+def moved_site(root: Path, pages: dict[str, tuple[str, str | None]], documents: dict[str, tuple[str, str]]):
+    """A one-platform site under ``seller.moved.example/help`` and its declarations, for redirect tests.
+
+    :param pages: page name → (body, ``.headers`` file text or None), one capture dated 2026-01-01
+    :param documents: document id → (page name, document type); every document selects ``#policy``
+    :returns: (the site root, the sources folder)
+    """
+    site = root / "site" / "seller.moved.example" / "help"
+    for name, (body, headers) in pages.items():
+        (site / name).mkdir(parents=True)
+        (site / name / "2026-01-01.html").write_text(body)
+        if headers:
+            (site / name / "2026-01-01.html.headers").write_text(headers)
+    sources = root / "sources"
+    sources.mkdir()
+    declared = "".join(f"  - id: {doc}\n    title: {doc.title()}\n    url: https://seller.moved.example/help/{name}\n"
+                       f"    locale: en-US\n    type: {kind}\n    select: ['#policy']\n"
+                       for doc, (name, kind) in documents.items())
+    (sources / "moved.yml").write_text(
+        "platform: moved\nname: Moved\nhomepage: https://seller.moved.example/\ndocuments:\n" + declared)
+    return root / "site", sources

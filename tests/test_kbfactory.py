@@ -104,24 +104,15 @@ def test_factory_archives_redirects_as_a_crawl_does(tmp_path):
     one beside the failure), and the KB rows are the same."""
     from conftest import crawl_as_of, policykb
 
-    site = tmp_path / "site" / "seller.moved.example" / "help"
+    from sitetools import moved_site
+
     page = "<html><body><main id='policy'><h1>Fees</h1><p>Sellers pay a referral fee of 8%.</p></main></body></html>"
-    for name, body, headers in (("old", "moved\n", "Status: 301\nLocation: /help/older\n"),
-                                ("older", "moved again\n", "Status: 302\nLocation: https://seller.moved.example/help/new\n"),
-                                ("new", page, None),
-                                ("away", "elsewhere\n", "Status: 302\nLocation: https://signin.elsewhere.example/x\n")):
-        (site / name).mkdir(parents=True)
-        (site / name / "2026-01-01.html").write_text(body)
-        if headers:
-            (site / name / "2026-01-01.html.headers").write_text(headers)
-    sources = tmp_path / "sources"
-    sources.mkdir()
-    (sources / "moved.yml").write_text(
-        "platform: moved\nname: Moved\nhomepage: https://seller.moved.example/\ndocuments:\n"
-        "  - id: fees\n    title: Fees\n    url: https://seller.moved.example/help/old\n"
-        "    locale: en-US\n    type: fees\n    select: ['#policy']\n"
-        "  - id: away\n    title: Away\n    url: https://seller.moved.example/help/away\n"
-        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
+    _, sources = moved_site(tmp_path, {
+        "old": ("moved\n", "Status: 301\nLocation: /help/older\n"),
+        "older": ("moved again\n", "Status: 302\nLocation: https://seller.moved.example/help/new\n"),
+        "new": (page, None),
+        "away": ("elsewhere\n", "Status: 302\nLocation: https://signin.elsewhere.example/x\n")},
+        {"fees": ("old", "fees"), "away": ("away", "other")})
     dates = ["2026-02-01", "2026-03-01"]
     crawled = tmp_path / "crawled"
     for date in dates:

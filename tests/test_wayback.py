@@ -253,22 +253,11 @@ def _small_site(root: Path, page: str) -> tuple[Path, Path]:
     ``fees`` is declared at ``/help/old``, which answers 301 to ``/help/new``; ``odd`` is a server that answers
     ``304 Not Modified`` to a request that sent no validators (nothing to be "not modified" against).
     """
-    site = root / "site" / "seller.moved.example" / "help"
-    for name, body, headers in (("old", "moved\n", "Status: 301\nLocation: https://seller.moved.example/help/new\n"),
-                                ("new", page, None), ("odd", "", "Status: 304\n")):
-        (site / name).mkdir(parents=True)
-        (site / name / "2026-01-01.html").write_text(body)
-        if headers:
-            (site / name / "2026-01-01.html.headers").write_text(headers)
-    sources = root / "sources"
-    sources.mkdir()
-    (sources / "moved.yml").write_text(
-        "platform: moved\nname: Moved\nhomepage: https://seller.moved.example/\ndocuments:\n"
-        "  - id: fees\n    title: Fees\n    url: https://seller.moved.example/help/old\n"
-        "    locale: en-US\n    type: fees\n    select: ['#policy']\n"
-        "  - id: odd\n    title: Odd\n    url: https://seller.moved.example/help/odd\n"
-        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
-    return root / "site", sources
+    from sitetools import moved_site
+
+    return moved_site(root, {"old": ("moved\n", "Status: 301\nLocation: https://seller.moved.example/help/new\n"),
+                             "new": (page, None), "odd": ("", "Status: 304\n")},
+                      {"fees": ("old", "fees"), "odd": ("odd", "other")})
 
 
 def _redirects_of(data: Path, document: str) -> list[tuple]:
