@@ -65,15 +65,17 @@ def jinja_helpers(lang: str) -> dict:
             "pname": lambda row, name="name", name_zh="name_zh": platform_name(row, lang, name, name_zh)}
 
 
-def switch_link(request, path: str, params: dict | None = None) -> Markup:
+def switch_link(request, path: str, params=None) -> Markup:
     """The visible zh/en switch: a link to the same page in the other language (remembered by cookie).
 
-    :param params: the page's own query parameters to keep (e.g. the rules page's ``concept``)
+    :param params: the page's own query parameters to keep (e.g. the rules page's ``concept``): a dict, or
+        ``(name, value)`` pairs where a name repeats (the brief's ``platform``)
     """
     from urllib.parse import urlencode
 
     lang = language(request)
     other = "en" if lang == "zh" else "zh"
-    query = urlencode({**{k: v for k, v in (params or {}).items() if v}, "hl": other})
+    pairs = params.items() if isinstance(params, dict) else (params or ())
+    query = urlencode([(k, v) for k, v in pairs if v and k not in ("hl", "lang")] + [("hl", other)])
     return Markup(f'<a class="pkb-lang" href="{escape(path)}?{escape(query)}" hreflang="{other}" '
                   f'lang="{other}">{escape(label("switch", lang))}</a>')

@@ -260,7 +260,7 @@ async def rules_page(datasette, request):
 
     return labels.remember(await _render(datasette, request, "policykb_rules.html", {
         "topics": topics, "chosen": chosen, "topic_name": topic_name, "by_platform": by_platform,
-        "changes": changes, "platforms": platforms, "switch": labels.switch_link(request, "/-/policykb/rules", {"concept": chosen})}),
+        "changes": changes, "platforms": platforms, "switch": labels.switch_link(request, datasette.urls.path("/-/policykb/rules"), {"concept": chosen})}),
         request)
 
 
@@ -456,11 +456,7 @@ async def brief_page(datasette, request):
     data = await _database(datasette).execute_fn(fetch)
     if data is None:
         return await _error(datasette, request, 404, "no_platform", id=", ".join(platforms))
-    other = "en" if lang == "zh" else "zh"
-    switch = Markup('<a class="pkb-lang" href="{}" hreflang="{}" lang="{}">{}</a>').format(
-        datasette.urls.path("/-/policykb/brief") + "?" + urlencode(
-            [(k, v) for k, v in query if k not in ("hl", "lang")] + [("hl", other)]),
-        other, other, labels.label("switch", lang))
+    switch = labels.switch_link(request, datasette.urls.path("/-/policykb/brief"), query)
     response = await _render(datasette, request, "policykb_brief.html", {
         "title": f"{labels.label('brief_title', lang)} {data['since']} – {data['until']}",
         "brief_html": Markup(brief.html_fragment(data, lang)), "since": data["since"], "until": data["until"],
