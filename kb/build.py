@@ -45,6 +45,7 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     from kb.ops.runs import record_runs
     from kb.ops.watch import plan_documents, sync_schedule
     from kb.cite.watchlist import check_citations
+    from kb.rules import derive as derive_rule_values
     from kb.store.search_index import sync as sync_search_index
 
     # 1. declarations: platforms, documents and their extraction rules (current and past)
@@ -59,8 +60,7 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
         logger.warning("glossary not loaded: %s", exc)
     #    and impact by concept: the concepts each new substantive change touches (all again for a new glossary)
     refresh_change_concepts(db)
-    # 3b. rule values: deadlines, thresholds and point levels of each version not read yet, and their changes
-    from kb.rules import derive as derive_rule_values
+    #    and rule values: deadlines, thresholds and point levels of each version not read yet, and their changes
     derive_rule_values(db)
     # 4. the schedule's intervals for newly declared documents (a running watch's own options win)
     if platforms:

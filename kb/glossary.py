@@ -75,6 +75,20 @@ def refresh_drift(db, changed_documents=None) -> int:
     return db.conn.execute("select count(*) from glossary_drift").fetchone()[0]
 
 
+def loaded_state(db) -> dict | None:
+    """What the last glossary refresh saw (``glossary_state``): the glossary's hash and the documents' states."""
+    if "glossary_state" not in db.table_names():
+        return None
+    row = db.execute("select value from glossary_state where key = 'state'").fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def glossary_hash(db) -> str | None:
+    """The hash of the glossary the KB holds (None before any was loaded): derived rows that depend on it
+    (impact by concept, rule values' concepts) are recomputed when it changes."""
+    return (loaded_state(db) or {}).get("glossary")
+
+
 def refresh_glossary(db, glossary_dir=None, force=True) -> dict:
     """Read the glossary data files, store them in the KB, and recompute evidence, candidates and drift.
 
@@ -93,10 +107,7 @@ def refresh_glossary(db, glossary_dir=None, force=True) -> dict:
     """
     glossary = read_glossary(glossary_dir)
     state = _state(db, glossary)
-    before = None
-    if not force and "glossary_state" in db.table_names():
-        row = db.execute("select value from glossary_state where key = 'state'").fetchone()
-        before = json.loads(row[0]) if row else None
+    before = None if force else loaded_state(db)
     if before is None or before.get("glossary") != state["glossary"]:
         store.store_glossary(db, glossary)
         stats = refresh_evidence(db)

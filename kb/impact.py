@@ -8,23 +8,15 @@ was computed with): a few hundred changes, one pass over their touched sections.
 
 from __future__ import annotations
 
-import json
-
 from glossary.impact import change_concept_rows
+from kb.glossary import glossary_hash
 from kb.store.impact import store_change_concepts
-
-
-def _glossary_hash(db) -> str | None:
-    if "glossary_state" not in db.table_names():
-        return None
-    row = db.execute("select value from glossary_state where key = 'state'").fetchone()
-    return json.loads(row[0]).get("glossary") if row else None
 
 
 def refresh_change_concepts(db, force: bool = False) -> int:
     """Compute the concepts of the substantive changes not seen yet (all with ``force`` or a new glossary);
     returns how many changes were computed. Nothing happens while no glossary is loaded."""
-    glossary = _glossary_hash(db)
+    glossary = glossary_hash(db)
     if glossary is None:
         return 0
     where = "" if force else " and coalesce(s.glossary, '') != ?"

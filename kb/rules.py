@@ -124,11 +124,11 @@ def _stored_value(row) -> extraction.RuleValue:
 def derive(db) -> int:
     """Read every version not read yet, or read with another glossary or extractor (one transaction each);
     returns how many were read."""
-    from kb.impact import _glossary_hash
+    from kb.glossary import glossary_hash
     from kb.store.rules import insert_version_values
 
     conn = db.conn
-    state = {"glossary": _glossary_hash(db) or "", "extractor": extraction.extractor_state()}
+    state = {"glossary": glossary_hash(db) or "", "extractor": extraction.extractor_state()}
     pending = _rows(conn, """
         select v.id, v.document_id, v.seq, v.observed_at, v.language, d.locale, d.platform_id
         from versions v join documents d on d.id = v.document_id
