@@ -137,10 +137,7 @@ def derive(db) -> int:
         order by v.document_id, v.seq""", state)
     if not pending:
         return 0
-    try:
-        known = {r[0] for r in conn.execute("select id from glossary_concepts")}
-    except Exception:  # noqa: BLE001 - no glossary tables: no concepts
-        known = set()
+    known = {r[0] for r in conn.execute("select id from glossary_concepts")}  # the table exists from 0300 on
     terms_by_platform: dict = {}
     cache: dict = {}
     for version in pending:
