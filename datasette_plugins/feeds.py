@@ -34,6 +34,7 @@ from feedgen.feed import FeedGenerator
 
 from pipeline.timeutil import parse_when
 from kb.labels import LABELS, bilingual, quantity
+from kb.read import section_redlines
 
 #: An empty feed's ``updated``: a fixed time, so that it does not move while nothing happens.
 EPOCH = "1970-01-01T00:00:00Z"
@@ -47,13 +48,10 @@ def diff_path(change: dict) -> str:
     return f"/-/policykb/diff/{change['document_id']}/{change['from_seq']}..{change['to_seq']}"
 
 
-def short_redline(patch_text: str | None, limit: int = REDLINE_CHARS, context: int = 24) -> str:
-    """HTML of a section patch (diff-match-patch text) as ``<del>``/``<ins>`` with a little context, cut at
-    ``limit`` characters of shown text (:func:`pipeline.diff.patch_excerpt`)."""
-    from pipeline.diff import patch_excerpt
-
+def short_redline(ops) -> str:
+    """HTML of a short redline (``[(op, text)]``, :func:`kb.read.section_redlines`) as ``<del>``/``<ins>``."""
     return "".join(escape(text) if op == 0 else f"<{'ins' if op > 0 else 'del'}>{escape(text)}</{'ins' if op > 0 else 'del'}>"
-                   for op, text in patch_excerpt(patch_text, limit, context)).strip(" ¶")
+                   for op, text in ops).strip(" ¶")
 
 
 def _bilingual(row: dict, en: str, zh: str) -> str:
@@ -180,7 +178,7 @@ def _entry_content(event: dict, sections: list[dict], absolute) -> str:
         heading = escape(s.get("heading") or s.get("key") or "")
         key = {"modified": "changed"}.get(s.get("status"), s.get("status") or "")
         status = bilingual(key, "en") if key in LABELS else escape(key)
-        redline = short_redline(s.get("patch")) if s.get("status") == "modified" else ""
+        redline = short_redline(s.get("redline") or []) if s.get("status") == "modified" else ""
         items.append(f"<li><b>{heading}</b> ({status})" + (f"<br/>{redline}" if redline else "") + "</li>")
     listed = f"<ul>{''.join(items)}</ul>" if items else ""
     return (f"<p>Substantive change detected {escape(event['detected_at'][:10])} 检测到实质性变更 · "
@@ -190,7 +188,7 @@ def _entry_content(event: dict, sections: list[dict], absolute) -> str:
 
 def change_sections(conn, change_ids) -> dict[str, list[dict]]:
     """What each change did, in order: first the deadlines and thresholds it changed (``status`` ``value``:
-    ``key``, ``old``, ``new``), then the sections it touched (substantively): heading, key, status, patch."""
+    ``key``, ``old``, ``new``), then the sections it touched (substantively): heading, key, status, redline (:func:`kb.read.section_redlines`)."""
     out: dict[str, list[dict]] = {}
     if not change_ids:
         return out
@@ -205,10 +203,12 @@ def change_sections(conn, change_ids) -> dict[str, list[dict]]:
             out.setdefault(row[0], []).append({"key": row[1], "status": "value", "old": old, "new": new})
     except sqlite3.OperationalError:  # a KB from before the rule values (opened read-only, not migrated)
         pass
-    for row in conn.execute(f"""select change_id, key, heading, status, patch from change_sections
+    redlines = section_redlines(conn, list(change_ids), REDLINE_CHARS)
+    for row in conn.execute(f"""select change_id, key, heading, status from change_sections
                                 where change_id in ({marks}) and (kind is null or kind = 'substantive')
                                 order by rowid""", list(change_ids)):
-        out.setdefault(row[0], []).append({"key": row[1], "heading": row[2], "status": row[3], "patch": row[4]})
+        out.setdefault(row[0], []).append({"key": row[1], "heading": row[2], "status": row[3],
+                                           "redline": redlines.get((row[0], row[1]), [])})
     return out
 
 

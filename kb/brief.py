@@ -2,7 +2,7 @@
 
 :func:`brief` collects, from the KB, the **substantive changes** detected in a window, grouped by platform
 and document; for each change the sections it touched (key, heading, what happened to it), a short redline
-per section (:func:`pipeline.diff.patch_excerpt`, the feeds' redline), each section's effective date as the
+per section (:func:`kb.read.section_redlines`, the feeds' redline), each section's effective date as the
 time model labels it (``stated_effective``, ``announced`` when the change stated or altered that date, else
 ``detected``: :func:`kb.timemodel.change_section_effective`), the change's own effective date,
 the concepts the change touches (``change_concepts``, from the glossary's terms in those sections) and the
@@ -26,8 +26,8 @@ from kb import timemodel
 from kb.cite.citation import permalink
 from kb.cite.dates import day_text as _day
 from kb.cite.dates import moment_text as _moment
+from kb.read import section_redlines
 from kb.labels import document_title, label, platform_name, quantity, subject_label, window_text
-from pipeline.diff import patch_excerpt
 from pipeline.sqlrows import rows as _rows
 from pipeline.timeutil import iso
 
@@ -98,11 +98,11 @@ def _concepts(conn, change_ids) -> dict[tuple[str, str], list[dict]]:
     return out
 
 
-def _sections(conn, change: dict, concepts: dict) -> list[dict]:
+def _sections(conn, change: dict, concepts: dict, redlines: dict) -> list[dict]:
     sections = _rows(conn, "select key, heading, level, ordinal, changed_version_id from sections"
                            " where version_id = ? order by ordinal", [change["to_version_id"]])
     out = []
-    for s in _rows(conn, """select key, heading, status, patch from change_sections
+    for s in _rows(conn, """select key, heading, status from change_sections
                             where change_id = ? and (kind is null or kind = 'substantive') order by rowid""",
                    [change["id"]]):
         # a removed section is not in the new version: only a date stated for the whole document applies; a
@@ -110,7 +110,7 @@ def _sections(conn, change: dict, concepts: dict) -> list[dict]:
         effective = timemodel.change_section_effective(conn, change, None if s["status"] == "removed" else s["key"],
                                                        sections)
         out.append({"key": s["key"], "heading": s["heading"], "status": s["status"],
-                    "redline": [[op, text] for op, text in patch_excerpt(s["patch"], REDLINE_CHARS)],
+                    "redline": [[op, text] for op, text in redlines.get((change["id"], s["key"]), [])],
                     "effective": {"date": effective["date"], "label": effective["label"], "scope": effective["scope"]},
                     "concepts": concepts.get((change["id"], s["key"]), [])})
     return out
@@ -130,13 +130,14 @@ def brief(conn, since: str | None = None, until: str | None = None, platforms=()
     changes = _changes(conn, since, until, platforms, after)
     substantive = [c for c in changes if c["kind"] == "substantive"]
     concepts = _concepts(conn, [c["id"] for c in substantive])
+    redlines = section_redlines(conn, [c["id"] for c in substantive], REDLINE_CHARS)
     not_listed: dict[str, int] = {}
     for c in changes:
         if c["kind"] != "substantive":
             not_listed[c["kind"]] = not_listed.get(c["kind"], 0) + 1
     groups: dict[str, dict] = {}
     for c in substantive:
-        sections = _sections(conn, c, concepts)
+        sections = _sections(conn, c, concepts, redlines)
         touched = _unique(x for s in sections for x in s["concepts"])
         if concept and concept not in {x["id"] for x in touched}:
             continue
@@ -306,7 +307,7 @@ def markdown(data: dict, lang: str = "zh") -> str:
             lines += [f"### {_title(d, lang)}", ""]
             for c in d["changes"]:
                 lines += _change_md(c, lang)
-    lines += [f"## {label('brief_not_listed', lang)}", ""]
+    lines += [f"## {label('brief_not_listed_any' if data.get('concept') else 'brief_not_listed', lang)}", ""]
     if data["not_listed"]:
         lines += [f"- {label(kind, lang)}{_colon(lang)}{n}" for kind, n in sorted(data["not_listed"].items())]
     else:

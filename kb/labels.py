@@ -111,6 +111,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "brief_redline": ("full redline", "完整对比"),
     "brief_original": ("original page", "原文页面"),
     "brief_not_listed": ("Not listed (counted only)", "未列出的变更（仅计数）"),
+    "brief_not_listed_any": ("Not listed (counted only, any concept: a change that is not substantive has no "
+                             "concepts)", "未列出的变更（仅计数，不分概念：非实质性变更不归入概念）"),
     "brief_values": ("Deadlines and thresholds changed", "时限与指标变更"),
     "brief_after": ("Changes detected after {at} (the previous brief covered those before).",
                     "仅列出 {at} 之后检测到的变更（此前的已在上一期简报中）。"),

@@ -311,35 +311,82 @@ def apply_patch(old: str, patch: str) -> str:
     return new
 
 
-#: Where a short redline's hunks join (:func:`patch_excerpt`).
+#: Where a short redline's hunks join (:func:`text_excerpt`).
 HUNK_BREAK = " ¶ "
 
 
-def patch_excerpt(patch_text: str | None, limit: int = 400, context: int = 24) -> list[tuple[int, str]]:
-    """A short redline of stored patch text: ``[(op, text)]`` (op -1 deleted, 0 context, 1 inserted), the
-    context of each hunk cut to ``context`` characters either side, at most ``limit`` characters of changed
-    text, hunks joined by :data:`HUNK_BREAK` (op 0). The feeds show it as HTML, the brief as Markdown."""
-    if not patch_text:
-        return []
-    try:
-        patches = _dmp().patch_fromText(patch_text)
-    except ValueError:
-        return []
+_WORD_CHAR = re.compile(rf"[^\W{CJK}]")
+_CJK_CHAR = re.compile(rf"[{CJK}]")
+#: Where a Chinese or Japanese context may start or end when it has to be cut: after a punctuation mark.
+_CJK_STOP = re.compile(r"[，。；：、！？]")
+
+
+def _width(ch: str) -> int:
+    """A character's width on the page: a CJK character is about two Latin letters wide."""
+    return 2 if _CJK_CHAR.match(ch) else 1
+
+
+def _lead(text: str, context: int) -> str:
+    """The end of an unchanged run shown before a change: about ``context`` Latin letters' width, not
+    starting mid-word."""
+    cut, width = len(text), 0
+    while cut > 0 and width + _width(text[cut - 1]) <= context:
+        cut -= 1
+        width += _width(text[cut])
+    if cut == 0:
+        return text
+    if _WORD_CHAR.match(text[cut - 1]) and _WORD_CHAR.match(text[cut]):
+        space = text.find(" ", cut)
+        cut = space + 1 if 0 <= space < len(text) - 1 else cut
+    elif _CJK_CHAR.match(text[cut - 1]) and _CJK_CHAR.match(text[cut]):
+        stop = _CJK_STOP.search(text, cut)
+        cut = stop.end() if stop and stop.end() < len(text) else cut
+    return "…" + text[cut:]
+
+
+def _tail(text: str, context: int) -> str:
+    """The start of an unchanged run shown after a change: about ``context`` Latin letters' width, not
+    ending mid-word."""
+    cut, width = 0, 0
+    while cut < len(text) and width + _width(text[cut]) <= context:
+        width += _width(text[cut])
+        cut += 1
+    if cut == len(text):
+        return text
+    if _WORD_CHAR.match(text[cut - 1]) and _WORD_CHAR.match(text[cut]):
+        space = text.rfind(" ", 0, cut)
+        cut = space if space > 0 else cut
+    elif _CJK_CHAR.match(text[cut - 1]) and _CJK_CHAR.match(text[cut]):
+        stops = [m.end() for m in _CJK_STOP.finditer(text, 0, cut)]
+        cut = stops[-1] if stops else cut
+    return text[:cut] + "…"
+
+
+def text_excerpt(old: str, new: str, limit: int = 400, context: int = 40) -> list[tuple[int, str]]:
+    """A short redline of two texts for a reader: ``[(op, text)]`` (op -1 deleted, 0 context, 1 inserted), from the
+    display diff (:func:`diff_ops` with ``display``: Chinese by words), each change with at most
+    ``context`` characters of unchanged text either side, never cut inside a word, changes further apart
+    joined by :data:`HUNK_BREAK`, at most ``limit`` characters of changed text."""
+    ops = diff_ops(old or "", new or "", display=True)
     out: list[tuple[int, str]] = []
     shown = 0
-    for patch in patches:
+    for i, (op, text) in enumerate(ops):
+        if op == 0:
+            first, last = i == 0, i == len(ops) - 1
+            if first:
+                out.append((0, _lead(text, context)))
+            elif last:
+                out.append((0, _tail(text, context)))
+            elif sum(map(_width, text)) <= 2 * context + len(HUNK_BREAK):
+                out.append((0, text))
+            else:
+                out += [(0, _tail(text, context)), (0, HUNK_BREAK), (0, _lead(text, context))]
+            continue
         if shown >= limit:
             out.append((0, "…"))
             break
-        for op, text in patch.diffs:
-            if op == 0:
-                out.append((0, text if len(text) <= 2 * context else text[:context] + " … " + text[-context:]))
-            else:
-                room = max(0, limit - shown)
-                cut = text if len(text) <= room else text[:room] + "…"
-                shown += len(cut)
-                out.append((op, cut))
-        out.append((0, HUNK_BREAK))
-    while out and out[-1] == (0, HUNK_BREAK):
-        out.pop()
+        room = limit - shown
+        cut = text if len(text) <= room else text[:room] + "…"
+        shown += len(cut)
+        out.append((op, cut))
     return out

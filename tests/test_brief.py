@@ -173,6 +173,7 @@ async def test_the_web_brief_is_the_same_brief_printable_and_in_chinese(demo_kb,
     brief_part = re.sub(r"<(ins|del)>.*?</\1>", " ", brief_part, flags=re.S)
     for quoted in from_pages(data):
         brief_part = brief_part.replace(md_text(quoted), " ").replace(quoted, " ")
+    brief_part = re.sub(r"<[^>]*>", " ", brief_part)  # the words a reader sees: a closing </section> is not one
     assert english_labels(brief_part) == []
     english = (await ds.client.get(f"/-/policykb/brief?since={since}&until={until}&hl=en")).text
     assert english_labels(english.split('<div class="pkb-brief">', 1)[1])
@@ -297,3 +298,22 @@ def test_an_old_effective_line_the_page_kept_is_not_the_changes_date(kept_date_k
         assert zh_date("2025-11-01") not in text and "2025-11-01" not in text
         header = next(line for line in text.splitlines() if line.startswith("#### "))
         assert DATE_LABELS["detected"][lang == "zh"] in header  # the change's own date, labelled as what it is
+
+
+def test_redlines_are_the_words_a_reader_sees(demo_kb, expected):
+    data = brief_of(demo_kb, expected)
+    shown = [t for s in (s for c in listed(data).values() for s in c["sections"]) for _, t in s["redline"]]
+    assert shown
+    assert not [t for t in shown if "##" in t or "**" in t or "](" in t]  # Markdown marks are not wording
+    text = render(data, "md", "zh")
+    assert "\\#" not in text and "\\*" not in text
+
+
+def test_a_brief_for_one_concept_says_its_uncounted_changes_are_of_any_concept(demo_kb, expected):
+    from kb.labels import label
+
+    args = ["brief", "--data", demo_kb, "--since", expected["dates"][0], "--until", expected["dates"][-1]]
+    one = run(*args, "--concept", "penalty-points")
+    assert one.exit_code == 0, one.output
+    assert label("brief_not_listed_any", "zh") in one.output
+    assert label("brief_not_listed_any", "zh") not in run(*args).output
