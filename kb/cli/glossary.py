@@ -20,6 +20,7 @@ import click
 from kb.cli import cli
 from kb.cli.options import data_option
 from kb.data import glossary_folder
+from kb.labels import label
 
 def dir_option(f):
     return click.option("--dir", "glossary_dir", default=None, type=click.Path(file_okay=False),
@@ -129,7 +130,8 @@ def term(query, data_dir, as_json, unattested, limit):
         for t in m["terms"]:
             mark = {"false-friend": "≠", "partial": "⊂", "close": "≈"}.get(t["equivalence"], " ")
             click.echo(f"  {_pad(t['platform'], 12)} {_pad(t['language'], 8)} {mark} {_pad(t['term'], 36)} "
-                       f"{_pad(t['status'], 10)} {_pad(t['equivalence'], 12)} {_evidence_label(t)}"
+                       f"{_pad(label(t['status'], 'zh'), 10)} {_pad(label(t['equivalence'], 'zh'), 10)} "
+                       f"{_evidence_label(t)}"
                        + ("  UNSOURCED 无出处" if t.get("sourcing") == "unsourced" else ""))
             if t["equivalence"] in ("false-friend", "partial") and t["note"]:
                 click.echo(f"  {' ' * 23}{t['note']}")
