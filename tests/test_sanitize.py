@@ -320,3 +320,12 @@ def test_json_answers_are_not_html(served):
         if response.status_code == 404:
             continue
         assert "json" in response.headers.get("content-type", ""), (path, response.headers.get("content-type"))
+
+
+def test_a_page_that_writes_about_tags_keeps_its_words():
+    """A rule that says "<script>" is text: shown escaped, not taken for a tag and dropped."""
+    from pipeline.safehtml import render_markdown
+
+    html_out = render_markdown("Listings must not contain <script>alert(1)</script> or <iframe> tags; a < b.")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_out and "&lt;iframe&gt;" in html_out
+    assert "<script" not in html_out and "<iframe" not in html_out
