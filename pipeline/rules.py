@@ -335,7 +335,7 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
         chosen = sorted((s, e, k) for s, e, k in hits if (k in WEAK_SUBJECTS) == weak)
         before = [(position - e, k) for s, e, k in _verbs_over_objects(text, [h for h in chosen if h[0] < position])]
         after = [(s - position, k) for s, e, k in chosen if s > position and (
-            verb_final or object_after or not deadline or s - reach_from <= AFTER_REACH)]
+            verb_final or object_after or not deadline or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
         nearest_before, nearest_after = min(before, default=None), min(after, default=None)
         order = (nearest_after, nearest_before) if verb_final or object_after else (nearest_before, nearest_after)
         pick = order[0] or order[1]
