@@ -55,12 +55,13 @@ _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})"
 #: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the")
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space)
-#: also a comma before a conditional ("…upon giving notice, if You have failed to remedy … within 30 days": the notice
-#: is not what the 30 days limit) and "unless" (what follows it is another case)
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})|"
-                         r",\s+(?:if|when|unless|provided|wenn|falls|sofern|soweit|si|lorsque|sauf|cuando|salvo|se|quando|"
-                         r"indien|tenzij|jika|apabila|kecuali)\s|\s(?:unless|tenzij|sofern\s+nicht|sauf\s+si|salvo\s+que|"
-                         r"a\s+menos\s+que|a\s+não\s+ser\s+que)\s", re.I)
+                         r"\s(?:unless|tenzij|sofern\s+nicht|sauf\s+si|salvo\s+que|a\s+menos\s+que|a\s+não\s+ser\s+que)\s")
+#: a comma before a conditional starts a clause too ("…upon giving notice, if You have failed to remedy … within 30
+#: days": the notice is not what the 30 days limit), unless the conditional is a parenthesis closed by a comma
+#: before the number ("wird, soweit zulässig, auf 1 Tag verkürzt")
+_CONDITIONAL = re.compile(r",\s+(?:if|when|unless|provided|wenn|falls|sofern|soweit|si|lorsque|sauf|cuando|salvo|se|"
+                          r"quando|indien|tenzij|jika|apabila|kecuali)\s", re.I)
 _CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|Kalender(?:woche|monat)|semaine\s+civile|"
                                  r"semana\s+natural|settimana\s+solare|minggu\s+kalender|สัปดาห์ปฏิทิน", re.I)
 #: a comparison written as a sign right before a percentage: a threshold whatever it measures
@@ -218,9 +219,11 @@ def _metric_conjunction() -> re.Pattern:
 
 def _clause(text: str, position: int) -> tuple[int, int]:
     """The clause around ``position``: between the nearest clause ends either side (``;``, ``。``, ``, and`` ...,
-    and an "and" that starts a new metric's name: :func:`_metric_conjunction`)."""
+    and an "and" that starts a new metric's name: :func:`_metric_conjunction`; a conditional: :data:`_CONDITIONAL`)."""
     ends = sorted([(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
-                  + [(m.start(), m.end()) for m in _metric_conjunction().finditer(text)])
+                  + [(m.start(), m.end()) for m in _metric_conjunction().finditer(text)]
+                  + [(m.start(), m.end()) for m in _CONDITIONAL.finditer(text)
+                     if not (m.end() <= position and "," in text[m.end():position])])
     start = 0
     for a, b in ends:
         if b <= position:
@@ -344,15 +347,15 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     return ""
 
 
-def _named_period(text: str, cue_start: int) -> str:
-    """The subject a deadline's own name gives, when the limiting cue is part of a word that names the period
-    ("Kündigungsfrist 1 Monat", "Widerrufsfrist beträgt 14 Tage", "opzegtermijn van ten hoogste 1 maand"): that word
-    says what is limited whatever else the clause mentions. ``""`` for a cue that is a word of its own ("within")."""
+def _named_period(text: str, cue_start: int, cue: str = "") -> str:
+    """The subject a deadline's own name gives: the limiting cue names the period ("antecedência mínima de 30 dias",
+    "préavis de 30 jours") or is part of a word that does ("Kündigungsfrist 1 Monat", "Widerrufsfrist beträgt 14
+    Tage", "opzegtermijn van ten hoogste 1 maand"); that says what is limited whatever else the clause mentions.
+    ``""`` for a cue that names nothing ("within", "dans un délai de")."""
     word_start = cue_start - len(re.search(r"\w*$", text[:cue_start]).group())
     word = re.match(r"\w*", text[word_start:]).group()
-    if word_start == cue_start or len(word) < 6:
-        return ""
-    return next((key for key, pattern in _cue_table("subjects") if pattern.search(word)), "")
+    names = cue if word_start == cue_start or len(word) < 6 else word + cue
+    return next((key for key, pattern in _cue_table("subjects") if pattern.search(names)), "")
 
 
 def _is_cjk(language: str) -> bool:
@@ -386,7 +389,7 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
         # "have 3 days to respond": what the number limits is the verb after "to"
-        subject = _named_period(text, start) or _nearest_cue(
+        subject = _named_period(text, start, cue_before.group() if cue_before else "") or _nearest_cue(
             text, m.start(), "subjects", _is_cjk(language), object_after=has, language=language, unit_end=unit_m.end())
         if subject in WEAK_SUBJECTS | {""} and pats["advance"] and pats["advance"].match(text, unit_m.end()):
             subject = "notice"  # "30 days before the effective date", "vier Wochen im Voraus": an advance notice
