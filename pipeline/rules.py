@@ -145,13 +145,16 @@ def _patterns(language: str) -> dict:
     data = keyword_data()["languages"][language]
     flags = re.I | re.U
     units = {u: _nfkc(e) for u, e in data["units"].items()}
-    alternatives = "|".join(f"(?P<{u}>{units[u]})" for u in units)
     word_end = r"(?![\w])" if language not in ("zh", "ja", "th") else ""
-    out = {"unit": re.compile(rf"\s*(?:{alternatives}){word_end}", flags),
+    # a unit of two words needs no word end: what runs on is a PDF's lost space ("14 giorni di calendariodalla"), as
+    # no word continues "giorni lavorativi"; a single word does ("days" is not "dayside")
+    multiword = re.compile(r" |\\s")
+    alternatives = "|".join(f"(?P<{u}>(?:{e}){'' if multiword.search(e) else word_end})" for u, e in units.items())
+    out = {"unit": re.compile(rf"\s*(?:{alternatives})", flags),
            "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
     for key in ("anchor", "advance"):
         out[key] = re.compile(r"\W{0,2}\s*(?:" + _nfkc(data[key]) + ")", flags) if data.get(key) else None
-    for key in ("within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above", "below_after", "above_after", "reach",
+    for key in ("rate", "within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above", "below_after", "above_after", "reach",
                 "reach_after"):
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
     any_unit = "|".join(units.values())
@@ -181,7 +184,8 @@ def _to_number(token: str) -> float | None:
 
 def digits(sentence: str, language: str) -> str:
     """The sentence with its number words written as digits (text2num for European languages)."""
-    text = unicodedata.normalize("NFKC", sentence)
+    # a Markdown escape left in the text ("14 giorni\\ lavorativi") is no character of the sentence
+    text = re.sub(r"\\(?=[\s\W])", "", unicodedata.normalize("NFKC", sentence))
     if language in TEXT2NUM_LANGUAGES:
         from text_to_num import alpha2digit
 
@@ -440,8 +444,9 @@ def _comparison(before: str, after: str, pats: dict) -> tuple[str, int, bool]:
 
 
 def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
-    """Percentages with a comparison, in a clause (or table row) that names a metric; or, with a sign (≥ 98%),
-    a threshold whatever it measures (its subject then empty)."""
+    """Percentages with a comparison, in a clause (or table row) that names a metric; or that names a rate in other
+    words before the number (the language's ``rate`` cue: "numero di reclami superiore al 15%") or, with a sign
+    (≥ 98%), a threshold whatever it measures (its subject then empty)."""
     pats = _patterns(language)
     out = []
     for m in _PERCENT_RE.finditer(text):
@@ -453,7 +458,10 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         # a table row is one clause whatever its cells hold: the metric nearest the cell, before it first
         metric = _nearest_cue(text, m.start(), "metrics", _is_cjk(language) and not row, span=(a, b))
         value = float(m.group(1).replace(",", "."))
-        if not 0 <= value <= 100 or not (metric or (sign and value > 0 and _LEADING_SIGN_RE.search(text[:m.start()]))):
+        # a rate named in other words ("numero di reclami superiore al 15%", "percentuale di ordini elaborati")
+        rate = pats["rate"] and pats["rate"].search(text, a, m.start())
+        if not 0 <= value <= 100 or not (metric or rate or (sign and value > 0 and
+                                                            _LEADING_SIGN_RE.search(text[:m.start()]))):
             continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
         out.append(RuleValue("metric_threshold", value, "percent", metric, comparator, sentence,
                              text[m.start() - cue_len:m.end()].strip(),
