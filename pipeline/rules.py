@@ -39,7 +39,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 KINDS = ("time_limit", "metric_threshold", "point_threshold")
 TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
@@ -54,8 +54,9 @@ _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
 #: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the")
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
-#: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space)
-_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})|"
+#: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
+#: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
                          r"\s(?:unless|tenzij|sofern\s+nicht|sauf\s+si|salvo\s+que|a\s+menos\s+que|a\s+não\s+ser\s+que)\s")
 #: a comma before a conditional starts a clause too ("…upon giving notice, if You have failed to remedy … within 30
 #: days": the notice is not what the 30 days limit), unless the conditional is a parenthesis closed by a comma
@@ -263,6 +264,12 @@ def _verbs_over_objects(text: str, hits: list[tuple[int, int, str]]) -> list[tup
     return out
 
 
+#: a cost's words before or after a cue ("costi di consegna", "frais de livraison", "delivery costs", "Lieferkosten"):
+#: the cue then names a cost, not what a deadline limits
+_COST_BEFORE = re.compile(r"(?:\bcost[ios]?|\bspese|\bfees?|\bfrais|\bgastos|\bcustos|\bkosten)\s+(?:di|de|of|du|des|da|do|van|der)?\s*"
+                          r"(?:la\s+|le\s+|the\s+|l.)?$", re.I)
+_COST_AFTER = re.compile(r"\w*(?:kosten|\s+(?:costs?|fees?|charges?))", re.I)
+
 #: how far after a deadline's unit a cue may stand and still name what it limits, in a language whose verb comes
 #: before its object ("30 days' notice", "14 days to respond"); a cue farther on belongs to another part of the clause
 AFTER_REACH = 48
@@ -330,6 +337,9 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
             if not (m.start() <= position < m.end())]
     deadline = unit_end is not None and bool(language)
+    if deadline:  # "rimborso …, compresi i costi di consegna": a cost named after a step is not that step
+        hits = [(s, e, k) for s, e, k in hits if not (_COST_BEFORE.search(text, max(0, s - 24), s)
+                                                     or _COST_AFTER.match(text, e))]
     anchor = _anchor_span(text, unit_end, b, language) if deadline else None
     if anchor:
         hits = [h for h in hits if not anchor[0] <= h[0] < anchor[1] or _is_verb(text, h[0], b, language)]
