@@ -156,9 +156,9 @@ def main(argv=None) -> int:
         for doc in last["documents"]:
             if doc["wrong"] or doc["missed"]:
                 print(f"\n{doc['path']} ({doc['language']}, {doc['half']})\n  missed: {doc['missed']}")
-                for key, sentences in doc["evidence"].items():
+                for key, sentences in doc["evidence"].items():  # every sentence that gave a value of that key
                     for sentence in sentences:
-                        print(f"  wrong {key}: {sentence[:300]}")
+                        print(f"  wrong {key} (in one of): {sentence[:300]}")
     return 0
 
 
