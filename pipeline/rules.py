@@ -5,10 +5,14 @@
 * **time limits**: a number and a time unit (hours, days, business days, natural days, 个工作日, 営業日,
   hari kerja, วันทำการ, ngày làm việc, Werktage, jours ouvrés, días hábiles, giorni lavorativi ...) with a
   cue that makes the duration a limit ("within", "在 … 内", "以内", "dans un délai de", "ภายใน"), and what
-  it limits (appeal, response, dispatch, takedown, documents ...), from the cue nearest the number;
+  it limits (appeal, response, dispatch, takedown, documents ...), from the clause's syntax: the period's own
+  name ("Kündigungsfrist", "préavis de"), else the cue governing the number in its clause (:func:`_nearest_cue`:
+  not one in the moment the deadline counts from, a German or Dutch verb after the time phrase first), else
+  "notice" for a period before an event;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
-  names a metric (late shipment rate, ODR, valid tracking rate ...), with the windows the clause gives
-  ("10-day and 30-day windows", "in a calendar week");
+  names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
+  reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
+  names no metric takes its label line's ("2. Annuleringen" / "≤ 2% …");
 * **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
   with the action at that level.
 
