@@ -376,6 +376,31 @@ def test_the_corpus_reference_meets_the_targets():
     assert all(isinstance(v.get("subject"), str) for _, v in values)
 
 
+def test_the_eval_prints_each_language_on_all_and_held_out():
+    """bench/eval_rules.py: precision and recall per language, numbers only and with subject, on all versions and on
+    the held-out half of the reference (split by document, so no document's versions are in both halves)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    if not (ROOT.parent / "shared" / "corpus").is_dir():
+        pytest.skip("no corpus at ../shared/corpus")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from eval_rules import half
+
+    assert half("versions/hood/terms-of-service/20240417T124140Z.md") == half("versions/hood/terms-of-service/x.md")
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "eval_rules.py")], capture_output=True, text=True,
+                         check=True).stdout
+    tables = {}
+    for block in out.split("\n\n")[1:]:
+        title, _, *rows = block.strip().splitlines()
+        tables[title] = {row.split()[0]: row.split()[-2:] for row in rows}
+    assert {"numbers only, all", "numbers only, held-out", "with subject, all", "with subject, held-out"} <= set(tables)
+    assert {"de", "en", "fr", "all"} <= set(tables["with subject, held-out"])
+    assert all(p.endswith("%") and r.endswith("%") for t in tables.values() for p, r in t.values())
+
+
 def test_old_value_changes_are_history_not_alerts(demo_copy):
     """A value change detected long before the KB's latest check (what the first build after an upgrade finds
     when it reads every old version) opens no alert."""
