@@ -115,6 +115,8 @@ SENTENCES += [
      [("time_limit", 14, "calendar_day", "return")]),
     ("it", "Il numero di reclami deve restare inferiore al 15% degli ordini ricevuti.",
      [("metric_threshold", 15, "percent", "")]),
+    # "for a period of" is a duration, however the start is named
+    ("it", "PB Online consentirà l'accesso limitato per un periodo di 90 giorni dalla data di ricezione.", []),
 ]
 
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
