@@ -60,7 +60,8 @@ _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})"
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
-_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|"
+                         r",(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
                          r"\s(?:unless|tenzij|sofern\s+nicht|sauf\s+si|salvo\s+que|a\s+menos\s+que|a\s+não\s+ser\s+que)\s")
 #: a comma before a conditional starts a clause too ("…upon giving notice, if You have failed to remedy … within 30
 #: days": the notice is not what the 30 days limit), unless the conditional is a parenthesis closed by a comma
@@ -159,8 +160,8 @@ def _patterns(language: str) -> dict:
            "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
     for key in ("anchor", "advance"):
         out[key] = re.compile(r"\W{0,2}\s*(?:" + _nfkc(data[key]) + ")", flags) if data.get(key) else None
-    for key in ("rate", "within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above", "below_after", "above_after", "reach",
-                "reach_after"):
+    for key in ("rate", "within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above",
+                "below_after", "above_after", "reach", "reach_after"):
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
     any_unit = "|".join(units.values())
     # a sentence with none of these words holds no value: skipped before the costlier steps
@@ -270,8 +271,8 @@ def _verbs_over_objects(text: str, hits: list[tuple[int, int, str]]) -> list[tup
 
 #: a cost's words before or after a cue ("costi di consegna", "frais de livraison", "delivery costs", "Lieferkosten"):
 #: the cue then names a cost, not what a deadline limits
-_COST_BEFORE = re.compile(r"(?:\bcost[ios]?|\bspese|\bfees?|\bfrais|\bgastos|\bcustos|\bkosten)\s+(?:di|de|of|du|des|da|do|van|der)?\s*"
-                          r"(?:la\s+|le\s+|the\s+|l.)?$", re.I)
+_COST_BEFORE = re.compile(r"(?:\bcost[ios]?|\bspese|\bfees?|\bfrais|\bgastos|\bcustos|\bkosten)\s+"
+                          r"(?:di|de|of|du|des|da|do|van|der)?\s*(?:la\s+|le\s+|the\s+|l.)?$", re.I)
 _COST_AFTER = re.compile(r"\w*(?:kosten|\s+(?:costs?|fees?|charges?))", re.I)
 
 #: how far after a deadline's unit a cue may stand and still name what it limits, in a language whose verb comes
@@ -334,8 +335,8 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
 
     For a deadline (``unit_end``: where its unit ends, and ``language``): a cue in the moment it counts from
     (:func:`_anchor_span`) is left out; a German or Dutch verb after the number (:func:`_is_verb`) governs it
-    before any other cue; and a cue after the number counts only within :data:`AFTER_REACH` characters (past the
-    start's phrase).
+    before any other cue; and a cue after the number counts only within :data:`AFTER_REACH` characters past the
+    start's phrase and before the next comma.
     """
     a, b = span or _clause(text, position)
     hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
@@ -356,7 +357,8 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
         chosen = sorted((s, e, k) for s, e, k in hits if (k in WEAK_SUBJECTS) == weak)
         before = [(position - e, k) for s, e, k in _verbs_over_objects(text, [h for h in chosen if h[0] < position])]
         after = [(s - position, k) for s, e, k in chosen if s > position and (
-            verb_final or object_after or not deadline or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
+            verb_final or object_after or not deadline
+            or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
         nearest_before, nearest_after = min(before, default=None), min(after, default=None)
         order = (nearest_after, nearest_before) if verb_final or object_after else (nearest_before, nearest_after)
         pick = order[0] or order[1]
