@@ -7,22 +7,28 @@ The reference (``tests/rules_reference.yml``) names versions of the shared corpu
 place, never copied) and every deadline and metric threshold a person counted in each, as (kind, value, unit) and
 ``subject``, what it limits or measures (``appeal``, ``notice``, ``late_shipment_rate`` ...; ``""`` when none of the
 cue file's subjects fits). Each version's Markdown goes through ``pipeline.rules.extract`` with the reference's
-language; extracted and expected values are matched as multisets of (kind, value, unit, subject) per version, so
-a right number about the wrong thing counts as wrong (``--ignore-subject``: as (kind, value, unit), the figure
-before the subjects were checked):
+language; extracted and expected values are matched as multisets per version, once as (kind, value, unit) ("numbers
+only") and once as (kind, value, unit, subject) ("with subject": a right number about the wrong thing is wrong):
 
 * precision = matched / extracted (a value the reference does not hold is wrong);
 * recall = matched / expected.
 
-Prints a table per language and overall, then (``--verbose``) each version's wrong and missed values. Without the
-corpus it says so and exits 0 (nothing to measure). ``--candidates`` lists every sentence of one version with a
-number followed by a time unit or a percentage, and what the extraction made of it: how the reference was checked.
+The reference is split in two halves by document (:func:`half`: the SHA-1 of ``service/document``, even → ``tune``,
+odd → ``held-out``), fixed before the cues were last tuned: cues are tuned on the tune half only, and the held-out
+half says how well they carry to documents nobody tuned them on.
+
+Prints, per language and overall, precision and recall numbers-only and with subject, on all documents and on the
+tune and held-out halves (``--ignore-subject``: the numbers-only table alone); then (``--verbose``) each version's wrong and
+missed values with subject, each wrong one with its sentence. Without the corpus it says so and exits 0 (nothing to
+measure). ``--candidates`` lists every sentence of one version with a number followed by a time unit or a
+percentage, and what the extraction made of it: how the reference was checked.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import json
 import re
 import sys
@@ -41,15 +47,30 @@ def _key(kind, value, unit, subject=None) -> tuple:
     return (kind, round(float(value), 3), unit) + (() if subject is None else (subject,))
 
 
-def evaluate(reference: dict, corpus: Path, subjects: bool = True) -> dict:
-    """``{"languages": {lang: {"extracted", "expected", "matched", "precision", "recall"}}, "documents": [...]}``;
-    ``subjects``: a value is right only when its subject is too."""
-    per_lang = collections.defaultdict(lambda: collections.Counter())
+def half(path: str) -> str:
+    """``"tune"`` or ``"held-out"``: the reference's halves, by document (every version of one document falls in one
+    half), from the SHA-1 of ``service/document``: deterministic, and blind to what a document holds."""
+    document = "/".join(Path(path).parts[1:3])
+    return "tune" if int(hashlib.sha1(document.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "held-out"
+
+
+def _rates(c: collections.Counter) -> dict:
+    return {**c, "precision": c["matched"] / c["extracted"] if c["extracted"] else 1.0,
+            "recall": c["matched"] / c["expected"] if c["expected"] else 1.0}
+
+
+def evaluate(reference: dict, corpus: Path, subjects: bool = True, only: str | None = None) -> dict:
+    """``{"languages": {lang: {"extracted", "expected", "matched", "precision", "recall"}}, "overall": {...},
+    "documents": [...]}``; ``subjects``: a value is right only when its subject is too; ``only``: the documents of
+    one half (:func:`half`), else all."""
+    per_lang = collections.defaultdict(collections.Counter)
     documents = []
     for doc in reference["documents"]:
+        if only and half(doc["path"]) != only:
+            continue
         text = (corpus / doc["path"]).read_text(encoding="utf-8")
-        got = collections.Counter(_key(v.kind, v.value, v.unit, v.subject if subjects else None)
-                                  for v in extract(text, doc["language"]))
+        values = extract(text, doc["language"])
+        got = collections.Counter(_key(v.kind, v.value, v.unit, v.subject if subjects else None) for v in values)
         want = collections.Counter(_key(v["kind"], v["value"], v["unit"], v["subject"] if subjects else None)
                                    for v in doc["values"])
         matched = got & want
@@ -57,18 +78,20 @@ def evaluate(reference: dict, corpus: Path, subjects: bool = True) -> dict:
         counts["extracted"] += sum(got.values())
         counts["expected"] += sum(want.values())
         counts["matched"] += sum(matched.values())
-        documents.append({"path": doc["path"], "language": doc["language"],
-                          "wrong": sorted((got - want).elements()), "missed": sorted((want - got).elements())})
-    languages = {}
-    for lang, c in sorted(per_lang.items()):
-        languages[lang] = {**c, "precision": c["matched"] / c["extracted"] if c["extracted"] else 1.0,
-                           "recall": c["matched"] / c["expected"] if c["expected"] else 1.0}
+        wrong = got - want
+        evidence = {}
+        for v in values:
+            key = _key(v.kind, v.value, v.unit, v.subject if subjects else None)
+            if key in wrong:
+                evidence.setdefault(key, []).append(v.sentence)
+        documents.append({"path": doc["path"], "language": doc["language"], "half": half(doc["path"]),
+                          "wrong": sorted(wrong.elements()), "missed": sorted((want - got).elements()),
+                          "evidence": {" ".join(map(str, k)): s for k, s in evidence.items()}})
     total = collections.Counter()
     for c in per_lang.values():
         total.update(c)
-    overall = {**total, "precision": total["matched"] / total["extracted"] if total["extracted"] else 1.0,
-               "recall": total["matched"] / total["expected"] if total["expected"] else 1.0}
-    return {"languages": languages, "overall": overall, "documents": documents}
+    return {"languages": {lang: _rates(c) for lang, c in sorted(per_lang.items())}, "overall": _rates(total),
+            "documents": documents}
 
 
 def candidates(path: Path, language: str) -> None:
@@ -111,19 +134,31 @@ def main(argv=None) -> int:
         return 0
     import yaml
 
-    result = evaluate(yaml.safe_load(args.reference.read_text(encoding="utf-8")), args.corpus,
-                      subjects=not args.ignore_subject)
+    reference = yaml.safe_load(args.reference.read_text(encoding="utf-8"))
+    modes = [("numbers only", False)] + ([] if args.ignore_subject else [("with subject", True)])
+    results = {f"{name}, {scope}": evaluate(reference, args.corpus, subjects=subjects, only=only)
+               for name, subjects in modes for scope, only in (("all", None), ("tune", "tune"), ("held-out", "held-out"))}
     if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=1))
+        print(json.dumps(results, ensure_ascii=False, indent=1))
         return 0
-    print(f"{'language':10} {'expected':>8} {'extracted':>9} {'matched':>7} {'precision':>9} {'recall':>7}")
-    for lang, c in list(result["languages"].items()) + [("all", result["overall"])]:
-        print(f"{lang:10} {c['expected']:8d} {c['extracted']:9d} {c['matched']:7d} {c['precision']:9.1%} "
-              f"{c['recall']:7.1%}")
+    halves = collections.Counter((half(d["path"]), d["language"]) for d in reference["documents"])
+    print("documents per half: " + "; ".join(
+        f"{h}: " + ", ".join(f"{lang} {n}" for (hh, lang), n in sorted(halves.items()) if hh == h)
+        for h in ("tune", "held-out")))
+    for title, result in results.items():
+        print(f"\n{title}\n{'language':10} {'expected':>8} {'extracted':>9} {'matched':>7} {'precision':>9} "
+              f"{'recall':>7}")
+        for lang, c in list(result["languages"].items()) + [("all", result["overall"])]:
+            print(f"{lang:10} {c['expected']:8d} {c['extracted']:9d} {c['matched']:7d} {c['precision']:9.1%} "
+                  f"{c['recall']:7.1%}")
     if args.verbose:
-        for doc in result["documents"]:
+        last = results[f"{modes[-1][0]}, all"]
+        for doc in last["documents"]:
             if doc["wrong"] or doc["missed"]:
-                print(f"\n{doc['path']} ({doc['language']})\n  wrong:  {doc['wrong']}\n  missed: {doc['missed']}")
+                print(f"\n{doc['path']} ({doc['language']}, {doc['half']})\n  missed: {doc['missed']}")
+                for key, sentences in doc["evidence"].items():  # every sentence that gave a value of that key
+                    for sentence in sentences:
+                        print(f"  wrong {key} (in one of): {sentence[:300]}")
     return 0
 
 

@@ -5,10 +5,14 @@
 * **time limits**: a number and a time unit (hours, days, business days, natural days, 个工作日, 営業日,
   hari kerja, วันทำการ, ngày làm việc, Werktage, jours ouvrés, días hábiles, giorni lavorativi ...) with a
   cue that makes the duration a limit ("within", "在 … 内", "以内", "dans un délai de", "ภายใน"), and what
-  it limits (appeal, response, dispatch, takedown, documents ...), from the cue nearest the number;
+  it limits (appeal, response, dispatch, takedown, documents ...), from the clause's syntax: the period's own
+  name ("Kündigungsfrist", "préavis de"), else the cue governing the number in its clause (:func:`_nearest_cue`:
+  not one in the moment the deadline counts from, a German or Dutch verb after the time phrase first), else
+  "notice" for a period before an event;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
-  names a metric (late shipment rate, ODR, valid tracking rate ...), with the windows the clause gives
-  ("10-day and 30-day windows", "in a calendar week");
+  names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
+  reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
+  names no metric takes its label line's ("2. Annuleringen" / "≤ 2% …");
 * **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
   with the action at that level.
 
@@ -39,7 +43,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 KINDS = ("time_limit", "metric_threshold", "point_threshold")
 TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
@@ -52,9 +56,18 @@ _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
                   r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
-#: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space)
-_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|,(?=[^\s\d])|、(?=[^、]{6,})")
+#: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
+#: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
+#: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|"
+                         r",(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
+                         r"\s(?:unless|tenzij|sofern\s+nicht|sauf\s+si|salvo\s+que|a\s+menos\s+que|a\s+não\s+ser\s+que)\s")
+#: a comma before a conditional starts a clause too ("…upon giving notice, if You have failed to remedy … within 30
+#: days": the notice is not what the 30 days limit), unless the conditional is a parenthesis closed by a comma
+#: before the number ("wird, soweit zulässig, auf 1 Tag verkürzt")
+_CONDITIONAL = re.compile(r",\s+(?:if|when|unless|provided|wenn|falls|sofern|soweit|si|lorsque|sauf|cuando|salvo|se|"
+                          r"quando|indien|tenzij|jika|apabila|kecuali)\s", re.I)
 _CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|Kalender(?:woche|monat)|semaine\s+civile|"
                                  r"semana\s+natural|settimana\s+solare|minggu\s+kalender|สัปดาห์ปฏิทิน", re.I)
 #: a comparison written as a sign right before a percentage: a threshold whatever it measures
@@ -138,12 +151,17 @@ def _patterns(language: str) -> dict:
     data = keyword_data()["languages"][language]
     flags = re.I | re.U
     units = {u: _nfkc(e) for u, e in data["units"].items()}
-    alternatives = "|".join(f"(?P<{u}>{units[u]})" for u in units)
     word_end = r"(?![\w])" if language not in ("zh", "ja", "th") else ""
-    out = {"unit": re.compile(rf"\s*(?:{alternatives}){word_end}", flags),
+    # a unit of two words needs no word end: what runs on is a PDF's lost space ("14 giorni di calendariodalla"), as
+    # no word continues "giorni lavorativi"; a single word does ("days" is not "dayside")
+    multiword = re.compile(r" |\\s")
+    alternatives = "|".join(f"(?P<{u}>(?:{e}){'' if multiword.search(e) else word_end})" for u, e in units.items())
+    out = {"unit": re.compile(rf"\s*(?:{alternatives})", flags),
            "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
-    for key in ("within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above", "below_after", "above_after", "reach",
-                "reach_after"):
+    for key in ("anchor", "advance"):
+        out[key] = re.compile(r"\W{0,2}\s*(?:" + _nfkc(data[key]) + ")", flags) if data.get(key) else None
+    for key in ("rate", "within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above",
+                "below_after", "above_after", "reach", "reach_after"):
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
     any_unit = "|".join(units.values())
     # a sentence with none of these words holds no value: skipped before the costlier steps
@@ -172,7 +190,8 @@ def _to_number(token: str) -> float | None:
 
 def digits(sentence: str, language: str) -> str:
     """The sentence with its number words written as digits (text2num for European languages)."""
-    text = unicodedata.normalize("NFKC", sentence)
+    # a Markdown escape left in the text ("14 giorni\\ lavorativi") is no character of the sentence
+    text = re.sub(r"\\(?=[\s\W])", "", unicodedata.normalize("NFKC", sentence))
     if language in TEXT2NUM_LANGUAGES:
         from text_to_num import alpha2digit
 
@@ -210,9 +229,11 @@ def _metric_conjunction() -> re.Pattern:
 
 def _clause(text: str, position: int) -> tuple[int, int]:
     """The clause around ``position``: between the nearest clause ends either side (``;``, ``。``, ``, and`` ...,
-    and an "and" that starts a new metric's name: :func:`_metric_conjunction`)."""
+    and an "and" that starts a new metric's name: :func:`_metric_conjunction`; a conditional: :data:`_CONDITIONAL`)."""
     ends = sorted([(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
-                  + [(m.start(), m.end()) for m in _metric_conjunction().finditer(text)])
+                  + [(m.start(), m.end()) for m in _metric_conjunction().finditer(text)]
+                  + [(m.start(), m.end()) for m in _CONDITIONAL.finditer(text)
+                     if not (m.end() <= position and "," in text[m.end():position])])
     start = 0
     for a, b in ends:
         if b <= position:
@@ -248,8 +269,61 @@ def _verbs_over_objects(text: str, hits: list[tuple[int, int, str]]) -> list[tup
     return out
 
 
+#: a cost's words before or after a cue ("costi di consegna", "frais de livraison", "delivery costs", "Lieferkosten"):
+#: the cue then names a cost, not what a deadline limits
+_COST_BEFORE = re.compile(r"(?:\bcost[ios]?|\bspese|\bfees?|\bfrais|\bgastos|\bcustos|\bkosten)\s+"
+                          r"(?:di|de|of|du|des|da|do|van|der)?\s*(?:la\s+|le\s+|the\s+|l.)?$", re.I)
+_COST_AFTER = re.compile(r"\w*(?:kosten|\s+(?:costs?|fees?|charges?))", re.I)
+
+#: how far after a deadline's unit a cue may stand and still name what it limits, in a language whose verb comes
+#: before its object ("30 days' notice", "14 days to respond"); a cue farther on belongs to another part of the clause
+AFTER_REACH = 48
+
+
+#: where the moment a deadline counts from ends: a comma, colon or bracket, or an infinitive's marker ("180 days from
+#: the date of the transaction *to request refunds*")
+_ANCHOR_END = re.compile(r"[,;:(]|\s(?:to|para|pour|um|om)\s", re.I)
+
+
+#: a German noun phrase with its genitives ("dem Wirksamwerden der Sperrung", "Zugang der Änderungsmitteilung"): an
+#: optional article, lower-case words (adjectives), a capitalised noun, then "der/des …" nouns
+_GERMAN_NOUN_PHRASE = re.compile(
+    r"(?:\s+(?:der|die|das|dem|den|des|ein\w*|ihr\w*|sein\w*|dies\w*))?(?:\s+[a-zäöüß][\w-]*){0,2}?\s+[A-ZÄÖÜ][\w-]*"
+    r"(?:\s+(?:der|des|eines|einer|ihres|ihrer|seines|seiner)(?:\s+[a-zäöüß][\w-]*){0,2}?\s+[A-ZÄÖÜ][\w-]*)*")
+
+
+def _anchor_span(text: str, unit_end: int, b: int, language: str) -> tuple[int, int] | None:
+    """Where the moment a deadline counts from stands ("within 30 days *after eBay receives that Notice*", "nach
+    Eingang der Beschwerde", "à compter de la délivrance", "na ontvangst van de klacht"): from the language's
+    ``anchor`` cue right after the unit to :data:`_ANCHOR_END` (else the clause's end; in German, to the end of the
+    noun phrase that follows it, :data:`_GERMAN_NOUN_PHRASE`). A cue in it names the start, not what is limited."""
+    pattern = _patterns(language).get("anchor")
+    m = pattern.match(text, unit_end) if pattern else None
+    if not m:
+        return None
+    if language == "de":  # the start is a noun phrase: "nach Erhalt der Mitteilung | Widerspruch einlegen"
+        np = _GERMAN_NOUN_PHRASE.match(text, m.end())
+        return m.start(), min(np.end() if np else m.end(), b)
+    stop = _ANCHOR_END.search(text, m.end(), b)
+    return m.start(), stop.start() if stop else b
+
+
+def _is_verb(text: str, start: int, b: int, language: str) -> bool:
+    """Whether the cue starting at ``start`` is a verb where German and Dutch put the verb that governs a time
+    phrase: after it ("binnen 14 Tagen beantworten", "nach Eingang der Beschwerde … prüfen", "binnen de termijn van 14
+    dagen geantwoord"). German: a word in lower case (its nouns are capitalised); Dutch: a participle (ge…d/t) or
+    the clause's last word."""
+    word_start = start - len(re.search(r"\w*$", text[:start]).group())
+    word = re.match(r"\w*", text[word_start:]).group()
+    if language == "de":
+        return word[:1].islower()
+    if language == "nl":
+        return bool(re.fullmatch(r"ge\w+[dt]", word)) or not re.search(r"\w", text[word_start + len(word):b])
+    return False
+
+
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
-                 span: tuple[int, int] | None = None) -> str:
+                 span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None) -> str:
     """The key of the cue that names what the number in ``text`` at ``position`` is about, or ``""``.
 
     Within the number's clause, the cue governing the number: for a language whose verb comes last (Chinese,
@@ -258,20 +332,50 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     ``object_after`` ("have 3 days to respond") the nearest after first. Distances count from the cue's end to
     the number (before) and from the number to the cue's start (after). A weak subject (:data:`WEAK_SUBJECTS`)
     counts only when no other cue stands in the clause. ``span``: the clause when the caller knows it (a table row).
+
+    For a deadline (``unit_end``: where its unit ends, and ``language``): a cue in the moment it counts from
+    (:func:`_anchor_span`) is left out; a German or Dutch verb after the number (:func:`_is_verb`) governs it
+    before any other cue; and a cue after the number counts only within :data:`AFTER_REACH` characters past the
+    start's phrase and before the next comma.
     """
     a, b = span or _clause(text, position)
     hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
             if not (m.start() <= position < m.end())]
+    deadline = unit_end is not None and bool(language)
+    if deadline:  # "rimborso …, compresi i costi di consegna": a cost named after a step is not that step
+        hits = [(s, e, k) for s, e, k in hits if not (_COST_BEFORE.search(text, max(0, s - 24), s)
+                                                     or _COST_AFTER.match(text, e))]
+    anchor = _anchor_span(text, unit_end, b, language) if deadline else None
+    if anchor:
+        hits = [h for h in hits if not anchor[0] <= h[0] < anchor[1] or _is_verb(text, h[0], b, language)]
+    reach_from = anchor[1] if anchor else unit_end  # the start's phrase is read past, like a parenthesis
+    verbs = [(k in WEAK_SUBJECTS, s - position, k) for s, e, k in hits
+             if s > position and deadline and _is_verb(text, s, b, language)]
+    if verbs:
+        return min(verbs)[2]
     for weak in (False, True):
         chosen = sorted((s, e, k) for s, e, k in hits if (k in WEAK_SUBJECTS) == weak)
         before = [(position - e, k) for s, e, k in _verbs_over_objects(text, [h for h in chosen if h[0] < position])]
-        after = [(s - position, k) for s, e, k in chosen if s > position]
+        after = [(s - position, k) for s, e, k in chosen if s > position and (
+            verb_final or object_after or not deadline
+            or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
         nearest_before, nearest_after = min(before, default=None), min(after, default=None)
         order = (nearest_after, nearest_before) if verb_final or object_after else (nearest_before, nearest_after)
         pick = order[0] or order[1]
         if pick:
             return pick[1]
     return ""
+
+
+def _named_period(text: str, cue_start: int, cue: str = "") -> str:
+    """The subject a deadline's own name gives: the limiting cue names the period ("antecedência mínima de 30 dias",
+    "préavis de 30 jours") or is part of a word that does ("Kündigungsfrist 1 Monat", "Widerrufsfrist beträgt 14
+    Tage", "opzegtermijn van ten hoogste 1 maand"); that says what is limited whatever else the clause mentions.
+    ``""`` for a cue that names nothing ("within", "dans un délai de")."""
+    word_start = cue_start - len(re.search(r"\w*$", text[:cue_start]).group())
+    word = re.match(r"\w*", text[word_start:]).group()
+    names = cue if word_start == cue_start or len(word) < 6 else word + cue
+    return next((key for key, pattern in _cue_table("subjects") if pattern.search(names)), "")
 
 
 def _is_cjk(language: str) -> bool:
@@ -305,7 +409,10 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
         # "have 3 days to respond": what the number limits is the verb after "to"
-        subject = _nearest_cue(text, m.start(), "subjects", _is_cjk(language), object_after=has)
+        subject = _named_period(text, start, cue_before.group() if cue_before else "") or _nearest_cue(
+            text, m.start(), "subjects", _is_cjk(language), object_after=has, language=language, unit_end=unit_m.end())
+        if subject in WEAK_SUBJECTS | {""} and pats["advance"] and pats["advance"].match(text, unit_m.end()):
+            subject = "notice"  # "30 days before the effective date", "vier Wochen im Voraus": an advance notice
         out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
                              position=m.start()))
     return out
@@ -353,8 +460,9 @@ def _comparison(before: str, after: str, pats: dict) -> tuple[str, int, bool]:
 
 
 def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
-    """Percentages with a comparison, in a clause (or table row) that names a metric; or, with a sign (≥ 98%),
-    a threshold whatever it measures (its subject then empty)."""
+    """Percentages with a comparison, in a clause (or table row) that names a metric; or that names a rate in other
+    words before the number (the language's ``rate`` cue: "numero di reclami superiore al 15%") or, with a sign
+    (≥ 98%), a threshold whatever it measures (its subject then empty)."""
     pats = _patterns(language)
     out = []
     for m in _PERCENT_RE.finditer(text):
@@ -366,7 +474,10 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         # a table row is one clause whatever its cells hold: the metric nearest the cell, before it first
         metric = _nearest_cue(text, m.start(), "metrics", _is_cjk(language) and not row, span=(a, b))
         value = float(m.group(1).replace(",", "."))
-        if not 0 <= value <= 100 or not (metric or (sign and value > 0 and _LEADING_SIGN_RE.search(text[:m.start()]))):
+        # a rate named in other words ("numero di reclami superiore al 15%", "percentuale di ordini elaborati")
+        rate = pats["rate"] and pats["rate"].search(text, a, m.start())
+        if not 0 <= value <= 100 or not (metric or rate or (sign and value > 0 and
+                                                            _LEADING_SIGN_RE.search(text[:m.start()]))):
             continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
         out.append(RuleValue("metric_threshold", value, "percent", metric, comparator, sentence,
                              text[m.start() - cue_len:m.end()].strip(),
@@ -429,6 +540,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         return []
     out: list[RuleValue] = []
     table: list[list[str]] = []
+    label = ""
     for sentence, is_row in sentences(markdown) + [("", False)]:
         if is_row:
             if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
@@ -438,8 +550,29 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            out.extend(_sentence_values(sentence, language))
+            out.extend(_labelled(v, label, language) for v in _sentence_values(sentence, language))
+            label = sentence if _LABEL_RE.fullmatch(sentence) else ""
     return out
+
+
+#: a line that names what the next one is about ("2. Annuleringen", "## Late shipment rate"): short, no sentence's end
+_LABEL_RE = re.compile(r"(?:#+\s*|\d+[.)]\s*)?[^\d%.;:!?。！？]{2,60}")
+
+#: the metric a label names through a subject's cue ("Annuleringen" → the cancellation rate)
+SUBJECT_METRICS = {"cancellation": "cancellation_rate", "response": "response_rate"}
+
+
+def _labelled(value: RuleValue, label: str, language: str) -> RuleValue:
+    """A metric threshold whose own line names no metric ("≥ 98% van totaal aantal verzendingen") takes the one its
+    label line names, the line right before it ("1. Op tijd geleverd"): by a metric's cue, else by a subject's
+    (:data:`SUBJECT_METRICS`)."""
+    if value.kind != "metric_threshold" or value.subject or not label:
+        return value
+    text = digits(label, language)
+    metric = _nearest_cue(text, len(text), "metrics", False, span=(0, len(text)))
+    if not metric:
+        metric = SUBJECT_METRICS.get(_nearest_cue(text, len(text), "subjects", False, span=(0, len(text))), "")
+    return replace(value, subject=metric) if metric else value
 
 
 def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
