@@ -1,7 +1,14 @@
-"""Versions that may hold a quote, from the ``versions_fts`` trigram index (see :func:`candidate_versions`)."""
+"""Versions that may hold a quote, from search's trigram index (see :func:`candidate_versions`).
+
+The cite check has no full-text index of its own: search's ``search_trigram`` (:mod:`kb.search`) indexes each
+distinct wording of a section once, folded (:func:`pipeline.fold.fold`); a wording found stands for every
+version that has it (``sections`` by document, key and content hash). One index serves both (issue 19: the
+cite check's own trigram index of every version's whole text was as big as the text itself).
+"""
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 from kb.cite.keytext import CJK_RE, WORD_RE
@@ -43,9 +50,9 @@ def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
 
 
 def _fts_phrase(token: str) -> str:
-    """The token as an FTS query: its spellings (Simplified and Traditional Chinese) as phrases, OR-ed; the
-    index holds the raw text, so a folded token is looked up in each form a page may write it in."""
-    return " OR ".join('"' + form.replace('"', '""') + '"' for form in spellings(token))
+    """The folded token as an FTS query on the indexed text (not its filter tokens, ``meta``); the index holds
+    folded text, so one spelling finds them all (申訴 and 申诉)."""
+    return '{text} : "' + token.replace('"', '""') + '"'
 
 
 def quote_shingles(quote: str) -> list[str]:
@@ -69,7 +76,7 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
     """Versions that may hold the quote: ``{document_id: {seq: rank}}``.
 
     1. Each of the quote's words (longest first, a CJK piece counting triple,
-       function words last) is looked up in the trigram FTS index with a
+       function words last) is looked up in search's trigram index with a
        ``LIMIT``: a word found in fewer versions than the limit is *rare*, and
        its versions are complete; a common word stops early, so it costs a few
        milliseconds instead of up to 150 ms on a large KB (measured by
@@ -105,13 +112,39 @@ def _versions_of(conn, documents: set) -> list[int]:
                                        "order by rowid desc limit ?", [*sorted(documents), MAX_CANDIDATES])]
 
 
-def _versions_with(conn, token: str, limit: int | None = None) -> set[int]:
-    """Rowids of the versions whose text holds ``token`` (at most ``limit`` of them), from ``versions_fts``."""
+#: the versions that have one of the given wordings (``search_sections`` rowids, in ``json_each(?)``)
+_VERSIONS_OF_WORDINGS = """
+    select distinct v.rowid from json_each(?) w
+    join search_sections i on i.rowid = w.value
+    join sections s on s.document_id = i.document_id and s.key = i.key and s.content_hash = i.content_hash
+    join versions v on v.id = s.version_id"""
+
+
+def _wordings_with(conn, token: str, limit: int | None = None) -> list[int]:
+    """The wordings (``search_sections`` rowids) whose folded text holds ``token``, at most ``limit``."""
+    sql = "select rowid from search_trigram where search_trigram match ?"
     if limit is None:
-        return {r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ?",
-                                           [_fts_phrase(token)])}
-    return {r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ? limit ?",
-                                       [_fts_phrase(token), limit])}
+        return [r for (r,) in conn.execute(sql, [_fts_phrase(token)])]
+    return [r for (r,) in conn.execute(sql + " limit ?", [_fts_phrase(token), limit])]
+
+
+def _versions_with(conn, token: str) -> set[int]:
+    """Rowids of the versions whose text holds ``token``: those with a wording that holds it."""
+    return _versions_of_wordings(conn, _wordings_with(conn, token))
+
+
+def _versions_of_wordings(conn, wordings: list[int]) -> set[int]:
+    return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS, [json.dumps(wordings)])}
+
+
+def _rare_versions(conn, token: str) -> set[int] | None:
+    """The versions holding ``token`` when fewer than ``PROBE_LIMIT`` do, else None (a common word). A
+    wording stands for one version or more: ``PROBE_LIMIT`` wordings are enough to call a word common."""
+    wordings = _wordings_with(conn, token, PROBE_LIMIT)
+    if len(wordings) >= PROBE_LIMIT:
+        return None
+    found = _versions_of_wordings(conn, wordings)
+    return None if len(found) >= PROBE_LIMIT else found
 
 
 def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
@@ -119,8 +152,8 @@ def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
     rare: list[set[int]] = []
     common: list[str] = []
     for token in tokens:
-        found = _versions_with(conn, token, PROBE_LIMIT)
-        if len(found) >= PROBE_LIMIT:
+        found = _rare_versions(conn, token)
+        if found is None:
             common.append(token)
         elif found:
             rare.append(found)

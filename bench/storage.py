@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Where a KB's bytes go: pages per table and index (SQLite's ``dbstat``), against the Markdown it holds.
+
+    python bench/storage.py KB.db [--json]
+    python bench/storage.py --build DIR [--versions 136] [--docs 100] [--seed 19] [--json]
+
+With ``KB.db``: reads that KB (read only). With ``--build DIR``: first writes a synthetic history into
+``DIR/data`` the way ``bench/scale.py`` does (``--docs`` documents from the shared corpus, until the
+histories hold ``--versions`` versions; the defaults make about the N = 100 KB of ``bench/peers``:
+100 documents, 11 MiB of Markdown) and rebuilds it with ``policykb rebuild``, then reads that KB.
+
+Printed: bytes of each table with its indexes, an FTS5 index with its shadow tables (``x_data``,
+``x_idx``, ``x_docsize``, ``x_config``, ``x_content``) counted as one; the file's free pages; the
+KB's bytes on disk (the file, its ``-wal`` and ``-shm``), the Markdown bytes of its versions
+(``sum(length(cast(text_markdown as blob)))``), and their ratio (issue 19's goal: at most 2.5×,
+indexes included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+FTS_SHADOWS = ("_data", "_idx", "_docsize", "_config", "_content")
+
+
+def owners(conn) -> dict[str, str]:
+    """Each b-tree's name → the table it belongs to (an index → its table, an FTS shadow → its FTS table)."""
+    out = {}
+    fts = {name for (name,) in conn.execute(
+        "select name from sqlite_master where type = 'table' and sql like 'create virtual table%using fts5%'")}
+    for name, kind, table in conn.execute("select name, type, tbl_name from sqlite_master"):
+        if kind == "index":
+            out[name] = table
+        elif kind == "table":
+            base = next((name[:-len(s)] for s in FTS_SHADOWS if name.endswith(s) and name[:-len(s)] in fts), None)
+            out[name] = base or name
+    out["sqlite_schema"] = out["sqlite_master"] = "(schema)"
+    return out
+
+
+def breakdown(path: Path) -> dict:
+    """Bytes per table (its indexes and shadow tables included), largest first, and the totals."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        of = owners(conn)
+        per_btree = conn.execute("select name, sum(pgsize) from dbstat group by name").fetchall()
+        page_size = conn.execute("pragma page_size").fetchone()[0]
+        free = conn.execute("pragma freelist_count").fetchone()[0] * page_size
+        versions, md = conn.execute(
+            "select count(*), coalesce(sum(length(cast(text_markdown as blob))), 0) from versions").fetchone()
+        sections_text = conn.execute(
+            "select coalesce(sum(length(cast(text_markdown as blob))), 0) from sections").fetchone()[0]
+    finally:
+        conn.close()
+    tables: dict[str, dict] = {}
+    for name, size in per_btree:
+        owner = of.get(name, name)
+        entry = tables.setdefault(owner, {"bytes": 0, "btrees": {}})
+        entry["bytes"] += size
+        entry["btrees"][name] = size
+    on_disk = sum(p.stat().st_size for p in path.parent.glob(path.name + "*")
+                  if p.name in (path.name, path.name + "-wal", path.name + "-shm"))
+    return {"kb": str(path), "page_size": page_size, "kb_bytes": on_disk, "free_bytes": free,
+            "versions": versions, "markdown_bytes": md, "sections_text_bytes": sections_text,
+            "kb_over_markdown": round(on_disk / md, 2) if md else None,
+            "tables": dict(sorted(tables.items(), key=lambda kv: -kv[1]["bytes"]))}
+
+
+def report(figures: dict) -> str:
+    mib = 2 ** 20
+    md = figures["markdown_bytes"] or 1
+    lines = [f"KB {figures['kb']}: {figures['versions']:,} versions, {figures['markdown_bytes'] / mib:.1f} MiB of "
+             f"Markdown; page size {figures['page_size']}",
+             f"{'table (with its indexes)':<34} {'MiB':>8} {'× Markdown':>11}"]
+    for name, entry in figures["tables"].items():
+        if entry["bytes"] < 64 * 1024:
+            continue
+        lines.append(f"{name:<34} {entry['bytes'] / mib:>8.1f} {entry['bytes'] / md:>11.2f}")
+        for btree, size in sorted(entry["btrees"].items(), key=lambda kv: -kv[1]):
+            if btree != name and size >= 256 * 1024:
+                lines.append(f"  {btree:<32} {size / mib:>8.1f}")
+    small = sum(e["bytes"] for e in figures["tables"].values() if e["bytes"] < 64 * 1024)
+    lines.append(f"{'(tables under 64 KiB)':<34} {small / mib:>8.1f}")
+    lines.append(f"{'(free pages)':<34} {figures['free_bytes'] / mib:>8.1f}")
+    lines.append(f"KB on disk {figures['kb_bytes'] / mib:.1f} MiB = {figures['kb_over_markdown']}× its Markdown "
+                 "(goal ≤ 2.5×)")
+    return "\n".join(lines)
+
+
+def build(folder: Path, versions: int, docs: int, seed: int, corpus: Path) -> Path:
+    """A synthetic history archived as ``bench/scale.py`` does, rebuilt by ``policykb rebuild``; the KB's path."""
+    import shutil
+
+    from bench.scale import archive_history, log, rebuild
+
+    shutil.rmtree(folder, ignore_errors=True)
+    data = folder / "data"
+    data.mkdir(parents=True)
+    started = time.monotonic()
+    history = archive_history(data, versions, docs, 0.5, corpus, seed)
+    log(f"archived {history} in {time.monotonic() - started:.0f} s; rebuilding")
+    log(f"rebuilt: {rebuild(data)}")
+    return data / "policykb.db"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("kb", nargs="?", help="a KB file to read")
+    parser.add_argument("--build", metavar="DIR", help="build a synthetic KB in DIR (rewritten) and read it")
+    parser.add_argument("--versions", type=int, default=136, help="versions of the synthetic history")
+    parser.add_argument("--docs", type=int, default=100, help="documents of the synthetic history")
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if bool(args.kb) == bool(args.build):
+        parser.error("give a KB file or --build DIR (one of them)")
+    path = build(Path(args.build), args.versions, args.docs, args.seed, Path(args.corpus)) if args.build \
+        else Path(args.kb)
+    if not path.is_file():
+        parser.error(f"no KB at {path}")
+    figures = breakdown(path)
+    print(json.dumps(figures, indent=1) if args.json else report(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
