@@ -1,19 +1,24 @@
-"""Versions that may hold a quote, from search's trigram index (see :func:`candidate_versions`).
+"""Versions that may hold a quote, from search's indexes (see :func:`candidate_versions`).
 
-The cite check has no full-text index of its own: search's ``search_trigram`` (:mod:`kb.search`) indexes each
-distinct wording of a section once, folded (:func:`pipeline.fold.fold`); a wording found stands for every
-version that has it (``sections`` by document, key and content hash). One index serves both (issue 19: the
-cite check's own trigram index of every version's whole text was as big as the text itself).
+The cite check has no full-text index of its own (issue 19: its trigram index of every version's whole text
+was about twice the text). Search's indexes (:mod:`kb.search`) hold each distinct wording of a section once,
+folded (:func:`pipeline.fold.fold`); a wording found stands for every version that has it (``sections`` by
+document, key and content hash). A word of a script written with spaces is looked up in ``search_short``
+(whole words, stemmed: "refund" finds "refunds"); a piece of a script written without spaces (Chinese,
+Japanese, Thai) in ``search_trigram`` (any substring), as search does.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 from kb.cite.keytext import CJK_RE, WORD_RE
 from pipeline.fold import fold, spellings
+from pipeline.text import UNSPACED
 
+_UNSPACED_RE = re.compile(f"[{UNSPACED}]")
 MAX_TOKENS = 8
 PROBE_LIMIT = 300  # a word in at least this many versions is common (see candidate_versions)
 #: a check limited to this many documents reads their versions instead of probing the KB-wide index
@@ -30,7 +35,7 @@ por con para una che per della
 
 
 def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
-    """Words of the quote usable as trigram FTS phrases (3+ characters), longest first.
+    """Words of the quote usable as FTS phrases (3+ characters), longest first.
 
     CJK runs are cut into 3-character pieces, so one changed character spoils
     one piece, not the whole run.
@@ -49,10 +54,11 @@ def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
     return unique[:limit]
 
 
-def _fts_phrase(token: str) -> str:
-    """The folded token as an FTS query on the indexed text (not its filter tokens, ``meta``); the index holds
-    folded text, so one spelling finds them all (申訴 and 申诉)."""
-    return '{text} : "' + token.replace('"', '""') + '"'
+def _fts_query(token: str) -> tuple[str, str]:
+    """The index that serves the folded token, and the token as an FTS query of its indexed text (not of the
+    filter tokens, ``meta``). Both indexes hold folded text, so one spelling finds them all (申訴 and 申诉)."""
+    table = "search_trigram" if _UNSPACED_RE.search(token) else "search_short"
+    return table, '{text} : "' + token.replace('"', '""') + '"'
 
 
 def quote_shingles(quote: str) -> list[str]:
@@ -76,7 +82,7 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
     """Versions that may hold the quote: ``{document_id: {seq: rank}}``.
 
     1. Each of the quote's words (longest first, a CJK piece counting triple,
-       function words last) is looked up in search's trigram index with a
+       function words last) is looked up in search's index for its script with a
        ``LIMIT``: a word found in fewer versions than the limit is *rare*, and
        its versions are complete; a common word stops early, so it costs a few
        milliseconds instead of up to 150 ms on a large KB (measured by
@@ -122,10 +128,11 @@ _VERSIONS_OF_WORDINGS = """
 
 def _wordings_with(conn, token: str, limit: int | None = None) -> list[int]:
     """The wordings (``search_sections`` rowids) whose folded text holds ``token``, at most ``limit``."""
-    sql = "select rowid from search_trigram where search_trigram match ?"
+    table, query = _fts_query(token)
+    sql = f"select rowid from {table} where {table} match ?"
     if limit is None:
-        return [r for (r,) in conn.execute(sql, [_fts_phrase(token)])]
-    return [r for (r,) in conn.execute(sql + " limit ?", [_fts_phrase(token), limit])]
+        return [r for (r,) in conn.execute(sql, [query])]
+    return [r for (r,) in conn.execute(sql + " limit ?", [query, limit])]
 
 
 def _versions_with(conn, token: str) -> set[int]:
