@@ -16,10 +16,9 @@ template; one declaration per 50 hosts, selector ``#policykb-replay-content``.
 
 Measures. ``policykb rebuild`` in a fresh process (wall, CPU, peak RSS from ``getrusage`` of the
 child); the KB's size on disk, its largest tables (``bench/storage.py``) and the Markdown bytes of the
-versions it holds; then ``policykb
-serve`` and search through its JSON API (words and phrases drawn from the KB's own sections, and a
-word absent from it) and :func:`kb.cite.cite` in-process on sentences of current and of replaced
-versions; p50 and p95 of each. Goals (issue 19): rebuild under 15 minutes for 100,000 versions,
+versions it holds; then ``policykb serve`` and search through its JSON API (words and phrases drawn
+from the KB's own sections, and a word absent from it) and :func:`kb.cite.cite` in-process on sentences
+of current and of replaced versions; p50 and p95 of each. Goals (issue 19): rebuild under 15 minutes for 100,000 versions,
 search p95 under 100 ms, cite p95 under 300 ms, KB at most 2.5x the Markdown it holds.
 """
 
