@@ -10,7 +10,8 @@ centre, plus ``../shared/corpus/`` when present, so words come in their real
 frequencies) and one document in eight in Chinese (a character chain over the
 demo's Chinese rules). Rows are
 written directly (the ingest pipeline would diff every version, which is
-not what is measured here). Then it times ``kb.cite.cite`` on quotes of
+not what is measured here), then the search index is brought up to date as a
+build's last step does (the cite check reads its candidates there). Then it times ``kb.cite.cite`` on quotes of
 every kind: current (clean and damaged: curly quotes, full-width digits,
 case, line breaks, a dropped word), changed (wording of an old version),
 removed (a page marked gone) and not found, and prints median and p95 per
@@ -145,6 +146,10 @@ def build(data: Path, sections: int, corpus: Path | None, seed: int = 7):
             db["sections"].insert_all(section_rows, pk="id")
             db["checks"].insert_all(check_rows)
             db["changes"].insert_all(change_rows, pk="id")
+    from kb.store.search_index import sync
+
+    with db.conn:
+        sync(db.conn)  # the search index, which the cite check reads its candidates from (as a build ends)
     (data / ".cite-speed").write_text(f"{sections} {bool(corpus and corpus.is_dir())}")
     db.close()
 

@@ -15,10 +15,10 @@ record), the page being the version's Markdown rendered to HTML inside the repla
 template; one declaration per 50 hosts, selector ``#policykb-replay-content``.
 
 Measures. ``policykb rebuild`` in a fresh process (wall, CPU, peak RSS from ``getrusage`` of the
-child); the KB's size on disk and the Markdown bytes of the versions it holds; then ``policykb
-serve`` and search through its JSON API (words and phrases drawn from the KB's own sections, and a
-word absent from it) and :func:`kb.cite.cite` in-process on sentences of current and of replaced
-versions; p50 and p95 of each. Goals (issue 19): rebuild under 15 minutes for 100,000 versions,
+child); the KB's size on disk, its largest tables (``bench/storage.py``) and the Markdown bytes of the
+versions it holds; then ``policykb serve`` and search through its JSON API (words and phrases drawn
+from the KB's own sections, and a word absent from it) and :func:`kb.cite.cite` in-process on sentences
+of current and of replaced versions; p50 and p95 of each. Goals (issue 19): rebuild under 15 minutes for 100,000 versions,
 search p95 under 100 ms, cite p95 under 300 ms, KB at most 2.5x the Markdown it holds.
 """
 
@@ -173,8 +173,12 @@ def kb_figures(data: Path) -> dict:
         failed = dict(conn.execute("select reason, count(*) from checks where outcome = 'failed' group by reason"))
     finally:
         conn.close()
+    from bench.storage import breakdown
+
+    tables = {name: entry["bytes"] for name, entry in breakdown(db)["tables"].items()}
     return {"versions": versions, "failed_checks": failed, "kb_bytes": size, "markdown_bytes": md or 0,
-            "kb_over_markdown": round(size / md, 2) if md else None}
+            "kb_over_markdown": round(size / md, 2) if md else None,
+            "largest_tables": dict(list(tables.items())[:6])}
 
 
 def percentiles(ms: list[float]) -> dict:
@@ -285,7 +289,8 @@ def report(result: dict, command: str) -> str:
         f"- Rebuild: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s ({per:.0f} CPU ms per version), peak "
         f"{r['peak_rss_mib']} MiB.",
         f"- Size: {kb['kb_bytes'] / 2**20:.0f} MiB for {kb['markdown_bytes'] / 2**20:.0f} MiB of version Markdown "
-        f"= {kb['kb_over_markdown']}× (goal ≤ 2.5×).",
+        f"= {kb['kb_over_markdown']}× (goal ≤ 2.5×); largest tables with their indexes (`bench/storage.py`): "
+        + ", ".join(f"{name} {size / 2**20:.0f} MiB" for name, size in kb.get("largest_tables", {}).items()) + ".",
         f"- Search (HTTP JSON API, {result['search']['n']} queries): p50 {result['search']['p50_ms']} ms, p95 "
         f"{result['search']['p95_ms']} ms (goal < 100 ms).",
     ]

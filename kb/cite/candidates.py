@@ -1,12 +1,24 @@
-"""Versions that may hold a quote, from the ``versions_fts`` trigram index (see :func:`candidate_versions`)."""
+"""Versions that may hold a quote, from search's indexes (see :func:`candidate_versions`).
+
+The cite check has no full-text index of its own (issue 19: its trigram index of every version's whole text
+was about twice the text). Search's indexes (:mod:`kb.search`) hold each distinct wording of a section once,
+folded (:func:`pipeline.fold.fold`); a wording found stands for every version that has it (``sections`` by
+document, key and content hash). A word of a script written with spaces is looked up in ``search_short``
+(whole words, stemmed: "refund" finds "refunds"); a piece of a script written without spaces (Chinese,
+Japanese, Thai) in ``search_trigram`` (any substring), as search does.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 import unicodedata
 
 from kb.cite.keytext import CJK_RE, WORD_RE
 from pipeline.fold import fold, spellings
+from pipeline.text import UNSPACED
 
+_UNSPACED_RE = re.compile(f"[{UNSPACED}]")
 MAX_TOKENS = 8
 PROBE_LIMIT = 300  # a word in at least this many versions is common (see candidate_versions)
 #: a check limited to this many documents reads their versions instead of probing the KB-wide index
@@ -23,7 +35,7 @@ por con para una che per della
 
 
 def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
-    """Words of the quote usable as trigram FTS phrases (3+ characters), longest first.
+    """Words of the quote usable as FTS phrases (3+ characters), longest first.
 
     CJK runs are cut into 3-character pieces, so one changed character spoils
     one piece, not the whole run.
@@ -42,10 +54,11 @@ def quote_tokens(quote: str, limit: int = MAX_TOKENS) -> list[str]:
     return unique[:limit]
 
 
-def _fts_phrase(token: str) -> str:
-    """The token as an FTS query: its spellings (Simplified and Traditional Chinese) as phrases, OR-ed; the
-    index holds the raw text, so a folded token is looked up in each form a page may write it in."""
-    return " OR ".join('"' + form.replace('"', '""') + '"' for form in spellings(token))
+def _fts_query(token: str) -> tuple[str, str]:
+    """The index that serves the folded token, and the token as an FTS query of its indexed text (not of the
+    filter tokens, ``meta``). Both indexes hold folded text, so one spelling finds them all (申訴 and 申诉)."""
+    table = "search_trigram" if _UNSPACED_RE.search(token) else "search_short"
+    return table, '{text} : "' + token.replace('"', '""') + '"'
 
 
 def quote_shingles(quote: str) -> list[str]:
@@ -69,7 +82,7 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
     """Versions that may hold the quote: ``{document_id: {seq: rank}}``.
 
     1. Each of the quote's words (longest first, a CJK piece counting triple,
-       function words last) is looked up in the trigram FTS index with a
+       function words last) is looked up in search's index for its script with a
        ``LIMIT``: a word found in fewer versions than the limit is *rare*, and
        its versions are complete; a common word stops early, so it costs a few
        milliseconds instead of up to 150 ms on a large KB (measured by
@@ -105,13 +118,40 @@ def _versions_of(conn, documents: set) -> list[int]:
                                        "order by rowid desc limit ?", [*sorted(documents), MAX_CANDIDATES])]
 
 
-def _versions_with(conn, token: str, limit: int | None = None) -> set[int]:
-    """Rowids of the versions whose text holds ``token`` (at most ``limit`` of them), from ``versions_fts``."""
+#: the versions that have one of the given wordings (``search_sections`` rowids, in ``json_each(?)``)
+_VERSIONS_OF_WORDINGS = """
+    select distinct v.rowid from json_each(?) w
+    join search_sections i on i.rowid = w.value
+    join sections s on s.document_id = i.document_id and s.key = i.key and s.content_hash = i.content_hash
+    join versions v on v.id = s.version_id"""
+
+
+def _wordings_with(conn, token: str, limit: int | None = None) -> list[int]:
+    """The wordings (``search_sections`` rowids) whose folded text holds ``token``, at most ``limit``."""
+    table, query = _fts_query(token)
+    sql = f"select rowid from {table} where {table} match ?"
     if limit is None:
-        return {r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ?",
-                                           [_fts_phrase(token)])}
-    return {r for (r,) in conn.execute("select rowid from versions_fts where versions_fts match ? limit ?",
-                                       [_fts_phrase(token), limit])}
+        return [r for (r,) in conn.execute(sql, [query])]
+    return [r for (r,) in conn.execute(sql + " limit ?", [query, limit])]
+
+
+def _versions_with(conn, token: str) -> set[int]:
+    """Rowids of the versions whose text holds ``token``: those with a wording that holds it."""
+    return _versions_of_wordings(conn, _wordings_with(conn, token))
+
+
+def _versions_of_wordings(conn, wordings: list[int]) -> set[int]:
+    return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS, [json.dumps(wordings)])}
+
+
+def _rare_versions(conn, token: str) -> set[int] | None:
+    """The versions holding ``token`` when fewer than ``PROBE_LIMIT`` do, else None (a common word). A
+    wording stands for one version or more: ``PROBE_LIMIT`` wordings are enough to call a word common."""
+    wordings = _wordings_with(conn, token, PROBE_LIMIT)
+    if len(wordings) >= PROBE_LIMIT:
+        return None
+    found = _versions_of_wordings(conn, wordings)
+    return None if len(found) >= PROBE_LIMIT else found
 
 
 def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
@@ -119,8 +159,8 @@ def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
     rare: list[set[int]] = []
     common: list[str] = []
     for token in tokens:
-        found = _versions_with(conn, token, PROBE_LIMIT)
-        if len(found) >= PROBE_LIMIT:
+        found = _rare_versions(conn, token)
+        if found is None:
             common.append(token)
         elif found:
             rare.append(found)

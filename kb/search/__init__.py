@@ -4,7 +4,10 @@ Two FTS5 indexes over the distinct wordings of every section, current or not:
 
 - ``search_trigram`` (FTS5 ``trigram`` tokenizer): any substring of three
   characters or more, for the scripts written without spaces between words
-  (``知识产权``, ``申诉材料``, Thai).
+  (``知识产权``, ``申诉材料``, Thai). It holds only the wordings with a
+  character of those scripts (the only ones its terms can match): a trigram
+  index is about twice the text it indexes, and most policy text is in spaced
+  scripts (``bench/storage.py``).
 - ``search_short`` (FTS5 ``porter unicode61`` with a one-character prefix
   index) over a segmented copy of the text, where every run of Chinese,
   Japanese or Korean characters becomes its overlapping bigrams plus its last
@@ -43,6 +46,8 @@ Results come newest wording first (FTS5 walks the index by descending rowid
 and stops at the page size), so a query for a character found in half the KB
 costs no more than one found in ten sections; relevance ranking (``bm25``)
 would have to score every match first.
+
+The cite check finds its candidate versions in these indexes too (:mod:`kb.cite.candidates`).
 
 Modules, one job each: :mod:`~kb.search.parse` (query terms and CJK
 segmentation), :mod:`~kb.search.query` (the search itself),

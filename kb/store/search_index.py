@@ -5,6 +5,7 @@ The layout and the reasons for it are described in :mod:`kb.search`.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -12,13 +13,27 @@ from dataclasses import dataclass
 from kb.search.meta import CURRENT_TOKEN, document_meta
 from kb.search.parse import segment
 from kb.search.snippets import indexed_text
+from pipeline.text import UNSPACED
 from pipeline.timeutil import now_iso
 
 TRIGGER_NAMES = ("search_sections_deleted", "search_sections_updated")
+_UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
+
+
+def in_trigram_index(plain: str) -> bool:
+    """Whether a wording's indexed text goes into ``search_trigram``: only when it has a character of a script
+    written without spaces (Chinese, Japanese, Korean, Thai...). Every term that index serves has one (a term
+    of a spaced script goes to ``search_short``, :attr:`kb.search.parse.Term.index`), so no other wording could
+    match it; most policy text is in spaced scripts, and a trigram index is about three times the text."""
+    return bool(_UNSPACED_CHAR.search(plain))
+
+
 #: Bumped when the layout of the search tables changes: an older index is dropped and rebuilt.
-SCHEMA_VERSION = 5  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped);
+SCHEMA_VERSION = 6  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped);
 #                     5: folded by pipeline.fold (繁體 and 简体, full-width and ASCII index alike), and
-#                     words stemmed (Porter) in search_short, which serves every term of a spaced script
+#                     words stemmed (Porter) in search_short, which serves every term of a spaced script;
+#                     6: search_trigram holds only the wordings with a character of a script written without
+#                     spaces (the only ones its terms can match), issue 19
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -147,7 +162,8 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
         if not chunk:
             break
         plain = [(rowid, indexed_text(text), meta) for rowid, text, meta in chunk]
-        conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)", plain)
+        conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)",
+                         [row for row in plain if in_trigram_index(row[1])])
         conn.executemany("insert into search_short (rowid, text, meta) values (?, ?, ?)",
                          [(rowid, segment(text), meta) for rowid, text, meta in plain])
         done += len(chunk)
@@ -159,8 +175,9 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
 def _forget(conn, rowid: int, text: str, meta: str) -> None:
     """Remove a wording from both indexes (a contentless index needs the very text it indexed)."""
     plain = indexed_text(text)
-    conn.execute("insert into search_trigram (search_trigram, rowid, text, meta) values ('delete', ?, ?, ?)",
-                 [rowid, plain, meta])
+    if in_trigram_index(plain):  # a contentless index must not be told to forget what it never had
+        conn.execute("insert into search_trigram (search_trigram, rowid, text, meta) values ('delete', ?, ?, ?)",
+                     [rowid, plain, meta])
     conn.execute("insert into search_short (search_short, rowid, text, meta) values ('delete', ?, ?, ?)",
                  [rowid, segment(plain), meta])
     conn.execute("delete from search_sections where rowid = ?", [rowid])
