@@ -60,8 +60,11 @@ are masked first). The key form keeps a map back to the raw text, so a match
 is cut from the real wording. CJK characters are letters, so Chinese quotes
 work the same way.
 
-1. *Candidates* (:func:`candidate_versions`) come from the ``versions_fts``
-   trigram index: each of the quote's 8 longest words is probed with a
+1. *Candidates* (:func:`candidate_versions`) come from search's own indexes
+   (:mod:`kb.cite.candidates`: ``search_short`` for words of spaced scripts,
+   ``search_trigram`` for Chinese and Japanese pieces; each distinct section
+   wording maps back to every version that has it): each of the quote's 8
+   longest words is probed with a
    ``LIMIT`` (a common word stops early), the versions holding the rare ones
    are read and checked in Python for every word and word pair of the quote.
    So a check reads a handful of versions, not the KB.
