@@ -141,6 +141,29 @@ SENTENCES += [
      [("time_limit", 30, "day", "payment")]),
 ]
 
+
+#: Spanish and Portuguese deadlines as written (tuned on documents outside the reference: Vinted, CustoJusto)
+SENTENCES += [
+    # "a partir de" starts the moment a deadline counts from, like "a contar de"
+    ("es", "Tiene que hacerlo en el plazo de 14 días a partir de la entrega del Artículo.", [("time_limit", 14, "day", "")]),
+    ("pt", "Deve fazê-lo no prazo de 14 dias a partir da entrega do artigo.", [("time_limit", 14, "day", "")]),
+    # every form of "devolver" is a return
+    ("es", "Si el Vendedor Pro no confirma la recepción del Artículo devuelto en el plazo de 14 días naturales, VINTED "
+           "investigará el asunto.", [("time_limit", 14, "calendar_day", "return")]),
+    # more ways to write a limit: "en el término de", "como máximo en", "pré-aviso de", "antecedência de, no mínimo,"
+    ("es", "Usted puede cancelar su pedido si hace clic en el botón en el término de 2 días de la notificación.",
+     [("time_limit", 2, "day", "cancellation")]),
+    ("es", "El Vendedor Pro debe entregar el Artículo como máximo en 30 días.", [("time_limit", 30, "day", "delivery")]),
+    ("pt", "A CustoJusto notificará os anunciantes de qualquer alteração com um prazo de pré-aviso mínimo de 15 dias.",
+     [("time_limit", 15, "day", "notice")]),
+    ("pt", "O serviço renova-se, a menos que o Cliente se oponha à renovação com uma antecedência de, no mínimo, 30 dias.",
+     [("time_limit", 30, "day", "notice")]),
+    ("pt", "O Utilizador pode continuar a utilizar o serviço dentro do prazo dos 30 dias após a recepção do email.",
+     [("time_limit", 30, "day", "")]),
+    # "durante" (for) a period is a duration
+    ("es", "El comprador no tendrá que aportar pruebas durante los 24 meses siguientes a la entrega de los productos.", []),
+]
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
