@@ -56,8 +56,10 @@ _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
                   r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
-#: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the")
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
+#: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the");
+#: or after a word's full stop run on to the next sentence's first word (a PDF's lost space: "presso il corriere.L'utente")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+|"
+                           r"(?<=[a-zà-ÿ]{3}\.)(?=[A-ZÀ-Ý][a-zà-ÿ’'])")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|"
@@ -285,9 +287,9 @@ def _clause(text: str, position: int) -> tuple[int, int]:
     return start, len(text)
 
 
-#: subjects that name what a deadline starts from as often as what it limits ("within 7 days of the notice"):
-#: they count only when no other subject stands in the clause
-WEAK_SUBJECTS = {"notice", "documents", "validity", "payment"}
+#: subjects that name what a deadline starts from as often as what it limits ("within 7 days of the notice", "dalla
+#: consegna"), or what a cost is for ("costi di consegna"): they count only when no other subject stands in the clause
+WEAK_SUBJECTS = {"notice", "documents", "validity", "payment", "delivery"}
 
 
 #: words that may stand between a verb cue and its object cue ("respond to the claim", "responder a la

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from kb.cli import cli
-from pipeline.rules import extract, value_changes
+from pipeline.rules import extract, sentences, value_changes
 
 #: (language, a real-looking sentence, what it states: (kind, value, unit, subject) in reading order)
 SENTENCES = [
@@ -160,6 +160,12 @@ SENTENCES += [
      [("time_limit", 30, "day", "notice")]),
     ("pt", "O Utilizador pode continuar a utilizar o serviço dentro do prazo dos 30 dias após a recepção do email.",
      [("time_limit", 30, "day", "")]),
+    # "delivery" names what a deadline counts from or what a cost is for as often as what it limits: it counts only
+    # when no other subject stands in the clause
+    ("it", "Se l'utente recede, il Venditore procederà al rimborso dell'Importo pagato, compresi i costi di consegna, "
+           "inclusi quelli derivanti dalla scelta di un tipo di consegna diverso dalla consegna standard, senza indebito "
+           "ritardo e in ogni caso non oltre 14 giorni di calendario.", [("time_limit", 14, "calendar_day", "refund")]),
+    ("en", "The seller must deliver the item within 5 days.", [("time_limit", 5, "day", "delivery")]),
     # "durante" (for) a period is a duration
     ("es", "El comprador no tendrá que aportar pruebas durante los 24 meses siguientes a la entrega de los productos.", []),
 ]
@@ -170,6 +176,17 @@ def test_sentence_values(language, sentence, wanted):
     assert found == [(k, float(n), u, s) for k, n, u, s in wanted]
     for v in extract(sentence, language):
         assert v.sentence == sentence  # the evidence is the sentence as written
+
+
+def test_a_full_stop_run_on_to_the_next_word_ends_a_sentence():
+    """A PDF's lost space after a full stop: the next sentence is its own, so the delivery named before it is not
+    what its 3 days limit, and its evidence is that sentence alone."""
+    (value,) = extract("Dopo il tentativo di consegna andato a vuoto, il pacco andrà in giacenza presso il corriere.L'utente"
+                       " è tenuto a ritirare il pacco nel termine di 3 giorni di calendario.", "it")
+    assert (value.value, value.unit, value.subject) == (3.0, "calendar_day", "")
+    assert value.sentence == "L'utente è tenuto a ritirare il pacco nel termine di 3 giorni di calendario."
+    # a domain is no sentence's end
+    assert [s for s, _ in sentences("Contact bol.com or Amazon.de today.")] == ["Contact bol.com or Amazon.de today."]
 
 
 def test_a_metric_line_takes_the_metric_its_label_line_names():
