@@ -166,6 +166,8 @@ SENTENCES += [
            "inclusi quelli derivanti dalla scelta di un tipo di consegna diverso dalla consegna standard, senza indebito "
            "ritardo e in ogni caso non oltre 14 giorni di calendario.", [("time_limit", 14, "calendar_day", "refund")]),
     ("en", "The seller must deliver the item within 5 days.", [("time_limit", 5, "day", "delivery")]),
+    ("es", "En cualquier caso, asegúrese de enviar el artículo en el plazo de 5 días de semana después de recibir la "
+           "información del envío.", [("time_limit", 5, "business_day", "dispatch")]),
     # "durante" (for) a period is a duration
     ("es", "El comprador no tendrá que aportar pruebas durante los 24 meses siguientes a la entrega de los productos.", []),
 ]
