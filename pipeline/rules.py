@@ -20,6 +20,9 @@ Precision first: a wrong deadline is worse than none. A duration without a limit
 penalty lasting 7 days, records kept 180 days) is not reported, nor a percentage without a metric word and a
 comparison in its clause (a fee, a discount).
 
+Words a PDF ran together ("terminedi 3", "giornilavorativi") are split apart first, by word frequencies
+(:func:`_split_run_on`, wordfreq), so a cue reads the same in a PDF as on a web page.
+
 Numbers may be words or numerals: European number words go through text2num's ``alpha2digit`` (``seven
 days`` → ``7 days``, ``quinze jours``, ``vierzehn Tage``), Chinese and Japanese numerals through cn2an
 (``十五日``, ``七个工作日``); both measured against the alternatives before they were chosen (README, "Rule
