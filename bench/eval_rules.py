@@ -13,6 +13,12 @@ only") and once as (kind, value, unit, subject) ("with subject": a right number 
 * precision = matched / extracted (a value the reference does not hold is wrong);
 * recall = matched / expected.
 
+A value extracted with no subject (``""``: the extractor abstains, no cue in its clause says what it limits) counts
+like a wrong subject when the reference names one. The with-subject tables therefore also print, beside the headline
+figures (which stay as defined above), ``subj.prec``: precision among the values given a subject (matched with
+subject / extracted with a subject other than ``""``), and ``coverage``: the share of extracted values given a
+subject.
+
 The reference is split in two halves by document (:func:`half`: the SHA-1 of ``service/document``, even → ``tune``,
 odd → ``held-out``), fixed before the cues were last tuned: cues are tuned on the tune half only, and the held-out
 half says how well they carry to documents nobody tuned them on.
@@ -55,8 +61,12 @@ def half(path: str) -> str:
 
 
 def _rates(c: collections.Counter) -> dict:
-    return {**c, "precision": c["matched"] / c["extracted"] if c["extracted"] else 1.0,
-            "recall": c["matched"] / c["expected"] if c["expected"] else 1.0}
+    out = {**c, "precision": c["matched"] / c["extracted"] if c["extracted"] else 1.0,
+           "recall": c["matched"] / c["expected"] if c["expected"] else 1.0}
+    if "given" in c:  # with subject: precision among the values given a subject, and the share given one
+        out["given_precision"] = c["matched_given"] / c["given"] if c["given"] else 1.0
+        out["coverage"] = c["given"] / c["extracted"] if c["extracted"] else 1.0
+    return out
 
 
 def evaluate(reference: dict, corpus: Path, subjects: bool = True, only: str | None = None) -> dict:
@@ -78,6 +88,10 @@ def evaluate(reference: dict, corpus: Path, subjects: bool = True, only: str | N
         counts["extracted"] += sum(got.values())
         counts["expected"] += sum(want.values())
         counts["matched"] += sum(matched.values())
+        if subjects:  # the values given a subject (not abstaining with ""), and how many of them are right
+            given = collections.Counter({k: n for k, n in got.items() if k[3]})
+            counts["given"] += sum(given.values())
+            counts["matched_given"] += sum((given & want).values())
         wrong = got - want
         evidence = {}
         for v in values:
@@ -146,11 +160,12 @@ def main(argv=None) -> int:
         f"{h}: " + ", ".join(f"{lang} {n}" for (hh, lang), n in sorted(halves.items()) if hh == h)
         for h in ("tune", "held-out")))
     for title, result in results.items():
+        given = "given_precision" in result["overall"]
         print(f"\n{title}\n{'language':10} {'expected':>8} {'extracted':>9} {'matched':>7} {'precision':>9} "
-              f"{'recall':>7}")
+              f"{'recall':>7}" + (f" {'subj.prec':>9} {'coverage':>8}" if given else ""))
         for lang, c in list(result["languages"].items()) + [("all", result["overall"])]:
             print(f"{lang:10} {c['expected']:8d} {c['extracted']:9d} {c['matched']:7d} {c['precision']:9.1%} "
-                  f"{c['recall']:7.1%}")
+                  f"{c['recall']:7.1%}" + (f" {c['given_precision']:9.1%} {c['coverage']:8.1%}" if given else ""))
     if args.verbose:
         last = results[f"{modes[-1][0]}, all"]
         for doc in last["documents"]:

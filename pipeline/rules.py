@@ -20,6 +20,9 @@ Precision first: a wrong deadline is worse than none. A duration without a limit
 penalty lasting 7 days, records kept 180 days) is not reported, nor a percentage without a metric word and a
 comparison in its clause (a fee, a discount).
 
+Words a PDF ran together ("terminedi 3", "giornilavorativi") are split apart first, by word frequencies
+(:func:`_split_run_on`, wordfreq), so a cue reads the same in a PDF as on a web page.
+
 Numbers may be words or numerals: European number words go through text2num's ``alpha2digit`` (``seven
 days`` → ``7 days``, ``quinze jours``, ``vierzehn Tage``), Chinese and Japanese numerals through cn2an
 (``十五日``, ``七个工作日``); both measured against the alternatives before they were chosen (README, "Rule
@@ -43,7 +46,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 
 KINDS = ("time_limit", "metric_threshold", "point_threshold")
 TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
@@ -56,8 +59,10 @@ _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
                   r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
-#: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the")
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+")
+#: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the");
+#: or after a word's full stop run on to the next sentence's first word (a PDF's lost space: "presso il corriere.L'utente")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+|"
+                           r"(?<=[a-zà-ÿ]{3}\.)(?=[A-ZÀ-Ý][a-zà-ÿ’'])")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|"
@@ -188,10 +193,52 @@ def _to_number(token: str) -> float | None:
         return None
 
 
+#: languages whose words a PDF's lost space runs together are split again (:func:`_split_run_on`); not German or
+#: Dutch, whose compounds are one word by design ("Kündigungsfrist", "opzegtermijn")
+SPLIT_LANGUAGES = {"en", "fr", "es", "it", "pt"}
+#: how common (wordfreq's Zipf scale: 3 = once per million words) each half of a split word must be: a word of
+#: three letters or more, else a function word ("di", "a", "il", "de")
+ZIPF_WORD, ZIPF_SHORT = 3.0, 6.0
+_LETTERS = r"A-Za-zÀ-ÖØ-öø-ɏ"
+
+
+def _split_run_on(text: str, language: str) -> str:
+    """Words a PDF's lost space ran together, apart again: a word no word list of the language knows that is two
+    common words ("terminedi" → "termine di", "superiorea" → "superiore a", "nelcaso", "lavorativisuccessivi"; by
+    wordfreq's frequencies, the split whose rarer half is the most common), and a number run on to a word
+    ("almeno15 giorni", "30giorni"). Cues are then read as written in any other document."""
+    from wordfreq import zipf_frequency
+
+    def zipf(word: str) -> float:
+        return zipf_frequency(word, language)
+
+    def half_ok(word: str) -> bool:
+        if len(word) >= 3:
+            return zipf(word) >= ZIPF_WORD
+        return (len(word) == 2 or word.lower() in "aeoyàèéò") and zipf(word) >= ZIPF_SHORT
+
+    def split(m: re.Match) -> str:
+        word = m.group()
+        if zipf(word) > 0:
+            return word
+        scored = [(min(zipf(word[:i]), zipf(word[i:])), i) for i in range(1, len(word))
+                  if half_ok(word[:i]) and half_ok(word[i:])]
+        if not scored:
+            return word
+        i = max(scored)[1]
+        return f"{word[:i]} {word[i:]}"
+
+    text = re.sub(rf"(?<=[{_LETTERS}]{{3}})(?=\d)|(?<=\d)(?=[{_LETTERS}]{{3}})", " ", text)
+    return re.sub(rf"[{_LETTERS}]{{4,}}", split, text)
+
+
 def digits(sentence: str, language: str) -> str:
-    """The sentence with its number words written as digits (text2num for European languages)."""
+    """The sentence with its number words written as digits (text2num for European languages), and words a PDF ran
+    together apart (:func:`_split_run_on`)."""
     # a Markdown escape left in the text ("14 giorni\\ lavorativi") is no character of the sentence
     text = re.sub(r"\\(?=[\s\W])", "", unicodedata.normalize("NFKC", sentence))
+    if language in SPLIT_LANGUAGES:
+        text = _split_run_on(text, language)
     if language in TEXT2NUM_LANGUAGES:
         from text_to_num import alpha2digit
 
@@ -243,9 +290,9 @@ def _clause(text: str, position: int) -> tuple[int, int]:
     return start, len(text)
 
 
-#: subjects that name what a deadline starts from as often as what it limits ("within 7 days of the notice"):
-#: they count only when no other subject stands in the clause
-WEAK_SUBJECTS = {"notice", "documents", "validity", "payment"}
+#: subjects that name what a deadline starts from as often as what it limits ("within 7 days of the notice", "dalla
+#: consegna"), or what a cost is for ("costi di consegna"): they count only when no other subject stands in the clause
+WEAK_SUBJECTS = {"notice", "documents", "validity", "payment", "delivery"}
 
 
 #: words that may stand between a verb cue and its object cue ("respond to the claim", "responder a la
@@ -383,6 +430,10 @@ def _is_cjk(language: str) -> bool:
     return language in ("zh", "ja")
 
 
+#: "up to" right before a duration that ends "in advance": the earliest moment, not a notice period
+_UP_TO_IN_ADVANCE = re.compile(r"\bup\s+to\s+$", re.I)
+
+
 def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     """Durations with a limiting cue right before the number or right after the unit."""
     pats = _patterns(language)
@@ -411,6 +462,9 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         # "have 3 days to respond": what the number limits is the verb after "to"
         subject = _named_period(text, start, cue_before.group() if cue_before else "") or _nearest_cue(
             text, m.start(), "subjects", _is_cjk(language), object_after=has, language=language, unit_end=unit_m.end())
+        if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
+                re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
+            continue  # "list up to 365 days in advance": how early something may be done, no deadline
         if subject in WEAK_SUBJECTS | {""} and pats["advance"] and pats["advance"].match(text, unit_m.end()):
             subject = "notice"  # "30 days before the effective date", "vier Wochen im Voraus": an advance notice
         out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
@@ -459,15 +513,31 @@ def _comparison(before: str, after: str, pats: dict) -> tuple[str, int, bool]:
     return "", 0, False
 
 
+#: "and" (or "or") with an article or preposition right before a percentage: a second threshold of the comparison
+#: before it ("over 10% of orders in a month and 3% in a year", "superiore al 10% … e al 3%")
+_AND_THEN = re.compile(r"(?:^|\s)(?:and|or|e|ed|o|ou|et|y|und|oder|en|of|dan|atau)\s+(?:(?:al|a|à|au|to|the|il|el|"
+                       r"le|la|del|de|di|ai|aux|bei|bij)\s+)?$", re.I)
+#: how far (characters) the second threshold may stand from the first
+SECOND_REACH = 120
+
+
 def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
     """Percentages with a comparison, in a clause (or table row) that names a metric; or that names a rate in other
     words before the number (the language's ``rate`` cue: "numero di reclami superiore al 15%") or, with a sign
     (≥ 98%), a threshold whatever it measures (its subject then empty)."""
     pats = _patterns(language)
-    out = []
+    out: list[RuleValue] = []
     for m in _PERCENT_RE.finditer(text):
         before, after = text[max(0, m.start() - 40):m.start()], text[m.end():m.end() + 16]
         comparator, cue_len, sign = _comparison(before, after, pats)
+        if not comparator and out and _AND_THEN.search(before) and m.start() - out[-1].position <= SECOND_REACH \
+                and _clause(text, m.start()) == _clause(text, out[-1].position):
+            # "superiore al 10% degli ordini in un mese e al 3% in un anno": the second threshold of one comparison
+            a, b = _clause(text, m.start())
+            out.append(replace(out[-1], value=float(m.group(1).replace(",", ".")), position=m.start(),
+                               phrase=text[m.start():m.end()].strip(),
+                               window=_windows(text, m.end(), b, (m.start(), m.end()), language)))
+            continue
         if not comparator:
             continue
         a, b = (0, len(text)) if row else _clause(text, m.start())
