@@ -76,7 +76,10 @@ def sentences(markdown: str):
                 yield s
 
 
-def damage(text: str, rng: random.Random) -> str:
+def damage(text: str, rng: random.Random | None = None, seed: int = 0) -> str:
+    """The quote as a careless paste has it. Without ``rng``, the damage depends only on ``seed`` and the
+    text (so that the same quote is damaged alike however many were sampled before it)."""
+    rng = rng or random.Random(f"{seed}:{text}")
     words = text.split(" ")
     if len(words) > 10:
         del words[rng.randrange(2, len(words) - 2)]
@@ -88,9 +91,10 @@ def damage(text: str, rng: random.Random) -> str:
 
 # --- the KB ---------------------------------------------------------------------------------------
 
-def pick_documents(corpus_docs, rng, max_dates):
-    """Documents for a small KB: 3-12 versions, one URL, at most ``max_dates`` crawl dates in all."""
-    fit = [d for d in corpus_docs if d.part == "versions" and 3 <= len(d.versions) <= 12
+def pick_documents(corpus_docs, rng, max_dates, exclude=frozenset()):
+    """Documents for a small KB: 3-12 versions, one URL, at most ``max_dates`` crawl dates in all; none
+    whose folder is in ``exclude`` (the documents of another KB, so that a held-out KB shares none)."""
+    fit = [d for d in corpus_docs if d.part == "versions" and 3 <= len(d.versions) <= 12 and d.dir not in exclude
            and len({v.url for v in d.versions}) == 1 and max(v.file.stat().st_size for v in d.versions) < 300_000]
     rng.shuffle(fit)
     chosen, dates = [], set()
@@ -354,6 +358,8 @@ def main(argv=None):
     parser.add_argument("--dump", default=None, help="write every asked quote with its answer's fields here (JSON)")
     parser.add_argument("--seed", type=int, default=20260701)
     parser.add_argument("--max-dates", type=int, default=45, help="crawl dates when building a KB")
+    parser.add_argument("--exclude-kb", default=None,
+                        help="when building a KB: leave out the documents of the KB in this folder (a held-out KB)")
     parser.add_argument("--matchers", action="store_true", help="also compare dmp match_main with kb.cite.locate")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -365,11 +371,15 @@ def main(argv=None):
     from kb.cite import cite
     from replay.corpus import load_corpus
 
-    rng = random.Random(args.seed)
     corpus_docs = load_corpus(corpus, parts=("versions",))
     built = False
     if not (data / "policykb.db").exists():
-        docs = pick_documents(corpus_docs, rng, args.max_dates)
+        exclude = set()
+        if args.exclude_kb:
+            other = sqlite3.connect(f"file:{Path(args.exclude_kb) / 'policykb.db'}?mode=ro", uri=True)
+            exclude = set(kb_documents(other, corpus_docs))
+            other.close()
+        docs = pick_documents(corpus_docs, random.Random(args.seed), args.max_dates, exclude)
         print(f"building a KB of {len(docs)} documents in {data}", file=sys.stderr)
         build_kb(corpus, data, docs)
         built = True
@@ -380,11 +390,12 @@ def main(argv=None):
         return 2
     now = conn.execute("select max(checked_at) from checks").fetchone()[0]
     seen, left_out = seen_by_kb(conn, corpus_docs, mapping)
-    quotes, texts = sample_quotes(corpus_docs, mapping, rng, args.quotes, seen)
+    # Its own generator: the same quotes whether the KB was built just now (which draws from another) or reused.
+    quotes, texts = sample_quotes(corpus_docs, mapping, random.Random(args.seed), args.quotes, seen)
     rows = []
     for q in quotes:
         for variant in ("clean", "damaged"):
-            quote = q["quote"] if variant == "clean" else damage(q["quote"], rng)
+            quote = q["quote"] if variant == "clean" else damage(q["quote"], seed=args.seed)
             t0 = time.perf_counter()
             answers = cite(conn, quote, now=now)
             ms = (time.perf_counter() - t0) * 1000
