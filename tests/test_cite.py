@@ -584,6 +584,7 @@ MV_EN = """<html><head><title>Delivery Policy</title></head><body><div id="polic
 <h2>2. Tracking</h2>
 <p>Every shipment needs a valid tracking number uploaded within one day of dispatch.</p>
 <p>Tracking numbers reused across orders are treated as invalid tracking.</p>
+<p>Parcels for the café pop-up stores in Zürich are handed to the courier's déjà-vu desk on Mondays.</p>
 <h2>3. Returns</h2>
 <p>Buyers may return an item within thirty days of delivery for any reason.</p>
 <p>Return shipping labels are paid by the seller when the item arrived damaged or not as described.</p>
@@ -595,6 +596,7 @@ MV_ZH = """<html><head><title>配送规则</title></head><body><div id="policy">
 <p>偏远地区的订单可适当延长发货时间，但商家须在商品页面注明预计送达时间。</p>
 <p><strong>第二条</strong>【物流单号】每个包裹须在发货后一日内上传有效的物流单号。</p>
 <p>同一物流单号重复用于多个订单的，视为虚假物流单号。</p>
+<p>日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。</p>
 <p><strong>第三条</strong>【退货】买家可在签收后三十日内无理由退货。</p>
 <p>商品到货破损或与描述不符的，由卖家承担退货运费。</p>
 <p>卖家应当在收到退货后五个工作日内完成退款。</p>
@@ -693,6 +695,22 @@ def test_a_sentence_merged_into_a_longer_clause_is_changed(moved_kb, quote, docu
 def test_a_sentence_that_stayed_is_current_next_to_a_moved_one(moved_kb, quote):
     [a] = [x for x in cite(sqlite3.connect(moved_kb / "policykb.db"), quote, now="2026-02-11")]
     assert a["status"] == "current"
+
+
+@pytest.mark.parametrize("quote, document", [
+    ("Parcels for the café pop-up stores in Zürich are handed to the courier's déjà-vu desk on Mondays.",
+     "mvtest/delivery"),
+    ("日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。", "mvtest/peisong"),
+])
+def test_a_quote_pasted_in_decomposed_form_is_current(moved_kb, quote, document):
+    """Text copied as NFD (``u`` + a combining diaeresis, ``か`` + a combining voiced mark) is the same wording:
+    the combining marks were dropped from the key, so ``Zürich`` keyed as ``zurich`` and was NOT FOUND."""
+    decomposed = unicodedata.normalize("NFD", quote)
+    assert decomposed != quote
+    answers, _ = cite_cli(moved_kb, decomposed, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "current" and a["match"]["kind"] == "exact"
+    assert unicodedata.normalize("NFC", a["quoted_wording"]) == quote
 
 
 @pytest.mark.asyncio
