@@ -596,10 +596,16 @@ MV_ZH = """<html><head><title>配送规则</title></head><body><div id="policy">
 <p>偏远地区的订单可适当延长发货时间，但商家须在商品页面注明预计送达时间。</p>
 <p><strong>第二条</strong>【物流单号】每个包裹须在发货后一日内上传有效的物流单号。</p>
 <p>同一物流单号重复用于多个订单的，视为虚假物流单号。</p>
-<p>日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。</p>
 <p><strong>第三条</strong>【退货】买家可在签收后三十日内无理由退货。</p>
 <p>商品到货破损或与描述不符的，由卖家承担退货运费。</p>
 <p>卖家应当在收到退货后五个工作日内完成退款。</p>
+</div></body></html>"""
+MV_JA = """<html><head><title>配送ポリシー</title></head><body><div id="policy">
+<h1>配送ポリシー</h1>
+<h2>1. 発送</h2>
+<p>出品者は、購入者の支払いから二営業日以内にすべての注文を発送しなければなりません。</p>
+<p>日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。</p>
+<p>追跡番号が確認できない場合、注文はキャンセルされることがあります。</p>
 </div></body></html>"""
 MV_EDITS = {
     # The remote-islands sentence moves from section 1 to section 2 with a word changed; in section 3 the
@@ -624,6 +630,7 @@ MV_EDITS = {
         ("【退货】买家可在签收后三十日内无理由退货。</p>\n<p>商品到货破损或与描述不符的，由卖家承担退货运费。</p>",
          "【退货】买家可在签收后三十日内无理由退货，退回的商品应当保持完好并附带原包装及全部配件，"
          "商品到货破损或与描述不符的，一律由卖家承担退货运费。</p>")]),
+    "hassou": (MV_JA, []),
 }
 
 
@@ -651,6 +658,9 @@ def moved_kb(tmp_path_factory):
         "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
         "  - id: peisong\n    title: 配送规则\n    title_en: Delivery Rules\n"
         "    url: https://seller.mvtest.example/policies/peisong\n    locale: zh-CN\n    type: shipping\n"
+        "    select: ['#policy']\n"
+        "  - id: hassou\n    title: 配送ポリシー\n    title_en: Delivery Policy (Japan)\n"
+        "    url: https://seller.mvtest.example/policies/hassou\n    locale: ja-JP\n    type: shipping\n"
         "    select: ['#policy']\n", encoding="utf-8")
     return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
 
@@ -700,7 +710,7 @@ def test_a_sentence_that_stayed_is_current_next_to_a_moved_one(moved_kb, quote):
 @pytest.mark.parametrize("quote, document", [
     ("Parcels for the café pop-up stores in Zürich are handed to the courier's déjà-vu desk on Mondays.",
      "mvtest/delivery"),
-    ("日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。", "mvtest/peisong"),
+    ("日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。", "mvtest/hassou"),
 ])
 def test_a_quote_pasted_in_decomposed_form_is_current(moved_kb, quote, document):
     """Text copied as NFD (``u`` + a combining diaeresis, ``か`` + a combining voiced mark) is the same wording:
