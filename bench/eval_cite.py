@@ -25,8 +25,10 @@ the first version after the last one that has it (presence is decided on
 letters and digits only, by a normalizer of this script's own). Each quote
 is asked clean and damaged (curly quotes, case, line breaks, full-width
 digits, a dropped word). An outdated quote is expected `changed` or `removed` by this
-script's own alignment of the two versions' sentences (:func:`truth_kind`, difflib). Printed: the
-share answered right per kind (current, changed, removed), the
+script's own alignment of the two versions' sentences (:func:`truth_kind`, difflib). Each outdated quote
+is also asked ``--as-of`` the day of the last version with it (expected present) and of the first without
+(expected absent), and sentences of corpus documents outside the KB are asked (expected not found).
+Printed: the share answered right per kind (current, changed, removed, not-found, as-of), the
 answers' split between changed and removed, and the time per answer.
 
 ``--matchers`` also compares, on the same damaged quotes and the corpus
