@@ -12,16 +12,23 @@ crawled at each of those dates by the real ``policykb crawl --replay`` (only
 the documents with a version then), then ``policykb build``. Declarations
 (selector ``#policykb-replay-content``) are generated into ``DATA/sources``.
 
+``--exclude-kb DIR`` builds a held-out KB: none of the documents of the KB in
+DIR (tune thresholds on one seed's KB, report on another's).
+
 The quotes: sentences (8 to 40 words, no links or tables) sampled with a
-fixed seed from the corpus's own version files, not from the KB. A sentence
+fixed seed from the corpus's own version files, not from the KB. The same seed
+gives the same quotes, damaged alike, whether the KB was built just now or
+reused (each use of the seed has its own generator), so figures compare. A sentence
 of the latest version is expected ``current``; a sentence of an older
 version that the latest one lacks is expected ``changed`` or ``removed``, dated
 the first version after the last one that has it (presence is decided on
 letters and digits only, by a normalizer of this script's own). Each quote
 is asked clean and damaged (curly quotes, case, line breaks, full-width
 digits, a dropped word). An outdated quote is expected `changed` or `removed` by this
-script's own alignment of the two versions' sentences (:func:`truth_kind`, difflib). Printed: the
-share answered right per kind (current, changed, removed), the
+script's own alignment of the two versions' sentences (:func:`truth_kind`, difflib). Each outdated quote
+is also asked ``--as-of`` the day of the last version with it (expected present) and of the first without
+(expected absent), and sentences of corpus documents outside the KB are asked (expected not found).
+Printed: the share answered right per kind (current, changed, removed, not-found, as-of), the
 answers' split between changed and removed, and the time per answer.
 
 ``--matchers`` also compares, on the same damaged quotes and the corpus
@@ -76,7 +83,10 @@ def sentences(markdown: str):
                 yield s
 
 
-def damage(text: str, rng: random.Random) -> str:
+def damage(text: str, rng: random.Random | None = None, seed: int = 0) -> str:
+    """The quote as a careless paste has it. Without ``rng``, the damage depends only on ``seed`` and the
+    text (so that the same quote is damaged alike however many were sampled before it)."""
+    rng = rng or random.Random(f"{seed}:{text}")
     words = text.split(" ")
     if len(words) > 10:
         del words[rng.randrange(2, len(words) - 2)]
@@ -88,9 +98,10 @@ def damage(text: str, rng: random.Random) -> str:
 
 # --- the KB ---------------------------------------------------------------------------------------
 
-def pick_documents(corpus_docs, rng, max_dates):
-    """Documents for a small KB: 3-12 versions, one URL, at most ``max_dates`` crawl dates in all."""
-    fit = [d for d in corpus_docs if d.part == "versions" and 3 <= len(d.versions) <= 12
+def pick_documents(corpus_docs, rng, max_dates, exclude=frozenset()):
+    """Documents for a small KB: 3-12 versions, one URL, at most ``max_dates`` crawl dates in all; none
+    whose folder is in ``exclude`` (the documents of another KB, so that a held-out KB shares none)."""
+    fit = [d for d in corpus_docs if d.part == "versions" and 3 <= len(d.versions) <= 12 and d.dir not in exclude
            and len({v.url for v in d.versions}) == 1 and max(v.file.stat().st_size for v in d.versions) < 300_000]
     rng.shuffle(fit)
     chosen, dates = [], set()
@@ -299,6 +310,56 @@ def right(answers, q):
     return ok, a["status"], a.get("changed_at")
 
 
+def ask_as_of(conn, quotes, now):
+    """Each outdated quote (clean) asked ``--as-of`` the day of the last version that had it (expected
+    ``present``) and the day of the first that lacks it (expected ``absent``); days with both versions are
+    left out (a day's answer is the version current at its end)."""
+    from kb.cite import cite
+
+    out = []
+    for q in quotes:
+        if q["kind"] != "outdated" or q["last_version_at"][:10] == q["expected_at"][:10]:
+            continue
+        for variant, day in (("present", q["last_version_at"][:10]), ("absent", q["expected_at"][:10])):
+            t0 = time.perf_counter()
+            answers = cite(conn, q["quote"], now=now, as_of=day)
+            ms = (time.perf_counter() - t0) * 1000
+            mine = [a for a in answers if a.get("document") == q["document"]]
+            got = mine[0].get("as_of_status") if mine else answers[0].get("as_of_status")
+            out.append({**q, "kind": "as-of", "truth": None, "variant": variant, "ok": got == variant,
+                        "status": got or answers[0]["status"], "changed_at": None, "asked": q["quote"], "ms": ms,
+                        "similarity": None, "basis": None})
+    return out
+
+
+def ask_not_found(conn, corpus_docs, mapping, texts, rng, n, now):
+    """Sentences of corpus documents that are not in the KB, in no version of a KB document: expected
+    ``not_found``."""
+    from kb.cite import cite
+
+    known = "|".join(norm(t) for ts in texts.values() for t in ts)
+    pool = []
+    for d in sorted(corpus_docs, key=lambda d: d.dir):
+        if d.dir in mapping or not d.versions:
+            continue
+        pool += [(d.dir, s) for s in sentences(d.versions[-1].file.read_text(encoding="utf-8"))]
+    pool.sort()
+    rng.shuffle(pool)
+    out = []
+    for folder, s in pool:
+        if len(out) >= n:
+            break
+        if norm(s) in known:
+            continue
+        t0 = time.perf_counter()
+        answers = cite(conn, s, now=now)
+        ms = (time.perf_counter() - t0) * 1000
+        out.append({"kind": "not-found", "quote": s, "dir": folder, "document": None, "variant": "clean",
+                    "ok": answers[0]["status"] == "not_found", "status": answers[0]["status"], "changed_at": None,
+                    "asked": s, "ms": ms, "similarity": None, "basis": None})
+    return out
+
+
 # --- matchers -------------------------------------------------------------------------------------
 
 def compare_matchers(quotes, texts, rng):
@@ -354,6 +415,8 @@ def main(argv=None):
     parser.add_argument("--dump", default=None, help="write every asked quote with its answer's fields here (JSON)")
     parser.add_argument("--seed", type=int, default=20260701)
     parser.add_argument("--max-dates", type=int, default=45, help="crawl dates when building a KB")
+    parser.add_argument("--exclude-kb", default=None,
+                        help="when building a KB: leave out the documents of the KB in this folder (a held-out KB)")
     parser.add_argument("--matchers", action="store_true", help="also compare dmp match_main with kb.cite.locate")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -365,11 +428,15 @@ def main(argv=None):
     from kb.cite import cite
     from replay.corpus import load_corpus
 
-    rng = random.Random(args.seed)
     corpus_docs = load_corpus(corpus, parts=("versions",))
     built = False
     if not (data / "policykb.db").exists():
-        docs = pick_documents(corpus_docs, rng, args.max_dates)
+        exclude = set()
+        if args.exclude_kb:
+            other = sqlite3.connect(f"file:{Path(args.exclude_kb) / 'policykb.db'}?mode=ro", uri=True)
+            exclude = set(kb_documents(other, corpus_docs))
+            other.close()
+        docs = pick_documents(corpus_docs, random.Random(args.seed), args.max_dates, exclude)
         print(f"building a KB of {len(docs)} documents in {data}", file=sys.stderr)
         build_kb(corpus, data, docs)
         built = True
@@ -380,11 +447,14 @@ def main(argv=None):
         return 2
     now = conn.execute("select max(checked_at) from checks").fetchone()[0]
     seen, left_out = seen_by_kb(conn, corpus_docs, mapping)
-    quotes, texts = sample_quotes(corpus_docs, mapping, rng, args.quotes, seen)
+    # Its own generator: the same quotes whether the KB was built just now (which draws from another) or reused.
+    quotes, texts = sample_quotes(corpus_docs, mapping, random.Random(args.seed), args.quotes, seen)
     rows = []
+    rows += ask_as_of(conn, quotes, now)
+    rows += ask_not_found(conn, corpus_docs, mapping, texts, random.Random(args.seed), args.quotes // 3, now)
     for q in quotes:
         for variant in ("clean", "damaged"):
-            quote = q["quote"] if variant == "clean" else damage(q["quote"], rng)
+            quote = q["quote"] if variant == "clean" else damage(q["quote"], seed=args.seed)
             t0 = time.perf_counter()
             answers = cite(conn, quote, now=now)
             ms = (time.perf_counter() - t0) * 1000
@@ -394,11 +464,14 @@ def main(argv=None):
                          "asked": quote, "ms": ms, "similarity": mine[0].get("similarity") if mine else None,
                          "basis": mine[0].get("basis") if mine else None})
 
+    plain = [r for r in rows if r["kind"] not in ("as-of", "not-found")]
+    extra = [r for r in rows if r["kind"] in ("as-of", "not-found")]
+    rows = plain + extra
     summary = {"kb": str(data / "policykb.db"), "built_here": built, "documents": len(set(mapping.values())),
                "corpus_versions_not_in_kb": left_out,
                "versions": conn.execute("select count(*) from versions").fetchone()[0], "kinds": {}}
-    for kind in ("current", "changed", "removed"):
-        for variant in ("clean", "damaged"):
+    for kind in ("current", "changed", "removed", "not-found", "as-of"):
+        for variant in ("clean", "damaged", "present", "absent"):
             sel = [r for r in rows if (r.get("truth") or r["kind"]) == kind and r["variant"] == variant]
             if not sel:
                 continue

@@ -543,12 +543,15 @@ def test_a_removed_sentence_is_not_changed_into_its_neighbour(removed_kb, quote,
     assert "REMOVED" in text and "Current wording" not in text
 
 
-def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(removed_kb, demo_kb, listing_kb):
+def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(removed_kb, demo_kb, listing_kb,
+                                                                               moved_kb):
     """Over every sentence of every older version: a ``changed`` answer's wording stands in the quote's
-    section (or the one it moved to), and is at least as similar as the threshold."""
-    from kb.cite.answer import REPLACEMENT_SIMILARITY, UNALIGNED_SIMILARITY
+    section (or the one it moved to), and is at least as similar as the threshold; only a sentence that moved
+    (new wording elsewhere, each the other's closest) may stand in another section, and then at least
+    ``MOVED_SIMILARITY`` alike."""
+    from kb.cite.answer import MOVED_SIMILARITY, REPLACEMENT_SIMILARITY, UNALIGNED_SIMILARITY
 
-    for data in (removed_kb, demo_kb, listing_kb):
+    for data in (removed_kb, demo_kb, listing_kb, moved_kb):
         conn = sqlite3.connect(data / "policykb.db")
         olds = conn.execute("select v.document_id, v.text_markdown from versions v where v.seq < (select max(seq) "
                             "from versions w where w.document_id = v.document_id)").fetchall()
@@ -561,12 +564,163 @@ def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(r
                         if a["status"] != "changed":
                             continue
                         old = a["last_version_with_quote"]
+                        if "moved" in a["basis"]:
+                            assert "counterpart" in a["basis"] and a["similarity"] >= MOVED_SIMILARITY, sentence
+                            continue
                         assert "section" in a["basis"], (sentence, a["basis"])
-                        assert a["similarity"] >= (REPLACEMENT_SIMILARITY if "alignment" in a["basis"]
-                                                   else UNALIGNED_SIMILARITY)
-                        assert (a["section_key"] == old["section_key"]
-                                or a["section_heading"] == old["section_heading"]), sentence
+                        if "contained" not in a["basis"]:
+                            assert a["similarity"] >= (REPLACEMENT_SIMILARITY if {"alignment", "counterpart"} &
+                                                       set(a["basis"]) else UNALIGNED_SIMILARITY)
+                        assert (a["section_key"] == old["section_key"] or a["section_heading"] == old["section_heading"]
+                                or "counterpart" in a["basis"]), sentence
         conn.close()
+
+
+MV_EN = """<html><head><title>Delivery Policy</title></head><body><div id="policy">
+<h1>Delivery Policy</h1>
+<h2>1. Dispatch</h2>
+<p>Sellers must dispatch every order within two business days of payment.</p>
+<p>Orders to remote islands may take longer, and sellers must state the expected delivery time in the listing.</p>
+<h2>2. Tracking</h2>
+<p>Every shipment needs a valid tracking number uploaded within one day of dispatch.</p>
+<p>Tracking numbers reused across orders are treated as invalid tracking.</p>
+<p>Parcels for the café pop-up stores in Zürich are handed to the courier's déjà-vu desk on Mondays.</p>
+<h2>3. Returns</h2>
+<p>Buyers may return an item within thirty days of delivery for any reason.</p>
+<p>Return shipping labels are paid by the seller when the item arrived damaged or not as described.</p>
+<p>Refunds are issued within five business days of the returned item reaching the seller.</p>
+</div></body></html>"""
+MV_ZH = """<html><head><title>配送规则</title></head><body><div id="policy">
+<h1>配送规则</h1>
+<p><strong>第一条</strong>【发货时限】商家应当在买家付款后两个工作日内完成发货。</p>
+<p>偏远地区的订单可适当延长发货时间，但商家须在商品页面注明预计送达时间。</p>
+<p><strong>第二条</strong>【物流单号】每个包裹须在发货后一日内上传有效的物流单号。</p>
+<p>同一物流单号重复用于多个订单的，视为虚假物流单号。</p>
+<p><strong>第三条</strong>【退货】买家可在签收后三十日内无理由退货。</p>
+<p>商品到货破损或与描述不符的，由卖家承担退货运费。</p>
+<p>卖家应当在收到退货后五个工作日内完成退款。</p>
+</div></body></html>"""
+MV_JA = """<html><head><title>配送ポリシー</title></head><body><div id="policy">
+<h1>配送ポリシー</h1>
+<h2>1. 発送</h2>
+<p>出品者は、購入者の支払いから二営業日以内にすべての注文を発送しなければなりません。</p>
+<p>日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。</p>
+<p>追跡番号が確認できない場合、注文はキャンセルされることがあります。</p>
+</div></body></html>"""
+MV_EDITS = {
+    # The remote-islands sentence moves from section 1 to section 2 with a word changed; in section 3 the
+    # damaged-item sentence is merged into a longer clause of the first one (a word changed in it too).
+    "delivery": (MV_EN, [
+        ("<p>Orders to remote islands may take longer, and sellers must state the expected delivery time in the "
+         "listing.</p>\n", ""),
+        ("<p>Tracking numbers reused across orders are treated as invalid tracking.</p>",
+         "<p>Tracking numbers reused across orders are treated as invalid tracking.</p>\n<p>Orders to remote "
+         "islands may take longer, and sellers must state the expected delivery time in each listing.</p>"),
+        ("<p>Buyers may return an item within thirty days of delivery for any reason.</p>\n<p>Return shipping "
+         "labels are paid by the seller when the item arrived damaged or not as described.</p>",
+         "<p>Buyers may return an item within thirty days of delivery for any reason, provided it is unused, "
+         "undamaged by the buyer and in its original packaging with every accessory, manual and gift that came with "
+         "it, and return shipping labels are paid by the seller whenever the item arrived damaged or not as "
+         "described.</p>")]),
+    "peisong": (MV_ZH, [
+        ("<p>偏远地区的订单可适当延长发货时间，但商家须在商品页面注明预计送达时间。</p>\n", ""),
+        ("<p>同一物流单号重复用于多个订单的，视为虚假物流单号。</p>",
+         "<p>同一物流单号重复用于多个订单的，视为虚假物流单号。</p>\n"
+         "<p>偏远地区的订单可适当延长发货时间，但商家须在商品详情页注明预计送达时间。</p>"),
+        ("【退货】买家可在签收后三十日内无理由退货。</p>\n<p>商品到货破损或与描述不符的，由卖家承担退货运费。</p>",
+         "【退货】买家可在签收后三十日内无理由退货，退回的商品应当保持完好并附带原包装及全部配件，"
+         "商品到货破损或与描述不符的，一律由卖家承担退货运费。</p>")]),
+    "hassou": (MV_JA, []),
+}
+
+
+@pytest.fixture(scope="module")
+def moved_kb(tmp_path_factory):
+    """Two versions of an English and a Chinese page: a sentence moved to another section and reworded, and
+    one merged into a longer clause of its section."""
+    import kbfactory
+
+    root = tmp_path_factory.mktemp("cite-moved")
+    site, sources = root / "site", root / "sources"
+    for name, (v1, edits) in MV_EDITS.items():
+        page = site / "seller.mvtest.example" / "policies" / name
+        page.mkdir(parents=True)
+        (page / "2026-01-10.html").write_text(v1, encoding="utf-8")
+        v2 = v1
+        for old, new in edits:
+            assert old in v2, old
+            v2 = v2.replace(old, new)
+        (page / "2026-02-10.html").write_text(v2, encoding="utf-8")
+    sources.mkdir()
+    (sources / "mvtest.yml").write_text(
+        "platform: mvtest\nname: MvTest\nname_zh: 移动测试\nhomepage: https://seller.mvtest.example/\ndocuments:\n"
+        "  - id: delivery\n    title: Delivery Policy\n    url: https://seller.mvtest.example/policies/delivery\n"
+        "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
+        "  - id: peisong\n    title: 配送规则\n    title_en: Delivery Rules\n"
+        "    url: https://seller.mvtest.example/policies/peisong\n    locale: zh-CN\n    type: shipping\n"
+        "    select: ['#policy']\n"
+        "  - id: hassou\n    title: 配送ポリシー\n    title_en: Delivery Policy (Japan)\n"
+        "    url: https://seller.mvtest.example/policies/hassou\n    locale: ja-JP\n    type: shipping\n"
+        "    select: ['#policy']\n", encoding="utf-8")
+    return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
+
+
+@pytest.mark.parametrize("quote, document, now", [
+    ("Orders to remote islands may take longer, and sellers must state the expected delivery time in the listing.",
+     "mvtest/delivery", "expected delivery time in each listing"),
+    ("偏远地区的订单可适当延长发货时间，但商家须在商品页面注明预计送达时间。", "mvtest/peisong", "商品详情页注明预计送达时间"),
+])
+def test_a_sentence_moved_to_another_section_and_reworded_is_changed(moved_kb, quote, document, now):
+    """Its place in section 1 is empty; the same sentence, a word changed, is new in section 2, and each is the
+    other's closest: that is its replacement (basis ``moved``), in the section it moved to."""
+    from kb.cite.answer import MOVED_SIMILARITY
+
+    answers, _ = cite_cli(moved_kb, quote, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "changed", (a["status"], a.get("basis"))
+    assert now in a["current_wording"] and a["changed_at"][:10] == "2026-02-10"
+    assert {"counterpart", "moved"} <= set(a["basis"]) and a["similarity"] >= MOVED_SIMILARITY
+    assert a["section"] in ("2", "第二条") and a["last_version_with_quote"]["section"] in ("1", "第一条")
+
+
+@pytest.mark.parametrize("quote, document, now", [
+    ("Return shipping labels are paid by the seller when the item arrived damaged or not as described.",
+     "mvtest/delivery", "paid by the seller whenever the item arrived damaged"),
+    ("商品到货破损或与描述不符的，由卖家承担退货运费。", "mvtest/peisong", "一律由卖家承担退货运费"),
+])
+def test_a_sentence_merged_into_a_longer_clause_is_changed(moved_kb, quote, document, now):
+    """The quote's words stand almost whole inside a longer new clause of its own section: changed into it
+    (basis ``contained``), although the whole clause is far less alike than the threshold."""
+    answers, _ = cite_cli(moved_kb, quote, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "changed", (a["status"], a.get("basis"))
+    assert now in a["current_wording"] and {"section", "contained"} <= set(a["basis"])
+    assert a["section"] in ("3", "第三条")
+
+
+@pytest.mark.parametrize("quote", [
+    "Every shipment needs a valid tracking number uploaded within one day of dispatch.",
+    "每个包裹须在发货后一日内上传有效的物流单号。",
+])
+def test_a_sentence_that_stayed_is_current_next_to_a_moved_one(moved_kb, quote):
+    [a] = [x for x in cite(sqlite3.connect(moved_kb / "policykb.db"), quote, now="2026-02-11")]
+    assert a["status"] == "current"
+
+
+@pytest.mark.parametrize("quote, document", [
+    ("Parcels for the café pop-up stores in Zürich are handed to the courier's déjà-vu desk on Mondays.",
+     "mvtest/delivery"),
+    ("日本の購入者への配送は、ガイドラインに従い、追跡番号をご登録ください。", "mvtest/hassou"),
+])
+def test_a_quote_pasted_in_decomposed_form_is_current(moved_kb, quote, document):
+    """Text copied as NFD (``u`` + a combining diaeresis, ``か`` + a combining voiced mark) is the same wording:
+    the combining marks were dropped from the key, so ``Zürich`` keyed as ``zurich`` and was NOT FOUND."""
+    decomposed = unicodedata.normalize("NFD", quote)
+    assert decomposed != quote
+    answers, _ = cite_cli(moved_kb, decomposed, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "current" and a["match"]["kind"] == "exact"
+    assert unicodedata.normalize("NFC", a["quoted_wording"]) == quote
 
 
 @pytest.mark.asyncio

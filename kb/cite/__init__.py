@@ -29,8 +29,16 @@ heading's words under another number, or its number under other words), its posi
 anchors (not merely the most similar stretch of a rewritten page; without
 one, ``UNALIGNED_SIMILARITY``, 80, is needed instead), and its key form is at
 least ``REPLACEMENT_SIMILARITY`` (55, rapidfuzz ``ratio``) alike;
-``basis`` lists the ones that held and ``similarity`` the measure. With fewer, the
-answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
+``basis`` lists the ones that held and ``similarity`` the measure. Failing that,
+the quote's *counterpart* may be its replacement (``basis`` ``counterpart``): a
+sentence of the current text that is new wording (not elsewhere in the last
+version with the quote) and the quote's closest, while no other sentence of that
+version is closer to it; it replaced the quote in the quote's section (or the
+one it moved to, also a renumbered and renamed section whose text is, both ways,
+the closest to the old one's) at ``REPLACEMENT_SIMILARITY``, in another section
+at ``MOVED_SIMILARITY`` (80: ``moved``); a quote whose words stand almost whole
+(``CONTAINED_SIMILARITY``, 85, ``partial_ratio``) in a longer new clause of its
+section was merged into it (``contained``). Otherwise the answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
 down ``["page"]``. ``bench/eval_cite.py`` measures it on ``../shared/corpus/``
 against its own difflib alignment of sentences (see its docstring).
 

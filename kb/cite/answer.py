@@ -33,6 +33,14 @@ REPLACEMENT_SIMILARITY = 55.0
 #: least this similar to count as the replacement.
 UNALIGNED_SIMILARITY = 80.0
 HIGH_SIMILARITY = 75.0  # a replacement at least this similar (and diff-aligned) is answered with confidence "high"
+#: A new sentence elsewhere in the current text (the quote moved and was reworded) at least this similar
+#: (rapidfuzz ``ratio`` of key forms) counts as its replacement when each is the other's closest; measured by
+#: ``bench/eval_cite.py``.
+MOVED_SIMILARITY = 80.0
+#: A quote whose words stand almost whole (rapidfuzz ``partial_ratio``) inside a longer new clause of the same
+#: section (two sentences merged into one, a clause widened) was merged into it.
+CONTAINED_SIMILARITY = 85.0
+SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])")
 
 
 def _public(info: dict) -> dict:
@@ -210,13 +218,18 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
     evidence: dict = {}
     replaced = _replaced_span(case, quote_key, nxt, evidence) if not case.gone else None
     last_version = _public(old_info) | {"quoted_wording": quoted, "quoted_wording_markdown": quoted_md}
+    judged = None
     if replaced:
         judged = _replacement_evidence(case, old_info, quoted, replaced, evidence.get("aligned", False))
         if judged["replacement"]:
             return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) | judged["fields"]
-        answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
-        return answer | judged["fields"]
+    if nxt and case.current and not case.gone:
+        moved = _counterpart(case, old_info, quoted, (os_, oe))
+        if moved is not None:
+            return _changed_answer(case, moved["span"], quoted, nxt, change, match_info, last_version) | moved["fields"]
     answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+    if judged is not None:
+        return answer | judged["fields"]
     if case.gone and not nxt:
         return answer | {"basis": ["page"], "confidence": "high"}
     return answer | {"basis": [], "confidence": "high", "now_in_place": None}
@@ -265,6 +278,97 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
                          "section": new_info["section"], "section_key": new_info["section_key"],
                          "version_date": new_info["version_date"], "permalink": new_info["permalink"],
                          "similarity": similarity}}}
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int, str]]:
+    """The sentences of a text with their raw spans and key forms: ``[(start, end, key)]`` (lines split at
+    sentence ends and colons; pieces of fewer than 12 key characters are left out)."""
+    out = []
+    for line in re.finditer(r"[^\n]+", text):
+        at = line.start()
+        for piece in SENTENCE_SPLIT_RE.split(line.group()):
+            start = text.find(piece, at)
+            at = start + len(piece)
+            key = key_form(piece)
+            if len(key) >= 12:
+                out.append((start, at, key))
+    return out
+
+
+def _counterpart(case: _Case, old_info: dict, quoted: str, old_span: tuple[int, int]) -> dict | None:
+    """The quote's replacement when it is not the passage standing in its place: a sentence of the current text
+    that is new (not in the last version with the quote), and the quote's closest while the quote is its
+    closest in that version (``basis`` ``counterpart``). It replaced the quote when it is in the quote's section
+    (or the one it moved to) and at least ``REPLACEMENT_SIMILARITY`` alike, or in another section and at least
+    ``MOVED_SIMILARITY`` alike (``moved``). A quote merged into a longer new clause of its section, its words
+    standing there almost whole (``CONTAINED_SIMILARITY``, ``partial_ratio``), was replaced by that clause
+    (``contained``). None otherwise: the quote was removed."""
+    from rapidfuzz import process
+
+    qk = key_form(quoted)
+    if len(qk) < 12:
+        return None
+    old_text, new_text = case.last["text_markdown"], case.current["text_markdown"]
+    # Only new wording can replace: a sentence that stood elsewhere in the last version already is not the quote's.
+    elsewhere = key_form(old_text[:old_span[0]]) + "|" + key_form(old_text[old_span[1]:])
+    news = [x for x in _sentence_spans(new_text) if x[2] not in elsewhere]
+    others = [x[2] for x in _sentence_spans(old_text) if x[1] <= old_span[0] or x[0] >= old_span[1]]
+    if not news:
+        return None
+    keys = [x[2] for x in news]
+    best = process.extractOne(qk, keys, scorer=fuzz.ratio)
+    longer = [i for i, k in enumerate(keys) if len(k) > len(qk) * 1.2]
+    contained = (process.extractOne(qk, [keys[i] for i in longer], scorer=fuzz.partial_ratio)
+                 if longer and quote_weight(qk) >= 30 else None)
+    tried = []
+    if best is not None:
+        tried.append((best[2], round(best[1], 1), "ratio"))
+    if contained is not None and contained[1] >= CONTAINED_SIMILARITY:
+        tried.append((longer[contained[2]], round(contained[1], 1), "contained"))
+    for i, score, how in tried:
+        start, end, key = news[i]
+        if how == "ratio":
+            rival = process.extractOne(key, others, scorer=fuzz.ratio) if others else None
+            if rival is not None and rival[1] > score:
+                continue  # another sentence of the last version is closer to it: it is that one's rewording
+        new_info = case.info(case.current, start)
+        section = _same_section(old_info, new_info) or _moved_section(case, old_info, new_info)
+        if how == "contained":  # merged into a longer clause: the other sentences in it may be closer to it
+            ok, basis = section, ["section", "counterpart", "contained"]
+        elif section:
+            ok, basis = score >= REPLACEMENT_SIMILARITY, ["section", "counterpart", "similarity"]
+        else:
+            ok, basis = score >= MOVED_SIMILARITY, ["counterpart", "moved", "similarity"]
+        if ok:
+            while start < end and new_text[start] in " \t#>|*-+":
+                start += 1
+            return {"span": (start, end), "fields": {"basis": basis, "similarity": score,
+                                                     "confidence": "high" if score >= 90 else "medium"}}
+    return None
+
+
+def _moved_section(case: _Case, old_info: dict, new_info: dict) -> bool:
+    """The quote's section moved (renumbered and renamed at once): of the current version's sections, the
+    new passage's is the one whose text is closest to the old section's, and the old section's closest in the
+    last version is the old section itself (each the other's closest, rapidfuzz ``ratio`` of key forms, at
+    least ``REPLACEMENT_SIMILARITY``)."""
+    from rapidfuzz import process
+
+    from kb.cite.versions import section_spans
+
+    old_sec, new_sec = old_info.get("_section"), new_info.get("_section")
+    if not old_sec or not new_sec:
+        return False
+    old_keys = {r["key"]: key_form(r["text_markdown"] or "") for r, _, _ in section_spans(case.conn, case.last)}
+    new_keys = {r["key"]: key_form(r["text_markdown"] or "") for r, _, _ in section_spans(case.conn, case.current)}
+    mine = old_keys.get(old_sec["key"])
+    if not mine or new_sec["key"] not in new_keys:
+        return False
+    best = process.extractOne(mine, new_keys, scorer=fuzz.ratio)
+    if best is None or best[2] != new_sec["key"] or best[1] < REPLACEMENT_SIMILARITY:
+        return False
+    back = process.extractOne(new_keys[new_sec["key"]], old_keys, scorer=fuzz.ratio)
+    return back is not None and back[2] == old_sec["key"]
 
 
 def _change_effective(case: _Case, nxt: dict | None, key: str | None) -> dict:

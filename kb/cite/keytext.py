@@ -17,6 +17,10 @@ from pipeline.text import CJK_RE  # noqa: F401  (kana, ideographs and Hangul: on
 WORD_RE = re.compile(r"[^\W_]+")
 BLOCK = 2048  # characters per block of a KeyText's lazy offset map
 NON_WORD_RE = re.compile(r"[\W_]+")
+#: A word of a raw text with its combining marks: text copied in decomposed form (NFD: ``u`` + U+0308 for ``ü``,
+#: ``か`` + U+3099 for ``が``, as some systems paste it) keys as its composed form, not as the bare letter.
+COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a"
+RAW_WORD_RE = re.compile(rf"(?:[^\W_]|[{COMBINING}])+")
 # Masked (replaced by spaces of the same length) before keying: Markdown link
 # targets and images' URLs, and HTML tags. The page shows neither.
 MASK_RE = re.compile(r"\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)|<[^>\n]{1,300}>")
@@ -117,11 +121,11 @@ def key_text(text: str) -> KeyText:
     if len(normalized) == len(masked):
         return KeyText(text, NON_WORD_RE.sub("", normalized), normalized=normalized)
     parts, starts, runs, kpos = [], [], [], 0
-    for m in WORD_RE.finditer(masked):
+    for m in RAW_WORD_RE.finditer(masked):
         s = m.group()
         k = s.lower() if s.isascii() else fold(unicodedata.normalize("NFKC", s).lower())
-        if len(k) == len(s) and (s.isascii() or k.isalnum()):
-            parts.append(k)
+        if (len(k) == len(s) and (s.isascii() or k.isalnum())) or (k.isalnum() and re.search(f"[{COMBINING}]", s)):
+            parts.append(k)  # (a word with combining marks maps as a whole: its key is shorter)
             starts.append(kpos)
             runs.append((kpos, len(k), m.start(), len(s)))
             kpos += len(k)
