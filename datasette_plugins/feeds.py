@@ -204,11 +204,11 @@ def change_sections(conn, change_ids) -> dict[str, list[dict]]:
     except sqlite3.OperationalError:  # a KB from before the rule values (opened read-only, not migrated)
         pass
     redlines = section_redlines(conn, list(change_ids), REDLINE_CHARS)
-    for row in conn.execute(f"""select change_id, key, heading, status from change_sections
+    for row in conn.execute(f"""select change_id, key, heading, status, id from change_sections
                                 where change_id in ({marks}) and (kind is null or kind = 'substantive')
                                 order by rowid""", list(change_ids)):
         out.setdefault(row[0], []).append({"key": row[1], "heading": row[2], "status": row[3],
-                                           "redline": redlines.get((row[0], row[1]), [])})
+                                           "redline": redlines.get(row[4], [])})
     return out
 
 

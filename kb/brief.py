@@ -102,7 +102,7 @@ def _sections(conn, change: dict, concepts: dict, redlines: dict) -> list[dict]:
     sections = _rows(conn, "select key, heading, level, ordinal, changed_version_id from sections"
                            " where version_id = ? order by ordinal", [change["to_version_id"]])
     out = []
-    for s in _rows(conn, """select key, heading, status from change_sections
+    for s in _rows(conn, """select id, key, heading, status from change_sections
                             where change_id = ? and (kind is null or kind = 'substantive') order by rowid""",
                    [change["id"]]):
         # a removed section is not in the new version: only a date stated for the whole document applies; a
@@ -110,7 +110,7 @@ def _sections(conn, change: dict, concepts: dict, redlines: dict) -> list[dict]:
         effective = timemodel.change_section_effective(conn, change, None if s["status"] == "removed" else s["key"],
                                                        sections)
         out.append({"key": s["key"], "heading": s["heading"], "status": s["status"],
-                    "redline": [[op, text] for op, text in redlines.get((change["id"], s["key"]), [])],
+                    "redline": [[op, text] for op, text in redlines.get(s["id"], [])],
                     "effective": {"date": effective["date"], "label": effective["label"], "scope": effective["scope"]},
                     "concepts": concepts.get((change["id"], s["key"]), [])})
     return out

@@ -371,11 +371,12 @@ def latest_check(conn, as_of: str | None = None) -> str | None:
     return conn.execute("select max(checked_at) from checks").fetchone()[0]
 
 
-def section_redlines(conn, change_ids, limit: int = 400) -> dict[tuple[str, str], list[tuple[int, str]]]:
-    """``(change id, section key) → short redline`` for each section a change touched substantively: the
-    section's text in the two versions, as a reader sees it (no Markdown marks,
-    :func:`pipeline.text.plain_text`), diffed for display (:func:`pipeline.diff.text_excerpt`: Chinese by
-    words, context cut at word boundaries). The feeds and the brief show the same redline."""
+def section_redlines(conn, change_ids, limit: int = 400) -> dict[str, list[tuple[int, str]]]:
+    """``change_sections.id → short redline`` for each section a change touched substantively: the section's
+    text in the earlier version (under its old key, when the change renamed or renumbered it; none for an
+    added section) against its text in the later one (none for a removed section), as a reader sees it (no
+    Markdown marks, :func:`pipeline.text.plain_text`), diffed for display (:func:`pipeline.diff.text_excerpt`:
+    Chinese by words, context cut at word boundaries). The feeds and the brief show the same redline."""
     from pipeline.diff import text_excerpt
     from pipeline.text import plain_text
 
@@ -384,13 +385,15 @@ def section_redlines(conn, change_ids, limit: int = 400) -> dict[tuple[str, str]
     marks = ", ".join("?" * len(change_ids))
     out = {}
     for r in _rows(conn, f"""
-            select cs.change_id, cs.key,
-                   (select s.text_markdown from sections s where s.version_id = c.from_version_id
-                       and s.key = cs.key) as old,
-                   (select s.text_markdown from sections s where s.version_id = c.to_version_id
-                       and s.key = cs.key) as new
+            select cs.id,
+                   case when cs.status = 'added' then null else
+                       (select s.text_markdown from sections s where s.version_id = c.from_version_id
+                           and s.key = coalesce(cs.old_key, cs.key)) end as old,
+                   case when cs.status = 'removed' then null else
+                       (select s.text_markdown from sections s where s.version_id = c.to_version_id
+                           and s.key = cs.key) end as new
             from change_sections cs join changes c on c.id = cs.change_id
             where cs.change_id in ({marks}) and (cs.kind is null or cs.kind = 'substantive')""", list(change_ids)):
-        out[(r["change_id"], r["key"])] = text_excerpt(plain_text(r["old"] or "", collapse_space=True),
-                                                       plain_text(r["new"] or "", collapse_space=True), limit)
+        out[r["id"]] = text_excerpt(plain_text(r["old"] or "", collapse_space=True),
+                                    plain_text(r["new"] or "", collapse_space=True), limit)
     return out

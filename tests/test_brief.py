@@ -317,3 +317,38 @@ def test_a_brief_for_one_concept_says_its_uncounted_changes_are_of_any_concept(d
     assert one.exit_code == 0, one.output
     assert label("brief_not_listed_any", "zh") in one.output
     assert label("brief_not_listed_any", "zh") not in run(*args).output
+
+
+def test_redlines_follow_a_renamed_or_renumbered_section(tmp_path):
+    """A section the change renamed or renumbered is compared with its own earlier text (its old key), not with
+    whatever section had its new key before, nor shown as wholly inserted."""
+    import shutil
+
+    import kbfactory
+
+    site = tmp_path / "site"
+    shutil.copytree(kbfactory.DEMO_SITE, site)
+    health = site / "sellercentral.demomart.example/help/account-health"
+    page = (health / "2026-04-01.html").read_text(encoding="utf-8")
+    renamed = page.replace("<h3>Valid tracking rate</h3>", "<h3>Tracking number validity</h3>").replace(
+        "you must maintain a valid tracking rate above 95%", "you must maintain a valid tracking rate above 97%")
+    assert renamed != page
+    (health / "2026-08-01.html").write_text(renamed, encoding="utf-8")
+    appeals = site / "seller.kuajingtong.example/rules/appeals"
+    page = (appeals / "2026-04-01.html").read_text(encoding="utf-8")
+    names = [f"第{n}条" for n in "一二三四五六七八九十"]
+    for i in range(len(names) - 2, 1, -1):  # 第三条 … become 第四条 …, then a new 第三条 goes in
+        page = page.replace(f"<strong>{names[i]}</strong>", f"<strong>{names[i + 1]}</strong>")
+    page = page.replace('<p class="clause"><strong>第四条</strong>',
+                        '<p class="clause"><strong>第三条</strong>【申诉渠道】商家只能通过卖家中心的申诉入口提交申诉。</p>\n'
+                        '<p class="clause"><strong>第四条</strong>', 1)
+    (appeals / "2026-08-01.html").write_text(page, encoding="utf-8")
+    data = kbfactory.build_kb(tmp_path / "data", ["2026-07-01", "2026-08-01"], kbfactory.DEMO_SOURCES, site)
+    result = run("brief", "--data", data, "--since", "2026-07-15", "--until", "2026-08-31", "--format", "json")
+    assert result.exit_code == 0, result.output
+    sections = {d["id"]: [s for c in d["changes"] for s in c["sections"]]
+                for p in json.loads(result.output)["groups"] for d in p["documents"]}
+    ops = [tuple(op) for s in sections["demomart/account-health"] for op in s["redline"]]
+    assert (-1, "95") in ops and (1, "97") in ops, sections["demomart/account-health"]
+    deleted = "".join(t for s in sections["kuajing/appeals"] for op, t in s["redline"] if op == -1)
+    assert "7个自然日" not in deleted, sections["kuajing/appeals"]  # the renumbered articles kept their words
