@@ -8,11 +8,13 @@
   it limits (appeal, response, dispatch, takedown, documents ...), from the clause's syntax: the period's own
   name ("Kündigungsfrist", "préavis de"), else the cue governing the number in its clause (:func:`_nearest_cue`:
   not one in the moment the deadline counts from, a German or Dutch verb after the time phrase first), else
-  "notice" for a period before an event;
+  "notice" for a period before an event when no other subject is named in its clause; a period counted back
+  ("the last 12 months", "den letzten 15 Monaten") is no deadline;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
-  names no metric takes its label line's ("2. Annuleringen" / "≤ 2% …");
+  names no metric takes the metric its numbered or list label line names ("2. Annuleringen" / "≤ 2% …"), never a
+  heading's topic;
 * **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
   with the action at that level.
 
@@ -46,8 +48,10 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 5
 
+#: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
+LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
 KINDS = ("time_limit", "metric_threshold", "point_threshold")
 TIME_UNITS = ("minute", "hour", "day", "business_day", "calendar_day", "week", "month", "year")
 #: units that can replace one another in a change (2 business days → 24 hours is one value changing)
@@ -59,10 +63,18 @@ _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
                   r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
-#: a sentence ends after . ! ? and a capital, not after a one-letter abbreviation ("z. B. per E-Mail", "i. e. the");
-#: or after a word's full stop run on to the next sentence's first word (a PDF's lost space: "presso il corriere.L'utente")
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<![\s(]\w\.)\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+|"
+#: a sentence ends after . ! ? and a capital (so after "Section 5."), or after a word's full stop run on to the next
+#: sentence's first word (a PDF's lost space: "presso il corriere.L'utente"); not after an abbreviation
+#: (:data:`_ABBREVIATION`)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(\[¿¡À-Ý])|(?<=[。！？])|\n+|"
                            r"(?<=[a-zà-ÿ]{3}\.)(?=[A-ZÀ-Ý][a-zà-ÿ’'])")
+#: the end of an abbreviation, not of a sentence: a lower-case single letter ("z. B.", "i. e.", "u. a.", "d. h."), two
+#: letters each with its full stop ("z. B.", "e.g.", "U.S."), or a known one ("bzw.", "sog.", "Co. KG", "Pte. Ltd.");
+#: not "etc.", which ends a sentence as often as not ("…, etc. TikTok has the right"), nor a number ("Section 5.")
+_ABBREVIATION = re.compile(r"(?:^|[\s(\[/])(?:[a-zß-ÿ]|[A-Za-zß-ÿ]\.\s?[A-Za-zß-ÿ]|(?i:bzw|sog|ggf|vgl|usw|evtl|inkl|"
+                           r"zzgl|gem|ca|nr|co|pte|ul|art|abs|ziff|vs|approx|incl|cf|ecc|bijv|resp|dr|mr|mrs|ms|st))\.$")
+#: a short abbreviation right after a candidate end: the one before it is one too ("D. Lgs. 206/2005", "Pte. Ltd.")
+_ABBREVIATION_NEXT = re.compile(r"\s*[A-ZÀ-Ý][a-zà-ÿ]{0,3}\.")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|"
@@ -165,6 +177,10 @@ def _patterns(language: str) -> dict:
            "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
     for key in ("anchor", "advance"):
         out[key] = re.compile(r"\W{0,2}\s*(?:" + _nfkc(data[key]) + ")", flags) if data.get(key) else None
+    look_back = _nfkc(data["look_back"]) if data.get("look_back") else ""
+    out["look_back_before"] = re.compile(rf"(?<!\w)(?:{look_back})\s*$", flags) if look_back else None
+    out["look_back_after"] = re.compile(rf"\s*(?:{look_back})(?!\w)", flags) \
+        if look_back and language in LOOK_BACK_AFTER else None
     for key in ("rate", "within", "within_after", "not_before", "not_after", "has", "has_to", "below", "above",
                 "below_after", "above_after", "reach", "reach_after"):
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
@@ -254,15 +270,46 @@ def digits(sentence: str, language: str) -> str:
 
 def sentences(markdown: str) -> list[tuple[str, bool]]:
     """A section's sentences and table rows, each with whether it is a table row (rows keep their cells)."""
+    return [(text, row) for text, row, _ in _lines(markdown)]
+
+
+#: a numbered or bulleted line ("2. Annuleringen", "- Late shipment rate"): what follows the mark may be a label
+_LIST_ITEM = re.compile(r"(?:\d+[.)]|[-*+])\s+(.+)")
+#: a label: short, no number, no sentence's end
+_LABEL_RE = re.compile(r"[^\d%.;:!?。！？]{2,60}")
+
+
+def _lines(markdown: str) -> list[tuple[str, bool, bool]]:
+    """:func:`sentences`, each also with whether it is a label line: a numbered or list item whose text is short and
+    states nothing ("2. Annuleringen"), which names what the next line is about. A heading is none: it names a
+    topic, not the metric of the line under it."""
     out = []
     for line in (markdown or "").splitlines():
         stripped = line.strip()
         if stripped.startswith("|") and stripped.count("|") >= 2:
-            out.append((stripped, True))
+            out.append((stripped, True, False))
+            continue
+        item = _LIST_ITEM.fullmatch(stripped)
+        label = plain_text(item.group(1), collapse_space=True).strip() if item else ""
+        if label and _LABEL_RE.fullmatch(label):
+            out.append((label, False, True))
             continue
         text = plain_text(stripped, collapse_space=True)
-        out.extend((s.strip(), False) for s in _SENTENCE_END.split(text) if s and s.strip())
+        out.extend((s.strip(), False, False) for s in _split_sentences(text) if s.strip())
     return out
+
+
+def _split_sentences(text: str) -> list[str]:
+    """One line's sentences: split at :data:`_SENTENCE_END` except after an abbreviation (:data:`_ABBREVIATION`)."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() == 0 or (text[m.start() - 1:m.start()] == "." and (
+                _ABBREVIATION.search(text, max(0, m.start() - 12), m.start())
+                or _ABBREVIATION_NEXT.match(text, m.end()))):
+            continue
+        out.append(text[start:m.start()])
+        start = m.end()
+    return out + [text[start:]]
 
 
 @lru_cache(maxsize=1)
@@ -305,12 +352,13 @@ _LINKERS = {"to", "the", "a", "an", "any", "all", "this", "that", "your", "their
 
 def _verbs_over_objects(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Cues before a number, each object cue that directly follows a verb cue (only :data:`_LINKERS` between)
-    replaced by that verb's key, so the nearest cue of "respond to the claim within 3 days" is the response."""
+    replaced by that verb's key, so the nearest cue of "respond to the claim within 3 days" is the response. Two cues
+    in one word ("information" in "Vorabinformation") are no verb and object: each keeps its key."""
     out: list[tuple[int, int, str]] = []
     for s, e, k in hits:
         gap = re.sub(r"^\w+", "", text[out[-1][1]:s]) if out else ""  # from the end of the verb's word
-        if out and all(w in _LINKERS for w in gap.lower().split()) and len(gap.split()) <= 3 and \
-                not re.search(r"[,;:.]", gap):
+        if out and s >= out[-1][1] and all(w in _LINKERS for w in gap.lower().split()) and len(gap.split()) <= 3 \
+                and not re.search(r"[,;:.]", gap):
             k = out[-1][2]
         out.append((s, e, k))
     return out
@@ -370,7 +418,8 @@ def _is_verb(text: str, start: int, b: int, language: str) -> bool:
 
 
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
-                 span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None) -> str:
+                 span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None,
+                 fronted: bool = False) -> str:
     """The key of the cue that names what the number in ``text`` at ``position`` is about, or ``""``.
 
     Within the number's clause, the cue governing the number: for a language whose verb comes last (Chinese,
@@ -383,7 +432,8 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     For a deadline (``unit_end``: where its unit ends, and ``language``): a cue in the moment it counts from
     (:func:`_anchor_span`) is left out; a German or Dutch verb after the number (:func:`_is_verb`) governs it
     before any other cue; and a cue after the number counts only within :data:`AFTER_REACH` characters past the
-    start's phrase and before the next comma.
+    start's phrase and before the next comma; when the time phrase opens its clause (``fronted``: "Within 3 days
+    of a buyer message, sellers must respond"), the comma that closes it is read past, as the clause's verb follows.
     """
     a, b = span or _clause(text, position)
     hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
@@ -396,6 +446,9 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     if anchor:
         hits = [h for h in hits if not anchor[0] <= h[0] < anchor[1] or _is_verb(text, h[0], b, language)]
     reach_from = anchor[1] if anchor else unit_end  # the start's phrase is read past, like a parenthesis
+    if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma closes the opening phrase
+        comma = re.match(r"\s*,", text[reach_from:b])
+        reach_from += comma.end() if comma else 0
     verbs = [(k in WEAK_SUBJECTS, s - position, k) for s, e, k in hits
              if s > position and deadline and _is_verb(text, s, b, language)]
     if verbs:
@@ -412,6 +465,15 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
         if pick:
             return pick[1]
     return ""
+
+
+def _strong_cue(text: str, position: int, unit_end: int) -> bool:
+    """Whether a subject that is not weak (:data:`WEAK_SUBJECTS`) is named anywhere in the number's clause, on either
+    side, in the moment it counts from too; a cost named after a step ("Rücksendekosten") names none."""
+    a, b = _clause(text, position)
+    return any(key not in WEAK_SUBJECTS and not position <= m.start() < unit_end
+               and not (_COST_BEFORE.search(text, max(0, m.start() - 24), m.start()) or _COST_AFTER.match(text, m.end()))
+               for key, pattern in _cue_table("subjects") for m in pattern.finditer(text, a, b))
 
 
 def _named_period(text: str, cue_start: int, cue: str = "") -> str:
@@ -454,19 +516,27 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
+        if (pats["look_back_before"] and pats["look_back_before"].search(before)) or (
+                pats["look_back_after"] and pats["look_back_after"].match(text, unit_m.end())):
+            continue  # "Rechnungen aus den letzten 15 Monaten vor der Prüfung": a period counted back, no deadline
         has = bool(cue_before and pats["has"] and pats["has"].search(cue_before.group()))
         if has and not (pats["has_to"] and pats["has_to"].match(text[unit_m.end():unit_m.end() + 80])):
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
         # "have 3 days to respond": what the number limits is the verb after "to"
+        fronted = not text[_clause(text, m.start())[0]:start].strip(" \"'“(")
         subject = _named_period(text, start, cue_before.group() if cue_before else "") or _nearest_cue(
-            text, m.start(), "subjects", _is_cjk(language), object_after=has, language=language, unit_end=unit_m.end())
+            text, m.start(), "subjects", _is_cjk(language), object_after=has, language=language, unit_end=unit_m.end(),
+            fronted=fronted)
         if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
                 re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
             continue  # "list up to 365 days in advance": how early something may be done, no deadline
-        if subject in WEAK_SUBJECTS | {""} and pats["advance"] and pats["advance"].match(text, unit_m.end()):
-            subject = "notice"  # "30 days before the effective date", "vier Wochen im Voraus": an advance notice
+        if subject in WEAK_SUBJECTS | {""} and pats["advance"] and pats["advance"].match(text, unit_m.end()) and \
+                not _strong_cue(text, m.start(), unit_m.end()):
+            # "30 days before the effective date", "vier Wochen im Voraus": an advance notice, when nothing else
+            # stands in the clause ("orders placed up to 2 days before the holiday ship": no notice)
+            subject = "notice"
         out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
                              position=m.start()))
     return out
@@ -611,7 +681,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
     out: list[RuleValue] = []
     table: list[list[str]] = []
     label = ""
-    for sentence, is_row in sentences(markdown) + [("", False)]:
+    for sentence, is_row, is_label in _lines(markdown) + [("", False, False)]:
         if is_row:
             if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
                 table.append(_cells(sentence))
@@ -621,27 +691,18 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             table = []
         if sentence:
             out.extend(_labelled(v, label, language) for v in _sentence_values(sentence, language))
-            label = sentence if _LABEL_RE.fullmatch(sentence) else ""
+            label = sentence if is_label else ""
     return out
-
-
-#: a line that names what the next one is about ("2. Annuleringen", "## Late shipment rate"): short, no sentence's end
-_LABEL_RE = re.compile(r"(?:#+\s*|\d+[.)]\s*)?[^\d%.;:!?。！？]{2,60}")
-
-#: the metric a label names through a subject's cue ("Annuleringen" → the cancellation rate)
-SUBJECT_METRICS = {"cancellation": "cancellation_rate", "response": "response_rate"}
 
 
 def _labelled(value: RuleValue, label: str, language: str) -> RuleValue:
     """A metric threshold whose own line names no metric ("≥ 98% van totaal aantal verzendingen") takes the one its
-    label line names, the line right before it ("1. Op tijd geleverd"): by a metric's cue, else by a subject's
-    (:data:`SUBJECT_METRICS`)."""
+    label line names (:func:`_lines`: a numbered or list item right before it, "1. Op tijd geleverd"), by a metric's
+    cue only: a label that names a step or a topic ("Returns and cancellations") names no rate."""
     if value.kind != "metric_threshold" or value.subject or not label:
         return value
     text = digits(label, language)
     metric = _nearest_cue(text, len(text), "metrics", False, span=(0, len(text)))
-    if not metric:
-        metric = SUBJECT_METRICS.get(_nearest_cue(text, len(text), "subjects", False, span=(0, len(text))), "")
     return replace(value, subject=metric) if metric else value
 
 

@@ -172,6 +172,20 @@ SENTENCES += [
     ("es", "El comprador no tendrá que aportar pruebas durante los 24 meses siguientes a la entrega de los productos.", []),
 ]
 
+#: "N days before X" is a notice only with nothing else named and never after a look-back; the SEPA pre-notification
+#: is a notice, not a document
+SENTENCES += [
+    ("en", "Orders placed up to 2 days before the holiday ship the same day.", [("time_limit", 2, "day", "")]),
+    # a period counted back from now is no deadline, and no notice however "before" follows it
+    ("de", "Einwände gelten nur für Rechnungen aus den letzten 15 Monaten vor der Prüfung.", []),
+    ("es", "Solo se revisan las facturas de los últimos 6 meses antes de la auditoría.", []),
+    ("vi", "Tỷ lệ được tính trên các đơn hàng trong vòng 30 ngày qua trước kỳ đánh giá.", []),
+    ("de", "Die Höhe des Endbetrags und Fälligkeit werden dem Teilnehmer mindestens fünf Tage vor Fälligkeit "
+           "angekündigt; die Frist für die SEPA-Vorabinformation wird dementsprechend auf fünf Tage verkürzt.",
+     [("time_limit", 5, "day", "notice"), ("time_limit", 5, "day", "notice")]),
+]
+
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
@@ -197,6 +211,35 @@ def test_a_metric_line_takes_the_metric_its_label_line_names():
                 "    ≤ 2% van het aantal bestelde artikelen\n\n3. Retourzendingen\n\n    ≤ 5% van het aantal artikelen\n")
     found = [(v.value, v.subject) for v in extract(markdown, "nl")]
     assert found == [(98.0, "on_time_delivery_rate"), (2.0, "cancellation_rate"), (5.0, "")]
+
+
+def test_a_sentence_ends_after_a_number_but_not_after_an_abbreviation():
+    """"Section 5." ends a sentence; "z. B.", "e. g.", "bzw.", "Pte. Ltd.", "D. Lgs." do not."""
+    assert [s for s, _ in sentences("Refunds are described in Section 5. Within 2 days, ship it.")] == [
+        "Refunds are described in Section 5.", "Within 2 days, ship it."]
+    for one in ("Kontakt z. B. Per E-Mail binnen 14 Tagen.", "Use a carrier, e. g. DHL, within 2 days.",
+                "Pakete bzw. Sendungen gehen binnen 2 Tagen raus.", "TikTok Pte. Ltd. ships within 2 days.",
+                "Ai sensi del D. Lgs. 206/2005 entro 14 giorni.", "Rechnungen von mobile.de GmbH & Co. KG kommen."):
+        assert [s for s, _ in sentences(one)] == [one]
+    # so the refund named before "Section 5." is not what the next sentence's deadline limits
+    for text, subject in (("Refunds are described in Section 5. Within 2 business days of an order, you must ship it.",
+                           "dispatch"),
+                          ("For refunds see section 5. Within 3 days of a buyer message, sellers must respond.",
+                           "response")):
+        (value,) = extract(text, "en")
+        assert value.subject == subject
+        assert value.sentence == text.split("5. ")[1]
+
+
+def test_a_heading_names_no_metric_for_a_sign_threshold():
+    """Only a numbered or list label line names the metric of the line after it, and only through a metric's
+    name: a heading about returns and cancellations says nothing about which rate "≥ 98%" is."""
+    md = "## Returns and cancellations\n\n≥ 98% of orders must arrive by the promised date."
+    assert [(v.value, v.subject) for v in extract(md, "en")] == [(98.0, "")]
+    md = "1. Returns and cancellations\n\n    ≥ 98% of orders must arrive by the promised date."
+    assert [(v.value, v.subject) for v in extract(md, "en")] == [(98.0, "")]
+    md = "- Late shipment rate\n\n    ≤ 4% of orders"
+    assert [(v.value, v.subject) for v in extract(md, "en")] == [(4.0, "late_shipment_rate")]
 
 
 def test_every_issue_language_has_cues():
