@@ -549,9 +549,14 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     order = {"current": 0, "changed": 1, "removed": 2}
     answers.sort(key=lambda a: (a["match"]["quote_chars_not_found"], order[a["status"]], a["match"]["skipped_chars"],
                                 a["document"]))
-    answers = answers[:limit] or [_not_found(conn, docs, quote, quote_key, ranked, platform, url, as_of_dt, base_url,
-                                             now_dt)]
-    if not pending.complete:  # more unindexed wordings than a check reads: say so, never a silent not_found
+    return _index_behind(answers[:limit] or [_not_found(conn, docs, quote, quote_key, ranked, platform, url,
+                                                        as_of_dt, base_url, now_dt)], pending)
+
+
+def _index_behind(answers: list[dict], pending) -> list[dict]:
+    """With more unindexed wordings than a check reads, each answer says how far behind the index is (the
+    check may have missed versions): never a silent ``not_found``."""
+    if not pending.complete:
         for answer in answers:
             answer["index_behind"] = pending.versions_behind
             answer["message"] = message(answer)
