@@ -392,3 +392,68 @@ def test_a_kb_killed_while_being_created_is_not_left_without_tables(tmp_path):
     finally:
         db.close()
     assert not list(data.glob("policykb.db.*.new*")), "the dead process's leftover is removed"
+
+
+#: ``policykb build`` that dies (SIGKILL) when it reaches its search-index step, the way a build killed at that
+#: moment does: every version, section and derived row is stored, the search index has not seen the new ones.
+BUILD_KILLED_AT_SEARCH_SYNC = ("import os, signal, sys\n"
+                               "import kb.store.search_index as index\n"
+                               "index.sync = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+                               "from kb.cli import main\n"
+                               "main()\n")
+
+
+def _cite_json(data, quote, *args):
+    from click.testing import CliRunner
+    from kb.cli import cli
+
+    result = CliRunner().invoke(cli, ["cite", "--data", str(data), "--json", "--now", "2026-07-02T00:00:00Z",
+                                      *args, quote])
+    assert result.exit_code in (0, 1), result.output
+    return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+
+
+def test_cite_finds_the_versions_of_a_build_killed_before_its_search_sync(tmp_path, expected, monkeypatch):
+    """A build killed after storing the new versions but before its last step (the search index) leaves a
+    consistent KB: `policykb cite` of a sentence only in a newest version answers ``current`` (the wordings
+    the index has not seen are checked too), and with more of them than a check reads (``MAX_UNINDEXED``)
+    every answer says how far behind the index is instead of a silent ``not_found``."""
+    import kbfactory
+
+    data = tmp_path / "data"
+    *before, last = expected["dates"]
+    kbfactory.build_kb(data, before)
+    kbfactory.crawl(data, last)
+    proc = subprocess.run([sys.executable, "-c", BUILD_KILLED_AT_SEARCH_SYNC, "build", "--data", str(data)],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert_consistent(data)
+    db = data / "policykb.db"
+    [state] = rows(db, "select max_rowid, (select max(rowid) from sections) top from search_state")
+    assert state["max_rowid"] < state["top"], "the killed build stored new sections the index has not seen"
+    new_versions = rows(db, "select document_id from versions v join documents d on d.current_version_id = v.id "
+                            "where v.observed_at >= ?", [last])
+    added = {doc: spec["changes"][last]["added"] for doc, spec in expected["documents"].items()
+             if last in spec.get("changes", {})}
+    assert added and {r["document_id"] for r in new_versions} >= set(added)
+    for doc, phrases in added.items():
+        for phrase in phrases:
+            answers = _cite_json(data, phrase)
+            assert (answers[0]["status"], answers[0]["document"]) == ("current", doc), (phrase, answers[0])
+            assert "index_behind" not in answers[0]  # every unindexed wording was read: the answer is whole
+
+    # more unindexed wordings than a check reads: the answer says so (here, with a check that reads one)
+    monkeypatch.setattr("kb.cite.candidates.MAX_UNINDEXED", 1)
+    doc, phrases = next(iter(added.items()))
+    answers = _cite_json(data, phrases[-1])
+    assert answers[0]["index_behind"] == len(new_versions), answers[0]
+    assert "policykb build" in answers[0]["message"]["en"] and "policykb build" in answers[0]["message"]["zh"]
+
+    # the next build syncs the index: the same answers, and no warning
+    kbfactory.build(data)
+    monkeypatch.undo()
+    [state] = rows(db, "select max_rowid, (select max(rowid) from sections) top from search_state")
+    assert state["max_rowid"] == state["top"]
+    for doc, phrases in added.items():
+        answers = _cite_json(data, phrases[0])
+        assert (answers[0]["status"], answers[0]["document"], answers[0].get("index_behind")) == ("current", doc, None)

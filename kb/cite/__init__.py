@@ -70,12 +70,18 @@ work the same way.
 
 1. *Candidates* (:func:`candidate_versions`) come from search's own indexes
    (:mod:`kb.cite.candidates`: ``search_short`` for words of spaced scripts,
-   ``search_trigram`` for Chinese and Japanese pieces; each distinct section
+   ``search_trigram`` for pieces of the scripts written without spaces: Chinese,
+   Japanese, Korean, Thai; each distinct section
    wording maps back to every version that has it): each of the quote's 8
    longest words is probed with a
    ``LIMIT`` (a common word stops early), the versions holding the rare ones
    are read and checked in Python for every word and word pair of the quote.
-   So a check reads a handful of versions, not the KB.
+   So a check reads a handful of versions, not the KB. The wordings stored
+   since the index was last synced (a build killed before its last step, or
+   still running) are looked for in Python (:func:`~kb.cite.candidates.unindexed`,
+   at most ``MAX_UNINDEXED``, newest first); beyond that every answer says
+   how many versions the index is behind (``index_behind``) and that
+   ``policykb build`` finishes it, instead of a silent ``not_found``.
 2. *Locate* (:func:`locate`) in each candidate: an exact ``str.find`` of the
    key form; failing that, rapidfuzz's ``partial_ratio_alignment`` (and every
    place where the quote's first or last 16 key characters occur) gives a

@@ -10,7 +10,7 @@ from datetime import datetime
 from rapidfuzz import fuzz
 
 from kb import timemodel
-from kb.cite.candidates import candidate_versions, quote_shingles, quote_tokens
+from kb.cite.candidates import FEW_DOCUMENTS, Unindexed, candidate_versions, quote_shingles, quote_tokens, unindexed
 from kb.cite.citation import citation, message, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
@@ -507,7 +507,9 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
         document's own check interval, the one stale rule of :mod:`kb.timemodel`)
     :param limit: at most this many answers (best first)
     :param base_url: Datasette's address, for permalinks (``""`` gives paths)
-    :returns: answers (dicts); a single ``not_found`` answer when nothing matches
+    :returns: answers (dicts); a single ``not_found`` answer when nothing matches. Each carries
+        ``index_behind`` (versions) when the search index is further behind than a check reads
+        (:func:`kb.cite.candidates.unindexed`)
     :raises CiteError: for a quote too short to check or a bad date
     """
     conn = _conn(db)
@@ -524,7 +526,9 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
         if not docs:
             raise CiteError(f"no tracked document matches {'--url ' + url if url else '--platform ' + platform} "
                             "(没有匹配的已跟踪文件)")
-    ranked = _ranked_candidates(conn, quote, docs, url)
+    # the wordings a build stored but has not indexed yet (killed, or still running) are checked too
+    pending = Unindexed() if docs is not None and len(docs) <= FEW_DOCUMENTS else unindexed(conn)
+    ranked = _ranked_candidates(conn, quote, docs, url, pending)
     if docs is None:
         docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])
     answers = []
@@ -545,15 +549,24 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     order = {"current": 0, "changed": 1, "removed": 2}
     answers.sort(key=lambda a: (a["match"]["quote_chars_not_found"], order[a["status"]], a["match"]["skipped_chars"],
                                 a["document"]))
-    if answers:
-        return answers[:limit]
-    return [_not_found(conn, docs, quote, quote_key, ranked, platform, url, as_of_dt, base_url, now_dt)]
+    return _index_behind(answers[:limit] or [_not_found(conn, docs, quote, quote_key, ranked, platform, url,
+                                                        as_of_dt, base_url, now_dt)], pending)
 
 
-def _ranked_candidates(conn, quote, docs, url) -> list[tuple[str, dict]]:
+def _index_behind(answers: list[dict], pending) -> list[dict]:
+    """With more unindexed wordings than a check reads, each answer says how far behind the index is (the
+    check may have missed versions): never a silent ``not_found``."""
+    if not pending.complete:
+        for answer in answers:
+            answer["index_behind"] = pending.versions_behind
+            answer["message"] = message(answer)
+    return answers
+
+
+def _ranked_candidates(conn, quote, docs, url, pending) -> list[tuple[str, dict]]:
     """Candidate versions per document, the documents likeliest to hold the quote first (at most
     ``MAX_DOCUMENTS``); for a ``url`` naming one document without candidates, all its versions."""
-    candidates = candidate_versions(conn, quote, set(docs) if docs is not None else None)
+    candidates = candidate_versions(conn, quote, set(docs) if docs is not None else None, pending)
     if url and len(docs) == 1 and not candidates:
         doc_id = next(iter(docs))
         candidates = {doc_id: {r[0]: (0, 0) for r in conn.execute("select seq from versions where document_id = ?",

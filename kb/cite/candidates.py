@@ -5,7 +5,14 @@ was about twice the text). Search's indexes (:mod:`kb.search`) hold each distinc
 folded (:func:`pipeline.fold.fold`); a wording found stands for every version that has it (``sections`` by
 document, key and content hash). A word of a script written with spaces is looked up in ``search_short``
 (whole words, stemmed: "refund" finds "refunds"); a piece of a script written without spaces (Chinese,
-Japanese, Thai) in ``search_trigram`` (any substring), as search does.
+Japanese, Korean, Thai: :data:`pipeline.text.UNSPACED`) in ``search_trigram`` (any substring), as search does.
+
+The build indexes the wordings in its last step (:func:`kb.store.search_index.sync`), after the versions are
+stored, one archived record a transaction: a build killed before that step, or a check made while a build is
+running, finds versions the index has not seen. Their new wordings (the sections past ``search_state``'s
+``max_rowid`` whose wording is not in ``search_sections``, and those updated in place since) are read and
+checked in Python the same way (:func:`unindexed`), newest first, at most ``MAX_UNINDEXED``; beyond that the
+answers say how many versions the index is behind and that ``policykb build`` finishes it.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from dataclasses import dataclass, field
+from itertools import chain
 
 from kb.cite.keytext import CJK_RE, WORD_RE
 from pipeline.fold import fold, spellings
@@ -24,6 +33,8 @@ PROBE_LIMIT = 300  # a word in at least this many versions is common (see candid
 #: a check limited to this many documents reads their versions instead of probing the KB-wide index
 FEW_DOCUMENTS = 2
 MAX_CANDIDATES = 400  # versions read and checked in Python
+#: wordings not indexed yet (a build killed or still running) read and checked in Python, newest first
+MAX_UNINDEXED = 5_000
 # Words in nearly every policy text: they select nothing and their FTS doclists are the longest.
 STOPWORDS = frozenset("""
 the and for are but not you your all any can had has have her his its may must our out shall should that their
@@ -78,7 +89,73 @@ def quote_shingles(quote: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[str, dict[int, tuple]]:
+@dataclass
+class Unindexed:
+    """The wordings the search index has not seen yet (see :func:`unindexed`)."""
+
+    #: ``(sections rowid, lower-cased text)`` of each such wording, newest first, at most ``MAX_UNINDEXED``
+    texts: list[tuple[int, str]] = field(default_factory=list)
+    #: versions recorded since the index was last brought up to date (0 when it is)
+    versions_behind: int = 0
+    #: whether ``texts`` holds every such wording (False: the check may miss some versions)
+    complete: bool = True
+
+
+#: sections past the index's last point (``search_state.max_rowid``) whose wording it does not hold, newest
+#: first (a walk down the rowids that stops at the limit), or updated in place since (``search_removed.readd``:
+#: the index holds their old text)
+_NEW_SECTIONS = """
+    select s.rowid, s.document_id, s.key, s.content_hash, s.text_markdown from sections s
+    where s.rowid > ? and s.content_hash is not null and not exists (
+        select 1 from search_sections i
+        where i.document_id = s.document_id and i.key = s.key and i.content_hash = s.content_hash)
+    order by s.rowid desc"""
+_UPDATED_SECTIONS = """
+    select s.rowid, s.document_id, s.key, s.content_hash, s.text_markdown from sections s
+    where s.rowid in (select section_rowid from search_removed where readd = 1) and s.content_hash is not null
+    order by s.rowid desc"""
+#: versions recorded since the index's last point: a version and its sections are stored in one
+#: transaction, so the versions from the one of the first section past that point on
+_VERSIONS_BEHIND = """
+    select count(*) from versions where rowid >= (
+        select v.rowid from sections s join versions v on v.id = s.version_id where s.rowid > ?
+        order by s.rowid limit 1)"""
+
+
+def unindexed(conn, limit: int | None = None) -> Unindexed:
+    """The wordings stored since the search index was last synced, which its queries cannot find.
+
+    The build syncs the index in its last step (:mod:`kb.build`); a build killed before it, or one still
+    running, leaves new versions whose new wordings only ``sections`` has. When the index is up to date (the
+    usual case) this is two probes that find nothing. A wording is read once (its newest section), at most
+    ``limit`` of them (default ``MAX_UNINDEXED``); ``versions_behind`` counts the versions recorded since the
+    index's last sync.
+    """
+    limit = MAX_UNINDEXED if limit is None else limit
+    state = conn.execute("select max_rowid from search_state where id = 1").fetchone()
+    last = state[0] if state else 0
+    out = Unindexed()
+    seen = set()
+    updated = conn.execute(_UPDATED_SECTIONS).fetchall()  # rare (a migration rewriting sections): few rows
+    for rowid, document_id, key, content_hash, text in chain(updated, conn.execute(_NEW_SECTIONS, [last])):
+        if (document_id, key, content_hash) in seen:
+            continue
+        if len(seen) >= limit:
+            out.complete = False
+            break
+        seen.add((document_id, key, content_hash))
+        out.texts.append((rowid, (text or "").lower()))
+    if out.texts:
+        out.versions_behind = conn.execute(_VERSIONS_BEHIND, [last]).fetchone()[0]
+        if updated:
+            out.versions_behind += conn.execute(
+                "select count(distinct version_id) from sections where rowid <= ? and rowid in "
+                "(select section_rowid from search_removed where readd = 1)", [last]).fetchone()[0]
+    return out
+
+
+def candidate_versions(conn, quote: str, documents: set | None = None,
+                       pending: Unindexed | None = None) -> dict[str, dict[int, tuple]]:
     """Versions that may hold the quote: ``{document_id: {seq: rank}}``.
 
     1. Each of the quote's words (longest first, a CJK piece counting triple,
@@ -94,6 +171,10 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
     3. The pool is read and checked in Python against every word of the quote
        (all, else all but a quarter) and its word pairs (all but a few: a
        dropped word breaks two); ``rank`` is (words, pairs) found.
+
+    In steps 1 and 2 a word is also looked for, in Python, in the wordings the index has not seen yet
+    (``pending``, :func:`unindexed` when not given): a version stored by a build that has not synced the
+    index (killed, or still running) is found like any other.
     """
     tokens = quote_tokens(quote)
     if not tokens:
@@ -103,7 +184,7 @@ def candidate_versions(conn, quote: str, documents: set | None = None) -> dict[s
         # pool, newest first; the KB-wide index would cost more, and its limit could leave them out
         pool = _versions_of(conn, documents)
         return _check_pool(conn, pool, documents, tokens, quote_shingles(quote))
-    counts, pool = _pool(conn, tokens)
+    counts, pool = _pool(conn, tokens, unindexed(conn) if pending is None else pending)
     if not counts:
         return {}
     pool.sort(key=lambda r: (-counts[r], -r))
@@ -135,31 +216,50 @@ def _wordings_with(conn, token: str, limit: int | None = None) -> list[int]:
     return [r for (r,) in conn.execute(sql + " limit ?", [query, limit])]
 
 
-def _versions_with(conn, token: str) -> set[int]:
+#: the versions that have one of the given wordings not indexed yet (``sections`` rowids, in ``json_each(?)``)
+_VERSIONS_OF_SECTIONS = """
+    select distinct v.rowid from json_each(?) w
+    join sections b on b.rowid = w.value
+    join sections s on s.document_id = b.document_id and s.key = b.key and s.content_hash = b.content_hash
+    join versions v on v.id = s.version_id"""
+
+
+def _versions_with(conn, token: str, pending: Unindexed) -> set[int]:
     """Rowids of the versions whose text holds ``token``: those with a wording that holds it."""
-    return _versions_of_wordings(conn, _wordings_with(conn, token))
+    return _versions_of_wordings(conn, _wordings_with(conn, token)) | _unindexed_versions(conn, token, pending)
 
 
 def _versions_of_wordings(conn, wordings: list[int]) -> set[int]:
     return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS, [json.dumps(wordings)])}
 
 
-def _rare_versions(conn, token: str) -> set[int] | None:
+def _unindexed_versions(conn, token: str, pending: Unindexed) -> set[int]:
+    """Rowids of the versions with a wording not indexed yet whose text holds ``token`` (as step 3 checks it)."""
+    if not pending.texts:
+        return set()
+    forms = spellings(token)
+    hits = [rowid for rowid, lower in pending.texts if any(form in lower for form in forms)]
+    if not hits:
+        return set()
+    return {r for (r,) in conn.execute(_VERSIONS_OF_SECTIONS, [json.dumps(hits)])}
+
+
+def _rare_versions(conn, token: str, pending: Unindexed) -> set[int] | None:
     """The versions holding ``token`` when fewer than ``PROBE_LIMIT`` do, else None (a common word). A
     wording stands for one version or more: ``PROBE_LIMIT`` wordings are enough to call a word common."""
     wordings = _wordings_with(conn, token, PROBE_LIMIT)
     if len(wordings) >= PROBE_LIMIT:
         return None
-    found = _versions_of_wordings(conn, wordings)
+    found = _versions_of_wordings(conn, wordings) | _unindexed_versions(conn, token, pending)
     return None if len(found) >= PROBE_LIMIT else found
 
 
-def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
+def _pool(conn, tokens: list[str], pending: Unindexed) -> tuple[dict[int, int], list[int]]:
     """Steps 1 and 2 of :func:`candidate_versions`: ``(counts, pool)``, counts being words found per rowid."""
     rare: list[set[int]] = []
     common: list[str] = []
     for token in tokens:
-        found = _rare_versions(conn, token)
+        found = _rare_versions(conn, token, pending)
         if found is None:
             common.append(token)
         elif found:
@@ -182,7 +282,7 @@ def _pool(conn, tokens: list[str]) -> tuple[dict[int, int], list[int]]:
         pool = pool_of(len(rare))
     else:  # only common words: intersect full lists, three words at least, until the pool is small
         for n_sets, token in enumerate(common, 1):
-            add(_versions_with(conn, token))
+            add(_versions_with(conn, token, pending))
             pool = pool_of(n_sets)
             if n_sets >= 3 and len(pool) <= MAX_CANDIDATES:
                 break

@@ -147,6 +147,11 @@ def message(a: dict) -> dict:
         en += (f" Warning: the last successful check of this page was on {checked}; the KB may be stale, "
                "so check the live page before relying on this answer.")
         zh += f" 注意：该页面最近一次成功核实是在{zh_date(checked) or '—'}，知识库可能已过时，引用前请核对线上页面。"
+    if a.get("index_behind"):
+        n = a["index_behind"]
+        en += (f" Warning: the KB's text index is behind by {n} versions (a build was interrupted or is running); "
+               "this check may have missed some of them: `policykb build` finishes it.")
+        zh += f" 注意：知识库的文本索引落后 {n} 个版本（构建被中断或仍在运行），本次核查可能遗漏其中部分版本；运行 `policykb build` 即可补全。"
     if a.get("match", {}).get("kind") == "approximate":
         en += " Your quote does not match that wording exactly either: " + a["match"]["differences"]
         zh += " 引文与该措辞也不完全一致：" + a["match"]["differences"]
