@@ -100,6 +100,24 @@ def _unchanged_without_extraction(db, record, declared, current_id, observed):
                    rules_hash=current[1], selector=seen[3])
 
 
+def _known_page(db, doc_id, current_id, declared) -> Outcome | None:
+    """The outcome of the newest check that gave or confirmed the current version from a page with a fingerprint,
+    made under the declared locale; :func:`pipeline.decide.classify_with_declaration` uses it only under the same
+    rules. A page with its fingerprint is then unchanged without being converted again (a tokens-only fetch)."""
+    if not current_id or declared is None:
+        return None
+    row = db.execute(
+        "select c.page_fingerprint, c.content_hash, c.extracted_hash, c.detected_language, c.selector, v.rules_hash"
+        " from checks c join versions v on v.id = c.version_id and v.content_hash = c.content_hash"
+        " where c.document_id = ? and c.version_id = ? and c.page_fingerprint is not null"
+        " and coalesce(c.locale, '') = ? order by c.id desc limit 1",
+        [doc_id, current_id, declared.locale or ""]).fetchone()
+    if row is None or not row[5]:
+        return None
+    return Outcome("new_version", content_hash=row[1], extracted_hash=row[2], language=row[3], selector=row[4],
+                   rules_hash=row[5], fingerprint=row[0])
+
+
 VERSION_COLUMNS = "id, content_hash, text_markdown, effective_date, observed_at, rules_hash, canonical_hash, seq"
 
 
@@ -290,7 +308,8 @@ def _outcome_of(db, record, declared, current_id, observed, data_dir) -> Outcome
         if declared is None:
             result = Outcome("failed", "no declaration for this document (removed from the sources?)")
         else:
-            result = classify_with_declaration(record, declared)
+            result = classify_with_declaration(record, declared, _known_page(db, record.document, current_id,
+                                                                             declared))
     return result
 
 
@@ -347,7 +366,8 @@ def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir) -> st
         "content_hash": result.content_hash, "payload_digest": record.payload_digest, "version_id": version_id,
         "warc_file": record.warc_file, "warc_offset": record.offset, "warc_record_id": record.record_id,
         "record_kind": record.kind, "locale": locale, "detected_language": result.language,
-        "extracted_hash": result.extracted_hash, "selector": result.selector})
+        "extracted_hash": result.extracted_hash, "selector": result.selector,
+        "page_fingerprint": result.fingerprint if version_id else None})
     store.update_document(db, doc_id, document_update(state, result, observed, current_id, versions_count, kind))
     return result.outcome
 
