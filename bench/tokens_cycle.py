@@ -12,6 +12,7 @@ comment of its content (the harness's form), as a 200 response. A build should r
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import uuid
 from pathlib import Path
@@ -20,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-MAIN = b'<main id="policykb-replay-content">'
+#: The content element, with the token an earlier tokens-only cycle gave it, if any.
+MAIN_RE = re.compile(rb'<main id="policykb-replay-content"(?: data-request-token="[0-9a-f]+")?>(?:\n<!-- request [0-9a-f]+ -->)?')
 
 
 def main(argv=None) -> int:
@@ -37,8 +39,8 @@ def main(argv=None) -> int:
     with WarcArchive(args.data) as warc:
         for doc, record in sorted(latest.items()):
             token = uuid.uuid4().hex.encode()
-            body = record.body.replace(MAIN, MAIN[:-1] + b' data-request-token="' + token + b'">\n<!-- request '
-                                       + token + b" -->", 1)
+            body = MAIN_RE.sub(b'<main id="policykb-replay-content" data-request-token="' + token + b'">\n<!-- request '
+                               + token + b" -->", record.body, count=1)
             warc.write(Fetch(document=doc, url=record.url, final_url=record.url, status=200, headers=record.headers,
                              body=body, fetched_at=args.at, observed_at=args.at))
     print(f"{len(latest)} pages with tokens archived at {args.at}")

@@ -425,10 +425,6 @@ def _extract_soup(decoded: Decoded, select=(), remove=()) -> Extracted:
     return Extracted(markdown, title, encoding, decoded.guessed)
 
 
-#: Marks, in the text of the lxml tree, where a removed element or comment was: BeautifulSoup kept the strings on
-#: either side of it apart, and markdownify's white-space handling sees them apart (a noncharacter: no page text has
-#: it; a page that does goes through :func:`_extract_soup`).
-_CUT = "\ufdd0"
 #: The attributes markdownify (and :class:`_Converter`) read: links, images, media, list starts, table spans.
 #: The page fingerprint (:meth:`Page.fingerprint`) covers these and no other, so a per-request token in any other
 #: attribute does not change it.
@@ -453,16 +449,21 @@ def _css(selector: str):
 
 
 def _cut_out(node) -> None:
-    """Remove ``node`` (an element or comment) from its tree, leaving its tail text in place, marked apart."""
+    """Remove ``node`` (an element or comment) from its tree, its tail text joined to the text before it.
+
+    BeautifulSoup kept the strings on either side of a removed node apart; joined, markdownify converts them the
+    same (``bench/extract_check.py``: no difference on the corpus pages), and a comment or script that comes and
+    goes (a per-request token) then leaves no trace in the page's fingerprint."""
     parent = node.getparent()
     if parent is None:
         return
-    tail = node.tail or ""
-    previous = node.getprevious()
-    if previous is not None:
-        previous.tail = (previous.tail or "") + _CUT + tail
-    else:
-        parent.text = (parent.text or "") + _CUT + tail
+    tail = node.tail
+    if tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
     parent.remove(node)
 
 
@@ -476,23 +477,15 @@ def _outermost(parts: list) -> list:
 
 def _feed(soup, el) -> None:
     """Build ``el`` (lxml) into ``soup`` through the calls BeautifulSoup's lxml tree builder makes, so the tree
-    (strings split where they were, white-space-only strings folded) is the one it would have built."""
+    (white-space-only strings folded as it folds them) is the one it would have built."""
     soup.handle_starttag(el.tag, None, None, dict(el.attrib))
     if el.text:
-        _data(soup, el.text)
+        soup.handle_data(el.text)
     for child in el:
         _feed(soup, child)
         if child.tail:
-            _data(soup, child.tail)
+            soup.handle_data(child.tail)
     soup.handle_endtag(el.tag)
-
-
-def _data(soup, text: str) -> None:
-    for n, piece in enumerate(text.split(_CUT)):
-        if n:
-            soup.endData()
-        if piece:
-            soup.handle_data(piece)
 
 
 def _fingerprint_of(el, out: list) -> None:
@@ -517,8 +510,6 @@ class Page:
         self.decoded, self.root, self.select = decoded, root, tuple(select)
         title = next(root.iter("title"), None)
         self.title = " ".join(s.strip() for s in title.itertext() if s.strip()) if title is not None else None
-        if title is not None and not self.title:
-            self.title = ""
         for node in [el for el in root.iter(*ALWAYS_REMOVE)]:
             _cut_out(node)
         for selector in remove:
@@ -530,7 +521,7 @@ class Page:
 
     def fingerprint(self) -> str | None:
         """A hash of everything the extraction reads: the title, the charset, and for each ``select`` alternative
-        the elements it matched (tags, text, the :data:`CONVERTED_ATTRIBUTES`, where something was cut out). Two
+        the elements it matched (tags, text, the :data:`CONVERTED_ATTRIBUTES`). Two
         pages with the same fingerprint give the same :class:`Extracted` (or the same error). None without a
         selector: the main-content fallback reads the whole page."""
         if not self.select:
@@ -595,10 +586,10 @@ def etree_pi():
 
 def parse_page(decoded: Decoded, select=(), remove=()) -> Page | None:
     """The page parsed for :class:`Page`, or None when it must go through :func:`_extract_soup` instead (a
-    selector cssselect cannot translate, a text lxml refuses, a page holding the :data:`_CUT` mark)."""
+    selector cssselect cannot translate, a text lxml refuses)."""
     from lxml import etree
 
-    if _CUT in decoded.text or any(_css(s) is None for s in (*select, *remove)):
+    if any(_css(s) is None for s in (*select, *remove)):
         return None
     parser = etree.HTMLParser(huge_tree=True)  # no depth cap at 255 (a deep page is an error, not a cut text)
     try:
