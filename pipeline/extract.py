@@ -430,7 +430,7 @@ def _extract_soup(decoded: Decoded, select=(), remove=()) -> Extracted:
 #: attribute does not change it.
 CONVERTED_ATTRIBUTES = frozenset({"href", "title", "alt", "src", "poster", "start", "colspan"})
 #: Bump when :class:`Page`, the converter or the fingerprint's form changes what a fingerprint stands for.
-FINGERPRINT_VERSION = "page-1"
+FINGERPRINT_VERSION = "page-2"
 
 
 @lru_cache(maxsize=256)
@@ -488,15 +488,30 @@ def _feed(soup, el) -> None:
     soup.handle_endtag(el.tag)
 
 
-def _fingerprint_of(el, out: list) -> None:
+#: What BeautifulSoup counts as white space when it folds a white-space-only string (``BeautifulSoup.ASCII_SPACES``).
+_ASCII_SPACES = "\x20\x0a\x09\x0c\x0d"
+#: Where it does not fold them (``HTMLTreeBuilder.preserve_whitespace_tags``).
+_KEEP_SPACES = ("pre", "textarea")
+
+
+def _folded(text, keep: bool) -> str:
+    """A string as the tree :func:`_feed` builds holds it: white-space only, it is one newline (if it had one) or one
+    space, outside ``pre`` and ``textarea`` (BeautifulSoup's ``endData``)."""
+    if text and not keep and not text.strip(_ASCII_SPACES):
+        return "\n" if "\n" in text else " "
+    return text or ""
+
+
+def _fingerprint_of(el, out: list, keep: bool = False) -> None:
     out.append("<" + el.tag)
     attrib = dict(el.attrib)  # as :func:`_feed` reads them (this raises where it would: see Page.fingerprint)
     for name in sorted(CONVERTED_ATTRIBUTES.intersection(attrib)):
         out.append(f"@{name}={attrib[name]}")
-    out.append(el.text or "")
+    keep = keep or el.tag in _KEEP_SPACES
+    out.append(_folded(el.text, keep))
     for child in el:
-        _fingerprint_of(child, out)
-        out.append(child.tail or "")
+        _fingerprint_of(child, out, keep)
+        out.append(_folded(child.tail, keep))
     out.append(">")
 
 

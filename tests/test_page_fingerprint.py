@@ -31,7 +31,7 @@ def page(token: str | None = None, edit=None) -> bytes:
     assert 'id="policy-content"' in html
     if token:
         html = html.replace('id="policy-content"', f'id="policy-content" data-request-token="{token}"', 1)
-        html = html.replace("</p>", f"</p><!-- request {token} -->", 1)
+        html = html.replace("</p>", f"</p>\n<!-- request {token} -->", 1)  # and a line more of white space
     return (edit(html) if edit else html).encode("utf-8")
 
 
