@@ -100,6 +100,24 @@ def _unchanged_without_extraction(db, record, declared, current_id, observed):
                    rules_hash=current[1], selector=seen[3])
 
 
+def _known_page(db, doc_id, current_id, declared) -> Outcome | None:
+    """The outcome of the newest check that gave or confirmed the current version from a page with a fingerprint,
+    made under the declared locale; :func:`pipeline.decide.classify_with_declaration` uses it only under the same
+    rules. A page with its fingerprint is then unchanged without being converted again (a tokens-only fetch)."""
+    if not current_id or declared is None:
+        return None
+    row = db.execute(
+        "select c.page_fingerprint, c.content_hash, c.extracted_hash, c.detected_language, c.selector, v.rules_hash"
+        " from checks c join versions v on v.id = c.version_id and v.content_hash = c.content_hash"
+        " where c.document_id = ? and c.version_id = ? and c.page_fingerprint is not null"
+        " and coalesce(c.locale, '') = ? order by c.id desc limit 1",
+        [doc_id, current_id, declared.locale or ""]).fetchone()
+    if row is None or not row[5]:
+        return None
+    return Outcome("new_version", content_hash=row[1], extracted_hash=row[2], language=row[3], selector=row[4],
+                   rules_hash=row[5], fingerprint=row[0])
+
+
 VERSION_COLUMNS = "id, content_hash, text_markdown, effective_date, observed_at, rules_hash, canonical_hash, seq"
 
 
@@ -276,10 +294,18 @@ def _document_state(db, doc_id) -> DocumentState | None:
     return DocumentState(row[0], row[1] or 0, row[2], row[3], row[4], row[5], row[6] or 0)
 
 
-def _outcome_of(db, record, declared, current_id, observed, data_dir) -> Outcome:
+def _outcome_of(db, record, declared, current_id, observed, data_dir, extracted=None) -> Outcome:
     """What the fetch is, before comparing it with the current version: extract it unless a revisit of
-    bytes already extracted under the same rules says "unchanged" without reading the WARC."""
+    bytes already extracted under the same rules says "unchanged" without reading the WARC.
+
+    :param extracted: the outcome a worker process computed for this record (:func:`_classify_in_worker`), if any
+    """
     result = None
+    if extracted is not None and declared is not None and record.kind not in ("revisit", "not-modified"):
+        known = _known_page(db, record.document, current_id, declared)
+        # a worker's outcome stands, unless it is a copy of a known page that is no longer the one known now
+        if not (extracted.outcome == "new_version" and extracted.text is None) or extracted == known:
+            return extracted
     if record.kind in ("revisit", "not-modified") and declared is not None:
         result = _unchanged_without_extraction(db, record, declared, current_id, observed)
     if result is None and record.kind in ("revisit", "not-modified") and _resolve_revisit(db, data_dir,
@@ -290,7 +316,8 @@ def _outcome_of(db, record, declared, current_id, observed, data_dir) -> Outcome
         if declared is None:
             result = Outcome("failed", "no declaration for this document (removed from the sources?)")
         else:
-            result = classify_with_declaration(record, declared)
+            result = classify_with_declaration(record, declared, _known_page(db, record.document, current_id,
+                                                                             declared))
     return result
 
 
@@ -323,10 +350,12 @@ def _apply_text(db, data_dir, doc_id, record, declared, state, result, observed,
     return result, version_id, version_id, versions_count + 1, kind
 
 
-def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir) -> str:
+def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir, extracted: Outcome | None = None) -> str:
     """Turn one archived record into one check (and maybe versions and changes).
 
     Runs inside the caller's transaction. Returns the check's outcome.
+
+    :param extracted: the record's outcome as a worker process computed it (see :func:`ingest_archive`)
     """
     doc_id = record.document
     declared = documents.get(doc_id)
@@ -336,7 +365,7 @@ def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir) -> st
         state = DocumentState()
     observed = record.observed_at or record.fetched_at
     locale = declared.locale if declared else None
-    result = _outcome_of(db, record, declared, state.current_version_id, observed, data_dir)
+    result = _outcome_of(db, record, declared, state.current_version_id, observed, data_dir, extracted)
     version_id, current_id, versions_count, kind = None, state.current_version_id, state.versions_count, None
     if result.outcome == "new_version":
         result, version_id, current_id, versions_count, kind = _apply_text(
@@ -347,13 +376,43 @@ def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir) -> st
         "content_hash": result.content_hash, "payload_digest": record.payload_digest, "version_id": version_id,
         "warc_file": record.warc_file, "warc_offset": record.offset, "warc_record_id": record.record_id,
         "record_kind": record.kind, "locale": locale, "detected_language": result.language,
-        "extracted_hash": result.extracted_hash, "selector": result.selector})
+        "extracted_hash": result.extracted_hash, "selector": result.selector,
+        "page_fingerprint": result.fingerprint if version_id else None})
     store.update_document(db, doc_id, document_update(state, result, observed, current_id, versions_count, kind))
     return result.outcome
 
 
+#: Records read ahead of the one being stored, their pages extracted meanwhile by the worker processes.
+WINDOW = 64
+#: Below this many bytes of WARC files to ingest the build extracts in its own process (starting workers and
+#: sending them pages costs more than it saves on a small build).
+PARALLEL_MIN_BYTES = 2_000_000
+
+
+def workers_for(paths) -> int:
+    """How many extraction processes a build of these WARC files uses: ``POLICYKB_BUILD_WORKERS`` if set (0: none),
+    else one per core when there is enough to extract (:data:`PARALLEL_MIN_BYTES`) and more than one core."""
+    import os
+
+    configured = os.environ.get("POLICYKB_BUILD_WORKERS", "").strip()
+    if configured.isdigit():
+        return int(configured)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    size = sum(p.stat().st_size for p in paths)
+    return cores if cores > 1 and size >= PARALLEL_MIN_BYTES else 0
+
+
+def _classify_in_worker(record, declared, known):
+    """In a worker process: the record's outcome (extraction, normalization, language) with no database."""
+    return classify_with_declaration(record, declared, known)
+
+
 def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
     """Ingest every closed WARC file not yet fully ingested (first closing those that killed crawls left).
+
+    Pages are extracted by worker processes (:func:`workers_for`) a window ahead of the record being stored; this
+    process, the only writer, stores each record in archive order, as a single-process build does (a worker's
+    outcome that relied on a page known when it started is checked again against the KB when it is stored).
 
     :param db: the KB (``kb.db.open_db``)
     :param data_dir: the ``--data`` folder holding ``warcs/``
@@ -366,25 +425,59 @@ def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
     stats = BuildStats()
     stats.salvaged = archive.salvage_abandoned(data_dir)
     done = {row["name"] for row in db["warc_files"].rows}
-    for path in archive.closed_warcs(data_dir):
-        if path.name in done:
-            continue
-        stats.files += 1
-        count = 0
-        for record in archive.iter_records(data_dir, [path]):
-            count += 1
-            if db.execute("select 1 from checks where warc_record_id = ?", [record.record_id]).fetchone():
-                stats.skipped += 1
-                continue
-            with db.atomic():
-                outcome = ingest_record(db, record, documents, data_dir)
-            stats.records += 1
-            stats.count(outcome)
-            if progress:
-                progress(stats.records)
-        store.mark_warc_ingested(db, path.name, count)
+    paths = [p for p in archive.closed_warcs(data_dir) if p.name not in done]
+    n = workers_for(paths) if paths else 0
+    pool = None
+    if n:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
+    try:
+        for path in paths:
+            stats.files += 1
+            count = _ingest_file(db, data_dir, path, documents, stats, progress, pool)
+            store.mark_warc_ingested(db, path.name, count)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     open_files = list(archive.warc_dir(data_dir).glob("*.warc.gz.open")) if archive.warc_dir(data_dir).is_dir() else []
     if open_files:
         logger.warning("%d WARC file(s) still open by a running crawl (their fetches reach the KB after it): %s",
                        len(open_files), ", ".join(p.name for p in open_files))
     return stats
+
+
+def _ingest_file(db, data_dir, path, documents, stats, progress, pool) -> int:
+    """Ingest one WARC file's records in order (extracted ahead by ``pool`` if given); returns its record count."""
+    from collections import deque
+
+    ahead, count = deque(), 0
+
+    def store_next():
+        record, future = ahead.popleft()
+        with db.atomic():
+            outcome = ingest_record(db, record, documents, data_dir, future.result() if future else None)
+        stats.records += 1
+        stats.count(outcome)
+        if progress:
+            progress(stats.records)
+
+    for record in archive.iter_records(data_dir, [path]):
+        count += 1
+        if db.execute("select 1 from checks where warc_record_id = ?", [record.record_id]).fetchone():
+            stats.skipped += 1
+            continue
+        future = None
+        declared = documents.get(record.document)
+        if pool is not None and declared is not None and record.kind == "response":
+            current = db.execute("select current_version_id from documents where id = ?",
+                                 [record.document]).fetchone()
+            known = _known_page(db, record.document, current[0] if current else None, declared)
+            future = pool.submit(_classify_in_worker, record, declared, known)
+        ahead.append((record, future))
+        if len(ahead) >= (WINDOW if pool is not None else 1):
+            store_next()
+    while ahead:
+        store_next()
+    return count

@@ -33,6 +33,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from pipeline.dates import date_spans, parse_date, states_a_date
@@ -127,7 +128,10 @@ def _formatting(text, ctx):
     return text.casefold()
 
 
+@lru_cache(maxsize=1)
 def _punctuation_table():
+    """Every punctuation character to a space (made when first needed: looking up all 1.1 million code points
+    costs about a second, which a build that compares no text, a cycle where nothing changed, need not pay)."""
     import sys
 
     # Markdown's own marks (emphasis, headings, quotes, tables, code) are formatting, not punctuation
@@ -135,11 +139,8 @@ def _punctuation_table():
                            if unicodedata.category(chr(cp)).startswith("P") and chr(cp) not in "*_#>|`~"})
 
 
-PUNCTUATION = _punctuation_table()
-
-
 def _punctuation(text, ctx):
-    return unicodedata.normalize("NFKC", text).translate(PUNCTUATION)
+    return unicodedata.normalize("NFKC", text).translate(_punctuation_table())
 
 
 def _whitespace(text, ctx):

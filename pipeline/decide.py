@@ -13,7 +13,7 @@ the document's state from the KB, calls these, and stores what they return.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pipeline.blocked import detect_blocked
 from pipeline.classify import locale_mismatch
@@ -37,9 +37,11 @@ class Outcome:
     extracted_hash: str | None = None  # of the text before the noise rules
     selector: str | None = None  # the declared selector that matched (of the alternatives tried in order)
     title: str | None = None  # the page's <title>
+    fingerprint: str | None = None  # of the page (:meth:`pipeline.extract.Page.fingerprint`), None if not taken
 
 
-def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RULES, locale=None) -> Outcome:
+def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RULES, locale=None,
+                   known: Outcome | None = None) -> Outcome:
     """Decide what a fetch (with its body) is: a text to version, or a failed check.
 
     :param record: the archived fetch (:class:`pipeline.archive.Snapshot`)
@@ -48,6 +50,9 @@ def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RUL
     :param declared_url: the URL the declaration asks for (to spot login redirects)
     :param rules: the declaration's normalization rules (:class:`pipeline.normalize.Rules`)
     :param locale: the declared locale; a page plainly in another language is a failed check
+    :param known: the outcome of an earlier page of the document under the same rules and locale, with its
+        fingerprint: when this page has the same fingerprint (its bytes changed, nothing the extraction reads
+        did: a per-request token), a copy of it is the outcome, and nothing is converted, normalized or detected
     """
     if record.kind == "failure":
         return Outcome("failed", record.error or "no response")
@@ -64,9 +69,12 @@ def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RUL
     if blocked:
         return Outcome("failed", blocked)
     try:
-        extracted = extract(record.body, record.header("Content-Type"), select, remove)
+        extracted = extract(record.body, record.header("Content-Type"), select, remove,
+                            unless=known.fingerprint if known is not None else None)
     except ExtractionError as exc:
         return Outcome("failed", exc.reason)
+    if extracted.same_page:
+        return replace(known)
     text = apply_rules(extracted.markdown, rules or NO_RULES)
     if not text.strip():
         return Outcome("failed", "nothing left after the normalization rules (ignore_patterns too broad?)",
@@ -77,13 +85,16 @@ def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RUL
     return Outcome("new_version", text=text, content_hash=content_hash(text), language=language,
                    rules_hash=rules_hash(select, remove, rules or NO_RULES),
                    extracted_hash=content_hash(extracted.markdown), selector=extracted.selector,
-                   title=extracted.title)
+                   title=extracted.title, fingerprint=extracted.fingerprint)
 
 
-def classify_with_declaration(record, declared) -> Outcome:
-    """:func:`classify_fetch` with the rules the declaration had when the record was observed."""
+def classify_with_declaration(record, declared, known: Outcome | None = None) -> Outcome:
+    """:func:`classify_fetch` with the rules the declaration had when the record was observed (``known``: see
+    there; it is used only if it was made under these rules)."""
     epoch = rules_at(declared, record.observed_at or record.fetched_at)
-    return classify_fetch(record, epoch.select, epoch.remove, declared.url, epoch.rules, declared.locale)
+    if known is not None and known.rules_hash != rules_hash(epoch.select, epoch.remove, epoch.rules or NO_RULES):
+        known = None
+    return classify_fetch(record, epoch.select, epoch.remove, declared.url, epoch.rules, declared.locale, known)
 
 
 def try_page(body: bytes, content_type: str | None, declared, at: str | None = None,

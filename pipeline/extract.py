@@ -7,6 +7,16 @@ removes the declared ``remove`` selectors, keeps what the ``select``
 selectors match, and converts that to Markdown. When nothing usable is left
 it raises :class:`ExtractionError` with a reason that names the selector.
 
+An HTML page is parsed once, with lxml (:class:`Page`): the removals and the
+selection (cssselect) happen in that tree, and markdownify converts a
+BeautifulSoup tree built from the chosen elements only. Before converting,
+the page's fingerprint (:meth:`Page.fingerprint`: what the conversion reads)
+is taken; ``extract(..., unless=fingerprint)`` of a page with that fingerprint
+converts nothing (a per-request token changed, the text did not). Measured
+with ``bench/extract_check.py``: the same Markdown as the BeautifulSoup and
+soupsieve extraction on every corpus page checked (which is kept for the
+selectors cssselect cannot translate: :func:`_extract_soup`), in half the CPU.
+
 Policy PDFs (``application/pdf``, or a body starting ``%PDF-``) are text
 extracted with pdfminer.six: measured with ``bench/pdf_extract.py`` on a
 real policy page printed to PDF, pypdf was about 3x faster (161 ms vs 485 ms
@@ -18,9 +28,11 @@ is an :class:`ExtractionError`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from io import BytesIO
 
 from bs4 import BeautifulSoup, Comment
@@ -49,6 +61,10 @@ class Extracted:
     guessed: bool = False  # the charset was detected, not declared (see :func:`decode_page`)
     #: the declared selector that matched (one of the alternatives of ``select``); None: no selector applied
     selector: str | None = None
+    #: :meth:`Page.fingerprint` of the page (None: not an HTML page read with selectors, or read another way)
+    fingerprint: str | None = None
+    #: the page had the fingerprint ``extract(..., unless=)`` named: nothing was converted, ``markdown`` is empty
+    same_page: bool = False
 
 
 class _Converter(MarkdownConverter):
@@ -333,24 +349,27 @@ def _check_text(extracted: Extracted) -> Extracted:
     return extracted
 
 
-def extract(body: bytes, content_type: str | None, select=(), remove=()) -> Extracted:
+def extract(body: bytes, content_type: str | None, select=(), remove=(), unless: str | None = None) -> Extracted:
     """Extract the policy text of a page.
 
     :param body: the page bytes as fetched
     :param content_type: the HTTP Content-Type header, if any
     :param select: alternative CSS selectors of the policy content, tried in order (see :func:`_select_first`)
     :param remove: CSS selectors of noise inside it (widgets, banners)
+    :param unless: a page fingerprint (:attr:`Extracted.fingerprint` of an earlier page): when this page has the
+        same one, nothing is converted and the result says ``same_page`` (the earlier page's extraction holds)
     :raises ExtractionError: empty body, unsupported content, selectors matched nothing (layout changed),
         binary content, a page nested too deeply to convert
     """
     try:
-        return _check_text(_extract(body, content_type, select, remove))
+        extracted = _extract(body, content_type, select, remove, unless)
+        return extracted if extracted.same_page else _check_text(extracted)
     except RecursionError:
         # markdownify converts element by element, recursively: thousands of nested elements exhaust the stack
         raise ExtractionError("the page is nested too deeply to convert (thousands of nested elements)") from None
 
 
-def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Extracted:
+def _extract(body: bytes, content_type: str | None, select=(), remove=(), unless=None) -> Extracted:
     if not body or not body.strip():
         raise ExtractionError("empty response body")
     if is_pdf(content_type, body):
@@ -365,6 +384,32 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
     if not is_html(content_type, body):
         raise ExtractionError(f"unsupported content type {ct or 'unknown'!r}")
     decoded = decode_page(body, content_type)
+    page = parse_page(decoded, select, remove)
+    if page is None:  # a selector lxml's CSS translator cannot read: the whole page through BeautifulSoup
+        return _extract_soup(decoded, select, remove)
+    fingerprint = page.fingerprint()
+    if fingerprint is not None and fingerprint == unless:
+        return Extracted("", page.title, decoded.encoding, decoded.guessed, fingerprint=fingerprint, same_page=True)
+    try:
+        if select:
+            extracted = page.extract()
+            extracted.fingerprint = fingerprint
+            return extracted
+        from pipeline.maincontent import main_content  # no selector: main content, not menus (issue 4)
+
+        found = main_content(decoded.text)
+        if found and re.search(r"\w", found):
+            return Extracted(normalize_text(found), page.title, decoded.encoding, decoded.guessed)
+        return page.extract_body()
+    except ExtractionError:
+        raise
+    except ValueError:  # lxml will not hand over a string with control characters (binary content)
+        return _extract_soup(decoded, select, remove)
+
+
+def _extract_soup(decoded: Decoded, select=(), remove=()) -> Extracted:
+    """The extraction through BeautifulSoup and soupsieve, for selectors that :func:`_css` cannot translate
+    (soupsieve's own extensions such as ``:-soup-contains``); :class:`Page` gives the same Markdown otherwise."""
     text, encoding = decoded.text, decoded.encoding
     soup = BeautifulSoup(text, "lxml")
     title = soup.title.get_text(" ", strip=True) if soup.title else None
@@ -388,6 +433,210 @@ def _extract(body: bytes, content_type: str | None, select=(), remove=()) -> Ext
     if not re.search(r"\w", markdown):
         raise ExtractionError("page has no text")
     return Extracted(markdown, title, encoding, decoded.guessed)
+
+
+#: The attributes markdownify (and :class:`_Converter`) read: links, images, media, list starts, table spans.
+#: The page fingerprint (:meth:`Page.fingerprint`) covers these and no other, so a per-request token in any other
+#: attribute does not change it.
+CONVERTED_ATTRIBUTES = frozenset({"href", "title", "alt", "src", "poster", "start", "colspan"})
+#: Bump when :class:`Page`, the converter or the fingerprint's form changes what a fingerprint stands for.
+FINGERPRINT_VERSION = "page-2"
+
+
+@lru_cache(maxsize=256)
+def _css(selector: str):
+    """A CSS selector compiled to an XPath over lxml's HTML tree (cssselect, HTML rules: names case-insensitive);
+    None when cssselect cannot translate it (soupsieve's own extensions)."""
+    from cssselect import HTMLTranslator
+    from cssselect.parser import SelectorError
+    from cssselect.xpath import ExpressionError
+    from lxml import etree
+
+    try:
+        return etree.XPath(HTMLTranslator().css_to_xpath(selector))
+    except (SelectorError, ExpressionError, etree.XPathError):
+        return None
+
+
+def _cut_out(node) -> None:
+    """Remove ``node`` (an element or comment) from its tree, its tail text joined to the text before it.
+
+    BeautifulSoup kept the strings on either side of a removed node apart; joined, markdownify converts them the
+    same (``bench/extract_check.py``: no difference on the corpus pages), and a comment or script that comes and
+    goes (a per-request token) then leaves no trace in the page's fingerprint."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    tail = node.tail
+    if tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(node)
+
+
+def _outermost(parts: list) -> list:
+    """``parts`` (in page order) without those nested inside another part."""
+    if len(parts) < 2:
+        return parts
+    chosen = set(parts)
+    return [el for el in parts if not any(a in chosen for a in el.iterancestors())]
+
+
+def _feed(soup, el) -> None:
+    """Build ``el`` (lxml) into ``soup`` through the calls BeautifulSoup's lxml tree builder makes, so the tree
+    (white-space-only strings folded as it folds them) is the one it would have built."""
+    soup.handle_starttag(el.tag, None, None, dict(el.attrib))
+    if el.text:
+        soup.handle_data(el.text)
+    for child in el:
+        _feed(soup, child)
+        if child.tail:
+            soup.handle_data(child.tail)
+    soup.handle_endtag(el.tag)
+
+
+#: What BeautifulSoup counts as white space when it folds a white-space-only string (``BeautifulSoup.ASCII_SPACES``).
+_ASCII_SPACES = "\x20\x0a\x09\x0c\x0d"
+#: Where it does not fold them (``HTMLTreeBuilder.preserve_whitespace_tags``).
+_KEEP_SPACES = ("pre", "textarea")
+
+
+def _folded(text, keep: bool) -> str:
+    """A string as the tree :func:`_feed` builds holds it: white-space only, it is one newline (if it had one) or one
+    space, outside ``pre`` and ``textarea`` (BeautifulSoup's ``endData``)."""
+    if text and not keep and not text.strip(_ASCII_SPACES):
+        return "\n" if "\n" in text else " "
+    return text or ""
+
+
+def _fingerprint_of(el, out: list, keep: bool = False) -> None:
+    out.append("<" + el.tag)
+    attrib = dict(el.attrib)  # as :func:`_feed` reads them (this raises where it would: see Page.fingerprint)
+    for name in sorted(CONVERTED_ATTRIBUTES.intersection(attrib)):
+        out.append(f"@{name}={attrib[name]}")
+    keep = keep or el.tag in _KEEP_SPACES
+    out.append(_folded(el.text, keep))
+    for child in el:
+        _fingerprint_of(child, out, keep)
+        out.append(_folded(child.tail, keep))
+    out.append(">")
+
+
+class Page:
+    """One HTML page parsed once with lxml: scripts, comments and the ``remove`` selectors cut out, the ``select``
+    alternatives matched (cssselect), their text converted to Markdown by markdownify on a BeautifulSoup tree built
+    from the chosen elements only. :meth:`fingerprint` says, without converting anything, whether two pages give
+    the same extraction."""
+
+    def __init__(self, decoded: Decoded, root, select, remove):
+        self.decoded, self.root, self.select = decoded, root, tuple(select)
+        title = next(root.iter("title"), None)
+        self.title = " ".join(s.strip() for s in title.itertext() if s.strip()) if title is not None else None
+        for node in [el for el in root.iter(*ALWAYS_REMOVE)]:
+            _cut_out(node)
+        for selector in remove:
+            for node in _css(selector)(root):
+                _cut_out(node)
+        for node in [c for c in root.iter(etree_comment(), etree_pi())]:
+            _cut_out(node)
+        self.matches = [(selector, _outermost(_css(selector)(root))) for selector in self.select]
+
+    def fingerprint(self) -> str | None:
+        """A hash of everything the extraction reads: the title, the charset, and for each ``select`` alternative
+        the elements it matched (tags, text, the :data:`CONVERTED_ATTRIBUTES`). Two
+        pages with the same fingerprint give the same :class:`Extracted` (or the same error). None without a
+        selector: the main-content fallback reads the whole page."""
+        if not self.select:
+            return None
+        out = [FINGERPRINT_VERSION, self.decoded.encoding, str(self.decoded.guessed), repr(self.title)]
+        try:
+            for selector, parts in self.matches:
+                out.append("\x01" + selector)
+                for el in parts:
+                    out.append("\x02")
+                    _fingerprint_of(el, out)
+        except (ValueError, RecursionError):  # strings lxml will not hand over, or too deep: no fingerprint, and
+            return None                       # (read the same way) the conversion would fall back or fail too
+        return hashlib.sha256("\x00".join(out).encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _markdown(self, elements) -> str:
+        from bs4 import BeautifulSoup
+
+        fragment = BeautifulSoup("", "html.parser")
+        for n, el in enumerate(elements):
+            if n:
+                fragment.handle_data("\n")
+                fragment.endData()
+            _feed(fragment, el)
+        fragment.endData()
+        return normalize_text(to_markdown(fragment))
+
+    def extract(self) -> Extracted:
+        """The text of the first ``select`` alternative that matches an element with text (see
+        :func:`_select_first`, the same rules)."""
+        d = self.decoded
+        empty = []
+        for selector, parts in self.matches:
+            if not parts:
+                continue
+            markdown = self._markdown(parts)
+            if re.search(r"\w", markdown):
+                return Extracted(markdown, self.title, d.encoding, d.guessed, selector=selector)
+            empty.append(selector)
+        _no_match(self.select, empty)
+
+    def extract_body(self) -> Extracted:
+        """The whole ``<body>`` (the fallback when main-content extraction finds nothing)."""
+        body = next(self.root.iter("body"), None)
+        markdown = self._markdown([body if body is not None else self.root])
+        if not re.search(r"\w", markdown):
+            raise ExtractionError("page has no text")
+        return Extracted(markdown, self.title, self.decoded.encoding, self.decoded.guessed)
+
+
+def etree_comment():
+    from lxml import etree
+
+    return etree.Comment
+
+
+def etree_pi():
+    from lxml import etree
+
+    return etree.ProcessingInstruction
+
+
+def parse_page(decoded: Decoded, select=(), remove=()) -> Page | None:
+    """The page parsed for :class:`Page`, or None when it must go through :func:`_extract_soup` instead (a
+    selector cssselect cannot translate, a text lxml refuses)."""
+    from lxml import etree
+
+    if any(_css(s) is None for s in (*select, *remove)):
+        return None
+    parser = etree.HTMLParser(huge_tree=True)  # no depth cap at 255 (a deep page is an error, not a cut text)
+    try:
+        parser.feed(decoded.text)  # fed as BeautifulSoup's lxml builder feeds it (libxml2's push parser)
+        root = parser.close()
+    except (etree.LxmlError, ValueError):
+        return None
+    if root is None:
+        return None
+    try:
+        return Page(decoded, root, select, remove)
+    except ValueError:  # lxml refuses to set a text holding control characters (binary content): cut nothing here
+        return None
+
+
+def _no_match(select, empty):
+    if empty:
+        raise ExtractionError(f"selector {_quoted(empty)} matched only empty content")
+    if len(select) == 1:
+        raise ExtractionError(f"{LAYOUT_CHANGED}: selector {select[0]!r} matched nothing")
+    raise ExtractionError(f"{LAYOUT_CHANGED}: none of the selectors {_quoted(select)} (tried in order) matched; "
+                          "each matched nothing")
 
 
 #: The start of the reason of a check whose declared selectors all matched nothing (the alert and
@@ -426,9 +675,4 @@ def _select_first(soup, select, title, encoding, guessed) -> Extracted:
         if re.search(r"\w", markdown):
             return Extracted(markdown, title, encoding, guessed, selector=selector)
         empty.append(selector)
-    if empty:
-        raise ExtractionError(f"selector {_quoted(empty)} matched only empty content")
-    if len(select) == 1:
-        raise ExtractionError(f"{LAYOUT_CHANGED}: selector {select[0]!r} matched nothing")
-    raise ExtractionError(f"{LAYOUT_CHANGED}: none of the selectors {_quoted(select)} (tried in order) matched; "
-                          "each matched nothing")
+    _no_match(select, empty)

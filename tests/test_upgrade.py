@@ -26,8 +26,9 @@ PREVIOUS_RELEASE = "eb2889e2722049bb51680f91e3b050408473129c"
 VOLATILE = {"id", "check_id", "updated_at", "ingested_at", "checked_at", "source_file", "applied_at"}
 #: Columns added since the previous release that an upgrade leaves empty for what it had recorded, and why:
 #: ``checks.selector`` is the declared selector that matched, known from this release on; a check made
-#: before it carries none (only re-extracting every old snapshot could tell), a rebuild fills it.
-ADDED_SINCE = {"checks": {"selector"}}
+#: before it carries none (only re-extracting every old snapshot could tell), a rebuild fills it; so with
+#: ``checks.page_fingerprint`` (migration 0790): an upgraded KB's next fetch of each page is extracted in full.
+ADDED_SINCE = {"checks": {"selector", "page_fingerprint"}}
 #: Tables whose rows are not derived from the WARCs (or are bookkeeping of the build itself).
 NOT_DERIVED = {"runs", "alerts", "schedule", "warc_files", "discovery_files", "glossary_state", "_sqlite_migrations",
                "undeclared_documents", "brief_deliveries"}
