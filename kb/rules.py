@@ -59,7 +59,9 @@ def concept_for(value, language: str, terms: dict, known: set) -> str | None:
     found = []
     indexes = {}
     for concept_id, tokens, case_sensitive in candidates:
-        index = indexes.setdefault(case_sensitive, TokenIndex(value.sentence, language or "en", case_sensitive))
+        index = indexes.get(case_sensitive)
+        if index is None:  # built once per value and case (setdefault would build one per glossary term)
+            index = indexes[case_sensitive] = TokenIndex(value.sentence, language or "en", case_sensitive)
         for a, b in index.find(tokens):
             start, end = index.span(a, b)
             found.append((min(abs(start - value.position), abs(end - value.position)), concept_id))
