@@ -495,31 +495,37 @@ RM_EDITS = {
 }
 
 
-@pytest.fixture(scope="module")
-def removed_kb(tmp_path_factory):
-    """Two versions of an English and a Chinese page: a sentence deleted, its neighbours rewritten."""
+def _edited_kb(root, host: str, edits: dict, declaration: str):
+    """A KB of two crawls (2026-01-10, 2026-02-10) of the pages ``edits`` names (``name → (first version's HTML,
+    [(old, new)] replacements that make the second)``) under ``https://host/policies/``, declared by
+    ``declaration`` (a declaration's YAML text)."""
     import kbfactory
 
-    root = tmp_path_factory.mktemp("cite-removed")
     site, sources = root / "site", root / "sources"
-    for name, (v1, edits) in RM_EDITS.items():
-        page = site / "seller.rmtest.example" / "policies" / name
+    for name, (v1, changes) in edits.items():
+        page = site / host / "policies" / name
         page.mkdir(parents=True)
         (page / "2026-01-10.html").write_text(v1, encoding="utf-8")
         v2 = v1
-        for old, new in edits:
-            assert old in v2
+        for old, new in changes:
+            assert old in v2, old
             v2 = v2.replace(old, new)
         (page / "2026-02-10.html").write_text(v2, encoding="utf-8")
     sources.mkdir()
-    (sources / "rmtest.yml").write_text(
+    (sources / f"{host.split('.')[1]}.yml").write_text(declaration, encoding="utf-8")
+    return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
+
+
+@pytest.fixture(scope="module")
+def removed_kb(tmp_path_factory):
+    """Two versions of an English and a Chinese page: a sentence deleted, its neighbours rewritten."""
+    return _edited_kb(tmp_path_factory.mktemp("cite-removed"), "seller.rmtest.example", RM_EDITS,
         "platform: rmtest\nname: RmTest\nname_zh: 删除测试\nhomepage: https://seller.rmtest.example/\ndocuments:\n"
         "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.rmtest.example/policies/shipping\n"
         "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
         "  - id: wuliu\n    title: 物流规则\n    title_en: Shipping Rules\n"
         "    url: https://seller.rmtest.example/policies/wuliu\n    locale: zh-CN\n    type: shipping\n"
-        "    select: ['#policy']\n", encoding="utf-8")
-    return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
+        "    select: ['#policy']\n")
 
 
 @pytest.mark.parametrize("quote, document", [
@@ -638,21 +644,7 @@ MV_EDITS = {
 def moved_kb(tmp_path_factory):
     """Two versions of an English and a Chinese page: a sentence moved to another section and reworded, and
     one merged into a longer clause of its section."""
-    import kbfactory
-
-    root = tmp_path_factory.mktemp("cite-moved")
-    site, sources = root / "site", root / "sources"
-    for name, (v1, edits) in MV_EDITS.items():
-        page = site / "seller.mvtest.example" / "policies" / name
-        page.mkdir(parents=True)
-        (page / "2026-01-10.html").write_text(v1, encoding="utf-8")
-        v2 = v1
-        for old, new in edits:
-            assert old in v2, old
-            v2 = v2.replace(old, new)
-        (page / "2026-02-10.html").write_text(v2, encoding="utf-8")
-    sources.mkdir()
-    (sources / "mvtest.yml").write_text(
+    return _edited_kb(tmp_path_factory.mktemp("cite-moved"), "seller.mvtest.example", MV_EDITS,
         "platform: mvtest\nname: MvTest\nname_zh: 移动测试\nhomepage: https://seller.mvtest.example/\ndocuments:\n"
         "  - id: delivery\n    title: Delivery Policy\n    url: https://seller.mvtest.example/policies/delivery\n"
         "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
@@ -661,8 +653,7 @@ def moved_kb(tmp_path_factory):
         "    select: ['#policy']\n"
         "  - id: hassou\n    title: 配送ポリシー\n    title_en: Delivery Policy (Japan)\n"
         "    url: https://seller.mvtest.example/policies/hassou\n    locale: ja-JP\n    type: shipping\n"
-        "    select: ['#policy']\n", encoding="utf-8")
-    return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
+        "    select: ['#policy']\n")
 
 
 @pytest.mark.parametrize("quote, document, now", [
