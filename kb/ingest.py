@@ -298,7 +298,8 @@ def _outcome_of(db, record, declared, current_id, observed, data_dir, extracted=
     """What the fetch is, before comparing it with the current version: extract it unless a revisit of
     bytes already extracted under the same rules says "unchanged" without reading the WARC.
 
-    :param extracted: the outcome a worker process computed for this record (:func:`_classify_in_worker`), if any
+    :param extracted: the outcome a worker process computed for this record, if any
+        (:func:`pipeline.decide.classify_with_declaration` run there, with no database)
     """
     result = None
     if extracted is not None and declared is not None and record.kind not in ("revisit", "not-modified"):
@@ -402,11 +403,6 @@ def workers_for(paths) -> int:
     return cores if cores > 1 and size >= PARALLEL_MIN_BYTES else 0
 
 
-def _classify_in_worker(record, declared, known):
-    """In a worker process: the record's outcome (extraction, normalization, language) with no database."""
-    return classify_with_declaration(record, declared, known)
-
-
 def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
     """Ingest every closed WARC file not yet fully ingested (first closing those that killed crawls left).
 
@@ -474,7 +470,7 @@ def _ingest_file(db, data_dir, path, documents, stats, progress, pool) -> int:
             current = db.execute("select current_version_id from documents where id = ?",
                                  [record.document]).fetchone()
             known = _known_page(db, record.document, current[0] if current else None, declared)
-            future = pool.submit(_classify_in_worker, record, declared, known)
+            future = pool.submit(classify_with_declaration, record, declared, known)
         ahead.append((record, future))
         if len(ahead) >= (WINDOW if pool is not None else 1):
             store_next()
