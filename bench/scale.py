@@ -309,7 +309,8 @@ def main(argv=None) -> int:
     parser.add_argument("--versions", type=int, default=100_000, help="versions the histories hold in all")
     parser.add_argument("--docs", type=int, default=None, help="synthetic documents (default: versions / 20)")
     parser.add_argument("--change-rate", type=float, default=0.5, help="chance a document changes at a crawl")
-    parser.add_argument("--data", default="/tmp/policykb-scale/data", help="data folder (rewritten)")
+    parser.add_argument("--data", default="/tmp/policykb-scale/data",
+                        help="data folder (rewritten; the declarations go to a sources folder beside it)")
     parser.add_argument("--corpus", default=str(CORPUS))
     parser.add_argument("--queries", type=int, default=200, help="search queries and cite quotes timed")
     parser.add_argument("--seed", type=int, default=19)
@@ -321,7 +322,10 @@ def main(argv=None) -> int:
     import shutil
 
     data = Path(args.data)
-    shutil.rmtree(data.parent, ignore_errors=True)
+    # Only the two folders this run writes are emptied, never the folder around them: the
+    # parent may hold the user's other files (a report written with --out, logs).
+    for folder in (data, data.parent / "sources"):
+        shutil.rmtree(folder, ignore_errors=True)
     data.mkdir(parents=True)
     docs = args.docs or max(1, args.versions // 20)
     started = time.monotonic()
