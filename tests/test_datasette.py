@@ -134,6 +134,21 @@ async def test_search_page_and_api(ds):
 
 
 @pytest.mark.asyncio
+async def test_table_search_without_an_index_is_refused_not_answered_with_every_row(ds, demo_kb):
+    """Datasette drops ?_search on a table without a full-text index and lists every row; we say so."""
+    versions = len(rows(kb(demo_kb), "select id from versions"))
+    assert (await ds.client.get("/policykb/versions.json?_shape=array")).json().__len__() == versions
+    for path in ("/policykb/versions.json?_search=申诉", "/policykb/sections.json?_search_heading=appeal",
+                 "/policykb/versions?_search=%E7%94%B3%E8%AF%89"):
+        page = await ds.client.get(path)
+        assert page.status_code == 400, path
+        assert "no full-text index" in page.text and "/-/policykb/search" in page.text, path
+    assert "q=%E7%94%B3%E8%AF%89" in (await ds.client.get("/policykb/versions.json?_search=申诉")).text
+    # The other filters still work on the same table, and _searchmode alone is no search.
+    assert (await ds.client.get("/policykb/versions.json?_shape=array&_searchmode=raw")).status_code == 200
+
+
+@pytest.mark.asyncio
 async def test_document_page_shows_dates_outline_versions_and_timeline(ds, demo_kb, expected):
     doc = "kuajing/appeals"
     response = await ds.client.get(f"/-/policykb/doc/{doc}")
