@@ -65,3 +65,46 @@ def test_a_wording_indexed_once_finds_every_version_that_has_it(demo_kb, tmp_pat
 def test_a_word_in_no_wording_finds_nothing(demo_kb, tmp_path):
     conn = _copy(demo_kb, tmp_path)
     assert candidate_versions(conn, "Quokka zebra crossings are marsupial territory everywhere") == {}
+
+
+def test_a_quote_of_common_words_is_found_by_its_word_pairs(demo_kb, tmp_path, monkeypatch):
+    """When every word of a quote is in many wordings, its word pairs are probed as phrases: the versions with
+    the rare pairs are the pool, and the answer is the one the words alone give."""
+    import kb.cite.candidates as candidates
+
+    conn = _copy(demo_kb, tmp_path)
+    document_id, sentence, seqs = _shared_wording(conn)
+    expected = candidate_versions(conn, sentence)
+    probed = []
+    real = candidates._rare_versions
+    monkeypatch.setattr(candidates, "_rare_versions", lambda c, token, pending: probed.append(token) or real(
+        c, token, pending) if " " in token else None)  # every single word counts as common
+    assert candidate_versions(conn, sentence) == expected
+    assert probed and all(p in sentence.lower() for p in probed), probed
+    assert seqs <= set(expected.get(document_id, {}))
+
+
+def test_probe_pairs_spread_over_the_quote_and_skip_function_word_pairs():
+    from kb.cite.candidates import MAX_PAIR_PROBES, STOPWORDS, probe_pairs, quote_shingles
+
+    quote = ("Sellers must ship every order within two business days of the buyer paying for it, "
+             "and upload valid tracking for each parcel they send to the customer")
+    pairs, shingles = probe_pairs(quote), quote_shingles(quote)
+    assert len(pairs) == MAX_PAIR_PROBES and pairs[0] == "sellers must"
+    at = [shingles.index(p) for p in pairs]
+    assert at == sorted(at) and at[-1] >= len(shingles) - 6, pairs  # from the start to near the end
+    for pair in pairs:
+        words = pair.split()
+        assert all(len(w) >= 3 for w in words) and not all(w in STOPWORDS for w in words), pair
+    assert probe_pairs("Shipping refunds apply") == ["shipping refunds", "refunds apply"]
+
+
+def test_a_version_stored_without_sections_rows_is_read_whole(demo_kb, tmp_path):
+    conn = _copy(demo_kb, tmp_path)
+    document_id, sentence, seqs = _shared_wording(conn)
+    seq = max(seqs)
+    with conn:
+        conn.execute("delete from sections where version_id = (select id from versions where document_id = ? "
+                     "and seq = ?)", [document_id, seq])
+    # a check in named documents reads their versions directly (the index has no wording of this one now)
+    assert seq in candidate_versions(conn, sentence, documents={document_id}).get(document_id, {})

@@ -33,6 +33,7 @@ PROBE_LIMIT = 300  # a word in at least this many versions is common (see candid
 #: a check limited to this many documents reads their versions instead of probing the KB-wide index
 FEW_DOCUMENTS = 2
 MAX_CANDIDATES = 400  # versions read and checked in Python
+MAX_PAIR_PROBES = 8  # word pairs probed as phrases when every word of a quote is common
 #: wordings not indexed yet (a build killed or still running) read and checked in Python, newest first
 MAX_UNINDEXED = 5_000
 # Words in nearly every policy text: they select nothing and their FTS doclists are the longest.
@@ -184,7 +185,7 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
         # pool, newest first; the KB-wide index would cost more, and its limit could leave them out
         pool = _versions_of(conn, documents)
         return _check_pool(conn, pool, documents, tokens, quote_shingles(quote))
-    counts, pool = _pool(conn, tokens, unindexed(conn) if pending is None else pending)
+    counts, pool = _pool(conn, tokens, unindexed(conn) if pending is None else pending, probe_pairs(quote))
     if not counts:
         return {}
     pool.sort(key=lambda r: (-counts[r], -r))
@@ -254,7 +255,19 @@ def _rare_versions(conn, token: str, pending: Unindexed) -> set[int] | None:
     return None if len(found) >= PROBE_LIMIT else found
 
 
-def _pool(conn, tokens: list[str], pending: Unindexed) -> tuple[dict[int, int], list[int]]:
+def probe_pairs(quote: str, limit: int = MAX_PAIR_PROBES) -> list[str]:
+    """Word pairs of the quote to probe as index phrases when none of its words is rare: pairs of words of
+    3 characters or more, not both function words, spread over the quote (a damaged stretch of it then
+    spoils some of them, not all)."""
+    pairs = [p for p in quote_shingles(quote) if " " in p
+             and all(len(w) >= 3 for w in p.split()) and not all(w in STOPWORDS for w in p.split())]
+    if len(pairs) <= limit:
+        return pairs
+    step = len(pairs) / limit
+    return [pairs[int(i * step)] for i in range(limit)]
+
+
+def _pool(conn, tokens: list[str], pending: Unindexed, pairs=()) -> tuple[dict[int, int], list[int]]:
     """Steps 1 and 2 of :func:`candidate_versions`: ``(counts, pool)``, counts being words found per rowid."""
     rare: list[set[int]] = []
     common: list[str] = []
@@ -264,6 +277,14 @@ def _pool(conn, tokens: list[str], pending: Unindexed) -> tuple[dict[int, int], 
             common.append(token)
         elif found:
             rare.append(found)
+    if not rare:
+        # Every word is common (a long text's everyday words): its word pairs, as phrases, are far rarer. The
+        # versions that have (nearly) all the rare pairs are the pool instead of a few hundred long versions
+        # that have the words somewhere.
+        for pair in pairs:
+            found = _rare_versions(conn, pair, pending)
+            if found:
+                rare.append(found)
     counts: dict[int, int] = {}
 
     def add(found):
@@ -294,18 +315,77 @@ def _holds(lower: str, token: str) -> bool:
     return token in lower or any(form in lower for form in spellings(token)[1:])
 
 
-def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
-    """Step 3 of :func:`candidate_versions`: read the pool and keep the versions with (nearly) every word."""
-    scored = []
+#: each pool version's sections, by wording: ``(version rowid, document, seq, wording hash, section rowid)``
+_POOL_SECTIONS = """
+    select v.rowid, v.document_id, v.seq, s.content_hash, s.rowid from versions v
+    join sections s on s.version_id = v.id where v.rowid in ({marks})"""
+
+
+def _wording_hits(conn, section_rowids: list[int], terms: list[str]) -> dict[int, int]:
+    """For each section rowid, which of ``terms`` its lower-cased text holds, as a bit mask."""
+    hits = {}
+    forms = [(1 << i, spellings(t)) for i, t in enumerate(terms)]
+    for chunk in range(0, len(section_rowids), 500):
+        part = section_rowids[chunk:chunk + 500]
+        sql = f"select rowid, text_markdown from sections where rowid in ({','.join('?' * len(part))})"
+        for rowid, text in conn.execute(sql, part):
+            lower = (text or "").lower()
+            mask = 0
+            for bit, spelled in forms:
+                for form in spelled:
+                    if form in lower:
+                        mask |= bit
+                        break
+            hits[rowid] = mask
+    return hits
+
+
+def _pool_ranks(conn, pool, documents, tokens, shingles) -> list[tuple[str, int, int, int]]:
+    """``(document, seq, words, pairs)`` of each pool version: what its text holds of the quote's words and
+    word pairs.
+
+    Read by wording, not by version: the versions of a document share most of their sections' wordings
+    (on the scale bench's KB, 74,000 sections have 5,500 distinct wordings), so each wording's text is read
+    and searched once and a version holds what its wordings hold. A pair split by a section boundary is
+    not counted (``rank`` is a lower bound there; the threshold allows a few). A version stored without
+    sections rows is read whole.
+    """
+    terms = tokens + shingles
+    by_version: dict[int, tuple[str, int, list]] = {}
+    wording_rowid: dict[str, int] = {}
     for chunk in range(0, len(pool), 200):
         part = pool[chunk:chunk + 200]
+        for vrow, doc_id, seq, content_hash, srow in conn.execute(
+                _POOL_SECTIONS.format(marks=",".join("?" * len(part))), part):
+            if documents is not None and doc_id not in documents:
+                continue
+            entry = by_version.setdefault(vrow, (doc_id, seq, []))
+            wording = content_hash or f"row:{srow}"
+            entry[2].append(wording_rowid.setdefault(wording, srow))
+    hits = _wording_hits(conn, sorted(set(wording_rowid.values())), terms)
+    word_mask = (1 << len(tokens)) - 1
+    out = []
+    for vrow, (doc_id, seq, rowids) in by_version.items():
+        mask = 0
+        for r in rowids:
+            mask |= hits.get(r, 0)
+        out.append((doc_id, seq, (mask & word_mask).bit_count(), (mask >> len(tokens)).bit_count()))
+    missing = [r for r in pool if r not in by_version]
+    for chunk in range(0, len(missing), 200):  # versions without sections rows (an empty text, an old KB)
+        part = missing[chunk:chunk + 200]
         sql = f"select document_id, seq, text_markdown from versions where rowid in ({','.join('?' * len(part))})"
         for doc_id, seq, text in conn.execute(sql, part):
             if documents is not None and doc_id not in documents:
                 continue
-            lower = text.lower()
-            words = sum(1 for t in tokens if _holds(lower, t))
-            scored.append((doc_id, seq, words, lower))
+            lower = (text or "").lower()
+            out.append((doc_id, seq, sum(1 for t in tokens if _holds(lower, t)),
+                        sum(1 for t in shingles if _holds(lower, t))))
+    return out
+
+
+def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
+    """Step 3 of :func:`candidate_versions`: keep the pool's versions with (nearly) every word and pair."""
+    scored = _pool_ranks(conn, pool, documents, tokens, shingles)
     if not scored:
         return {}
     top = max(row[2] for row in scored)
@@ -313,10 +393,7 @@ def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, 
     # A dropped or changed word breaks two word pairs: allow a few, not most.
     need_pairs = max(0, len(shingles) - max(4, len(shingles) // 3))
     out: dict[str, dict[int, tuple]] = {}
-    for doc_id, seq, words, lower in scored:
-        if words < need:
-            continue
-        pairs = sum(1 for t in shingles if _holds(lower, t))
-        if pairs >= need_pairs:
+    for doc_id, seq, words, pairs in scored:
+        if words >= need and pairs >= need_pairs:
             out.setdefault(doc_id, {})[seq] = (words, pairs)
     return out
