@@ -186,6 +186,53 @@ SENTENCES += [
 ]
 
 
+#: what a deadline limits, by causes common to the languages (each failed before the cue file and extractor 6)
+SENTENCES += [
+    # a period named after its unit: "dos meses de antelación" is a notice whatever else the clause names
+    ("es", "Cualquiera de las partes puede cancelar el contrato comunicándolo con dos meses de antelación.",
+     [("time_limit", 2, "month", "notice")]),
+    # a period before a step takes effect, or counted from the notice of it, is a notice
+    ("en", "Changes to the return policy will be announced 30 days before they take effect.",
+     [("time_limit", 30, "day", "notice")]),
+    ("pt", "As alterações às regras de devolução entram em vigor no prazo indicado, que não será inferior a 15 dias a "
+           "contar da notificação.", [("time_limit", 15, "day", "notice")]),
+    # a participle describing a noun ("produits retournés") names a thing, not the step: the refund is limited
+    ("fr", "Le remboursement des produits retournés sera effectué dans les 14 jours suivant leur réception.",
+     [("time_limit", 14, "day", "refund")]),
+    # "have N days to <verb> <object>": the first cue after the number, weak or not
+    ("en", "Sellers have 5 days to provide the documents required for the review.",
+     [("time_limit", 5, "day", "documents")]),
+    ("pt", "O vendedor possui 10 dias para disponibilizar a informação necessária à verificação da conta.",
+     [("time_limit", 10, "day", "documents")]),
+    # a complaint against a decision, or counted from one, is an appeal; German: the object of the clause's last verb
+    ("de", "Nutzer können innerhalb von sechs Monaten nach Mitteilung der Entscheidung über das interne System eine "
+           "Beschwerde einreichen.", [("time_limit", 6, "month", "appeal")]),
+    ("en", "Complaints against our decisions can be filed within 6 months.", [("time_limit", 6, "month", "appeal")]),
+    # a fallback deadline of the same step; "however" ends a clause
+    ("en", "Sellers must reply within 48 hours, but in any case, not later than within 5 calendar days.",
+     [("time_limit", 48, "hour", "response"), ("time_limit", 5, "calendar_day", "response")]),
+    ("en", "Response times depend on the complaint, however, technical issues are usually solved within 1 business day.",
+     [("time_limit", 1, "business_day", "")]),
+    # money given back is a refund ("devolução de fundos", returned to an account)
+    ("pt", "A devolução de fundos do saldo será realizada no prazo de 14 dias.", [("time_limit", 14, "day", "refund")]),
+    ("pt", "A comissão cobrada será devolvida na conta do Utilizador no prazo de 90 dias.",
+     [("time_limit", 90, "day", "refund")]),
+    ("pt", "Os pagamentos serão reembolsados sem demora e, em qualquer caso, o mais tardar 14 dias após a decisão.",
+     [("time_limit", 14, "day", "refund")]),
+    # "retirar" is a takedown only with content as its object (a request withdrawn is none)
+    ("es", "El contrato se resuelve si la solicitud no se retira dentro de un plazo de cinco días.",
+     [("time_limit", 5, "day", "")]),
+    ("es", "El vendedor debe retirar el anuncio en un plazo de 24 horas.", [("time_limit", 24, "hour", "takedown")]),
+    # words the cue file lacked: "verzenden", "reclamação", "direito de arrependimento", "respuesta", "sont repris"
+    ("nl", "De verkoper moet de bestelling binnen 2 werkdagen verzenden.", [("time_limit", 2, "business_day", "dispatch")]),
+    ("pt", "A reclamação deve ser apresentada no prazo de 30 dias.", [("time_limit", 30, "day", "dispute")]),
+    ("pt", "O consumidor pode exercer o direito de arrependimento no prazo de 7 dias.",
+     [("time_limit", 7, "day", "cancellation")]),
+    ("es", "Recibirá una respuesta en un plazo de 48 horas.", [("time_limit", 48, "hour", "response")]),
+    ("fr", "Les articles sont repris sous un délai de 30 jours à compter de la date de livraison.",
+     [("time_limit", 30, "day", "return")]),
+]
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
