@@ -77,7 +77,7 @@ _ABBREVIATION = re.compile(r"(?:^|[\s(\[/])(?:[a-zß-ÿ]|[A-Za-zß-ÿ]\.\s?[A-Za
 _ABBREVIATION_NEXT = re.compile(r"\s*[A-ZÀ-Ý][a-zà-ÿ]{0,3}\.")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
-_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|"
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s|"
                          r",\s+(?:however|jedoch|cependant|toutefois|sin\s+embargo|no\s+entanto|contudo|tuttavia|però|"
                          r"echter|namun)\s*,|"
                          r",(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
@@ -433,16 +433,28 @@ _NOT_A_NOUN = {"est", "sont", "sera", "seront", "été", "être", "es", "son", "
                "pas", "não", "no", "se", "si", "lo", "la", "le", "il", "el", "os", "as", "de", "da", "do", "di", "du",
                "en", "em", "na", "au", "aux", "al", "ai", "ao", "à", "a", "e", "et", "y", "o", "ou", "ed"}
 ROMANCE = {"fr", "es", "pt", "it"}
+#: a participle before its noun in English, Dutch and German ("the returned items", "het geretourneerde product", "die
+#: zurückgesandte Ware"), and the words after it that make it a verb instead ("returned within", "returned to")
+_PARTICIPLE_BEFORE = {"en": re.compile(r"\w+ed", re.I), "nl": re.compile(r"(?:\w*ge\w+[dt]e|\w*ge\w+en)", re.I),
+                      "de": re.compile(r"\w*ge\w+(?:t|en)e[nrms]?", re.I)}
+_NOT_AFTER_A_NOUN = re.compile(r"(?:to|by|within|in|on|at|for|from|of|and|or|under|after|before|as|is|are|be|"
+                               r"door|binnen|na|voor|aan|op|naar|en|of|is|zijn|wordt|worden|"
+                               r"durch|innerhalb|nach|vor|an|auf|zu|und|oder|ist|sind|wird|werden)\b", re.I)
 
 
 def _adjectival(text: str, start: int, language: str) -> bool:
-    """Whether the cue at ``start`` is a past participle describing the noun before it ("le remboursement des
-    Produits retournés", "la recepción del Artículo devuelto"): it names what a thing is, not the step a deadline
-    limits, so it counts only like a weak subject (when nothing else is named)."""
-    if language not in ROMANCE:
-        return False
+    """Whether the cue at ``start`` is a past participle describing a noun: after it in French, Spanish, Portuguese
+    and Italian ("le remboursement des Produits retournés", "la recepción del Artículo devuelto"), before it in English,
+    Dutch and German ("the returned items", "het geretourneerde product"). It names what a thing is, not the step a
+    deadline limits, so it counts only like a weak subject (when nothing else is named)."""
     word_start = start - len(re.search(r"\w*$", text[:start]).group())
     word = re.match(r"\w*", text[word_start:]).group()
+    if language in _PARTICIPLE_BEFORE:  # "het geretourneerde product": a participle before a noun
+        following = re.match(r" +(\w+)", text[word_start + len(word):])
+        return bool(_PARTICIPLE_BEFORE[language].fullmatch(word) and following
+                    and not _NOT_AFTER_A_NOUN.fullmatch(following.group(1)))
+    if language not in ROMANCE:
+        return False
     previous = re.search(r"(\w+) +$", text[max(0, word_start - 40):word_start])
     return bool(_PARTICIPLE.fullmatch(word) and previous and len(previous.group(1)) >= 3
                 and previous.group(1).isalpha() and previous.group(1).lower() not in _NOT_A_NOUN)
@@ -477,10 +489,9 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     (:func:`_anchor_span`) is left out; a German or Dutch verb after the number (:func:`_is_verb`) governs it
     before any other cue; and a cue after the number counts only within :data:`AFTER_REACH` characters past the
     start's phrase and before the next comma; when the time phrase opens its clause (``fronted``: "Within 3 days
-    of a buyer message, sellers must respond"), the comma that closes it is read past, as the clause's verb follows.
-    With ``object_after`` the first cue after the number names it, weak or not ("possui 10 dias para disponibilizar
-    a informação": the documents, not the review the information is for). In German, the clause's last verb and
-    the noun right before it ("… eine Beschwerde einreichen") govern the time phrase when the verb is no cue itself.
+    of a buyer message, sellers must respond") or a relative clause ("che entro 30 giorni verrà contattato"), the
+    cue after it comes first, past the comma that closes it. With ``object_after`` the first cue after the number
+    names it, weak or not ("possui 10 dias para disponibilizar a informação"). German: :func:`_german_object`.
     """
     a, b = span or _clause(text, position)
     hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
@@ -515,7 +526,8 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
             verb_final or object_after or not deadline
             or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
         nearest_before, nearest_after = min(before, default=None), min(after, default=None)
-        order = (nearest_after, nearest_before) if verb_final or object_after else (nearest_before, nearest_after)
+        order = (nearest_after, nearest_before) if verb_final or object_after or fronted else \
+            (nearest_before, nearest_after)
         pick = order[0] or order[1]
         if pick:
             return pick[1]
@@ -615,6 +627,10 @@ _AGAINST_DECISION = re.compile(rf"(?:against|gegen|contre|contra|contro|tegen|te
                                re.I)
 
 
+#: a relative pronoun or "that" right before a time phrase: the phrase opens its clause, whose verb follows
+_RELATIVE_BEFORE = re.compile(r"(?:^|\s)(?:che|que|qui|that|which|who|dass|dat)\s*$", re.I)
+
+
 def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_before, cue_after, has: bool,
                       language: str) -> str:
     """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
@@ -624,7 +640,7 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     pats = _patterns(language)
     a, b = _clause(text, position)
     # "have 3 days to respond": what the number limits is the verb after "to"
-    fronted = not text[a:start].strip(" \"'“(")
+    fronted = not text[a:start].strip(" \"'“(") or bool(_RELATIVE_BEFORE.search(text, a, start))
     subject = _named_period(text, start, cue_before.group() if cue_before else "") or (
         cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), "")) or \
         _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,

@@ -231,6 +231,17 @@ SENTENCES += [
     ("es", "Recibirá una respuesta en un plazo de 48 horas.", [("time_limit", 48, "hour", "response")]),
     ("fr", "Les articles sont repris sous un délai de 30 jours à compter de la date de livraison.",
      [("time_limit", 30, "day", "return")]),
+    ("it", "L'acquirente deve pagare l'importo dovuto entro 10 giorni.", [("time_limit", 10, "day", "payment")]),
+    ("fr", "Notre service client vous contactera dans un délai de 48 heures.", [("time_limit", 48, "hour", "response")]),
+    # a participle before its noun names a thing too ("returned items", "het geretourneerde product"); after a noun
+    # and before "within" it is the verb
+    ("nl", "De Ondernemer vergoedt alle betalingen voor het geretourneerde product onverwijld doch binnen 14 dagen.",
+     [("time_limit", 14, "day", "refund")]),
+    ("en", "Refunds for returned items are issued within 14 days.", [("time_limit", 14, "day", "refund")]),
+    ("en", "Items returned within 14 days are refunded in full.", [("time_limit", 14, "day", "return")]),
+    # a time phrase that opens a relative clause: the verb after it governs it
+    ("it", "Il reclamo viene esaminato e il Venditore, che entro i successivi 30 giorni verrà contattato dal team, riceve "
+           "una proposta.", [("time_limit", 30, "day", "response")]),
 ]
 
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
