@@ -491,7 +491,7 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     start's phrase and before the next comma; when the time phrase opens its clause (``fronted``: "Within 3 days
     of a buyer message, sellers must respond") or a relative clause ("che entro 30 giorni verrà contattato"), the
     cue after it comes first, past the comma that closes it. With ``object_after`` the first cue after the number
-    names it, weak or not ("possui 10 dias para disponibilizar a informação"). German: :func:`_german_object`.
+    names it, weak or not ("possui 10 dias para disponibilizar a informação"; Chinese: :func:`_is_cjk`).
     """
     a, b = span or _clause(text, position)
     hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
@@ -515,7 +515,7 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     governed = _german_object(text, position, unit_end, b, hits) if deadline and language == "de" else ""
     if governed:
         return governed
-    if object_after:  # "possui 10 dias para disponibilizar a informação": the infinitive's phrase, weak or not
+    if object_after or (verb_final and deadline):  # "possui 10 dias para disponibilizar a informação", "5天内提交证明材料"
         after = sorted((s, k) for s, e, k in hits if s > position)
         if after:
             return after[0][1]
@@ -543,11 +543,19 @@ def _strong_cue(text: str, position: int, unit_end: int) -> bool:
                for key, pattern in _cue_table("subjects") for m in pattern.finditer(text, a, b))
 
 
-def _named_period(text: str, cue_start: int, cue: str = "") -> str:
+#: languages written without spaces between words: a "word" there runs to the sentence's start
+UNSPACED = {"zh", "ja", "th"}
+
+
+def _named_period(text: str, cue_start: int, cue: str = "", language: str = "") -> str:
     """The subject a deadline's own name gives: the limiting cue names the period ("antecedência mínima de 30 dias",
     "préavis de 30 jours") or is part of a word that does ("Kündigungsfrist 1 Monat", "Widerrufsfrist beträgt 14
     Tage", "opzegtermijn van ten hoogste 1 maand"); that says what is limited whatever else the clause mentions.
-    ``""`` for a cue that names nothing ("within", "dans un délai de")."""
+    ``""`` for a cue that names nothing ("within", "dans un délai de"). In a language written without spaces the
+    name is the cue and the few characters before it ("申诉时限为7天"), never the run of text before the number."""
+    if language in UNSPACED:
+        names = text[max(0, cue_start - 4):cue_start] + cue if cue else ""
+        return next((key for key, pattern in _cue_table("subjects") if pattern.search(names)), "")
     word_start = cue_start - len(re.search(r"\w*$", text[:cue_start]).group())
     word = re.match(r"\w*", text[word_start:]).group()
     names = cue if word_start == cue_start or len(word) < 6 else word + cue
@@ -555,7 +563,8 @@ def _named_period(text: str, cue_start: int, cue: str = "") -> str:
 
 
 def _is_cjk(language: str) -> bool:
-    """Whether the language puts the verb after its time phrase (Chinese, Japanese): see :func:`_nearest_cue`."""
+    """Whether the language puts the verb after its time phrase (Chinese, Japanese): see :func:`_nearest_cue`; the
+    cue after a deadline then names it, weak or not ("收到纠纷通知后5天内提交证明材料": documents)."""
     return language in ("zh", "ja")
 
 
@@ -641,7 +650,7 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     a, b = _clause(text, position)
     # "have 3 days to respond": what the number limits is the verb after "to"
     fronted = not text[a:start].strip(" \"'“(") or bool(_RELATIVE_BEFORE.search(text, a, start))
-    subject = _named_period(text, start, cue_before.group() if cue_before else "") or (
+    subject = _named_period(text, start, cue_before.group() if cue_before else "", language) or (
         cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), "")) or \
         _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,
                      unit_end=unit_end, fronted=fronted)
