@@ -233,6 +233,9 @@ SENTENCES += [
      [("time_limit", 30, "day", "return")]),
     ("it", "L'acquirente deve pagare l'importo dovuto entro 10 giorni.", [("time_limit", 10, "day", "payment")]),
     ("fr", "Notre service client vous contactera dans un délai de 48 heures.", [("time_limit", 48, "hour", "response")]),
+    # being contacted is an answer; contacting the seller about a defect is no response (a claim's window)
+    ("es", "Debe contactarse con Usted en el plazo de dos años a partir del descubrimiento del defecto.",
+     [("time_limit", 2, "year", "")]),
     # a participle before its noun names a thing too ("returned items", "het geretourneerde product"); after a noun
     # and before "within" it is the verb
     ("nl", "De Ondernemer vergoedt alle betalingen voor het geretourneerde product onverwijld doch binnen 14 dagen.",
