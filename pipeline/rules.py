@@ -649,7 +649,10 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     pats = _patterns(language)
     a, b = _clause(text, position)
     # "have 3 days to respond": what the number limits is the verb after "to"
-    fronted = not text[a:start].strip(" \"'“(") or bool(_RELATIVE_BEFORE.search(text, a, start))
+    # a parenthesis after words that name nothing ("Il Venditore procederà quindi, nel termine di 15 giorni …, al
+    # rimborso") opens the predicate too
+    fronted = not text[a:start].strip(" \"'“(") or bool(_RELATIVE_BEFORE.search(text, a, start)) or (
+        bool(re.search(r",\s*$", text[a:start])) and not any(p.search(text, a, start) for _, p in _cue_table("subjects")))
     subject = _named_period(text, start, cue_before.group() if cue_before else "", language) or (
         cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), "")) or \
         _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,

@@ -242,6 +242,20 @@ SENTENCES += [
      [("time_limit", 14, "day", "refund")]),
     ("en", "Refunds for returned items are issued within 14 days.", [("time_limit", 14, "day", "refund")]),
     ("en", "Items returned within 14 days are refunded in full.", [("time_limit", 14, "day", "return")]),
+    # a time phrase in a parenthesis after words that name nothing opens the predicate; after a named step it does not
+    ("it", "Il Venditore procederà quindi, nel termine di 15 giorni lavorativi successivi alla risoluzione del contratto, "
+           "al rimborso dell'importo pagato.", [("time_limit", 15, "business_day", "refund")]),
+    ("en", "The seller must, within 3 days of the order, ship the item.", [("time_limit", 3, "day", "dispatch")]),
+    ("it", "Il Venditore ne darà comunicazione all'utente, tramite il sistema di messaggistica, entro 5 giorni lavorativi "
+           "dal ricevimento del Prodotto, respingendo la richiesta di recesso.",
+     [("time_limit", 5, "business_day", "notice")]),
+    # accepting orders is the seller's answer to them; a damage reported is a claim
+    ("it", "Il Venditore deve mantenere tempi di accettazione degli ordini inferiori alle 48 ore.",
+     [("time_limit", 48, "hour", "response")]),
+    ("en", "Sellers should complete accepting orders within 24 hours.", [("time_limit", 24, "hour", "response")]),
+    ("it", "Il danno deve essere denunciato al corriere non oltre otto giorni dopo il ricevimento.",
+     [("time_limit", 8, "day", "dispute")]),
+    ("en", "Any damage must be reported within 48 hours of delivery.", [("time_limit", 48, "hour", "dispute")]),
     # a time phrase that opens a relative clause: the verb after it governs it
     ("it", "Il reclamo viene esaminato e il Venditore, che entro i successivi 30 giorni verrà contattato dal team, riceve "
            "una proposta.", [("time_limit", 30, "day", "response")]),
