@@ -607,6 +607,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
                 re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
             continue  # "list up to 365 days in advance": how early something may be done, no deadline
         subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
+        if not subject and _WITHOUT_REASON.search(text):
+            subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
             subject = out[-1].subject  # "within 48 hours, but in any case not later than within 5 days": one step
         previous_end = end
@@ -624,6 +626,16 @@ _FALLBACK = re.compile(
     r"caso|in\s+ogni\s+caso|comunque|in\s+jedem\s+Fall|jedenfalls|spätestens|in\s+ieder\s+geval|uiterlijk)[\s,]*"
     r"(?:(?:not|no)\s+later\s+than|at\s+the\s+latest|au\s+plus\s+tard|a\s+más\s+tardar|o\s+mais\s+tardar|non\s+oltre)?\s*|"
     r"[\s,]*(?:or|ou|o|oder|of|atau|hoặc)\s+", re.I)
+#: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
+#: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
+#: other step is the withdrawal period
+_WITHOUT_REASON = re.compile(
+    r"without\s+(?:giving|stating|providing)\s+(?:any\s+)?reasons?|sans\s+(?:avoir\s+à\s+)?(?:justifier|motiver|indiquer)\s+"
+    r"(?:de\s+)?(?:motifs?|raisons?|sa\s+décision)|sin\s+(?:necesidad\s+de\s+)?(?:indicar|justificar|alegar)\s+"
+    r"(?:(?:el|los|ningún|ninguna)\s+)?(?:motivos?|causas?|razón|razones)|sem\s+(?:necessidade\s+de\s+)?(?:apresentar|indicar|"
+    r"invocar)\s+(?:qualquer\s+|o\s+|os\s+)?(?:motivos?|justificação|razão)|senza\s+(?:dover\s+)?(?:indicar\w*|fornire|"
+    r"specificar\w*)\s+(?:alcuna\s+|le\s+)?(?:motivazione|ragioni|motivi)|ohne\s+Angabe\s+von\s+Gründen|"
+    r"zonder\s+opgave\s+van\s+(?:redenen|reden)", re.I)
 #: a step taking effect ("before the changes take effect", "antes de que entren en vigor", "Inkrafttreten"): a period
 #: before it, or counted from the notice of it, is a notice period whatever the clause names
 _TAKES_EFFECT = re.compile(

@@ -256,6 +256,15 @@ SENTENCES += [
     ("it", "Il danno deve essere denunciato al corriere non oltre otto giorni dopo il ricevimento.",
      [("time_limit", 8, "day", "dispute")]),
     ("en", "Any damage must be reported within 48 hours of delivery.", [("time_limit", 48, "hour", "dispute")]),
+    # the right of withdrawal's own words ("without giving any reason") name its period when nothing else does
+    ("pt", "O consumidor poderá, no prazo de 14 dias após a celebração do contrato, terminar o referido contrato "
+           "relativamente a um serviço sem apresentar qualquer motivo.", [("time_limit", 14, "day", "cancellation")]),
+    ("de", "Der Verbraucher kann seine Vertragserklärung innerhalb von 14 Tagen ohne Angabe von Gründen in Textform "
+           "erklären.", [("time_limit", 14, "day", "cancellation")]),
+    ("en", "A consumer may end the contract within 14 days without giving any reason.",
+     [("time_limit", 14, "day", "cancellation")]),
+    ("en", "We may close your account at any time without giving any reason, and will pay out your balance within 30 days.",
+     [("time_limit", 30, "day", "payment")]),
     # a time phrase that opens a relative clause: the verb after it governs it
     ("it", "Il reclamo viene esaminato e il Venditore, che entro i successivi 30 giorni verrà contattato dal team, riceve "
            "una proposta.", [("time_limit", 30, "day", "response")]),
