@@ -5,11 +5,13 @@
 * **time limits**: a number and a time unit (hours, days, business days, natural days, 个工作日, 営業日,
   hari kerja, วันทำการ, ngày làm việc, Werktage, jours ouvrés, días hábiles, giorni lavorativi ...) with a
   cue that makes the duration a limit ("within", "在 … 内", "以内", "dans un délai de", "ภายใน"), and what
-  it limits (appeal, response, dispatch, takedown, documents ...), from the clause's syntax: the period's own
-  name ("Kündigungsfrist", "préavis de"), else the cue governing the number in its clause (:func:`_nearest_cue`:
-  not one in the moment the deadline counts from, a German or Dutch verb after the time phrase first), else
-  "notice" for a period before an event when no other subject is named in its clause; a period counted back
-  ("the last 12 months", "den letzten 15 Monaten") is no deadline;
+  it limits (appeal, response, dispatch, takedown, documents ...), from the clause's syntax
+  (:func:`_deadline_subject`): the period's own name, before the number or after the unit ("Kündigungsfrist",
+  "préavis de", "dos meses de antelación"), else the cue governing the number in its clause (:func:`_nearest_cue`:
+  not one in the moment the deadline counts from, nor a participle describing a noun; a German or Dutch verb after
+  the time phrase first), else "notice" for a period before an event when no other subject is named in its
+  clause; a period before a step takes effect is a notice and a complaint against a decision an appeal; a period
+  counted back ("the last 12 months", "den letzten 15 Monaten") is no deadline;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
@@ -48,7 +50,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 5
+EXTRACTOR_VERSION = 6
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -77,7 +79,9 @@ _ABBREVIATION = re.compile(r"(?:^|[\s(\[/])(?:[a-zß-ÿ]|[A-Za-zß-ÿ]\.\s?[A-Za
 _ABBREVIATION_NEXT = re.compile(r"\s*[A-ZÀ-Ý][a-zà-ÿ]{0,3}\.")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
-_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma)\s|"
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s|"
+                         r",\s+(?:however|jedoch|cependant|toutefois|sin\s+embargo|no\s+entanto|contudo|tuttavia|però|"
+                         r"echter|namun)\s*,|"
                          r",(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
                          r"\s(?:unless|tenzij|sofern\s+nicht|sauf\s+si|salvo\s+que|a\s+menos\s+que|a\s+não\s+ser\s+que)\s")
 #: a comma before a conditional starts a clause too ("…upon giving notice, if You have failed to remedy … within 30
@@ -417,6 +421,59 @@ def _is_verb(text: str, start: int, b: int, language: str) -> bool:
     return False
 
 
+#: a past participle's endings in French, Spanish, Portuguese and Italian ("retournés", "devuelto", "devolvidos")
+_PARTICIPLE = re.compile(r"\w+(?:é|ée|és|ées|ad[oa]s?|id[oa]s?|it[oaie]|at[oaie]|ut[oaie])", re.I)
+#: the words before a participle that make it a verb ("será devolvida", "sont retournés", "è stato rimborsato"), and
+#: the articles and prepositions before a noun it may be ("de devolución"): after any other word (a noun: "Produits
+#: retournés", "Artículo devuelto") it is an adjective
+_NOT_A_NOUN = {"est", "sont", "sera", "seront", "été", "être", "es", "son", "será", "serán", "fue", "fueron", "sido",
+               "ser", "está", "están", "estar", "são", "serão", "foi", "foram", "è", "sono", "sarà", "saranno", "viene",
+               "vengono", "verrà", "verranno", "stato", "stata", "stati", "state", "essere", "ha", "hanno", "avere",
+               "avoir", "haber", "han", "ter", "tem", "têm", "tenha", "tiver", "ont", "les", "des", "une", "del", "los",
+               "las", "una", "dos", "das", "nos", "nas", "com", "con", "per", "par", "pour", "por", "para", "gli",
+               "dei", "delle", "degli", "della", "dal", "dalla", "nel", "nella", "sur", "sul", "sulla", "ne", "non",
+               "pas", "não", "no", "se", "si", "lo", "la", "le", "il", "el", "os", "as", "de", "da", "do", "di", "du",
+               "en", "em", "na", "au", "aux", "al", "ai", "ao", "à", "a", "e", "et", "y", "o", "ou", "ed"}
+ROMANCE = {"fr", "es", "pt", "it"}
+#: a participle before its noun in English, Dutch and German ("the returned items", "het geretourneerde product", "die
+#: zurückgesandte Ware"), and the words after it that make it a verb instead ("returned within", "returned to")
+_PARTICIPLE_BEFORE = {"en": re.compile(r"\w+ed", re.I), "nl": re.compile(r"(?:\w*ge\w+[dt]e|\w*ge\w+en)", re.I),
+                      "de": re.compile(r"\w*ge\w+(?:t|en)e[nrms]?", re.I)}
+_NOT_AFTER_A_NOUN = re.compile(r"(?:to|by|within|in|on|at|for|from|of|and|or|under|after|before|as|is|are|be|"
+                               r"door|binnen|na|voor|aan|op|naar|en|of|is|zijn|wordt|worden|"
+                               r"durch|innerhalb|nach|vor|an|auf|zu|und|oder|ist|sind|wird|werden)\b", re.I)
+
+
+def _adjectival(text: str, start: int, language: str) -> bool:
+    """Whether the cue at ``start`` is a past participle describing a noun: after it in French, Spanish, Portuguese
+    and Italian ("le remboursement des Produits retournés", "la recepción del Artículo devuelto"), before it in English,
+    Dutch and German ("the returned items", "het geretourneerde product"). It names what a thing is, not the step a
+    deadline limits, so it counts only like a weak subject (when nothing else is named)."""
+    word_start = start - len(re.search(r"\w*$", text[:start]).group())
+    word = re.match(r"\w*", text[word_start:]).group()
+    if language in _PARTICIPLE_BEFORE:  # "het geretourneerde product": a participle before a noun
+        following = re.match(r" +(\w+)", text[word_start + len(word):])
+        return bool(_PARTICIPLE_BEFORE[language].fullmatch(word) and following
+                    and not _NOT_AFTER_A_NOUN.fullmatch(following.group(1)))
+    if language not in ROMANCE:
+        return False
+    previous = re.search(r"(\w+) +$", text[max(0, word_start - 40):word_start])
+    return bool(_PARTICIPLE.fullmatch(word) and previous and len(previous.group(1)) >= 3
+                and previous.group(1).isalpha() and previous.group(1).lower() not in _NOT_A_NOUN)
+
+
+def _german_object(text: str, position: int, unit_end: int, b: int, hits: list[tuple[int, int, str]]) -> str:
+    """The cue right before the clause's last word when that word is a verb (lower case: "… über das System eine
+    Beschwerde einreichen"), at most one word between: the object of the verb that governs the time phrase."""
+    last = re.search(r"([a-zäöüß]\w*)\W*$", text[unit_end:b])
+    if not last:
+        return ""
+    verb_at = unit_end + last.start(1)
+    objects = [(s, k) for s, e, k in hits if position < s and e <= verb_at
+               and re.fullmatch(r"\W*(?:\w+\W*)?", text[e:verb_at]) and "," not in text[e:verb_at]]
+    return max(objects)[1] if objects else ""
+
+
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
                  span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None,
                  fronted: bool = False) -> str:
@@ -427,13 +484,16 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     the number ("if your refund is rejected, file an appeal within 14 days": appeal), else the nearest after; with
     ``object_after`` ("have 3 days to respond") the nearest after first. Distances count from the cue's end to
     the number (before) and from the number to the cue's start (after). A weak subject (:data:`WEAK_SUBJECTS`)
-    counts only when no other cue stands in the clause. ``span``: the clause when the caller knows it (a table row).
+    counts only when no other cue stands in the clause, and so does a participle that describes a noun
+    (:func:`_adjectival`). ``span``: the clause when the caller knows it (a table row).
 
     For a deadline (``unit_end``: where its unit ends, and ``language``): a cue in the moment it counts from
     (:func:`_anchor_span`) is left out; a German or Dutch verb after the number (:func:`_is_verb`) governs it
     before any other cue; and a cue after the number counts only within :data:`AFTER_REACH` characters past the
     start's phrase and before the next comma; when the time phrase opens its clause (``fronted``: "Within 3 days
-    of a buyer message, sellers must respond"), the comma that closes it is read past, as the clause's verb follows.
+    of a buyer message, sellers must respond") or a relative clause ("che entro 30 giorni verrà contattato"), the
+    cue after it comes first, past the comma that closes it. With ``object_after`` the first cue after the number
+    names it, weak or not ("possui 10 dias para disponibilizar a informação"; Chinese: :func:`_is_cjk`).
     """
     a, b = span or _clause(text, position)
     hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
@@ -449,18 +509,27 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma closes the opening phrase
         comma = re.match(r"\s*,", text[reach_from:b])
         reach_from += comma.end() if comma else 0
-    verbs = [(k in WEAK_SUBJECTS, s - position, k) for s, e, k in hits
+    weak_at = {s for s, e, k in hits if k in WEAK_SUBJECTS or (deadline and _adjectival(text, s, language))}
+    verbs = [(s in weak_at, s - position, k) for s, e, k in hits
              if s > position and deadline and _is_verb(text, s, b, language)]
     if verbs:
         return min(verbs)[2]
+    governed = _german_object(text, position, unit_end, b, hits) if deadline and language == "de" else ""
+    if governed:
+        return governed
+    if object_after or (verb_final and deadline):  # "possui 10 dias para disponibilizar a informação", "5天内提交证明材料"
+        after = sorted((s, k) for s, e, k in hits if s > position)
+        if after:
+            return after[0][1]
     for weak in (False, True):
-        chosen = sorted((s, e, k) for s, e, k in hits if (k in WEAK_SUBJECTS) == weak)
+        chosen = sorted((s, e, k) for s, e, k in hits if (s in weak_at) == weak)
         before = [(position - e, k) for s, e, k in _verbs_over_objects(text, [h for h in chosen if h[0] < position])]
         after = [(s - position, k) for s, e, k in chosen if s > position and (
             verb_final or object_after or not deadline
             or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
         nearest_before, nearest_after = min(before, default=None), min(after, default=None)
-        order = (nearest_after, nearest_before) if verb_final or object_after else (nearest_before, nearest_after)
+        order = (nearest_after, nearest_before) if verb_final or object_after or fronted else \
+            (nearest_before, nearest_after)
         pick = order[0] or order[1]
         if pick:
             return pick[1]
@@ -476,11 +545,19 @@ def _strong_cue(text: str, position: int, unit_end: int) -> bool:
                for key, pattern in _cue_table("subjects") for m in pattern.finditer(text, a, b))
 
 
-def _named_period(text: str, cue_start: int, cue: str = "") -> str:
+#: languages written without spaces between words: a "word" there runs to the sentence's start
+UNSPACED = {"zh", "ja", "th"}
+
+
+def _named_period(text: str, cue_start: int, cue: str = "", language: str = "") -> str:
     """The subject a deadline's own name gives: the limiting cue names the period ("antecedência mínima de 30 dias",
     "préavis de 30 jours") or is part of a word that does ("Kündigungsfrist 1 Monat", "Widerrufsfrist beträgt 14
     Tage", "opzegtermijn van ten hoogste 1 maand"); that says what is limited whatever else the clause mentions.
-    ``""`` for a cue that names nothing ("within", "dans un délai de")."""
+    ``""`` for a cue that names nothing ("within", "dans un délai de"). In a language written without spaces the
+    name is the cue and the few characters before it ("申诉时限为7天"), never the run of text before the number."""
+    if language in UNSPACED:
+        names = text[max(0, cue_start - 4):cue_start] + cue if cue else ""
+        return next((key for key, pattern in _cue_table("subjects") if pattern.search(names)), "")
     word_start = cue_start - len(re.search(r"\w*$", text[:cue_start]).group())
     word = re.match(r"\w*", text[word_start:]).group()
     names = cue if word_start == cue_start or len(word) < 6 else word + cue
@@ -488,7 +565,8 @@ def _named_period(text: str, cue_start: int, cue: str = "") -> str:
 
 
 def _is_cjk(language: str) -> bool:
-    """Whether the language puts the verb after its time phrase (Chinese, Japanese): see :func:`_nearest_cue`."""
+    """Whether the language puts the verb after its time phrase (Chinese, Japanese): see :func:`_nearest_cue`; the
+    cue after a deadline then names it, weak or not ("收到纠纷通知后5天内提交证明材料": documents)."""
     return language in ("zh", "ja")
 
 
@@ -500,6 +578,7 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     """Durations with a limiting cue right before the number or right after the unit."""
     pats = _patterns(language)
     out = []
+    previous_end = 0
     for m in re.finditer(_NUMBER, text):
         unit_m = pats["unit"].match(text, m.end())
         if not unit_m:
@@ -524,22 +603,88 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
-        # "have 3 days to respond": what the number limits is the verb after "to"
-        fronted = not text[_clause(text, m.start())[0]:start].strip(" \"'“(")
-        subject = _named_period(text, start, cue_before.group() if cue_before else "") or _nearest_cue(
-            text, m.start(), "subjects", _is_cjk(language), object_after=has, language=language, unit_end=unit_m.end(),
-            fronted=fronted)
         if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
                 re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
             continue  # "list up to 365 days in advance": how early something may be done, no deadline
-        if subject in WEAK_SUBJECTS | {""} and pats["advance"] and pats["advance"].match(text, unit_m.end()) and \
-                not _strong_cue(text, m.start(), unit_m.end()):
-            # "30 days before the effective date", "vier Wochen im Voraus": an advance notice, when nothing else
-            # stands in the clause ("orders placed up to 2 days before the holiday ship": no notice)
-            subject = "notice"
+        subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
+        if not subject and _WITHOUT_REASON.search(text):
+            subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
+        if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
+            subject = out[-1].subject  # "within 48 hours, but in any case not later than within 5 days": one step
+        previous_end = end
         out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
                              position=m.start()))
     return out
+
+
+#: between two deadlines of one step, the words that make the second a fallback for the first ("within 48 hours,
+#: but in any case not later than within 5 calendar days", "en tout cas", "comunque", "spätestens") or an
+#: alternative ("within 7 days or 10 business days")
+_FALLBACK = re.compile(
+    r"[\s,;]*(?:(?:but|and|or|mais|et|ou|pero|y|o|mas|e|ma|aber|und|oder|maar|en|of)[\s,]+)?(?:in\s+any\s+(?:case|event)|"
+    r"at\s+the\s+latest|en\s+tout\s+(?:cas|état\s+de\s+cause)|en\s+(?:todo|cualquier)\s+caso|em\s+(?:qualquer|todo\s+o)\s+"
+    r"caso|in\s+ogni\s+caso|comunque|in\s+jedem\s+Fall|jedenfalls|spätestens|in\s+ieder\s+geval|uiterlijk)[\s,]*"
+    r"(?:(?:not|no)\s+later\s+than|at\s+the\s+latest|au\s+plus\s+tard|a\s+más\s+tardar|o\s+mais\s+tardar|non\s+oltre)?\s*|"
+    r"[\s,]*(?:or|ou|o|oder|of|atau|hoặc)\s+", re.I)
+#: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
+#: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
+#: other step is the withdrawal period
+_WITHOUT_REASON = re.compile(
+    r"without\s+(?:giving|stating|providing)\s+(?:any\s+)?reasons?|sans\s+(?:avoir\s+à\s+)?(?:justifier|motiver|indiquer)\s+"
+    r"(?:de\s+)?(?:motifs?|raisons?|sa\s+décision)|sin\s+(?:necesidad\s+de\s+)?(?:indicar|justificar|alegar)\s+"
+    r"(?:(?:el|los|ningún|ninguna)\s+)?(?:motivos?|causas?|razón|razones)|sem\s+(?:necessidade\s+de\s+)?(?:apresentar|indicar|"
+    r"invocar)\s+(?:qualquer\s+|o\s+|os\s+)?(?:motivos?|justificação|razão)|senza\s+(?:dover\s+)?(?:indicar\w*|fornire|"
+    r"specificar\w*)\s+(?:alcuna\s+|le\s+)?(?:motivazione|ragioni|motivi)|ohne\s+Angabe\s+von\s+Gründen|"
+    r"zonder\s+opgave\s+van\s+(?:redenen|reden)", re.I)
+#: a step taking effect ("before the changes take effect", "antes de que entren en vigor", "Inkrafttreten"): a period
+#: before it, or counted from the notice of it, is a notice period whatever the clause names
+_TAKES_EFFECT = re.compile(
+    r"effective\s+date|(?:take|takes|taking|took)\s+effect|(?:come|comes|coming)\s+into\s+(?:force|effect)|"
+    r"becomes?\s+effective|entr\w*\s+en\s+vigu?eur|prend\w*\s+effet|entr\w*\s+(?:en|em)\s+vigor|entr\w*\s+in\s+vigore|"
+    r"Inkrafttreten|in\s+Kraft\s+tr|wirksam\s*w|in\s+werking\s+tr|van\s+kracht|mulai\s+berlaku|berkuat\s+kuasa|"
+    r"มีผลบังคับ|có\s+hiệu\s+lực|生效|発効", re.I)
+#: a decision: a complaint against one, or counted from one, is an appeal ("Beschwerden gegen die Entscheidungen",
+#: "innerhalb von sechs Monaten nach Mitteilung der Entscheidung … eine Beschwerde einreichen")
+_DECISION = r"(?:decision|Entscheidung|décision|decisión|decisão|decisione|besluit|beslissing|keputusan|决定|決定)"
+_AGAINST_DECISION = re.compile(rf"(?:against|gegen|contre|contra|contro|tegen|terhadap)\s+(?:\w+\s+){{0,3}}?{_DECISION}",
+                               re.I)
+
+
+#: a relative pronoun or "that" right before a time phrase: the phrase opens its clause, whose verb follows
+_RELATIVE_BEFORE = re.compile(r"(?:^|\s)(?:che|que|qui|that|which|who|dass|dat)\s*$", re.I)
+
+
+def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_before, cue_after, has: bool,
+                      language: str) -> str:
+    """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
+    ("préavis de 30 jours") or after the unit ("dos meses de antelación", "30 days' notice"), else the cue that
+    governs it in its clause (:func:`_nearest_cue`); a period before a step takes effect (or counted from the notice
+    of it) is a notice, and a complaint against a decision (or counted from one) an appeal."""
+    pats = _patterns(language)
+    a, b = _clause(text, position)
+    # "have 3 days to respond": what the number limits is the verb after "to"
+    # a parenthesis after words that name nothing ("Il Venditore procederà quindi, nel termine di 15 giorni …, al
+    # rimborso") opens the predicate too
+    fronted = not text[a:start].strip(" \"'“(") or bool(_RELATIVE_BEFORE.search(text, a, start)) or (
+        bool(re.search(r",\s*$", text[a:start])) and not any(p.search(text, a, start) for _, p in _cue_table("subjects")))
+    subject = _named_period(text, start, cue_before.group() if cue_before else "", language) or (
+        cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), "")) or \
+        _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,
+                     unit_end=unit_end, fronted=fronted)
+    advance = pats["advance"] and pats["advance"].match(text, unit_end)
+    anchor = _anchor_span(text, unit_end, b, language)
+    notice = dict(_cue_table("subjects"))["notice"]
+    if (advance and _TAKES_EFFECT.search(text, unit_end, b)) or (
+            anchor and notice.search(text, *anchor) and _TAKES_EFFECT.search(text, a, b)):
+        return "notice"  # "se pondrán en conocimiento cuatro semanas antes de que entren en vigor"
+    if subject in WEAK_SUBJECTS | {""} and advance and not _strong_cue(text, position, unit_end):
+        # "30 days before the effective date", "vier Wochen im Voraus": an advance notice, when nothing else
+        # stands in the clause ("orders placed up to 2 days before the holiday ship": no notice)
+        return "notice"
+    if subject == "dispute" and (_AGAINST_DECISION.search(text, a, b) or (
+            anchor and re.search(_DECISION, text[anchor[0]:anchor[1]], re.I))):
+        return "appeal"
+    return subject
 
 
 def _duration_text(number: float, unit: str) -> str:

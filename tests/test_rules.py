@@ -186,6 +186,124 @@ SENTENCES += [
 ]
 
 
+#: what a deadline limits, by causes common to the languages (each failed before the cue file and extractor 6)
+SENTENCES += [
+    # a period named after its unit: "dos meses de antelación" is a notice whatever else the clause names
+    ("es", "Cualquiera de las partes puede cancelar el contrato comunicándolo con dos meses de antelación.",
+     [("time_limit", 2, "month", "notice")]),
+    # a period before a step takes effect, or counted from the notice of it, is a notice
+    ("en", "Changes to the return policy will be announced 30 days before they take effect.",
+     [("time_limit", 30, "day", "notice")]),
+    ("pt", "As alterações às regras de devolução entram em vigor no prazo indicado, que não será inferior a 15 dias a "
+           "contar da notificação.", [("time_limit", 15, "day", "notice")]),
+    # a participle describing a noun ("produits retournés") names a thing, not the step: the refund is limited
+    ("fr", "Le remboursement des produits retournés sera effectué dans les 14 jours suivant leur réception.",
+     [("time_limit", 14, "day", "refund")]),
+    # "have N days to <verb> <object>": the first cue after the number, weak or not
+    ("en", "Sellers have 5 days to provide the documents required for the review.",
+     [("time_limit", 5, "day", "documents")]),
+    ("pt", "O vendedor possui 10 dias para disponibilizar a informação necessária à verificação da conta.",
+     [("time_limit", 10, "day", "documents")]),
+    # a complaint against a decision, or counted from one, is an appeal; German: the object of the clause's last verb
+    ("de", "Nutzer können innerhalb von sechs Monaten nach Mitteilung der Entscheidung über das interne System eine "
+           "Beschwerde einreichen.", [("time_limit", 6, "month", "appeal")]),
+    ("en", "Complaints against our decisions can be filed within 6 months.", [("time_limit", 6, "month", "appeal")]),
+    # a fallback deadline of the same step; "however" ends a clause
+    ("en", "Sellers must reply within 48 hours, but in any case, not later than within 5 calendar days.",
+     [("time_limit", 48, "hour", "response"), ("time_limit", 5, "calendar_day", "response")]),
+    ("en", "Response times depend on the complaint, however, technical issues are usually solved within 1 business day.",
+     [("time_limit", 1, "business_day", "")]),
+    # money given back is a refund ("devolução de fundos", returned to an account)
+    ("pt", "A devolução de fundos do saldo será realizada no prazo de 14 dias.", [("time_limit", 14, "day", "refund")]),
+    ("pt", "A comissão cobrada será devolvida na conta do Utilizador no prazo de 90 dias.",
+     [("time_limit", 90, "day", "refund")]),
+    ("pt", "Os pagamentos serão reembolsados sem demora e, em qualquer caso, o mais tardar 14 dias após a decisão.",
+     [("time_limit", 14, "day", "refund")]),
+    # "retirar" is a takedown only with content as its object (a request withdrawn is none)
+    ("es", "El contrato se resuelve si la solicitud no se retira dentro de un plazo de cinco días.",
+     [("time_limit", 5, "day", "")]),
+    ("es", "El vendedor debe retirar el anuncio en un plazo de 24 horas.", [("time_limit", 24, "hour", "takedown")]),
+    # words the cue file lacked: "verzenden", "reclamação", "direito de arrependimento", "respuesta", "sont repris"
+    ("nl", "De verkoper moet de bestelling binnen 2 werkdagen verzenden.", [("time_limit", 2, "business_day", "dispatch")]),
+    ("pt", "A reclamação deve ser apresentada no prazo de 30 dias.", [("time_limit", 30, "day", "dispute")]),
+    ("pt", "O consumidor pode exercer o direito de arrependimento no prazo de 7 dias.",
+     [("time_limit", 7, "day", "cancellation")]),
+    ("es", "Recibirá una respuesta en un plazo de 48 horas.", [("time_limit", 48, "hour", "response")]),
+    ("fr", "Les articles sont repris sous un délai de 30 jours à compter de la date de livraison.",
+     [("time_limit", 30, "day", "return")]),
+    ("it", "L'acquirente deve pagare l'importo dovuto entro 10 giorni.", [("time_limit", 10, "day", "payment")]),
+    ("fr", "Notre service client vous contactera dans un délai de 48 heures.", [("time_limit", 48, "hour", "response")]),
+    # being contacted is an answer; contacting the seller about a defect is no response (a claim's window)
+    ("es", "Debe contactarse con Usted en el plazo de dos años a partir del descubrimiento del defecto.",
+     [("time_limit", 2, "year", "")]),
+    # a participle before its noun names a thing too ("returned items", "het geretourneerde product"); after a noun
+    # and before "within" it is the verb
+    ("nl", "De Ondernemer vergoedt alle betalingen voor het geretourneerde product onverwijld doch binnen 14 dagen.",
+     [("time_limit", 14, "day", "refund")]),
+    ("en", "Refunds for returned items are issued within 14 days.", [("time_limit", 14, "day", "refund")]),
+    ("en", "Items returned within 14 days are refunded in full.", [("time_limit", 14, "day", "return")]),
+    # a time phrase in a parenthesis after words that name nothing opens the predicate; after a named step it does not
+    ("it", "Il Venditore procederà quindi, nel termine di 15 giorni lavorativi successivi alla risoluzione del contratto, "
+           "al rimborso dell'importo pagato.", [("time_limit", 15, "business_day", "refund")]),
+    ("en", "The seller must, within 3 days of the order, ship the item.", [("time_limit", 3, "day", "dispatch")]),
+    ("it", "Il Venditore ne darà comunicazione all'utente, tramite il sistema di messaggistica, entro 5 giorni lavorativi "
+           "dal ricevimento del Prodotto, respingendo la richiesta di recesso.",
+     [("time_limit", 5, "business_day", "notice")]),
+    # accepting orders is the seller's answer to them; a damage reported is a claim
+    ("it", "Il Venditore deve mantenere tempi di accettazione degli ordini inferiori alle 48 ore.",
+     [("time_limit", 48, "hour", "response")]),
+    ("en", "Sellers should complete accepting orders within 24 hours.", [("time_limit", 24, "hour", "response")]),
+    ("it", "Il danno deve essere denunciato al corriere non oltre otto giorni dopo il ricevimento.",
+     [("time_limit", 8, "day", "dispute")]),
+    ("en", "Any damage must be reported within 48 hours of delivery.", [("time_limit", 48, "hour", "dispute")]),
+    # the right of withdrawal's own words ("without giving any reason") name its period when nothing else does
+    ("pt", "O consumidor poderá, no prazo de 14 dias após a celebração do contrato, terminar o referido contrato "
+           "relativamente a um serviço sem apresentar qualquer motivo.", [("time_limit", 14, "day", "cancellation")]),
+    ("de", "Der Verbraucher kann seine Vertragserklärung innerhalb von 14 Tagen ohne Angabe von Gründen in Textform "
+           "erklären.", [("time_limit", 14, "day", "cancellation")]),
+    ("en", "A consumer may end the contract within 14 days without giving any reason.",
+     [("time_limit", 14, "day", "cancellation")]),
+    ("en", "We may close your account at any time without giving any reason, and will pay out your balance within 30 days.",
+     [("time_limit", 30, "day", "payment")]),
+    # a time phrase that opens a relative clause: the verb after it governs it
+    ("it", "Il reclamo viene esaminato e il Venditore, che entro i successivi 30 giorni verrà contattato dal team, riceve "
+           "una proposta.", [("time_limit", 30, "day", "response")]),
+]
+
+#: the issue's languages the corpus has no deadline in (zh-Hans, zh-Hant, ja, id, ms, th, vi): more steps each, as
+#: sellers read them (the first four failed before: a Chinese "word" ran to the sentence's start, so the period's
+#: name was the whole sentence; the predicate after a Chinese time phrase names the step; 撥付; 30日前までに)
+SENTENCES += [
+    ("zh-Hans", "买家申请退款后，卖家须在48小时内处理退款申请。", [("time_limit", 48, "hour", "refund")]),
+    ("zh-Hans", "买家应在签收后7天内申请退货。", [("time_limit", 7, "day", "return")]),
+    ("zh-Hans", "平台将在收到申诉材料后3个工作日内完成审核。", [("time_limit", 3, "business_day", "review")]),
+    ("zh-Hans", "商家须在收到纠纷通知后5天内提交证明材料。", [("time_limit", 5, "day", "documents")]),
+    ("zh-Hant", "買家提出退貨申請後，賣家須於3日內回覆。", [("time_limit", 3, "day", "response")]),
+    ("zh-Hant", "平台將於收到檢舉後24小時內刪除侵權商品。", [("time_limit", 24, "hour", "takedown")]),
+    ("zh-Hant", "訂單完成後，款項將於7個工作日內撥付給賣家。", [("time_limit", 7, "business_day", "payment")]),
+    ("ja", "返品を受け付けた日から14日以内に返金します。", [("time_limit", 14, "day", "refund")]),
+    ("ja", "ご注文から2営業日以内に発送してください。", [("time_limit", 2, "business_day", "dispatch")]),
+    ("ja", "規約を変更する場合は、30日前までに通知します。", [("time_limit", 30, "day", "notice")]),
+    ("id", "Penjual wajib membalas chat pembeli dalam waktu 12 jam.", [("time_limit", 12, "hour", "response")]),
+    ("id", "Pengembalian dana akan diproses paling lambat 14 hari kerja.",
+     [("time_limit", 14, "business_day", "refund")]),
+    ("id", "Pembeli dapat mengajukan pengembalian barang dalam waktu 7 hari setelah pesanan diterima.",
+     [("time_limit", 7, "day", "return")]),
+    ("ms", "Penjual mesti menghantar pesanan dalam tempoh 3 hari bekerja.",
+     [("time_limit", 3, "business_day", "dispatch")]),
+    ("ms", "Bayaran balik akan dibuat dalam tempoh 14 hari.", [("time_limit", 14, "day", "refund")]),
+    ("ms", "Anda boleh mengemukakan rayuan dalam tempoh 7 hari dari tarikh notis.",
+     [("time_limit", 7, "day", "appeal")]),
+    ("th", "ผู้ซื้อสามารถขอคืนเงินได้ภายใน 15 วัน", [("time_limit", 15, "day", "refund")]),
+    ("th", "ผู้ขายต้องตอบกลับข้อความของผู้ซื้อภายใน 24 ชั่วโมง", [("time_limit", 24, "hour", "response")]),
+    ("th", "อัตราการยกเลิกคำสั่งซื้อต้องต่ำกว่า 2.5%", [("metric_threshold", 2.5, "percent", "cancellation_rate")]),
+    ("vi", "Người mua có thể yêu cầu trả hàng trong vòng 7 ngày kể từ khi nhận hàng.",
+     [("time_limit", 7, "day", "return")]),
+    ("vi", "Shopee sẽ hoàn tiền cho người mua trong vòng 3 ngày làm việc.",
+     [("time_limit", 3, "business_day", "refund")]),
+    ("vi", "Người bán cần giao hàng cho đơn vị vận chuyển trong vòng 2 ngày.", [("time_limit", 2, "day", "dispatch")]),
+]
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
