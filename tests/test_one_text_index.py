@@ -108,3 +108,21 @@ def test_a_version_stored_without_sections_rows_is_read_whole(demo_kb, tmp_path)
                      "and seq = ?)", [document_id, seq])
     # a check in named documents reads their versions directly (the index has no wording of this one now)
     assert seq in candidate_versions(conn, sentence, documents={document_id}).get(document_id, {})
+
+
+def test_a_kept_key_form_is_never_served_for_another_text_of_the_same_version():
+    """The cite check keeps the key forms of the versions it read last; a version id whose text changed (a KB
+    rebuilt or migrated in place) is keyed again, and the budget evicts the oldest."""
+    from kb.cite import versions as cite_versions
+
+    first = cite_versions.keyed_version({"id": "v1", "text_markdown": "Refunds within 7 days."})
+    assert cite_versions.keyed_version({"id": "v1", "text_markdown": "Refunds within 7 days."}) is first
+    other = cite_versions.keyed_version({"id": "v1", "text_markdown": "## New\n\nRefunds within 14 days."})
+    assert other is not first and "14" in other.key and "7" not in other.key
+    budget = cite_versions._KEYED_BUDGET
+    try:
+        cite_versions._KEYED_BUDGET = 0
+        cite_versions.keyed_version({"id": "v2", "text_markdown": "Another text."})
+        assert len(cite_versions._KEYED) == 1  # only the newest is kept
+    finally:
+        cite_versions._KEYED_BUDGET = budget

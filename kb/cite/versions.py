@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections import OrderedDict
 from datetime import datetime
 
 from kb import timemodel
@@ -15,6 +17,43 @@ from pipeline.sqlrows import rows as _rows
 def _conn(db) -> sqlite3.Connection:
     """Accept a ``sqlite3.Connection`` or a ``sqlite_utils.Database``."""
     return getattr(db, "conn", db)
+
+
+#: the key forms of the versions read last, for a process that answers many quotes (the web page, ``citations
+#: check``, ``bench/``): a version's key form costs 5 to 50 ms for a long policy page (``bench/scale.py``), and
+#: the quotes of one client or one session keep coming back to the same documents. Bounded by the characters
+#: held (a key form holds about three times its text; a text keyed word by word more).
+_KEYED: OrderedDict[tuple, KeyText] = OrderedDict()
+_KEYED_BUDGET = 12_000_000
+_keyed_size = 0
+_KEYED_LOCK = threading.Lock()
+
+
+def keyed_version(version: dict) -> KeyText:
+    """:func:`kb.cite.keytext.key_text` of a version's text, kept for the next quotes. Cached by the version's
+    id *and* its text, so a KB rebuilt or migrated in place never gets another text's offsets. Thread-safe
+    (Datasette answers in a pool of threads); two threads may key the same text at once, and one copy stays."""
+    global _keyed_size
+    text = version["text_markdown"] or ""
+    ident = (version["id"], len(text), hash(text))
+    with _KEYED_LOCK:
+        hit = _KEYED.get(ident)
+        if hit is not None:
+            _KEYED.move_to_end(ident)
+            return hit
+    keyed = key_text(text)
+    with _KEYED_LOCK:
+        if ident not in _KEYED:
+            _KEYED[ident] = keyed
+            _keyed_size += _weight(keyed)
+        while _keyed_size > _KEYED_BUDGET and len(_KEYED) > 1:
+            _, old = _KEYED.popitem(last=False)
+            _keyed_size -= _weight(old)
+    return keyed
+
+
+def _weight(keyed: KeyText) -> int:
+    return len(keyed.raw) * (8 if keyed.runs is not None else 1)
 
 
 class _Versions:
@@ -33,7 +72,7 @@ class _Versions:
 
     def key(self, seq) -> KeyText:
         if seq not in self._keys:
-            self._keys[seq] = key_text(self.get(seq)["text_markdown"])
+            self._keys[seq] = keyed_version(self.get(seq))
         return self._keys[seq]
 
     def at(self, when: datetime) -> dict | None:
