@@ -195,10 +195,13 @@ def sample_sentences(data: Path, rng: random.Random, n: int) -> tuple[list[str],
     try:
         out = []
         for current in (True, False):
-            rows = conn.execute(
-                "select s.text_markdown from sections s join documents d on d.id = s.document_id where "
+            rowids = [r for (r,) in conn.execute(
+                "select s.rowid from sections s join documents d on d.id = s.document_id where "
                 + ("s.version_id = d.current_version_id" if current else "s.version_id != d.current_version_id")
-                + " order by random() limit ?", [n]).fetchall()
+                + " order by s.rowid")]
+            picked = sorted(rng.sample(rowids, min(n, len(rowids))))  # the seed's sample: runs are comparable
+            rows = [conn.execute("select text_markdown from sections where rowid = ?", [r]).fetchone()
+                    for r in picked]
             sentences = [s.strip() for (t,) in rows for s in re.split(r"(?<=[.!?])\s+", t or "")
                          if 60 <= len(s.strip()) <= 300 and not s.lstrip().startswith(("#", "|", "-"))]
             rng.shuffle(sentences)
