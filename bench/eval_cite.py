@@ -1,7 +1,7 @@
 """Evaluate the cite check on real policy history: ``../shared/corpus/``.
 
     python bench/eval_cite.py [--corpus DIR] [--data DIR] [--json] [--quotes N] [--seed N]
-                              [--max-dates N] [--matchers]
+                              [--max-dates N] [--matchers] [--misses] [--exclude-kb DIR]
 
 The KB: a KB already in ``--data`` is reused (``bench/eval_changes.py`` leaves
 one of the whole corpus there, in ``data/eval`` by default); otherwise a small
@@ -16,7 +16,9 @@ the documents with a version then), then ``policykb build``. Declarations
 DIR (tune thresholds on one seed's KB, report on another's).
 
 The quotes: sentences (8 to 40 words, no links or tables) sampled with a
-fixed seed from the corpus's own version files, not from the KB. The same seed
+fixed seed from the corpus's own version files, not from the KB, split by the Moses rules of
+``sentence-splitter`` in each document's language (so "zum 1. Januar", "Inc.", "z. B." do not cut a
+quote into fragments; then at semicolons and at Chinese and Japanese sentence ends). The same seed
 gives the same quotes, damaged alike, whether the KB was built just now or
 reused (each use of the seed has its own generator), so figures compare. A sentence
 of the latest version is expected ``current``; a sentence of an older
@@ -25,9 +27,16 @@ the first version after the last one that has it (presence is decided on
 letters and digits only, by a normalizer of this script's own). Each quote
 is asked clean and damaged (curly quotes, case, line breaks, full-width
 digits, a dropped word). An outdated quote is expected `changed` or `removed` by this
-script's own alignment of the two versions' sentences (:func:`truth_kind`, difflib). Each outdated quote
+script's own alignment of the two versions' sentences (:func:`truth_step`, difflib: the sentences the diff
+puts in the quote's changed run, or else the unaligned new sentence that pairs up with it both ways,
+:func:`mutual_pair`, or one moved elsewhere nearly whole). A quote that changed into W, W later removed
+(:func:`truth_chain` follows W through the versions), is counted with ``changed`` (its first step, as the
+labels always had it) but is right only when the answer says both steps: ``removed`` by its successor
+(``removed_with: successor``), ``changed_at`` the first date and ``removed_at`` the second; the line
+"reworded, then that wording removed" gives their own share. Each outdated quote
 is also asked ``--as-of`` the day of the last version with it (expected present) and of the first without
 (expected absent), and sentences of corpus documents outside the KB are asked (expected not found).
+``--misses`` prints every wrong answer (default: the first 12).
 Printed: the share answered right per kind (current, changed, removed, not-found, as-of), the
 answers' split between changed and removed, and the time per answer.
 
@@ -263,15 +272,48 @@ def truth_step(old_text: str, new_text: str, key: str, lang: str = "en") -> tupl
     def ratio(k):
         return difflib.SequenceMatcher(None, old[at], new[k], autojunk=False).ratio()
 
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
         if i1 <= at < i2 and tag != "equal":
             near = [k for k in range(max(0, j1 - 2), min(len(new), j2 + 2)) if ratio(k) >= TRUTH_SIMILARITY]
             if near:
                 return "changed", new[max(near, key=ratio)]
+    paired = mutual_pair(old, new, at, opcodes)
+    if paired is not None:
+        return "changed", new[paired]
     quick = [k for k in range(len(new)) if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio()
              >= TRUTH_MOVED]
     moved = [k for k in quick if ratio(k) >= TRUTH_MOVED]
     return ("changed", new[max(moved, key=ratio)]) if moved else ("removed", None)
+
+
+def mutual_pair(old: list[str], new: list[str], at: int, opcodes) -> int | None:
+    """The new sentence that is ``old[at]`` reworded when the diff's runs do not put them side by side: of the
+    new version's sentences the diff left unaligned (``opcodes``: not in an ``equal`` run), the one most alike
+    to ``old[at]``, at least ``TRUTH_SIMILARITY`` alike, whose most alike among the old version's unaligned
+    sentences is ``old[at]`` itself: the two pair up with each other and with nothing better (the pairing that
+    move and rename detection uses). A restructured document breaks the sequence alignment (a sentence kept
+    word for word but moved is matched across the rewritten block and splits its runs), not this pairing."""
+    import difflib
+
+    if any(tag == "equal" and i1 <= at < i2 for tag, i1, i2, _, _ in opcodes):
+        return None
+    inserted = [k for tag, _, _, j1, j2 in opcodes if tag != "equal" for k in range(j1, j2)]
+    deleted = [i for tag, i1, i2, _, _ in opcodes if tag != "equal" for i in range(i1, i2)]
+
+    def best(x: str, among: list[int], texts: list[str]):
+        scored = []
+        for k in among:
+            m = difflib.SequenceMatcher(None, x, texts[k], autojunk=False)
+            if m.real_quick_ratio() >= TRUTH_SIMILARITY and m.quick_ratio() >= TRUTH_SIMILARITY:
+                scored.append((m.ratio(), k))
+        return max(scored, default=(0.0, None))
+
+    score, k = best(old[at], inserted, new)
+    if k is None or score < TRUTH_SIMILARITY:
+        return None
+    _, back = best(new[k], deleted, old)
+    return k if back == at else None
 
 
 #: How many rewordings of a rewording :func:`truth_chain` follows (as :data:`kb.cite.answer.MAX_FOLLOWED`).
