@@ -581,7 +581,7 @@ def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(r
                             assert a["similarity"] >= (REPLACEMENT_SIMILARITY if {"alignment", "counterpart"} &
                                                        set(a["basis"]) else UNALIGNED_SIMILARITY)
                         assert (a["section_key"] == old["section_key"] or a["section_heading"] == old["section_heading"]
-                                or "counterpart" in a["basis"]), sentence
+                                or {"counterpart", "moved_section"} & set(a["basis"])), sentence
         conn.close()
 
 
@@ -822,3 +822,47 @@ def test_watch_list_says_reworded_then_removed(chain_kb, tmp_path, monkeypatch):
     alerts = sqlite3.connect(data / "policykb.db").execute(
         "select message from alerts where kind = 'citation_removed'").fetchall()
     assert alerts and "2026-03-10" in alerts[0][0] and CH_HAZARD_W in alerts[0][0], alerts
+
+
+# --- a section renumbered when one is inserted before it: the diff-aligned rewording in it is a change -------
+
+RN_EN = """<html><head><title>Account Terms</title></head><body><div id="policy">
+<h1>Account Terms</h1>
+<h2>3.1.</h2>
+<p>Sellers may open one account per legal entity and must keep their contact details up to date.</p>
+<h2>4.1.</h2>
+<p>Accounts may be closed at any time by the seller from the settings page.</p>
+<p>The operator may close without notice an account that has not been used for more than five years even if it holds money.</p>
+<p>A closed account cannot be reopened, and its listings are deleted after thirty days.</p>
+<h2>6.1.</h2>
+<p>The operator may close without notice an account unused for more than five years if its balance is above 1.45 EUR and no payout is pending.</p>
+</div></body></html>"""
+RN_QUOTE = ("The operator may close without notice an account that has not been used for more than five years even "
+            "if it holds money.")
+RN_NOW = "The operator may close without notice an account unused for more than five years if its balance is above 1.45 EUR."
+RN_EDITS = {"account": (RN_EN, [
+    # a section inserted before 4.1 renumbers it 5.1 (headings are bare numbers); the clause in it is reworded
+    ("<h2>4.1.</h2>", "<h2>4.1.</h2>\n<p>Sellers must verify their identity before their first payout is made.</p>\n<h2>5.1.</h2>"),
+    (RN_QUOTE, RN_NOW)])}
+
+
+@pytest.fixture(scope="module")
+def renumbered_kb(tmp_path_factory):
+    return _edited_kb(tmp_path_factory.mktemp("cite-renumbered"), "seller.rntest.example", RN_EDITS,
+        "platform: rntest\nname: RnTest\nhomepage: https://seller.rntest.example/\ndocuments:\n"
+        "  - id: account\n    title: Account Terms\n    url: https://seller.rntest.example/policies/account\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
+
+
+def test_a_rewording_in_a_renumbered_section_is_changed(renumbered_kb):
+    """Section 4.1 became 5.1 (bare-number headings, so neither its words nor its number say so); the diff
+    aligns the reworded clause with the quote, and 5.1 is the section closest to the old 4.1 both ways: the
+    clause changed (basis ``moved_section``), not "removed" with it "now in this place". An unchanged clause of
+    another section (6.1) is closer to the new wording than the quote is, so the counterpart rule alone does not
+    find it."""
+    answers, _ = cite_cli(renumbered_kb, RN_QUOTE, "--now", "2026-02-11")
+    a = answer_for(answers, "rntest/account")
+    assert a["status"] == "changed", (a["status"], a.get("basis"), a.get("similarity"))
+    assert a["current_wording"] == RN_NOW and {"section", "alignment", "moved_section"} <= set(a["basis"])
+    assert a["section"] == "5.1." or a["section_key"].startswith("5"), a["section"]
+    assert a["last_version_with_quote"]["section_key"].startswith("4")

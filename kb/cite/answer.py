@@ -373,14 +373,19 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     ``REPLACEMENT_SIMILARITY``. All three (or, when the neighbourhood was rewritten so that no diff aligns it,
     the same section and ``UNALIGNED_SIMILARITY``): ``changed``. Otherwise the quote was removed, and the
     passage is only what is ``now_in_place`` (never called its replacement). Never a passage of another
-    section. The thresholds are measured by ``bench/eval_cite.py`` (its ``similarity`` lines)."""
+    section. The section it moved to counts when the diff aligned the passage (:func:`_moved_section`: the
+    old and new sections are each the other's closest, e.g. ``4.1.`` renumbered ``5.1.`` when a section was
+    inserted before it; ``basis`` then also says ``moved_section``): the section order and the alignment
+    both say it, not the similarity alone. The thresholds are measured by ``bench/eval_cite.py`` (its
+    ``similarity`` lines)."""
     cs, ce = span
     new_info = case.info(case.current, cs)
     now = wording(case.current["text_markdown"][cs:ce])
     similarity = round(fuzz.ratio(key_form(quoted), key_form(now)), 1)
-    held = {"section": _same_section(old_info, new_info), "alignment": aligned,
-            "similarity": similarity >= REPLACEMENT_SIMILARITY}
-    basis = [name for name, ok in held.items() if ok]
+    same = _same_section(old_info, new_info)
+    moved = not same and aligned and _moved_section(case, old_info, new_info)
+    held = {"section": same or moved, "alignment": aligned, "similarity": similarity >= REPLACEMENT_SIMILARITY}
+    basis = [name for name, ok in held.items() if ok] + (["moved_section"] if moved else [])
     if held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
         high = aligned and similarity >= HIGH_SIMILARITY
         return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
