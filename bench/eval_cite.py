@@ -104,13 +104,20 @@ def split_sentences(line: str, lang: str = "en") -> list[str]:
     return out
 
 
+def clean_line(line: str) -> str:
+    """A line as a reader sees its words: Markdown escapes undone (``7\\.`` is ``7.``), then a list marker
+    (``-``, ``7.``) and bold markers left out. The quotes and the alignment of versions (:func:`all_sentences`)
+    both read lines so, or a quote's sentence is not found in its own version."""
+    line = re.sub(r"\\([\\`*_{}\[\]()#+.!|-])", r"\1", line.strip()).replace("**", "").replace("__", "")
+    return re.sub(r"^([-*+]|\d+\.)\s+", "", line)
+
+
 def sentences(markdown: str, lang: str = "en"):
     for line in markdown.splitlines():
         line = line.strip()
         if not line or line.startswith(("#", "|", ">", "```")) or "](" in line or "<" in line:
             continue
-        line = re.sub(r"^([-*+]|\d+\.)\s+", "", line)
-        line = re.sub(r"\\([\\`*_{}\[\]()#+.!|-])", r"\1", line).replace("**", "").replace("__", "")
+        line = clean_line(line)
         for s in split_sentences(line, lang):
             words = s.split()
             if 8 <= len(words) <= 40 and len(norm(s)) >= 30:
@@ -237,7 +244,7 @@ def all_sentences(markdown: str, lang: str = "en") -> list[str]:
     what :func:`truth_kind` aligns."""
     out = []
     for line in markdown.splitlines():
-        out += [x for x in split_sentences(line.strip(), lang) if norm(x)]
+        out += [x for x in split_sentences(clean_line(line), lang) if norm(x)]
     return out
 
 
@@ -266,7 +273,9 @@ def truth_step(old_text: str, new_text: str, key: str, lang: str = "en") -> tupl
     at = next((i for i, x in enumerate(old) if key in x), None)
     if at is None:  # the quote spans sentences as split here: align the pieces it covers as one
         at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
-    if at is None or not new:
+    if at is None:  # not found in its own version as split here: no label (left out of the figures)
+        return "unknown", None
+    if not new:
         return "removed", None
 
     def ratio(k):
@@ -329,8 +338,10 @@ def truth_chain(texts: list[str], last: int, key: str, lang: str = "en") -> list
     out = []
     while True:
         kind, successor = truth_step(texts[last], texts[last + 1], key, lang)
+        if kind == "unknown" and out:
+            return out
         out.append((kind, last + 1))
-        if kind == "removed" or len(out) > TRUTH_FOLLOWED or not successor:
+        if kind in ("removed", "unknown") or len(out) > TRUTH_FOLLOWED or not successor:
             return out
         normed = [norm(t) for t in texts]
         j = last + 1
@@ -398,6 +409,8 @@ def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None, langs=None):
                         q["expected_at"] = versions[last + 1].when.strftime("%Y-%m-%dT%H:%M:%SZ")
                         q["last_version_at"] = versions[last].when.strftime("%Y-%m-%dT%H:%M:%SZ")
                         chain = truth_chain(texts[folder], last, key, langs.get(folder, "en"))
+                        if chain[0][0] == "unknown":
+                            continue
                         q["truth"] = chain[0][0]
                         if len(chain) > 1 and chain[-1][0] == "removed":  # reworded, that wording removed later
                             q["then_removed_at"] = versions[chain[-1][1]].when.strftime("%Y-%m-%dT%H:%M:%SZ")
