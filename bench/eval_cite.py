@@ -1,7 +1,7 @@
 """Evaluate the cite check on real policy history: ``../shared/corpus/``.
 
     python bench/eval_cite.py [--corpus DIR] [--data DIR] [--json] [--quotes N] [--seed N]
-                              [--max-dates N] [--matchers]
+                              [--max-dates N] [--matchers] [--misses] [--exclude-kb DIR]
 
 The KB: a KB already in ``--data`` is reused (``bench/eval_changes.py`` leaves
 one of the whole corpus there, in ``data/eval`` by default); otherwise a small
@@ -16,7 +16,9 @@ the documents with a version then), then ``policykb build``. Declarations
 DIR (tune thresholds on one seed's KB, report on another's).
 
 The quotes: sentences (8 to 40 words, no links or tables) sampled with a
-fixed seed from the corpus's own version files, not from the KB. The same seed
+fixed seed from the corpus's own version files, not from the KB, split by the Moses rules of
+``sentence-splitter`` in each document's language (so "zum 1. Januar", "Inc.", "z. B." do not cut a
+quote into fragments; then at semicolons and at Chinese and Japanese sentence ends). The same seed
 gives the same quotes, damaged alike, whether the KB was built just now or
 reused (each use of the seed has its own generator), so figures compare. A sentence
 of the latest version is expected ``current``; a sentence of an older
@@ -25,9 +27,16 @@ the first version after the last one that has it (presence is decided on
 letters and digits only, by a normalizer of this script's own). Each quote
 is asked clean and damaged (curly quotes, case, line breaks, full-width
 digits, a dropped word). An outdated quote is expected `changed` or `removed` by this
-script's own alignment of the two versions' sentences (:func:`truth_kind`, difflib). Each outdated quote
+script's own alignment of the two versions' sentences (:func:`truth_step`, difflib: the sentences the diff
+puts in the quote's changed run, or else the unaligned new sentence that pairs up with it both ways,
+:func:`mutual_pair`, or one moved elsewhere nearly whole). A quote that changed into W, W later removed
+(:func:`truth_chain` follows W through the versions), is counted with ``changed`` (its first step, as the
+labels always had it) but is right only when the answer says both steps: ``removed`` by its successor
+(``removed_with: successor``), ``changed_at`` the first date and ``removed_at`` the second; the line
+"reworded, then that wording removed" gives their own share. Each outdated quote
 is also asked ``--as-of`` the day of the last version with it (expected present) and of the first without
 (expected absent), and sentences of corpus documents outside the KB are asked (expected not found).
+``--misses`` prints every wrong answer (default: the first 12).
 Printed: the share answered right per kind (current, changed, removed, not-found, as-of), the
 answers' split between changed and removed, and the time per answer.
 
@@ -70,14 +79,46 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def sentences(markdown: str):
+CJK_END = re.compile(r"(?<=[。！？；])")
+SEMICOLON = re.compile(r"(?<=;)\s+")
+_SPLITTERS: dict = {}
+
+
+def split_sentences(line: str, lang: str = "en") -> list[str]:
+    """The sentences of one line: the Koehn & Schroeder splitter of ``sentence-splitter`` (the Moses rules with
+    each language's non-breaking prefixes, so "zum 1. Januar", "Inc." and "z. B." do not end a sentence;
+    English rules for a language it has none for), then at semicolons (clauses a consultant quotes apart) and
+    at the Chinese and Japanese sentence ends."""
+    from sentence_splitter import SentenceSplitter, SentenceSplitterException
+
+    lang = (lang or "en").split("-")[0].lower()
+    if lang not in _SPLITTERS:
+        try:
+            _SPLITTERS[lang] = SentenceSplitter(language=lang)
+        except SentenceSplitterException:
+            _SPLITTERS[lang] = _SPLITTERS.get("en") or SentenceSplitter(language="en")
+    out = []
+    for piece in _SPLITTERS[lang].split(line):
+        for part in SEMICOLON.split(piece):
+            out += [x for x in CJK_END.split(part) if x.strip()]
+    return out
+
+
+def clean_line(line: str) -> str:
+    """A line as a reader sees its words: Markdown escapes undone (``7\\.`` is ``7.``), then a list marker
+    (``-``, ``7.``) and bold markers left out. The quotes and the alignment of versions (:func:`all_sentences`)
+    both read lines so, or a quote's sentence is not found in its own version."""
+    line = re.sub(r"\\([\\`*_{}\[\]()#+.!|-])", r"\1", line.strip()).replace("**", "").replace("__", "")
+    return re.sub(r"^([-*+]|\d+\.)\s+", "", line)
+
+
+def sentences(markdown: str, lang: str = "en"):
     for line in markdown.splitlines():
         line = line.strip()
         if not line or line.startswith(("#", "|", ">", "```")) or "](" in line or "<" in line:
             continue
-        line = re.sub(r"^([-*+]|\d+\.)\s+", "", line)
-        line = re.sub(r"\\([\\`*_{}\[\]()#+.!|-])", r"\1", line).replace("**", "").replace("__", "")
-        for s in re.split(r"(?<=[.!?;])\s+", line):
+        line = clean_line(line)
+        for s in split_sentences(line, lang):
             words = s.split()
             if 8 <= len(words) <= 40 and len(norm(s)) >= 30:
                 yield s
@@ -198,11 +239,12 @@ def seen_by_kb(conn, corpus_docs, mapping):
     return out, left_out
 
 
-def all_sentences(markdown: str) -> list[str]:
-    """Every sentence of a text (no length limit), in order: what :func:`truth_kind` aligns."""
+def all_sentences(markdown: str, lang: str = "en") -> list[str]:
+    """Every sentence of a text (no length limit), in order, split as the quotes are (:func:`split_sentences`):
+    what :func:`truth_kind` aligns."""
     out = []
     for line in markdown.splitlines():
-        out += [x for x in re.split(r"(?<=[.!?;])\s+|(?<=[。！？；])", line.strip()) if norm(x)]
+        out += [x for x in split_sentences(clean_line(line), lang) if norm(x)]
     return out
 
 
@@ -212,44 +254,117 @@ TRUTH_SIMILARITY = 0.5
 TRUTH_MOVED = 0.8
 
 
-def truth_kind(old_text: str, new_text: str, key: str) -> str:
-    """``changed`` or ``removed``, by this script's own means (independent of :mod:`kb.cite`): the two
-    versions' sentences are aligned by ``difflib.SequenceMatcher``. The quote changed when a sentence of the
-    next version in its changed run (or two sentences either side of it: the split into sentences may
-    shift) is at least ``TRUTH_SIMILARITY`` alike (difflib's ratio of the normalized sentences), or when a
-    sentence anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed."""
+def truth_kind(old_text: str, new_text: str, key: str, lang: str = "en") -> str:
+    """``changed`` or ``removed`` (see :func:`truth_step`)."""
+    return truth_step(old_text, new_text, key, lang)[0]
+
+
+def truth_step(old_text: str, new_text: str, key: str, lang: str = "en") -> tuple[str, str | None]:
+    """``(changed, W)`` or ``(removed, None)``, by this script's own means (independent of :mod:`kb.cite`): the
+    two versions' sentences are aligned by ``difflib.SequenceMatcher``. The quote changed when a sentence of the
+    next version in its changed run (or two sentences either side of it: the split into sentences may shift)
+    is at least ``TRUTH_SIMILARITY`` alike (difflib's ratio of the normalized sentences), or when a sentence
+    anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed. ``W``: the
+    normalized sentence it changed into (the most alike of those)."""
     import difflib
 
-    old = [norm(x) for x in all_sentences(old_text)]
-    new = [norm(x) for x in all_sentences(new_text)]
+    old = [norm(x) for x in all_sentences(old_text, lang)]
+    new = [norm(x) for x in all_sentences(new_text, lang)]
     at = next((i for i, x in enumerate(old) if key in x), None)
     if at is None:  # the quote spans sentences as split here: align the pieces it covers as one
         at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
-    if at is None or not new:
-        return "removed"
+    if at is None:  # not found in its own version as split here: no label (left out of the figures)
+        return "unknown", None
+    if not new:
+        return "removed", None
 
     def ratio(k):
         return difflib.SequenceMatcher(None, old[at], new[k], autojunk=False).ratio()
 
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
         if i1 <= at < i2 and tag != "equal":
-            near = range(max(0, j1 - 2), min(len(new), j2 + 2))
-            if any(ratio(k) >= TRUTH_SIMILARITY for k in near):
-                return "changed"
+            near = [k for k in range(max(0, j1 - 2), min(len(new), j2 + 2)) if ratio(k) >= TRUTH_SIMILARITY]
+            if near:
+                return "changed", new[max(near, key=ratio)]
+    paired = mutual_pair(old, new, at, opcodes)
+    if paired is not None:
+        return "changed", new[paired]
     quick = [k for k in range(len(new)) if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio()
              >= TRUTH_MOVED]
-    return "changed" if any(ratio(k) >= TRUTH_MOVED for k in quick) else "removed"
+    moved = [k for k in quick if ratio(k) >= TRUTH_MOVED]
+    return ("changed", new[max(moved, key=ratio)]) if moved else ("removed", None)
 
 
-def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None):
+def mutual_pair(old: list[str], new: list[str], at: int, opcodes) -> int | None:
+    """The new sentence that is ``old[at]`` reworded when the diff's runs do not put them side by side: of the
+    new version's sentences the diff left unaligned (``opcodes``: not in an ``equal`` run), the one most alike
+    to ``old[at]``, at least ``TRUTH_SIMILARITY`` alike, whose most alike among the old version's unaligned
+    sentences is ``old[at]`` itself: the two pair up with each other and with nothing better (the pairing that
+    move and rename detection uses). A restructured document breaks the sequence alignment (a sentence kept
+    word for word but moved is matched across the rewritten block and splits its runs), not this pairing."""
+    import difflib
+
+    if any(tag == "equal" and i1 <= at < i2 for tag, i1, i2, _, _ in opcodes):
+        return None
+    inserted = [k for tag, _, _, j1, j2 in opcodes if tag != "equal" for k in range(j1, j2)]
+    deleted = [i for tag, i1, i2, _, _ in opcodes if tag != "equal" for i in range(i1, i2)]
+
+    def best(x: str, among: list[int], texts: list[str]):
+        scored = []
+        for k in among:
+            m = difflib.SequenceMatcher(None, x, texts[k], autojunk=False)
+            if m.real_quick_ratio() >= TRUTH_SIMILARITY and m.quick_ratio() >= TRUTH_SIMILARITY:
+                scored.append((m.ratio(), k))
+        return max(scored, default=(0.0, None))
+
+    score, k = best(old[at], inserted, new)
+    if k is None or score < TRUTH_SIMILARITY:
+        return None
+    _, back = best(new[k], deleted, old)
+    return k if back == at else None
+
+
+#: How many rewordings of a rewording :func:`truth_chain` follows (as :data:`kb.cite.answer.MAX_FOLLOWED`).
+TRUTH_FOLLOWED = 3
+
+
+def truth_chain(texts: list[str], last: int, key: str, lang: str = "en") -> list[tuple[str, int]]:
+    """What became of a quote whose last version is ``texts[last]``: ``[(kind, index of the first version
+    without it)]``, one step per wording. The first step is :func:`truth_step`'s; when it is ``changed`` into W
+    and W is not in the latest version, W is followed the same way from the last version that has it (at most
+    ``TRUTH_FOLLOWED`` steps). A chain that ends in ``removed`` means: reworded on the first date, and the last
+    wording removed on the last date."""
+    out = []
+    while True:
+        kind, successor = truth_step(texts[last], texts[last + 1], key, lang)
+        if kind == "unknown" and out:
+            return out
+        out.append((kind, last + 1))
+        if kind in ("removed", "unknown") or len(out) > TRUTH_FOLLOWED or not successor:
+            return out
+        normed = [norm(t) for t in texts]
+        j = last + 1
+        if successor not in normed[j]:
+            return out
+        while j + 1 < len(texts) and successor in normed[j + 1]:
+            j += 1
+        if j == len(texts) - 1:
+            return out  # the last wording is current
+        key, last = successor, j
+
+
+def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None, langs=None):
     """``[{kind, quote, dir, document, expected_at}]``: current and outdated sentences with their truth.
 
     Candidates are the sentences of each document's versions that occur once in
     their version and in no other document; they are sampled round-robin over
     documents, and only then is each one's history worked out (which versions
     have it), so the big documents cost little. ``seen`` (see :func:`seen_by_kb`)
-    limits each document to the versions the KB saw.
+    limits each document to the versions the KB saw; ``langs`` gives each document's language (for the
+    sentence splitter, default English).
     """
+    langs = langs or {}
     docs = [d for d in corpus_docs if d.dir in mapping and (seen is None or d.dir in seen)]
     history = {d.dir: (seen[d.dir] if seen is not None else d.versions) for d in docs}
     texts = {d.dir: [v.file.read_text(encoding="utf-8") for v in history[d.dir]] for d in docs}
@@ -258,7 +373,7 @@ def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None):
     for d in docs:
         keys_of[d.dir] = {}
         for i, text in enumerate(texts[d.dir]):
-            for s in sentences(text):
+            for s in sentences(text, langs.get(d.dir, "en")):
                 keys_of[d.dir].setdefault(norm(s), (i, s))
     owners: dict[str, int] = {}
     for keys in keys_of.values():
@@ -293,7 +408,12 @@ def sample_quotes(corpus_docs, mapping, rng, per_kind, seen=None):
                         versions = history[folder]
                         q["expected_at"] = versions[last + 1].when.strftime("%Y-%m-%dT%H:%M:%SZ")
                         q["last_version_at"] = versions[last].when.strftime("%Y-%m-%dT%H:%M:%SZ")
-                        q["truth"] = truth_kind(texts[folder][last], texts[folder][last + 1], key)
+                        chain = truth_chain(texts[folder], last, key, langs.get(folder, "en"))
+                        if chain[0][0] == "unknown":
+                            continue
+                        q["truth"] = chain[0][0]
+                        if len(chain) > 1 and chain[-1][0] == "removed":  # reworded, that wording removed later
+                            q["then_removed_at"] = versions[chain[-1][1]].when.strftime("%Y-%m-%dT%H:%M:%SZ")
                     picked.append(q)
         out += picked
     return out, texts
@@ -306,6 +426,11 @@ def right(answers, q):
     a = mine[0]
     if q["kind"] == "current":
         return a["status"] == "current", a["status"], None
+    if q.get("then_removed_at"):  # reworded on one date, that wording removed on a later one: both steps
+        ok = (a["status"] == "removed" and a.get("removed_with") == "successor"
+              and (a.get("changed_at") or "")[:10] == q["expected_at"][:10]
+              and (a.get("removed_at") or "")[:10] == q["then_removed_at"][:10])
+        return ok, a["status"] + ("→successor" if a.get("removed_with") == "successor" else ""), a.get("changed_at")
     ok = a["status"] == q["truth"] and (a.get("changed_at") or "")[:10] == q["expected_at"][:10]
     return ok, a["status"], a.get("changed_at")
 
@@ -332,7 +457,7 @@ def ask_as_of(conn, quotes, now):
     return out
 
 
-def ask_not_found(conn, corpus_docs, mapping, texts, rng, n, now):
+def ask_not_found(conn, corpus_docs, mapping, texts, rng, n, now, langs=None):
     """Sentences of corpus documents that are not in the KB, in no version of a KB document: expected
     ``not_found``."""
     from kb.cite import cite
@@ -342,7 +467,8 @@ def ask_not_found(conn, corpus_docs, mapping, texts, rng, n, now):
     for d in sorted(corpus_docs, key=lambda d: d.dir):
         if d.dir in mapping or not d.versions:
             continue
-        pool += [(d.dir, s) for s in sentences(d.versions[-1].file.read_text(encoding="utf-8"))]
+        pool += [(d.dir, s) for s in sentences(d.versions[-1].file.read_text(encoding="utf-8"),
+                                               (langs or {}).get(d.dir) or language(d))]
     pool.sort()
     rng.shuffle(pool)
     out = []
@@ -418,6 +544,7 @@ def main(argv=None):
     parser.add_argument("--exclude-kb", default=None,
                         help="when building a KB: leave out the documents of the KB in this folder (a held-out KB)")
     parser.add_argument("--matchers", action="store_true", help="also compare dmp match_main with kb.cite.locate")
+    parser.add_argument("--misses", action="store_true", help="print every wrong answer (default: the first 12)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
 
@@ -448,10 +575,12 @@ def main(argv=None):
     now = conn.execute("select max(checked_at) from checks").fetchone()[0]
     seen, left_out = seen_by_kb(conn, corpus_docs, mapping)
     # Its own generator: the same quotes whether the KB was built just now (which draws from another) or reused.
-    quotes, texts = sample_quotes(corpus_docs, mapping, random.Random(args.seed), args.quotes, seen)
+    locales = dict(conn.execute("select id, locale from documents"))
+    langs = {d.dir: (locales.get(mapping[d.dir]) or "en") for d in corpus_docs if d.dir in mapping}
+    quotes, texts = sample_quotes(corpus_docs, mapping, random.Random(args.seed), args.quotes, seen, langs)
     rows = []
     rows += ask_as_of(conn, quotes, now)
-    rows += ask_not_found(conn, corpus_docs, mapping, texts, random.Random(args.seed), args.quotes // 3, now)
+    rows += ask_not_found(conn, corpus_docs, mapping, texts, random.Random(args.seed), args.quotes // 3, now, langs)
     for q in quotes:
         for variant in ("clean", "damaged"):
             quote = q["quote"] if variant == "clean" else damage(q["quote"], seed=args.seed)
@@ -481,6 +610,9 @@ def main(argv=None):
             summary["kinds"][f"{kind}/{variant}"] = {
                 "n": len(sel), "right": round(sum(r["ok"] for r in sel) / len(sel), 3), "answers": statuses,
                 "documents": len({r["dir"] for r in sel})}
+    chains = [r for r in rows if r.get("then_removed_at")]
+    if chains:  # truly changed, then that wording removed: counted with "changed" (its first step), both steps asked
+        summary["changed_then_removed"] = {"n": len(chains), "right": round(sum(r["ok"] for r in chains) / len(chains), 3)}
     # How the threshold was chosen: the similarity of the passage standing where the quote stood, per truth,
     # for the outdated quotes whose passage also has the same section and a diff-aligned position.
     summary["similarity"] = {}
@@ -492,8 +624,8 @@ def main(argv=None):
     if times:
         summary["time_ms"] = {"median": round(statistics.median(times), 1),
                               "p95": round(times[int(0.95 * (len(times) - 1))], 1), "max": round(times[-1], 1)}
-    summary["wrong"] = [{k: r[k] for k in ("kind", "variant", "document", "status", "changed_at", "asked",
-                                           "expected_at") if r.get(k)} for r in rows if not r["ok"]][:20]
+    summary["wrong"] = [{k: r[k] for k in ("kind", "truth", "variant", "document", "status", "changed_at", "asked",
+                                           "expected_at", "then_removed_at") if r.get(k)} for r in rows if not r["ok"]]
     if args.dump:
         Path(args.dump).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.matchers:
@@ -508,6 +640,9 @@ def main(argv=None):
     for name, s in summary["kinds"].items():
         print(f"{name:<20} {s['n']:>4} {s['documents']:>5} {s['right']:>7.1%}  "
               + ", ".join(f"{k} {v}" for k, v in sorted(s["answers"].items())))
+    if summary.get("changed_then_removed"):
+        c = summary["changed_then_removed"]
+        print(f"  of the changed: reworded, then that wording removed (both steps asked): n {c['n']}, right {c['right']:.1%}")
     for truth, sims in summary["similarity"].items():
         if sims:
             print(f"similarity where section and alignment agree, truly {truth}: n {len(sims)}, "
@@ -519,10 +654,11 @@ def main(argv=None):
     for name, m in summary.get("matchers", {}).items():
         print(f"matcher {name:<38} located {m['located']:.1%} of {m['n']} damaged quotes; "
               f"median {m['median_ms']} ms, p95 {m['p95_ms']} ms")
-    for w in summary["wrong"][:12]:
-        print(f"  wrong: {w['kind']}/{w['variant']} {w['document']} → {w['status']}"
+    for w in summary["wrong"][:None if args.misses else 12]:
+        print(f"  wrong: {w.get('truth') or w['kind']}/{w['variant']} {w['document']} → {w['status']}"
               f"{' ' + w['changed_at'][:10] if w.get('changed_at') else ''}"
-              f"{' (expected ' + w['expected_at'][:10] + ')' if w.get('expected_at') else ''}: "
+              f"{' (expected ' + w['expected_at'][:10] + ')' if w.get('expected_at') else ''}"
+              f"{' (then removed ' + w['then_removed_at'][:10] + ')' if w.get('then_removed_at') else ''}: "
               f"{' '.join(w['asked'].split())[:100]}")
     return 0
 

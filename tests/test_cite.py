@@ -495,25 +495,28 @@ RM_EDITS = {
 }
 
 
-def _edited_kb(root, host: str, edits: dict, declaration: str):
-    """A KB of two crawls (2026-01-10, 2026-02-10) of the pages ``edits`` names (``name → (first version's HTML,
-    [(old, new)] replacements that make the second)``) under ``https://host/policies/``, declared by
-    ``declaration`` (a declaration's YAML text)."""
+def _edited_kb(root, host: str, edits: dict, declaration: str, dates=("2026-01-10", "2026-02-10")):
+    """A KB of crawls at ``dates`` (by default two: 2026-01-10, 2026-02-10) of the pages ``edits`` names
+    (``name → (first version's HTML, [(old, new)] replacements that make the second)``; with more than two
+    dates, ``name → (HTML, [[(old, new)] for each later date])``, each step applied to the version before it)
+    under ``https://host/policies/``, declared by ``declaration`` (a declaration's YAML text)."""
     import kbfactory
 
     site, sources = root / "site", root / "sources"
     for name, (v1, changes) in edits.items():
         page = site / host / "policies" / name
         page.mkdir(parents=True)
-        (page / "2026-01-10.html").write_text(v1, encoding="utf-8")
-        v2 = v1
-        for old, new in changes:
-            assert old in v2, old
-            v2 = v2.replace(old, new)
-        (page / "2026-02-10.html").write_text(v2, encoding="utf-8")
+        (page / f"{dates[0]}.html").write_text(v1, encoding="utf-8")
+        steps = changes if len(dates) > 2 else [changes]
+        text = v1
+        for when, step in zip(dates[1:], steps):
+            for old, new in step:
+                assert old in text, old
+                text = text.replace(old, new)
+            (page / f"{when}.html").write_text(text, encoding="utf-8")
     sources.mkdir()
     (sources / f"{host.split('.')[1]}.yml").write_text(declaration, encoding="utf-8")
-    return kbfactory.build_kb(root / "data", ["2026-01-10", "2026-02-10"], sources, site)
+    return kbfactory.build_kb(root / "data", list(dates), sources, site)
 
 
 @pytest.fixture(scope="module")
@@ -578,7 +581,7 @@ def test_a_removed_answer_never_offers_another_sections_passage_as_replacement(r
                             assert a["similarity"] >= (REPLACEMENT_SIMILARITY if {"alignment", "counterpart"} &
                                                        set(a["basis"]) else UNALIGNED_SIMILARITY)
                         assert (a["section_key"] == old["section_key"] or a["section_heading"] == old["section_heading"]
-                                or "counterpart" in a["basis"]), sentence
+                                or {"counterpart", "moved_section"} & set(a["basis"])), sentence
         conn.close()
 
 
@@ -723,3 +726,143 @@ async def test_web_says_now_in_this_place_not_replaced_by(removed_kb, monkeypatc
     assert 'data-now-in-place="true"' in page.text and "Now in this place 此处现为" in page.text
     assert "Current wording" not in page.text and "replaced by" not in page.text.lower()
     assert "Decided by 判定依据" in page.text
+
+
+# --- a quote reworded, and its new wording removed later (follow the chain) ----------------------------
+
+CH_HAZARD = "Orders containing hazardous goods must be shipped with a certified carrier and labelled accordingly."
+CH_HAZARD_W = "Orders containing hazardous goods must be shipped with an approved carrier and labelled as the law requires."
+CH_HAZARD_ZH = "含有危险品的订单须交由具备资质的承运商运输，并按规定粘贴标识。"
+CH_HAZARD_ZH_W = "含有危险品的订单须交由经平台认可的承运商运输，并按法律规定粘贴危险品标识。"
+CH_EDITS = {
+    # 2026-02-10: the hazardous-goods sentence is reworded (W); 2026-03-10: W is deleted
+    "shipping": (RM_EN, [[(CH_HAZARD, CH_HAZARD_W)], [(f"<p>{CH_HAZARD_W}</p>\n", "")]]),
+    "wuliu": (RM_ZH, [[(CH_HAZARD_ZH, CH_HAZARD_ZH_W)], [(f"<p>{CH_HAZARD_ZH_W}</p>\n", "")]]),
+}
+CH_DATES = ("2026-01-10", "2026-02-10", "2026-03-10")
+
+
+@pytest.fixture(scope="module")
+def chain_kb(tmp_path_factory):
+    """Three versions of an English and a Chinese page: a sentence reworded on 2026-02-10, and that new wording
+    removed on 2026-03-10."""
+    return _edited_kb(tmp_path_factory.mktemp("cite-chain"), "seller.chtest.example", CH_EDITS,
+        "platform: chtest\nname: ChTest\nname_zh: 链测试\nhomepage: https://seller.chtest.example/\ndocuments:\n"
+        "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.chtest.example/policies/shipping\n"
+        "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
+        "  - id: wuliu\n    title: 物流规则\n    title_en: Shipping Rules\n"
+        "    url: https://seller.chtest.example/policies/wuliu\n    locale: zh-CN\n    type: shipping\n"
+        "    select: ['#policy']\n", dates=CH_DATES)
+
+
+@pytest.mark.parametrize("quote, reworded, document", [
+    (CH_HAZARD, CH_HAZARD_W, "chtest/shipping"), (CH_HAZARD_ZH, CH_HAZARD_ZH_W, "chtest/wuliu")])
+def test_a_reworded_sentence_whose_new_wording_was_removed_says_both_steps(chain_kb, quote, reworded, document):
+    """Not "removed on 2026-02-10" (it was reworded then) and not "changed" into some current passage: changed
+    on 2026-02-10 into W (version 2's permalink), and W removed on 2026-03-10 (last in version 2, gone from 3)."""
+    answers, _ = cite_cli(chain_kb, quote, "--now", "2026-03-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "removed" and a["removed_with"] == "successor", (a["status"], a.get("removed_with"))
+    assert a["changed_at"][:10] == "2026-02-10" and a["removed_at"][:10] == "2026-03-10"
+    assert a["version_date"] == "2026-01-10" and "current_wording" not in a and not a.get("now_in_place")
+    changed, removed = a["history"]
+    assert changed["step"] == "changed" and changed["wording"] == reworded and changed["at"][:10] == "2026-02-10"
+    assert changed["permalink"].endswith(f"/doc/{document}/v/2")
+    assert removed["step"] == "removed" and removed["at"][:10] == "2026-03-10"
+    assert removed["last_version_with"]["permalink"].endswith("/v/2")
+    assert removed["first_version_without"]["permalink"].endswith("/v/3")
+    assert "history" in a["basis"]
+    assert reworded in a["message"]["en"] and "2026-02-10" in a["message"]["en"] and "2026-03-10" in a["message"]["en"]
+    assert reworded in a["message"]["zh"] and "2026年2月10日" in a["message"]["zh"] and "2026年3月10日" in a["message"]["zh"]
+    assert "2026-03-10" in a["citation"]["en"] and "2026年3月10日" in a["citation"]["zh"]
+    text = run_cite("--data", chain_kb, "--now", "2026-03-11", quote).stdout
+    assert "REMOVED" in text and "Current wording" not in text
+    assert "Changed into 变更为 (2026-02-10" in text and "Then removed 随后删除 (2026-03-10" in text, text
+    assert reworded in text and f"/doc/{document}/v/2" in text and f"/doc/{document}/v/3" in text
+
+
+def test_the_reworded_wording_itself_is_answered_removed_on_its_own_date(chain_kb):
+    """W, quoted itself, was removed on 2026-03-10 (one step: no history to follow)."""
+    answers, _ = cite_cli(chain_kb, CH_HAZARD_W, "--now", "2026-03-11")
+    a = answer_for(answers, "chtest/shipping")
+    assert a["status"] == "removed" and a["removed_with"] == "passage" and a["changed_at"][:10] == "2026-03-10"
+    assert "history" not in a and a["first_version_without"]["permalink"].endswith("/v/3")
+
+
+@pytest.mark.asyncio
+async def test_web_shows_both_steps_of_a_reworded_then_removed_quote(chain_kb, monkeypatch):
+    monkeypatch.setenv("POLICYKB_NOW", "2026-03-11")
+    ds = Datasette([str(chain_kb / "policykb.db")], metadata=METADATA)
+    page = await ds.client.get("/-/policykb/cite", params={"q": CH_HAZARD_ZH})
+    assert page.status_code == 200
+    assert 'data-status="removed"' in page.text and 'data-removed-with="successor"' in page.text
+    assert 'data-step="changed"' in page.text and 'data-step="removed"' in page.text
+    assert CH_HAZARD_ZH_W in page.text and "/doc/chtest/wuliu/v/2" in page.text and "/doc/chtest/wuliu/v/3" in page.text
+    assert "Current wording" not in page.text and "Now in this place" not in page.text
+
+
+def test_watch_list_says_reworded_then_removed(chain_kb, tmp_path, monkeypatch):
+    """A saved citation of the quote: its state after a check is ``removed``, with both steps (the wording it
+    changed into, and when that was removed) in ``citations check``'s JSON and in ``citations list``."""
+    import shutil
+
+    monkeypatch.setenv("POLICYKB_NOW", "2026-03-11")
+    data = tmp_path / "kb"
+    shutil.copytree(chain_kb, data)
+    add = CliRunner().invoke(cli, ["citations", "add", "--data", str(data), CH_HAZARD])
+    assert add.exit_code == 0, add.output
+    out = CliRunner().invoke(cli, ["citations", "check", "--data", str(data), "--json"])
+    assert out.exit_code == 0, out.output
+    [row] = [json.loads(line) for line in out.output.splitlines() if line.strip()]
+    assert row["state"] == "removed" and row["changed_at"][:10] == "2026-02-10"
+    assert row["removed_at"][:10] == "2026-03-10" and row["now_wording"] is None
+    assert [s["step"] for s in row["history"]] == ["changed", "removed"] and row["history"][0]["wording"] == CH_HAZARD_W
+    text = CliRunner().invoke(cli, ["citations", "list", "--data", str(data)]).output
+    assert "changed 变更于: 2026-02-10" in text and "removed 删除于: 2026-03-10" in text and CH_HAZARD_W in text
+    alerts = sqlite3.connect(data / "policykb.db").execute(
+        "select message from alerts where kind = 'citation_removed'").fetchall()
+    assert alerts and "2026-03-10" in alerts[0][0] and CH_HAZARD_W in alerts[0][0], alerts
+
+
+# --- a section renumbered when one is inserted before it: the diff-aligned rewording in it is a change -------
+
+RN_EN = """<html><head><title>Account Terms</title></head><body><div id="policy">
+<h1>Account Terms</h1>
+<h2>3.1.</h2>
+<p>Sellers may open one account per legal entity and must keep their contact details up to date.</p>
+<h2>4.1.</h2>
+<p>Accounts may be closed at any time by the seller from the settings page.</p>
+<p>The operator may close without notice an account that has not been used for more than five years even if it holds money.</p>
+<p>A closed account cannot be reopened, and its listings are deleted after thirty days.</p>
+<h2>6.1.</h2>
+<p>The operator may close without notice an account unused for more than five years if its balance is above 1.45 EUR and no payout is pending.</p>
+</div></body></html>"""
+RN_QUOTE = ("The operator may close without notice an account that has not been used for more than five years even "
+            "if it holds money.")
+RN_NOW = "The operator may close without notice an account unused for more than five years if its balance is above 1.45 EUR."
+RN_EDITS = {"account": (RN_EN, [
+    # a section inserted before 4.1 renumbers it 5.1 (headings are bare numbers); the clause in it is reworded
+    ("<h2>4.1.</h2>", "<h2>4.1.</h2>\n<p>Sellers must verify their identity before their first payout is made.</p>\n<h2>5.1.</h2>"),
+    (RN_QUOTE, RN_NOW)])}
+
+
+@pytest.fixture(scope="module")
+def renumbered_kb(tmp_path_factory):
+    return _edited_kb(tmp_path_factory.mktemp("cite-renumbered"), "seller.rntest.example", RN_EDITS,
+        "platform: rntest\nname: RnTest\nhomepage: https://seller.rntest.example/\ndocuments:\n"
+        "  - id: account\n    title: Account Terms\n    url: https://seller.rntest.example/policies/account\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
+
+
+def test_a_rewording_in_a_renumbered_section_is_changed(renumbered_kb):
+    """Section 4.1 became 5.1 (bare-number headings, so neither its words nor its number say so); the diff
+    aligns the reworded clause with the quote, and 5.1 is the section closest to the old 4.1 both ways: the
+    clause changed (basis ``moved_section``), not "removed" with it "now in this place". An unchanged clause of
+    another section (6.1) is closer to the new wording than the quote is, so the counterpart rule alone does not
+    find it."""
+    answers, _ = cite_cli(renumbered_kb, RN_QUOTE, "--now", "2026-02-11")
+    a = answer_for(answers, "rntest/account")
+    assert a["status"] == "changed", (a["status"], a.get("basis"), a.get("similarity"))
+    assert a["current_wording"] == RN_NOW and {"section", "alignment", "moved_section"} <= set(a["basis"])
+    assert a["section"] == "5.1." or a["section_key"].startswith("5"), a["section"]
+    assert a["last_version_with_quote"]["section_key"].startswith("4")

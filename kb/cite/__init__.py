@@ -10,7 +10,11 @@ held it), one of:
 * ``removed``: it is gone without a replacement, or the page itself is gone:
   the answer says when, and which was the last version that had it, the
   section it stood in, and ``now_in_place``: what now stands where it stood,
-  labelled "now in this place", never as its replacement;
+  labelled "now in this place", never as its replacement; or it was reworded
+  into W and W was removed later (``removed_with: "successor"``): ``changed_at``
+  the first date, ``removed_at`` the second, and ``history``, one step each with
+  its version's permalink (a quote reworded twice, the last wording current, is
+  ``changed`` with both steps in ``history``);
 * ``not_found``: no version of any tracked document holds it (the closest
   passage, if there is a near miss, is given as ``closest``, with a redline of
   the quote against it: ``redline``, ``differences``).
@@ -38,7 +42,9 @@ one it moved to, also a renumbered and renamed section whose text is, both ways,
 the closest to the old one's) at ``REPLACEMENT_SIMILARITY``, in another section
 at ``MOVED_SIMILARITY`` (80: ``moved``); a quote whose words stand almost whole
 (``CONTAINED_SIMILARITY``, 85, ``partial_ratio``) in a longer new clause of its
-section was merged into it (``contained``). Otherwise the answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
+section was merged into it (``contained``). A diff-aligned passage in the section the quote's moved to by
+position alone (``4.1.`` renumbered ``5.1.``, the two sections each other's closest) counts as its section
+(``moved_section``). Otherwise the answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
 down ``["page"]``. ``bench/eval_cite.py`` measures it on ``../shared/corpus/``
 against its own difflib alignment of sentences (see its docstring).
 

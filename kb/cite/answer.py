@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rapidfuzz import fuzz
 
 from kb import timemodel
 from kb.cite.candidates import FEW_DOCUMENTS, Unindexed, candidate_versions, quote_shingles, quote_tokens, unindexed
-from kb.cite.citation import citation, message, wording, wording_markdown
+from kb.cite.citation import citation, message, permalink, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
 from kb.cite.keytext import key_form, key_text, quote_weight
@@ -206,8 +206,9 @@ def _replaced_span(case: _Case, quote_key: str, nxt: dict | None,
     return None
 
 
-def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
-    """``changed`` or ``removed``: the last version with the quote, and what replaced it (if anything)."""
+def _outdated_answer(case: _Case, quote_key: str, match_info: dict, depth: int = 0) -> dict:
+    """``changed`` or ``removed``: the last version with the quote, and what replaced it (if anything); when
+    nothing in the current text replaced it, its history is followed (:func:`_followed`)."""
     last, m_last = case.last, case.m_last
     old_info = case.info(last, m_last.raw_start)
     os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end)
@@ -228,11 +229,124 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict) -> dict:
         if moved is not None:
             return _changed_answer(case, moved["span"], quoted, nxt, change, match_info, last_version) | moved["fields"]
     answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+    followed = _followed(case, old_info, quoted, (os_, oe), nxt, answer, depth) if nxt and not case.gone else None
+    if followed is not None:
+        return followed
     if judged is not None:
         return answer | judged["fields"]
     if case.gone and not nxt:
         return answer | {"basis": ["page"], "confidence": "high"}
     return answer | {"basis": [], "confidence": "high", "now_in_place": None}
+
+
+#: How many rewordings of a rewording :func:`_followed` follows through the history.
+MAX_FOLLOWED = 3
+
+
+def _step_replacement(case: _Case, quote_key: str, old_info: dict, quoted: str, old_span, nxt: dict) -> dict | None:
+    """What replaced the quote in the version right after its last one (``nxt``), by the same evidence as
+    against the current text (:func:`_replacement_evidence`, then :func:`_counterpart`): ``{"span", "fields"}``
+    in ``nxt``'s text, or None (nothing there replaced it: it was removed then)."""
+    step = replace(case, current_seq=nxt["seq"])
+    evidence: dict = {}
+    span = _replaced_span(step, quote_key, nxt, evidence)
+    if span:
+        judged = _replacement_evidence(step, old_info, quoted, span, evidence.get("aligned", False))
+        if judged["replacement"]:
+            return {"span": span, "fields": judged["fields"]}
+    return _counterpart(step, old_info, quoted, old_span)
+
+
+def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, removed: dict,
+              depth: int) -> dict | None:
+    """The quote was reworded into W in ``nxt`` but W is not in the current text: follow W through the history.
+
+    Nothing in the current text replaced the quote, but the version right after its last one may have: then
+    the quote did not vanish on that date, it changed into W (``nxt``'s wording). W is then looked up in the
+    versions after ``nxt`` (the last one with it, exactly), and its own fate is answered the same way (it may
+    be current, reworded again, or removed). The answer says every step (``history``: ``changed`` into W on
+    D1, then ``removed`` on D2, or ``changed`` again), each with its date and the version's permalink:
+    ``changed`` when the last wording stands in the current text, else ``removed`` with
+    ``removed_with: "successor"`` and ``removed_at``. None when ``nxt`` holds no replacement either (the quote
+    was removed on D1) or the chain is longer than :data:`MAX_FOLLOWED`."""
+    if depth >= MAX_FOLLOWED or not case.current or nxt["seq"] == case.current_seq:
+        return None
+    quote_key = key_form(quoted)
+    step = _step_replacement(case, quote_key, old_info, quoted, old_span, nxt)
+    if step is None:
+        return None
+    ws, we = step["span"]
+    w_md = nxt["text_markdown"][ws:we]
+    w_key = key_form(w_md)
+    if quote_weight(w_key) < MIN_QUOTE_WEIGHT:
+        return None
+    last_w, m_w = nxt["seq"], locate(w_key, case.versions.key(nxt["seq"]))
+    if m_w is None or not m_w.exact:
+        return None
+    for seq in range(nxt["seq"] + 1, case.current_seq + 1):
+        if case.versions.get(seq) is None:
+            break
+        m = locate(w_key, case.versions.key(seq))
+        if m is None or not m.exact:
+            break
+        last_w, m_w = seq, m
+    w_info = case.info(nxt, ws)
+    first = {"step": "changed", "at": nxt["observed_at"], "wording": wording(w_md),
+             "wording_markdown": wording_markdown(w_md), "section": w_info["section"],
+             "section_key": w_info["section_key"], "version_date": w_info["version_date"],
+             "version_seq": nxt["seq"], "permalink": w_info["permalink"], **step["fields"]}
+    if last_w == case.current_seq:  # W stands in the current text: the quote changed into it
+        s, e = sentence_bounds(case.current["text_markdown"], m_w.raw_start, m_w.raw_end)
+        change = _change_into(case.conn, nxt["id"])
+        answer = _changed_answer(case, (s, e), quoted, nxt, change, removed["match"],
+                                 removed["last_version_with_quote"])
+        return answer | step["fields"] | {"history": [first]}
+    w_case = replace(case, matches={last_w: m_w}, best_score=m_w.score, last_seq=last_w)
+    then = _outdated_answer(w_case, w_key, {"kind": "exact"}, depth + 1)
+    return _chained(case, old_info, quoted, nxt, removed, step, first, then)
+
+
+def _chained(case: _Case, old_info: dict, quoted: str, nxt: dict, removed: dict, step: dict, first: dict,
+             then: dict) -> dict:
+    """The quote's answer from the first step (changed into W in ``nxt``) and the answer for W (``then``):
+    ``changed`` into the current wording if W's history ends there, else ``removed`` by its successor."""
+    history = [first, *(then.get("history") or [_step_of(then)])]
+    if then["status"] == "changed":  # reworded again, and that wording is current
+        answer = dict(then)
+        ops = redline_ops(quoted, then["current_wording"])
+        answer.update(match=removed["match"], quoted_wording=quoted,
+                      quoted_wording_markdown=removed["quoted_wording_markdown"], redline=ops,
+                      redline_text=redline_text(ops), changed_at=nxt["observed_at"],
+                      last_version_with_quote=removed["last_version_with_quote"],
+                      **_change_effective(case, nxt, answer["section_key"]))
+        return answer | {"history": history}
+    last = history[-1]
+    when = last["at"]
+    note_en = f"passage changed {first['at'][:10]}, its new wording removed {when[:10]}" if when else ""
+    note_zh = (f"该段落于{zh_date(first['at'])}变更，变更后的措辞于{zh_date(when)}删除" if when else "")
+    retrieved = old_info["last_seen"] or case.last_checked
+    return removed | {"removed_with": "successor", "removed_at": when, "history": history,
+                      "basis": ["history", *step["fields"].get("basis", [])],
+                      "similarity": step["fields"].get("similarity"),
+                      "confidence": step["fields"].get("confidence", "medium"), "now_in_place": None,
+                      "citation": citation(case.doc, old_info, retrieved, note_en, note_zh)}
+
+
+def _step_of(answer: dict) -> dict:
+    """One step of a ``history`` from the answer for a wording of the quote's history (W): ``changed`` into
+    the current wording, or ``removed`` (the version that no longer has W, and the last one that did)."""
+    if answer["status"] == "changed":
+        return {"step": "changed", "at": answer["changed_at"], "wording": answer["current_wording"],
+                "wording_markdown": answer.get("current_wording_markdown"), "section": answer["section"],
+                "section_key": answer["section_key"], "version_date": answer["version_date"],
+                "version_seq": answer["version_seq"], "permalink": answer["permalink"],
+                "basis": answer.get("basis"), "similarity": answer.get("similarity")}
+    gone = answer.get("removed_with") == "page"
+    return {"step": "removed", "at": answer.get("changed_at"), "removed_with": "page" if gone else "passage",
+            "section": answer.get("section"), "section_key": answer.get("section_key"),
+            "first_version_without": answer.get("first_version_without"),
+            "last_version_with": {"version_date": answer["version_date"], "version_seq": answer["version_seq"],
+                                  "permalink": answer["permalink"]}}
 
 
 def _same_section(old_info: dict, new_info: dict) -> bool:
@@ -259,14 +373,19 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     ``REPLACEMENT_SIMILARITY``. All three (or, when the neighbourhood was rewritten so that no diff aligns it,
     the same section and ``UNALIGNED_SIMILARITY``): ``changed``. Otherwise the quote was removed, and the
     passage is only what is ``now_in_place`` (never called its replacement). Never a passage of another
-    section. The thresholds are measured by ``bench/eval_cite.py`` (its ``similarity`` lines)."""
+    section. The section it moved to counts when the diff aligned the passage (:func:`_moved_section`: the
+    old and new sections are each the other's closest, e.g. ``4.1.`` renumbered ``5.1.`` when a section was
+    inserted before it; ``basis`` then also says ``moved_section``): the section order and the alignment
+    both say it, not the similarity alone. The thresholds are measured by ``bench/eval_cite.py`` (its
+    ``similarity`` lines)."""
     cs, ce = span
     new_info = case.info(case.current, cs)
     now = wording(case.current["text_markdown"][cs:ce])
     similarity = round(fuzz.ratio(key_form(quoted), key_form(now)), 1)
-    held = {"section": _same_section(old_info, new_info), "alignment": aligned,
-            "similarity": similarity >= REPLACEMENT_SIMILARITY}
-    basis = [name for name, ok in held.items() if ok]
+    same = _same_section(old_info, new_info)
+    moved = not same and aligned and _moved_section(case, old_info, new_info)
+    held = {"section": same or moved, "alignment": aligned, "similarity": similarity >= REPLACEMENT_SIMILARITY}
+    basis = [name for name, ok in held.items() if ok] + (["moved_section"] if moved else [])
     if held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
         high = aligned and similarity >= HIGH_SIMILARITY
         return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
@@ -415,6 +534,9 @@ def _removed_answer(case, old_info, quoted, nxt, change, match_info, last_versio
                 changed_at=when, removed_with="page" if page_gone else "passage",
                 **_change_effective(case, nxt, old_info["section_key"]), in_force="no",
                 last_version_with_quote=last_version,
+                first_version_without=({"version_date": (nxt["observed_at"] or "")[:10], "version_seq": nxt["seq"],
+                                        "permalink": permalink(doc["id"], nxt["seq"], case.base_url)}
+                                       if nxt else None),
                 citation=citation(doc, old_info, retrieved, note_en, note_zh))
 
 

@@ -95,6 +95,29 @@ def citation(doc: dict, info: dict, retrieved: str | None, note_en: str = "", no
     return {"en": en, "zh": zh}
 
 
+def history_steps(history: list[dict] | None) -> list[tuple[str, str]]:
+    """Each step of an answer's ``history`` (the quote reworded, its new wording reworded or removed later) as
+    ``(English, Chinese)``, with its date and the permalink of the version that shows it."""
+    out = []
+    for step in history or []:
+        day = (step.get("at") or "")[:10]
+        if step["step"] == "changed":
+            out.append((f"changed on {day or 'an unknown date'} into “{step['wording']}” (version of "
+                        f"{step['version_date']}, {step['permalink']})",
+                        f"于{zh_date(day) or '日期不详'}变更为“{step['wording']}”（{zh_date(step['version_date'])}版本，"
+                        f"{step['permalink']}）"))
+        else:
+            last = step.get("last_version_with") or {}
+            first = step.get("first_version_without") or {}
+            what_en = "the page was removed" if step.get("removed_with") == "page" else "that wording was removed"
+            what_zh = "该页面下线" if step.get("removed_with") == "page" else "该措辞被删除"
+            out.append((f"{what_en} on {day or 'an unknown date'} (last in the version of {last.get('version_date')}, "
+                        f"{last.get('permalink')}" + (f"; gone from {first['permalink']}" if first else "") + ")",
+                        f"{zh_date(day) or '日期不详'}{what_zh}（最后出现在{zh_date(last.get('version_date'))}版本，"
+                        f"{last.get('permalink')}" + (f"；{first['permalink']}中已无" if first else "") + "）"))
+    return out
+
+
 # Long: one sentence per kind of answer, then one per note (wording since, announced, stale, match, as of).
 def message(a: dict) -> dict:
     """One or two sentences that say the answer, in English and Chinese."""
@@ -115,6 +138,17 @@ def message(a: dict) -> dict:
               f"{a['current_wording']}")
         zh = (f"引文已不在当前文本中：于{zh_date(a['changed_at'])}变更（最后出现在"
               f"{zh_date(a['last_version_with_quote']['version_date'])}版本）。当前措辞：{a['current_wording']}")
+        if len(a.get("history") or []) > 1:
+            steps = history_steps(a["history"])
+            en += " Step by step: it " + "; then ".join(e for e, _ in steps) + "."
+            zh += " 逐步经过：" + "；随后".join(z for _, z in steps) + "。"
+    elif status == "removed" and a.get("removed_with") == "successor":
+        steps = history_steps(a.get("history"))
+        en = ("The quote is no longer published, and nothing in the current text replaces it: it "
+              + "; then ".join(e for e, _ in steps) + f". The last version that had the quote is the version of "
+              f"{a['version_date']}.")
+        zh = ("引文已不再刊载，当前文本中也没有替代条款：" + "；随后".join(z for _, z in steps)
+              + f"。最后包含该引文的是{zh_date(a['version_date'])}版本。")
     elif status == "removed":
         what_en = "the page was removed" if a.get("removed_with") == "page" else "the passage was removed"
         what_zh = "该页面已下线" if a.get("removed_with") == "page" else "该段落已删除"

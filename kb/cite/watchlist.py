@@ -16,7 +16,8 @@ matcher), and re-anchors it the way annotation tools do: where the wording still
 that hold it the one whose ``prefix``/``suffix`` agree best, the old position breaking ties. Its
 ``state``: ``current``; ``moved`` (the wording stands in another section than the one cited, by the cite
 check's rule: a heading renumbered, or renamed under its number, is the same section); ``changed``
-(the cite check found its replacement); ``removed`` (passage or page gone); ``not_found`` (no version of its
+(the cite check found its replacement); ``removed`` (passage or page gone, or reworded and that wording
+removed later: ``removed_at`` and the steps in ``history``, from the answer); ``not_found`` (no version of its
 document holds it any more, e.g. after a rebuild from other WARCs). ``now_effective_date`` is the stated
 effective date that applies to where it stands now; one differing from the cited one is a new effective
 date announced for its section. :mod:`kb.ops.alerts` turns each of these into an alert
@@ -186,6 +187,9 @@ def list_citations(conn, ids=None) -> list[dict]:
                                f"left join versions v on v.id = c.version_id {where} order by c.id", list(ids or []))
     for row in found:
         row["answer"] = json.loads(row.pop("answer_json") or "null")
+        # a quote reworded and that wording removed later: both steps (``history``), and when the last went
+        row["removed_at"] = (row["answer"] or {}).get("removed_at") if row["state"] == "removed" else None
+        row["history"] = (row["answer"] or {}).get("history") if row["state"] in ("changed", "removed") else None
         row["permalink"] = permalink(row["document_id"], row["version_seq"])
     return found
 
@@ -275,7 +279,8 @@ def _check_one(conn, row: dict, doc: dict | None, stamp: str, now) -> dict:
                   "now_effective_date": None}
     state["state"] = status
     state["state_since"] = row["state_since"] if row["state"] == status and row["state_since"] else stamp
-    keep = ("status", "basis", "confidence", "similarity", "version_date", "permalink", "message")
+    keep = ("status", "basis", "confidence", "similarity", "version_date", "permalink", "message", "removed_with",
+            "removed_at", "history")
     state["answer_json"] = json.dumps({k: answer.get(k) for k in keep} if answer else None, ensure_ascii=False)
     return state
 

@@ -50,7 +50,15 @@ def _line(row: dict) -> str:
             and row["now_effective_date"] != row["effective_date"]:
         out.append(f"    new effective date 新生效日期: {row['now_effective_date']}"
                    f" (cited with 引用时: {row['effective_date'] or 'none stated 未注明'})")
-    if row["changed_at"]:
+    if row.get("history"):  # reworded, and that wording reworded or removed later: each step with its date
+        for step in row["history"]:
+            if step["step"] == "changed":
+                out.append(f"    changed 变更于: {(step['at'] or '?')[:10]} into 变更为: {step['wording']}"
+                           f" ({step['permalink']})")
+            else:
+                out.append(f"    removed 删除于: {(step['at'] or '?')[:10]}"
+                           f" (last in 最后见于 {(step.get('last_version_with') or {}).get('permalink')})")
+    elif row["changed_at"]:
         out.append(f"    since 变更于: {row['changed_at'][:10]}")
     return "\n".join(out)
 

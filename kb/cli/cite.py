@@ -50,6 +50,27 @@ def _redline(answer: dict, color: bool) -> str:
     return "".join(out)
 
 
+def _history_lines(history: list[dict]) -> list[str]:
+    """The steps of a quote reworded, and that wording reworded or removed later: each with its date and the
+    permalink of the version that shows it."""
+    lines = []
+    for n, step in enumerate(history):
+        day = (step.get("at") or "?")[:10]
+        if step["step"] == "changed":
+            label = "Changed into 变更为" if n == 0 else "Then changed into 随后变更为"
+            lines.append(f"  {label} ({day}, version of {step['version_date']}"
+                         f"{', ' + step['section'] if step.get('section') else ''}, {step['permalink']}):"
+                         f" {step['wording']}")
+        else:
+            last = step.get("last_version_with") or {}
+            first = step.get("first_version_without") or {}
+            what = "Then taken down 随后下线" if step.get("removed_with") == "page" else "Then removed 随后删除"
+            lines.append(f"  {what} ({day}; last in 最后见于 the version of {last.get('version_date')},"
+                         f" {last.get('permalink')}" + (f"; gone from 已不见于 {first['permalink']}" if first else "")
+                         + ")")
+    return lines
+
+
 # Long: one line per fact of the answer, in the order a reader checks them; each date says what it is.
 def format_answer(a: dict, color: bool = False) -> str:
     """An answer as text for a terminal, in English and Chinese."""
@@ -81,6 +102,10 @@ def format_answer(a: dict, color: bool = False) -> str:
         lines.append(f"  Quoted wording 原措辞 (version of {old['version_date']}): {a['quoted_wording']}")
         lines.append(f"  Current wording 现措辞 (version of {a['version_date']}): {a['current_wording']}")
         lines.append(f"  Redline 修订对照: {_redline(a, color)}")
+    if a["status"] == "removed" and a.get("removed_with") == "successor":
+        lines.append(f"  Quoted wording 原措辞 (version of {a['version_date']}): {a['quoted_wording']}")
+    if len(a.get("history") or []) > (0 if a["status"] == "removed" else 1):
+        lines += _history_lines(a["history"])
     if a["status"] == "removed" and a.get("now_in_place"):
         place = a["now_in_place"]
         lines.append(f"  Quoted wording 原措辞 (version of {a['version_date']}): {a['quoted_wording']}")

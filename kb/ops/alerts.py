@@ -199,8 +199,11 @@ def _citation_message(row: dict, kind: str) -> str:
     return {
         "citation_changed": f"{who}: the cited wording of {where} changed on {when}; now: {now} "
                             f"(引用的条款已于 {when} 变更)",
-        "citation_removed": f"{who}: the cited wording of {where} was removed" + (f" on {when}" if when else "")
-                            + " (引用的条款已删除)",
+        "citation_removed": (f"{who}: the cited wording of {where} changed on {when} into: {now}; that wording was "
+                             f"removed on {row['removed_at'][:10]} (引用的条款已于 {when} 变更，变更后的措辞已于 "
+                             f"{row['removed_at'][:10]} 删除)") if row.get("removed_at") else
+                            (f"{who}: the cited wording of {where} was removed" + (f" on {when}" if when else "")
+                             + " (引用的条款已删除)"),
         "citation_moved": f"{who}: the cited wording of {where} now stands in {row['now_section'] or 'another part'}"
                           " (引用的条款已移至其他部分)",
         "citation_effective": f"{who}: {where} now states the effective date {row['now_effective_date']}"
@@ -213,10 +216,16 @@ def citation_conditions(db) -> dict:
     """The watch list's conditions: each saved citation whose latest check (``citations.state``) is not as it
     was cited. A pure read of the KB."""
     cur = db.execute("select id, label, platform_id, document_id, section, state, changed_at, now_section, "
-                     "now_wording, effective_date, now_effective_date from citations where state is not null")
+                     "now_wording, effective_date, now_effective_date, answer_json from citations "
+                     "where state is not null")
     names = [c[0] for c in cur.description]
     found = {}
     for row in (dict(zip(names, r)) for r in cur.fetchall()):
+        answer = json.loads(row.pop("answer_json") or "null") or {}
+        if row["state"] == "removed" and answer.get("removed_at"):  # reworded, then that wording removed
+            row["removed_at"] = answer["removed_at"]
+            row["now_wording"] = next((s["wording"] for s in answer.get("history") or [] if s["step"] == "changed"),
+                                      None)
         kinds = {"changed": ["citation_changed"], "removed": ["citation_removed"],
                  "not_found": ["citation_removed"], "moved": ["citation_moved"]}.get(row["state"], [])
         if row["state"] in ("current", "moved") and row["now_effective_date"] and \
