@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from kb.sectiontext import spans
 from pipeline.normalize import rules_at, rules_hash
 from pipeline.timeutil import now_iso
 
@@ -93,8 +94,13 @@ def insert_change(db, row: dict, section_rows: list[dict]):
 
 
 def insert_sections(db, section_rows, statement_rows):
-    """A version's sections and its dated statements."""
-    db["sections"].insert_all(section_rows, pk="id")
+    """A version's sections (in order, all of one version, already stored) and its dated statements.
+
+    A section that is a slice of its version's text is stored as its span (:mod:`kb.sectiontext`)."""
+    rows = list(section_rows)
+    if rows:
+        text = db.execute("select text_markdown from versions where id = ?", [rows[0]["version_id"]]).fetchone()
+        db["section_spans"].insert_all(spans(text[0] if text else None, rows), pk="id")
     db["dated_statements"].insert_all(statement_rows, pk="id")
 
 
