@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from glossary.match import TokenIndex, plain_text, term_tokens
 from glossary.model import LANGUAGE_NAMES, Platform, locale_lang
-from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
+from pipeline.sqlrows import SECTION_ID_SQL, SECTION_SPAN_COLUMNS, fill_section_texts
 from pipeline.sqlrows import rows as _rows
 
 MIN_CANDIDATE_OCCURRENCES = 2
@@ -81,7 +81,8 @@ def current_documents(conn, platforms=None, with_sections=True) -> list[Document
     if docs and with_sections:
         marks = ",".join("?" * len(docs))
         for s in fill_section_texts(conn, _rows(conn, f"""
-                select s.id, s.version_id, s.key, s.heading, {SECTION_SPAN_COLUMNS} from section_spans s
+                select {SECTION_ID_SQL} as id, s.version_id, s.key, s.heading, {SECTION_SPAN_COLUMNS}
+                from section_spans s
                 where s.version_id in ({marks}) order by s.version_id, s.ordinal""",
                 [d["current_version_id"] for d in docs])):
             sections[s["version_id"]].append(Section(s["id"], s["key"] or "", s["heading"] or "",

@@ -33,3 +33,18 @@ def spans(text: str | None, sections: Iterable[dict]) -> Iterator[dict]:
             yield {**row, "text_markdown": None, "start": found, "length": len(piece)}
         else:
             yield {**row, "start": None, "length": None}
+
+
+def stored(rows: Iterable[dict], observed_at: str | None) -> Iterator[dict]:
+    """Section rows (of one version, first seen at ``observed_at``) as ``section_spans`` stores them: ``id`` None
+    when it is the usual ``version_id#key``, ``changed_version_id`` and ``changed_at`` None when they are that
+    version and ``observed_at`` (the section changed in it), '' for a null (the view ``sections`` gives each
+    back: ``pipeline.sqlrows.SECTION_ID_SQL``, migration 0800's ``CHANGED_VERSION_SQL`` and ``CHANGED_AT_SQL``)."""
+    for row in rows:
+        out = dict(row)
+        if out.get("id") == f"{out.get('version_id')}#{out.get('key')}":
+            out["id"] = None
+        for column, own in (("changed_version_id", out.get("version_id")), ("changed_at", observed_at)):
+            if column in out:
+                out[column] = "" if out[column] is None else None if out[column] == own else out[column]
+        yield out

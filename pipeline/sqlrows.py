@@ -13,6 +13,9 @@ def rows(conn, sql: str, params=()) -> list[dict]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+#: A section's id over ``section_spans s``: stored only when it is not the usual ``version_id#key``.
+SECTION_ID_SQL = "coalesce(s.id, s.version_id || '#' || s.key)"
+
 #: The columns :func:`fill_section_texts` needs, over ``section_spans s`` (the KB's sections, stored as spans of
 #: their version's text: ``kb.sectiontext``).
 SECTION_SPAN_COLUMNS = "s.version_id as span_version, s.start as span_start, s.length as span_length, s.text_markdown"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from kb.sectiontext import spans
+from kb.sectiontext import spans, stored
 from pipeline.normalize import rules_at, rules_hash
 from pipeline.timeutil import now_iso
 
@@ -99,8 +99,9 @@ def insert_sections(db, section_rows, statement_rows):
     A section that is a slice of its version's text is stored as its span (:mod:`kb.sectiontext`)."""
     rows = list(section_rows)
     if rows:
-        text = db.execute("select text_markdown from versions where id = ?", [rows[0]["version_id"]]).fetchone()
-        db["section_spans"].insert_all(spans(text[0] if text else None, rows), pk="id")
+        version = db.execute("select text_markdown, observed_at from versions where id = ?",
+                             [rows[0]["version_id"]]).fetchone() or (None, None)
+        db["section_spans"].insert_all(stored(spans(version[0], rows), version[1]))
     db["dated_statements"].insert_all(statement_rows, pk="id")
 
 
