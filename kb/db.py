@@ -85,6 +85,10 @@ def _create(path: Path) -> None:
         leftover.unlink(missing_ok=True)
     db = _connect(fresh)
     try:
+        # before any table (a VACUUM of the empty file applies it): free pages can then be handed back at the end
+        # of a build (kb.store.records.release_free_pages)
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute("VACUUM")
         apply_migrations(db)
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:

@@ -118,3 +118,16 @@ def mark_warc_ingested(db, name, records):
     with db.atomic():
         db["warc_files"].insert({"name": name, "records": records, "ingested_at": now_iso()}, pk="name",
                                 replace=True)
+
+
+def release_free_pages(db) -> int:
+    """Hand the KB file's free pages back to the file system (``PRAGMA incremental_vacuum``): a KB created by
+    this release has ``auto_vacuum = INCREMENTAL`` (:func:`kb.db.open_db`); an older one (``NONE``) keeps
+    them for its next writes. Returns the pages released."""
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    if not free or db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        return 0
+    # the pragma returns a row per page it frees, which a cursor's execute() does not step through;
+    # executescript() steps each statement to its end (and commits what is pending first)
+    db.conn.executescript("PRAGMA incremental_vacuum;")
+    return free - db.execute("PRAGMA freelist_count").fetchone()[0]
