@@ -342,14 +342,20 @@ def _forget_changed_meta(conn) -> set[int]:
            or i.current_version_id is not d.current_version_id""")]
     _refresh_documents(conn)
     readd = set()
+    spans = _spans(conn)
     for document_id in changed:
-        for rowid, text, meta, fresh in conn.execute(f"""
-                select i.rowid, s.text_markdown, i.meta, {META_SQL} from search_sections i
-                join sections s on s.rowid = i.rowid left join versions v on v.id = s.version_id
-                left join documents d on d.id = s.document_id
+        # only the tokens first; the texts (from their spans, each version's text read once) of those that changed
+        stale = [r for r in conn.execute(f"""
+                select i.rowid, i.meta, {META_SQL} as fresh, {SECTION_SPAN_COLUMNS if spans else
+                "null as span_version, null as span_start, null as span_length, s.text_markdown"}
+                from search_sections i
+                join {"section_spans" if spans else "sections"} s on s.rowid = i.rowid
+                left join versions v on v.id = s.version_id left join documents d on d.id = s.document_id
                 left join search_documents m on m.document_id = s.document_id
-                where i.document_id = ?""", [document_id]).fetchall():
-            if fresh != meta:
-                _forget(conn, rowid, text, meta)
-                readd.add(rowid)
+                where i.document_id = ?""", [document_id]).fetchall() if r[2] != r[1]]
+        rows = fill_section_texts(conn, [dict(zip(("rowid", "meta", "fresh", "span_version", "span_start",
+                                                   "span_length", "text_markdown"), r)) for r in stale])
+        for r in rows:
+            _forget(conn, r["rowid"], r["text_markdown"], r["meta"])
+            readd.add(r["rowid"])
     return readd
