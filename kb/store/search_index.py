@@ -41,7 +41,9 @@ SCHEMA_VERSION = 6  # 4: the index text is pipeline.text.plain_text (list bullet
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    """Create the search tables and the triggers on ``sections`` (idempotent; no commit).
+    """Create the search tables and the triggers on the sections' stored rows (idempotent; no commit): on
+    ``section_spans`` (migration 0800 on), or on the table ``sections`` of a KB that older migrations are
+    still bringing up to date.
 
     Tables of an older layout of the index are dropped first (then :func:`sync`
     re-indexes everything).
