@@ -92,6 +92,7 @@ class Writer:
 
 def build(data: Path, sections: int, corpus: Path | None, seed: int = 7):
     from kb.db import open_db
+    from kb.store.records import insert_sections
 
     rng = random.Random(seed)
     writer = Writer(rng, corpus)
@@ -143,7 +144,8 @@ def build(data: Path, sections: int, corpus: Path | None, seed: int = 7):
                 "last_success": f"{DATES[-1]}T00:00:00Z", "gone_since": "2025-11-01T00:00:00Z" if gone else None,
                 "current_version_id": prev, "versions_count": VERSIONS_PER_DOC}, pk="id")
             db["versions"].insert_all(version_rows, pk="id")
-            db["sections"].insert_all(section_rows, pk="id")
+            for vid in dict.fromkeys(r["version_id"] for r in section_rows):  # stored as spans of their version
+                insert_sections(db, [r for r in section_rows if r["version_id"] == vid], [])
             db["checks"].insert_all(check_rows)
             db["changes"].insert_all(change_rows, pk="id")
     from kb.store.search_index import sync

@@ -24,7 +24,7 @@ QUERIES = {
     "change_sections": "select * from change_sections order by id",
     "dated_statements": "select * from dated_statements order by id",
     "checks": "select document_id, checked_at, outcome, reason, content_hash, version_id, extracted_hash, selector"
-              " from checks order by warc_record_id",
+              " from checks order by document_id, checked_at, outcome, content_hash",
     "documents": "select id, state, current_version_id, versions_count, last_changed from documents order by id",
     "rule_values": "select * from rule_values order by id",
     "rule_value_changes": "select * from rule_value_changes order by id",

@@ -19,9 +19,11 @@ indexes included).
 ``--what-if`` also measures, each on its own copy of the KB (the KB itself is not touched), what a
 storage change not made yet would save: search's trigram index (the wordings it holds) built with
 ``detail=none`` (no positions: a phrase would be matched as its trigrams and checked again in the text); sections storing
-offsets into their version's text instead of the text, where the section is a slice of it; each
-version's text stored once per distinct content of its document; ``VACUUM`` at the current page size
-and at 8 and 16 KiB pages. Figures: ``bench/results/storage.md``.
+offsets into their version's text instead of the text, where the section is a slice of it (a KB from before
+migration 0800, which made that change); search's word index merged into one segment (FTS5 ``optimize``);
+the filter tokens (``meta``) and wording keys search stores per wording; each version's text stored once
+per distinct content of its document; ``VACUUM`` at the current page size and at 8 and 16 KiB pages.
+Figures: ``bench/results/storage.md``.
 """
 
 from __future__ import annotations
@@ -148,41 +150,26 @@ def what_if(path: Path) -> dict:
             conn.execute("insert into what_trigram (what_trigram) values ('optimize')")
             conn.commit()
             out["trigram_detail_none"] = {"now": before, "then": _size(conn, "what_trigram%")}
-        # 2. sections as offsets into their version's text
-        before = _size(conn, "sections")
-        conn.execute("create table what_sections as select * from sections where 0")
-        conn.execute("alter table what_sections add column start integer")
-        conn.execute("alter table what_sections add column end integer")
-        sliced = kept = 0
-        for (version_id, text) in conn.execute("select id, text_markdown from versions").fetchall():
-            rows = conn.execute("select * from sections where version_id = ? order by ordinal", [version_id]).fetchall()
-            cols = [d[0] for d in conn.execute("select * from sections limit 0").description]
-            at, new = 0, []
-            for row in rows:
-                r = dict(zip(cols, row))
-                found = text.find(r["text_markdown"] or "", at) if r["text_markdown"] else -1
-                if found >= 0:
-                    r["start"], r["end"] = found, found + len(r["text_markdown"])
-                    r["text_markdown"] = None
-                    at = r["end"]
-                    sliced += 1
-                else:
-                    kept += 1
-                new.append(r)
-            if new:
-                names = list(new[0])
-                conn.executemany(f"insert into what_sections ({', '.join(names)}) values "
-                                 f"({', '.join('?' * len(names))})", [list(r.values()) for r in new])
+        # 2. sections as offsets into their version's text (done by migration 0800: measured on an older KB)
+        if conn.execute("select 1 from sqlite_master where name = 'section_spans'").fetchone() is None:
+            out["sections_as_offsets"] = _sections_as_offsets(conn)
+        # 3. search's word index in one segment, and what search stores per wording besides its text
+        before = _size(conn, "search_short%")
+        conn.execute("insert into search_short (search_short) values ('optimize')")
         conn.commit()
-        out["sections_as_offsets"] = {"now": before, "then": _size(conn, "what_sections"),
-                                      "sliced": sliced, "kept_text": kept}
-        # 3. a version's text once per distinct content of its document
+        out["search_short_optimize"] = {"now": before, "then": _size(conn, "search_short%")}
+        out["search_sections"] = dict(zip(("bytes", "meta_bytes", "key_bytes"), conn.execute("""
+            select (select coalesce(sum(pgsize), 0) from dbstat where name like 'search_sections%'),
+                   coalesce(sum(length(meta)), 0),
+                   coalesce(sum(length(document_id) + length(key) + length(content_hash)), 0)
+            from search_sections""").fetchone()))
+        # 4. a version's text once per distinct content of its document
         repeated = conn.execute("""select coalesce(sum(length(cast(text_markdown as blob))), 0), count(*)
             from versions v where exists (select 1 from versions w where w.document_id = v.document_id
             and w.content_hash = v.content_hash and w.seq < v.seq)""").fetchone()
         out["versions_text_once"] = {"repeated_text_bytes": repeated[0], "repeated_versions": repeated[1]}
         conn.close()
-        # 4. VACUUM, at this page size and larger ones
+        # 5. VACUUM, at this page size and larger ones
         out["vacuum"] = {}
         for page_size in (8192, 16384):
             conn = _copy(path, folder, f"pages{page_size}")
@@ -191,6 +178,36 @@ def what_if(path: Path) -> dict:
             conn.close()
             out["vacuum"][page_size] = (folder / f"pages{page_size}.db").stat().st_size
     return out
+
+
+def _sections_as_offsets(conn) -> dict:
+    """The table ``sections`` of a KB from before migration 0800 rewritten with offsets (on a copy)."""
+    before = _size(conn, "sections")
+    conn.execute("create table what_sections as select * from sections where 0")
+    conn.execute("alter table what_sections add column start integer")
+    conn.execute("alter table what_sections add column end integer")
+    sliced = kept = 0
+    for (version_id, text) in conn.execute("select id, text_markdown from versions").fetchall():
+        rows = conn.execute("select * from sections where version_id = ? order by ordinal", [version_id]).fetchall()
+        cols = [d[0] for d in conn.execute("select * from sections limit 0").description]
+        at, new = 0, []
+        for row in rows:
+            r = dict(zip(cols, row))
+            found = text.find(r["text_markdown"] or "", at) if r["text_markdown"] else -1
+            if found >= 0:
+                r["start"], r["end"] = found, found + len(r["text_markdown"])
+                r["text_markdown"] = None
+                at = r["end"]
+                sliced += 1
+            else:
+                kept += 1
+            new.append(r)
+        if new:
+            names = list(new[0])
+            conn.executemany(f"insert into what_sections ({', '.join(names)}) values "
+                             f"({', '.join('?' * len(names))})", [list(r.values()) for r in new])
+    conn.commit()
+    return {"now": before, "then": _size(conn, "what_sections"), "sliced": sliced, "kept_text": kept}
 
 
 def what_if_report(w: dict, figures: dict) -> str:
@@ -204,10 +221,18 @@ def what_if_report(w: dict, figures: dict) -> str:
         t = w["trigram_detail_none"]
         lines.append(f"  search_trigram (its wordings with unspaced script) with detail=none: {t['now'] / mib:.1f} → "
                      f"{t['then'] / mib:.1f} MiB (saves {(t['now'] - t['then']) / md:.2f}× Markdown)")
-    s = w["sections_as_offsets"]
-    lines.append(f"  sections as offsets ({s['sliced']:,} slices of their version's text, {s['kept_text']:,} "
-                 f"keep their text): table {s['now'] / mib:.1f} → {s['then'] / mib:.1f} MiB "
-                 f"(saves {(s['now'] - s['then']) / md:.2f}× Markdown)")
+    if "sections_as_offsets" in w:
+        s = w["sections_as_offsets"]
+        lines.append(f"  sections as offsets ({s['sliced']:,} slices of their version's text, {s['kept_text']:,} "
+                     f"keep their text): table {s['now'] / mib:.1f} → {s['then'] / mib:.1f} MiB "
+                     f"(saves {(s['now'] - s['then']) / md:.2f}× Markdown)")
+    o = w["search_short_optimize"]
+    lines.append(f"  search_short merged into one segment (optimize): {o['now'] / mib:.1f} → {o['then'] / mib:.1f} MiB "
+                 f"(saves {(o['now'] - o['then']) / md:.2f}× Markdown)")
+    i = w["search_sections"]
+    lines.append(f"  search_sections {i['bytes'] / mib:.1f} MiB with its index: its filter tokens (meta) "
+                 f"{i['meta_bytes'] / mib:.1f} MiB, its wording keys (document, key, hash: also in sections) "
+                 f"{i['key_bytes'] / mib:.1f} MiB of values")
     v = w["versions_text_once"]
     lines.append(f"  versions' text once per distinct content: {v['repeated_versions']} versions repeat an "
                  f"earlier text, {v['repeated_text_bytes'] / mib:.1f} MiB")

@@ -19,10 +19,10 @@ import hashlib
 from collections import OrderedDict
 
 from datasette import Response, hookimpl
-from datasette.utils import tilde_encode
 
 from datasette_plugins import labels
 from glossary import lookup as gl
+from kb.search import section_anchor
 
 DB_NAME = "policykb"
 MARKS = {"false-friend": "≠", "partial": "⊂", "close": "≈", "exact": ""}
@@ -116,7 +116,9 @@ async def concept_page(datasette, request):
     _decorate(concept["terms"])
     for t in concept["terms"]:
         for e in t["evidence"]:
-            e["url"] = datasette.urls.row(db.name, "sections", tilde_encode(e["section_id"]))
+            # the section on the document's page (evidence is in current versions); sections is a view, no row pages
+            e["url"] = (datasette.urls.path(f"/-/policykb/doc/{e['document_id']}") + "#"
+                        + section_anchor(e["section_key"] or ""))
     return Response.html(await datasette.render_template(
         "glossary_concept.html", {"concept": concept, "db_name": db.name}, request=request))
 

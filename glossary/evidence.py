@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from glossary.match import TokenIndex, plain_text, term_tokens
 from glossary.model import LANGUAGE_NAMES, Platform, locale_lang
+from pipeline.sqlrows import SECTION_ID_SQL, SECTION_SPAN_COLUMNS, fill_section_texts
 from pipeline.sqlrows import rows as _rows
 
 MIN_CANDIDATE_OCCURRENCES = 2
@@ -79,9 +80,11 @@ def current_documents(conn, platforms=None, with_sections=True) -> list[Document
     sections = defaultdict(list)
     if docs and with_sections:
         marks = ",".join("?" * len(docs))
-        for s in _rows(conn, f"""select id, version_id, key, heading, text_markdown from sections
-                                 where version_id in ({marks}) order by version_id, ordinal""",
-                       [d["current_version_id"] for d in docs]):
+        for s in fill_section_texts(conn, _rows(conn, f"""
+                select {SECTION_ID_SQL} as id, s.version_id, s.key, s.heading, {SECTION_SPAN_COLUMNS}
+                from section_spans s
+                where s.version_id in ({marks}) order by s.version_id, s.ordinal""",
+                [d["current_version_id"] for d in docs])):
             sections[s["version_id"]].append(Section(s["id"], s["key"] or "", s["heading"] or "",
                                                      plain_text(s["text_markdown"])))
     out = []

@@ -22,6 +22,7 @@ from glossary.match import TokenIndex, plain_text, term_tokens
 from glossary.model import locale_lang
 from pipeline.diff import diff_ops
 from pipeline.sqlrows import rows as _rows
+from pipeline.sqlrows import version_section_texts
 
 #: Where a sentence ends (either language), or a line.
 _SENTENCE_END_RE = re.compile(r"[.!?;。！？；\n]+")
@@ -53,7 +54,7 @@ def altered_sentences(old: str, new: str) -> tuple[set[int], set[int]]:
 
 def _texts(conn, version_id: str) -> dict[str, tuple[str, str]]:
     return {r["key"]: (r["heading"] or "", plain_text(r["text_markdown"] or ""))
-            for r in _rows(conn, "select key, heading, text_markdown from sections where version_id = ?", [version_id])}
+            for r in version_section_texts(conn, version_id, "s.key, s.heading")}
 
 
 def _terms_for(terms, platforms, kb_platform: str, language: str) -> list[dict]:

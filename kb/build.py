@@ -79,6 +79,8 @@ def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
         sync_search_index(db.conn)
     # 9. discovery: pages the spider found on help-centre pages, not declared yet
     ingest_discovery(db, data_dir)
+    # 10. the pages the steps freed (merged index segments, rows updated) go back to the file system
+    records.release_free_pages(db)
     return stats
 
 

@@ -15,6 +15,7 @@ from kb import timemodel
 from kb.timemodel import LAST_SUCCESS_SQL
 from pipeline.timeutil import STALE_FACTOR, iso
 from pipeline.sqlrows import rows as _rows
+from pipeline.sqlrows import version_section_texts
 
 SUBSTANTIVE = "substantive"
 
@@ -152,10 +153,9 @@ def get_version(conn, document_id: str, seq: int) -> dict | None:
 def version_sections(conn, version: dict) -> list[dict]:
     """The sections of a version in order: ``key``, ``heading``, ``level``, ``ordinal``, ``text_markdown``,
     ``content_hash``; split from the text when the KB holds none for it."""
-    rows = _rows(conn, """
-        select key, heading, level, ordinal, text_markdown, content_hash from sections
-        where version_id = ? order by ordinal
-    """, [version["id"]])
+    rows = [{"key": r["key"], "heading": r["heading"], "level": r["level"], "ordinal": r["ordinal"],
+             "text_markdown": r["text_markdown"], "content_hash": r["content_hash"]}
+            for r in version_section_texts(conn, version["id"], "s.key, s.heading, s.level, s.ordinal, s.content_hash")]
     if rows or not version.get("text_markdown"):
         return rows
     from pipeline.sections import split_sections

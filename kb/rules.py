@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from pipeline import rules as extraction
 from pipeline.sqlrows import rows as _rows
+from pipeline.sqlrows import version_section_texts
 
 #: the glossary concept a subject belongs to, where the glossary has one
 SUBJECT_CONCEPTS = {
@@ -76,8 +77,7 @@ def concept_for(value, language: str, terms: dict, known: set) -> str | None:
 def _version_rows(conn, version: dict, terms: dict, known: set) -> tuple[list[dict], list[tuple]]:
     """The rule-value rows of one version, and ``(section_key, RuleValue, concept)`` for pairing."""
     rows, values = [], []
-    sections = conn.execute("select key, text_markdown from sections where version_id = ? order by ordinal",
-                            [version["id"]]).fetchall()
+    sections = [(r["key"], r["text_markdown"]) for r in version_section_texts(conn, version["id"])]
     language = version["language"] or version["locale"] or ""
     for key, markdown in sections:
         for n, v in enumerate(extraction.extract(markdown or "", language)):

@@ -36,8 +36,9 @@ KILLS = int(os.environ.get("POLICYKB_CRASH_KILLS", "30"))
 SEED = int(os.environ.get("POLICYKB_CRASH_SEED", "20261125"))
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 
-#: Columns that hold wall-clock times or autoincrement ids: they differ between two honest runs.
-VOLATILE = {"check_id", "ingested_at", "fetched_at", "created_at", "updated_at", "built_at"}
+#: Columns that hold wall-clock times or autoincrement ids: they differ between two honest runs (``rowid``: the
+#: view ``sections`` names its rows' rowids, which follow the order the records were ingested in).
+VOLATILE = {"check_id", "ingested_at", "fetched_at", "created_at", "updated_at", "built_at", "rowid"}
 
 
 def start(*args) -> subprocess.Popen:

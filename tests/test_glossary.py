@@ -463,13 +463,16 @@ async def test_glossary_page_matrix_search_flags_and_drift(ds, demo_kb):
 async def test_concept_page_links_terms_to_their_evidence(ds, demo_kb):
     page = await ds.client.get("/-/glossary/concept/policy-warning")
     assert page.status_code == 200
-    evidence = rows(demo_kb / "policykb.db", """select e.section_id from glossary_evidence e join glossary_terms t
-                                               on t.id = e.term_id where t.concept_id = 'policy-warning'""")
+    evidence = rows(demo_kb / "policykb.db", """select e.document_id, e.section_key from glossary_evidence e
+                                               join glossary_terms t on t.id = e.term_id
+                                               where t.concept_id = 'policy-warning'""")
     assert evidence
-    from datasette.utils import tilde_encode
+    from kb.search import section_anchor
 
-    for e in evidence:
-        assert tilde_encode(e["section_id"]) in page.text
+    for e in evidence:  # each links to its section on the document's page, which has that anchor
+        assert f"/-/policykb/doc/{e['document_id']}#{section_anchor(e['section_key'])}" in page.text
+        target = await ds.client.get(f"/-/policykb/doc/{e['document_id']}")
+        assert f'id="{section_anchor(e["section_key"])}"' in target.text
     assert "replaced by “Account Warning”" in page.text
     assert (await ds.client.get("/-/glossary/concept/no-such-thing")).status_code == 404
 

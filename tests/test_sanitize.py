@@ -156,8 +156,9 @@ def seed_urls(hostile_kb) -> list[str]:
         "/policykb?sql=" + quote("select id, text_markdown from versions where document_id like 'evilmart/%'"),
         "/policykb/versions?_search=" + quote(reflect),
     ]
-    if section:
-        urls.append("/policykb/sections/" + quote(section[0]["id"], safe=""))
+    if section:  # sections is a view (no row pages): its stored row, and the view's rows of that version
+        urls.append("/policykb/section_spans?document_id=evilmart%2Fterms")
+        urls.append("/policykb/sections?id=" + quote(section[0]["id"], safe=""))
     return urls
 
 

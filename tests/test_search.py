@@ -221,9 +221,13 @@ def test_index_follows_deleted_updated_and_replaced_sections(demo_copy):
     sync(db)
     assert versions_of("pre-fulfillment-cancel-rate") == [2]
     # a change the triggers cannot see (the table rebuilt): counted, and answered by a full re-index
-    db.execute("create table sections_copy as select * from sections")
-    db.execute("drop table sections")
-    db.execute("alter table sections_copy rename to sections")
+    schema = db.execute("select sql from sqlite_master where name = 'section_spans'").fetchone()[0]
+    db.execute("pragma legacy_alter_table = on")  # the view sections keeps naming section_spans
+    db.execute("alter table section_spans rename to spans_old")
+    db.execute(schema)
+    columns = ", ".join(r[1] for r in db.execute("pragma table_info(spans_old)") if r[1] != "rowid")
+    db.execute(f"insert into section_spans ({columns}) select {columns} from spans_old order by rowid")  # renumbered
+    db.execute("drop table spans_old")
     db.execute("insert into sections (id, version_id, document_id, key, heading, level, ordinal, text_markdown, "
                "content_hash) values ('x#new', (select current_version_id from documents where id = 'kuajing/appeals'),"
                " 'kuajing/appeals', 'new', '', 1, 99, '一段新增的鳄鱼条款', 'h-new')")

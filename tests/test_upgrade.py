@@ -22,8 +22,9 @@ from conftest import ROOT, policykb
 #: The last landed commit before the redesign (stop 12).
 PREVIOUS_RELEASE = "eb2889e2722049bb51680f91e3b050408473129c"
 
-#: Columns that depend on when or how a build ran, not on what it found.
-VOLATILE = {"id", "check_id", "updated_at", "ingested_at", "checked_at", "source_file", "applied_at"}
+#: Columns that depend on when or how a build ran, not on what it found (``rowid``: the view ``sections`` names
+#: its rows' rowids, which follow the order of ingestion, since migration 0800).
+VOLATILE = {"id", "rowid", "check_id", "updated_at", "ingested_at", "checked_at", "source_file", "applied_at"}
 #: Columns added since the previous release that an upgrade leaves empty for what it had recorded, and why:
 #: ``checks.selector`` is the declared selector that matched, known from this release on; a check made
 #: before it carries none (only re-extracting every old snapshot could tell), a rebuild fills it; so with

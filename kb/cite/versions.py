@@ -12,6 +12,7 @@ from kb.cite.citation import permalink, section_labels
 from pipeline.timeutil import iso
 from kb.cite.keytext import KeyText, key_text
 from pipeline.sqlrows import rows as _rows
+from pipeline.sqlrows import version_section_texts
 
 
 def _conn(db) -> sqlite3.Connection:
@@ -89,8 +90,7 @@ def section_spans(conn, version: dict) -> list[tuple[dict, int, int]]:
     rows is split on the fly with :func:`pipeline.sections.split_sections`.
     """
     text = version["text_markdown"] or ""
-    rows = _rows(conn, "select key, heading, level, ordinal, text_markdown from sections where version_id = ? "
-                       "order by ordinal", [version["id"]])
+    rows = version_section_texts(conn, version["id"], "s.key, s.heading, s.level, s.ordinal")
     if not rows:
         from pipeline.sections import split_sections
 

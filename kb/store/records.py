@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from kb.sectiontext import spans, stored
 from pipeline.normalize import rules_at, rules_hash
 from pipeline.timeutil import now_iso
 
@@ -93,8 +94,14 @@ def insert_change(db, row: dict, section_rows: list[dict]):
 
 
 def insert_sections(db, section_rows, statement_rows):
-    """A version's sections and its dated statements."""
-    db["sections"].insert_all(section_rows, pk="id")
+    """A version's sections (in order, all of one version, already stored) and its dated statements.
+
+    A section that is a slice of its version's text is stored as its span (:mod:`kb.sectiontext`)."""
+    rows = list(section_rows)
+    if rows:
+        version = db.execute("select text_markdown, observed_at from versions where id = ?",
+                             [rows[0]["version_id"]]).fetchone() or (None, None)
+        db["section_spans"].insert_all(stored(spans(version[0], rows), version[1]))
     db["dated_statements"].insert_all(statement_rows, pk="id")
 
 
@@ -111,3 +118,16 @@ def mark_warc_ingested(db, name, records):
     with db.atomic():
         db["warc_files"].insert({"name": name, "records": records, "ingested_at": now_iso()}, pk="name",
                                 replace=True)
+
+
+def release_free_pages(db) -> int:
+    """Hand the KB file's free pages back to the file system (``PRAGMA incremental_vacuum``): a KB created by
+    this release has ``auto_vacuum = INCREMENTAL`` (:func:`kb.db.open_db`); an older one (``NONE``) keeps
+    them for its next writes. Returns the pages released."""
+    free = db.execute("PRAGMA freelist_count").fetchone()[0]
+    if not free or db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+        return 0
+    # the pragma returns a row per page it frees, which a cursor's execute() does not step through;
+    # executescript() steps each statement to its end (and commits what is pending first)
+    db.conn.executescript("PRAGMA incremental_vacuum;")
+    return free - db.execute("PRAGMA freelist_count").fetchone()[0]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from kb.search.meta import CURRENT_TOKEN, document_meta
 from kb.search.parse import segment
 from kb.search.snippets import indexed_text
+from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
 from pipeline.text import UNSPACED
 from pipeline.timeutil import now_iso
 
@@ -40,7 +41,9 @@ SCHEMA_VERSION = 6  # 4: the index text is pipeline.text.plain_text (list bullet
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    """Create the search tables and the triggers on ``sections`` (idempotent; no commit).
+    """Create the search tables and the triggers on the sections' stored rows (idempotent; no commit): on
+    ``section_spans`` (migration 0800 on), or on the table ``sections`` of a KB that older migrations are
+    still bringing up to date.
 
     Tables of an older layout of the index are dropped first (then :func:`sync`
     re-indexes everything).
@@ -56,8 +59,15 @@ def create_schema(conn: sqlite3.Connection) -> None:
             conn.execute(f"drop table if exists {name}")
         for name in TRIGGER_NAMES:
             conn.execute(f"drop trigger if exists {name}")
-    for statement in SCHEMA:
-        conn.execute(statement)
+    spans = _spans(conn)
+    for statement in SCHEMA + (SPAN_TRIGGERS if spans else TABLE_TRIGGERS):
+        conn.execute(statement.replace("{sections}", "section_spans" if spans else "sections"))
+
+
+def _spans(conn) -> bool:
+    """Whether the sections' rows are in ``section_spans`` (migration 0800 on), not yet in the table ``sections``."""
+    return conn.execute("select 1 from sqlite_master where name = 'section_spans' and type = 'table'").fetchone() \
+        is not None
 
 
 SCHEMA = [
@@ -72,7 +82,7 @@ SCHEMA = [
     "create index if not exists search_sections_pending on search_sections (rowid) where pending = 1",
     "create unique index if not exists search_sections_wording on search_sections (document_id, key, content_hash)",
     # on sections: is a wording in the current version? (one index probe per hit, no table row read)
-    "create index if not exists sections_search_wording on sections (document_id, key, content_hash, version_id)",
+    "create index if not exists sections_search_wording on {sections} (document_id, key, content_hash, version_id)",
     "create virtual table if not exists search_trigram using fts5(text, meta, content='', tokenize='trigram')",
     "create virtual table if not exists search_short "
     "using fts5(text, meta, content='', prefix='1', tokenize='porter unicode61')",
@@ -96,6 +106,12 @@ SCHEMA = [
         first_month text, last_month text,  -- range of version dates (YYYYMM), for date filters
         synced_at text
     )""",
+]
+
+
+#: The triggers that queue a section's deletion or update for :func:`sync`: on the table ``sections`` (before
+#: migration 0800) or on ``section_spans``, where a slice's old text is read from its version.
+TABLE_TRIGGERS = [
     f"""create trigger if not exists {TRIGGER_NAMES[0]} after delete on sections
     begin
         insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
@@ -108,6 +124,26 @@ SCHEMA = [
     begin
         insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
         select old.rowid, old.document_id, old.key, old.content_hash, old.text_markdown, 1
+        where exists (select 1 from search_sections where rowid = old.rowid);
+        insert into search_removed (section_rowid, readd)
+        select new.rowid, 1 where not exists (select 1 from search_sections where rowid = old.rowid);
+    end""",
+]
+_OLD_TEXT = ("coalesce(old.text_markdown, (select cast(substr(cast(v.text_markdown as blob), old.start + 1, old.length) "
+             "as text) from versions v where v.id = old.version_id))")
+SPAN_TRIGGERS = [
+    f"""create trigger if not exists {TRIGGER_NAMES[0]} after delete on section_spans
+    begin
+        insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
+        select old.rowid, old.document_id, old.key, old.content_hash,
+               case when exists (select 1 from search_sections where rowid = old.rowid)
+                    then {_OLD_TEXT} end, 0;
+    end""",
+    f"""create trigger if not exists {TRIGGER_NAMES[1]}
+    after update of text_markdown, start, length, key, document_id, content_hash on section_spans
+    begin
+        insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
+        select old.rowid, old.document_id, old.key, old.content_hash, {_OLD_TEXT}, 1
         where exists (select 1 from search_sections where rowid = old.rowid);
         insert into search_removed (section_rowid, readd)
         select new.rowid, 1 where not exists (select 1 from search_sections where rowid = old.rowid);
@@ -156,15 +192,20 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
         left join documents d on d.id = s.document_id left join search_documents m on m.document_id = s.document_id
         where s.rowid in ({rowids_sql}) and s.content_hash is not null order by s.rowid
     """, params)
+    # the texts from their spans, each version's text read once (the view would read it for every section)
     pending = conn.cursor().execute(
-        "select i.rowid, s.text_markdown, i.meta from search_sections i join sections s on s.rowid = i.rowid "
-        "where i.pending = 1")
+        f"select i.rowid, i.meta, {SECTION_SPAN_COLUMNS} from search_sections i join section_spans s on s.rowid = i.rowid "
+        "where i.pending = 1 order by s.version_id" if _spans(conn) else
+        "select i.rowid, i.meta, null as span_version, null as span_start, null as span_length, s.text_markdown "
+        "from search_sections i "
+        "join sections s on s.rowid = i.rowid where i.pending = 1")
+    names = [d[0] for d in pending.description]
     done = 0
     while True:
-        chunk = pending.fetchmany(20_000)
+        chunk = fill_section_texts(conn, [dict(zip(names, r)) for r in pending.fetchmany(20_000)])
         if not chunk:
             break
-        plain = [(rowid, indexed_text(text), meta) for rowid, text, meta in chunk]
+        plain = [(r["rowid"], indexed_text(r["text_markdown"]), r["meta"]) for r in chunk]
         conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)",
                          [row for row in plain if in_trigram_index(row[1])])
         conn.executemany("insert into search_short (rowid, text, meta) values (?, ?, ?)",
@@ -303,14 +344,20 @@ def _forget_changed_meta(conn) -> set[int]:
            or i.current_version_id is not d.current_version_id""")]
     _refresh_documents(conn)
     readd = set()
+    spans = _spans(conn)
     for document_id in changed:
-        for rowid, text, meta, fresh in conn.execute(f"""
-                select i.rowid, s.text_markdown, i.meta, {META_SQL} from search_sections i
-                join sections s on s.rowid = i.rowid left join versions v on v.id = s.version_id
-                left join documents d on d.id = s.document_id
+        # only the tokens first; the texts (from their spans, each version's text read once) of those that changed
+        stale = [r for r in conn.execute(f"""
+                select i.rowid, i.meta, {META_SQL} as fresh, {SECTION_SPAN_COLUMNS if spans else
+                "null as span_version, null as span_start, null as span_length, s.text_markdown"}
+                from search_sections i
+                join {"section_spans" if spans else "sections"} s on s.rowid = i.rowid
+                left join versions v on v.id = s.version_id left join documents d on d.id = s.document_id
                 left join search_documents m on m.document_id = s.document_id
-                where i.document_id = ?""", [document_id]).fetchall():
-            if fresh != meta:
-                _forget(conn, rowid, text, meta)
-                readd.add(rowid)
+                where i.document_id = ?""", [document_id]).fetchall() if r[2] != r[1]]
+        rows = fill_section_texts(conn, [dict(zip(("rowid", "meta", "fresh", "span_version", "span_start",
+                                                   "span_length", "text_markdown"), r)) for r in stale])
+        for r in rows:
+            _forget(conn, r["rowid"], r["text_markdown"], r["meta"])
+            readd.add(r["rowid"])
     return readd
