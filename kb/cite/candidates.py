@@ -25,6 +25,7 @@ from itertools import chain
 
 from kb.cite.keytext import CJK_RE, WORD_RE
 from pipeline.fold import fold, spellings
+from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
 from pipeline.text import UNSPACED
 
 _UNSPACED_RE = re.compile(f"[{UNSPACED}]")
@@ -318,25 +319,30 @@ def _holds(lower: str, token: str) -> bool:
 #: each pool version's sections, by wording: ``(version rowid, document, seq, wording hash, section rowid)``
 _POOL_SECTIONS = """
     select v.rowid, v.document_id, v.seq, s.content_hash, s.rowid from versions v
-    join sections s on s.version_id = v.id where v.rowid in ({marks})"""
+    join section_spans s on s.version_id = v.id where v.rowid in ({marks}) order by v.rowid desc"""
 
 
 def _wording_hits(conn, section_rowids: list[int], terms: list[str]) -> dict[int, int]:
-    """For each section rowid, which of ``terms`` its lower-cased text holds, as a bit mask."""
+    """For each section rowid, which of ``terms`` its lower-cased text holds, as a bit mask. The texts are
+    sliced from their versions' texts, each read once (:func:`pipeline.sqlrows.fill_section_texts`)."""
     hits = {}
     forms = [(1 << i, spellings(t)) for i, t in enumerate(terms)]
+    spans = []
     for chunk in range(0, len(section_rowids), 500):
         part = section_rowids[chunk:chunk + 500]
-        sql = f"select rowid, text_markdown from sections where rowid in ({','.join('?' * len(part))})"
-        for rowid, text in conn.execute(sql, part):
-            lower = (text or "").lower()
-            mask = 0
-            for bit, spelled in forms:
-                for form in spelled:
-                    if form in lower:
-                        mask |= bit
-                        break
-            hits[rowid] = mask
+        cur = conn.execute(f"select s.rowid as rowid, {SECTION_SPAN_COLUMNS} from section_spans s "
+                           f"where s.rowid in ({','.join('?' * len(part))})", part)
+        names = [d[0] for d in cur.description]
+        spans += [dict(zip(names, r)) for r in cur.fetchall()]
+    for row in fill_section_texts(conn, spans):
+        lower = (row["text_markdown"] or "").lower()
+        mask = 0
+        for bit, spelled in forms:
+            for form in spelled:
+                if form in lower:
+                    mask |= bit
+                    break
+        hits[row["rowid"]] = mask
     return hits
 
 
