@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Compare the derived content of two KB files (versions, sections, changes, section changes, dated statements,
-checks' outcomes): prints each table's row count and whether the rows are identical.
+checks' outcomes, rule values, concepts of changes, the glossary's evidence, candidates and drift): prints each
+table's row count and whether the rows are identical.
 
     python bench/kb_compare.py BASE.db NEW.db
 
@@ -29,6 +30,11 @@ QUERIES = {
     "rule_values": "select * from rule_values order by id",
     "rule_value_changes": "select * from rule_value_changes order by id",
     "change_concepts": "select * from change_concepts order by 1, 2",
+    "glossary_evidence": "select * from glossary_evidence order by term_id, version_id, section_id",
+    "glossary_candidates": "select * from glossary_candidates order by kb_platform_id, candidate",
+    "glossary_drift": "select term_id, concept_id, kb_platform_id, document_id, last_seen_version_id, last_seen_at,"
+                      " gone_version_id, gone_at, occurrences_before, replaced_by, replaced_by_count,"
+                      " replaced_by_term_id from glossary_drift order by 1, 4, 5, 7",
 }
 
 
@@ -53,7 +59,7 @@ def main(argv=None) -> int:
         a, b = digest(base, query), digest(new, query)
         same = a == b
         bad += not same
-        print(f"{table:16} {a[0]:7} rows {'identical' if same else f'DIFFER ({b[0]} rows)'}")
+        print(f"{table:19} {a[0]:7} rows {'identical' if same else f'DIFFER ({b[0]} rows)'}")
     return 1 if bad else 0
 
 

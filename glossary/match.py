@@ -68,7 +68,24 @@ def tokenize(text: str, language: str, case_sensitive: bool = False) -> list[tup
     :param language: the language whose stemmer applies to alphabetic words
     :param case_sensitive: a capitalized word then differs from its lower-case form (ODR ≠ odr)
     """
-    return [(_token_norm(m.group(), language, case_sensitive), *m.span()) for m in _TOKEN_RE.finditer(text)]
+    norms = _NORMS.get((language, case_sensitive))
+    if norms is None or len(norms) > _NORMS_MAX:
+        norms = _NORMS[(language, case_sensitive)] = {}
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        raw = m.group()
+        norm = norms.get(raw)
+        if norm is None:
+            norm = norms[raw] = _token_norm(raw, language, case_sensitive)
+        out.append((norm, m.start(), m.end()))
+    return out
+
+
+#: :func:`_token_norm`'s answers per ``(language, case_sensitive)``: a plain dict look-up per token (the memoized
+#: call with three arguments cost more than the rest of tokenizing, and tokenizing the current texts is most of the
+#: glossary's evidence step); emptied when it holds more than :data:`_NORMS_MAX` words.
+_NORMS: dict[tuple[str, bool], dict[str, str]] = {}
+_NORMS_MAX = 200_000
 
 
 @lru_cache(maxsize=200_000)

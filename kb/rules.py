@@ -74,14 +74,24 @@ def concept_for(value, language: str, terms: dict, known: set) -> str | None:
     return preferred if preferred in known else None
 
 
-def _version_rows(conn, version: dict, terms: dict, known: set) -> tuple[list[dict], list[tuple]]:
-    """The rule-value rows of one version, and ``(section_key, RuleValue, concept)`` for pairing."""
-    rows, values = [], []
+def _version_rows(conn, version: dict, terms: dict, known: set, earlier: dict | None = None
+                  ) -> tuple[list[dict], list[tuple], dict]:
+    """The rule-value rows of one version, ``(section_key, RuleValue, concept)`` for pairing, and its readings.
+
+    :param earlier: the readings of the document's previous version (``{(section text, language): [(value,
+        concept)]}``): a section whose text is unchanged is not read again (reading is a function of the text
+        and the language, the concept of the value and the glossary, which one derive does not change)
+    """
+    rows, values, readings = [], [], {}
     sections = [(r["key"], r["text_markdown"]) for r in version_section_texts(conn, version["id"])]
     language = version["language"] or version["locale"] or ""
     for key, markdown in sections:
-        for n, v in enumerate(extraction.extract(markdown or "", language)):
-            concept = concept_for(v, language, terms, known)
+        reading = readings.get((markdown, language), (earlier or {}).get((markdown, language)))
+        if reading is None:
+            reading = [(v, concept_for(v, language, terms, known))
+                       for v in extraction.extract(markdown or "", language)]
+        readings[(markdown, language)] = reading
+        for n, (v, concept) in enumerate(reading):
             values.append((key, v, concept))
             rows.append({
                 "id": f"{version['id']}/{key}/{n}", "version_id": version["id"],
@@ -90,7 +100,7 @@ def _version_rows(conn, version: dict, terms: dict, known: set) -> tuple[list[di
                 "concept_id": concept, "comparator": v.comparator, "time_window": v.window, "action": v.action,
                 "phrase": v.phrase, "evidence": v.sentence, "language": language,
                 "observed_at": version["observed_at"]})
-    return rows, values
+    return rows, values, readings
 
 
 def _change_rows(conn, version: dict, values: list[tuple], cache: dict) -> list[dict]:
@@ -142,11 +152,14 @@ def derive(db) -> int:
     known = {r[0] for r in conn.execute("select id from glossary_concepts")}  # the table exists from 0300 on
     terms_by_platform: dict = {}
     cache: dict = {}
+    readings: tuple = (None, {})  # (document id, its previous version's readings): pending is in document order
     for version in pending:
         platform = version["platform_id"]
         if platform not in terms_by_platform:
             terms_by_platform[platform] = _glossary_terms(conn, platform)
-        value_rows, values = _version_rows(conn, version, terms_by_platform[platform], known)
+        earlier = readings[1] if readings[0] == version["document_id"] else None
+        value_rows, values, read = _version_rows(conn, version, terms_by_platform[platform], known, earlier)
+        readings = (version["document_id"], read)
         change_rows = _change_rows(conn, version, values, cache)
         with db.atomic():
             insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows, state)

@@ -222,15 +222,22 @@ ZIPF_WORD, ZIPF_SHORT = 3.0, 6.0
 _LETTERS = r"A-Za-zÀ-ÖØ-öø-ɏ"
 
 
+@lru_cache(maxsize=200_000)
+def _zipf(word: str, language: str) -> float:
+    """wordfreq's Zipf frequency of a word, memoized: a split tries every cut of every unknown word, and a policy
+    corpus repeats a small vocabulary (wordfreq's own look-up tokenizes the word again each time)."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, language)
+
+
 def _split_run_on(text: str, language: str) -> str:
     """Words a PDF's lost space ran together, apart again: a word no word list of the language knows that is two
     common words ("terminedi" → "termine di", "superiorea" → "superiore a", "nelcaso", "lavorativisuccessivi"; by
     wordfreq's frequencies, the split whose rarer half is the most common), and a number run on to a word
     ("almeno15 giorni", "30giorni"). Cues are then read as written in any other document."""
-    from wordfreq import zipf_frequency
-
     def zipf(word: str) -> float:
-        return zipf_frequency(word, language)
+        return _zipf(word, language)
 
     def half_ok(word: str) -> bool:
         if len(word) >= 3:
