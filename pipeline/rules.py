@@ -50,7 +50,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 6
+EXTRACTOR_VERSION = 7
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -345,6 +345,17 @@ def _clause(text: str, position: int) -> tuple[int, int]:
 #: consegna"), or what a cost is for ("costi di consegna"): they count only when no other subject stands in the clause
 WEAK_SUBJECTS = {"notice", "documents", "validity", "payment", "delivery"}
 
+#: a light verb right before a notice's noun ("darà comunicazione", "dará aviso", "give notice", "donnera
+#: notification"): the notice is then the clause's predicate, no weak subject, and a noun in its object ("del
+#: diminuito importo di rimborso il Venditore darà comunicazione …") does not outrank it; a gerund is no predicate
+#: ("issue the refund, after giving notice, within 5 days": the refund)
+_LIGHT_VERB_BEFORE = re.compile(
+    r"\b(?:give[sn]?|gave|provide[sd]?|sends?|serve[sd]?"
+    r"|dar[àe]?|dà|dann?o|daranno|fornir\w*|fornisc\w*|inviar?\w*|trasmett\w*"
+    r"|dar[áa]n?|dan?|d[áa]|dar[ãa]o|enviar?\w*|donner\w*|donne(?:nt)?|adresser\w*)"
+    r"\s+(?:(?:la|una|un|uno|the|a|an|written|prior|formal|pronta|tempestiva|debida|previa|le|en|ne|ne\s+dar[àa])\s+)?$",
+    re.I)
+
 
 #: words that may stand between a verb cue and its object cue ("respond to the claim", "responder a la
 #: reclamación", "phản hồi khiếu nại"): the verb is then what a deadline after them limits
@@ -509,7 +520,9 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma closes the opening phrase
         comma = re.match(r"\s*,", text[reach_from:b])
         reach_from += comma.end() if comma else 0
-    weak_at = {s for s, e, k in hits if k in WEAK_SUBJECTS or (deadline and _adjectival(text, s, language))}
+    weak_at = {s for s, e, k in hits if (k in WEAK_SUBJECTS and not (
+        deadline and k == "notice" and _LIGHT_VERB_BEFORE.search(text, max(a, s - 40), s)))
+        or (deadline and _adjectival(text, s, language))}
     verbs = [(s in weak_at, s - position, k) for s, e, k in hits
              if s > position and deadline and _is_verb(text, s, b, language)]
     if verbs:

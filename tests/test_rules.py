@@ -270,6 +270,19 @@ SENTENCES += [
            "una proposta.", [("time_limit", 30, "day", "response")]),
 ]
 
+#: extractor 7: a notice given through a light verb ("darà comunicazione", "dará aviso", "gives notice") is the
+#: clause's predicate, so a noun in its object (the refund the notice is about) does not outrank it; a gerund is no
+#: predicate. The first two failed before (refund).
+SENTENCES += [
+    ("it", "Del minore importo del rimborso il Venditore darà comunicazione all'Acquirente, tramite la messaggistica "
+           "della Piattaforma, entro 5 giorni lavorativi dal ricevimento del Prodotto.",
+     [("time_limit", 5, "business_day", "notice")]),
+    ("es", "Del reembolso parcial, el Vendedor dará aviso al Comprador, por la mensajería de la Plataforma, en un "
+           "plazo de 5 días hábiles desde la recepción del producto.", [("time_limit", 5, "business_day", "notice")]),
+    ("en", "The seller will issue the refund to the buyer, after giving notice, within 5 business days of receiving "
+           "the item.", [("time_limit", 5, "business_day", "refund")]),
+]
+
 #: the issue's languages the corpus has no deadline in (zh-Hans, zh-Hant, ja, id, ms, th, vi): more steps each, as
 #: sellers read them (the first four failed before: a Chinese "word" ran to the sentence's start, so the period's
 #: name was the whole sentence; the predicate after a Chinese time phrase names the step; 撥付; 30日前までに)
