@@ -485,6 +485,15 @@ def _german_object(text: str, position: int, unit_end: int, b: int, hits: list[t
     return max(objects)[1] if objects else ""
 
 
+def _weak_cues(text: str, hits: list[tuple[int, int, str]], a: int, deadline: bool, language: str) -> set[int]:
+    """Where the cues that count only when no other stands in the clause start: a weak subject
+    (:data:`WEAK_SUBJECTS`) unless, for a deadline, it is a notice after a light verb (:data:`_LIGHT_VERB_BEFORE`),
+    and a participle that describes a noun (:func:`_adjectival`)."""
+    return {s for s, e, k in hits if (k in WEAK_SUBJECTS and not (
+        deadline and k == "notice" and _LIGHT_VERB_BEFORE.search(text, max(a, s - 40), s)))
+        or (deadline and _adjectival(text, s, language))}
+
+
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
                  span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None,
                  fronted: bool = False) -> str:
@@ -520,9 +529,7 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma closes the opening phrase
         comma = re.match(r"\s*,", text[reach_from:b])
         reach_from += comma.end() if comma else 0
-    weak_at = {s for s, e, k in hits if (k in WEAK_SUBJECTS and not (
-        deadline and k == "notice" and _LIGHT_VERB_BEFORE.search(text, max(a, s - 40), s)))
-        or (deadline and _adjectival(text, s, language))}
+    weak_at = _weak_cues(text, hits, a, deadline, language)
     verbs = [(s in weak_at, s - position, k) for s, e, k in hits
              if s > position and deadline and _is_verb(text, s, b, language)]
     if verbs:
