@@ -631,6 +631,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
             subject = out[-1].subject  # "within 48 hours, but in any case not later than within 5 days": one step
+        if out and _ALTERNATIVE_IN_ABSENCE.search(text, previous_end, start):
+            subject = out[-1].subject  # "binnen 14 dagen na …, of bij het ontbreken van een bedenktermijn binnen 14"
         previous_end = end
         out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
                              position=m.start()))
@@ -646,6 +648,13 @@ _FALLBACK = re.compile(
     r"caso|in\s+ogni\s+caso|comunque|in\s+jedem\s+Fall|jedenfalls|spätestens|in\s+ieder\s+geval|uiterlijk)[\s,]*"
     r"(?:(?:not|no)\s+later\s+than|at\s+the\s+latest|au\s+plus\s+tard|a\s+más\s+tardar|o\s+mais\s+tardar|non\s+oltre)?\s*|"
     r"[\s,]*(?:or|ou|o|oder|of|atau|hoặc)\s+", re.I)
+#: between two deadlines, an alternative for when something is missing ("…, of bij het ontbreken van een
+#: bedenktermijn binnen 14 dagen", "ou, en l'absence de délai de rétractation, dans les 14 jours", "or, in the
+#: absence of …, within"): the same step, and the cue in it names what is missing, not what is limited
+_ALTERNATIVE_IN_ABSENCE = re.compile(
+    r"\b(?:or|ou|o|oder|of)[\s,]+(?:bij\s+(?:het\s+)?ontbreken\s+van|in\s+the\s+absence\s+of|failing"
+    r"|in\s+(?:mancanza|assenza)\s+d\w*|en\s+l.absence\s+d\w*|(?:a|na|en)\s+(?:falta|ausencia)\s+d\w*|mangels"
+    r"|in\s+Ermangelung)\s+[^,.;]{0,60}?[\s,]*$", re.I)
 #: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period

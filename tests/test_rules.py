@@ -281,6 +281,14 @@ SENTENCES += [
            "plazo de 5 días hábiles desde la recepción del producto.", [("time_limit", 5, "business_day", "notice")]),
     ("en", "The seller will issue the refund to the buyer, after giving notice, within 5 business days of receiving "
            "the item.", [("time_limit", 5, "business_day", "refund")]),
+    # an alternative deadline for when something is missing limits the same step; the cue in the condition names
+    # what is missing (both failed before: cancellation)
+    ("nl", "Voor zover niet anders is bepaald, dienen de verschuldigde bedragen te worden voldaan binnen 14 dagen na "
+           "het ingaan van de bedenktermijn, of bij het ontbreken van een bedenktermijn binnen 14 dagen na het "
+           "sluiten van de overeenkomst.", [("time_limit", 14, "day", "payment"), ("time_limit", 14, "day", "payment")]),
+    ("fr", "Le prix doit être remboursé dans les 14 jours suivant le début du délai de rétractation ou, en l'absence "
+           "de délai de rétractation, dans les 14 jours suivant la conclusion du contrat.",
+     [("time_limit", 14, "day", "refund"), ("time_limit", 14, "day", "refund")]),
 ]
 
 #: the issue's languages the corpus has no deadline in (zh-Hans, zh-Hant, ja, id, ms, th, vi): more steps each, as
