@@ -9,9 +9,11 @@
   (:func:`_deadline_subject`): the period's own name, before the number or after the unit ("Kündigungsfrist",
   "préavis de", "dos meses de antelación"), else the cue governing the number in its clause (:func:`_nearest_cue`:
   not one in the moment the deadline counts from, nor a participle describing a noun; a German or Dutch verb after
-  the time phrase first), else "notice" for a period before an event when no other subject is named in its
-  clause; a period before a step takes effect is a notice and a complaint against a decision an appeal; a period
-  counted back ("the last 12 months", "den letzten 15 Monaten") is no deadline;
+  the time phrase first; a notice after a light verb, "darà comunicazione", is no weak cue), else "notice" for a
+  period before an event when no other subject is named in its clause; a period before a step takes effect is a
+  notice and a complaint against a decision an appeal; a fallback ("but in any case not later than …") or an
+  alternative for when something is missing ("of bij het ontbreken van een bedenktermijn binnen …") limits the
+  previous deadline's step; a period counted back ("the last 12 months", "den letzten 15 Monaten") is no deadline;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
