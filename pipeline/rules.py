@@ -9,9 +9,11 @@
   (:func:`_deadline_subject`): the period's own name, before the number or after the unit ("Kündigungsfrist",
   "préavis de", "dos meses de antelación"), else the cue governing the number in its clause (:func:`_nearest_cue`:
   not one in the moment the deadline counts from, nor a participle describing a noun; a German or Dutch verb after
-  the time phrase first), else "notice" for a period before an event when no other subject is named in its
-  clause; a period before a step takes effect is a notice and a complaint against a decision an appeal; a period
-  counted back ("the last 12 months", "den letzten 15 Monaten") is no deadline;
+  the time phrase first; a notice after a light verb, "darà comunicazione", is no weak cue), else "notice" for a
+  period before an event when no other subject is named in its clause; a period before a step takes effect is a
+  notice and a complaint against a decision an appeal; a fallback ("but in any case not later than …") or an
+  alternative for when something is missing ("of bij het ontbreken van een bedenktermijn binnen …") limits the
+  previous deadline's step; a period counted back ("the last 12 months", "den letzten 15 Monaten") is no deadline;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
@@ -50,7 +52,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 6
+EXTRACTOR_VERSION = 7
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -352,6 +354,17 @@ def _clause(text: str, position: int) -> tuple[int, int]:
 #: consegna"), or what a cost is for ("costi di consegna"): they count only when no other subject stands in the clause
 WEAK_SUBJECTS = {"notice", "documents", "validity", "payment", "delivery"}
 
+#: a light verb right before a notice's noun ("darà comunicazione", "dará aviso", "give notice", "donnera
+#: notification"): the notice is then the clause's predicate, no weak subject, and a noun in its object ("del
+#: diminuito importo di rimborso il Venditore darà comunicazione …") does not outrank it; a gerund is no predicate
+#: ("issue the refund, after giving notice, within 5 days": the refund)
+_LIGHT_VERB_BEFORE = re.compile(
+    r"\b(?:give[sn]?|gave|provide[sd]?|sends?|serve[sd]?"
+    r"|dar[àe]?|dà|dann?o|daranno|fornir\w*|fornisc\w*|inviar?\w*|trasmett\w*"
+    r"|dar[áa]n?|dan?|d[áa]|dar[ãa]o|enviar?\w*|donner\w*|donne(?:nt)?|adresser\w*)"
+    r"\s+(?:(?:la|una|un|uno|the|a|an|written|prior|formal|pronta|tempestiva|debida|previa|le|en|ne|ne\s+dar[àa])\s+)?$",
+    re.I)
+
 
 #: words that may stand between a verb cue and its object cue ("respond to the claim", "responder a la
 #: reclamación", "phản hồi khiếu nại"): the verb is then what a deadline after them limits
@@ -481,6 +494,15 @@ def _german_object(text: str, position: int, unit_end: int, b: int, hits: list[t
     return max(objects)[1] if objects else ""
 
 
+def _weak_cues(text: str, hits: list[tuple[int, int, str]], a: int, deadline: bool, language: str) -> set[int]:
+    """Where the cues that count only when no other stands in the clause start: a weak subject
+    (:data:`WEAK_SUBJECTS`) unless, for a deadline, it is a notice after a light verb (:data:`_LIGHT_VERB_BEFORE`),
+    and a participle that describes a noun (:func:`_adjectival`)."""
+    return {s for s, e, k in hits if (k in WEAK_SUBJECTS and not (
+        deadline and k == "notice" and _LIGHT_VERB_BEFORE.search(text, max(a, s - 40), s)))
+        or (deadline and _adjectival(text, s, language))}
+
+
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
                  span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None,
                  fronted: bool = False) -> str:
@@ -516,7 +538,7 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma closes the opening phrase
         comma = re.match(r"\s*,", text[reach_from:b])
         reach_from += comma.end() if comma else 0
-    weak_at = {s for s, e, k in hits if k in WEAK_SUBJECTS or (deadline and _adjectival(text, s, language))}
+    weak_at = _weak_cues(text, hits, a, deadline, language)
     verbs = [(s in weak_at, s - position, k) for s, e, k in hits
              if s > position and deadline and _is_verb(text, s, b, language)]
     if verbs:
@@ -618,6 +640,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
             subject = out[-1].subject  # "within 48 hours, but in any case not later than within 5 days": one step
+        if out and _ALTERNATIVE_IN_ABSENCE.search(text, previous_end, start):
+            subject = out[-1].subject  # "binnen 14 dagen na …, of bij het ontbreken van een bedenktermijn binnen 14"
         previous_end = end
         out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
                              position=m.start()))
@@ -633,6 +657,13 @@ _FALLBACK = re.compile(
     r"caso|in\s+ogni\s+caso|comunque|in\s+jedem\s+Fall|jedenfalls|spätestens|in\s+ieder\s+geval|uiterlijk)[\s,]*"
     r"(?:(?:not|no)\s+later\s+than|at\s+the\s+latest|au\s+plus\s+tard|a\s+más\s+tardar|o\s+mais\s+tardar|non\s+oltre)?\s*|"
     r"[\s,]*(?:or|ou|o|oder|of|atau|hoặc)\s+", re.I)
+#: between two deadlines, an alternative for when something is missing ("…, of bij het ontbreken van een
+#: bedenktermijn binnen 14 dagen", "ou, en l'absence de délai de rétractation, dans les 14 jours", "or, in the
+#: absence of …, within"): the same step, and the cue in it names what is missing, not what is limited
+_ALTERNATIVE_IN_ABSENCE = re.compile(
+    r"\b(?:or|ou|o|oder|of)[\s,]+(?:bij\s+(?:het\s+)?ontbreken\s+van|in\s+the\s+absence\s+of|failing"
+    r"|in\s+(?:mancanza|assenza)\s+d\w*|en\s+l.absence\s+d\w*|(?:a|na|en)\s+(?:falta|ausencia)\s+d\w*|mangels"
+    r"|in\s+Ermangelung)\s+[^,.;]{0,60}?[\s,]*$", re.I)
 #: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period
