@@ -126,3 +126,27 @@ def test_a_kept_key_form_is_never_served_for_another_text_of_the_same_version():
         assert len(cite_versions._KEYED) == 1  # only the newest is kept
     finally:
         cite_versions._KEYED_BUDGET = budget
+
+
+def test_a_kept_key_form_answers_every_thread_alike():
+    """Datasette answers quotes in a pool of threads, and they share the kept key forms: the lazily built offset
+    map must be complete before any thread reads it (it was read while still being filled: wrong offsets)."""
+    import threading
+
+    from kb.cite.keytext import key_text
+    from kb.cite.versions import keyed_version
+
+    text = " ".join(f"Word{i} policy clause." for i in range(100_000))
+    k = len(key_text(text).key) - 50
+    expect = key_text(text).raw_start(k)
+    for trial in range(6):
+        version = {"id": f"threads-{trial}", "text_markdown": text}
+        keyed_version(version)  # kept; every thread below gets the same object
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(keyed_version(version).raw_start(k)))
+                   for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert results == [expect] * 4, (trial, results)

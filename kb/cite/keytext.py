@@ -55,20 +55,24 @@ class KeyText:
 
     def _lazy_run(self, k: int):
         """The run holding key character ``k``, from a per-block count of word characters (built once)."""
-        if self.key_starts is None:
-            self.key_starts, total = [], 0
+        starts = self.key_starts
+        if starts is None:
+            # built whole, then published in one assignment: a KeyText is shared by the threads that answer
+            # quotes (kb.cite.versions.keyed_version), and none may read a list still being filled
+            starts, total = [], 0
             for b in range(0, len(self.normalized), BLOCK):
-                self.key_starts.append(total)
+                starts.append(total)
                 total += len(NON_WORD_RE.sub("", self.normalized[b:b + BLOCK]))
-        i = max(0, bisect.bisect_right(self.key_starts, k) - 1)
+            self.key_starts = starts
+        i = max(0, bisect.bisect_right(starts, k) - 1)
         while True:  # a block may hold no word character at all: go on to the next
-            base, kpos = i * BLOCK, self.key_starts[i]
+            base, kpos = i * BLOCK, starts[i]
             for m in WORD_RE.finditer(self.normalized, base, min(len(self.normalized), base + BLOCK)):
                 size = m.end() - m.start()
                 if k < kpos + size:
                     return (kpos, size, m.start(), size)
                 kpos += size
-            if i + 1 >= len(self.key_starts):
+            if i + 1 >= len(starts):
                 return (kpos, 0, len(self.normalized), 0)
             i += 1
 
