@@ -781,6 +781,24 @@ def test_a_reworded_sentence_whose_new_wording_was_removed_says_both_steps(chain
     assert reworded in text and f"/doc/{document}/v/2" in text and f"/doc/{document}/v/3" in text
 
 
+def test_a_chain_never_follows_its_wording_into_another_section(tmp_path):
+    """W's words also stand in another section (there from the start): when W goes from the quote's section,
+    the answer is still "changed into W, then W removed", never "changed" into the other section's passage."""
+    other = "Parcels containing hazardous goods must be shipped with an approved carrier and labelled as the law requires."
+    first = RM_EN.replace("<p>Tracking numbers reused", f"<p>{other}</p>\n<p>Tracking numbers reused")
+    assert first != RM_EN
+    kb = _edited_kb(tmp_path, "seller.chtest.example",
+                    {"shipping": (first, [[(CH_HAZARD, other)], [(f"<p>{other}</p>\n<h2>", "<h2>")]])},
+                    "platform: chtest\nname: ChTest\nhomepage: https://seller.chtest.example/\ndocuments:\n"
+                    "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.chtest.example/policies/shipping\n"
+                    "    locale: en-US\n    type: shipping\n    select: ['#policy']\n", dates=CH_DATES)
+    answers, _ = cite_cli(kb, CH_HAZARD, "--now", "2026-03-11")
+    a = answer_for(answers, "chtest/shipping")
+    assert a["status"] == "removed" and a["removed_with"] == "successor", (a["status"], a.get("current_wording"))
+    assert [step["step"] for step in a["history"]] == ["changed", "removed"]
+    assert a["removed_at"][:10] == "2026-03-10" and not a.get("current_wording")
+
+
 def test_the_reworded_wording_itself_is_answered_removed_on_its_own_date(chain_kb):
     """W, quoted itself, was removed on 2026-03-10 (one step: no history to follow)."""
     answers, _ = cite_cli(chain_kb, CH_HAZARD_W, "--now", "2026-03-11")

@@ -283,14 +283,16 @@ def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, rem
     last_w, m_w = nxt["seq"], locate(w_key, case.versions.key(nxt["seq"]))
     if m_w is None or not m_w.exact:
         return None
+    w_info = case.info(nxt, ws)
     for seq in range(nxt["seq"] + 1, case.current_seq + 1):
         if case.versions.get(seq) is None:
             break
         m = locate(w_key, case.versions.key(seq))
-        if m is None or not m.exact:
+        # W's own occurrence: the same words standing in another section (there before, or copied there)
+        # are not W, and never its successor's evidence
+        if m is None or not m.exact or not _same_section(w_info, case.info(case.versions.get(seq), m.raw_start)):
             break
         last_w, m_w = seq, m
-    w_info = case.info(nxt, ws)
     first = {"step": "changed", "at": nxt["observed_at"], "wording": wording(w_md),
              "wording_markdown": wording_markdown(w_md), "section": w_info["section"],
              "section_key": w_info["section_key"], "version_date": w_info["version_date"],
