@@ -109,46 +109,36 @@ SCHEMA = [
 ]
 
 
-#: The triggers that queue a section's deletion or update for :func:`sync`: on the table ``sections`` (before
-#: migration 0800) or on ``section_spans``, where a slice's old text is read from its version.
-TABLE_TRIGGERS = [
-    f"""create trigger if not exists {TRIGGER_NAMES[0]} after delete on sections
+def _triggers(table: str, updated_columns: str, old_text: str) -> list[str]:
+    """The triggers that queue a section's deletion or update for :func:`sync`, on ``table`` (its old text is
+    ``old_text``, in SQL over ``old``)."""
+    return [
+        f"""create trigger if not exists {TRIGGER_NAMES[0]} after delete on {table}
     begin
         insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
         select old.rowid, old.document_id, old.key, old.content_hash,
                case when exists (select 1 from search_sections where rowid = old.rowid)
-                    then old.text_markdown end, 0;
+                    then {old_text} end, 0;
     end""",
-    f"""create trigger if not exists {TRIGGER_NAMES[1]}
-    after update of text_markdown, key, document_id, content_hash on sections
+        f"""create trigger if not exists {TRIGGER_NAMES[1]}
+    after update of {updated_columns} on {table}
     begin
         insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
-        select old.rowid, old.document_id, old.key, old.content_hash, old.text_markdown, 1
+        select old.rowid, old.document_id, old.key, old.content_hash, {old_text}, 1
         where exists (select 1 from search_sections where rowid = old.rowid);
         insert into search_removed (section_rowid, readd)
         select new.rowid, 1 where not exists (select 1 from search_sections where rowid = old.rowid);
     end""",
-]
-_OLD_TEXT = ("coalesce(old.text_markdown, (select cast(substr(cast(v.text_markdown as blob), old.start + 1, old.length) "
-             "as text) from versions v where v.id = old.version_id))")
-SPAN_TRIGGERS = [
-    f"""create trigger if not exists {TRIGGER_NAMES[0]} after delete on section_spans
-    begin
-        insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
-        select old.rowid, old.document_id, old.key, old.content_hash,
-               case when exists (select 1 from search_sections where rowid = old.rowid)
-                    then {_OLD_TEXT} end, 0;
-    end""",
-    f"""create trigger if not exists {TRIGGER_NAMES[1]}
-    after update of text_markdown, start, length, key, document_id, content_hash on section_spans
-    begin
-        insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
-        select old.rowid, old.document_id, old.key, old.content_hash, {_OLD_TEXT}, 1
-        where exists (select 1 from search_sections where rowid = old.rowid);
-        insert into search_removed (section_rowid, readd)
-        select new.rowid, 1 where not exists (select 1 from search_sections where rowid = old.rowid);
-    end""",
-]
+    ]
+
+
+#: On the table ``sections`` (before migration 0800), and on ``section_spans``, where a slice's old text is read
+#: from its version.
+TABLE_TRIGGERS = _triggers("sections", "text_markdown, key, document_id, content_hash", "old.text_markdown")
+SPAN_TRIGGERS = _triggers(
+    "section_spans", "text_markdown, start, length, key, document_id, content_hash",
+    "coalesce(old.text_markdown, (select cast(substr(cast(v.text_markdown as blob), old.start + 1, old.length) "
+    "as text) from versions v where v.id = old.version_id))")
 
 
 #: The filter tokens indexed with a wording, in SQL over ``sections s``, ``versions v``, ``documents d`` and
