@@ -217,18 +217,18 @@ def what_if_report(w: dict, figures: dict) -> str:
              f"{w['vacuumed_bytes'] / mib:.1f} MiB"]
     for page_size, size in w["vacuum"].items():
         lines.append(f"  VACUUM with {page_size}-byte pages: {size / mib:.1f} MiB")
+    def saving(what: str, f: dict) -> str:
+        return (f"  {what} {f['now'] / mib:.1f} → {f['then'] / mib:.1f} MiB "
+                f"(saves {(f['now'] - f['then']) / md:.2f}× Markdown)")
+
     if "trigram_detail_none" in w:
-        t = w["trigram_detail_none"]
-        lines.append(f"  search_trigram (its wordings with unspaced script) with detail=none: {t['now'] / mib:.1f} → "
-                     f"{t['then'] / mib:.1f} MiB (saves {(t['now'] - t['then']) / md:.2f}× Markdown)")
+        lines.append(saving("search_trigram (its wordings with unspaced script) with detail=none:",
+                            w["trigram_detail_none"]))
     if "sections_as_offsets" in w:
         s = w["sections_as_offsets"]
-        lines.append(f"  sections as offsets ({s['sliced']:,} slices of their version's text, {s['kept_text']:,} "
-                     f"keep their text): table {s['now'] / mib:.1f} → {s['then'] / mib:.1f} MiB "
-                     f"(saves {(s['now'] - s['then']) / md:.2f}× Markdown)")
-    o = w["search_short_optimize"]
-    lines.append(f"  search_short merged into one segment (optimize): {o['now'] / mib:.1f} → {o['then'] / mib:.1f} MiB "
-                 f"(saves {(o['now'] - o['then']) / md:.2f}× Markdown)")
+        lines.append(saving(f"sections as offsets ({s['sliced']:,} slices of their version's text, "
+                            f"{s['kept_text']:,} keep their text): table", s))
+    lines.append(saving("search_short merged into one segment (optimize):", w["search_short_optimize"]))
     i = w["search_sections"]
     lines.append(f"  search_sections {i['bytes'] / mib:.1f} MiB with its index: its filter tokens (meta) "
                  f"{i['meta_bytes'] / mib:.1f} MiB, its wording keys (document, key, hash: also in sections) "
