@@ -311,9 +311,14 @@ def _pool(conn, tokens: list[str], pending: Unindexed, pairs=()) -> tuple[dict[i
     return counts, pool
 
 
-def _holds(lower: str, token: str) -> bool:
-    """The lower-cased raw text holds the folded token in one of its spellings."""
-    return token in lower or any(form in lower for form in spellings(token)[1:])
+def _held(lower: str, forms: list[tuple[int, list[str]]]) -> int:
+    """The bits of the terms a lower-cased raw text holds in one of their spellings (``forms``: each term's bit
+    and :func:`pipeline.fold.spellings`)."""
+    mask = 0
+    for bit, spelled in forms:
+        if any(form in lower for form in spelled):
+            mask |= bit
+    return mask
 
 
 #: each pool version's sections, by wording: ``(version rowid, document, seq, wording hash, section rowid)``
@@ -325,7 +330,6 @@ _POOL_SECTIONS = """
 def _wording_hits(conn, section_rowids: list[int], terms: list[str]) -> dict[int, int]:
     """For each section rowid, which of ``terms`` its lower-cased text holds, as a bit mask. The texts are
     sliced from their versions' texts, each read once (:func:`pipeline.sqlrows.fill_section_texts`)."""
-    hits = {}
     forms = [(1 << i, spellings(t)) for i, t in enumerate(terms)]
     spans = []
     for chunk in range(0, len(section_rowids), 500):
@@ -334,16 +338,8 @@ def _wording_hits(conn, section_rowids: list[int], terms: list[str]) -> dict[int
                            f"where s.rowid in ({','.join('?' * len(part))})", part)
         names = [d[0] for d in cur.description]
         spans += [dict(zip(names, r)) for r in cur.fetchall()]
-    for row in fill_section_texts(conn, spans):
-        lower = (row["text_markdown"] or "").lower()
-        mask = 0
-        for bit, spelled in forms:
-            for form in spelled:
-                if form in lower:
-                    mask |= bit
-                    break
-        hits[row["rowid"]] = mask
-    return hits
+    return {row["rowid"]: _held((row["text_markdown"] or "").lower(), forms)
+            for row in fill_section_texts(conn, spans)}
 
 
 def _pool_ranks(conn, pool, documents, tokens, shingles) -> list[tuple[str, int, int, int]]:
@@ -369,24 +365,22 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> list[tuple[str, int,
             wording = content_hash or f"row:{srow}"
             entry[2].append(wording_rowid.setdefault(wording, srow))
     hits = _wording_hits(conn, sorted(set(wording_rowid.values())), terms)
-    word_mask = (1 << len(tokens)) - 1
-    out = []
+    masks = []
     for vrow, (doc_id, seq, rowids) in by_version.items():
         mask = 0
         for r in rowids:
             mask |= hits.get(r, 0)
-        out.append((doc_id, seq, (mask & word_mask).bit_count(), (mask >> len(tokens)).bit_count()))
+        masks.append((doc_id, seq, mask))
     missing = [r for r in pool if r not in by_version]
+    forms = [(1 << i, spellings(t)) for i, t in enumerate(terms)]
     for chunk in range(0, len(missing), 200):  # versions without sections rows (an empty text, an old KB)
         part = missing[chunk:chunk + 200]
         sql = f"select document_id, seq, text_markdown from versions where rowid in ({','.join('?' * len(part))})"
-        for doc_id, seq, text in conn.execute(sql, part):
-            if documents is not None and doc_id not in documents:
-                continue
-            lower = (text or "").lower()
-            out.append((doc_id, seq, sum(1 for t in tokens if _holds(lower, t)),
-                        sum(1 for t in shingles if _holds(lower, t))))
-    return out
+        masks += [(doc_id, seq, _held((text or "").lower(), forms)) for doc_id, seq, text in conn.execute(sql, part)
+                  if documents is None or doc_id in documents]
+    word_mask = (1 << len(tokens)) - 1
+    return [(doc_id, seq, (mask & word_mask).bit_count(), (mask >> len(tokens)).bit_count())
+            for doc_id, seq, mask in masks]
 
 
 def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
