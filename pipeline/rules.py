@@ -27,11 +27,13 @@ penalty lasting 7 days, records kept 180 days) is not reported, nor a percentage
 comparison in its clause (a fee, a discount).
 
 Words a PDF ran together ("terminedi 3", "giornilavorativi") are split apart first, by word frequencies
-(:func:`_split_run_on`, wordfreq), so a cue reads the same in a PDF as on a web page.
+(:func:`_split_run_on`, wordfreq), and a sentence a PDF's hard wraps cut into paragraphs is joined again
+(:func:`_unwrapped`), so a cue reads the same in a PDF as on a web page.
 
 Numbers may be words or numerals: European number words go through text2num's ``alpha2digit`` (``seven
 days`` → ``7 days``, ``quinze jours``, ``vierzehn Tage``), Chinese and Japanese numerals through cn2an
-(``十五日``, ``七个工作日``); both measured against the alternatives before they were chosen (README, "Rule
+(``十五日``, ``七个工作日``); a number written in words and again in digits ("thirty (30) days", "14 (catorze)
+dias") is one number; both libraries measured against the alternatives before they were chosen (README, "Rule
 values"). The cue words are data: ``pipeline/rule_keywords.yml``.
 
 :func:`value_changes` pairs the values of two consecutive versions of a document and reports those whose
@@ -52,7 +54,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 7
+EXTRACTOR_VERSION = 8
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -65,7 +67,7 @@ TEXT2NUM_LANGUAGES = {"en", "fr", "es", "de", "it", "pt", "nl"}
 _CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
 _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
-                  r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
+                  r"procent\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
 #: a sentence ends after . ! ? and a capital (so after "Section 5."), or after a word's full stop run on to the next
 #: sentence's first word (a PDF's lost space: "presso il corriere.L'utente"); not after an abbreviation
@@ -278,7 +280,14 @@ def digits(sentence: str, language: str) -> str:
     if language in keyword_data()["languages"]:
         for number, pattern in _patterns(language)["small"]:
             text = pattern.sub(number, text)
-    return text
+    return _NUMBER_TWICE.sub(r"\1\2", text)
+
+
+#: a number written twice, in words and in digits ("thirty (30) days", "quince (15) días", "14 (catorze) dias",
+#: "achtennegentig procent (98%)"), once number words are digits: "30 (30) days" → "30 days", so the cue before the
+#: first reaches the unit after the second
+_NUMBER_TWICE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)((?:\s*(?:{_PERCENT_WORDS}))?)\s*\(\s*\1\s*(?:%|％)?\s*\)(?!\d)",
+                           re.I)
 
 
 def sentences(markdown: str) -> list[tuple[str, bool]]:
@@ -297,7 +306,7 @@ def _lines(markdown: str) -> list[tuple[str, bool, bool]]:
     states nothing ("2. Annuleringen"), which names what the next line is about. A heading is none: it names a
     topic, not the metric of the line under it."""
     out = []
-    for line in (markdown or "").splitlines():
+    for line in _unwrapped(markdown or ""):
         stripped = line.strip()
         if stripped.startswith("|") and stripped.count("|") >= 2:
             out.append((stripped, True, False))
@@ -309,6 +318,35 @@ def _lines(markdown: str) -> list[tuple[str, bool, bool]]:
             continue
         text = plain_text(stripped, collapse_space=True)
         out.extend((s.strip(), False, False) for s in _split_sentences(text) if s.strip())
+    return out
+
+
+#: a line a PDF's hard wrap cut in the middle of a sentence: long, and ending in a word or a comma, not in a
+#: sentence's or a label's end ("… kann von beiden Seiten mit einer Frist von")
+_WRAPPED = re.compile(r".{60,}[\w,\-–]")
+#: a line that starts something of its own: a heading, a list item, a table row, a quote, a numbered clause
+_OWN_START = re.compile(r"\s*(?:#|[-*+]\s|\\-|\||>|\d+(?:\.\d+)*[.)]?\s|[a-z]\)\s|\(?[ivx]+\)\s|§)", re.I)
+
+
+def _unwrapped(markdown: str) -> list[str]:
+    """The text's lines, with the paragraphs a PDF's hard wraps made of one sentence joined again (each printed line
+    is a paragraph of its own: "… mit einer Frist von" / "vier Wochen zu jedem Quartalsende gekündigt werden."): a
+    line that is long and ends in a word or a comma (:data:`_WRAPPED`) runs on into the next text line, unless that
+    one starts something of its own (:data:`_OWN_START`). Blank lines between are the wrap's too."""
+    out: list[str] = []
+    joining = False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if not joining:
+                out.append(line)
+            continue
+        if joining and not _OWN_START.match(stripped) and not stripped.startswith("|"):
+            out[-1] = f"{out[-1].rstrip()} {stripped}"
+        else:
+            out.append(line)
+        last = out[-1].strip()
+        joining = bool(_WRAPPED.fullmatch(last)) and not last.startswith(("|", "#"))
     return out
 
 
@@ -503,6 +541,21 @@ def _weak_cues(text: str, hits: list[tuple[int, int, str]], a: int, deadline: bo
         or (deadline and _adjectival(text, s, language))}
 
 
+#: "and" / "or" after a German verb (a word in lower case, :func:`_is_verb`): what follows is a second predicate
+#: ("binnen zwei Werktagen abhilft und dies nachweist"), not the one governing the time phrase
+_SECOND_PREDICATE = re.compile(r"(?<=[a-zäöüß]{3})\s(?:und|oder|sowie)\s")
+
+
+def _verb_after(text: str, hits: list[tuple[int, int, str]], position: int, unit_end: int, b: int, weak_at: set[int],
+                language: str) -> str:
+    """The key of the German or Dutch verb after the number that governs its time phrase (:func:`_is_verb`), the
+    nearest one that is not weak, before a second predicate (:data:`_SECOND_PREDICATE`); ``""`` when none."""
+    second = _SECOND_PREDICATE.search(text, unit_end, b) if language == "de" else None
+    verbs = [(s in weak_at, s - position, k) for s, e, k in hits
+             if s > position and _is_verb(text, s, b, language) and not (second and s >= second.end())]
+    return min(verbs)[2] if verbs else ""
+
+
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
                  span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None,
                  fronted: bool = False) -> str:
@@ -539,10 +592,9 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
         comma = re.match(r"\s*,", text[reach_from:b])
         reach_from += comma.end() if comma else 0
     weak_at = _weak_cues(text, hits, a, deadline, language)
-    verbs = [(s in weak_at, s - position, k) for s, e, k in hits
-             if s > position and deadline and _is_verb(text, s, b, language)]
-    if verbs:
-        return min(verbs)[2]
+    verb = _verb_after(text, hits, position, unit_end, b, weak_at, language) if deadline else ""
+    if verb:
+        return verb
     governed = _german_object(text, position, unit_end, b, hits) if deadline and language == "de" else ""
     if governed:
         return governed

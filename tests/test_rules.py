@@ -325,6 +325,62 @@ SENTENCES += [
     ("vi", "Người bán cần giao hàng cho đơn vị vận chuyển trong vòng 2 ngày.", [("time_limit", 2, "day", "dispatch")]),
 ]
 
+#: extractor 8 (each failed before): a number written in words and again in digits ("thirty (30) days"); "days'
+#: advance notice"; confirming orders, "reageren" and "bestätigt" are responses; "le vendeur répond des défauts" is a
+#: liability, no response; a buyer leaving a review is no review of a case; "reversera" pays out; "depuis au moins 3
+#: mois" is how long something has been, no deadline; "have 48 hours to resolve the issue"
+SENTENCES += [
+    ("en", "In that instance, the marketplace will provide thirty (30) days' advance notice of any such amendment.",
+     [("time_limit", 30, "day", "notice")]),
+    ("en", "Once a buyer contacts you to notify you of a problem with an order, you will have 48 hours to resolve "
+           "the issue.", [("time_limit", 48, "hour", "dispute")]),
+    ("en", "Buyers can leave a review of their purchase within 100 days after the estimated delivery date.",
+     [("time_limit", 100, "day", "")]),
+    ("es", "El vendedor debe enviar el artículo al comprador en un plazo de cinco (5) días hábiles.",
+     [("time_limit", 5, "business_day", "dispatch")]),
+    ("es", "Le informaremos por correo electrónico quince (15) días antes de que la modificación entre en vigor.",
+     [("time_limit", 15, "day", "notice")]),
+    ("pt", "O Anunciante tem um prazo de 14 (catorze) dias a contar da contratação para exercer o seu direito de "
+           "livre resolução.", [("time_limit", 14, "day", "cancellation")]),
+    ("fr", "Le vendeur confirme les commandes sous soixante-douze (72) heures, toute commande non confirmée sous "
+           "soixante-douze (72) heures étant annulée.",
+     [("time_limit", 72, "hour", "response"), ("time_limit", 72, "hour", "response")]),
+    ("fr", "Le vendeur répond des défauts de conformité qui apparaissent dans un délai de 2 ans à compter de la "
+           "délivrance du bien.", [("time_limit", 2, "year", "")]),
+    ("fr", "La plateforme reversera au vendeur le prix de vente au terme d'un délai de vingt (20) jours à compter "
+           "de l'acceptation de la vente.", [("time_limit", 20, "day", "payment")]),
+    ("fr", "Le vendeur peut activer l'option s'il est inscrit sur la plateforme depuis au moins 3 mois "
+           "consécutifs.", []),
+    ("nl", "De klantenservice zal in beginsel binnen vier weken op een verzoek tot inzage reageren.",
+     [("time_limit", 4, "week", "response")]),
+    ("de", "Kündigungen per E-Mail werden vom Betreiber innerhalb von 5 Werktagen bestätigt.",
+     [("time_limit", 5, "business_day", "response")]),
+    # the verb after "und" is a second predicate: the complaint is what the two days limit, not the proof
+    ("de", "Ein wichtiger Grund liegt vor, wenn der Händler diesen Beschwerden nicht binnen zwei Werktagen abhilft "
+           "und dies gegenüber dem Betreiber nachweist.", [("time_limit", 2, "business_day", "dispute")]),
+]
+
+
+def test_a_percentage_in_words_and_digits_is_one_threshold():
+    """"achtennegentig procent (98%)": one number, written twice (before: the digits in brackets stood apart)."""
+    from pipeline.rules import digits
+
+    assert digits("achtennegentig procent (98%) van de artikelen", "nl") == "98 procent van de artikelen"
+
+
+def test_a_sentence_a_pdf_wrapped_over_paragraphs_is_one_sentence():
+    """A PDF printed each line as a paragraph of its own: a long line that ends in a word runs on into the next, so
+    the cue before the wrap reaches the number after it; a heading or a numbered clause after it starts anew."""
+    text = ("Der Vertrag läuft auf unbestimmte Zeit und kann von beiden Seiten mit einer Frist von\n\n"
+            "vier Wochen zu jedem Quartalsende gekündigt werden.\n\n"
+            "§ 8 Änderungen dieser Bedingungen, die der Betreiber nach eigenem Ermessen vornehmen\n\n"
+            "2. Die Laufzeit beträgt 12 Monate.")
+    values = extract(text, "de")
+    assert [(v.value, v.unit, v.subject) for v in values] == [(4.0, "week", "notice")]
+    assert values[0].sentence.startswith("Der Vertrag") and values[0].sentence.endswith("gekündigt werden.")
+    assert not any("vornehmen" in s and "Laufzeit" in s for s, _ in sentences(text))
+
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
