@@ -83,7 +83,11 @@ _ABBREVIATION = re.compile(r"(?:^|[\s(\[/])(?:[a-zß-ÿ]|[A-Za-zß-ÿ]\.\s?[A-Za
 _ABBREVIATION_NEXT = re.compile(r"\s*[A-ZÀ-Ý][a-zà-ÿ]{0,3}\.")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
-_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s|"
+#: after "and" / "but", the words of a bound on the same step ("…, and at most in 30 days", "…, y como máximo en 30
+#: días", "…, but no later than"): no new clause, the step named before limits it
+_BOUND_NEXT = (r"(?!(?:,\s*)?(?:at\s+(?:the\s+)?most|at\s+the\s+latest|no\s+later|not\s+later|como\s+máximo|a\s+más\s+tardar|"
+               r"au\s+(?:plus\s+tard|maximum)|al\s+massimo|non\s+oltre|höchstens|spätestens|o\s+mais\s+tardar|uiterlijk)\b)")
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s" + _BOUND_NEXT + "|"
                          r",\s+(?:however|jedoch|cependant|toutefois|sin\s+embargo|no\s+entanto|contudo|tuttavia|però|"
                          r"echter|namun)\s*,|"
                          r",(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
@@ -532,26 +536,27 @@ def _german_object(text: str, position: int, unit_end: int, b: int, hits: list[t
     return max(objects)[1] if objects else ""
 
 
-def _weak_cues(text: str, hits: list[tuple[int, int, str]], a: int, deadline: bool, language: str) -> set[int]:
-    """Where the cues that count only when no other stands in the clause start: a weak subject
+def _weak_cues(text: str, hits: list[tuple[int, int, str]], a: int, deadline: bool, language: str) -> set[tuple]:
+    """Where the cues that count only when no other stands in the clause start, with their keys (a strong cue may
+    start where a weak one does: "informar el problema", "inform"): a weak subject
     (:data:`WEAK_SUBJECTS`) unless, for a deadline, it is a notice after a light verb (:data:`_LIGHT_VERB_BEFORE`),
     and a participle that describes a noun (:func:`_adjectival`)."""
-    return {s for s, e, k in hits if (k in WEAK_SUBJECTS and not (
+    return {(s, k) for s, e, k in hits if (k in WEAK_SUBJECTS and not (
         deadline and k == "notice" and _LIGHT_VERB_BEFORE.search(text, max(a, s - 40), s)))
         or (deadline and _adjectival(text, s, language))}
 
 
 #: "and" / "or" after a German verb (a word in lower case, :func:`_is_verb`): what follows is a second predicate
 #: ("binnen zwei Werktagen abhilft und dies nachweist"), not the one governing the time phrase
-_SECOND_PREDICATE = re.compile(r"(?<=[a-zäöüß]{3})\s(?:und|oder|sowie)\s")
+_SECOND_PREDICATE = re.compile(r"\b[a-zäöüß]{3,}\s(?:und|oder|sowie)\s")
 
 
-def _verb_after(text: str, hits: list[tuple[int, int, str]], position: int, unit_end: int, b: int, weak_at: set[int],
+def _verb_after(text: str, hits: list[tuple[int, int, str]], position: int, unit_end: int, b: int, weak_at: set[tuple],
                 language: str) -> str:
     """The key of the German or Dutch verb after the number that governs its time phrase (:func:`_is_verb`), the
     nearest one that is not weak, before a second predicate (:data:`_SECOND_PREDICATE`); ``""`` when none."""
     second = _SECOND_PREDICATE.search(text, unit_end, b) if language == "de" else None
-    verbs = [(s in weak_at, s - position, k) for s, e, k in hits
+    verbs = [((s, k) in weak_at, s - position, k) for s, e, k in hits
              if s > position and _is_verb(text, s, b, language) and not (second and s >= second.end())]
     return min(verbs)[2] if verbs else ""
 
@@ -588,14 +593,13 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     if anchor:
         hits = [h for h in hits if not anchor[0] <= h[0] < anchor[1] or _is_verb(text, h[0], b, language)]
     reach_from = anchor[1] if anchor else unit_end  # the start's phrase is read past, like a parenthesis
-    if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma closes the opening phrase
-        comma = re.match(r"\s*,", text[reach_from:b])
+    if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma (and a short parenthesis after
+        # it: "Binnen 7 werkdagen na ontvangst, zoals bedoeld in lid 1, zal … contact opnemen") closes the opening phrase
+        comma = re.match(r"\s*,(?:\s*(?:[^\W\d]+\s+){0,4}[\w.]+\s*,)?", text[reach_from:b])
         reach_from += comma.end() if comma else 0
     weak_at = _weak_cues(text, hits, a, deadline, language)
-    verb = _verb_after(text, hits, position, unit_end, b, weak_at, language) if deadline else ""
-    if verb:
-        return verb
-    governed = _german_object(text, position, unit_end, b, hits) if deadline and language == "de" else ""
+    governed = deadline and (_verb_after(text, hits, position, unit_end, b, weak_at, language) or (
+        _german_object(text, position, unit_end, b, hits) if language == "de" else ""))
     if governed:
         return governed
     if object_after or (verb_final and deadline):  # "possui 10 dias para disponibilizar a informação", "5天内提交证明材料"
@@ -603,11 +607,11 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
         if after:
             return after[0][1]
     for weak in (False, True):
-        chosen = sorted((s, e, k) for s, e, k in hits if (s in weak_at) == weak)
+        chosen = sorted((s, e, k) for s, e, k in hits if ((s, k) in weak_at) == weak)
         before = [(position - e, k) for s, e, k in _verbs_over_objects(text, [h for h in chosen if h[0] < position])]
         after = [(s - position, k) for s, e, k in chosen if s > position and (
             verb_final or object_after or not deadline
-            or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
+            or ((fronted or s - reach_from <= AFTER_REACH) and "," not in text[reach_from:s]))]
         nearest_before, nearest_after = min(before, default=None), min(after, default=None)
         order = (nearest_after, nearest_before) if verb_final or object_after or fronted else \
             (nearest_before, nearest_after)

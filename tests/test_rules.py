@@ -355,6 +355,25 @@ SENTENCES += [
      [("time_limit", 4, "week", "response")]),
     ("de", "Kündigungen per E-Mail werden vom Betreiber innerhalb von 5 Werktagen bestätigt.",
      [("time_limit", 5, "business_day", "response")]),
+    # "plazo de preaviso de", "tiene … para"; reporting a problem is a dispute, and a strong cue that starts where a
+    # weak one does ("informar el problema", "inform") is not weak; "…, y como máximo en 30 días" bounds the step
+    # named before; a short parenthesis after a fronted time phrase is read past; completing a purchase is paying
+    ("es", "La plataforma podrá suspender el servicio, previa notificación a los usuarios y respetando un plazo de "
+           "preaviso de treinta (30) días.", [("time_limit", 30, "day", "notice")]),
+    ("es", "El comprador tiene dos años luego de la entrega del artículo para invocar esta garantía.",
+     [("time_limit", 2, "year", "")]),
+    ("es", "Si su artículo se ha extraviado, debe informar el problema a la plataforma lo antes posible, pero, a más "
+           "tardar, 14 días naturales tras la recepción de una notificación que le enviará la plataforma.",
+     [("time_limit", 14, "calendar_day", "dispute")]),
+    ("es", "Los artículos deben entregarse a los compradores en la fecha indicada en la conversación, y como máximo "
+           "en 30 días.", [("time_limit", 30, "day", "delivery")]),
+    ("nl", "Binnen een termijn van zeven werkdagen na ontvangst van de klacht, zoals bedoeld in lid 1, zal een "
+           "medewerker telefonisch contact met de verkoper opnemen om de klacht te bespreken.",
+     [("time_limit", 7, "business_day", "response")]),
+    ("en", "A buyer is obligated to complete the transaction of a purchase of an item in any shop within three (3) "
+           "days.", [("time_limit", 3, "day", "payment")]),
+    ("de", "Der Teilnehmer wird Anfragen des Betreibers binnen 14 Tagen per E-Mail oder schriftlich beantworten.",
+     [("time_limit", 14, "day", "response")]),
     # the verb after "und" is a second predicate: the complaint is what the two days limit, not the proof
     ("de", "Ein wichtiger Grund liegt vor, wenn der Händler diesen Beschwerden nicht binnen zwei Werktagen abhilft "
            "und dies gegenüber dem Betreiber nachweist.", [("time_limit", 2, "business_day", "dispute")]),
