@@ -374,6 +374,16 @@ SENTENCES += [
            "days.", [("time_limit", 3, "day", "payment")]),
     ("de", "Der Teilnehmer wird Anfragen des Betreibers binnen 14 Tagen per E-Mail oder schriftlich beantworten.",
      [("time_limit", 14, "day", "response")]),
+    # an item not received within N days is late delivery; "nel termine massimo di"; "corrispondere" pays; a period
+    # that has elapsed ("sia trascorso un periodo inferiore a 12 mesi") is no deadline
+    ("it", "Il Programma può essere attivato se il Prodotto non è stato ricevuto dall'Acquirente entro i tre (3) "
+           "giorni successivi alla data di consegna indicata.", [("time_limit", 3, "day", "delivery")]),
+    ("it", "Il Venditore non ha effettuato il rimborso nel termine massimo di 7 giorni dall'accordo con l'Acquirente.",
+     [("time_limit", 7, "day", "refund")]),
+    ("it", "Il Venditore è tenuto a corrispondere alla società le somme dovute entro e non oltre 5 giorni dal "
+           "ricevimento della diffida.", [("time_limit", 5, "day", "payment")]),
+    ("it", "La responsabilità è limitata a quanto versato se tra la data di efficacia e l'evento sia trascorso un "
+           "periodo inferiore a 12 mesi.", []),
     # the verb after "und" is a second predicate: the complaint is what the two days limit, not the proof
     ("de", "Ein wichtiger Grund liegt vor, wenn der Händler diesen Beschwerden nicht binnen zwei Werktagen abhilft "
            "und dies gegenüber dem Betreiber nachweist.", [("time_limit", 2, "business_day", "dispute")]),
