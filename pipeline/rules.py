@@ -296,32 +296,39 @@ _NUMBER_TWICE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)((?:\s*(?:{_PERCENT_WO
 
 def sentences(markdown: str) -> list[tuple[str, bool]]:
     """A section's sentences and table rows, each with whether it is a table row (rows keep their cells)."""
-    return [(text, row) for text, row, _ in _lines(markdown)]
+    return [(text, row) for text, row, _, _ in _lines(markdown)]
 
 
 #: a numbered or bulleted line ("2. Annuleringen", "- Late shipment rate"): what follows the mark may be a label
 _LIST_ITEM = re.compile(r"(?:\d+[.)]|[-*+])\s+(.+)")
+#: a bulleted line ("- ", "* ", "\\- " as OTA's Markdown escapes a leading dash)
+_BULLET = re.compile(r"(?:[-*+•]|\\-)\s")
 #: a label: short, no number, no sentence's end
 _LABEL_RE = re.compile(r"[^\d%.;:!?。！？]{2,60}")
 
 
-def _lines(markdown: str) -> list[tuple[str, bool, bool]]:
+def _lines(markdown: str) -> list[tuple[str, bool, bool, bool]]:
     """:func:`sentences`, each also with whether it is a label line: a numbered or list item whose text is short and
-    states nothing ("2. Annuleringen"), which names what the next line is about. A heading is none: it names a
-    topic, not the metric of the line under it."""
+    states nothing ("2. Annuleringen"), which names what the next line is about (a heading is none: it names a
+    topic, not the metric of the line under it), and whether it stands in a bulleted item ("- within 14 days of
+    delivery;"), which may continue a lead-in line ("You can open a claim:")."""
     out = []
     for line in _unwrapped(markdown or ""):
         stripped = line.strip()
         if stripped.startswith("|") and stripped.count("|") >= 2:
-            out.append((stripped, True, False))
+            out.append((stripped, True, False, False))
             continue
         item = _LIST_ITEM.fullmatch(stripped)
         label = plain_text(item.group(1), collapse_space=True).strip() if item else ""
         if label and _LABEL_RE.fullmatch(label):
-            out.append((label, False, True))
+            out.append((label, False, True, False))
             continue
-        text = plain_text(stripped, collapse_space=True)
-        out.extend((s.strip(), False, False) for s in _split_sentences(text) if s.strip())
+        text, bullet = plain_text(stripped, collapse_space=True), bool(_BULLET.match(stripped))
+        parts = [s.strip() for s in _split_sentences(text) if s.strip()]
+        # an item continues its lead-in when its first words do ("- within 14 days of delivery;"), not when it is a
+        # sentence of its own ("* By inactivity. The user may log in within 30 days …")
+        out.extend((s, False, False, bullet and i == 0 and re.sub(r"^[\\*+•\s-]+", "", s)[:1].islower())
+                   for i, s in enumerate(parts))
     return out
 
 
@@ -919,8 +926,8 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         return []
     out: list[RuleValue] = []
     table: list[list[str]] = []
-    label = ""
-    for sentence, is_row, is_label in _lines(markdown) + [("", False, False)]:
+    label = lead = ""
+    for sentence, is_row, is_label, bullet in _lines(markdown) + [("", False, False, False)]:
         if is_row:
             if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
                 table.append(_cells(sentence))
@@ -929,15 +936,29 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            out.extend(_labelled(v, label, language) for v in _sentence_values(sentence, language))
+            out.extend(_labelled(v, label, language, lead if bullet else "") for v in _sentence_values(sentence, language))
             label = sentence if is_label else ""
+            lead = lead if bullet else _lead_subject(sentence, language)
     return out
 
 
-def _labelled(value: RuleValue, label: str, language: str) -> RuleValue:
+def _lead_subject(sentence: str, language: str) -> str:
+    """What a lead-in line names ("You can open a buyer protection claim:", "Puede activar la Protección al Comprador
+    …:"): the subject cue nearest its end, strong before weak; ``""`` for a line that leads nothing in."""
+    if not sentence.rstrip().endswith(":"):
+        return ""
+    text = digits(sentence, language)
+    return _nearest_cue(text, len(text), "subjects", False)
+
+
+def _labelled(value: RuleValue, label: str, language: str, lead: str = "") -> RuleValue:
     """A metric threshold whose own line names no metric ("≥ 98% van totaal aantal verzendingen") takes the one its
     label line names (:func:`_lines`: a numbered or list item right before it, "1. Op tijd geleverd"), by a metric's
-    cue only: a label that names a step or a topic ("Returns and cancellations") names no rate."""
+    cue only: a label that names a step or a topic ("Returns and cancellations") names no rate. A deadline in a
+    bulleted item that names no step ("- within 14 days of delivery;") takes the one its lead-in line names
+    (``lead``, :func:`_lead_subject`)."""
+    if value.kind == "time_limit" and not value.subject and lead:
+        return replace(value, subject=lead)
     if value.kind != "metric_threshold" or value.subject or not label:
         return value
     text = digits(label, language)

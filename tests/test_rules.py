@@ -390,6 +390,20 @@ SENTENCES += [
 ]
 
 
+def test_a_bulleted_deadline_takes_the_step_its_lead_in_names():
+    """"Puede activar la Protección al Comprador …:" / "* en el plazo de 14 días …;": the item continues the lead-in,
+    so a deadline in it that names no step limits the lead-in's (buyer protection: a dispute). An item that is a
+    sentence of its own keeps its own reading (before: both items had no subject)."""
+    text = ("Usted puede activar la Protección al Comprador pulsando el botón que se encuentra en el Mensaje Privado, "
+            "proporcionando pruebas justificativas:\n\n"
+            "* en el plazo de 14 días a partir del día de entrega del Artículo pedido;\n"
+            "\\- en caso de pérdida del Artículo, en el plazo de 14 días calendario a partir de la recepción de un aviso.\n\n"
+            "La cuenta puede cancelarse en los siguientes casos:\n\n"
+            "* Por inactividad. El usuario puede iniciar sesión dentro de un plazo de 30 días tras el aviso.")
+    assert [(v.value, v.unit, v.subject) for v in extract(text, "es")] == [
+        (14.0, "day", "dispute"), (14.0, "calendar_day", "dispute"), (30.0, "day", "")]
+
+
 def test_a_percentage_in_words_and_digits_is_one_threshold():
     """"achtennegentig procent (98%)": one number, written twice (before: the digits in brackets stood apart)."""
     from pipeline.rules import digits
