@@ -384,6 +384,15 @@ SENTENCES += [
            "ricevimento della diffida.", [("time_limit", 5, "day", "payment")]),
     ("it", "La responsabilità è limitata a quanto versato se tra la data di efficacia e l'evento sia trascorso un "
            "periodo inferiore a 12 mesi.", []),
+    # a step that takes effect after a period states when it happens, and a presumption what is presumed: no
+    # deadline (both were extracted before); "prazo mínimo de"
+    ("fr", "Cette résiliation prendra effet au terme d'un délai de 30 (trente) jours calendaires à compter de sa "
+           "notification par la plateforme.", []),
+    ("pt", "Essa resolução do contrato produz efeitos no prazo de 15 dias a contar da recepção da notificação.", []),
+    ("it", "Salvo prova contraria, si presume che i difetti di conformità che si manifestano entro i 12 mesi dalla "
+           "consegna esistessero già a tale data.", []),
+    ("pt", "Qualquer alteração será comunicada aos anunciantes profissionais com um prazo mínimo de 15 (quinze) dias.",
+     [("time_limit", 15, "day", "notice")]),
     # the verb after "und" is a second predicate: the complaint is what the two days limit, not the proof
     ("de", "Ein wichtiger Grund liegt vor, wenn der Händler diesen Beschwerden nicht binnen zwei Werktagen abhilft "
            "und dies gegenüber dem Betreiber nachweist.", [("time_limit", 2, "business_day", "dispute")]),
