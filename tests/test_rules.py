@@ -713,7 +713,8 @@ def test_the_corpus_reference_meets_the_targets():
     at least 95 % and recall at least 90 % over the documents the cues were tuned and checked on (bench/eval_rules.py
     prints them per language). The blind set (``blind: true``, labelled before the extractor ran on it) is measured
     apart and falls short of these targets (README); it is held to them here only in precision, so that a cue fitted
-    to it shows as what it is: a change to this test."""
+    to it shows as what it is: a change to this test. A blind set cues were later built from says ``tuned_on: true``
+    and counts with the tuned documents."""
     import sys
 
     import yaml
@@ -732,6 +733,10 @@ def test_the_corpus_reference_meets_the_targets():
     tuned = {"documents": [d for d in reference["documents"] if not d.get("blind")]}
     result = evaluate(tuned, corpus, subjects=False)  # the issue's targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
+    # with subject they are not met yet (extractor 8: 93.2 % / 87.2 %, README): held where they stand, so that a cue
+    # change that loses subjects shows
+    result = evaluate(tuned, corpus, subjects=True)
+    assert result["overall"]["precision"] >= 0.92 and result["overall"]["recall"] >= 0.86, result["overall"]
     blind = evaluate(reference, corpus, subjects=False, only="blind")
     assert blind["overall"]["expected"] >= 40 and blind["overall"]["precision"] >= 0.95, blind["overall"]
     # every entry says what it is about, so bench/eval_rules.py can count a right number about the wrong thing wrong
