@@ -698,7 +698,9 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
                 re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
             continue  # "list up to 365 days in advance": how early something may be done, no deadline
-        if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _PRESUMED.search(text, *_clause(text, m.start())):
+        clause_start = _clause(text, m.start())[0]
+        if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _PRESUMED.search(text, clause_start, m.start()) \
+                or _KEPT.search(text, clause_start, start):
             continue  # "la résiliation prendra effet au terme d'un délai de 30 jours", "si presume che … entro 12 mesi"
         subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
         if not subject and _WITHOUT_REASON.search(text):
@@ -719,6 +721,10 @@ _NOT_A_DEADLINE = re.compile(
     r"(?:tak(?:e|es|ing)\s+effect|becomes?\s+effective|prend\w*\s+effet|produz\w*\s+efeitos?|surt\w*\s+efeitos?|"
     r"surt\w*\s+efecto|entra\w*\s+en\s+vigor|wird\s+wirksam|wirksam\s+wird|in\s+werking\s+treedt)"
     r"(?:\s+(?:au\s+terme\s+d.un|à\s+l.expiration\s+d.un|no|al\s+cabo\s+de|en\s+el|dans\s+un))?[^,;.]{0,12}$", re.I)
+#: keeping something before the duration in its clause ("conservées pendant une durée de cinq ans", "keep the proof of
+#: shipment for 30 days", "sera conservé dans un délai de trois mois"): how long it is kept (a retention), no deadline
+_KEPT = re.compile(r"\b(?:conserv(?!a[zcç]i|ation)\w*|retain\w*|retention|kept|keep|stored|aufbewahr\w*|gespeichert|bewaar\w*|bewaard|"
+                   r"guardad\w*|armazenad\w*)\b", re.I)
 #: a legal presumption ("si presume che i difetti che si manifestano entro i 12 mesi …", "presumed to have existed"):
 #: the period says what is presumed, no deadline
 _PRESUMED = re.compile(r"\b(?:si\s+presume|presum\w*|présum\w*|se\s+presume|vermutet|vermoed\w*)", re.I)

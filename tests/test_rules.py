@@ -393,6 +393,14 @@ SENTENCES += [
            "consegna esistessero già a tale data.", []),
     ("pt", "Qualquer alteração será comunicada aos anunciantes profissionais com um prazo mínimo de 15 (quinze) dias.",
      [("time_limit", 15, "day", "notice")]),
+    # an age, an average and a retention are no deadlines, however "à compter de" or "au moins" reads
+    ("fr", "Toute personne physique âgée d'au moins dix-huit (18) ans peut s'inscrire sur la Galerie Marchande.", []),
+    ("fr", "Le virement se fera dans un délai moyen de sept (7) jours à compter de la date de réception de l'Article.",
+     []),
+    ("fr", "Le Vendeur s'engage à conserver la preuve d'expédition du colis pendant trente (30) jours à compter de "
+           "ladite expédition.", []),
+    ("fr", "Les données relatives à l'identification sont conservées pendant une durée de cinq ans à compter de la fin "
+           "de la relation contractuelle.", []),
     # the verb after "und" is a second predicate: the complaint is what the two days limit, not the proof
     ("de", "Ein wichtiger Grund liegt vor, wenn der Händler diesen Beschwerden nicht binnen zwei Werktagen abhilft "
            "und dies gegenüber dem Betreiber nachweist.", [("time_limit", 2, "business_day", "dispute")]),
