@@ -426,13 +426,16 @@ _LINKERS = {"to", "the", "a", "an", "any", "all", "this", "that", "your", "their
 def _verbs_over_objects(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Cues before a number, each object cue that directly follows a verb cue (only :data:`_LINKERS` between)
     replaced by that verb's key, so the nearest cue of "respond to the claim within 3 days" is the response. Two cues
-    in one word ("information" in "Vorabinformation") are no verb and object: each keeps its key."""
+    in one word ("information" in "Vorabinformation") are no verb and object: each keeps its key; a cue that lies
+    within a longer one takes its key."""
     out: list[tuple[int, int, str]] = []
     for s, e, k in hits:
         gap = re.sub(r"^\w+", "", text[out[-1][1]:s]) if out else ""  # from the end of the verb's word
         if out and s >= out[-1][1] and all(w in _LINKERS for w in gap.lower().split()) and len(gap.split()) <= 3 \
                 and not re.search(r"[,;:.]", gap):
             k = out[-1][2]
+        elif out and out[-1][0] <= s and e <= out[-1][1] and (s, e) != out[-1][:2]:
+            k = out[-1][2]  # a cue within a longer one is part of it ("respond to the inquiry regarding a dispute")
         out.append((s, e, k))
     return out
 
@@ -953,10 +956,33 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            out.extend(_labelled(v, label, language, lead if bullet else "") for v in _sentence_values(sentence, language))
+            out.extend(_restated(_labelled(v, label, language, lead if bullet else ""), out, language)
+                       for v in _sentence_values(sentence, language))
             label = sentence if is_label else ""
             lead = lead if bullet else _lead_subject(sentence, language)
     return out
+
+
+#: a period named again, with a demonstrative or as the subject of its sentence ("Le délai de 72 heures commence à
+#: courir …", "this period of 30 days", "el referido plazo de"; not "en el plazo de", which is "within"): the same
+#: deadline as the one stated before it
+_RESTATED_PERIOD = re.compile(
+    r"(?:^\W*(?:le|la|the|el|o|il|der|die|het|de)|(?:^|\s)(?:ce|cet|this|that|such|said|este|ese|dicho|referido|"
+    r"questo|tale|dieser|diese|deze|esse))\s+(?:délai|period|periodo|período|plazo|prazo|termine|Frist|termijn|deadline|"
+    r"time\s+limit)\s+"
+    r"(?:de\s+|d.|of\s+|di\s+|von\s+|van\s+)?$", re.I)
+
+
+def _restated(value: RuleValue, before: list[RuleValue], language: str) -> RuleValue:
+    """A deadline that names no step but names its period again ("Le délai de 72 heures commence à courir au jour de
+    la sortie", :data:`_RESTATED_PERIOD`) takes the step of the deadline right before it in the section when that one
+    has the same number and unit: it is that deadline, restated."""
+    if value.kind != "time_limit" or value.subject or not _RESTATED_PERIOD.search(
+            digits(value.sentence, language)[:value.position]):
+        return value
+    last = next((v for v in reversed(before) if v.kind == "time_limit"), None)
+    same = last and (last.value, last.unit) == (value.value, value.unit) and last.subject
+    return replace(value, subject=last.subject) if same else value
 
 
 def _lead_subject(sentence: str, language: str) -> str:

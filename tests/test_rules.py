@@ -401,6 +401,14 @@ SENTENCES += [
            "ladite expédition.", []),
     ("fr", "Les données relatives à l'identification sont conservées pendant une durée de cinq ans à compter de la fin "
            "de la relation contractuelle.", []),
+    # Dutch "bericht" (a notice) and "uitvoeren" (fulfilling orders) at the clause's end; responding to an inquiry
+    # about a dispute is a response (the dispute is the inquiry's object)
+    ("nl", "Indien een bestelling niet kan worden uitgevoerd, ontvangt de Koper hiervan uiterlijk 30 dagen nadat hij "
+           "de bestelling geplaatst heeft bericht.", [("time_limit", 30, "day", "notice")]),
+    ("nl", "De ondernemer zal geaccepteerde bestellingen met bekwame spoed doch uiterlijk binnen 30 dagen uitvoeren.",
+     [("time_limit", 30, "day", "delivery")]),
+    ("en", "If you do not respond to the marketplace's inquiry regarding a dispute within forty-eight (48) hours, the "
+           "marketplace may close it.", [("time_limit", 48, "hour", "response")]),
     # the verb after "und" is a second predicate: the complaint is what the two days limit, not the proof
     ("de", "Ein wichtiger Grund liegt vor, wenn der Händler diesen Beschwerden nicht binnen zwei Werktagen abhilft "
            "und dies gegenüber dem Betreiber nachweist.", [("time_limit", 2, "business_day", "dispute")]),
@@ -419,6 +427,16 @@ def test_a_bulleted_deadline_takes_the_step_its_lead_in_names():
             "* Por inactividad. El usuario puede iniciar sesión dentro de un plazo de 30 días tras el aviso.")
     assert [(v.value, v.unit, v.subject) for v in extract(text, "es")] == [
         (14.0, "day", "dispute"), (14.0, "calendar_day", "dispute"), (30.0, "day", "")]
+
+
+def test_a_period_named_again_is_the_deadline_before_it():
+    """"Le délai de 72 heures commence à courir …" names no step: it is the deadline right before it, restated (before:
+    no subject); "en el plazo de" is Spanish for "within", no restatement."""
+    text = ("Le vendeur confirme les commandes sous soixante-douze (72) heures. Le délai de "
+            "soixante-douze (72) heures commence à courir au jour de la sortie du produit.")
+    assert [(v.value, v.subject) for v in extract(text, "fr")] == [(72.0, "response"), (72.0, "response")]
+    text = "El vendedor debe responder en un plazo de 14 días. Podrá ponerse en contacto en el plazo de 14 días."
+    assert [v.subject for v in extract(text, "es")] == ["response", ""]
 
 
 def test_a_percentage_in_words_and_digits_is_one_threshold():
