@@ -23,7 +23,8 @@ The reference is split in two halves by document (:func:`half`: the SHA-1 of ``s
 odd → ``held-out``), fixed before the cues were last tuned: cues are tuned on the tune half only, and the held-out
 half says how well they carry to documents nobody tuned them on. Documents marked ``blind: true`` are in neither half:
 labelled before the extractor ever ran on them, and measured apart (the ``blind`` tables), the one figure no cue was
-fitted to since.
+fitted to since. A blind set whose misses cues were then built from is blind no more: its documents say
+``tuned_on: true`` instead and are measured in their halves (the first blind set, since extractor 8).
 
 Prints, per language and overall, precision and recall numbers-only and with subject, on all documents, on the
 tune and held-out halves and on the blind set (``--ignore-subject``: the numbers-only table alone); then

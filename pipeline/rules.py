@@ -27,11 +27,13 @@ penalty lasting 7 days, records kept 180 days) is not reported, nor a percentage
 comparison in its clause (a fee, a discount).
 
 Words a PDF ran together ("terminedi 3", "giornilavorativi") are split apart first, by word frequencies
-(:func:`_split_run_on`, wordfreq), so a cue reads the same in a PDF as on a web page.
+(:func:`_split_run_on`, wordfreq), and a sentence a PDF's hard wraps cut into paragraphs is joined again
+(:func:`_unwrapped`), so a cue reads the same in a PDF as on a web page.
 
 Numbers may be words or numerals: European number words go through text2num's ``alpha2digit`` (``seven
 days`` → ``7 days``, ``quinze jours``, ``vierzehn Tage``), Chinese and Japanese numerals through cn2an
-(``十五日``, ``七个工作日``); both measured against the alternatives before they were chosen (README, "Rule
+(``十五日``, ``七个工作日``); a number written in words and again in digits ("thirty (30) days", "14 (catorze)
+dias") is one number; both libraries measured against the alternatives before they were chosen (README, "Rule
 values"). The cue words are data: ``pipeline/rule_keywords.yml``.
 
 :func:`value_changes` pairs the values of two consecutive versions of a document and reports those whose
@@ -52,7 +54,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 7
+EXTRACTOR_VERSION = 8
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -65,7 +67,7 @@ TEXT2NUM_LANGUAGES = {"en", "fr", "es", "de", "it", "pt", "nl"}
 _CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
 _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
-                  r"persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
+                  r"procent\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
 #: a sentence ends after . ! ? and a capital (so after "Section 5."), or after a word's full stop run on to the next
 #: sentence's first word (a PDF's lost space: "presso il corriere.L'utente"); not after an abbreviation
@@ -81,7 +83,11 @@ _ABBREVIATION = re.compile(r"(?:^|[\s(\[/])(?:[a-zß-ÿ]|[A-Za-zß-ÿ]\.\s?[A-Za
 _ABBREVIATION_NEXT = re.compile(r"\s*[A-ZÀ-Ý][a-zà-ÿ]{0,3}\.")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
-_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s|"
+#: after "and" / "but", the words of a bound on the same step ("…, and at most in 30 days", "…, y como máximo en 30
+#: días", "…, but no later than"): no new clause, the step named before limits it
+_BOUND_NEXT = (r"(?!(?:,\s*)?(?:at\s+(?:the\s+)?most|at\s+the\s+latest|no\s+later|not\s+later|como\s+máximo|a\s+más\s+tardar|"
+               r"au\s+(?:plus\s+tard|maximum)|al\s+massimo|non\s+oltre|höchstens|spätestens|o\s+mais\s+tardar|uiterlijk)\b)")
+_CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s" + _BOUND_NEXT + "|"
                          r",\s+(?:however|jedoch|cependant|toutefois|sin\s+embargo|no\s+entanto|contudo|tuttavia|però|"
                          r"echter|namun)\s*,|"
                          r",(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
@@ -278,37 +284,80 @@ def digits(sentence: str, language: str) -> str:
     if language in keyword_data()["languages"]:
         for number, pattern in _patterns(language)["small"]:
             text = pattern.sub(number, text)
-    return text
+    return _NUMBER_TWICE.sub(r"\1\2", text)
+
+
+#: a number written twice, in words and in digits ("thirty (30) days", "quince (15) días", "14 (catorze) dias",
+#: "achtennegentig procent (98%)"), once number words are digits: "30 (30) days" → "30 days", so the cue before the
+#: first reaches the unit after the second
+_NUMBER_TWICE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)((?:\s*(?:{_PERCENT_WORDS}))?)\s*\(\s*\1\s*(?:%|％)?\s*\)(?!\d)",
+                           re.I)
 
 
 def sentences(markdown: str) -> list[tuple[str, bool]]:
     """A section's sentences and table rows, each with whether it is a table row (rows keep their cells)."""
-    return [(text, row) for text, row, _ in _lines(markdown)]
+    return [(text, row) for text, row, _, _ in _lines(markdown)]
 
 
 #: a numbered or bulleted line ("2. Annuleringen", "- Late shipment rate"): what follows the mark may be a label
 _LIST_ITEM = re.compile(r"(?:\d+[.)]|[-*+])\s+(.+)")
+#: a bulleted line ("- ", "* ", "\\- " as OTA's Markdown escapes a leading dash)
+_BULLET = re.compile(r"(?:[-*+•]|\\-)\s")
 #: a label: short, no number, no sentence's end
 _LABEL_RE = re.compile(r"[^\d%.;:!?。！？]{2,60}")
 
 
-def _lines(markdown: str) -> list[tuple[str, bool, bool]]:
+def _lines(markdown: str) -> list[tuple[str, bool, bool, bool]]:
     """:func:`sentences`, each also with whether it is a label line: a numbered or list item whose text is short and
-    states nothing ("2. Annuleringen"), which names what the next line is about. A heading is none: it names a
-    topic, not the metric of the line under it."""
+    states nothing ("2. Annuleringen"), which names what the next line is about (a heading is none: it names a
+    topic, not the metric of the line under it), and whether it stands in a bulleted item ("- within 14 days of
+    delivery;"), which may continue a lead-in line ("You can open a claim:")."""
     out = []
-    for line in (markdown or "").splitlines():
+    for line in _unwrapped(markdown or ""):
         stripped = line.strip()
         if stripped.startswith("|") and stripped.count("|") >= 2:
-            out.append((stripped, True, False))
+            out.append((stripped, True, False, False))
             continue
         item = _LIST_ITEM.fullmatch(stripped)
         label = plain_text(item.group(1), collapse_space=True).strip() if item else ""
         if label and _LABEL_RE.fullmatch(label):
-            out.append((label, False, True))
+            out.append((label, False, True, False))
             continue
-        text = plain_text(stripped, collapse_space=True)
-        out.extend((s.strip(), False, False) for s in _split_sentences(text) if s.strip())
+        text, bullet = plain_text(stripped, collapse_space=True), bool(_BULLET.match(stripped))
+        parts = [s.strip() for s in _split_sentences(text) if s.strip()]
+        # an item continues its lead-in when its first words do ("- within 14 days of delivery;"), not when it is a
+        # sentence of its own ("* By inactivity. The user may log in within 30 days …")
+        out.extend((s, False, False, bullet and i == 0 and re.sub(r"^[\\*+•\s-]+", "", s)[:1].islower())
+                   for i, s in enumerate(parts))
+    return out
+
+
+#: a line a PDF's hard wrap cut in the middle of a sentence: long, and ending in a word or a comma, not in a
+#: sentence's or a label's end ("… kann von beiden Seiten mit einer Frist von")
+_WRAPPED = re.compile(r".{60,}[\w,\-–]")
+#: a line that starts something of its own: a heading, a list item, a table row, a quote, a numbered clause
+_OWN_START = re.compile(r"\s*(?:#|[-*+]\s|\\-|\||>|\d+(?:\.\d+)*[.)]?\s|[a-z]\)\s|\(?[ivx]+\)\s|§)", re.I)
+
+
+def _unwrapped(markdown: str) -> list[str]:
+    """The text's lines, with the paragraphs a PDF's hard wraps made of one sentence joined again (each printed line
+    is a paragraph of its own: "… mit einer Frist von" / "vier Wochen zu jedem Quartalsende gekündigt werden."): a
+    line that is long and ends in a word or a comma (:data:`_WRAPPED`) runs on into the next text line, unless that
+    one starts something of its own (:data:`_OWN_START`). Blank lines between are the wrap's too."""
+    out: list[str] = []
+    joining = False
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            if not joining:
+                out.append(line)
+            continue
+        if joining and not _OWN_START.match(stripped) and not stripped.startswith("|"):
+            out[-1] = f"{out[-1].rstrip()} {stripped}"
+        else:
+            out.append(line)
+        last = out[-1].strip()
+        joining = bool(_WRAPPED.fullmatch(last)) and not last.startswith(("|", "#"))
     return out
 
 
@@ -377,13 +426,16 @@ _LINKERS = {"to", "the", "a", "an", "any", "all", "this", "that", "your", "their
 def _verbs_over_objects(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Cues before a number, each object cue that directly follows a verb cue (only :data:`_LINKERS` between)
     replaced by that verb's key, so the nearest cue of "respond to the claim within 3 days" is the response. Two cues
-    in one word ("information" in "Vorabinformation") are no verb and object: each keeps its key."""
+    in one word ("information" in "Vorabinformation") are no verb and object: each keeps its key; a cue that lies
+    within a longer one takes its key."""
     out: list[tuple[int, int, str]] = []
     for s, e, k in hits:
         gap = re.sub(r"^\w+", "", text[out[-1][1]:s]) if out else ""  # from the end of the verb's word
         if out and s >= out[-1][1] and all(w in _LINKERS for w in gap.lower().split()) and len(gap.split()) <= 3 \
                 and not re.search(r"[,;:.]", gap):
             k = out[-1][2]
+        elif out and out[-1][0] <= s and e <= out[-1][1] and (s, e) != out[-1][:2]:
+            k = out[-1][2]  # a cue within a longer one is part of it ("respond to the inquiry regarding a dispute")
         out.append((s, e, k))
     return out
 
@@ -494,13 +546,29 @@ def _german_object(text: str, position: int, unit_end: int, b: int, hits: list[t
     return max(objects)[1] if objects else ""
 
 
-def _weak_cues(text: str, hits: list[tuple[int, int, str]], a: int, deadline: bool, language: str) -> set[int]:
-    """Where the cues that count only when no other stands in the clause start: a weak subject
+def _weak_cues(text: str, hits: list[tuple[int, int, str]], a: int, deadline: bool, language: str) -> set[tuple]:
+    """Where the cues that count only when no other stands in the clause start, with their keys (a strong cue may
+    start where a weak one does: "informar el problema", "inform"): a weak subject
     (:data:`WEAK_SUBJECTS`) unless, for a deadline, it is a notice after a light verb (:data:`_LIGHT_VERB_BEFORE`),
     and a participle that describes a noun (:func:`_adjectival`)."""
-    return {s for s, e, k in hits if (k in WEAK_SUBJECTS and not (
+    return {(s, k) for s, e, k in hits if (k in WEAK_SUBJECTS and not (
         deadline and k == "notice" and _LIGHT_VERB_BEFORE.search(text, max(a, s - 40), s)))
         or (deadline and _adjectival(text, s, language))}
+
+
+#: "and" / "or" after a German verb (a word in lower case, :func:`_is_verb`): what follows is a second predicate
+#: ("binnen zwei Werktagen abhilft und dies nachweist"), not the one governing the time phrase
+_SECOND_PREDICATE = re.compile(r"\b[a-zäöüß]{3,}\s(?:und|oder|sowie)\s")
+
+
+def _verb_after(text: str, hits: list[tuple[int, int, str]], position: int, unit_end: int, b: int, weak_at: set[tuple],
+                language: str) -> str:
+    """The key of the German or Dutch verb after the number that governs its time phrase (:func:`_is_verb`), the
+    nearest one that is not weak, before a second predicate (:data:`_SECOND_PREDICATE`); ``""`` when none."""
+    second = _SECOND_PREDICATE.search(text, unit_end, b) if language == "de" else None
+    verbs = [((s, k) in weak_at, s - position, k) for s, e, k in hits
+             if s > position and _is_verb(text, s, b, language) and not (second and s >= second.end())]
+    return min(verbs)[2] if verbs else ""
 
 
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
@@ -535,15 +603,13 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     if anchor:
         hits = [h for h in hits if not anchor[0] <= h[0] < anchor[1] or _is_verb(text, h[0], b, language)]
     reach_from = anchor[1] if anchor else unit_end  # the start's phrase is read past, like a parenthesis
-    if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma closes the opening phrase
-        comma = re.match(r"\s*,", text[reach_from:b])
+    if fronted:  # "Within 3 days of a buyer message, sellers must respond": the comma (and a short parenthesis after
+        # it: "Binnen 7 werkdagen na ontvangst, zoals bedoeld in lid 1, zal … contact opnemen") closes the opening phrase
+        comma = re.match(r"\s*,(?:\s*(?:[^\W\d]+\s+){0,4}[\w.]+\s*,)?", text[reach_from:b])
         reach_from += comma.end() if comma else 0
     weak_at = _weak_cues(text, hits, a, deadline, language)
-    verbs = [(s in weak_at, s - position, k) for s, e, k in hits
-             if s > position and deadline and _is_verb(text, s, b, language)]
-    if verbs:
-        return min(verbs)[2]
-    governed = _german_object(text, position, unit_end, b, hits) if deadline and language == "de" else ""
+    governed = deadline and (_verb_after(text, hits, position, unit_end, b, weak_at, language) or (
+        _german_object(text, position, unit_end, b, hits) if language == "de" else ""))
     if governed:
         return governed
     if object_after or (verb_final and deadline):  # "possui 10 dias para disponibilizar a informação", "5天内提交证明材料"
@@ -551,11 +617,11 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
         if after:
             return after[0][1]
     for weak in (False, True):
-        chosen = sorted((s, e, k) for s, e, k in hits if (s in weak_at) == weak)
+        chosen = sorted((s, e, k) for s, e, k in hits if ((s, k) in weak_at) == weak)
         before = [(position - e, k) for s, e, k in _verbs_over_objects(text, [h for h in chosen if h[0] < position])]
         after = [(s - position, k) for s, e, k in chosen if s > position and (
             verb_final or object_after or not deadline
-            or (s - reach_from <= AFTER_REACH and "," not in text[reach_from:s]))]
+            or ((fronted or s - reach_from <= AFTER_REACH) and "," not in text[reach_from:s]))]
         nearest_before, nearest_after = min(before, default=None), min(after, default=None)
         order = (nearest_after, nearest_before) if verb_final or object_after or fronted else \
             (nearest_before, nearest_after)
@@ -635,6 +701,10 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
                 re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
             continue  # "list up to 365 days in advance": how early something may be done, no deadline
+        clause_start = _clause(text, m.start())[0]
+        if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _PRESUMED.search(text, clause_start, m.start()) \
+                or _KEPT.search(text, clause_start, start):
+            continue  # "la résiliation prendra effet au terme d'un délai de 30 jours", "si presume che … entro 12 mesi"
         subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
         if not subject and _WITHOUT_REASON.search(text):
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
@@ -648,6 +718,19 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     return out
 
 
+#: right before a duration, a step taking effect after it ("la résiliation prendra effet au terme d'un délai de 30
+#: jours", "produz efeitos no prazo de 15 dias", "takes effect 30 days after"): when something happens, no deadline
+_NOT_A_DEADLINE = re.compile(
+    r"(?:tak(?:e|es|ing)\s+effect|becomes?\s+effective|prend\w*\s+effet|produz\w*\s+efeitos?|surt\w*\s+efeitos?|"
+    r"surt\w*\s+efecto|entra\w*\s+en\s+vigor|wird\s+wirksam|wirksam\s+wird|in\s+werking\s+treedt)"
+    r"(?:\s+(?:au\s+terme\s+d.un|à\s+l.expiration\s+d.un|no|al\s+cabo\s+de|en\s+el|dans\s+un))?[^,;.]{0,12}$", re.I)
+#: keeping something before the duration in its clause ("conservées pendant une durée de cinq ans", "keep the proof of
+#: shipment for 30 days", "sera conservé dans un délai de trois mois"): how long it is kept (a retention), no deadline
+_KEPT = re.compile(r"\b(?:conserv(?!a[zcç]i|ation)\w*|retain\w*|retention|kept|keep|stored|aufbewahr\w*|gespeichert|bewaar\w*|bewaard|"
+                   r"guardad\w*|armazenad\w*)\b", re.I)
+#: a legal presumption ("si presume che i difetti che si manifestano entro i 12 mesi …", "presumed to have existed"):
+#: the period says what is presumed, no deadline
+_PRESUMED = re.compile(r"\b(?:si\s+presume|presum\w*|présum\w*|se\s+presume|vermutet|vermoed\w*)", re.I)
 #: between two deadlines of one step, the words that make the second a fallback for the first ("within 48 hours,
 #: but in any case not later than within 5 calendar days", "en tout cas", "comunque", "spätestens") or an
 #: alternative ("within 7 days or 10 business days")
@@ -863,8 +946,8 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         return []
     out: list[RuleValue] = []
     table: list[list[str]] = []
-    label = ""
-    for sentence, is_row, is_label in _lines(markdown) + [("", False, False)]:
+    label = lead = ""
+    for sentence, is_row, is_label, bullet in _lines(markdown) + [("", False, False, False)]:
         if is_row:
             if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
                 table.append(_cells(sentence))
@@ -873,15 +956,52 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            out.extend(_labelled(v, label, language) for v in _sentence_values(sentence, language))
+            out.extend(_restated(_labelled(v, label, language, lead if bullet else ""), out, language)
+                       for v in _sentence_values(sentence, language))
             label = sentence if is_label else ""
+            lead = lead if bullet else _lead_subject(sentence, language)
     return out
 
 
-def _labelled(value: RuleValue, label: str, language: str) -> RuleValue:
+#: a period named again, with a demonstrative or as the subject of its sentence ("Le délai de 72 heures commence à
+#: courir …", "this period of 30 days", "el referido plazo de"; not "en el plazo de", which is "within"): the same
+#: deadline as the one stated before it
+_RESTATED_PERIOD = re.compile(
+    r"(?:^\W*(?:le|la|the|el|o|il|der|die|het|de)|(?:^|\s)(?:ce|cet|this|that|such|said|este|ese|dicho|referido|"
+    r"questo|tale|dieser|diese|deze|esse))\s+(?:délai|period|periodo|período|plazo|prazo|termine|Frist|termijn|deadline|"
+    r"time\s+limit)\s+"
+    r"(?:de\s+|d.|of\s+|di\s+|von\s+|van\s+)?$", re.I)
+
+
+def _restated(value: RuleValue, before: list[RuleValue], language: str) -> RuleValue:
+    """A deadline that names no step but names its period again ("Le délai de 72 heures commence à courir au jour de
+    la sortie", :data:`_RESTATED_PERIOD`) takes the step of the deadline right before it in the section when that one
+    has the same number and unit: it is that deadline, restated."""
+    if value.kind != "time_limit" or value.subject or not _RESTATED_PERIOD.search(
+            digits(value.sentence, language)[:value.position]):
+        return value
+    last = next((v for v in reversed(before) if v.kind == "time_limit"), None)
+    same = last and (last.value, last.unit) == (value.value, value.unit) and last.subject
+    return replace(value, subject=last.subject) if same else value
+
+
+def _lead_subject(sentence: str, language: str) -> str:
+    """What a lead-in line names ("You can open a buyer protection claim:", "Puede activar la Protección al Comprador
+    …:"): the subject cue nearest its end, strong before weak; ``""`` for a line that leads nothing in."""
+    if not sentence.rstrip().endswith(":"):
+        return ""
+    text = digits(sentence, language)
+    return _nearest_cue(text, len(text), "subjects", False)
+
+
+def _labelled(value: RuleValue, label: str, language: str, lead: str = "") -> RuleValue:
     """A metric threshold whose own line names no metric ("≥ 98% van totaal aantal verzendingen") takes the one its
     label line names (:func:`_lines`: a numbered or list item right before it, "1. Op tijd geleverd"), by a metric's
-    cue only: a label that names a step or a topic ("Returns and cancellations") names no rate."""
+    cue only: a label that names a step or a topic ("Returns and cancellations") names no rate. A deadline in a
+    bulleted item that names no step ("- within 14 days of delivery;") takes the one its lead-in line names
+    (``lead``, :func:`_lead_subject`)."""
+    if value.kind == "time_limit" and not value.subject and lead:
+        return replace(value, subject=lead)
     if value.kind != "metric_threshold" or value.subject or not label:
         return value
     text = digits(label, language)

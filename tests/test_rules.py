@@ -325,6 +325,140 @@ SENTENCES += [
     ("vi", "Người bán cần giao hàng cho đơn vị vận chuyển trong vòng 2 ngày.", [("time_limit", 2, "day", "dispatch")]),
 ]
 
+#: extractor 8 (each failed before): a number written in words and again in digits ("thirty (30) days"); "days'
+#: advance notice"; confirming orders, "reageren" and "bestätigt" are responses; "le vendeur répond des défauts" is a
+#: liability, no response; a buyer leaving a review is no review of a case; "reversera" pays out; "depuis au moins 3
+#: mois" is how long something has been, no deadline; "have 48 hours to resolve the issue"
+SENTENCES += [
+    ("en", "In that instance, the marketplace will provide thirty (30) days' advance notice of any such amendment.",
+     [("time_limit", 30, "day", "notice")]),
+    ("en", "Once a buyer contacts you to notify you of a problem with an order, you will have 48 hours to resolve "
+           "the issue.", [("time_limit", 48, "hour", "dispute")]),
+    ("en", "Buyers can leave a review of their purchase within 100 days after the estimated delivery date.",
+     [("time_limit", 100, "day", "")]),
+    ("es", "El vendedor debe enviar el artículo al comprador en un plazo de cinco (5) días hábiles.",
+     [("time_limit", 5, "business_day", "dispatch")]),
+    ("es", "Le informaremos por correo electrónico quince (15) días antes de que la modificación entre en vigor.",
+     [("time_limit", 15, "day", "notice")]),
+    ("pt", "O Anunciante tem um prazo de 14 (catorze) dias a contar da contratação para exercer o seu direito de "
+           "livre resolução.", [("time_limit", 14, "day", "cancellation")]),
+    ("fr", "Le vendeur confirme les commandes sous soixante-douze (72) heures, toute commande non confirmée sous "
+           "soixante-douze (72) heures étant annulée.",
+     [("time_limit", 72, "hour", "response"), ("time_limit", 72, "hour", "response")]),
+    ("fr", "Le vendeur répond des défauts de conformité qui apparaissent dans un délai de 2 ans à compter de la "
+           "délivrance du bien.", [("time_limit", 2, "year", "")]),
+    ("fr", "La plateforme reversera au vendeur le prix de vente au terme d'un délai de vingt (20) jours à compter "
+           "de l'acceptation de la vente.", [("time_limit", 20, "day", "payment")]),
+    ("fr", "Le vendeur peut activer l'option s'il est inscrit sur la plateforme depuis au moins 3 mois "
+           "consécutifs.", []),
+    ("nl", "De klantenservice zal in beginsel binnen vier weken op een verzoek tot inzage reageren.",
+     [("time_limit", 4, "week", "response")]),
+    ("de", "Kündigungen per E-Mail werden vom Betreiber innerhalb von 5 Werktagen bestätigt.",
+     [("time_limit", 5, "business_day", "response")]),
+    # "plazo de preaviso de", "tiene … para"; reporting a problem is a dispute, and a strong cue that starts where a
+    # weak one does ("informar el problema", "inform") is not weak; "…, y como máximo en 30 días" bounds the step
+    # named before; a short parenthesis after a fronted time phrase is read past; completing a purchase is paying
+    ("es", "La plataforma podrá suspender el servicio, previa notificación a los usuarios y respetando un plazo de "
+           "preaviso de treinta (30) días.", [("time_limit", 30, "day", "notice")]),
+    ("es", "El comprador tiene dos años luego de la entrega del artículo para invocar esta garantía.",
+     [("time_limit", 2, "year", "")]),
+    ("es", "Si su artículo se ha extraviado, debe informar el problema a la plataforma lo antes posible, pero, a más "
+           "tardar, 14 días naturales tras la recepción de una notificación que le enviará la plataforma.",
+     [("time_limit", 14, "calendar_day", "dispute")]),
+    ("es", "Los artículos deben entregarse a los compradores en la fecha indicada en la conversación, y como máximo "
+           "en 30 días.", [("time_limit", 30, "day", "delivery")]),
+    ("nl", "Binnen een termijn van zeven werkdagen na ontvangst van de klacht, zoals bedoeld in lid 1, zal een "
+           "medewerker telefonisch contact met de verkoper opnemen om de klacht te bespreken.",
+     [("time_limit", 7, "business_day", "response")]),
+    ("en", "A buyer is obligated to complete the transaction of a purchase of an item in any shop within three (3) "
+           "days.", [("time_limit", 3, "day", "payment")]),
+    ("de", "Der Teilnehmer wird Anfragen des Betreibers binnen 14 Tagen per E-Mail oder schriftlich beantworten.",
+     [("time_limit", 14, "day", "response")]),
+    # an item not received within N days is late delivery; "nel termine massimo di"; "corrispondere" pays; a period
+    # that has elapsed ("sia trascorso un periodo inferiore a 12 mesi") is no deadline
+    ("it", "Il Programma può essere attivato se il Prodotto non è stato ricevuto dall'Acquirente entro i tre (3) "
+           "giorni successivi alla data di consegna indicata.", [("time_limit", 3, "day", "delivery")]),
+    ("it", "Il Venditore non ha effettuato il rimborso nel termine massimo di 7 giorni dall'accordo con l'Acquirente.",
+     [("time_limit", 7, "day", "refund")]),
+    ("it", "Il Venditore è tenuto a corrispondere alla società le somme dovute entro e non oltre 5 giorni dal "
+           "ricevimento della diffida.", [("time_limit", 5, "day", "payment")]),
+    ("it", "La responsabilità è limitata a quanto versato se tra la data di efficacia e l'evento sia trascorso un "
+           "periodo inferiore a 12 mesi.", []),
+    # a step that takes effect after a period states when it happens, and a presumption what is presumed: no
+    # deadline (both were extracted before); "prazo mínimo de"
+    ("fr", "Cette résiliation prendra effet au terme d'un délai de 30 (trente) jours calendaires à compter de sa "
+           "notification par la plateforme.", []),
+    ("pt", "Essa resolução do contrato produz efeitos no prazo de 15 dias a contar da recepção da notificação.", []),
+    ("it", "Salvo prova contraria, si presume che i difetti di conformità che si manifestano entro i 12 mesi dalla "
+           "consegna esistessero già a tale data.", []),
+    ("pt", "Qualquer alteração será comunicada aos anunciantes profissionais com um prazo mínimo de 15 (quinze) dias.",
+     [("time_limit", 15, "day", "notice")]),
+    # an age, an average and a retention are no deadlines, however "à compter de" or "au moins" reads
+    ("fr", "Toute personne physique âgée d'au moins dix-huit (18) ans peut s'inscrire sur la Galerie Marchande.", []),
+    ("fr", "Le virement se fera dans un délai moyen de sept (7) jours à compter de la date de réception de l'Article.",
+     []),
+    ("fr", "Le Vendeur s'engage à conserver la preuve d'expédition du colis pendant trente (30) jours à compter de "
+           "ladite expédition.", []),
+    ("fr", "Les données relatives à l'identification sont conservées pendant une durée de cinq ans à compter de la fin "
+           "de la relation contractuelle.", []),
+    # Dutch "bericht" (a notice) and "uitvoeren" (fulfilling orders) at the clause's end; responding to an inquiry
+    # about a dispute is a response (the dispute is the inquiry's object)
+    ("nl", "Indien een bestelling niet kan worden uitgevoerd, ontvangt de Koper hiervan uiterlijk 30 dagen nadat hij "
+           "de bestelling geplaatst heeft bericht.", [("time_limit", 30, "day", "notice")]),
+    ("nl", "De ondernemer zal geaccepteerde bestellingen met bekwame spoed doch uiterlijk binnen 30 dagen uitvoeren.",
+     [("time_limit", 30, "day", "delivery")]),
+    ("en", "If you do not respond to the marketplace's inquiry regarding a dispute within forty-eight (48) hours, the "
+           "marketplace may close it.", [("time_limit", 48, "hour", "response")]),
+    # the verb after "und" is a second predicate: the complaint is what the two days limit, not the proof
+    ("de", "Ein wichtiger Grund liegt vor, wenn der Händler diesen Beschwerden nicht binnen zwei Werktagen abhilft "
+           "und dies gegenüber dem Betreiber nachweist.", [("time_limit", 2, "business_day", "dispute")]),
+]
+
+
+def test_a_bulleted_deadline_takes_the_step_its_lead_in_names():
+    """"Puede activar la Protección al Comprador …:" / "* en el plazo de 14 días …;": the item continues the lead-in,
+    so a deadline in it that names no step limits the lead-in's (buyer protection: a dispute). An item that is a
+    sentence of its own keeps its own reading (before: both items had no subject)."""
+    text = ("Usted puede activar la Protección al Comprador pulsando el botón que se encuentra en el Mensaje Privado, "
+            "proporcionando pruebas justificativas:\n\n"
+            "* en el plazo de 14 días a partir del día de entrega del Artículo pedido;\n"
+            "\\- en caso de pérdida del Artículo, en el plazo de 14 días calendario a partir de la recepción de un aviso.\n\n"
+            "La cuenta puede cancelarse en los siguientes casos:\n\n"
+            "* Por inactividad. El usuario puede iniciar sesión dentro de un plazo de 30 días tras el aviso.")
+    assert [(v.value, v.unit, v.subject) for v in extract(text, "es")] == [
+        (14.0, "day", "dispute"), (14.0, "calendar_day", "dispute"), (30.0, "day", "")]
+
+
+def test_a_period_named_again_is_the_deadline_before_it():
+    """"Le délai de 72 heures commence à courir …" names no step: it is the deadline right before it, restated (before:
+    no subject); "en el plazo de" is Spanish for "within", no restatement."""
+    text = ("Le vendeur confirme les commandes sous soixante-douze (72) heures. Le délai de "
+            "soixante-douze (72) heures commence à courir au jour de la sortie du produit.")
+    assert [(v.value, v.subject) for v in extract(text, "fr")] == [(72.0, "response"), (72.0, "response")]
+    text = "El vendedor debe responder en un plazo de 14 días. Podrá ponerse en contacto en el plazo de 14 días."
+    assert [v.subject for v in extract(text, "es")] == ["response", ""]
+
+
+def test_a_percentage_in_words_and_digits_is_one_threshold():
+    """"achtennegentig procent (98%)": one number, written twice (before: the digits in brackets stood apart)."""
+    from pipeline.rules import digits
+
+    assert digits("achtennegentig procent (98%) van de artikelen", "nl") == "98 procent van de artikelen"
+
+
+def test_a_sentence_a_pdf_wrapped_over_paragraphs_is_one_sentence():
+    """A PDF printed each line as a paragraph of its own: a long line that ends in a word runs on into the next, so
+    the cue before the wrap reaches the number after it; a heading or a numbered clause after it starts anew."""
+    text = ("Der Vertrag läuft auf unbestimmte Zeit und kann von beiden Seiten mit einer Frist von\n\n"
+            "vier Wochen zu jedem Quartalsende gekündigt werden.\n\n"
+            "§ 8 Änderungen dieser Bedingungen, die der Betreiber nach eigenem Ermessen vornehmen\n\n"
+            "2. Die Laufzeit beträgt 12 Monate.")
+    values = extract(text, "de")
+    assert [(v.value, v.unit, v.subject) for v in values] == [(4.0, "week", "notice")]
+    assert values[0].sentence.startswith("Der Vertrag") and values[0].sentence.endswith("gekündigt werden.")
+    assert not any("vornehmen" in s and "Laufzeit" in s for s, _ in sentences(text))
+
+
 @pytest.mark.parametrize("language,sentence,wanted", SENTENCES, ids=[f"{s[0]}-{n}" for n, s in enumerate(SENTENCES)])
 def test_sentence_values(language, sentence, wanted):
     found = [(v.kind, v.value, v.unit, v.subject) for v in extract(sentence, language)]
@@ -605,7 +739,8 @@ def test_the_corpus_reference_meets_the_targets():
     at least 95 % and recall at least 90 % over the documents the cues were tuned and checked on (bench/eval_rules.py
     prints them per language). The blind set (``blind: true``, labelled before the extractor ran on it) is measured
     apart and falls short of these targets (README); it is held to them here only in precision, so that a cue fitted
-    to it shows as what it is: a change to this test."""
+    to it shows as what it is: a change to this test. A blind set cues were later built from says ``tuned_on: true``
+    and counts with the tuned documents."""
     import sys
 
     import yaml
@@ -624,6 +759,10 @@ def test_the_corpus_reference_meets_the_targets():
     tuned = {"documents": [d for d in reference["documents"] if not d.get("blind")]}
     result = evaluate(tuned, corpus, subjects=False)  # the issue's targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
+    # with subject they are not met yet (extractor 8: 94.2 % / 88.1 %, README): held where they stand, so that a cue
+    # change that loses subjects shows
+    result = evaluate(tuned, corpus, subjects=True)
+    assert result["overall"]["precision"] >= 0.93 and result["overall"]["recall"] >= 0.87, result["overall"]
     blind = evaluate(reference, corpus, subjects=False, only="blind")
     assert blind["overall"]["expected"] >= 40 and blind["overall"]["precision"] >= 0.95, blind["overall"]
     # every entry says what it is about, so bench/eval_rules.py can count a right number about the wrong thing wrong
