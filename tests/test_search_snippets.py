@@ -68,8 +68,10 @@ def test_the_raw_look_finds_every_character_that_folds_to_the_term(query):
 def test_term_matches_are_the_full_patterns():
     rng = random.Random(5)
     pieces = ["rate", "rates", "Rating", "late", "shipment", "K", "ſ", "poli", "policy", "policies", "_x_", "**",
-              " ", " ", "  ", ", ", "-", "é", "申诉", "x7", "ΣΑΣ", "ας", "\u0345", "ı", "İ"]
-    terms = parse_query('rate late policy "late shipment rate" s k x7 "rates policy"')
+              " ", " ", "  ", ", ", "-", "é", "申诉", "x7", "ΣΑΣ", "ας", "\u0345", "ı", "İ", "ι", "Ι", "gründe",
+              "GRÜNDE", "ü"]
+    terms = parse_query('rate late policy "late shipment rate" s k x7 "rates policy" ας "ΣΑΣ ιας" "rate ι" '
+                        'gründe "poli ſ"')
     for _ in range(300):
         text = fold("".join(rng.choice(pieces) for _ in range(rng.randint(5, 60))))
         for term in terms:

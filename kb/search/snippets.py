@@ -75,10 +75,10 @@ def _term_matches(term: Term, folded: str):
     ``IGNORECASE`` finds them.
 
     Compiling that pattern costs milliseconds (its classes of letters leave out the CJK ranges), a new one
-    for every query; so a word term whose stems are ASCII is matched by a cheap pattern for each stem,
-    letters and non-word runs taken greedily, as the full pattern can only match (a stem starts with a
-    word character, and no non-word character matches an ASCII letter case ignored; ``IGNORECASE`` changes
-    neither class: ``tests/test_search_snippets.py``)."""
+    for every query; so a word term is matched by a cheap pattern for each stem, letters and non-word runs
+    taken greedily, as the full pattern can only match (a stem starts with a word character, and unless
+    :func:`_matches_a_non_word` says otherwise no non-word character matches it case ignored; ``IGNORECASE``
+    changes neither class: ``tests/test_search_snippets.py``)."""
     parts = _stem_patterns(fold(term.text)) if term.words else None
     if parts is None:
         for m in _compiled(_term_pattern(term)).finditer(folded):
@@ -119,9 +119,20 @@ def _stem_patterns(text: str):
     """One ``IGNORECASE`` pattern per word of a word term (folded ``text``): its stem's start
     (:func:`_stem_prefix`); ``None`` when the term has no words or a stem that is not ASCII."""
     stems = [_stem_prefix(w) for w in re.findall(r"\w+", text)]
-    if not stems or not all(stem.isascii() for stem in stems):
+    if not stems or any(_matches_a_non_word(stem[0]) for stem in stems[1:]):
         return None
     return [re.compile(re.escape(stem), re.IGNORECASE) for stem in stems]
+
+
+@functools.lru_cache(maxsize=1024)
+def _matches_a_non_word(ch: str) -> bool:
+    """Whether a non-word character matches ``ch`` with ``IGNORECASE`` (``re`` has U+0345, a combining mark,
+    match Greek iota): a stem after the first starting with such a character could start inside the run of
+    non-word characters before it, which :func:`_term_matches` takes greedily."""
+    if ord(ch) > 0xFFFF:
+        return True
+    chars, _ = _folded_bmp()
+    return re.search(re.escape(ch), "".join(re.findall(r"\W", chars)), re.IGNORECASE) is not None
 
 
 def _matches(folded: str, terms: list[Term], start: int = 0, end: int | None = None):
