@@ -131,8 +131,13 @@ def _matches_a_non_word(ch: str) -> bool:
     non-word characters before it, which :func:`_term_matches` takes greedily."""
     if ord(ch) > 0xFFFF:
         return True
-    chars, _ = _folded_bmp()
-    return re.search(re.escape(ch), "".join(re.findall(r"\W", chars)), re.IGNORECASE) is not None
+    return re.search(re.escape(ch), _non_word_bmp(), re.IGNORECASE) is not None
+
+
+@functools.lru_cache(maxsize=1)
+def _non_word_bmp() -> str:
+    """Every non-word character of the Basic Multilingual Plane."""
+    return "".join(re.findall(r"\W", _folded_bmp()[0]))
 
 
 def _matches(folded: str, terms: list[Term], start: int = 0, end: int | None = None):
