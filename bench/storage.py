@@ -21,7 +21,8 @@ storage change not made yet would save: search's trigram index (the wordings it 
 ``detail=none`` (no positions: a phrase would be matched as its trigrams and checked again in the text); sections storing
 offsets into their version's text instead of the text, where the section is a slice of it (a KB from before
 migration 0800, which made that change); search's word index merged into one segment (FTS5 ``optimize``);
-the filter tokens (``meta``) and wording keys search stores per wording; each version's text stored once
+the filter tokens (``meta``) and wording keys search stores per wording (before migration 0820; after it,
+the wording's own tokens); what a section row stores besides its span (changed version and date, heading, hash); each version's text stored once
 per distinct content of its document; ``VACUUM`` at the current page size and at 8 and 16 KiB pages.
 Figures: ``bench/results/storage.md``.
 """
@@ -158,11 +159,24 @@ def what_if(path: Path) -> dict:
         conn.execute("insert into search_short (search_short) values ('optimize')")
         conn.commit()
         out["search_short_optimize"] = {"now": before, "then": _size(conn, "search_short%")}
-        out["search_sections"] = dict(zip(("bytes", "meta_bytes", "key_bytes"), conn.execute("""
-            select (select coalesce(sum(pgsize), 0) from dbstat where name like 'search_sections%'),
-                   coalesce(sum(length(meta)), 0),
-                   coalesce(sum(length(document_id) + length(key) + length(content_hash)), 0)
-            from search_sections""").fetchone()))
+        if conn.execute("select 1 from sqlite_master where name = 'search_wordings'").fetchone():
+            out["search_wordings"] = dict(zip(("bytes", "meta_bytes"), conn.execute("""
+                select (select coalesce(sum(pgsize), 0) from dbstat where name like 'search_wordings%'),
+                       coalesce(sum(length(meta)), 0) from search_wordings""").fetchone()))
+        else:  # layout 6 (before migration 0820): the keys and every token stored per wording
+            out["search_sections"] = dict(zip(("bytes", "meta_bytes", "key_bytes"), conn.execute("""
+                select (select coalesce(sum(pgsize), 0) from dbstat where name like 'search_sections%'),
+                       coalesce(sum(length(meta)), 0),
+                       coalesce(sum(length(document_id) + length(key) + length(content_hash)), 0)
+                from search_sections""").fetchone()))
+        # 3b. what a section row stores besides its span (section_spans, migration 0800)
+        if conn.execute("select 1 from sqlite_master where name = 'section_spans'").fetchone():
+            out["section_spans"] = dict(zip(("rows", "changed_rows", "changed_bytes", "heading_bytes",
+                                             "hash_bytes"), conn.execute("""
+                select count(*), count(changed_version_id),
+                       coalesce(sum(length(changed_version_id) + length(changed_at)), 0),
+                       coalesce(sum(length(cast(heading as blob))), 0), coalesce(sum(length(content_hash)), 0)
+                from section_spans""").fetchone()))
         # 4. a version's text once per distinct content of its document
         repeated = conn.execute("""select coalesce(sum(length(cast(text_markdown as blob))), 0), count(*)
             from versions v where exists (select 1 from versions w where w.document_id = v.document_id
@@ -229,10 +243,21 @@ def what_if_report(w: dict, figures: dict) -> str:
         lines.append(saving(f"sections as offsets ({s['sliced']:,} slices of their version's text, "
                             f"{s['kept_text']:,} keep their text): table", s))
     lines.append(saving("search_short merged into one segment (optimize):", w["search_short_optimize"]))
-    i = w["search_sections"]
-    lines.append(f"  search_sections {i['bytes'] / mib:.1f} MiB with its index: its filter tokens (meta) "
-                 f"{i['meta_bytes'] / mib:.1f} MiB, its wording keys (document, key, hash: also in sections) "
-                 f"{i['key_bytes'] / mib:.1f} MiB of values")
+    if "search_sections" in w:
+        i = w["search_sections"]
+        lines.append(f"  search_sections {i['bytes'] / mib:.1f} MiB with its index: its filter tokens (meta) "
+                     f"{i['meta_bytes'] / mib:.1f} MiB, its wording keys (document, key, hash: also in sections) "
+                     f"{i['key_bytes'] / mib:.1f} MiB of values")
+    else:
+        i = w["search_wordings"]
+        lines.append(f"  search_wordings {i['bytes'] / mib:.1f} MiB with its index: its own filter tokens (meta) "
+                     f"{i['meta_bytes'] / mib:.1f} MiB of values")
+    if "section_spans" in w:
+        t = w["section_spans"]
+        lines.append(f"  section_spans: {t['changed_rows']:,} of {t['rows']:,} rows store changed_version_id and "
+                     f"changed_at (a section that last changed in an earlier version): "
+                     f"{t['changed_bytes'] / mib:.1f} MiB of values; headings {t['heading_bytes'] / mib:.1f} MiB, "
+                     f"content hashes {t['hash_bytes'] / mib:.1f} MiB")
     v = w["versions_text_once"]
     lines.append(f"  versions' text once per distinct content: {v['repeated_versions']} versions repeat an "
                  f"earlier text, {v['repeated_text_bytes'] / mib:.1f} MiB")

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 
 from kb.cite import candidate_versions, cite
+from kb.search import document_meta
 
 
 def _copy(demo_kb, tmp_path):
@@ -150,3 +151,31 @@ def test_a_kept_key_form_answers_every_thread_alike():
         for t in threads:
             t.join()
         assert results == [expect] * 4, (trial, results)
+
+
+def test_search_sections_is_a_view_of_the_wordings_with_their_sections_keys(demo_kb):
+    """Layout 7 (migration 0820): a wording stores only its rowid and own filter tokens; the view gives back the
+    columns the cite check and Datasette read, each the section's (same rowid), and the tokens indexed with it."""
+    conn = sqlite3.connect(f"file:{demo_kb / 'policykb.db'}?mode=ro", uri=True)
+    try:
+        kind = conn.execute("select type from sqlite_master where name = 'search_sections'").fetchone()[0]
+        assert kind == "view"
+        rows = conn.execute("""select i.rowid, i.document_id, i.key, i.content_hash, i.meta, s.document_id, s.key,
+                                      s.content_hash, d.doc_type
+                               from search_sections i join sections s on s.rowid = i.rowid
+                               join documents d on d.id = s.document_id""").fetchall()
+        assert rows and len(rows) == conn.execute("select count(*) from search_wordings").fetchone()[0]
+        for rowid, doc, key, digest, meta, s_doc, s_key, s_digest, doc_type in rows:
+            assert (doc, key, digest) == (s_doc, s_key, s_digest)
+            assert document_meta(doc, doc_type, None).split()[0] in meta.split()  # the platform's token
+            assert re.search(r"\bmz[0-9a-f]{12}z\b", meta)  # the month first seen, YYYYMM in hex
+        # one row per distinct wording, at its first section
+        wordings = conn.execute("select count(distinct document_id || '|' || key || '|' || content_hash) "
+                                "from sections where content_hash is not null").fetchone()[0]
+        assert wordings == len(rows)
+        firsts = conn.execute("""select count(*) from search_sections i where i.rowid = (select min(rowid) from
+            sections c where c.document_id = i.document_id and c.key = i.key and c.content_hash = i.content_hash)
+            """).fetchone()[0]
+        assert firsts == len(rows)
+    finally:
+        conn.close()

@@ -283,3 +283,33 @@ async def test_a_bad_since_or_until_is_refused_like_the_command_line_refuses_it(
         assert cli.returncode == 2 and len(cli.stderr.strip().splitlines()) == 1 and "is not a date" in cli.stderr
     ok = await ds.client.get("/-/policykb/search.json?q=appeal&since=2026-01-01&until=2026-12-31")
     assert ok.status_code == 200
+
+
+def _vocabulary(db):
+    """Every term of both indexes with its counts (fts5vocab): what a contentless index holds."""
+    out = {}
+    for table in ("search_short", "search_trigram"):
+        db.execute(f"create virtual table if not exists temp.vocab_{table} using fts5vocab(main, {table}, 'col')")
+        out[table] = db.execute(f"select term, col, doc, cnt from temp.vocab_{table} order by term, col").fetchall()
+    return out
+
+
+def test_synced_index_holds_what_a_rebuilt_one_holds(demo_copy):
+    """A wording forgotten with other filter tokens than it was indexed with would leave stale terms in the
+    contentless indexes: after deletes, a new type and locale and a new current version, the synced index
+    holds exactly the terms, per column, that a full re-index does."""
+    from kb.store.search_index import reindex
+
+    db = sqlite3.connect(kb(demo_copy))
+    db.execute("delete from sections where text_markdown like '%2个工作日%'")
+    sync(db)
+    db.execute("update documents set doc_type = 'renamed-type', locale = 'en-GB' where id = 'demomart/account-health'")
+    db.execute("update documents set current_version_id = (select id from versions where "
+               "document_id = 'demomart/account-health' and seq = 1) where id = 'demomart/account-health'")
+    stats = sync(db)
+    assert stats.added and not stats.rebuilt
+    assert search(db, "rate", Filters(doc_type="renamed-type", locale="en-GB")).hits
+    synced = _vocabulary(db)
+    reindex(db)
+    assert _vocabulary(db) == synced
+    db.close()

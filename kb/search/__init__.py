@@ -42,6 +42,16 @@ and answered by re-indexing everything.
 A second column, ``meta``, holds filter tokens (platform, document, type,
 locale, month first seen, and whether the current version has the wording),
 so that FTS5 itself narrows a filtered search; the SQL re-checks every filter.
+``search_wordings`` keeps, per wording, only its rowid (its first section's),
+its own tokens (month, current) and whether it is pending; the document's
+tokens are in ``search_documents``, the document, key and content hash are the
+section's, and the view ``search_sections`` puts them together (layout 7,
+migration 0820).
+
+A hit's snippet is cut from the stretch of its section's text around the first
+match, made plain and folded a run of lines at a time, the same snippet as one
+cut from the whole text (:func:`~kb.search.snippets.snippet`): sections of long
+pages run to 100 KB, and whole texts made a page of hits slow.
 
 Results come newest wording first (FTS5 walks the index by descending rowid
 and stops at the page size), so a query for a character found in half the KB

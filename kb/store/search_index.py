@@ -33,11 +33,13 @@ def in_trigram_index(plain: str) -> bool:
 
 
 #: Bumped when the layout of the search tables changes: an older index is dropped and rebuilt.
-SCHEMA_VERSION = 6  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped);
+SCHEMA_VERSION = 7  # 4: the index text is pipeline.text.plain_text (list bullets and quote marks dropped);
 #                     5: folded by pipeline.fold (繁體 and 简体, full-width and ASCII index alike), and
 #                     words stemmed (Porter) in search_short, which serves every term of a spaced script;
 #                     6: search_trigram holds only the wordings with a character of a script written without
 #                     spaces (the only ones its terms can match), issue 19
+#                     7: search_wordings keeps a wording's rowid and own filter tokens only; search_sections
+#                     is a view that reads the rest from the section and its document (issue 19)
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
@@ -54,12 +56,16 @@ def create_schema(conn: sqlite3.Connection) -> None:
         version = None
     exists = conn.execute("select 1 from sqlite_master where name = 'search_sections'").fetchone()
     if exists and (version is None or version[0] != SCHEMA_VERSION):
-        for name in ("search_trigram", "search_short", "search_sections", "search_removed", "search_state",
-                     "search_documents"):
-            conn.execute(f"drop table if exists {name}")
         for name in TRIGGER_NAMES:
             conn.execute(f"drop trigger if exists {name}")
+        for name in ("search_sections", "search_trigram", "search_short", "search_wordings", "search_removed",
+                     "search_state", "search_documents"):
+            kind = conn.execute("select type from sqlite_master where name = ?", [name]).fetchone()
+            if kind:
+                conn.execute(f"drop {kind[0]} {name}")
     spans = _spans(conn)
+    # the view is made again each time: it reads the sections' stored rows, a table that migration 0800 replaced
+    conn.execute("drop view if exists search_sections")
     for statement in SCHEMA + (SPAN_TRIGGERS if spans else TABLE_TRIGGERS):
         conn.execute(statement.replace("{sections}", "section_spans" if spans else "sections"))
 
@@ -71,17 +77,16 @@ def _spans(conn) -> bool:
 
 
 SCHEMA = [
-    """create table if not exists search_sections (
+    # A wording's document, key and content hash are its section's (same rowid): stored once, there; the
+    # document's filter tokens once per document (search_documents). Layout 6 stored them all per wording,
+    # with a unique index on the three: about 2 MiB of the 23.6 MiB KB of bench/storage.py.
+    """create table if not exists search_wordings (
         rowid integer primary key,          -- = sections.rowid of the first section with this wording
-        document_id text not null,
-        key text not null,
-        content_hash text not null,
-        meta text,                          -- the filter tokens indexed with it (see META_SQL)
+        meta text not null,                 -- its own filter tokens (see OWN_META_SQL)
         pending integer not null default 0  -- 1 until its text is in both indexes
     )""",
-    "create index if not exists search_sections_pending on search_sections (rowid) where pending = 1",
-    "create unique index if not exists search_sections_wording on search_sections (document_id, key, content_hash)",
-    # on sections: is a wording in the current version? (one index probe per hit, no table row read)
+    "create index if not exists search_wordings_pending on search_wordings (rowid) where pending = 1",
+    # on sections: is a wording in the current version, is it indexed? (index probes, no table row read)
     "create index if not exists sections_search_wording on {sections} (document_id, key, content_hash, version_id)",
     "create virtual table if not exists search_trigram using fts5(text, meta, content='', tokenize='trigram')",
     "create virtual table if not exists search_short "
@@ -106,6 +111,16 @@ SCHEMA = [
         first_month text, last_month text,  -- range of version dates (YYYYMM), for date filters
         synced_at text
     )""",
+    # what the cite check and Datasette read: a wording's section keys and every filter token indexed with it
+    """create view if not exists search_sections as
+    select w.rowid as rowid, s.document_id, s.key, s.content_hash, m.meta || ' ' || w.meta as meta, w.pending
+    from search_wordings w join {sections} s on s.rowid = w.rowid
+    left join search_documents m on m.document_id = s.document_id""",
+    # a delete of its rows (the table's, before layout 7: bench/cite_unindexed.py empties the index so) is theirs
+    """create trigger if not exists search_sections_delete instead of delete on search_sections
+    begin
+        delete from search_wordings where rowid = old.rowid;
+    end""",
 ]
 
 
@@ -117,7 +132,7 @@ def _triggers(table: str, updated_columns: str, old_text: str) -> list[str]:
     begin
         insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
         select old.rowid, old.document_id, old.key, old.content_hash,
-               case when exists (select 1 from search_sections where rowid = old.rowid)
+               case when exists (select 1 from search_wordings where rowid = old.rowid)
                     then {old_text} end, 0;
     end""",
         f"""create trigger if not exists {TRIGGER_NAMES[1]}
@@ -125,9 +140,9 @@ def _triggers(table: str, updated_columns: str, old_text: str) -> list[str]:
     begin
         insert into search_removed (section_rowid, document_id, key, content_hash, text, readd)
         select old.rowid, old.document_id, old.key, old.content_hash, {old_text}, 1
-        where exists (select 1 from search_sections where rowid = old.rowid);
+        where exists (select 1 from search_wordings where rowid = old.rowid);
         insert into search_removed (section_rowid, readd)
-        select new.rowid, 1 where not exists (select 1 from search_sections where rowid = old.rowid);
+        select new.rowid, 1 where not exists (select 1 from search_wordings where rowid = old.rowid);
     end""",
     ]
 
@@ -141,13 +156,20 @@ SPAN_TRIGGERS = _triggers(
     "as text) from versions v where v.id = old.version_id))")
 
 
-#: The filter tokens indexed with a wording, in SQL over ``sections s``, ``versions v``, ``documents d`` and
-#: ``search_documents m``: its document's (``m.meta``), the month it was first seen as :func:`_tag` makes it
-#: (``mz`` + hex of ``YYYYMM`` + ``z``), and :data:`CURRENT_TOKEN` while the current version has it.
-META_SQL = f"""(m.meta || ' mz' || lower(hex(replace(substr(coalesce(v.observed_at, ''), 1, 7), '-', ''))) || 'z'
+#: A wording's own filter tokens, in SQL over ``sections s``, ``versions v`` and ``documents d``: the month it
+#: was first seen as :func:`_tag` makes it (``mz`` + hex of ``YYYYMM`` + ``z``), and :data:`CURRENT_TOKEN` while
+#: the current version has it. Indexed with its document's (``search_documents.meta``) before them, one space
+#: between (:func:`_full_meta`).
+OWN_META_SQL = f"""('mz' || lower(hex(replace(substr(coalesce(v.observed_at, ''), 1, 7), '-', ''))) || 'z'
     || case when exists (select 1 from sections c where c.document_id = s.document_id and c.key = s.key
                          and c.content_hash = s.content_hash and c.version_id = d.current_version_id)
        then ' {CURRENT_TOKEN}' else '' end)"""
+
+
+def _full_meta(document_meta: str | None, own: str) -> str | None:
+    """The filter tokens indexed with a wording: its document's, then its own (``NULL`` without a document,
+    as SQL's ``||`` gives)."""
+    return None if document_meta is None else f"{document_meta} {own}"
 
 
 def _functions(conn):
@@ -171,31 +193,42 @@ class SyncStats:
 def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
     """Index the wordings of the sections selected by ``rowids_sql`` that are not indexed yet.
 
-    A wording is indexed at its first section (lowest rowid); the unique index
-    on ``search_sections`` makes later sections with the same wording no-ops.
+    A wording is indexed at its first section (lowest rowid) of the selection, unless a section with the same
+    wording (document, key, content hash) is indexed already.
     The documents' filter tokens come from ``search_documents`` (:func:`_refresh_documents`).
     """
+    sections = "section_spans" if _spans(conn) else "sections"
+    conn.execute("create temp table if not exists search_batch (rowid integer primary key)")
+    conn.execute("delete from temp.search_batch")
+    conn.execute(f"insert into temp.search_batch (rowid) {rowids_sql}", params)
+    same = "c.document_id = s.document_id and c.key = s.key and c.content_hash = s.content_hash"
     conn.execute(f"""
-        insert or ignore into search_sections (rowid, document_id, key, content_hash, meta, pending)
-        select s.rowid, s.document_id, s.key, s.content_hash, {META_SQL}, 1
-        from sections s left join versions v on v.id = s.version_id
-        left join documents d on d.id = s.document_id left join search_documents m on m.document_id = s.document_id
-        where s.rowid in ({rowids_sql}) and s.content_hash is not null order by s.rowid
-    """, params)
+        insert into search_wordings (rowid, meta, pending)
+        select s.rowid, {OWN_META_SQL}, 1
+        from {sections} s left join versions v on v.id = s.version_id left join documents d on d.id = s.document_id
+        where s.rowid in (select rowid from temp.search_batch) and s.content_hash is not null
+          and not exists (select 1 from {sections} c join search_wordings w on w.rowid = c.rowid where {same})
+          and not exists (select 1 from {sections} c where {same} and c.rowid < s.rowid
+                          and c.rowid in (select rowid from temp.search_batch))
+        order by s.rowid
+    """)
+    conn.execute("delete from temp.search_batch")
     # the texts from their spans, each version's text read once (the view would read it for every section)
     pending = conn.cursor().execute(
-        f"select i.rowid, i.meta, {SECTION_SPAN_COLUMNS} from search_sections i join section_spans s on s.rowid = i.rowid "
-        "where i.pending = 1 order by s.version_id" if _spans(conn) else
-        "select i.rowid, i.meta, null as span_version, null as span_start, null as span_length, s.text_markdown "
-        "from search_sections i "
-        "join sections s on s.rowid = i.rowid where i.pending = 1")
+        f"select w.rowid, m.meta as document_meta, w.meta, {SECTION_SPAN_COLUMNS} from search_wordings w "
+        "join section_spans s on s.rowid = w.rowid left join search_documents m on m.document_id = s.document_id "
+        "where w.pending = 1 order by s.version_id" if sections == "section_spans" else
+        "select w.rowid, m.meta as document_meta, w.meta, null as span_version, null as span_start, "
+        "null as span_length, s.text_markdown from search_wordings w join sections s on s.rowid = w.rowid "
+        "left join search_documents m on m.document_id = s.document_id where w.pending = 1")
     names = [d[0] for d in pending.description]
     done = 0
     while True:
         chunk = fill_section_texts(conn, [dict(zip(names, r)) for r in pending.fetchmany(20_000)])
         if not chunk:
             break
-        plain = [(r["rowid"], indexed_text(r["text_markdown"]), r["meta"]) for r in chunk]
+        plain = [(r["rowid"], indexed_text(r["text_markdown"]), _full_meta(r["document_meta"], r["meta"]))
+                 for r in chunk]
         conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)",
                          [row for row in plain if in_trigram_index(row[1])])
         conn.executemany("insert into search_short (rowid, text, meta) values (?, ?, ?)",
@@ -203,7 +236,7 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
         done += len(chunk)
         if progress and done // 100_000 != (done - len(chunk)) // 100_000:
             progress("both", done)
-    return conn.execute("update search_sections set pending = 0 where pending = 1").rowcount
+    return conn.execute("update search_wordings set pending = 0 where pending = 1").rowcount
 
 
 def _forget(conn, rowid: int, text: str, meta: str) -> None:
@@ -214,7 +247,7 @@ def _forget(conn, rowid: int, text: str, meta: str) -> None:
                      [rowid, plain, meta])
     conn.execute("insert into search_short (search_short, rowid, text, meta) values ('delete', ?, ?, ?)",
                  [rowid, segment(plain), meta])
-    conn.execute("delete from search_sections where rowid = ?", [rowid])
+    conn.execute("delete from search_wordings where rowid = ?", [rowid])
 
 
 def _record_state(conn, top, total):
@@ -238,7 +271,7 @@ def reindex(conn: sqlite3.Connection, progress=None) -> SyncStats:
         create_schema(conn)
         conn.execute("insert into search_trigram (search_trigram) values ('delete-all')")
         conn.execute("insert into search_short (search_short) values ('delete-all')")
-        conn.execute("delete from search_sections")
+        conn.execute("delete from search_wordings")
         conn.execute("delete from search_removed")
         conn.execute("delete from search_documents")
         _refresh_documents(conn)
@@ -307,9 +340,11 @@ def _apply_removed(conn, removed_rows, stats: SyncStats) -> set[int]:
     """Forget the wordings of the deleted and updated sections the triggers queued; the rowids to index again."""
     readd = set()
     for _, rowid, document_id, key, content_hash, text, again in removed_rows:
-        indexed = conn.execute("select meta from search_sections where rowid = ?", [rowid]).fetchone()
+        # the section may be gone: its document (as the trigger saw it) gives the document's tokens
+        indexed = conn.execute("select (select meta from search_documents where document_id = ?), meta "
+                               "from search_wordings where rowid = ?", [document_id, rowid]).fetchone()
         if text is not None and indexed:
-            _forget(conn, rowid, text, indexed[0])
+            _forget(conn, rowid, text, _full_meta(*indexed))
             stats.removed += 1
             # another section with the same wording (a later version) now stands for it
             other = conn.execute(
@@ -326,28 +361,31 @@ def _forget_changed_meta(conn) -> set[int]:
     """Forget the wordings whose filter tokens changed; the rowids to index again with the new ones.
 
     A document with a new current version, type or locale: its wordings whose filter tokens changed
-    (current or not any more, ...) are indexed again.
+    (current or not any more, ...) are indexed again. Their old tokens are their document's as recorded
+    before this refresh, then their own.
     """
-    changed = [r[0] for r in conn.execute("""
-        select d.id from documents d join search_documents i on i.document_id = d.id
+    changed = dict(conn.execute("""
+        select d.id, i.meta from documents d join search_documents i on i.document_id = d.id
         where i.meta is not policykb_document_meta(d.id, d.doc_type, d.locale)
-           or i.current_version_id is not d.current_version_id""")]
+           or i.current_version_id is not d.current_version_id"""))
     _refresh_documents(conn)
     readd = set()
     spans = _spans(conn)
-    for document_id in changed:
+    for document_id, old_document_meta in changed.items():
         # only the tokens first; the texts (from their spans, each version's text read once) of those that changed
         stale = [r for r in conn.execute(f"""
-                select i.rowid, i.meta, {META_SQL} as fresh, {SECTION_SPAN_COLUMNS if spans else
-                "null as span_version, null as span_start, null as span_length, s.text_markdown"}
-                from search_sections i
-                join {"section_spans" if spans else "sections"} s on s.rowid = i.rowid
+                select w.rowid, w.meta, {OWN_META_SQL} as fresh, m.meta as document_meta, {SECTION_SPAN_COLUMNS if spans
+                else "null as span_version, null as span_start, null as span_length, s.text_markdown"}
+                from search_wordings w
+                join {"section_spans" if spans else "sections"} s on s.rowid = w.rowid
                 left join versions v on v.id = s.version_id left join documents d on d.id = s.document_id
                 left join search_documents m on m.document_id = s.document_id
-                where i.document_id = ?""", [document_id]).fetchall() if r[2] != r[1]]
-        rows = fill_section_texts(conn, [dict(zip(("rowid", "meta", "fresh", "span_version", "span_start",
-                                                   "span_length", "text_markdown"), r)) for r in stale])
+                where s.document_id = ?""", [document_id]).fetchall()
+                 if _full_meta(r[3], r[2]) != _full_meta(old_document_meta, r[1])]
+        rows = fill_section_texts(conn, [dict(zip(("rowid", "meta", "fresh", "document_meta", "span_version",
+                                                   "span_start", "span_length", "text_markdown"), r))
+                                         for r in stale])
         for r in rows:
-            _forget(conn, r["rowid"], r["text_markdown"], r["meta"])
+            _forget(conn, r["rowid"], r["text_markdown"], _full_meta(old_document_meta, r["meta"]))
             readd.add(r["rowid"])
     return readd
