@@ -54,7 +54,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 8
+EXTRACTOR_VERSION = 9
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -687,7 +687,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
-        if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)) or (
+        during = not (cue_before or cue_after) and _DURING.search(before) and _WITHOUT_REASON.search(text)
+        if not (cue_before or cue_after or during) or (pats["not_before"] and pats["not_before"].search(before)) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
         if (pats["look_back_before"] and pats["look_back_before"].search(before)) or (
@@ -747,6 +748,10 @@ _ALTERNATIVE_IN_ABSENCE = re.compile(
     r"\b(?:or|ou|o|oder|of)[\s,]+(?:bij\s+(?:het\s+)?ontbreken\s+van|in\s+the\s+absence\s+of|failing"
     r"|in\s+(?:mancanza|assenza)\s+d\w*|en\s+l.absence\s+d\w*|(?:a|na|en)\s+(?:falta|ausencia)\s+d\w*|mangels"
     r"|in\s+Ermangelung)\s+[^,.;]{0,60}?[\s,]*$", re.I)
+#: right before a duration, "during" ("gedurende 30 dagen zonder opgave van redenen ontbinden", "pendant 14 jours"):
+#: a limit only in a sentence stating the right of withdrawal (:data:`_WITHOUT_REASON`), else how long something lasts
+_DURING = re.compile(r"(?:^|\s)(?:during|for\s+a\s+period\s+of|gedurende|durante|pendant|während|selama)\s+(?:(?:a|un|une|een|el|la|o|um|uma|il)\s+)?$",
+                     re.I)
 #: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period
@@ -946,7 +951,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         return []
     out: list[RuleValue] = []
     table: list[list[str]] = []
-    label = lead = ""
+    label = lead = previous = ""
     for sentence, is_row, is_label, bullet in _lines(markdown) + [("", False, False, False)]:
         if is_row:
             if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
@@ -956,8 +961,10 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            out.extend(_restated(_labelled(v, label, language, lead if bullet else ""), out, language)
+            out.extend(_anaphoric(_restated(_labelled(v, label, language, lead if bullet else ""), out, language),
+                                  previous, language)
                        for v in _sentence_values(sentence, language))
+            previous = sentence
             label = sentence if is_label else ""
             lead = lead if bullet else _lead_subject(sentence, language)
     return out
@@ -983,6 +990,27 @@ def _restated(value: RuleValue, before: list[RuleValue], language: str) -> RuleV
     last = next((v for v in reversed(before) if v.kind == "time_limit"), None)
     same = last and (last.value, last.unit) == (value.value, value.unit) and last.subject
     return replace(value, subject=last.subject) if same else value
+
+
+#: a sentence that opens on a step named again with a demonstrative ("Tale procedura dovrà essere avviata entro 90
+#: giorni", "This request must be made within 30 days", "Ce délai ne peut excéder 5 jours"): the step is the one the
+#: sentence before it names
+_ANAPHORA = re.compile(
+    r"^\W*(?:\d+(?:\.\d+)*\.?\s+)?(?:this|that|such|these|those|tale|tali|questo|questa|detto|detta|ce|cet|cette|"
+    r"ledit|ladite|este|esta|ese|esa|dicho|dicha|tal|esse|essa|dieser|diese|dieses|deze|dit)\s+[^\W\d]{3,}\s", re.I)
+
+
+def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:
+    """A deadline that names no step in a sentence opening on a demonstrative and a noun (:data:`_ANAPHORA`: "Tale
+    termine non sarà superiore a 5 giorni lavorativi") takes the step the sentence right before it names (its subject
+    cue nearest the end, strong before weak): the demonstrative points back to it. Nothing when that sentence names
+    no step either."""
+    if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED \
+            or not _ANAPHORA.match(digits(value.sentence, language)):
+        return value
+    text = digits(previous, language)
+    subject = _nearest_cue(text, len(text), "subjects", False, span=(0, len(text)))
+    return replace(value, subject=subject) if subject else value
 
 
 def _lead_subject(sentence: str, language: str) -> str:

@@ -64,6 +64,21 @@ SENTENCES = [
     ("vi", "Người bán phải phản hồi khiếu nại trong vòng 48 giờ.", [("time_limit", 48, "hour", "response")]),
     ("vi", "Tỷ lệ giao hàng trễ phải dưới 5% để tránh bị phạt.",
      [("metric_threshold", 5, "percent", "late_shipment_rate")]),
+    # extractor 9: a bound written as a comparison ("non sarà superiore a", "dans un délai inférieur à", "ne pourra
+    # excéder"), a mediation is a dispute's step, goods "mis à disposition" are dispatched, "during" in a withdrawal
+    ("it", "Il termine per l'invio dei documenti non sarà, in ogni caso, superiore a 5 giorni lavorativi.",
+     [("time_limit", 5, "business_day", "documents")]),
+    ("fr", "Le Vendeur s'engage à assurer la livraison à ses Acheteurs dans un délai inférieur à 20 jours calendaires.",
+     [("time_limit", 20, "calendar_day", "delivery")]),
+    ("fr", "En cas de différend, la durée de la médiation ne pourra excéder trois (3) mois, sauf accord contraire.",
+     [("time_limit", 3, "month", "dispute")]),
+    ("fr", "Le Commerçant doit mettre les produits commandés à la disposition du client dans les trente (30) minutes "
+           "suivant l'acceptation de la commande.", [("time_limit", 30, "minute", "dispatch")]),
+    ("nl", "De Koper kan een dienstenovereenkomst gedurende 30 dagen zonder opgave van redenen ontbinden.",
+     [("time_limit", 30, "day", "cancellation")]),
+    ("nl", "Het Verkoopaccount wordt gedurende 30 dagen geblokkeerd.", []),
+    ("fr", "Il expédie sous 48 heures (ou sous le délai inférieur à 48 heures qu'il aura indiqué dans son offre).",
+     [("time_limit", 48, "hour", "dispatch")]),
 ]
 
 
@@ -465,6 +480,18 @@ def test_sentence_values(language, sentence, wanted):
     assert found == [(k, float(n), u, s) for k, n, u, s in wanted]
     for v in extract(sentence, language):
         assert v.sentence == sentence  # the evidence is the sentence as written
+
+
+def test_a_step_named_again_with_a_demonstrative_is_the_one_the_sentence_before_names():
+    """"Tale termine …", "This request …": a deadline that names no step in a sentence opening on a demonstrative
+    limits the step the sentence before it names; with no such opening the deadline stays about nothing named."""
+    text = ("Nella e-mail di richiesta sarà specificato il termine entro il quale il documento dovrà essere inviato. "
+            "Tale termine non sarà superiore a 5 giorni lavorativi dal ricevimento della richiesta.")
+    assert [(v.value, v.unit, v.subject) for v in extract(text, "it")] == [(5.0, "business_day", "documents")]
+    text = "You can appeal the removal of a listing. This request must be made within 30 days."
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(30.0, "appeal")]
+    text = "You can appeal the removal of a listing. Our team looks into it within 30 days."
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(30.0, "")]
 
 
 def test_a_full_stop_run_on_to_the_next_word_ends_a_sentence():
