@@ -185,7 +185,8 @@ def _patterns(language: str) -> dict:
     # no word continues "giorni lavorativi"; a single word does ("days" is not "dayside")
     multiword = re.compile(r" |\\s")
     alternatives = "|".join(f"(?P<{u}>(?:{e}){'' if multiword.search(e) else word_end})" for u, e in units.items())
-    out = {"unit": re.compile(rf"\s*(?:{alternatives})", flags),
+    # "a 14-day window", "3-business-day handling": a hyphen joins the number to its unit as a space does
+    out = {"unit": re.compile(rf"(?:\s*-\s*|\s*)(?:{alternatives})", flags),
            "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
     for key in ("anchor", "advance"):
         out[key] = re.compile(r"\W{0,2}\s*(?:" + _nfkc(data[key]) + ")", flags) if data.get(key) else None
@@ -688,7 +689,13 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
         during = not (cue_before or cue_after) and _DURING.search(before) and _WITHOUT_REASON.search(text)
-        if not (cue_before or cue_after or during) or (pats["not_before"] and pats["not_before"].search(before)) or (
+        # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
+        # stated that deadline before (:func:`extract`)
+        mention = not (cue_before or during) and bool(_MENTION_BEFORE.search(before)) and bool(
+            _MENTION_AFTER.match(text, unit_m.end()))
+        ruled_out = bool(pats["not_before"] and pats["not_before"].search(before))  # "during the last 30 days"
+        mention = mention and (ruled_out or not cue_after)  # "the 15-day notice period" is a notice period anyway
+        if not (cue_before or cue_after or during or mention) or (ruled_out and not mention) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
         if (pats["look_back_before"] and pats["look_back_before"].search(before)) or (
@@ -714,8 +721,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if out and _ALTERNATIVE_IN_ABSENCE.search(text, previous_end, start):
             subject = out[-1].subject  # "binnen 14 dagen na …, of bij het ontbreken van een bedenktermijn binnen 14"
         previous_end = end
-        out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
-                             position=m.start()))
+        out.append(RuleValue("time_limit", value, unit, subject, "restated" if mention else "within", sentence,
+                             text[start:end].strip(), position=m.start()))
     return out
 
 
@@ -752,6 +759,10 @@ _ALTERNATIVE_IN_ABSENCE = re.compile(
 #: a limit only in a sentence stating the right of withdrawal (:data:`_WITHOUT_REASON`), else how long something lasts
 _DURING = re.compile(r"(?:^|\s)(?:during|for\s+a\s+period\s+of|gedurende|durante|pendant|während|selama)\s+(?:(?:a|un|une|een|el|la|o|um|uma|il)\s+)?$",
                      re.I)
+#: a period named again with its number before its name ("during the 15-day notice period", "that 100 day period",
+#: "the above-mentioned 15-days period"): a determiner right before the number, "period" or "window" right after it
+_MENTION_BEFORE = re.compile(r"(?:^|\s)(?:the|that|this|such|said|(?:above|afore)[\s-]?mentioned)\s+$", re.I)
+_MENTION_AFTER = re.compile(r"\s+(?:(?:notice|withdrawal|return|review|cooling[\s-]+off)\s+)?(?:period|window)\b", re.I)
 #: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period
@@ -961,9 +972,13 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            out.extend(_anaphoric(_restated(_labelled(v, label, language, lead if bullet else ""), out, language),
-                                  previous, language)
-                       for v in _sentence_values(sentence, language))
+            for v in _sentence_values(sentence, language):
+                v = _anaphoric(_restated(_labelled(v, label, language, lead if bullet else ""), out, language),
+                               previous, language)
+                if v.comparator == "restated":  # a period named again: only one the section stated before
+                    v = _mentioned(v, out)
+                if v:
+                    out.append(v)
             previous = sentence
             label = sentence if is_label else ""
             lead = lead if bullet else _lead_subject(sentence, language)
@@ -998,6 +1013,16 @@ def _restated(value: RuleValue, before: list[RuleValue], language: str) -> RuleV
 _ANAPHORA = re.compile(
     r"^\W*(?:\d+(?:\.\d+)*\.?\s+)?(?:this|that|such|these|those|tale|tali|questo|questa|detto|detta|ce|cet|cette|"
     r"ledit|ladite|este|esta|ese|esa|dicho|dicha|tal|esse|essa|dieser|diese|dieses|deze|dit)\s+[^\W\d]{3,}\s", re.I)
+
+
+def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
+    """A period named again with no cue of its own ("during the 15-day notice period"): the deadline the section
+    stated before with the same number and unit, with that one's step (a cue in its own clause names what happens
+    in the period: "edit their review during that 100 day period"); ``None`` when the section
+    stated no such deadline (then it is a duration: "over a 90-day period")."""
+    last = next((v for v in reversed(before) if v.kind == "time_limit" and (v.value, v.unit) == (value.value, value.unit)),
+                None)
+    return replace(value, comparator="within", subject=last.subject) if last else None
 
 
 def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:

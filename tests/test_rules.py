@@ -79,6 +79,20 @@ SENTENCES = [
     ("nl", "Het Verkoopaccount wordt gedurende 30 dagen geblokkeerd.", []),
     ("fr", "Il expédie sous 48 heures (ou sous le délai inférieur à 48 heures qu'il aura indiqué dans son offre).",
      [("time_limit", 48, "hour", "dispatch")]),
+    # a hyphen joins a number to its unit ("14-day", "3-business-day"); a window or limitation period after it is a
+    # limit; a count within a window ("within a 90-day period, 15 or more claimants") is none
+    ("en", "Buyers can send items back within the 14-day return window.", [("time_limit", 14, "day", "return")]),
+    ("en", "Sellers must ship orders within a 3-business-day handling time.",
+     [("time_limit", 3, "business_day", "dispatch")]),
+    ("en", "Buyers in the EU may be entitled to a 14-day “right of withdrawal” after receiving an item.",
+     [("time_limit", 14, "day", "cancellation")]),
+    ("en", "If within a 90-day period, 15 or more claimants file similar claims, the claims are batched.", []),
+    ("en", "A 7-day suspension applies to repeated violations.", []),
+    # text2num writes "in acht" (Dutch "observe") as "in 8" and "terceros" as "3ᵒˢ": neither stands before a unit
+    ("nl", "Bol.com neemt een opzegtermijn van 30 dagen in acht, behalve bij fraude.",
+     [("time_limit", 30, "day", "notice")]),
+    ("es", "El Vendedor no cederá los datos a terceros y responderá en un plazo de 5 días.",
+     [("time_limit", 5, "day", "response")]),
 ]
 
 
@@ -492,6 +506,18 @@ def test_a_step_named_again_with_a_demonstrative_is_the_one_the_sentence_before_
     assert [(v.value, v.subject) for v in extract(text, "en")] == [(30.0, "appeal")]
     text = "You can appeal the removal of a listing. Our team looks into it within 30 days."
     assert [(v.value, v.subject) for v in extract(text, "en")] == [(30.0, "")]
+
+
+def test_a_period_named_again_with_its_number_is_the_deadline_stated_before():
+    """"during that 100 day period", "during the 15-day notice period": the deadline the section stated before with
+    that number and unit, and its step; with none stated before, a period named so is a duration, no deadline."""
+    text = ("Buyers can leave a review within 100 days of delivery. Buyers can edit their review any number of times "
+            "during that 100 day period.")
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(100.0, ""), (100.0, "")]
+    text = ("You will be notified 15 days prior to any change. If you continue to sell during the 15-day notice period, "
+            "you accept the change.")
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(15.0, "notice"), (15.0, "notice")]
+    assert extract("We look at the orders of the account during the 30-day period.", "en") == []
 
 
 def test_a_full_stop_run_on_to_the_next_word_ends_a_sentence():
