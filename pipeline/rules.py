@@ -334,8 +334,9 @@ def _lines(markdown: str) -> list[tuple[str, bool, bool, bool]]:
 
 
 #: a line a PDF's hard wrap cut in the middle of a sentence: long, and ending in a word or a comma, not in a
-#: sentence's or a label's end ("… kann von beiden Seiten mit einer Frist von")
-_WRAPPED = re.compile(r".{60,}[\w,\-–]")
+#: sentence's or a label's end ("… kann von beiden Seiten mit einer Frist von"), or in a form's blank to fill in
+#: ("Sei pregato di rispedire i beni al seguente indirizzo ........", then ",senza indebiti ritardi …")
+_WRAPPED = re.compile(r".{60,}(?:[\w,\-–]|\.{5,}|…{2,})")
 #: a line that starts something of its own: a heading, a list item, a table row, a quote, a numbered clause
 _OWN_START = re.compile(r"\s*(?:#|[-*+]\s|\\-|\||>|\d+(?:\.\d+)*[.)]?\s|[a-z]\)\s|\(?[ivx]+\)\s|§)", re.I)
 

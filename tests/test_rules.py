@@ -88,6 +88,11 @@ SENTENCES = [
      [("time_limit", 14, "day", "cancellation")]),
     ("en", "If within a 90-day period, 15 or more claimants file similar claims, the claims are batched.", []),
     ("en", "A 7-day suspension applies to repeated violations.", []),
+    # Italian "cancellare i Dati" deletes data: no cancellation
+    ("it", "Il Responsabile dovrà, nel termine di 15 (quindici) giorni lavorativi, distruggere o cancellare i Dati "
+           "Personali.", [("time_limit", 15, "business_day", "")]),
+    ("it", "L'Acquirente può cancellare l'ordine entro 2 giorni dall'acquisto.",
+     [("time_limit", 2, "day", "cancellation")]),
     # text2num writes "in acht" (Dutch "observe") as "in 8" and "terceros" as "3ᵒˢ": neither stands before a unit
     ("nl", "Bol.com neemt een opzegtermijn van 30 dagen in acht, behalve bij fraude.",
      [("time_limit", 30, "day", "notice")]),
@@ -518,6 +523,15 @@ def test_a_period_named_again_with_its_number_is_the_deadline_stated_before():
             "you accept the change.")
     assert [(v.value, v.subject) for v in extract(text, "en")] == [(15.0, "notice"), (15.0, "notice")]
     assert extract("We look at the orders of the account during the 30-day period.", "en") == []
+
+
+def test_a_form_blank_to_fill_in_does_not_end_its_sentence():
+    """A model form's line ending in a blank of dots runs on into the next paragraph (",senza indebiti ritardi …"):
+    the deadline there is the step the line before names."""
+    text = ("Sei pregato di rispedire i beni al seguente indirizzo " + "." * 80 + "\n\n" + "." * 60 +
+            ",senza indebiti ritardi e in ogni caso entro 14 giorni dal giorno in cui hai comunicato il tuo recesso.")
+    (value,) = extract(text, "it")
+    assert (value.value, value.subject) == (14.0, "return") and value.sentence.startswith("Sei pregato")
 
 
 def test_a_full_stop_run_on_to_the_next_word_ends_a_sentence():
