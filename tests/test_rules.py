@@ -826,10 +826,9 @@ def test_the_corpus_reference_meets_the_targets():
     tuned = {"documents": [d for d in reference["documents"] if not d.get("blind")]}
     result = evaluate(tuned, corpus, subjects=False)  # the targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
-    # with subject they are not met yet (extractor 8: 94.2 % / 88.1 %, README): held where they stand, so that a cue
-    # change that loses subjects shows
+    # with subject too since extractor 9 (95.7 % / 91.2 %, README): a right number about the wrong thing is wrong
     result = evaluate(tuned, corpus, subjects=True)
-    assert result["overall"]["precision"] >= 0.93 and result["overall"]["recall"] >= 0.87, result["overall"]
+    assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
     blind = evaluate(reference, corpus, subjects=False, only="blind")
     assert blind["overall"]["expected"] >= 40 and blind["overall"]["precision"] >= 0.95, blind["overall"]
     # every entry says what it is about, so bench/eval_rules.py can count a right number about the wrong thing wrong
