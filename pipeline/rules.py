@@ -1085,7 +1085,9 @@ def _table_values(rows: list[list[str]], language: str) -> list[RuleValue]:
     out = []
     for cells in rows[1:]:
         row_text = "| " + " | ".join(cells) + " |"
-        out.extend(replace(v, sentence=row_text) for v in _sentence_values(" | ".join(cells), language, row=True))
+        # a period named again in a cell ("the 30-day period") has no deadline before it to be: left out
+        out.extend(replace(v, sentence=row_text) for v in _sentence_values(" | ".join(cells), language, row=True)
+                   if v.comparator != "restated")
     return out
 
 

@@ -523,6 +523,8 @@ def test_a_period_named_again_with_its_number_is_the_deadline_stated_before():
             "you accept the change.")
     assert [(v.value, v.subject) for v in extract(text, "en")] == [(15.0, "notice"), (15.0, "notice")]
     assert extract("We look at the orders of the account during the 30-day period.", "en") == []
+    table = "| Step | Time |\n|---|---|\n| Review | during the 30-day period |\n"
+    assert extract(table, "en") == []
 
 
 def test_a_form_blank_to_fill_in_does_not_end_its_sentence():
