@@ -54,7 +54,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 8
+EXTRACTOR_VERSION = 9
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -185,7 +185,8 @@ def _patterns(language: str) -> dict:
     # no word continues "giorni lavorativi"; a single word does ("days" is not "dayside")
     multiword = re.compile(r" |\\s")
     alternatives = "|".join(f"(?P<{u}>(?:{e}){'' if multiword.search(e) else word_end})" for u, e in units.items())
-    out = {"unit": re.compile(rf"\s*(?:{alternatives})", flags),
+    # "a 14-day window", "3-business-day handling": a hyphen joins the number to its unit as a space does
+    out = {"unit": re.compile(rf"(?:\s*-\s*|\s*)(?:{alternatives})", flags),
            "points": re.compile(r"\s*(?:" + _nfkc(data["points"]) + ")", flags)}
     for key in ("anchor", "advance"):
         out[key] = re.compile(r"\W{0,2}\s*(?:" + _nfkc(data[key]) + ")", flags) if data.get(key) else None
@@ -333,8 +334,9 @@ def _lines(markdown: str) -> list[tuple[str, bool, bool, bool]]:
 
 
 #: a line a PDF's hard wrap cut in the middle of a sentence: long, and ending in a word or a comma, not in a
-#: sentence's or a label's end ("… kann von beiden Seiten mit einer Frist von")
-_WRAPPED = re.compile(r".{60,}[\w,\-–]")
+#: sentence's or a label's end ("… kann von beiden Seiten mit einer Frist von"), or in a form's blank to fill in
+#: ("Sei pregato di rispedire i beni al seguente indirizzo ........", then ",senza indebiti ritardi …")
+_WRAPPED = re.compile(r".{60,}(?:[\w,\-–]|\.{5,}|…{2,})")
 #: a line that starts something of its own: a heading, a list item, a table row, a quote, a numbered clause
 _OWN_START = re.compile(r"\s*(?:#|[-*+]\s|\\-|\||>|\d+(?:\.\d+)*[.)]?\s|[a-z]\)\s|\(?[ivx]+\)\s|§)", re.I)
 
@@ -687,7 +689,14 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
-        if not (cue_before or cue_after) or (pats["not_before"] and pats["not_before"].search(before)) or (
+        during = not (cue_before or cue_after) and _DURING.search(before) and _WITHOUT_REASON.search(text)
+        # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
+        # stated that deadline before (:func:`extract`)
+        mention = not (cue_before or during) and bool(_MENTION_BEFORE.search(before)) and bool(
+            _MENTION_AFTER.match(text, unit_m.end()))
+        ruled_out = bool(pats["not_before"] and pats["not_before"].search(before))  # "during the last 30 days"
+        mention = mention and (ruled_out or not cue_after)  # "the 15-day notice period" is a notice period anyway
+        if not (cue_before or cue_after or during or mention) or (ruled_out and not mention) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
         if (pats["look_back_before"] and pats["look_back_before"].search(before)) or (
@@ -713,8 +722,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if out and _ALTERNATIVE_IN_ABSENCE.search(text, previous_end, start):
             subject = out[-1].subject  # "binnen 14 dagen na …, of bij het ontbreken van een bedenktermijn binnen 14"
         previous_end = end
-        out.append(RuleValue("time_limit", value, unit, subject, "within", sentence, text[start:end].strip(),
-                             position=m.start()))
+        out.append(RuleValue("time_limit", value, unit, subject, "restated" if mention else "within", sentence,
+                             text[start:end].strip(), position=m.start()))
     return out
 
 
@@ -747,6 +756,14 @@ _ALTERNATIVE_IN_ABSENCE = re.compile(
     r"\b(?:or|ou|o|oder|of)[\s,]+(?:bij\s+(?:het\s+)?ontbreken\s+van|in\s+the\s+absence\s+of|failing"
     r"|in\s+(?:mancanza|assenza)\s+d\w*|en\s+l.absence\s+d\w*|(?:a|na|en)\s+(?:falta|ausencia)\s+d\w*|mangels"
     r"|in\s+Ermangelung)\s+[^,.;]{0,60}?[\s,]*$", re.I)
+#: right before a duration, "during" ("gedurende 30 dagen zonder opgave van redenen ontbinden", "pendant 14 jours"):
+#: a limit only in a sentence stating the right of withdrawal (:data:`_WITHOUT_REASON`), else how long something lasts
+_DURING = re.compile(r"(?:^|\s)(?:during|for\s+a\s+period\s+of|gedurende|durante|pendant|während|selama)\s+(?:(?:a|un|une|een|el|la|o|um|uma|il)\s+)?$",
+                     re.I)
+#: a period named again with its number before its name ("during the 15-day notice period", "that 100 day period",
+#: "the above-mentioned 15-days period"): a determiner right before the number, "period" or "window" right after it
+_MENTION_BEFORE = re.compile(r"(?:^|\s)(?:the|that|this|such|said|(?:above|afore)[\s-]?mentioned)\s+$", re.I)
+_MENTION_AFTER = re.compile(r"\s+(?:(?:notice|withdrawal|return|review|cooling[\s-]+off)\s+)?(?:period|window)\b", re.I)
 #: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period
@@ -946,7 +963,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         return []
     out: list[RuleValue] = []
     table: list[list[str]] = []
-    label = lead = ""
+    label = lead = previous = ""
     for sentence, is_row, is_label, bullet in _lines(markdown) + [("", False, False, False)]:
         if is_row:
             if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
@@ -956,8 +973,14 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            out.extend(_restated(_labelled(v, label, language, lead if bullet else ""), out, language)
-                       for v in _sentence_values(sentence, language))
+            for v in _sentence_values(sentence, language):
+                v = _anaphoric(_restated(_labelled(v, label, language, lead if bullet else ""), out, language),
+                               previous, language)
+                if v.comparator == "restated":  # a period named again: only one the section stated before
+                    v = _mentioned(v, out)
+                if v:
+                    out.append(v)
+            previous = sentence
             label = sentence if is_label else ""
             lead = lead if bullet else _lead_subject(sentence, language)
     return out
@@ -983,6 +1006,37 @@ def _restated(value: RuleValue, before: list[RuleValue], language: str) -> RuleV
     last = next((v for v in reversed(before) if v.kind == "time_limit"), None)
     same = last and (last.value, last.unit) == (value.value, value.unit) and last.subject
     return replace(value, subject=last.subject) if same else value
+
+
+#: a sentence that opens on a step named again with a demonstrative ("Tale procedura dovrà essere avviata entro 90
+#: giorni", "This request must be made within 30 days", "Ce délai ne peut excéder 5 jours"): the step is the one the
+#: sentence before it names
+_ANAPHORA = re.compile(
+    r"^\W*(?:\d+(?:\.\d+)*\.?\s+)?(?:this|that|such|these|those|tale|tali|questo|questa|detto|detta|ce|cet|cette|"
+    r"ledit|ladite|este|esta|ese|esa|dicho|dicha|tal|esse|essa|dieser|diese|dieses|deze|dit)\s+[^\W\d]{3,}\s", re.I)
+
+
+def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
+    """A period named again with no cue of its own ("during the 15-day notice period"): the deadline the section
+    stated before with the same number and unit, with that one's step (a cue in its own clause names what happens
+    in the period: "edit their review during that 100 day period"); ``None`` when the section
+    stated no such deadline (then it is a duration: "over a 90-day period")."""
+    last = next((v for v in reversed(before) if v.kind == "time_limit" and (v.value, v.unit) == (value.value, value.unit)),
+                None)
+    return replace(value, comparator="within", subject=last.subject) if last else None
+
+
+def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:
+    """A deadline that names no step in a sentence opening on a demonstrative and a noun (:data:`_ANAPHORA`: "Tale
+    termine non sarà superiore a 5 giorni lavorativi") takes the step the sentence right before it names (its subject
+    cue nearest the end, strong before weak): the demonstrative points back to it. Nothing when that sentence names
+    no step either."""
+    if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED \
+            or not _ANAPHORA.match(digits(value.sentence, language)):
+        return value
+    text = digits(previous, language)
+    subject = _nearest_cue(text, len(text), "subjects", False, span=(0, len(text)))
+    return replace(value, subject=subject) if subject else value
 
 
 def _lead_subject(sentence: str, language: str) -> str:
@@ -1031,7 +1085,9 @@ def _table_values(rows: list[list[str]], language: str) -> list[RuleValue]:
     out = []
     for cells in rows[1:]:
         row_text = "| " + " | ".join(cells) + " |"
-        out.extend(replace(v, sentence=row_text) for v in _sentence_values(" | ".join(cells), language, row=True))
+        # a period named again in a cell ("the 30-day period") has no deadline before it to be: left out
+        out.extend(replace(v, sentence=row_text) for v in _sentence_values(" | ".join(cells), language, row=True)
+                   if v.comparator != "restated")
     return out
 
 

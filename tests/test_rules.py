@@ -64,6 +64,40 @@ SENTENCES = [
     ("vi", "Người bán phải phản hồi khiếu nại trong vòng 48 giờ.", [("time_limit", 48, "hour", "response")]),
     ("vi", "Tỷ lệ giao hàng trễ phải dưới 5% để tránh bị phạt.",
      [("metric_threshold", 5, "percent", "late_shipment_rate")]),
+    # extractor 9: a bound written as a comparison ("non sarà superiore a", "dans un délai inférieur à", "ne pourra
+    # excéder"), a mediation is a dispute's step, goods "mis à disposition" are dispatched, "during" in a withdrawal
+    ("it", "Il termine per l'invio dei documenti non sarà, in ogni caso, superiore a 5 giorni lavorativi.",
+     [("time_limit", 5, "business_day", "documents")]),
+    ("fr", "Le Vendeur s'engage à assurer la livraison à ses Acheteurs dans un délai inférieur à 20 jours calendaires.",
+     [("time_limit", 20, "calendar_day", "delivery")]),
+    ("fr", "En cas de différend, la durée de la médiation ne pourra excéder trois (3) mois, sauf accord contraire.",
+     [("time_limit", 3, "month", "dispute")]),
+    ("fr", "Le Commerçant doit mettre les produits commandés à la disposition du client dans les trente (30) minutes "
+           "suivant l'acceptation de la commande.", [("time_limit", 30, "minute", "dispatch")]),
+    ("nl", "De Koper kan een dienstenovereenkomst gedurende 30 dagen zonder opgave van redenen ontbinden.",
+     [("time_limit", 30, "day", "cancellation")]),
+    ("nl", "Het Verkoopaccount wordt gedurende 30 dagen geblokkeerd.", []),
+    ("fr", "Il expédie sous 48 heures (ou sous le délai inférieur à 48 heures qu'il aura indiqué dans son offre).",
+     [("time_limit", 48, "hour", "dispatch")]),
+    # a hyphen joins a number to its unit ("14-day", "3-business-day"); a window or limitation period after it is a
+    # limit; a count within a window ("within a 90-day period, 15 or more claimants") is none
+    ("en", "Buyers can send items back within the 14-day return window.", [("time_limit", 14, "day", "return")]),
+    ("en", "Sellers must ship orders within a 3-business-day handling time.",
+     [("time_limit", 3, "business_day", "dispatch")]),
+    ("en", "Buyers in the EU may be entitled to a 14-day “right of withdrawal” after receiving an item.",
+     [("time_limit", 14, "day", "cancellation")]),
+    ("en", "If within a 90-day period, 15 or more claimants file similar claims, the claims are batched.", []),
+    ("en", "A 7-day suspension applies to repeated violations.", []),
+    # Italian "cancellare i Dati" deletes data: no cancellation
+    ("it", "Il Responsabile dovrà, nel termine di 15 (quindici) giorni lavorativi, distruggere o cancellare i Dati "
+           "Personali.", [("time_limit", 15, "business_day", "")]),
+    ("it", "L'Acquirente può cancellare l'ordine entro 2 giorni dall'acquisto.",
+     [("time_limit", 2, "day", "cancellation")]),
+    # text2num writes "in acht" (Dutch "observe") as "in 8" and "terceros" as "3ᵒˢ": neither stands before a unit
+    ("nl", "Bol.com neemt een opzegtermijn van 30 dagen in acht, behalve bij fraude.",
+     [("time_limit", 30, "day", "notice")]),
+    ("es", "El Vendedor no cederá los datos a terceros y responderá en un plazo de 5 días.",
+     [("time_limit", 5, "day", "response")]),
 ]
 
 
@@ -467,6 +501,41 @@ def test_sentence_values(language, sentence, wanted):
         assert v.sentence == sentence  # the evidence is the sentence as written
 
 
+def test_a_step_named_again_with_a_demonstrative_is_the_one_the_sentence_before_names():
+    """"Tale termine …", "This request …": a deadline that names no step in a sentence opening on a demonstrative
+    limits the step the sentence before it names; with no such opening the deadline stays about nothing named."""
+    text = ("Nella e-mail di richiesta sarà specificato il termine entro il quale il documento dovrà essere inviato. "
+            "Tale termine non sarà superiore a 5 giorni lavorativi dal ricevimento della richiesta.")
+    assert [(v.value, v.unit, v.subject) for v in extract(text, "it")] == [(5.0, "business_day", "documents")]
+    text = "You can appeal the removal of a listing. This request must be made within 30 days."
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(30.0, "appeal")]
+    text = "You can appeal the removal of a listing. Our team looks into it within 30 days."
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(30.0, "")]
+
+
+def test_a_period_named_again_with_its_number_is_the_deadline_stated_before():
+    """"during that 100 day period", "during the 15-day notice period": the deadline the section stated before with
+    that number and unit, and its step; with none stated before, a period named so is a duration, no deadline."""
+    text = ("Buyers can leave a review within 100 days of delivery. Buyers can edit their review any number of times "
+            "during that 100 day period.")
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(100.0, ""), (100.0, "")]
+    text = ("You will be notified 15 days prior to any change. If you continue to sell during the 15-day notice period, "
+            "you accept the change.")
+    assert [(v.value, v.subject) for v in extract(text, "en")] == [(15.0, "notice"), (15.0, "notice")]
+    assert extract("We look at the orders of the account during the 30-day period.", "en") == []
+    table = "| Step | Time |\n|---|---|\n| Review | during the 30-day period |\n"
+    assert extract(table, "en") == []
+
+
+def test_a_form_blank_to_fill_in_does_not_end_its_sentence():
+    """A model form's line ending in a blank of dots runs on into the next paragraph (",senza indebiti ritardi …"):
+    the deadline there is the step the line before names."""
+    text = ("Sei pregato di rispedire i beni al seguente indirizzo " + "." * 80 + "\n\n" + "." * 60 +
+            ",senza indebiti ritardi e in ogni caso entro 14 giorni dal giorno in cui hai comunicato il tuo recesso.")
+    (value,) = extract(text, "it")
+    assert (value.value, value.subject) == (14.0, "return") and value.sentence.startswith("Sei pregato")
+
+
 def test_a_full_stop_run_on_to_the_next_word_ends_a_sentence():
     """A PDF's lost space after a full stop: the next sentence is its own, so the delivery named before it is not
     what its 3 days limit, and its evidence is that sentence alone."""
@@ -759,10 +828,9 @@ def test_the_corpus_reference_meets_the_targets():
     tuned = {"documents": [d for d in reference["documents"] if not d.get("blind")]}
     result = evaluate(tuned, corpus, subjects=False)  # the issue's targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
-    # with subject they are not met yet (extractor 8: 94.2 % / 88.1 %, README): held where they stand, so that a cue
-    # change that loses subjects shows
+    # with subject too since extractor 9 (95.7 % / 91.2 %, README): a right number about the wrong thing is wrong
     result = evaluate(tuned, corpus, subjects=True)
-    assert result["overall"]["precision"] >= 0.93 and result["overall"]["recall"] >= 0.87, result["overall"]
+    assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
     blind = evaluate(reference, corpus, subjects=False, only="blind")
     assert blind["overall"]["expected"] >= 40 and blind["overall"]["precision"] >= 0.95, blind["overall"]
     # every entry says what it is about, so bench/eval_rules.py can count a right number about the wrong thing wrong
