@@ -884,3 +884,79 @@ def test_a_rewording_in_a_renumbered_section_is_changed(renumbered_kb):
     assert a["current_wording"] == RN_NOW and {"section", "alignment", "moved_section"} <= set(a["basis"])
     assert a["section"] == "5.1." or a["section_key"].startswith("5"), a["section"]
     assert a["last_version_with_quote"]["section_key"].startswith("4")
+
+
+# --- where a sentence ends: "Inc.", "sog." and an ordinal ("point 8. of") do not end one -------------------
+
+SE_EN = """<html><head><title>Seller Terms</title></head><body><div id="policy">
+<h1>Seller Terms</h1>
+<h2>1. Operator</h2>
+<p>The marketplace is operated by Example Shops, Inc. under the laws of Delaware and serves sellers in every state.</p>
+<h2>8. Removals</h2>
+<p>8.11. Sellers with an individual contract are told by email of the decisions under points 8.5., 8.6. and 8.10. of these terms and may dispute them in a complaint procedure. The operator excludes its liability for removals under this point as set out in point 7.9. of these terms.</p>
+<p>8.12. Sellers may appeal a removal within fourteen days.</p>
+</div></body></html>"""
+SE_ZH = """<html><head><title>平台规则</title></head><body><div id="policy">
+<h1>平台规则</h1>
+<p><strong>第一条</strong> 本平台由Example Shops, Inc. 运营，所有入驻卖家均须遵守本规则及其附件。</p>
+<p><strong>第二条</strong> 卖家应当在买家付款后两个工作日内完成发货。</p>
+</div></body></html>"""
+SE_DE = """<html><head><title>Händlerbedingungen</title></head><body><div id="policy">
+<h1>Händlerbedingungen</h1>
+<p>Die sog. Händlerbedingungen gelten für alle gewerblichen Verkäufer auf dem Marktplatz.</p>
+</div></body></html>"""
+SE_QUOTE = ("The operator excludes its liability for removals under this point as set out in point 7.9. of these "
+            "terms.")
+SE_NOW = ("The operator excludes its liability for removals under point 8. of these terms, and the seller has no "
+          "claim to any refund.")
+SE_EDITS = {
+    # the first sentence of 8.11 goes; the second is reworded (the word diff aligns the first one's "points 8.5.
+    # … of these terms" with "point 8. of these terms", so the quote's place starts inside the new sentence)
+    "terms": (SE_EN, [("8.11. Sellers with an individual contract are told by email of the decisions under points "
+                       "8.5., 8.6. and 8.10. of these terms and may dispute them in a complaint procedure. " + SE_QUOTE,
+                       "8.11. " + SE_NOW)]),
+    "guize": (SE_ZH, []),
+    "bedingungen": (SE_DE, []),
+}
+
+
+@pytest.fixture(scope="module")
+def sentence_kb(tmp_path_factory):
+    """An English, a Chinese and a German page whose sentences hold "Inc.", "sog." or an ordinal ("point 8.")."""
+    return _edited_kb(tmp_path_factory.mktemp("cite-sentences"), "seller.setest.example", SE_EDITS,
+        "platform: setest\nname: SeTest\nname_zh: 句子测试\nhomepage: https://seller.setest.example/\ndocuments:\n"
+        "  - id: terms\n    title: Seller Terms\n    url: https://seller.setest.example/policies/terms\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n"
+        "  - id: guize\n    title: 平台规则\n    title_en: Platform Rules\n"
+        "    url: https://seller.setest.example/policies/guize\n    locale: zh-CN\n    type: other\n"
+        "    select: ['#policy']\n"
+        "  - id: bedingungen\n    title: Händlerbedingungen\n"
+        "    url: https://seller.setest.example/policies/bedingungen\n    locale: de-DE\n    type: other\n"
+        "    select: ['#policy']\n")
+
+
+@pytest.mark.parametrize("quote, document, whole", [
+    ("under the laws of Delaware and serves sellers in every state", "setest/terms",
+     "The marketplace is operated by Example Shops, Inc. under the laws of Delaware and serves sellers in every state."),
+    ("运营，所有入驻卖家均须遵守本规则及其附件", "setest/guize", "第一条 本平台由Example Shops, Inc. 运营，所有入驻卖家均须遵守本规则及其附件。"),
+    ("Händlerbedingungen gelten für alle gewerblichen Verkäufer auf dem Marktplatz", "setest/bedingungen",
+     "Die sog. Händlerbedingungen gelten für alle gewerblichen Verkäufer auf dem Marktplatz."),
+])
+def test_the_quoted_sentence_is_not_cut_at_an_abbreviation(sentence_kb, quote, document, whole):
+    """The wording to cite is the whole sentence: "Inc." and "sog." are Moses non-breaking prefixes of the
+    document's language (English's for Chinese, which has no list), not sentence ends."""
+    answers, _ = cite_cli(sentence_kb, quote, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "current" and a["quoted_wording"] == whole, a["quoted_wording"]
+
+
+def test_a_rewording_is_not_cut_at_an_ordinal(sentence_kb):
+    """"point 8. of these terms": a number's period before a lower-case word is an ordinal, not a sentence
+    end. Cut there, what stands in the quote's place would be "of these terms, and the seller has no claim…",
+    too unlike the quote to be its replacement; whole, it is the rewording (the case of hasznaltauto's "az ÁSZF
+    8. pontja" in ``bench/eval_cite.py``)."""
+    answers, _ = cite_cli(sentence_kb, SE_QUOTE, "--now", "2026-02-11")
+    a = answer_for(answers, "setest/terms")
+    assert a["status"] == "changed", (a["status"], a.get("basis"), a.get("similarity"), a.get("now_in_place"))
+    assert a["current_wording"] == SE_NOW and a["changed_at"][:10] == "2026-02-10"
+    assert a["quoted_wording"] == SE_QUOTE

@@ -120,7 +120,8 @@ word) sampled from 57 documents of ``../shared/corpus/``: ``match_main`` put
 64 characters 14.0 % (1 ms), :func:`locate` 99.3 % (median 1.9 ms, p95 9.5 ms).
 
 Modules, one job each: :mod:`~kb.cite.keytext` (key form and offset map),
-:mod:`~kb.cite.locate` (fuzzy location), :mod:`~kb.cite.candidates` (full-text
+:mod:`~kb.cite.locate` (fuzzy location), :mod:`~kb.cite.sentences` (where a sentence ends: "Inc.", "sog.",
+"point 8. of" do not end one, by Moses' non-breaking prefixes of the document's language), :mod:`~kb.cite.candidates` (full-text
 candidates), :mod:`~kb.cite.redline` (what replaced a passage; redlines, on
 :mod:`pipeline.diff`), :mod:`~kb.cite.versions` (what the check reads from the
 KB), :mod:`~kb.cite.citation` (citations and messages), :mod:`~kb.cite.answer`

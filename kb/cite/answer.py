@@ -16,6 +16,7 @@ from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
 from kb.cite.keytext import key_form, key_text, quote_weight
 from kb.cite.locate import NUMERAL_RE, Match, locate, sentence_bounds
+from kb.cite.sentences import line_sentences
 from kb.cite.redline import redline_ops, redline_text, replacement_span
 from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
                               _version_info)
@@ -40,7 +41,6 @@ MOVED_SIMILARITY = 80.0
 #: A quote whose words stand almost whole (rapidfuzz ``partial_ratio``) inside a longer new clause of the same
 #: section (two sentences merged into one, a clause widened) was merged into it.
 CONTAINED_SIMILARITY = 85.0
-SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])")
 
 
 def _public(info: dict) -> dict:
@@ -62,6 +62,11 @@ class _Case:
     base_url: str
     now: datetime
     judge_now: datetime | None = None  # the moment staleness is judged against, when the caller gave one
+
+    @property
+    def lang(self) -> str | None:
+        """The document's declared language (where its sentences end: :mod:`kb.cite.sentences`)."""
+        return self.doc.get("locale")
 
     @property
     def gone(self) -> bool:
@@ -179,7 +184,7 @@ def _current_answer(case: _Case, cur_match: Match, match_info: dict) -> dict:
     """``current``: in the current version, and no older version matches better."""
     current = case.current
     info = case.info(current, cur_match.raw_start)
-    s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end)
+    s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end, lang=case.lang)
     day = case.now.date().isoformat()
     info["in_force"] = timemodel.in_force(True, info["effective_date"], info["effective_date_source"], day)
     return dict(status="current", **_public(info), basis=["match"],
@@ -202,7 +207,7 @@ def _replaced_span(case: _Case, quote_key: str, nxt: dict | None,
         ns, ne = replacement_span(case.versions.key(case.last_seq), case.versions.key(case.current_seq),
                                   case.m_last, fine=fine, evidence=evidence)
         if len(key_form(current["text_markdown"][ns:ne])) >= enough:
-            return sentence_bounds(current["text_markdown"], ns, ne)
+            return sentence_bounds(current["text_markdown"], ns, ne, lang=case.lang)
     return None
 
 
@@ -211,7 +216,7 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict, depth: int =
     nothing in the current text replaced it, its history is followed (:func:`_followed`)."""
     last, m_last = case.last, case.m_last
     old_info = case.info(last, m_last.raw_start)
-    os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end)
+    os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end, lang=case.lang)
     quoted = wording(last["text_markdown"][os_:oe])
     quoted_md = wording_markdown(last["text_markdown"][os_:oe])
     nxt = case.versions.get(case.last_seq + 1)
@@ -298,7 +303,7 @@ def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, rem
              "section_key": w_info["section_key"], "version_date": w_info["version_date"],
              "version_seq": nxt["seq"], "permalink": w_info["permalink"], **step["fields"]}
     if last_w == case.current_seq:  # W stands in the current text: the quote changed into it
-        s, e = sentence_bounds(case.current["text_markdown"], m_w.raw_start, m_w.raw_end)
+        s, e = sentence_bounds(case.current["text_markdown"], m_w.raw_start, m_w.raw_end, lang=case.lang)
         change = _change_into(case.conn, nxt["id"])
         answer = _changed_answer(case, (s, e), quoted, nxt, change, removed["match"],
                                  removed["last_version_with_quote"])
@@ -401,18 +406,16 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
                          "similarity": similarity}}}
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int, str]]:
+def _sentence_spans(text: str, lang: str | None = "en") -> list[tuple[int, int, str]]:
     """The sentences of a text with their raw spans and key forms: ``[(start, end, key)]`` (lines split at
-    sentence ends and colons; pieces of fewer than 12 key characters are left out)."""
+    sentence ends and colons by :func:`kb.cite.sentences.line_sentences` in the document's language ``lang``, so
+    "Inc." or "sog." does not cut a sentence in two; pieces of fewer than 12 key characters are left out)."""
     out = []
     for line in re.finditer(r"[^\n]+", text):
-        at = line.start()
-        for piece in SENTENCE_SPLIT_RE.split(line.group()):
-            start = text.find(piece, at)
-            at = start + len(piece)
-            key = key_form(piece)
+        for s, e in line_sentences(line.group(), lang, colons=True):
+            key = key_form(line.group()[s:e])
             if len(key) >= 12:
-                out.append((start, at, key))
+                out.append((line.start() + s, line.start() + e, key))
     return out
 
 
@@ -432,8 +435,8 @@ def _counterpart(case: _Case, old_info: dict, quoted: str, old_span: tuple[int, 
     old_text, new_text = case.last["text_markdown"], case.current["text_markdown"]
     # Only new wording can replace: a sentence that stood elsewhere in the last version already is not the quote's.
     elsewhere = key_form(old_text[:old_span[0]]) + "|" + key_form(old_text[old_span[1]:])
-    news = [x for x in _sentence_spans(new_text) if x[2] not in elsewhere]
-    others = [x[2] for x in _sentence_spans(old_text) if x[1] <= old_span[0] or x[0] >= old_span[1]]
+    news = [x for x in _sentence_spans(new_text, case.lang) if x[2] not in elsewhere]
+    others = [x[2] for x in _sentence_spans(old_text, case.lang) if x[1] <= old_span[0] or x[0] >= old_span[1]]
     if not news:
         return None
     keys = [x[2] for x in news]
@@ -607,7 +610,7 @@ def _closest(conn, docs, quote, quote_key, candidates, base_url, now) -> dict | 
     m = locate(quote_key, kt)
     rs, re_ = ((m.raw_start, m.raw_end) if m is not None else
                kt.raw_span(found.dest_start, max(found.dest_start + 1, found.dest_end)))
-    s, e = sentence_bounds(version["text_markdown"], rs, re_)
+    s, e = sentence_bounds(version["text_markdown"], rs, re_, lang=doc.get("locale"))
     info = _version_info(conn, doc, version, rs, base_url, now)
     ops = redline_ops(re.sub(r"^[\W_]+|[\W_]+$", "", quote), wording(version["text_markdown"][rs:re_]))
     return {"document": doc["id"], "title": doc["title"], "score": round(score, 1),
