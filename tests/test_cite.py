@@ -960,3 +960,61 @@ def test_a_rewording_is_not_cut_at_an_ordinal(sentence_kb):
     assert a["status"] == "changed", (a["status"], a.get("basis"), a.get("similarity"), a.get("now_in_place"))
     assert a["current_wording"] == SE_NOW and a["changed_at"][:10] == "2026-02-10"
     assert a["quoted_wording"] == SE_QUOTE
+
+
+# --- step by step: what replaced a quote is decided on the date it went, not by a jump to the current text ---
+
+SW_EN = """<html><head><title>Returns Policy</title></head><body><div id="policy">
+<h1>Returns Policy</h1>
+<h2>1. Returns</h2>
+<p>Buyers may return an item within thirty days of delivery for any reason.</p>
+<p>Items bought during the holiday season may be returned until the fifteenth of January.</p>
+<p>Refunds are issued within five business days of the returned item reaching the seller.</p>
+</div></body></html>"""
+SW_ZH = """<html><head><title>退货规则</title></head><body><div id="policy">
+<h1>退货规则</h1>
+<p><strong>第一条</strong>【退货】买家可在签收后三十日内无理由退货。</p>
+<p>节日期间购买的商品可在次年一月十五日前申请退货。</p>
+<p>卖家应当在收到退货后五个工作日内完成退款。</p>
+</div></body></html>"""
+SW_EN_QUOTE = "Items bought during the holiday season may be returned until the fifteenth of January."
+SW_EN_LATER = "Items bought during the holiday season may be returned until the thirty-first of January."
+SW_ZH_QUOTE = "节日期间购买的商品可在次年一月十五日前申请退货。"
+SW_ZH_LATER = "节日期间购买的商品可在次年一月三十一日前申请退货。"
+SW_EDITS = {
+    # 2026-02-10: the holiday sentence is deleted; 2026-03-10: a like one (another date) is added in its place
+    "returns": (SW_EN, [[(f"<p>{SW_EN_QUOTE}</p>\n", "")],
+                        [("<p>Refunds are issued", f"<p>{SW_EN_LATER}</p>\n<p>Refunds are issued")]]),
+    "tuihuo": (SW_ZH, [[(f"<p>{SW_ZH_QUOTE}</p>\n", "")],
+                       [("<p>卖家应当在收到退货后", f"<p>{SW_ZH_LATER}</p>\n<p>卖家应当在收到退货后")]]),
+}
+
+
+@pytest.fixture(scope="module")
+def stepwise_kb(tmp_path_factory):
+    return _edited_kb(tmp_path_factory.mktemp("cite-stepwise"), "seller.swtest.example", SW_EDITS,
+        "platform: swtest\nname: SwTest\nname_zh: 逐步测试\nhomepage: https://seller.swtest.example/\ndocuments:\n"
+        "  - id: returns\n    title: Returns Policy\n    url: https://seller.swtest.example/policies/returns\n"
+        "    locale: en-US\n    type: returns\n    select: ['#policy']\n"
+        "  - id: tuihuo\n    title: 退货规则\n    title_en: Returns Rules\n"
+        "    url: https://seller.swtest.example/policies/tuihuo\n    locale: zh-CN\n    type: returns\n"
+        "    select: ['#policy']\n",
+        dates=("2026-01-10", "2026-02-10", "2026-03-10"))
+
+
+@pytest.mark.parametrize("quote, later, document", [
+    (SW_EN_QUOTE, SW_EN_LATER, "swtest/returns"),
+    (SW_ZH_QUOTE, SW_ZH_LATER, "swtest/tuihuo"),
+])
+def test_a_passage_removed_is_not_changed_into_one_added_later(stepwise_kb, quote, later, document):
+    """Removed on 2026-02-10 (nothing stood in its place then), a like sentence added on 2026-03-10: the answer
+    is ``removed`` on 2026-02-10, never "changed on 2026-02-10 into" a wording that did not exist that day; the
+    later sentence may only be shown as what is now in its place."""
+    answers, _ = cite_cli(stepwise_kb, quote, "--now", "2026-03-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "removed", (a["status"], a.get("basis"), a.get("current_wording"))
+    assert a["changed_at"][:10] == "2026-02-10" and "current_wording" not in a
+    place = a.get("now_in_place")
+    if place:
+        assert place["label"] == "now in this place" and "replaced by" not in a["message"]["en"].lower()
+

@@ -44,7 +44,10 @@ at ``MOVED_SIMILARITY`` (80: ``moved``); a quote whose words stand almost whole
 (``CONTAINED_SIMILARITY``, 85, ``partial_ratio``) in a longer new clause of its
 section was merged into it (``contained``). A diff-aligned passage in the section the quote's moved to by
 position alone (``4.1.`` renumbered ``5.1.``, the two sections each other's closest) counts as its section
-(``moved_section``). Otherwise the answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
+(``moved_section``). Otherwise the answer is ``removed``. When versions came between the quote's last one
+and the current one, all this is asked of the version right after (the date of the change) and what replaced
+the quote there is followed to the current text: a passage removed on D1 is never "changed on D1" into
+wording the page gained on D3 (that is at most ``now_in_place``). ``current`` answers have basis ``["match"]``, a page taken
 down ``["page"]``. ``bench/eval_cite.py`` measures it on ``../shared/corpus/``
 against its own difflib alignment of sentences (see its docstring).
 

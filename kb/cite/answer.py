@@ -224,19 +224,32 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict, depth: int =
     evidence: dict = {}
     replaced = _replaced_span(case, quote_key, nxt, evidence) if not case.gone else None
     last_version = _public(old_info) | {"quoted_wording": quoted, "quoted_wording_markdown": quoted_md}
+    # Versions came between the quote's last one and the current one: what replaced it is decided in the version
+    # right after (the date of the change), and followed from there (:func:`_followed`), not by a jump to the
+    # current text (which may have gained similar wording later: a passage removed on D1 is not "changed on D1"
+    # into one added on D3).
+    later = bool(nxt and case.current and not case.gone and nxt["seq"] != case.current_seq and depth < MAX_FOLLOWED)
+    step = _step_replacement(case, quote_key, old_info, quoted, (os_, oe), nxt) if later else None
+    if later and step is not None:
+        answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+        followed = _followed(case, old_info, quoted, (os_, oe), nxt, answer, depth, step)
+        if followed is not None:
+            return followed
     judged = None
     if replaced:
-        judged = _replacement_evidence(case, old_info, quoted, replaced, evidence.get("aligned", False))
+        judged = _replacement_evidence(case, old_info, quoted, replaced, evidence.get("aligned", False),
+                                       allowed=not (later and step is None))
         if judged["replacement"]:
             return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) | judged["fields"]
-    if nxt and case.current and not case.gone:
+    if nxt and case.current and not case.gone and not (later and step is None):
         moved = _counterpart(case, old_info, quoted, (os_, oe))
         if moved is not None:
             return _changed_answer(case, moved["span"], quoted, nxt, change, match_info, last_version) | moved["fields"]
     answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
-    followed = _followed(case, old_info, quoted, (os_, oe), nxt, answer, depth) if nxt and not case.gone else None
-    if followed is not None:
-        return followed
+    if not later:
+        followed = _followed(case, old_info, quoted, (os_, oe), nxt, answer, depth) if nxt and not case.gone else None
+        if followed is not None:
+            return followed
     if judged is not None:
         return answer | judged["fields"]
     if case.gone and not nxt:
@@ -263,7 +276,7 @@ def _step_replacement(case: _Case, quote_key: str, old_info: dict, quoted: str, 
 
 
 def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, removed: dict,
-              depth: int) -> dict | None:
+              depth: int, step: dict | None = None) -> dict | None:
     """The quote was reworded into W in ``nxt`` but W is not in the current text: follow W through the history.
 
     Nothing in the current text replaced the quote, but the version right after its last one may have: then
@@ -277,7 +290,7 @@ def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, rem
     if depth >= MAX_FOLLOWED or not case.current or nxt["seq"] == case.current_seq:
         return None
     quote_key = key_form(quoted)
-    step = _step_replacement(case, quote_key, old_info, quoted, old_span, nxt)
+    step = step or _step_replacement(case, quote_key, old_info, quoted, old_span, nxt)
     if step is None:
         return None
     ws, we = step["span"]
@@ -374,7 +387,8 @@ def _same_section(old_info: dict, new_info: dict) -> bool:
                                  or (number and number == "".join(NUMERAL_RE.findall(new)))))
 
 
-def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool) -> dict:
+def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool,
+                          allowed: bool = True) -> dict:
     """Whether the passage standing where the quote stood replaced it, from the evidence (``basis``): the same
     section (or the one it moved to), a position aligned by the diff, and key-form similarity of at least
     ``REPLACEMENT_SIMILARITY``. All three (or, when the neighbourhood was rewritten so that no diff aligns it,
@@ -384,7 +398,9 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     old and new sections are each the other's closest, e.g. ``4.1.`` renumbered ``5.1.`` when a section was
     inserted before it; ``basis`` then also says ``moved_section``): the section order and the alignment
     both say it, not the similarity alone. The thresholds are measured by ``bench/eval_cite.py`` (its
-    ``similarity`` lines)."""
+    ``similarity`` lines). ``allowed=False``: the history already says nothing replaced the quote on the date it
+    went (the version right after its last one holds no replacement): whatever stands in its place now is only
+    ``now_in_place``, with ``confidence`` ``medium`` when it looks like one."""
     cs, ce = span
     new_info = case.info(case.current, cs)
     now = wording(case.current["text_markdown"][cs:ce])
@@ -393,12 +409,12 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     moved = not same and aligned and _moved_section(case, old_info, new_info)
     held = {"section": same or moved, "alignment": aligned, "similarity": similarity >= REPLACEMENT_SIMILARITY}
     basis = [name for name, ok in held.items() if ok] + (["moved_section"] if moved else [])
-    if held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
+    if allowed and held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
         high = aligned and similarity >= HIGH_SIMILARITY
         return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
                                                 "confidence": "high" if high else "medium"}}
     return {"replacement": False, "fields": {
-        "basis": basis, "similarity": similarity, "confidence": "medium" if len(basis) == 2 else "high",
+        "basis": basis, "similarity": similarity, "confidence": "medium" if len(basis) >= 2 else "high",
         "now_in_place": {"label": "now in this place", "label_zh": "此处现为", "wording": now,
                          "wording_markdown": wording_markdown(case.current["text_markdown"][cs:ce]),
                          "section": new_info["section"], "section_key": new_info["section_key"],
