@@ -30,8 +30,8 @@ is asked clean and damaged (curly quotes, case, line breaks, full-width
 digits, a dropped word). An outdated quote is expected `changed` or `removed` by this
 script's own alignment of the two versions' sentences (:func:`truth_step`, difflib: the sentences the diff
 puts in the quote's changed run, or one there that holds the quote nearly whole, or else the unaligned new sentence
-that pairs up with it both ways, :func:`mutual_pair`, or one moved elsewhere nearly whole; next to the run, an
-unchanged neighbour, or a new sentence closer to another old one, is never W). A quote that changed into W, W later removed
+that pairs up with it both ways, :func:`mutual_pair`, or one moved elsewhere nearly whole; a sentence the old
+version has already, or next to the run a new one closer to another old one, is never W). A quote that changed into W, W later removed
 (:func:`truth_chain` follows W through the versions), is counted with ``changed`` (its first step, as the
 labels always had it) but is right only when the answer says both steps: ``removed`` by its successor
 (``removed_with: successor``), ``changed_at`` the first date and ``removed_at`` the second; the line
@@ -268,18 +268,25 @@ def truth_step(old_text: str, new_text: str, key: str, lang: str = "en") -> tupl
     is at least ``TRUTH_SIMILARITY`` alike (difflib's ratio of the normalized sentences), or one there at least
     half as long again holds it nearly whole (:func:`partial` at least ``TRUTH_MOVED``: a clause widened, two
     sentences merged, or a sentence end the splitter does not see, "verstoßen. mobile.de kann"), or when a
-    sentence anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed. In the
-    changed run and the two sentences either side, only new wording counts: a sentence the old version already
-    has word for word (the unchanged neighbour next to the run) is not the quote's rewording, nor is one that
-    another old sentence is more alike to (:func:`closer_elsewhere`: each must be the other's closest). ``W``: the normalized sentence it changed into (the most alike of
+    sentence anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed. Only new
+    wording counts: a sentence the old version already has word for word (the unchanged neighbour next to the
+    run; the copy that stays of a page that held its terms twice) is not the quote's rewording, nor is one
+    next to the run that another old sentence is more alike to (:func:`closer_elsewhere`: each must be the
+    other's closest). ``W``: the normalized sentence it changed into (the most alike of
     those)."""
     import difflib
 
     old = [norm(x) for x in all_sentences(old_text, lang)]
     new = [norm(x) for x in all_sentences(new_text, lang)]
     at = next((i for i, x in enumerate(old) if key in x), None)
-    if at is None:  # the quote spans sentences as split here: align the pieces it covers as one
-        at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
+    if at is None:  # the quote spans sentences as split here: the pieces it covers are aligned as one
+        span = next(((i, j) for i in range(len(old)) if key[:20] in old[i]
+                     for j in range(i + 2, min(len(old), i + 4) + 1) if key in "".join(old[i:j])), None)
+        if span is not None:
+            old = old[:span[0]] + ["".join(old[span[0]:span[1]])] + old[span[1]:]
+            at = span[0]
+        else:
+            at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
     if at is None:  # not found in its own version as split here: no label (left out of the figures)
         return "unknown", None
     if not new:
@@ -305,8 +312,7 @@ def truth_step(old_text: str, new_text: str, key: str, lang: str = "en") -> tupl
     paired = mutual_pair(old, new, at, opcodes)
     if paired is not None:
         return "changed", new[paired]
-    quick = [k for k in range(len(new)) if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio()
-             >= TRUTH_MOVED]
+    quick = [k for k in fresh if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio() >= TRUTH_MOVED]
     moved = [k for k in quick if ratio(k) >= TRUTH_MOVED]
     return ("changed", new[max(moved, key=ratio)]) if moved else ("removed", None)
 

@@ -1018,3 +1018,70 @@ def test_a_passage_removed_is_not_changed_into_one_added_later(stepwise_kb, quot
     if place:
         assert place["label"] == "now in this place" and "replaced by" not in a["message"]["en"].lower()
 
+
+# --- a page that carried its terms twice: the copy that stays replaced nothing ----------------------------
+
+DB_TEXTS = {
+    "en": {"s": ["Sellers must ship every order within two business days of payment and upload a tracking number on "
+                 "the same day the parcel is handed to the carrier.",
+                 "Orders that contain hazardous goods must be shipped with a certified carrier and labelled as the "
+                 "carrier requires for every parcel.",
+                 "Buyers may return an item within thirty days of delivery for any reason, and the seller pays the "
+                 "return label when the item arrived damaged."],
+           "old": "Refunds are issued within five business days of the returned item reaching the seller's warehouse.",
+           "new": "Refunds are issued within three business days of the returned item reaching the seller's warehouse.",
+           "tail": ["Sellers must answer every buyer message within one business day, weekends and public holidays "
+                    "excepted, or the order may be cancelled.",
+                    "A seller whose late shipment rate is above four percent over thirty days may have the account "
+                    "suspended after a warning."],
+           "title": "Seller Terms", "heading": "4. Shipping and refunds",
+           "until": "The terms that applied until 28 February 2026 follow for reference.",
+           "contact": "Write to the seller support team with any question about these terms."},
+    "zh": {"s": ["卖家应当在买家付款后两个工作日内完成发货，并在包裹交给承运商的当天上传有效的物流单号，逾期未上传的订单将被计入延迟发货。",
+                 "含有危险品的订单须交由具备相应资质的承运商运输，并按照承运商的要求在每个包裹上粘贴危险品标识，否则平台有权取消订单。",
+                 "买家可在签收后三十日内无理由退货，商品到货时破损或与描述不符的，退货运费由卖家承担，平台将在核实后处理退款。",
+                 "卖家须如实描述商品的材质、尺寸、产地和保修条件，不得使用夸大或误导性的宣传用语，违者将被下架商品并扣除信用分。"],
+           "old": "卖家应当在收到退货商品后五个工作日内完成退款，逾期未处理的，平台将直接从卖家账户中扣款退还买家。",
+           "new": "卖家应当在收到退货商品后三个工作日内完成退款，逾期未处理的，平台将直接从卖家账户中扣款退还买家。",
+           "tail": ["卖家须在一个工作日内回复买家的每一条消息，周末及法定节假日除外，超时未回复的订单可能被平台取消并影响店铺评分。",
+                    "卖家在三十日内的延迟发货率超过百分之四的，平台将先发出警告，警告后仍未改善的，平台有权暂停其账户的销售权限。",
+                    "卖家不得以任何方式诱导买家给予好评或修改评价，一经查实，平台将删除相关评价并视情节轻重对店铺进行处罚。"],
+           "title": "卖家规则", "heading": "第四条 发货与退款",
+           "until": "以下为二零二六年二月二十八日前适用的规则，仅供参考。", "contact": "如对本规则有任何疑问，请联系卖家支持团队。"},
+}
+
+
+def _db_page(t: dict) -> tuple[str, str]:
+    """The page with both copies of its terms (the new one first), and the block whose removal drops the old."""
+    def copy(refund):
+        return f"<h2>{t['heading']}</h2>\n" + "".join(f"<p>{x}</p>\n" for x in [*t["s"], refund, *t["tail"]])
+    old_block = f"<p>{t['until']}</p>\n" + copy(t["old"])
+    page = (f"<html><head><title>{t['title']}</title></head><body><div id=\"policy\">\n<h1>{t['title']}</h1>\n"
+            + copy(t["new"]) + old_block + f"<h2>Contact</h2>\n<p>{t['contact']}</p>\n</div></body></html>")
+    return page, old_block
+
+
+DB_EDITS = {name: (lambda page, block: (page, [(block, "")]))(*_db_page(DB_TEXTS[lang]))
+            for name, lang in (("terms", "en"), ("guize", "zh"))}
+
+
+@pytest.fixture(scope="module")
+def doubled_kb(tmp_path_factory):
+    return _edited_kb(tmp_path_factory.mktemp("cite-doubled"), "seller.dbtest.example", DB_EDITS,
+        "platform: dbtest\nname: DbTest\nname_zh: 双份测试\nhomepage: https://seller.dbtest.example/\ndocuments:\n"
+        "  - id: terms\n    title: Seller Terms\n    url: https://seller.dbtest.example/policies/terms\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n"
+        "  - id: guize\n    title: 卖家规则\n    title_en: Seller Rules\n"
+        "    url: https://seller.dbtest.example/policies/guize\n    locale: zh-CN\n    type: other\n"
+        "    select: ['#policy']\n")
+
+
+@pytest.mark.parametrize("lang, document", [("en", "dbtest/terms"), ("zh", "dbtest/guize")])
+def test_the_copy_that_stays_replaced_nothing(doubled_kb, lang, document):
+    """The page held the new terms and the old ones (same headings); the old copy is dropped. Its refund
+    sentence was removed: the new copy's sentence, a number apart, stood on the page before the change too, so
+    it replaced nothing, though the diff aligns it with the quote in a section of the same name."""
+    answers, _ = cite_cli(doubled_kb, DB_TEXTS[lang]["old"], "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "removed", (a["status"], a.get("basis"), a.get("current_wording"))
+    assert a["changed_at"][:10] == "2026-02-10" and "current_wording" not in a

@@ -74,3 +74,39 @@ def test_a_quote_nearly_whole_inside_a_longer_new_sentence_changed_into_it(lang,
     new = "\n\n".join([merged, other])
     kind, w = step(old, new, quote, lang)
     assert kind == "changed" and w == eval_cite.norm(merged)
+
+
+@pytest.mark.parametrize("lang, kept, quote, filler", [
+    ("en", "Refunds are issued within three business days of the returned item reaching the seller.",
+     "Refunds are issued within five business days of the returned item reaching the seller.",
+     ["Sellers must ship every order within two business days of payment.",
+      "Buyers may return an item within thirty days of delivery."]),
+    ("zh", "卖家应当在收到退货后三个工作日内完成退款。", "卖家应当在收到退货后五个工作日内完成退款。",
+     ["卖家须在买家付款后两个工作日内完成发货。", "买家可在签收后三十日内无理由退货。"]),
+])
+def test_the_copy_that_stays_is_never_the_rewording(lang, kept, quote, filler):
+    """A page that carried its terms twice (the new copy, then the old) drops the old copy: the quote, from
+    the old copy, is removed; the new copy's sentence, a number apart, was on the page already (no sentence
+    the old version has is W, however alike)."""
+    old = "\n\n".join([*filler, kept, "—", *filler, quote])
+    new = "\n\n".join([*filler, kept, "—"])
+    assert step(old, new, quote, lang) == ("removed", None)
+
+
+@pytest.mark.parametrize("lang, first, second, second_now", [
+    ("en", "Monthly packages are invoiced on the first working day after the month.",
+     "Yearly packages are paid in advance in one sum by bank transfer or postal order.",
+     "Yearly packages are paid in advance in one sum by bank transfer."),
+    ("zh", "月度套餐在当月结束后的第一个工作日开具发票。", "年度套餐须通过银行转账或邮政汇款一次性预付全部费用。",
+     "年度套餐须通过银行转账一次性预付全部费用。"),
+])
+def test_a_quote_over_two_sentences_is_aligned_as_one(lang, first, second, second_now):
+    """A quote that covers two sentences as the script splits them, the second reworded: the two are aligned as
+    one passage, so the quote changed (the first one alone is unchanged and would say nothing, or be taken for
+    a sentence the old version already has)."""
+    quote = f"{first} {second}" if lang == "en" else first + second
+    filler = "Sellers must answer buyer messages within one business day." if lang == "en" else "卖家须在一个工作日内回复买家消息。"
+    old = "\n\n".join([filler, quote, filler[::-1]])
+    new = "\n\n".join([filler, (f"{first} {second_now}" if lang == "en" else first + second_now), filler[::-1]])
+    kind, _ = step(old, new, quote, lang)
+    assert kind == "changed"

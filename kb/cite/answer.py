@@ -398,7 +398,9 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     old and new sections are each the other's closest, e.g. ``4.1.`` renumbered ``5.1.`` when a section was
     inserted before it; ``basis`` then also says ``moved_section``): the section order and the alignment
     both say it, not the similarity alone. The thresholds are measured by ``bench/eval_cite.py`` (its
-    ``similarity`` lines). ``allowed=False``: the history already says nothing replaced the quote on the date it
+    ``similarity`` lines). A passage that stood elsewhere in the quote's last version already
+    (:func:`_stood_elsewhere`) replaced nothing: only new wording replaces, as for :func:`_counterpart`.
+    ``allowed=False``: the history already says nothing replaced the quote on the date it
     went (the version right after its last one holds no replacement): whatever stands in its place now is only
     ``now_in_place``, with ``confidence`` ``medium`` when it looks like one."""
     cs, ce = span
@@ -409,6 +411,8 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     moved = not same and aligned and _moved_section(case, old_info, new_info)
     held = {"section": same or moved, "alignment": aligned, "similarity": similarity >= REPLACEMENT_SIMILARITY}
     basis = [name for name, ok in held.items() if ok] + (["moved_section"] if moved else [])
+    if allowed and _stood_elsewhere(case, key_form(case.current["text_markdown"][cs:ce])):
+        allowed = False  # only new wording replaces: this passage stood elsewhere in the quote's last version
     if allowed and held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
         high = aligned and similarity >= HIGH_SIMILARITY
         return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
@@ -420,6 +424,18 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
                          "section": new_info["section"], "section_key": new_info["section_key"],
                          "version_date": new_info["version_date"], "permalink": new_info["permalink"],
                          "similarity": similarity}}}
+
+
+def _stood_elsewhere(case: _Case, key: str) -> bool:
+    """Whether a passage (its key form) already stood in the quote's last version outside the quote, as often as
+    it stands in the current text: then the page did not gain it, and it replaced nothing (a page that held two
+    copies of its terms kept the new one when it dropped the old). A wording copied into the quote's place from
+    another section is one copy more: new there."""
+    if len(key) < 12:
+        return False
+    kt, m = case.versions.key(case.last_seq), case.m_last
+    before = kt.key[:m.start].count(key) + kt.key[m.end:].count(key)
+    return before > 0 and case.versions.key(case.current_seq).key.count(key) <= before
 
 
 def _sentence_spans(text: str, lang: str | None = "en") -> list[tuple[int, int, str]]:
