@@ -212,8 +212,9 @@ def _replaced_span(case: _Case, quote_key: str, nxt: dict | None,
 
 
 def _outdated_answer(case: _Case, quote_key: str, match_info: dict, depth: int = 0) -> dict:
-    """``changed`` or ``removed``: the last version with the quote, and what replaced it (if anything); when
-    nothing in the current text replaced it, its history is followed (:func:`_followed`)."""
+    """``changed`` or ``removed``: the last version with the quote, and what replaced it (if anything): in the
+    current text when it is the version right after, else in that version, its history followed from there
+    (:func:`_followed`)."""
     last, m_last = case.last, case.m_last
     old_info = case.info(last, m_last.raw_start)
     os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end, lang=case.lang)
@@ -246,10 +247,6 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict, depth: int =
         if moved is not None:
             return _changed_answer(case, moved["span"], quoted, nxt, change, match_info, last_version) | moved["fields"]
     answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
-    if not later:
-        followed = _followed(case, old_info, quoted, (os_, oe), nxt, answer, depth) if nxt and not case.gone else None
-        if followed is not None:
-            return followed
     if judged is not None:
         return answer | judged["fields"]
     if case.gone and not nxt:
