@@ -1,7 +1,7 @@
 """Evaluate the cite check on real policy history: ``../shared/corpus/``.
 
     python bench/eval_cite.py [--corpus DIR] [--data DIR] [--json] [--quotes N] [--seed N]
-                              [--max-dates N] [--matchers] [--misses] [--exclude-kb DIR]
+                              [--max-dates N] [--matchers] [--misses] [--exclude-kb DIR]...
 
 The KB: a KB already in ``--data`` is reused (``bench/eval_changes.py`` leaves
 one of the whole corpus there, in ``data/eval`` by default); otherwise a small
@@ -13,7 +13,8 @@ the documents with a version then), then ``policykb build``. Declarations
 (selector ``#policykb-replay-content``) are generated into ``DATA/sources``.
 
 ``--exclude-kb DIR`` builds a held-out KB: none of the documents of the KB in
-DIR (tune thresholds on one seed's KB, report on another's).
+DIR (tune thresholds on one seed's KB, report on another's); given twice, none of either KB's (a third,
+fresh KB that checks the held-out one was not overfitted too).
 
 The quotes: sentences (8 to 40 words, no links or tables) sampled with a
 fixed seed from the corpus's own version files, not from the KB, split by the Moses rules of
@@ -28,8 +29,9 @@ letters and digits only, by a normalizer of this script's own). Each quote
 is asked clean and damaged (curly quotes, case, line breaks, full-width
 digits, a dropped word). An outdated quote is expected `changed` or `removed` by this
 script's own alignment of the two versions' sentences (:func:`truth_step`, difflib: the sentences the diff
-puts in the quote's changed run, or else the unaligned new sentence that pairs up with it both ways,
-:func:`mutual_pair`, or one moved elsewhere nearly whole). A quote that changed into W, W later removed
+puts in the quote's changed run, or one there that holds the quote nearly whole, or else the unaligned new sentence
+that pairs up with it both ways, :func:`mutual_pair`, or one moved elsewhere nearly whole; a sentence the old
+version has already, or next to the run a new one closer to another old one, is never W). A quote that changed into W, W later removed
 (:func:`truth_chain` follows W through the versions), is counted with ``changed`` (its first step, as the
 labels always had it) but is right only when the answer says both steps: ``removed`` by its successor
 (``removed_with: successor``), ``changed_at`` the first date and ``removed_at`` the second; the line
@@ -263,16 +265,28 @@ def truth_step(old_text: str, new_text: str, key: str, lang: str = "en") -> tupl
     """``(changed, W)`` or ``(removed, None)``, by this script's own means (independent of :mod:`kb.cite`): the
     two versions' sentences are aligned by ``difflib.SequenceMatcher``. The quote changed when a sentence of the
     next version in its changed run (or two sentences either side of it: the split into sentences may shift)
-    is at least ``TRUTH_SIMILARITY`` alike (difflib's ratio of the normalized sentences), or when a sentence
-    anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed. ``W``: the
-    normalized sentence it changed into (the most alike of those)."""
+    is at least ``TRUTH_SIMILARITY`` alike (difflib's ratio of the normalized sentences), or one there at least
+    half as long again holds it nearly whole (:func:`partial` at least ``TRUTH_MOVED``: a clause widened, two
+    sentences merged, or a sentence end the splitter does not see, "verstoßen. mobile.de kann"), or when a
+    sentence anywhere in it is at least ``TRUTH_MOVED`` alike (moved and reworded); otherwise removed. Only new
+    wording counts: a sentence the old version already has word for word (the unchanged neighbour next to the
+    run; the copy that stays of a page that held its terms twice) is not the quote's rewording, nor is one
+    next to the run that another old sentence is more alike to (:func:`closer_elsewhere`: each must be the
+    other's closest). ``W``: the normalized sentence it changed into (the most alike of
+    those)."""
     import difflib
 
     old = [norm(x) for x in all_sentences(old_text, lang)]
     new = [norm(x) for x in all_sentences(new_text, lang)]
     at = next((i for i, x in enumerate(old) if key in x), None)
-    if at is None:  # the quote spans sentences as split here: align the pieces it covers as one
-        at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
+    if at is None:  # the quote spans sentences as split here: the pieces it covers are aligned as one
+        span = next(((i, j) for i in range(len(old)) if key[:20] in old[i]
+                     for j in range(i + 2, min(len(old), i + 4) + 1) if key in "".join(old[i:j])), None)
+        if span is not None:
+            old = old[:span[0]] + ["".join(old[span[0]:span[1]])] + old[span[1]:]
+            at = span[0]
+        else:
+            at = next((i for i in range(len(old)) if key[:20] in old[i]), None)
     if at is None:  # not found in its own version as split here: no label (left out of the figures)
         return "unknown", None
     if not new:
@@ -281,19 +295,56 @@ def truth_step(old_text: str, new_text: str, key: str, lang: str = "en") -> tupl
     def ratio(k):
         return difflib.SequenceMatcher(None, old[at], new[k], autojunk=False).ratio()
 
+    kept = set(old)
+    fresh = [k for k in range(len(new)) if new[k] not in kept]  # new wording (see the docstring)
     opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
     for tag, i1, i2, j1, j2 in opcodes:
         if i1 <= at < i2 and tag != "equal":
-            near = [k for k in range(max(0, j1 - 2), min(len(new), j2 + 2)) if ratio(k) >= TRUTH_SIMILARITY]
+            window = [k for k in fresh if j1 - 2 <= k < j2 + 2]
+            near = [k for k in window if ratio(k) >= TRUTH_SIMILARITY and not closer_elsewhere(old, at, new[k], ratio(k))]
             if near:
                 return "changed", new[max(near, key=ratio)]
+            # the quote stands nearly whole inside a longer new sentence (a clause widened, sentences merged, or a
+            # sentence end the splitter does not see: "verstoßen. mobile.de kann ...")
+            merged = [k for k in window if len(new[k]) > 1.5 * len(old[at]) and partial(old[at], new[k]) >= TRUTH_MOVED]
+            if merged:
+                return "changed", new[max(merged, key=lambda k: partial(old[at], new[k]))]
     paired = mutual_pair(old, new, at, opcodes)
     if paired is not None:
         return "changed", new[paired]
-    quick = [k for k in range(len(new)) if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio()
-             >= TRUTH_MOVED]
+    quick = [k for k in fresh if difflib.SequenceMatcher(None, old[at], new[k]).real_quick_ratio() >= TRUTH_MOVED]
     moved = [k for k in quick if ratio(k) >= TRUTH_MOVED]
     return ("changed", new[max(moved, key=ratio)]) if moved else ("removed", None)
+
+
+def closer_elsewhere(old: list[str], at: int, sentence: str, score: float) -> bool:
+    """Whether another sentence of the old version is more alike to ``sentence`` than ``old[at]`` is (``score``):
+    then ``sentence`` is that one's rewording ("The arbitrator(s) shall have the authority to grant any
+    non-monetary remedy" is the old "The arbitrator shall have the authority to grant any non-monetary remedy",
+    not the quote next to it that also speaks of the arbitrator's authority)."""
+    import difflib
+
+    for i, other in enumerate(old):
+        if i == at:
+            continue
+        m = difflib.SequenceMatcher(None, sentence, other, autojunk=False)
+        if m.real_quick_ratio() > score and m.quick_ratio() > score and m.ratio() > score:
+            return True
+    return False
+
+
+def partial(short: str, long: str) -> float:
+    """difflib's ratio of ``short`` and the stretch of ``long`` most like it (as long as ``short``, placed by each
+    of the two strings' matching blocks): how nearly whole ``short`` stands inside ``long``."""
+    import difflib
+
+    best = 0.0
+    for a, b, size in difflib.SequenceMatcher(None, short, long, autojunk=False).get_matching_blocks():
+        if size:
+            start = max(0, b - a)
+            window = long[start:start + len(short)]
+            best = max(best, difflib.SequenceMatcher(None, short, window, autojunk=False).ratio())
+    return best
 
 
 def mutual_pair(old: list[str], new: list[str], at: int, opcodes) -> int | None:
@@ -302,7 +353,9 @@ def mutual_pair(old: list[str], new: list[str], at: int, opcodes) -> int | None:
     to ``old[at]``, at least ``TRUTH_SIMILARITY`` alike, whose most alike among the old version's unaligned
     sentences is ``old[at]`` itself: the two pair up with each other and with nothing better (the pairing that
     move and rename detection uses). A restructured document breaks the sequence alignment (a sentence kept
-    word for word but moved is matched across the rewritten block and splits its runs), not this pairing."""
+    word for word but moved is matched across the rewritten block and splits its runs), not this pairing. A new
+    sentence that stands word for word inside another old unaligned sentence (the splitter cut the two versions
+    differently: "... Paslaugomis. „Turinys“ ..." is one sentence to it) comes from that one: no pair."""
     import difflib
 
     if any(tag == "equal" and i1 <= at < i2 for tag, i1, i2, _, _ in opcodes):
@@ -321,6 +374,8 @@ def mutual_pair(old: list[str], new: list[str], at: int, opcodes) -> int | None:
     score, k = best(old[at], inserted, new)
     if k is None or score < TRUTH_SIMILARITY:
         return None
+    if any(new[k] in old[i] for i in deleted if i != at):
+        return None  # it stands word for word inside another old sentence (split otherwise there): that one's
     _, back = best(new[k], deleted, old)
     return k if back == at else None
 
@@ -541,8 +596,9 @@ def main(argv=None):
     parser.add_argument("--dump", default=None, help="write every asked quote with its answer's fields here (JSON)")
     parser.add_argument("--seed", type=int, default=20260701)
     parser.add_argument("--max-dates", type=int, default=45, help="crawl dates when building a KB")
-    parser.add_argument("--exclude-kb", default=None,
-                        help="when building a KB: leave out the documents of the KB in this folder (a held-out KB)")
+    parser.add_argument("--exclude-kb", action="append", default=[],
+                        help="when building a KB: leave out the documents of the KB in this folder (a held-out KB); "
+                             "may be given more than once")
     parser.add_argument("--matchers", action="store_true", help="also compare dmp match_main with kb.cite.locate")
     parser.add_argument("--misses", action="store_true", help="print every wrong answer (default: the first 12)")
     parser.add_argument("--json", action="store_true")
@@ -559,9 +615,9 @@ def main(argv=None):
     built = False
     if not (data / "policykb.db").exists():
         exclude = set()
-        if args.exclude_kb:
-            other = sqlite3.connect(f"file:{Path(args.exclude_kb) / 'policykb.db'}?mode=ro", uri=True)
-            exclude = set(kb_documents(other, corpus_docs))
+        for folder in args.exclude_kb:
+            other = sqlite3.connect(f"file:{Path(folder) / 'policykb.db'}?mode=ro", uri=True)
+            exclude |= set(kb_documents(other, corpus_docs))
             other.close()
         docs = pick_documents(corpus_docs, random.Random(args.seed), args.max_dates, exclude)
         print(f"building a KB of {len(docs)} documents in {data}", file=sys.stderr)

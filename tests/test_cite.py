@@ -884,3 +884,204 @@ def test_a_rewording_in_a_renumbered_section_is_changed(renumbered_kb):
     assert a["current_wording"] == RN_NOW and {"section", "alignment", "moved_section"} <= set(a["basis"])
     assert a["section"] == "5.1." or a["section_key"].startswith("5"), a["section"]
     assert a["last_version_with_quote"]["section_key"].startswith("4")
+
+
+# --- where a sentence ends: "Inc.", "sog." and an ordinal ("point 8. of") do not end one -------------------
+
+SE_EN = """<html><head><title>Seller Terms</title></head><body><div id="policy">
+<h1>Seller Terms</h1>
+<h2>1. Operator</h2>
+<p>The marketplace is operated by Example Shops, Inc. under the laws of Delaware and serves sellers in every state.</p>
+<h2>8. Removals</h2>
+<p>8.11. Sellers with an individual contract are told by email of the decisions under points 8.5., 8.6. and 8.10. of these terms and may dispute them in a complaint procedure. The operator excludes its liability for removals under this point as set out in point 7.9. of these terms.</p>
+<p>8.12. Sellers may appeal a removal within fourteen days.</p>
+</div></body></html>"""
+SE_ZH = """<html><head><title>平台规则</title></head><body><div id="policy">
+<h1>平台规则</h1>
+<p><strong>第一条</strong> 本平台由Example Shops, Inc. 运营，所有入驻卖家均须遵守本规则及其附件。</p>
+<p><strong>第二条</strong> 卖家应当在买家付款后两个工作日内完成发货。</p>
+</div></body></html>"""
+SE_DE = """<html><head><title>Händlerbedingungen</title></head><body><div id="policy">
+<h1>Händlerbedingungen</h1>
+<p>Die sog. Händlerbedingungen gelten für alle gewerblichen Verkäufer auf dem Marktplatz.</p>
+</div></body></html>"""
+SE_QUOTE = ("The operator excludes its liability for removals under this point as set out in point 7.9. of these "
+            "terms.")
+SE_NOW = ("The operator excludes its liability for removals under point 8. of these terms, and the seller has no "
+          "claim to any refund.")
+SE_EDITS = {
+    # the first sentence of 8.11 goes; the second is reworded (the word diff aligns the first one's "points 8.5.
+    # … of these terms" with "point 8. of these terms", so the quote's place starts inside the new sentence)
+    "terms": (SE_EN, [("8.11. Sellers with an individual contract are told by email of the decisions under points "
+                       "8.5., 8.6. and 8.10. of these terms and may dispute them in a complaint procedure. " + SE_QUOTE,
+                       "8.11. " + SE_NOW)]),
+    "guize": (SE_ZH, []),
+    "bedingungen": (SE_DE, []),
+}
+
+
+@pytest.fixture(scope="module")
+def sentence_kb(tmp_path_factory):
+    """An English, a Chinese and a German page whose sentences hold "Inc.", "sog." or an ordinal ("point 8.")."""
+    return _edited_kb(tmp_path_factory.mktemp("cite-sentences"), "seller.setest.example", SE_EDITS,
+        "platform: setest\nname: SeTest\nname_zh: 句子测试\nhomepage: https://seller.setest.example/\ndocuments:\n"
+        "  - id: terms\n    title: Seller Terms\n    url: https://seller.setest.example/policies/terms\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n"
+        "  - id: guize\n    title: 平台规则\n    title_en: Platform Rules\n"
+        "    url: https://seller.setest.example/policies/guize\n    locale: zh-CN\n    type: other\n"
+        "    select: ['#policy']\n"
+        "  - id: bedingungen\n    title: Händlerbedingungen\n"
+        "    url: https://seller.setest.example/policies/bedingungen\n    locale: de-DE\n    type: other\n"
+        "    select: ['#policy']\n")
+
+
+@pytest.mark.parametrize("quote, document, whole", [
+    ("under the laws of Delaware and serves sellers in every state", "setest/terms",
+     "The marketplace is operated by Example Shops, Inc. under the laws of Delaware and serves sellers in every state."),
+    ("运营，所有入驻卖家均须遵守本规则及其附件", "setest/guize", "第一条 本平台由Example Shops, Inc. 运营，所有入驻卖家均须遵守本规则及其附件。"),
+    ("Händlerbedingungen gelten für alle gewerblichen Verkäufer auf dem Marktplatz", "setest/bedingungen",
+     "Die sog. Händlerbedingungen gelten für alle gewerblichen Verkäufer auf dem Marktplatz."),
+])
+def test_the_quoted_sentence_is_not_cut_at_an_abbreviation(sentence_kb, quote, document, whole):
+    """The wording to cite is the whole sentence: "Inc." and "sog." are Moses non-breaking prefixes of the
+    document's language (English's for Chinese, which has no list), not sentence ends."""
+    answers, _ = cite_cli(sentence_kb, quote, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "current" and a["quoted_wording"] == whole, a["quoted_wording"]
+
+
+def test_a_rewording_is_not_cut_at_an_ordinal(sentence_kb):
+    """"point 8. of these terms": a number's period before a lower-case word is an ordinal, not a sentence
+    end. Cut there, what stands in the quote's place would be "of these terms, and the seller has no claim…",
+    too unlike the quote to be its replacement; whole, it is the rewording (the case of hasznaltauto's "az ÁSZF
+    8. pontja" in ``bench/eval_cite.py``)."""
+    answers, _ = cite_cli(sentence_kb, SE_QUOTE, "--now", "2026-02-11")
+    a = answer_for(answers, "setest/terms")
+    assert a["status"] == "changed", (a["status"], a.get("basis"), a.get("similarity"), a.get("now_in_place"))
+    assert a["current_wording"] == SE_NOW and a["changed_at"][:10] == "2026-02-10"
+    assert a["quoted_wording"] == SE_QUOTE
+
+
+# --- step by step: what replaced a quote is decided on the date it went, not by a jump to the current text ---
+
+SW_EN = """<html><head><title>Returns Policy</title></head><body><div id="policy">
+<h1>Returns Policy</h1>
+<h2>1. Returns</h2>
+<p>Buyers may return an item within thirty days of delivery for any reason.</p>
+<p>Items bought during the holiday season may be returned until the fifteenth of January.</p>
+<p>Refunds are issued within five business days of the returned item reaching the seller.</p>
+</div></body></html>"""
+SW_ZH = """<html><head><title>退货规则</title></head><body><div id="policy">
+<h1>退货规则</h1>
+<p><strong>第一条</strong>【退货】买家可在签收后三十日内无理由退货。</p>
+<p>节日期间购买的商品可在次年一月十五日前申请退货。</p>
+<p>卖家应当在收到退货后五个工作日内完成退款。</p>
+</div></body></html>"""
+SW_EN_QUOTE = "Items bought during the holiday season may be returned until the fifteenth of January."
+SW_EN_LATER = "Items bought during the holiday season may be returned until the thirty-first of January."
+SW_ZH_QUOTE = "节日期间购买的商品可在次年一月十五日前申请退货。"
+SW_ZH_LATER = "节日期间购买的商品可在次年一月三十一日前申请退货。"
+SW_EDITS = {
+    # 2026-02-10: the holiday sentence is deleted; 2026-03-10: a like one (another date) is added in its place
+    "returns": (SW_EN, [[(f"<p>{SW_EN_QUOTE}</p>\n", "")],
+                        [("<p>Refunds are issued", f"<p>{SW_EN_LATER}</p>\n<p>Refunds are issued")]]),
+    "tuihuo": (SW_ZH, [[(f"<p>{SW_ZH_QUOTE}</p>\n", "")],
+                       [("<p>卖家应当在收到退货后", f"<p>{SW_ZH_LATER}</p>\n<p>卖家应当在收到退货后")]]),
+}
+
+
+@pytest.fixture(scope="module")
+def stepwise_kb(tmp_path_factory):
+    return _edited_kb(tmp_path_factory.mktemp("cite-stepwise"), "seller.swtest.example", SW_EDITS,
+        "platform: swtest\nname: SwTest\nname_zh: 逐步测试\nhomepage: https://seller.swtest.example/\ndocuments:\n"
+        "  - id: returns\n    title: Returns Policy\n    url: https://seller.swtest.example/policies/returns\n"
+        "    locale: en-US\n    type: returns\n    select: ['#policy']\n"
+        "  - id: tuihuo\n    title: 退货规则\n    title_en: Returns Rules\n"
+        "    url: https://seller.swtest.example/policies/tuihuo\n    locale: zh-CN\n    type: returns\n"
+        "    select: ['#policy']\n",
+        dates=("2026-01-10", "2026-02-10", "2026-03-10"))
+
+
+@pytest.mark.parametrize("quote, later, document", [
+    (SW_EN_QUOTE, SW_EN_LATER, "swtest/returns"),
+    (SW_ZH_QUOTE, SW_ZH_LATER, "swtest/tuihuo"),
+])
+def test_a_passage_removed_is_not_changed_into_one_added_later(stepwise_kb, quote, later, document):
+    """Removed on 2026-02-10 (nothing stood in its place then), a like sentence added on 2026-03-10: the answer
+    is ``removed`` on 2026-02-10, never "changed on 2026-02-10 into" a wording that did not exist that day; the
+    later sentence may only be shown as what is now in its place."""
+    answers, _ = cite_cli(stepwise_kb, quote, "--now", "2026-03-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "removed", (a["status"], a.get("basis"), a.get("current_wording"))
+    assert a["changed_at"][:10] == "2026-02-10" and "current_wording" not in a
+    place = a.get("now_in_place")
+    if place:
+        assert place["label"] == "now in this place" and "replaced by" not in a["message"]["en"].lower()
+
+
+# --- a page that carried its terms twice: the copy that stays replaced nothing ----------------------------
+
+DB_TEXTS = {
+    "en": {"s": ["Sellers must ship every order within two business days of payment and upload a tracking number on "
+                 "the same day the parcel is handed to the carrier.",
+                 "Orders that contain hazardous goods must be shipped with a certified carrier and labelled as the "
+                 "carrier requires for every parcel.",
+                 "Buyers may return an item within thirty days of delivery for any reason, and the seller pays the "
+                 "return label when the item arrived damaged."],
+           "old": "Refunds are issued within five business days of the returned item reaching the seller's warehouse.",
+           "new": "Refunds are issued within three business days of the returned item reaching the seller's warehouse.",
+           "tail": ["Sellers must answer every buyer message within one business day, weekends and public holidays "
+                    "excepted, or the order may be cancelled.",
+                    "A seller whose late shipment rate is above four percent over thirty days may have the account "
+                    "suspended after a warning."],
+           "title": "Seller Terms", "heading": "4. Shipping and refunds",
+           "until": "The terms that applied until 28 February 2026 follow for reference.",
+           "contact": "Write to the seller support team with any question about these terms."},
+    "zh": {"s": ["卖家应当在买家付款后两个工作日内完成发货，并在包裹交给承运商的当天上传有效的物流单号，逾期未上传的订单将被计入延迟发货。",
+                 "含有危险品的订单须交由具备相应资质的承运商运输，并按照承运商的要求在每个包裹上粘贴危险品标识，否则平台有权取消订单。",
+                 "买家可在签收后三十日内无理由退货，商品到货时破损或与描述不符的，退货运费由卖家承担，平台将在核实后处理退款。",
+                 "卖家须如实描述商品的材质、尺寸、产地和保修条件，不得使用夸大或误导性的宣传用语，违者将被下架商品并扣除信用分。"],
+           "old": "卖家应当在收到退货商品后五个工作日内完成退款，逾期未处理的，平台将直接从卖家账户中扣款退还买家。",
+           "new": "卖家应当在收到退货商品后三个工作日内完成退款，逾期未处理的，平台将直接从卖家账户中扣款退还买家。",
+           "tail": ["卖家须在一个工作日内回复买家的每一条消息，周末及法定节假日除外，超时未回复的订单可能被平台取消并影响店铺评分。",
+                    "卖家在三十日内的延迟发货率超过百分之四的，平台将先发出警告，警告后仍未改善的，平台有权暂停其账户的销售权限。",
+                    "卖家不得以任何方式诱导买家给予好评或修改评价，一经查实，平台将删除相关评价并视情节轻重对店铺进行处罚。"],
+           "title": "卖家规则", "heading": "第四条 发货与退款",
+           "until": "以下为二零二六年二月二十八日前适用的规则，仅供参考。", "contact": "如对本规则有任何疑问，请联系卖家支持团队。"},
+}
+
+
+def _db_page(t: dict) -> tuple[str, str]:
+    """The page with both copies of its terms (the new one first), and the block whose removal drops the old."""
+    def copy(refund):
+        return f"<h2>{t['heading']}</h2>\n" + "".join(f"<p>{x}</p>\n" for x in [*t["s"], refund, *t["tail"]])
+    old_block = f"<p>{t['until']}</p>\n" + copy(t["old"])
+    page = (f"<html><head><title>{t['title']}</title></head><body><div id=\"policy\">\n<h1>{t['title']}</h1>\n"
+            + copy(t["new"]) + old_block + f"<h2>Contact</h2>\n<p>{t['contact']}</p>\n</div></body></html>")
+    return page, old_block
+
+
+DB_EDITS = {name: (lambda page, block: (page, [(block, "")]))(*_db_page(DB_TEXTS[lang]))
+            for name, lang in (("terms", "en"), ("guize", "zh"))}
+
+
+@pytest.fixture(scope="module")
+def doubled_kb(tmp_path_factory):
+    return _edited_kb(tmp_path_factory.mktemp("cite-doubled"), "seller.dbtest.example", DB_EDITS,
+        "platform: dbtest\nname: DbTest\nname_zh: 双份测试\nhomepage: https://seller.dbtest.example/\ndocuments:\n"
+        "  - id: terms\n    title: Seller Terms\n    url: https://seller.dbtest.example/policies/terms\n"
+        "    locale: en-US\n    type: other\n    select: ['#policy']\n"
+        "  - id: guize\n    title: 卖家规则\n    title_en: Seller Rules\n"
+        "    url: https://seller.dbtest.example/policies/guize\n    locale: zh-CN\n    type: other\n"
+        "    select: ['#policy']\n")
+
+
+@pytest.mark.parametrize("lang, document", [("en", "dbtest/terms"), ("zh", "dbtest/guize")])
+def test_the_copy_that_stays_replaced_nothing(doubled_kb, lang, document):
+    """The page held the new terms and the old ones (same headings); the old copy is dropped. Its refund
+    sentence was removed: the new copy's sentence, a number apart, stood on the page before the change too, so
+    it replaced nothing, though the diff aligns it with the quote in a section of the same name."""
+    answers, _ = cite_cli(doubled_kb, DB_TEXTS[lang]["old"], "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "removed", (a["status"], a.get("basis"), a.get("current_wording"))
+    assert a["changed_at"][:10] == "2026-02-10" and "current_wording" not in a

@@ -44,7 +44,10 @@ at ``MOVED_SIMILARITY`` (80: ``moved``); a quote whose words stand almost whole
 (``CONTAINED_SIMILARITY``, 85, ``partial_ratio``) in a longer new clause of its
 section was merged into it (``contained``). A diff-aligned passage in the section the quote's moved to by
 position alone (``4.1.`` renumbered ``5.1.``, the two sections each other's closest) counts as its section
-(``moved_section``). Otherwise the answer is ``removed``. ``current`` answers have basis ``["match"]``, a page taken
+(``moved_section``). Otherwise the answer is ``removed``. When versions came between the quote's last one
+and the current one, all this is asked of the version right after (the date of the change) and what replaced
+the quote there is followed to the current text: a passage removed on D1 is never "changed on D1" into
+wording the page gained on D3 (that is at most ``now_in_place``). ``current`` answers have basis ``["match"]``, a page taken
 down ``["page"]``. ``bench/eval_cite.py`` measures it on ``../shared/corpus/``
 against its own difflib alignment of sentences (see its docstring).
 
@@ -120,7 +123,8 @@ word) sampled from 57 documents of ``../shared/corpus/``: ``match_main`` put
 64 characters 14.0 % (1 ms), :func:`locate` 99.3 % (median 1.9 ms, p95 9.5 ms).
 
 Modules, one job each: :mod:`~kb.cite.keytext` (key form and offset map),
-:mod:`~kb.cite.locate` (fuzzy location), :mod:`~kb.cite.candidates` (full-text
+:mod:`~kb.cite.locate` (fuzzy location), :mod:`~kb.cite.sentences` (where a sentence ends: "Inc.", "sog.",
+"point 8. of" do not end one, by Moses' non-breaking prefixes of the document's language), :mod:`~kb.cite.candidates` (full-text
 candidates), :mod:`~kb.cite.redline` (what replaced a passage; redlines, on
 :mod:`pipeline.diff`), :mod:`~kb.cite.versions` (what the check reads from the
 KB), :mod:`~kb.cite.citation` (citations and messages), :mod:`~kb.cite.answer`

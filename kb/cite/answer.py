@@ -16,6 +16,7 @@ from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
 from kb.cite.keytext import key_form, key_text, quote_weight
 from kb.cite.locate import NUMERAL_RE, Match, locate, sentence_bounds
+from kb.cite.sentences import line_sentences
 from kb.cite.redline import redline_ops, redline_text, replacement_span
 from kb.cite.versions import (_Versions, _change_into, _conn, _documents, _last_success, _rows,
                               _version_info)
@@ -40,7 +41,6 @@ MOVED_SIMILARITY = 80.0
 #: A quote whose words stand almost whole (rapidfuzz ``partial_ratio``) inside a longer new clause of the same
 #: section (two sentences merged into one, a clause widened) was merged into it.
 CONTAINED_SIMILARITY = 85.0
-SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])")
 
 
 def _public(info: dict) -> dict:
@@ -62,6 +62,11 @@ class _Case:
     base_url: str
     now: datetime
     judge_now: datetime | None = None  # the moment staleness is judged against, when the caller gave one
+
+    @property
+    def lang(self) -> str | None:
+        """The document's declared language (where its sentences end: :mod:`kb.cite.sentences`)."""
+        return self.doc.get("locale")
 
     @property
     def gone(self) -> bool:
@@ -179,7 +184,7 @@ def _current_answer(case: _Case, cur_match: Match, match_info: dict) -> dict:
     """``current``: in the current version, and no older version matches better."""
     current = case.current
     info = case.info(current, cur_match.raw_start)
-    s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end)
+    s, e = sentence_bounds(current["text_markdown"], cur_match.raw_start, cur_match.raw_end, lang=case.lang)
     day = case.now.date().isoformat()
     info["in_force"] = timemodel.in_force(True, info["effective_date"], info["effective_date_source"], day)
     return dict(status="current", **_public(info), basis=["match"],
@@ -202,16 +207,17 @@ def _replaced_span(case: _Case, quote_key: str, nxt: dict | None,
         ns, ne = replacement_span(case.versions.key(case.last_seq), case.versions.key(case.current_seq),
                                   case.m_last, fine=fine, evidence=evidence)
         if len(key_form(current["text_markdown"][ns:ne])) >= enough:
-            return sentence_bounds(current["text_markdown"], ns, ne)
+            return sentence_bounds(current["text_markdown"], ns, ne, lang=case.lang)
     return None
 
 
 def _outdated_answer(case: _Case, quote_key: str, match_info: dict, depth: int = 0) -> dict:
-    """``changed`` or ``removed``: the last version with the quote, and what replaced it (if anything); when
-    nothing in the current text replaced it, its history is followed (:func:`_followed`)."""
+    """``changed`` or ``removed``: the last version with the quote, and what replaced it (if anything): in the
+    current text when it is the version right after, else in that version, its history followed from there
+    (:func:`_followed`)."""
     last, m_last = case.last, case.m_last
     old_info = case.info(last, m_last.raw_start)
-    os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end)
+    os_, oe = sentence_bounds(last["text_markdown"], m_last.raw_start, m_last.raw_end, lang=case.lang)
     quoted = wording(last["text_markdown"][os_:oe])
     quoted_md = wording_markdown(last["text_markdown"][os_:oe])
     nxt = case.versions.get(case.last_seq + 1)
@@ -219,19 +225,28 @@ def _outdated_answer(case: _Case, quote_key: str, match_info: dict, depth: int =
     evidence: dict = {}
     replaced = _replaced_span(case, quote_key, nxt, evidence) if not case.gone else None
     last_version = _public(old_info) | {"quoted_wording": quoted, "quoted_wording_markdown": quoted_md}
+    # Versions came between the quote's last one and the current one: what replaced it is decided in the version
+    # right after (the date of the change), and followed from there (:func:`_followed`), not by a jump to the
+    # current text (which may have gained similar wording later: a passage removed on D1 is not "changed on D1"
+    # into one added on D3).
+    later = bool(nxt and case.current and not case.gone and nxt["seq"] != case.current_seq and depth < MAX_FOLLOWED)
+    step = _step_replacement(case, quote_key, old_info, quoted, (os_, oe), nxt) if later else None
+    if later and step is not None:
+        answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
+        followed = _followed(case, old_info, quoted, (os_, oe), nxt, answer, depth, step)
+        if followed is not None:
+            return followed
     judged = None
     if replaced:
-        judged = _replacement_evidence(case, old_info, quoted, replaced, evidence.get("aligned", False))
+        judged = _replacement_evidence(case, old_info, quoted, replaced, evidence.get("aligned", False),
+                                       allowed=not (later and step is None))
         if judged["replacement"]:
             return _changed_answer(case, replaced, quoted, nxt, change, match_info, last_version) | judged["fields"]
-    if nxt and case.current and not case.gone:
+    if nxt and case.current and not case.gone and not (later and step is None):
         moved = _counterpart(case, old_info, quoted, (os_, oe))
         if moved is not None:
             return _changed_answer(case, moved["span"], quoted, nxt, change, match_info, last_version) | moved["fields"]
     answer = _removed_answer(case, old_info, quoted, nxt, change, match_info, last_version)
-    followed = _followed(case, old_info, quoted, (os_, oe), nxt, answer, depth) if nxt and not case.gone else None
-    if followed is not None:
-        return followed
     if judged is not None:
         return answer | judged["fields"]
     if case.gone and not nxt:
@@ -258,7 +273,7 @@ def _step_replacement(case: _Case, quote_key: str, old_info: dict, quoted: str, 
 
 
 def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, removed: dict,
-              depth: int) -> dict | None:
+              depth: int, step: dict | None = None) -> dict | None:
     """The quote was reworded into W in ``nxt`` but W is not in the current text: follow W through the history.
 
     Nothing in the current text replaced the quote, but the version right after its last one may have: then
@@ -272,7 +287,7 @@ def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, rem
     if depth >= MAX_FOLLOWED or not case.current or nxt["seq"] == case.current_seq:
         return None
     quote_key = key_form(quoted)
-    step = _step_replacement(case, quote_key, old_info, quoted, old_span, nxt)
+    step = step or _step_replacement(case, quote_key, old_info, quoted, old_span, nxt)
     if step is None:
         return None
     ws, we = step["span"]
@@ -298,7 +313,7 @@ def _followed(case: _Case, old_info: dict, quoted: str, old_span, nxt: dict, rem
              "section_key": w_info["section_key"], "version_date": w_info["version_date"],
              "version_seq": nxt["seq"], "permalink": w_info["permalink"], **step["fields"]}
     if last_w == case.current_seq:  # W stands in the current text: the quote changed into it
-        s, e = sentence_bounds(case.current["text_markdown"], m_w.raw_start, m_w.raw_end)
+        s, e = sentence_bounds(case.current["text_markdown"], m_w.raw_start, m_w.raw_end, lang=case.lang)
         change = _change_into(case.conn, nxt["id"])
         answer = _changed_answer(case, (s, e), quoted, nxt, change, removed["match"],
                                  removed["last_version_with_quote"])
@@ -369,7 +384,8 @@ def _same_section(old_info: dict, new_info: dict) -> bool:
                                  or (number and number == "".join(NUMERAL_RE.findall(new)))))
 
 
-def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool) -> dict:
+def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[int, int], aligned: bool,
+                          allowed: bool = True) -> dict:
     """Whether the passage standing where the quote stood replaced it, from the evidence (``basis``): the same
     section (or the one it moved to), a position aligned by the diff, and key-form similarity of at least
     ``REPLACEMENT_SIMILARITY``. All three (or, when the neighbourhood was rewritten so that no diff aligns it,
@@ -379,7 +395,11 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     old and new sections are each the other's closest, e.g. ``4.1.`` renumbered ``5.1.`` when a section was
     inserted before it; ``basis`` then also says ``moved_section``): the section order and the alignment
     both say it, not the similarity alone. The thresholds are measured by ``bench/eval_cite.py`` (its
-    ``similarity`` lines)."""
+    ``similarity`` lines). A passage that stood elsewhere in the quote's last version already
+    (:func:`_stood_elsewhere`) replaced nothing: only new wording replaces, as for :func:`_counterpart`.
+    ``allowed=False``: the history already says nothing replaced the quote on the date it
+    went (the version right after its last one holds no replacement): whatever stands in its place now is only
+    ``now_in_place``, with ``confidence`` ``medium`` when it looks like one."""
     cs, ce = span
     new_info = case.info(case.current, cs)
     now = wording(case.current["text_markdown"][cs:ce])
@@ -388,12 +408,14 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     moved = not same and aligned and _moved_section(case, old_info, new_info)
     held = {"section": same or moved, "alignment": aligned, "similarity": similarity >= REPLACEMENT_SIMILARITY}
     basis = [name for name, ok in held.items() if ok] + (["moved_section"] if moved else [])
-    if held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
+    if allowed and _stood_elsewhere(case, key_form(case.current["text_markdown"][cs:ce])):
+        allowed = False  # only new wording replaces: this passage stood elsewhere in the quote's last version
+    if allowed and held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
         high = aligned and similarity >= HIGH_SIMILARITY
         return {"replacement": True, "fields": {"basis": basis, "similarity": similarity,
                                                 "confidence": "high" if high else "medium"}}
     return {"replacement": False, "fields": {
-        "basis": basis, "similarity": similarity, "confidence": "medium" if len(basis) == 2 else "high",
+        "basis": basis, "similarity": similarity, "confidence": "medium" if len(basis) >= 2 else "high",
         "now_in_place": {"label": "now in this place", "label_zh": "此处现为", "wording": now,
                          "wording_markdown": wording_markdown(case.current["text_markdown"][cs:ce]),
                          "section": new_info["section"], "section_key": new_info["section_key"],
@@ -401,18 +423,28 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
                          "similarity": similarity}}}
 
 
-def _sentence_spans(text: str) -> list[tuple[int, int, str]]:
+def _stood_elsewhere(case: _Case, key: str) -> bool:
+    """Whether a passage (its key form) already stood in the quote's last version outside the quote, as often as
+    it stands in the current text: then the page did not gain it, and it replaced nothing (a page that held two
+    copies of its terms kept the new one when it dropped the old). A wording copied into the quote's place from
+    another section is one copy more: new there."""
+    if len(key) < 12:
+        return False
+    kt, m = case.versions.key(case.last_seq), case.m_last
+    before = kt.key[:m.start].count(key) + kt.key[m.end:].count(key)
+    return before > 0 and case.versions.key(case.current_seq).key.count(key) <= before
+
+
+def _sentence_spans(text: str, lang: str | None = "en") -> list[tuple[int, int, str]]:
     """The sentences of a text with their raw spans and key forms: ``[(start, end, key)]`` (lines split at
-    sentence ends and colons; pieces of fewer than 12 key characters are left out)."""
+    sentence ends and colons by :func:`kb.cite.sentences.line_sentences` in the document's language ``lang``, so
+    "Inc." or "sog." does not cut a sentence in two; pieces of fewer than 12 key characters are left out)."""
     out = []
     for line in re.finditer(r"[^\n]+", text):
-        at = line.start()
-        for piece in SENTENCE_SPLIT_RE.split(line.group()):
-            start = text.find(piece, at)
-            at = start + len(piece)
-            key = key_form(piece)
+        for s, e in line_sentences(line.group(), lang, colons=True):
+            key = key_form(line.group()[s:e])
             if len(key) >= 12:
-                out.append((start, at, key))
+                out.append((line.start() + s, line.start() + e, key))
     return out
 
 
@@ -432,8 +464,8 @@ def _counterpart(case: _Case, old_info: dict, quoted: str, old_span: tuple[int, 
     old_text, new_text = case.last["text_markdown"], case.current["text_markdown"]
     # Only new wording can replace: a sentence that stood elsewhere in the last version already is not the quote's.
     elsewhere = key_form(old_text[:old_span[0]]) + "|" + key_form(old_text[old_span[1]:])
-    news = [x for x in _sentence_spans(new_text) if x[2] not in elsewhere]
-    others = [x[2] for x in _sentence_spans(old_text) if x[1] <= old_span[0] or x[0] >= old_span[1]]
+    news = [x for x in _sentence_spans(new_text, case.lang) if x[2] not in elsewhere]
+    others = [x[2] for x in _sentence_spans(old_text, case.lang) if x[1] <= old_span[0] or x[0] >= old_span[1]]
     if not news:
         return None
     keys = [x[2] for x in news]
@@ -607,7 +639,7 @@ def _closest(conn, docs, quote, quote_key, candidates, base_url, now) -> dict | 
     m = locate(quote_key, kt)
     rs, re_ = ((m.raw_start, m.raw_end) if m is not None else
                kt.raw_span(found.dest_start, max(found.dest_start + 1, found.dest_end)))
-    s, e = sentence_bounds(version["text_markdown"], rs, re_)
+    s, e = sentence_bounds(version["text_markdown"], rs, re_, lang=doc.get("locale"))
     info = _version_info(conn, doc, version, rs, base_url, now)
     ops = redline_ops(re.sub(r"^[\W_]+|[\W_]+$", "", quote), wording(version["text_markdown"][rs:re_]))
     return {"document": doc["id"], "title": doc["title"], "score": round(score, 1),

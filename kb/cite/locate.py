@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from kb.cite.keytext import CJK_RE, KeyText
+from kb.cite.sentences import period_ends_sentence
 from pipeline.diff import minimal_diff
 
 SENTENCE_END = "。！？；!?;"
@@ -202,12 +203,15 @@ def _realign_ends(quote_key: str, window: str, blocks: list, allow_gap: int) -> 
     return [b for b in prefix + blocks[solid[0]:solid[-1] + 1] + suffix if b[2]]
 
 
-def sentence_bounds(text: str, start: int, end: int, limit: int = 600) -> tuple[int, int]:
-    """Widen a raw span to whole sentences (or the line), at most ``limit`` characters each way."""
+def sentence_bounds(text: str, start: int, end: int, limit: int = 600, lang: str | None = "en") -> tuple[int, int]:
+    """Widen a raw span to whole sentences (or the line), at most ``limit`` characters each way. A period ends a
+    sentence by :func:`kb.cite.sentences.period_ends_sentence` in the document's language ``lang`` ("Inc.",
+    "sog." and the ordinal of "az ÁSZF 8. pontja" do not)."""
     s = start
     while s > 0 and start - s < limit:
         ch = text[s - 1]
-        if ch == "\n" or ch in SENTENCE_END or (ch == "." and s < len(text) and text[s].isspace()):
+        if ch == "\n" or ch in SENTENCE_END or (ch == "." and s < len(text) and text[s].isspace()
+                                                 and period_ends_sentence(text, s - 1, lang)):
             break
         s -= 1
     e = end
@@ -216,7 +220,8 @@ def sentence_bounds(text: str, start: int, end: int, limit: int = 600) -> tuple[
         if ch == "\n":
             break
         e += 1
-        if ch in SENTENCE_END or (ch == "." and (e >= len(text) or text[e].isspace())):
+        if ch in SENTENCE_END or (ch == "." and (e >= len(text) or text[e].isspace())
+                                  and period_ends_sentence(text, e - 1, lang)):
             break
     while s < e and text[s] in " \t#>|*-+":
         s += 1
