@@ -59,3 +59,72 @@ def test_plain_text_drops_marks_but_not_underscores_inside_words():
     md = "**Bold** and __strong__ and *em* _em_ `code` ``two`` seller_id snake_case_name * star 2*3 a_"
     assert plain_text(md) == "Bold and strong and em em code two seller_id snake_case_name  star 2*3 a"
     assert plain_text("[Link **text**](https://x.example/a_b)", keep_links=True) == "[Link text](https://x.example/a_b)"
+
+
+class _NeverSplitHere(dict):
+    """A ``kb.ingest._SPLIT_HERE`` that remembers nothing: every previous version is split again."""
+
+    def setdefault(self, key, default=None):
+        return {}
+
+
+def _rows(path, sql):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_rebuild_reading_back_the_sections_it_split_stores_what_splitting_again_stores(demo_copy, monkeypatch,
+                                                                                         tmp_path):
+    import shutil
+
+    from kb import ingest
+    from kb.build import rebuild
+    from kb.data import kb_path
+    from pipeline.sources import load_sources
+    from conftest import DEMO_SOURCES
+
+    platforms = load_sources(DEMO_SOURCES)
+    queries = ["select id, version_id, key, heading, level, ordinal, text_markdown, start_line, changed_at,"
+               " changed_version_id from sections order by id",
+               "select change_id, key, old_key, status, moved, kind, chars_added, chars_removed, patch"
+               " from change_sections order by id",
+               "select id, kind, reasons, sections_added, sections_removed, sections_modified from changes order by id"]
+    rebuild(demo_copy, platforms)
+    reused = shutil.copy(kb_path(demo_copy), tmp_path / "reused.db")
+    monkeypatch.setattr(ingest, "_SPLIT_HERE", _NeverSplitHere())
+    rebuild(demo_copy, platforms)
+    changed = _rows(kb_path(demo_copy), "select count(*) from changes")[0][0]
+    assert changed > 0
+    for sql in queries:
+        assert _rows(reused, sql) == _rows(kb_path(demo_copy), sql)
+
+
+def test_sections_read_back_are_the_sections_split(demo_copy):
+    from kb import ingest
+    from kb.db import open_db
+    from kb.build import build
+    from pipeline.sections import split_sections
+    from pipeline.sources import load_sources
+    from conftest import DEMO_SOURCES
+
+    import kb.data
+
+    fresh = demo_copy.parent / "fresh"
+    (fresh).mkdir()
+    (fresh / "warcs").symlink_to(demo_copy / "warcs", target_is_directory=True)
+    db = open_db(fresh)
+    try:
+        build(db, fresh, load_sources(DEMO_SOURCES))
+        split_here = ingest._SPLIT_HERE.get(db)
+        assert split_here
+        for doc_id, version_id in split_here.items():
+            version = ingest._current(db, version_id)
+            assert ingest._sections_of(db, doc_id, version) == split_sections(version["text_markdown"])
+    finally:
+        db.close()
+    assert kb.data.kb_path(fresh).exists()
