@@ -128,3 +128,16 @@ def test_sections_read_back_are_the_sections_split(demo_copy):
     finally:
         db.close()
     assert kb.data.kb_path(fresh).exists()
+
+
+def test_punctuation_of_mixed_text_is_each_character_translated():
+    import unicodedata
+
+    from pipeline.classify import _punctuation, _punctuation_table
+
+    ascii_run = "Sellers must ship (within 2 days); see: https://x.example/a?b=c#d -- ok! " * 3
+    for text in ("", ascii_run, "“Quoted” — dash… " + ascii_run + "「引用」、句読点。" + ascii_run + "é",
+                 "根据政策，卖家必须（详见帮助）。" * 40, "Ｆｕｌｌ－ｗｉｄｔｈ！" + ascii_run):
+        expected = "".join(ch.translate(_punctuation_table()) for ch in unicodedata.normalize("NFKC", text))
+        assert _punctuation(text, {}) == expected
+    assert _punctuation("a “b” c", {}) == "a  b  c"
