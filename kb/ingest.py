@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import weakref
 from dataclasses import dataclass, field
 
 from pipeline import archive
@@ -28,7 +29,8 @@ from pipeline.dates import find_dates, summarize
 from pipeline.diff import diff
 from pipeline.decide import DocumentState, Outcome, classify_fetch, classify_with_declaration, document_update, held_shrink
 from pipeline.normalize import NO_RULES, rules_at, rules_hash
-from pipeline.sections import compare_sections, split_sections
+from pipeline.sections import Section, compare_sections, split_sections
+from pipeline.sqlrows import version_section_texts
 from pipeline.timeutil import now_iso
 
 logger = logging.getLogger(__name__)
@@ -226,6 +228,20 @@ def _change_effective_date(rows, new_sections, statements, dates, previous_effec
     return timemodel.change_effective_date(placed, touched, dates["effective_date"], previous_effective)
 
 
+#: Per open KB: each document's version whose sections this process split and stored (``{document: version}``).
+#: When that document changes next, those sections are read back instead of split again (the same ones: this
+#: release's :func:`split_sections` of the same text); a version stored by another process or release is split.
+_SPLIT_HERE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _sections_of(db, doc_id, version) -> list[Section]:
+    """The sections of a stored ``version`` (a :func:`_current` dict), as :func:`split_sections` gives them."""
+    if _SPLIT_HERE.get(db, {}).get(doc_id) != version["id"]:
+        return split_sections(version["text_markdown"])
+    return [Section(r["key"], r["heading"], r["level"], r["ordinal"], r["text_markdown"], r["start_line"])
+            for r in version_section_texts(db.conn, version["id"], "s.key, s.heading, s.level, s.ordinal, s.start_line")]
+
+
 def _record_change(db, doc_id, current, version_id, observed, text, new_sections, statements, dates,
                    classification):
     """Store the change from ``current`` to the new version, with its sections and effective date.
@@ -233,8 +249,8 @@ def _record_change(db, doc_id, current, version_id, observed, text, new_sections
     Returns a mapping ``key -> "changed" | (old_key,)`` for the section history (see :func:`_section_rows`).
     """
     d = diff(current["text_markdown"], text)
-    rows, changed_keys = _section_change_rows(version_id, doc_id, split_sections(current["text_markdown"]),
-                                              new_sections, classification)
+    rows, changed_keys = _section_change_rows(version_id, doc_id, _sections_of(db, doc_id, current), new_sections,
+                                              classification)
     by_status = {"added": [], "removed": [], "modified": [], "moved": []}
     for r in rows:
         by_status[r["status"]].append(r["key"])
@@ -281,6 +297,7 @@ def _new_version(db, doc_id, current, versions_count, observed, outcome, locale,
             "select key, changed_at, changed_version_id from sections where version_id = ?", [current["id"]])]
     store.insert_sections(db, _section_rows(version_id, doc_id, observed, sections, previous_sections, changed_keys),
                           _statement_rows(version_id, doc_id, observed, statements, sections))
+    _SPLIT_HERE.setdefault(db, {})[doc_id] = version_id
     return version_id, kind
 
 

@@ -1,0 +1,140 @@
+"""The build's fast paths give what the plain definitions give (issue 19: build CPU per new document).
+
+Each test compares a fast path with the straightforward computation it replaces, through the public functions.
+"""
+
+from pipeline.classify import TIME_RE, canonical, canonical_hash, cosmetic_reasons
+from pipeline.dates import date_spans, states_a_date
+from pipeline.text import plain_text
+
+LINES = [
+    "# Returns policy", "Last updated: March 20, 2026", "Rendered 2026-03-21 10:15 UTC", "Page generated at 10:15",
+    "Sellers must ship within 2 business days.", "令和6年4月16日 更新", "本页面生成于 2026年3月21日", "",
+    "Fees rise to 15% on 1 April 2026 for items over $2,000.", "- **Bold** _item_ with seller_id and `code`",
+    "Visited 3 times, 1.7k views", "Generated on 21.03.2026 at 9:05 by the help centre renderer today",
+    "| a | b |", "|---|---|", "Plain words without digits: a colon here", "2026",
+]
+
+
+def _render_dates_line_by_line(text, observed):
+    """The render-date transform as first written: every line looked at."""
+    from pipeline.classify import WORD_RE, _cut, _near
+
+    out = []
+    for line in text.split("\n"):
+        spans = date_spans(line)
+        if not (spans or (":" in line and TIME_RE.search(line))) or states_a_date(line):
+            out.append(line)
+            continue
+        rest = TIME_RE.sub("", _cut(line, spans, lambda token: ""))
+        words = len(WORD_RE.findall(rest))
+        short = words <= 3
+        line = _cut(line, spans, lambda t: "⟨date⟩" if short or (words <= 6 and _near(t, observed)) else t)
+        if short or "⟨date⟩" in line:
+            line = TIME_RE.sub("⟨time⟩", line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_render_dates_looks_only_at_lines_with_a_year_or_time_and_changes_them_as_before():
+    from pipeline.classify import _render_dates
+
+    for observed in (None, "2026-03-21T10:20:00Z"):
+        for text in ("\n".join(LINES), "\n".join(reversed(LINES)), "\n\n".join(LINES) + "\n", "2026", "\n", ""):
+            assert _render_dates(text, {"observed": observed}) == _render_dates_line_by_line(text, observed)
+    changed = _render_dates("\n".join(LINES), {"observed": "2026-03-21T10:20:00Z"})
+    assert "Rendered ⟨date⟩ ⟨time⟩\n" in changed and "Last updated: March 20, 2026" in changed
+
+
+def test_canonical_hash_ignores_render_dates_and_keeps_substance():
+    a = "\n".join(LINES)
+    b = a.replace("Rendered 2026-03-21 10:15", "Rendered 2026-03-22 11:40")
+    assert canonical_hash(a, "2026-03-21") == canonical_hash(b, "2026-03-22")
+    assert cosmetic_reasons(a, b, "2026-03-21", "2026-03-22") == ["render_dates"]
+    assert canonical_hash(a) != canonical_hash(a.replace("2 business days", "3 business days"))
+    assert canonical(a) == canonical(a)
+
+
+def test_plain_text_drops_marks_but_not_underscores_inside_words():
+    md = "**Bold** and __strong__ and *em* _em_ `code` ``two`` seller_id snake_case_name * star 2*3 a_"
+    assert plain_text(md) == "Bold and strong and em em code two seller_id snake_case_name  star 2*3 a"
+    assert plain_text("[Link **text**](https://x.example/a_b)", keep_links=True) == "[Link text](https://x.example/a_b)"
+
+
+class _NeverSplitHere(dict):
+    """A ``kb.ingest._SPLIT_HERE`` that remembers nothing: every previous version is split again."""
+
+    def setdefault(self, key, default=None):
+        return {}
+
+
+def _rows(path, sql):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_rebuild_reading_back_the_sections_it_split_stores_what_splitting_again_stores(demo_copy, monkeypatch,
+                                                                                         tmp_path):
+    import shutil
+
+    from kb import ingest
+    from kb.build import rebuild
+    from kb.data import kb_path
+    from pipeline.sources import load_sources
+    from conftest import DEMO_SOURCES
+
+    platforms = load_sources(DEMO_SOURCES)
+    queries = ["select id, version_id, key, heading, level, ordinal, text_markdown, start_line, changed_at,"
+               " changed_version_id from sections order by id",
+               "select change_id, key, old_key, status, moved, kind, chars_added, chars_removed, patch"
+               " from change_sections order by id",
+               "select id, kind, reasons, sections_added, sections_removed, sections_modified from changes order by id"]
+    rebuild(demo_copy, platforms)
+    reused = shutil.copy(kb_path(demo_copy), tmp_path / "reused.db")
+    monkeypatch.setattr(ingest, "_SPLIT_HERE", _NeverSplitHere())
+    rebuild(demo_copy, platforms)
+    changed = _rows(kb_path(demo_copy), "select count(*) from changes")[0][0]
+    assert changed > 0
+    for sql in queries:
+        assert _rows(reused, sql) == _rows(kb_path(demo_copy), sql)
+
+
+def test_sections_read_back_are_the_sections_split(demo_copy):
+    from kb import ingest
+    from kb.db import open_db
+    from kb.build import build
+    from pipeline.sections import split_sections
+    from pipeline.sources import load_sources
+    from conftest import DEMO_SOURCES
+
+    fresh = demo_copy.parent / "fresh"
+    fresh.mkdir()
+    (fresh / "warcs").symlink_to(demo_copy / "warcs", target_is_directory=True)
+    db = open_db(fresh)
+    try:
+        build(db, fresh, load_sources(DEMO_SOURCES))
+        split_here = ingest._SPLIT_HERE.get(db)
+        assert split_here
+        for doc_id, version_id in split_here.items():
+            version = ingest._current(db, version_id)
+            assert ingest._sections_of(db, doc_id, version) == split_sections(version["text_markdown"])
+    finally:
+        db.close()
+
+
+def test_punctuation_of_mixed_text_is_each_character_translated():
+    import unicodedata
+
+    from pipeline.classify import _punctuation, _punctuation_table
+
+    ascii_run = "Sellers must ship (within 2 days); see: https://x.example/a?b=c#d -- ok! " * 3
+    for text in ("", ascii_run, "“Quoted” — dash… " + ascii_run + "「引用」、句読点。" + ascii_run + "é",
+                 "根据政策，卖家必须（详见帮助）。" * 40, "Ｆｕｌｌ－ｗｉｄｔｈ！" + ascii_run):
+        expected = "".join(ch.translate(_punctuation_table()) for ch in unicodedata.normalize("NFKC", text))
+        assert _punctuation(text, {}) == expected
+    assert _punctuation("a “b” c", {}) == "a  b  c"
