@@ -343,24 +343,39 @@ _WRAPPED = re.compile(r".{60,}(?:[\w,\-–]|\.{5,}|…{2,})")
 _OWN_START = re.compile(r"\s*(?:#|[-*+]\s|\\-|\||>|\d+(?:\.\d+)*[.)]?\s|[a-z]\)\s|\(?[ivx]+\)\s|§)", re.I)
 
 
+#: a text in a PDF's form: at least this many long lines, and at least this share of them hard-wrapped
+#: (:data:`_WRAPPED`); measured on the corpus's latest versions: the PDFs printed a line a paragraph 0.76-0.87, web
+#: pages 0-0.42
+_PDF_LINES, _PDF_SHARE = 10, 0.6
+
+
+def _pdf_form(lines: list[str]) -> bool:
+    """Whether the text is a PDF's with each printed line a paragraph of its own (most long lines end in a word)."""
+    long = [s for s in (line.strip() for line in lines) if len(s) >= 60 and not s.startswith(("|", "#"))]
+    return len(long) >= _PDF_LINES and sum(1 for s in long if _WRAPPED.fullmatch(s)) >= _PDF_SHARE * len(long)
+
+
 def _unwrapped(markdown: str) -> list[str]:
     """The text's lines, with the paragraphs a PDF's hard wraps made of one sentence joined again (each printed line
     is a paragraph of its own: "… mit einer Frist von" / "vier Wochen zu jedem Quartalsende gekündigt werden."): a
     line that is long and ends in a word or a comma (:data:`_WRAPPED`) runs on into the next text line, unless that
-    one starts something of its own (:data:`_OWN_START`). Across a blank line (a PDF prints each line as a paragraph
-    of its own, and so does a web page's paragraph) only a line that cannot open a sentence continues: one starting
-    in lower case or with a punctuation mark ("vier Wochen …", ",senza indebiti ritardi"); a web page's next
-    paragraph ("Within 2 business days of the order, …") stands alone."""
+    one starts something of its own (:data:`_OWN_START`). Blank lines between are the wrap's too when the text has
+    a PDF's form (:func:`_pdf_form`: most long lines end in a word). Else (a web page, whose paragraphs a blank line
+    separates) only a line that cannot open a sentence continues across a blank line: one starting in lower case or
+    with a punctuation mark ("vier Wochen …", ",senza indebiti ritardi"); a next paragraph ("Within 2 business days
+    of the order, …") stands alone."""
+    lines = markdown.splitlines()
+    pdf = _pdf_form(lines)
     out: list[str] = []
     joining = blank = False
-    for line in markdown.splitlines():
+    for line in lines:
         stripped = line.strip()
         if not stripped:
             if not joining:
                 out.append(line)
             blank = True
             continue
-        if blank and joining and not (stripped[0].islower() or stripped[0] in ",;:)–-.…"):
+        if blank and joining and not pdf and not (stripped[0].islower() or stripped[0] in ",;:)–-.…"):
             out.append("")
             joining = False
         blank = False
@@ -767,7 +782,7 @@ _PRESUMED = re.compile(r"\b(?:si\s+presume|presum(?!ptiv)\w*|présum(?!pti)\w*|s
 #: respond within"), a modal verb ("To retain your status, ship orders within")
 _REACH_ENDS = re.compile(
     r"[,;:()]|\b(?:and|or|that|then|but|must|should|shall|will|et|ou|que|qui|doit|doivent|und|oder|dass|muss|müssen|"
-    r"en|of|dat|moet|moeten|y|e|o|che|deve|devono|debe|deben|deve|devem)\b", re.I)
+    r"en|dat|moet|moeten|y|e|o|che|deve|devono|debe|deben|deve|devem)\b", re.I)
 
 
 _PUNCTUATION = re.compile(r"[,;:()]")

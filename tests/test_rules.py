@@ -1043,6 +1043,7 @@ REVIEW_CASES = [
     ("fr", "Le vendeur doit conserver les factures et expédier la commande dans un délai de 3 jours ouvrés.",
      [(3, "business_day", "dispatch")]),
     ("en", "Invoices must be kept for 90 days after the sale.", []),
+    ("en", "The User shall retain such documents for the period of at least 24 months from the payment date.", []),
     ("en", "If the buyer's payment has not been received within 4 days, you may cancel the order.",
      [(4, "day", "payment")]),
     ("fr", "Si le paiement n'a pas été reçu dans un délai de 7 jours, la commande est annulée.", [(7, "day", "payment")]),
@@ -1070,10 +1071,24 @@ def test_a_long_page_reads_as_its_paragraphs_one_by_one():
     """A page of many paragraphs gives the values its paragraphs give one by one: a paragraph ending in a word is not
     joined to the next one across a blank line (a web page's paragraphs), and reading it stays in step."""
     paragraphs = ["Refunds for cancelled orders are described on the Refunds and Returns page of Seller Central",
-                  "Within 2 business days of the order, you must ship it.",
+                  "Within 2 business days of the order, you must ship it to the address the buyer gave.",
+                  "Sellers must keep their listings accurate and up to date at all times on the marketplace.",
                   "The seller must respond to buyer messages and keep the returned items in stock for the buyer",
                   "You must answer a claim within 3 days.",
                   "Returned items are refunded within 14 days of their receipt at the warehouse."] * 400
     page = [(v.value, v.unit, v.subject) for v in extract("\n\n".join(paragraphs), "en")]
     one_by_one = [(v.value, v.unit, v.subject) for p in paragraphs for v in extract(p, "en")]
     assert page == one_by_one and len(page) == 1200
+
+
+def test_a_pdf_printed_a_line_a_paragraph_is_still_joined():
+    """A PDF whose every printed line is a paragraph of its own (most long lines end in a word) is joined across
+    its blank lines even where the next line opens on a capitalised term ("… within 14 days from the date of" /
+    "Complaint receipt."): a web page's paragraphs are not, a PDF's hard wraps are."""
+    wrapped = ["The Seller shall make the goods available for collection by the courier in accordance with the",
+               "Seller Account settings and the Allegro Standard rules, and the Seller shall also respond to any",
+               "Discussion within 24 hours from being alleged of any misconduct by the Buyer or by Allegro.pl in",
+               "connection with the sale of the goods listed in the offer concerned by the Discussion and the"] * 4
+    text = "\n\n".join(wrapped + ["Transaction concerned."])
+    values = extract(text, "en")
+    assert [(v.value, v.unit, v.subject) for v in values] == [(24, "hour", "response")] * 4
