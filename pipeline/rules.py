@@ -54,7 +54,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 9
+EXTRACTOR_VERSION = 10
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -200,7 +200,9 @@ def _patterns(language: str) -> dict:
     any_unit = "|".join(units.values())
     # a sentence with none of these words holds no value: skipped before the costlier steps
     out["worth_reading"] = re.compile(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}", flags)
-    out["small"] = [(str(n), re.compile(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}))", flags))
+    # before a unit, or before the same number in digits ("one (1) business day", "dos (2) días"), which
+    # :data:`_NUMBER_TWICE` then reads as one
+    out["small"] = [(str(n), re.compile(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}|\(\s*{n}\s*\)))", flags))
                     for n, expr in (data.get("small") or {}).items()]
     return out
 
@@ -341,19 +343,42 @@ _WRAPPED = re.compile(r".{60,}(?:[\w,\-–]|\.{5,}|…{2,})")
 _OWN_START = re.compile(r"\s*(?:#|[-*+]\s|\\-|\||>|\d+(?:\.\d+)*[.)]?\s|[a-z]\)\s|\(?[ivx]+\)\s|§)", re.I)
 
 
+#: a text in a PDF's form: at least this many long lines, and at least this share of them hard-wrapped
+#: (:data:`_WRAPPED`); measured on the corpus's latest versions: the PDFs printed a line a paragraph 0.76-0.87, web
+#: pages 0-0.42
+_PDF_LINES, _PDF_SHARE = 10, 0.6
+
+
+def _pdf_form(lines: list[str]) -> bool:
+    """Whether the text is a PDF's with each printed line a paragraph of its own (most long lines end in a word)."""
+    long = [s for s in (line.strip() for line in lines) if len(s) >= 60 and not s.startswith(("|", "#"))]
+    return len(long) >= _PDF_LINES and sum(1 for s in long if _WRAPPED.fullmatch(s)) >= _PDF_SHARE * len(long)
+
+
 def _unwrapped(markdown: str) -> list[str]:
     """The text's lines, with the paragraphs a PDF's hard wraps made of one sentence joined again (each printed line
     is a paragraph of its own: "… mit einer Frist von" / "vier Wochen zu jedem Quartalsende gekündigt werden."): a
     line that is long and ends in a word or a comma (:data:`_WRAPPED`) runs on into the next text line, unless that
-    one starts something of its own (:data:`_OWN_START`). Blank lines between are the wrap's too."""
+    one starts something of its own (:data:`_OWN_START`). Blank lines between are the wrap's too when the text has
+    a PDF's form (:func:`_pdf_form`: most long lines end in a word). Else (a web page, whose paragraphs a blank line
+    separates) only a line that cannot open a sentence continues across a blank line: one starting in lower case or
+    with a punctuation mark ("vier Wochen …", ",senza indebiti ritardi"); a next paragraph ("Within 2 business days
+    of the order, …") stands alone."""
+    lines = markdown.splitlines()
+    pdf = _pdf_form(lines)
     out: list[str] = []
-    joining = False
-    for line in markdown.splitlines():
+    joining = blank = False
+    for line in lines:
         stripped = line.strip()
         if not stripped:
             if not joining:
                 out.append(line)
+            blank = True
             continue
+        if blank and joining and not pdf and not (stripped[0].islower() or stripped[0] in ",;:)–-.…"):
+            out.append("")
+            joining = False
+        blank = False
         if joining and not _OWN_START.match(stripped) and not stripped.startswith("|"):
             out[-1] = f"{out[-1].rstrip()} {stripped}"
         else:
@@ -481,13 +506,18 @@ def _anchor_span(text: str, unit_end: int, b: int, language: str) -> tuple[int, 
     return m.start(), stop.start() if stop else b
 
 
+#: how far back a cue's word is looked for: a bounded window, so reading a long page stays linear in its length
+_WORD_REACH = 80
+_WORD = re.compile(r"\w*")
+
+
 def _is_verb(text: str, start: int, b: int, language: str) -> bool:
     """Whether the cue starting at ``start`` is a verb where German and Dutch put the verb that governs a time
     phrase: after it ("binnen 14 Tagen beantworten", "nach Eingang der Beschwerde … prüfen", "binnen de termijn van 14
     dagen geantwoord"). German: a word in lower case (its nouns are capitalised); Dutch: a participle (ge…d/t) or
     the clause's last word."""
-    word_start = start - len(re.search(r"\w*$", text[:start]).group())
-    word = re.match(r"\w*", text[word_start:]).group()
+    word_start = start - len(re.search(r"\w*$", text[max(0, start - _WORD_REACH):start]).group())
+    word = _WORD.match(text, word_start).group()
     if language == "de":
         return word[:1].islower()
     if language == "nl":
@@ -523,8 +553,8 @@ def _adjectival(text: str, start: int, language: str) -> bool:
     and Italian ("le remboursement des Produits retournés", "la recepción del Artículo devuelto"), before it in English,
     Dutch and German ("the returned items", "het geretourneerde product"). It names what a thing is, not the step a
     deadline limits, so it counts only like a weak subject (when nothing else is named)."""
-    word_start = start - len(re.search(r"\w*$", text[:start]).group())
-    word = re.match(r"\w*", text[word_start:]).group()
+    word_start = start - len(re.search(r"\w*$", text[max(0, start - _WORD_REACH):start]).group())
+    word = _WORD.match(text, word_start).group()
     if language in _PARTICIPLE_BEFORE:  # "het geretourneerde product": a participle before a noun
         following = re.match(r" +(\w+)", text[word_start + len(word):])
         return bool(_PARTICIPLE_BEFORE[language].fullmatch(word) and following
@@ -568,9 +598,16 @@ def _verb_after(text: str, hits: list[tuple[int, int, str]], position: int, unit
     """The key of the German or Dutch verb after the number that governs its time phrase (:func:`_is_verb`), the
     nearest one that is not weak, before a second predicate (:data:`_SECOND_PREDICATE`); ``""`` when none."""
     second = _SECOND_PREDICATE.search(text, unit_end, b) if language == "de" else None
+    named_before = any(e <= position and (s, k) not in weak_at for s, e, k in hits)
     verbs = [((s, k) in weak_at, s - position, k) for s, e, k in hits
-             if s > position and _is_verb(text, s, b, language) and not (second and s >= second.end())]
+             if s > position and _is_verb(text, s, b, language) and not (second and s >= second.end())
+             and not (named_before and _CARRY_OUT.match(text, s))]
     return min(verbs)[2] if verbs else ""
+
+
+#: Dutch "uitvoeren" (to carry out): it fulfils orders (delivery) only when its object names no step of its own; "de
+#: terugbetaling binnen 14 dagen uitvoeren" carries out the refund, so the cue before the number names it
+_CARRY_OUT = re.compile(r"uitvoeren\b", re.I)
 
 
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
@@ -655,8 +692,8 @@ def _named_period(text: str, cue_start: int, cue: str = "", language: str = "") 
     if language in UNSPACED:
         names = text[max(0, cue_start - 4):cue_start] + cue if cue else ""
         return next((key for key, pattern in _cue_table("subjects") if pattern.search(names)), "")
-    word_start = cue_start - len(re.search(r"\w*$", text[:cue_start]).group())
-    word = re.match(r"\w*", text[word_start:]).group()
+    word_start = cue_start - len(re.search(r"\w*$", text[max(0, cue_start - _WORD_REACH):cue_start]).group())
+    word = _WORD.match(text, word_start).group()
     names = cue if word_start == cue_start or len(word) < 6 else word + cue
     return next((key for key, pattern in _cue_table("subjects") if pattern.search(names)), "")
 
@@ -711,8 +748,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
                 re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
             continue  # "list up to 365 days in advance": how early something may be done, no deadline
         clause_start = _clause(text, m.start())[0]
-        if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _PRESUMED.search(text, clause_start, m.start()) \
-                or _KEPT.search(text, clause_start, start):
+        if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) \
+                or _governs(_KEPT, text, clause_start, start):
             continue  # "la résiliation prendra effet au terme d'un délai de 30 jours", "si presume che … entro 12 mesi"
         subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
         if not subject and _WITHOUT_REASON.search(text):
@@ -735,11 +772,33 @@ _NOT_A_DEADLINE = re.compile(
     r"(?:\s+(?:au\s+terme\s+d.un|à\s+l.expiration\s+d.un|no|al\s+cabo\s+de|en\s+el|dans\s+un))?[^,;.]{0,12}$", re.I)
 #: keeping something before the duration in its clause ("conservées pendant une durée de cinq ans", "keep the proof of
 #: shipment for 30 days", "sera conservé dans un délai de trois mois"): how long it is kept (a retention), no deadline
-_KEPT = re.compile(r"\b(?:conserv(?!a[zcç]i|ation)\w*|retain\w*|retention|kept|keep|stored|aufbewahr\w*|gespeichert|bewaar\w*|bewaard|"
+_KEPT = re.compile(r"\b(?:conserv(?!a[zcç]i|ation)\w*|retain\w*|retention|kept|keep(?!\s+in\s+mind)|stored|aufbewahr\w*|gespeichert|bewaar\w*|bewaard|"
                    r"guardad\w*|armazenad\w*)\b", re.I)
 #: a legal presumption ("si presume che i difetti che si manifestano entro i 12 mesi …", "presumed to have existed"):
 #: the period says what is presumed, no deadline
-_PRESUMED = re.compile(r"\b(?:si\s+presume|presum\w*|présum\w*|se\s+presume|vermutet|vermoed\w*)", re.I)
+_PRESUMED = re.compile(r"\b(?:si\s+presume|presum(?!ptiv)\w*|présum(?!pti)\w*|se\s+presume|vermutet|vermoed\w*)", re.I)
+#: between a keeping or a presumption and the duration, what ends its reach: a punctuation mark, a conjunction or a
+#: subordinator opening another predicate ("keep tracking information and ship within", "Keep in mind that you must
+#: respond within"), a modal verb ("To retain your status, ship orders within")
+_REACH_ENDS = re.compile(
+    r"[,;:()]|\b(?:and|or|that|then|but|must|should|shall|will|et|ou|que|qui|doit|doivent|und|oder|dass|muss|müssen|"
+    r"en|dat|moet|moeten|y|e|o|che|deve|devono|debe|deben|deve|devem)\b", re.I)
+
+
+_PUNCTUATION = re.compile(r"[,;:()]")
+
+
+def _governs(cue: re.Pattern, text: str, clause_start: int, start: int, ends: re.Pattern = _REACH_ENDS) -> bool:
+    """Whether ``cue`` (a keeping, :data:`_KEPT`, or a presumption, :data:`_PRESUMED`) in the clause governs the
+    duration starting at ``start``: the period is how long the keeping lasts ("kept for 90 days", "conservées pendant
+    une durée de cinq ans") or what is presumed ("si presume che i difetti che si manifestano entro i 12 mesi"), with
+    nothing that ends its reach between (``ends``: :data:`_REACH_ENDS`; for a presumption, whose "that" clause is
+    what is presumed, a punctuation mark only); a keep-word before an unrelated deadline ("Sellers must
+    keep tracking information and ship within 2 business days") is none."""
+    found = list(cue.finditer(text, max(clause_start, start - 160), start))
+    return bool(found) and not ends.search(text, found[-1].end(), start)
+
+
 #: between two deadlines of one step, the words that make the second a fallback for the first ("within 48 hours,
 #: but in any case not later than within 5 calendar days", "en tout cas", "comunque", "spätestens") or an
 #: alternative ("within 7 days or 10 business days")
@@ -1039,10 +1098,18 @@ def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:
     return replace(value, subject=subject) if subject else value
 
 
+#: a lead-in that excludes what it lists ("Returns are not accepted for:", "Folgende Waren sind nicht …:", "No se
+#: aceptan devoluciones de:", "Ne sont pas repris :"): its items are exceptions, so they take no step from it
+_EXCLUDING_LEAD = re.compile(
+    r"\b(?:not|no|never|cannot|can.t|won.t|except|excluding|excluded|exempt\w*|nicht|kein\w*|keine|ausgenommen|"
+    r"ausgeschlossen|pas|jamais|sauf|exclu\w*|non|nunca|excepto|salvo|exclui\w*|excluid\w*|esclus\w*|tranne|niet|geen|"
+    r"uitgezonderd|uitgesloten|behalve)\b|\bn['’](?=\w)", re.I)
+
+
 def _lead_subject(sentence: str, language: str) -> str:
     """What a lead-in line names ("You can open a buyer protection claim:", "Puede activar la Protección al Comprador
     …:"): the subject cue nearest its end, strong before weak; ``""`` for a line that leads nothing in."""
-    if not sentence.rstrip().endswith(":"):
+    if not sentence.rstrip().endswith(":") or _EXCLUDING_LEAD.search(sentence):
         return ""
     text = digits(sentence, language)
     return _nearest_cue(text, len(text), "subjects", False)
