@@ -53,12 +53,8 @@ def altered_sentences(old: str, new: str) -> tuple[set[int], set[int]]:
 
 
 def _texts(conn, version_id: str) -> dict[str, str]:
-    """Each section's Markdown by key (made plain text by :func:`_plain` only for the sections a change touched)."""
+    """Each section's Markdown by key (made plain text only for the sections a change touched)."""
     return {r["key"]: r["text_markdown"] or "" for r in version_section_texts(conn, version_id, "s.key")}
-
-
-def _plain(markdown: str | None) -> str | None:
-    return None if markdown is None else plain_text(markdown)
 
 
 def _terms_for(terms, platforms, kb_platform: str, language: str) -> list[dict]:
@@ -71,7 +67,8 @@ def _change_rows(conn, change: dict, terms: list[dict]) -> list[dict]:
     out = []
     for s in _rows(conn, """select key, old_key, heading from change_sections where change_id = ?
                             and (kind is null or kind = 'substantive') order by rowid""", [change["id"]]):
-        sides = (("new", _plain(new.get(s["key"]))), ("old", _plain(old.get(s["old_key"] or s["key"]))))
+        sides = [(side, None if markdown is None else plain_text(markdown))
+                 for side, markdown in (("new", new.get(s["key"])), ("old", old.get(s["old_key"] or s["key"])))]
         texts = [found or "" for _, found in sides]
         altered = dict(zip(("old", "new"), altered_sentences(texts[1], texts[0])))
         starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
