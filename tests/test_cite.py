@@ -1085,3 +1085,71 @@ def test_the_copy_that_stays_replaced_nothing(doubled_kb, lang, document):
     a = answer_for(answers, document)
     assert a["status"] == "removed", (a["status"], a.get("basis"), a.get("current_wording"))
     assert a["changed_at"][:10] == "2026-02-10" and "current_wording" not in a
+
+
+# --- review of 2026-12-06: a quote ending at an abbreviation's period; a sibling sentence edited in the same
+# version; a copy elsewhere deleted while the quote was reworded in place ------------------------------------
+
+RV_LONG = ("Sellers receive payouts every 14 days after the order is delivered, the buyer has confirmed receipt "
+           "and the return window for the item has closed without a claim.")
+RV_Q48 = "Sellers must respond to every buyer message within 48 hours of receiving it."
+RV_Q24 = RV_Q48.replace("48 hours", "24 hours")
+RV_PRIME = "For Prime orders, s" + RV_Q24[1:]
+RV_Q48_ZH = "商家须在收到买家消息后48小时内回复每一条消息。"
+RV_Q24_ZH = RV_Q48_ZH.replace("48", "24")
+RV_PRIME_ZH = "对于优选订单，" + RV_Q24_ZH
+RV_PAGES = {
+    "inc": (RM_EN.replace("<p>Sellers must dispatch", f"<p>Payments are processed by Example Payments, Inc. {RV_LONG}"
+                          "</p>\n<p>Sellers must dispatch"), [("Example Payments, Inc.", "Example Pay Ltd.")]),
+    "us": (RM_EN.replace("<p>Sellers must dispatch", "<p>Products must be shipped from the U.S. Sellers outside the "
+                         "country pay an import fee on every order they ship to buyers.</p>\n<p>Sellers must dispatch"),
+           [("shipped from the U.S.", "shipped from the United States.")]),
+    "sibling": (RM_EN.replace("<h2>2. Tracking</h2>", f"<p>{RV_Q48}</p>\n<p>{RV_PRIME}</p>\n<h2>2. Tracking</h2>"),
+                [(RV_Q48, RV_Q24), (RV_PRIME, RV_PRIME.replace("24 hours", "12 hours"))]),
+    "siblingzh": (RM_ZH.replace("<p><strong>第二条", f"<p>{RV_Q48_ZH}</p>\n<p>{RV_PRIME_ZH}</p>\n<p><strong>第二条"),
+                  [(RV_Q48_ZH, RV_Q24_ZH), (RV_PRIME_ZH, RV_PRIME_ZH.replace("24", "12"))]),
+    "faq": (RM_EN.replace("<h2>2. Tracking</h2>", f"<p>{RV_Q48}</p>\n<h2>2. Tracking</h2>").replace(
+                "</div>", f"<h2>3. FAQ</h2>\n<p>How fast must I answer? {RV_Q24}</p>\n</div>"),
+            [(RV_Q48, RV_Q24), (f"<h2>3. FAQ</h2>\n<p>How fast must I answer? {RV_Q24}</p>\n", "")]),
+}
+
+
+@pytest.fixture(scope="module")
+def review_kb(tmp_path_factory):
+    return _edited_kb(tmp_path_factory.mktemp("cite-review"), "seller.rvtest.example", RV_PAGES,
+        "platform: rvtest\nname: RvTest\nhomepage: https://seller.rvtest.example/\ndocuments:\n" + "".join(
+            f"  - id: {name}\n    title: T {name}\n    url: https://seller.rvtest.example/policies/{name}\n"
+            f"    locale: {'zh-CN' if name.endswith('zh') else 'en-US'}\n    type: shipping\n    select: ['#policy']\n"
+            for name in RV_PAGES))
+
+
+@pytest.mark.parametrize("quote, document, new", [
+    ("Payments are processed by Example Payments, Inc.", "rvtest/inc", "Example Pay Ltd."),
+    ("Products must be shipped from the U.S.", "rvtest/us", "shipped from the United States.")])
+def test_a_quote_ending_at_an_abbreviation_is_not_stretched_into_the_next_sentence(review_kb, quote, document, new):
+    """The quote's own end at "Inc." / "U.S." is where it ends: the answer is the clause reworded, never the
+    unchanged next sentence as its "current wording" (nor a redline that deletes the quoted clause)."""
+    answers, _ = cite_cli(review_kb, quote, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "changed", (a["status"], a.get("now_in_place"))
+    assert new in a["current_wording"], a["current_wording"]
+    assert "Sellers receive payouts" not in a["current_wording"] and "import fee" not in a["current_wording"]
+
+
+@pytest.mark.parametrize("quote, document, new, sibling", [
+    (RV_Q48, "rvtest/sibling", RV_Q24, "Prime"), (RV_Q48_ZH, "rvtest/siblingzh", RV_Q24_ZH, "优选")])
+def test_a_sibling_sentence_edited_the_same_day_is_not_the_replacement(review_kb, quote, document, new, sibling):
+    """48 → 24 hours in the quote while the Prime sentence (which held the new wording inside it) went 24 → 12:
+    the quote changed into its own new wording, not into the Prime sentence."""
+    answers, _ = cite_cli(review_kb, quote, "--now", "2026-02-11")
+    a = answer_for(answers, document)
+    assert a["status"] == "changed", (a["status"], a.get("now_in_place"))
+    assert a["current_wording"] == new and sibling not in a["current_wording"], a["current_wording"]
+
+
+def test_a_copy_deleted_elsewhere_does_not_make_an_in_place_rewording_removed(review_kb):
+    """The FAQ held the 24-hour sentence and was deleted the day the quote went 48 → 24 in its own section: the
+    quote changed (the same section, aligned, 98 % alike), it was not removed."""
+    answers, _ = cite_cli(review_kb, RV_Q48, "--now", "2026-02-11")
+    a = answer_for(answers, "rvtest/faq")
+    assert a["status"] == "changed" and a["current_wording"] == RV_Q24, (a["status"], a.get("now_in_place"))

@@ -408,7 +408,7 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
     moved = not same and aligned and _moved_section(case, old_info, new_info)
     held = {"section": same or moved, "alignment": aligned, "similarity": similarity >= REPLACEMENT_SIMILARITY}
     basis = [name for name, ok in held.items() if ok] + (["moved_section"] if moved else [])
-    if allowed and _stood_elsewhere(case, key_form(case.current["text_markdown"][cs:ce])):
+    if allowed and _stood_elsewhere(case, (cs, ce)):
         allowed = False  # only new wording replaces: this passage stood elsewhere in the quote's last version
     if allowed and held["section"] and held["similarity"] and (aligned or similarity >= UNALIGNED_SIMILARITY):
         high = aligned and similarity >= HIGH_SIMILARITY
@@ -423,16 +423,33 @@ def _replacement_evidence(case: _Case, old_info: dict, quoted: str, span: tuple[
                          "similarity": similarity}}}
 
 
-def _stood_elsewhere(case: _Case, key: str) -> bool:
-    """Whether a passage (its key form) already stood in the quote's last version outside the quote, as often as
-    it stands in the current text: then the page did not gain it, and it replaced nothing (a page that held two
-    copies of its terms kept the new one when it dropped the old). A wording copied into the quote's place from
-    another section is one copy more: new there."""
+def _stood_elsewhere(case: _Case, span: tuple[int, int]) -> bool:
+    """Whether the passage at ``span`` of the current text is a copy that already stood in the quote's last
+    version outside the quote and still stands: then the page did not gain it, and it replaced nothing (a page
+    that held two copies of its terms kept the new one when it dropped the old). Counted as runs of whole
+    sentences (a sibling sentence that held these words inside it and was edited the same day is no copy), at
+    most as many now as then, and an old copy still stands when a sentence that was beside it is beside a copy
+    now (a FAQ holding the words, deleted the day the quote was reworded into them in its own place, leaves the
+    passage new there, as does a wording copied into the quote's place from another section)."""
+    text = case.current["text_markdown"]
+    key = key_form(text[span[0]:span[1]])
     if len(key) < 12:
         return False
     kt, m = case.versions.key(case.last_seq), case.m_last
-    before = kt.key[:m.start].count(key) + kt.key[m.end:].count(key)
-    return before > 0 and case.versions.key(case.current_seq).key.count(key) <= before
+    if not (kt.key[:m.start].count(key) + kt.key[m.end:].count(key)):  # cheap: not even a substring of the rest
+        return False
+    wanted = [k for _, _, k in _sentence_spans(text[span[0]:span[1]], case.lang)] or [key]
+
+    def copies(version_text: str, skip=None) -> list[tuple]:
+        spans = _sentence_spans(version_text, case.lang)
+        keys, n = [k for _, _, k in spans], len(wanted)
+        return [(keys[i - 1] if i else None, keys[i + n] if i + n < len(keys) else None)
+                for i in range(len(keys) - n + 1)
+                if keys[i:i + n] == wanted and not (skip and spans[i][0] < skip[1] and spans[i + n - 1][1] > skip[0])]
+
+    before, now = copies(case.last["text_markdown"], (m.raw_start, m.raw_end)), copies(text)
+    beside_now = {k for pair in now for k in pair if k}
+    return bool(before) and len(now) <= len(before) and any(k in beside_now for pair in before for k in pair if k)
 
 
 def _sentence_spans(text: str, lang: str | None = "en") -> list[tuple[int, int, str]]:

@@ -203,6 +203,17 @@ def _realign_ends(quote_key: str, window: str, blocks: list, allow_gap: int) -> 
     return [b for b in prefix + blocks[solid[0]:solid[-1] + 1] + suffix if b[2]]
 
 
+def _at_sentence_edge(text: str, period: int) -> bool:
+    """Whether ``text[period]`` is a period followed by white space and then an upper-case letter: a place a
+    sentence may end even where the period is an abbreviation's ("Example Payments, Inc. Sellers …")."""
+    if period < 0 or text[period:period + 1] != "." or not text[period + 1:period + 2].isspace():
+        return False
+    k = period + 1
+    while k < len(text) and text[k] in " \t\u00a0":
+        k += 1
+    return k < len(text) and text[k].isupper()
+
+
 def sentence_bounds(text: str, start: int, end: int, limit: int = 600, lang: str | None = "en") -> tuple[int, int]:
     """Widen a raw span to whole sentences (or the line), at most ``limit`` characters each way. A period ends a
     sentence by :func:`kb.cite.sentences.period_ends_sentence` in the document's language ``lang`` ("Inc.",
@@ -214,8 +225,13 @@ def sentence_bounds(text: str, start: int, end: int, limit: int = 600, lang: str
                                                  and period_ends_sentence(text, s - 1, lang)):
             break
         s -= 1
-    e = end
-    while e < len(text) and e - end < limit:
+    e, far = end, limit
+    # a span that ends at a sentence's edge ("… Example Payments, Inc." then "Sellers …") ends there, though the
+    # period is an abbreviation's: a quote is not stretched over the next sentence (its start is widened as
+    # usual: "Die sog. Händlerbedingungen …" quoted from "Händlerbedingungen" is one sentence)
+    if _at_sentence_edge(text, end - 1) or _at_sentence_edge(text, end):
+        e, far = (end + 1 if text[end:end + 1] == "." else end), 0  # (the period itself, when the span stops before it)
+    while e < len(text) and e - end < far:
         ch = text[e]
         if ch == "\n":
             break
