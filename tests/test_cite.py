@@ -495,6 +495,17 @@ RM_EDITS = {
 }
 
 
+def _declaration(host: str, name: str, documents: list[tuple], name_zh: str | None = None) -> str:
+    """A declaration's YAML for test pages under ``https://host/policies/``: ``documents`` are ``(id, title,
+    locale, type)`` or ``(id, title, locale, type, title_en)``, each selected by ``#policy``."""
+    docs = []
+    for doc_id, title, locale, kind, *title_en in documents:
+        docs.append({"id": doc_id, "title": title, **({"title_en": title_en[0]} if title_en else {}),
+                     "url": f"https://{host}/policies/{doc_id}", "locale": locale, "type": kind, "select": ["#policy"]})
+    return yaml.safe_dump({"platform": host.split(".")[1], "name": name, **({"name_zh": name_zh} if name_zh else {}),
+                           "homepage": f"https://{host}/", "documents": docs}, allow_unicode=True, sort_keys=False)
+
+
 def _edited_kb(root, host: str, edits: dict, declaration: str, dates=("2026-01-10", "2026-02-10")):
     """A KB of crawls at ``dates`` (by default two: 2026-01-10, 2026-02-10) of the pages ``edits`` names
     (``name → (first version's HTML, [(old, new)] replacements that make the second)``; with more than two
@@ -523,12 +534,9 @@ def _edited_kb(root, host: str, edits: dict, declaration: str, dates=("2026-01-1
 def removed_kb(tmp_path_factory):
     """Two versions of an English and a Chinese page: a sentence deleted, its neighbours rewritten."""
     return _edited_kb(tmp_path_factory.mktemp("cite-removed"), "seller.rmtest.example", RM_EDITS,
-        "platform: rmtest\nname: RmTest\nname_zh: 删除测试\nhomepage: https://seller.rmtest.example/\ndocuments:\n"
-        "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.rmtest.example/policies/shipping\n"
-        "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
-        "  - id: wuliu\n    title: 物流规则\n    title_en: Shipping Rules\n"
-        "    url: https://seller.rmtest.example/policies/wuliu\n    locale: zh-CN\n    type: shipping\n"
-        "    select: ['#policy']\n")
+        _declaration("seller.rmtest.example", "RmTest", [
+            ("shipping", "Shipping Policy", "en-US", "shipping"), ("wuliu", "物流规则", "zh-CN", "shipping", "Shipping Rules")],
+            name_zh="删除测试"))
 
 
 @pytest.mark.parametrize("quote, document", [
@@ -648,15 +656,9 @@ def moved_kb(tmp_path_factory):
     """Two versions of an English and a Chinese page: a sentence moved to another section and reworded, and
     one merged into a longer clause of its section."""
     return _edited_kb(tmp_path_factory.mktemp("cite-moved"), "seller.mvtest.example", MV_EDITS,
-        "platform: mvtest\nname: MvTest\nname_zh: 移动测试\nhomepage: https://seller.mvtest.example/\ndocuments:\n"
-        "  - id: delivery\n    title: Delivery Policy\n    url: https://seller.mvtest.example/policies/delivery\n"
-        "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
-        "  - id: peisong\n    title: 配送规则\n    title_en: Delivery Rules\n"
-        "    url: https://seller.mvtest.example/policies/peisong\n    locale: zh-CN\n    type: shipping\n"
-        "    select: ['#policy']\n"
-        "  - id: hassou\n    title: 配送ポリシー\n    title_en: Delivery Policy (Japan)\n"
-        "    url: https://seller.mvtest.example/policies/hassou\n    locale: ja-JP\n    type: shipping\n"
-        "    select: ['#policy']\n")
+        _declaration("seller.mvtest.example", "MvTest", [
+            ("delivery", "Delivery Policy", "en-US", "shipping"), ("peisong", "配送规则", "zh-CN", "shipping", "Delivery Rules"),
+            ("hassou", "配送ポリシー", "ja-JP", "shipping", "Delivery Policy (Japan)")], name_zh="移动测试"))
 
 
 @pytest.mark.parametrize("quote, document, now", [
@@ -747,12 +749,9 @@ def chain_kb(tmp_path_factory):
     """Three versions of an English and a Chinese page: a sentence reworded on 2026-02-10, and that new wording
     removed on 2026-03-10."""
     return _edited_kb(tmp_path_factory.mktemp("cite-chain"), "seller.chtest.example", CH_EDITS,
-        "platform: chtest\nname: ChTest\nname_zh: 链测试\nhomepage: https://seller.chtest.example/\ndocuments:\n"
-        "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.chtest.example/policies/shipping\n"
-        "    locale: en-US\n    type: shipping\n    select: ['#policy']\n"
-        "  - id: wuliu\n    title: 物流规则\n    title_en: Shipping Rules\n"
-        "    url: https://seller.chtest.example/policies/wuliu\n    locale: zh-CN\n    type: shipping\n"
-        "    select: ['#policy']\n", dates=CH_DATES)
+        _declaration("seller.chtest.example", "ChTest", [
+            ("shipping", "Shipping Policy", "en-US", "shipping"), ("wuliu", "物流规则", "zh-CN", "shipping", "Shipping Rules")],
+            name_zh="链测试"), dates=CH_DATES)
 
 
 @pytest.mark.parametrize("quote, reworded, document", [
@@ -789,9 +788,8 @@ def test_a_chain_never_follows_its_wording_into_another_section(tmp_path):
     assert first != RM_EN
     kb = _edited_kb(tmp_path, "seller.chtest.example",
                     {"shipping": (first, [[(CH_HAZARD, other)], [(f"<p>{other}</p>\n<h2>", "<h2>")]])},
-                    "platform: chtest\nname: ChTest\nhomepage: https://seller.chtest.example/\ndocuments:\n"
-                    "  - id: shipping\n    title: Shipping Policy\n    url: https://seller.chtest.example/policies/shipping\n"
-                    "    locale: en-US\n    type: shipping\n    select: ['#policy']\n", dates=CH_DATES)
+                    _declaration("seller.chtest.example", "ChTest", [("shipping", "Shipping Policy", "en-US", "shipping")]),
+                    dates=CH_DATES)
     answers, _ = cite_cli(kb, CH_HAZARD, "--now", "2026-03-11")
     a = answer_for(answers, "chtest/shipping")
     assert a["status"] == "removed" and a["removed_with"] == "successor", (a["status"], a.get("current_wording"))
@@ -867,9 +865,7 @@ RN_EDITS = {"account": (RN_EN, [
 @pytest.fixture(scope="module")
 def renumbered_kb(tmp_path_factory):
     return _edited_kb(tmp_path_factory.mktemp("cite-renumbered"), "seller.rntest.example", RN_EDITS,
-        "platform: rntest\nname: RnTest\nhomepage: https://seller.rntest.example/\ndocuments:\n"
-        "  - id: account\n    title: Account Terms\n    url: https://seller.rntest.example/policies/account\n"
-        "    locale: en-US\n    type: other\n    select: ['#policy']\n")
+        _declaration("seller.rntest.example", "RnTest", [("account", "Account Terms", "en-US", "other")]))
 
 
 def test_a_rewording_in_a_renumbered_section_is_changed(renumbered_kb):
@@ -924,15 +920,9 @@ SE_EDITS = {
 def sentence_kb(tmp_path_factory):
     """An English, a Chinese and a German page whose sentences hold "Inc.", "sog." or an ordinal ("point 8.")."""
     return _edited_kb(tmp_path_factory.mktemp("cite-sentences"), "seller.setest.example", SE_EDITS,
-        "platform: setest\nname: SeTest\nname_zh: 句子测试\nhomepage: https://seller.setest.example/\ndocuments:\n"
-        "  - id: terms\n    title: Seller Terms\n    url: https://seller.setest.example/policies/terms\n"
-        "    locale: en-US\n    type: other\n    select: ['#policy']\n"
-        "  - id: guize\n    title: 平台规则\n    title_en: Platform Rules\n"
-        "    url: https://seller.setest.example/policies/guize\n    locale: zh-CN\n    type: other\n"
-        "    select: ['#policy']\n"
-        "  - id: bedingungen\n    title: Händlerbedingungen\n"
-        "    url: https://seller.setest.example/policies/bedingungen\n    locale: de-DE\n    type: other\n"
-        "    select: ['#policy']\n")
+        _declaration("seller.setest.example", "SeTest", [
+            ("terms", "Seller Terms", "en-US", "other"), ("guize", "平台规则", "zh-CN", "other", "Platform Rules"),
+            ("bedingungen", "Händlerbedingungen", "de-DE", "other")], name_zh="句子测试"))
 
 
 @pytest.mark.parametrize("quote, document, whole", [
@@ -993,12 +983,9 @@ SW_EDITS = {
 @pytest.fixture(scope="module")
 def stepwise_kb(tmp_path_factory):
     return _edited_kb(tmp_path_factory.mktemp("cite-stepwise"), "seller.swtest.example", SW_EDITS,
-        "platform: swtest\nname: SwTest\nname_zh: 逐步测试\nhomepage: https://seller.swtest.example/\ndocuments:\n"
-        "  - id: returns\n    title: Returns Policy\n    url: https://seller.swtest.example/policies/returns\n"
-        "    locale: en-US\n    type: returns\n    select: ['#policy']\n"
-        "  - id: tuihuo\n    title: 退货规则\n    title_en: Returns Rules\n"
-        "    url: https://seller.swtest.example/policies/tuihuo\n    locale: zh-CN\n    type: returns\n"
-        "    select: ['#policy']\n",
+        _declaration("seller.swtest.example", "SwTest", [
+            ("returns", "Returns Policy", "en-US", "returns"), ("tuihuo", "退货规则", "zh-CN", "returns", "Returns Rules")],
+            name_zh="逐步测试"),
         dates=("2026-01-10", "2026-02-10", "2026-03-10"))
 
 
@@ -1068,12 +1055,9 @@ DB_EDITS = {name: (lambda page, block: (page, [(block, "")]))(*_db_page(DB_TEXTS
 @pytest.fixture(scope="module")
 def doubled_kb(tmp_path_factory):
     return _edited_kb(tmp_path_factory.mktemp("cite-doubled"), "seller.dbtest.example", DB_EDITS,
-        "platform: dbtest\nname: DbTest\nname_zh: 双份测试\nhomepage: https://seller.dbtest.example/\ndocuments:\n"
-        "  - id: terms\n    title: Seller Terms\n    url: https://seller.dbtest.example/policies/terms\n"
-        "    locale: en-US\n    type: other\n    select: ['#policy']\n"
-        "  - id: guize\n    title: 卖家规则\n    title_en: Seller Rules\n"
-        "    url: https://seller.dbtest.example/policies/guize\n    locale: zh-CN\n    type: other\n"
-        "    select: ['#policy']\n")
+        _declaration("seller.dbtest.example", "DbTest", [
+            ("terms", "Seller Terms", "en-US", "other"), ("guize", "卖家规则", "zh-CN", "other", "Seller Rules")],
+            name_zh="双份测试"))
 
 
 @pytest.mark.parametrize("lang, document", [("en", "dbtest/terms"), ("zh", "dbtest/guize")])
@@ -1117,10 +1101,8 @@ RV_PAGES = {
 @pytest.fixture(scope="module")
 def review_kb(tmp_path_factory):
     return _edited_kb(tmp_path_factory.mktemp("cite-review"), "seller.rvtest.example", RV_PAGES,
-        "platform: rvtest\nname: RvTest\nhomepage: https://seller.rvtest.example/\ndocuments:\n" + "".join(
-            f"  - id: {name}\n    title: T {name}\n    url: https://seller.rvtest.example/policies/{name}\n"
-            f"    locale: {'zh-CN' if name.endswith('zh') else 'en-US'}\n    type: shipping\n    select: ['#policy']\n"
-            for name in RV_PAGES))
+        _declaration("seller.rvtest.example", "RvTest", [
+            (name, f"T {name}", "zh-CN" if name.endswith("zh") else "en-US", "shipping") for name in RV_PAGES]))
 
 
 @pytest.mark.parametrize("quote, document, new", [
