@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from kb.cite.keytext import CJK_RE, KeyText
-from kb.cite.sentences import period_ends_sentence
+from kb.cite.sentences import next_visible, period_ends_sentence
 from pipeline.diff import minimal_diff
 
 SENTENCE_END = "。！？；!?;"
@@ -206,12 +206,8 @@ def _realign_ends(quote_key: str, window: str, blocks: list, allow_gap: int) -> 
 def _at_sentence_edge(text: str, period: int) -> bool:
     """Whether ``text[period]`` is a period followed by white space and then an upper-case letter: a place a
     sentence may end even where the period is an abbreviation's ("Example Payments, Inc. Sellers …")."""
-    if period < 0 or text[period:period + 1] != "." or not text[period + 1:period + 2].isspace():
-        return False
-    k = period + 1
-    while k < len(text) and text[k] in " \t\u00a0":
-        k += 1
-    return k < len(text) and text[k].isupper()
+    return (period >= 0 and text[period:period + 1] == "." and text[period + 1:period + 2].isspace()
+            and next_visible(text, period).isupper())
 
 
 def sentence_bounds(text: str, start: int, end: int, limit: int = 600, lang: str | None = "en") -> tuple[int, int]:

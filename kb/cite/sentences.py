@@ -47,14 +47,19 @@ def prefixes(lang: str | None) -> dict[str, int]:
     return out
 
 
-def period_ends_sentence(text: str, i: int, lang: str | None = "en") -> bool:
-    """Whether the period at ``text[i]`` (followed by white space or the end) ends a sentence (see the module)."""
+def next_visible(text: str, i: int) -> str:
+    """The character after ``text[i]`` past spaces and opening quotes or brackets ("" at the end)."""
     k = i + 1
     while k < len(text) and text[k] in " \t\u00a0":
         k += 1
     while k < len(text) and text[k] in _OPENING:
         k += 1
-    nxt = text[k] if k < len(text) else ""
+    return text[k] if k < len(text) else ""
+
+
+def period_ends_sentence(text: str, i: int, lang: str | None = "en") -> bool:
+    """Whether the period at ``text[i]`` (followed by white space or the end) ends a sentence (see the module)."""
+    nxt = next_visible(text, i)
     if not nxt or nxt in "\r\n":
         return True
     j = i
