@@ -22,12 +22,14 @@ subject.
 The reference is split in two halves by document (:func:`half`: the SHA-1 of ``service/document``, even → ``tune``,
 odd → ``held-out``), fixed before the cues were last tuned: cues are tuned on the tune half only, and the held-out
 half says how well they carry to documents nobody tuned them on. Documents marked ``blind: true`` are in neither half:
-labelled before the extractor ever ran on them, and measured apart (the ``blind`` tables), the one figure no cue was
-fitted to since. A blind set whose misses cues were then built from is blind no more: its documents say
-``tuned_on: true`` instead and are measured in their halves (the first blind set, since extractor 8).
+labelled before the extractor ever ran on them, and measured apart, each set by its ``blind_set`` number (the
+``blind 2``, ``blind 3`` tables), the one figure no cue was fitted to since. A blind set whose misses cues were then
+built from is blind no more: its documents say ``tuned_on: true`` instead and are measured in their halves (the
+first blind set, since extractor 8).
 
 Prints, per language and overall, precision and recall numbers-only and with subject, on all documents, on the
-tune and held-out halves and on the blind set (``--ignore-subject``: the numbers-only table alone); then
+tuned documents (both halves together), on the tune and held-out halves and on each blind set (``--ignore-subject``:
+the numbers-only tables alone); then
 (``--verbose``) each version's wrong and missed values with subject, each wrong one with its sentence. Without the corpus it says so and exits 0 (nothing to
 measure). ``--candidates`` lists every sentence of one version with a number followed by a time unit or a
 percentage, and what the extraction made of it: how the reference was checked. ``--docs``: only the documents
@@ -65,9 +67,21 @@ def half(path: str) -> str:
 
 
 def scope(doc: dict) -> str:
-    """``"blind"`` for a document marked ``blind: true`` (labelled before the extractor ever ran on it, measured
-    apart and in neither half), else its :func:`half`."""
-    return "blind" if doc.get("blind") else half(doc["path"])
+    """``"blind 2"``, ``"blind 3"`` ... for a document marked ``blind: true`` (labelled before the extractor ever ran
+    on it, measured apart and in neither half), by its ``blind_set``; else its :func:`half`."""
+    return f"blind {doc.get('blind_set', 2)}" if doc.get("blind") else half(doc["path"])
+
+
+def within(doc: dict, only: str | None) -> bool:
+    """Whether a document is in ``only``: None (all), ``"tuned"`` (both halves: every document not blind), ``"blind"``
+    (every blind set), a half, or one blind set (``"blind 3"``)."""
+    if only is None:
+        return True
+    if only == "tuned":
+        return not doc.get("blind")
+    if only == "blind":
+        return bool(doc.get("blind"))
+    return scope(doc) == only
 
 
 def _rates(c: collections.Counter) -> dict:
@@ -82,11 +96,11 @@ def _rates(c: collections.Counter) -> dict:
 def evaluate(reference: dict, corpus: Path, subjects: bool = True, only: str | None = None) -> dict:
     """``{"languages": {lang: {"extracted", "expected", "matched", "precision", "recall"}}, "overall": {...},
     "documents": [...]}``; ``subjects``: a value is right only when its subject is too; ``only``: the documents of
-    one half (:func:`half`) or of the blind set (:func:`scope`), else all."""
+    one half (:func:`half`), of both (``"tuned"``), of one blind set or all of them (:func:`within`), else all."""
     per_lang = collections.defaultdict(collections.Counter)
     documents = []
     for doc in reference["documents"]:
-        if only and scope(doc) != only:
+        if not within(doc, only):
             continue
         text = (corpus / doc["path"]).read_text(encoding="utf-8")
         values = extract(text, doc["language"])
@@ -166,7 +180,9 @@ def main(argv=None) -> int:
             print(f"no document of the reference matches {' '.join(args.docs)}", file=sys.stderr)
             return 2
     modes = [("numbers only", False)] + ([] if args.ignore_subject else [("with subject", True)])
-    scopes = (("all", None), ("tune", "tune"), ("held-out", "held-out"), ("blind", "blind"))
+    blind_sets = sorted({scope(d) for d in reference["documents"] if d.get("blind")})
+    scopes = [("all", None), ("tuned", "tuned"), ("tune", "tune"), ("held-out", "held-out")] + [
+        (b, b) for b in blind_sets]
     results = {f"{name}, {scope_}": evaluate(reference, args.corpus, subjects=subjects, only=only)
                for name, subjects in modes for scope_, only in scopes}
     if args.json:
@@ -175,7 +191,7 @@ def main(argv=None) -> int:
     halves = collections.Counter((scope(d), d["language"]) for d in reference["documents"])
     print("documents per half: " + "; ".join(
         f"{h}: " + ", ".join(f"{lang} {n}" for (hh, lang), n in sorted(halves.items()) if hh == h)
-        for h in ("tune", "held-out", "blind")))
+        for h in ("tune", "held-out", *blind_sets)))
     for title, result in results.items():
         if not result["languages"]:  # --docs left this half empty
             print(f"\n{title}\n(no document)")
