@@ -54,7 +54,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 10
+EXTRACTOR_VERSION = 11
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -704,6 +704,56 @@ def _is_cjk(language: str) -> bool:
     return language in ("zh", "ja")
 
 
+#: how much of the text right after a deadline's unit its ``within_after`` cue may take ("days' written or email
+#: notice")
+AFTER_UNIT = 40
+#: right after a duration's unit, a period counted back from a request ("the 30-day period preceding such request"):
+#: a look-back, no deadline
+_PERIOD_PRECEDING = re.compile(r"\s*(?:period|window)\s+(?:immediately\s+)?preceding\b", re.I)
+#: a clause that opens on the words for every other case ("…, and in all other cases within 5 business days", "y en
+#: los demás casos en un plazo de"), or a clause that is no more than "and" / "or" and a second time phrase ("…,
+#: and within 2 business days after such receipt …"): a second deadline of the step the deadline before it limits
+_OTHER_CASES = re.compile(
+    r"^\s*(?:in\s+(?:all|any)\s+other\s+cases?|otherwise|in\s+other\s+cases|dans\s+(?:tous\s+)?les\s+autres\s+cas|"
+    r"en\s+(?:los\s+demás|todos\s+los\s+demás|los\s+otros)\s+casos|in\s+allen\s+(?:anderen|übrigen)\s+Fällen|"
+    r"(?:in\s+tutti\s+gli\s+|negli\s+)altri\s+casi|n[oa]s\s+(?:demais|outros)\s+casos|in\s+alle\s+andere\s+gevallen)"
+    r"\s*,?\s*$", re.I)
+_CONJUNCTION_BEFORE = re.compile(r"(?:^|[\s,])(?:and|or|und|oder|et|ou|y|o|e|en|of)\s*$", re.I)
+#: in the rest of such a clause, what gives it a predicate of its own ("…, and within 30 days you must pay …")
+_OWN_PREDICATE = re.compile(r",|\b(?:must|shall|should|will|may|can|need|has|have|is|are|muss|doit|debe|deve|moet)\b",
+                            re.I)
+
+
+#: a clause whose predicate is a light verb and a pronoun for the step named before it ("…, unless you bring it
+#: within six months", "but only if you do so within 14 days"): the deadline limits that step
+_PRONOUN_STEP = re.compile(r"^\s*(?:[^\W\d]+\s+){0,4}?(?:do(?:es)?\s+so|(?:bring|file|submit|make|commence|initiate|"
+                           r"lodge|send|raise|exercise)s?\s+(?:it|them|this|that))\s*$", re.I)
+
+
+def _pronoun_step(text: str, start: int, language: str) -> str:
+    """The step a deadline with no subject limits when its clause's predicate stands for the step named before it in
+    the sentence (:data:`_PRONOUN_STEP`): the cue nearest that clause's start, strong before weak; else ``""``."""
+    a, _ = _clause(text, start)
+    if language != "en" or not a or not _PRONOUN_STEP.match(text[a:start]):
+        return ""
+    return _nearest_cue(text, a, "subjects", False, span=(0, a))
+
+
+def _same_step(text: str, start: int, unit_end: int, subject: str, previous: RuleValue | None) -> str:
+    """The step of the deadline before, for a second deadline of the same step in the sentence: its clause opens on
+    the words for every other case (:data:`_OTHER_CASES`), or is "and" / "or" and a time phrase counted from a moment
+    with no predicate of its own (:data:`_OWN_PREDICATE`: "…, and within 2 business days after such receipt in
+    connection with a withdrawal request"; a cue there names the start). Else ``subject``, as read."""
+    if not previous or not previous.subject:
+        return subject
+    a, b = _clause(text, start)
+    if _OTHER_CASES.match(text[a:start]):
+        return previous.subject if not subject else subject
+    if text[a:start].strip() or not _CONJUNCTION_BEFORE.search(text, max(0, a - 6), a):
+        return subject
+    return previous.subject if not _OWN_PREDICATE.search(text, unit_end, b) else subject
+
+
 #: "up to" right before a duration that ends "in advance": the earliest moment, not a notice period
 _UP_TO_IN_ADVANCE = re.compile(r"\bup\s+to\s+$", re.I)
 
@@ -719,7 +769,7 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             continue
         value = _to_number(m.group(1))
         unit = unit_m.lastgroup
-        after = text[unit_m.end():unit_m.end() + 24]
+        after = text[unit_m.end():unit_m.end() + AFTER_UNIT]
         if value is None or value <= 0 or (unit == "year" and value > 50) or after[:1].isdigit():
             continue
         # a range ("2 à 3 jours", "1-5 days") is limited by its upper end: the cue stands before the lower one
@@ -739,6 +789,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if (pats["look_back_before"] and pats["look_back_before"].search(before)) or (
                 pats["look_back_after"] and pats["look_back_after"].match(text, unit_m.end())):
             continue  # "Rechnungen aus den letzten 15 Monaten vor der Prüfung": a period counted back, no deadline
+        if language == "en" and _PERIOD_PRECEDING.match(text, unit_m.end()):
+            continue  # "the 30-day period preceding such request": counted back from the request
         has = bool(cue_before and pats["has"] and pats["has"].search(cue_before.group()))
         if has and not (pats["has_to"] and pats["has_to"].match(text[unit_m.end():unit_m.end() + 80])):
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
@@ -758,6 +810,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             subject = out[-1].subject  # "within 48 hours, but in any case not later than within 5 days": one step
         if out and _ALTERNATIVE_IN_ABSENCE.search(text, previous_end, start):
             subject = out[-1].subject  # "binnen 14 dagen na …, of bij het ontbreken van een bedenktermijn binnen 14"
+        subject = _same_step(text, start, unit_m.end(), subject, out[-1] if out else None) or \
+            _pronoun_step(text, start, language)
         previous_end = end
         out.append(RuleValue("time_limit", value, unit, subject, "restated" if mention else "within", sentence,
                              text[start:end].strip(), position=m.start()))
@@ -1106,10 +1160,18 @@ _EXCLUDING_LEAD = re.compile(
     r"uitgezonderd|uitgesloten|behalve)\b|\bn['’](?=\w)", re.I)
 
 
+#: a lead-in opening on a condition ("If you have no tracking number, …:", "Si no ha recibido el artículo, …:"): a
+#: negation inside the condition states when, it does not exclude the items; only one after its comma does
+_CONDITION_OPENING = re.compile(r"^\W*(?:if|when|where|si|wenn|falls|se|als|indien|cuando|quand|lorsque|quando)\b[^,]*(?:,|$)",
+                                re.I)
+
+
 def _lead_subject(sentence: str, language: str) -> str:
     """What a lead-in line names ("You can open a buyer protection claim:", "Puede activar la Protección al Comprador
-    …:"): the subject cue nearest its end, strong before weak; ``""`` for a line that leads nothing in."""
-    if not sentence.rstrip().endswith(":") or _EXCLUDING_LEAD.search(sentence):
+    …:"): the subject cue nearest its end, strong before weak; ``""`` for a line that leads nothing in or that
+    excludes its items (:data:`_EXCLUDING_LEAD`, read past a condition it opens on: :data:`_CONDITION_OPENING`)."""
+    condition = _CONDITION_OPENING.match(sentence)
+    if not sentence.rstrip().endswith(":") or _EXCLUDING_LEAD.search(sentence, condition.end() if condition else 0):
         return ""
     text = digits(sentence, language)
     return _nearest_cue(text, len(text), "subjects", False)

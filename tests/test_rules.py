@@ -1092,3 +1092,69 @@ def test_a_pdf_printed_a_line_a_paragraph_is_still_joined():
     text = "\n\n".join(wrapped + ["Transaction concerned."])
     values = extract(text, "en")
     assert [(v.value, v.unit, v.subject) for v in values] == [(24, "hour", "response")] * 4
+
+
+# extractor 11, from the third blind set's misses (each sentence read wrong by extractor 10): a lawsuit or legal action
+# (a dispute), stopping the sale or distribution of a product (a takedown), withdrawing from the agreement (a
+# cancellation), "within either one (1) year", "days' written or email notice", a "14-day cancellation right", a
+# request that "must not be older than 6 months", a "notice period of 30 days" or "longer … than 15 days", a second
+# deadline of the same step ("…, and in all other cases within …", "…, and within 2 business days after …"), a
+# tenure ("has been a member for at least 5 years") and a period counted back ("the 30-day period preceding your
+# request") are no deadlines, and a lead-in's negation inside its "if" clause does not exclude its items
+EXTRACTOR_11_CASES = [
+    ("en", "You may not maintain any action against us regarding a payout statement unless you commence that action "
+           "or suit within six months after the statement date.", [(6, "month", "dispute")]),
+    ("en", "You may not bring a suit against us regarding a statement unless you bring it within six months after "
+           "the statement date.", [(6, "month", "dispute")]),
+    ("en", "You may file an appeal against the decision, but only if you do so within 14 days of the notice.",
+     [(14, "day", "appeal")]),
+    ("en", "The rights holder will then have 10 days to initiate legal action and notify us.", [(10, "day", "dispute")]),
+    ("en", "We will stop selling your product within 3 business days after we receive your withdrawal request.",
+     [(3, "business_day", "takedown")]),
+    ("en", "We will use reasonable efforts to stop selling the item within 10 business days after we receive such "
+           "notice, and within 2 business days after such receipt where the notice concerns a third party claim.",
+     [(10, "business_day", "takedown"), (2, "business_day", "takedown")]),
+    ("en", "You must respond within 24 hours to any urgent buyer request, and in all other cases within three "
+           "business days of the request.", [(24, "hour", "response"), (3, "business_day", "response")]),
+    ("es", "El vendedor debe responder en un plazo de 24 horas a las solicitudes urgentes, y en los demás casos en un "
+           "plazo de 3 días hábiles.", [(24, "hour", "response"), (3, "business_day", "response")]),
+    ("en", "The user may withdraw from the agreement within 14 days of receiving the notice of the changes.",
+     [(14, "day", "cancellation")]),
+    ("en", "Any claim arising from the use of the service must be filed within either one (1) year from the date the "
+           "cause of action arose or such longer period as the law prescribes.", [(1, "year", "dispute")]),
+    ("en", "Either party may terminate the contract by giving 10 calendar days' written or email notice to the other "
+           "party.", [(10, "calendar_day", "notice")]),
+    ("en", "Business users are not entitled to the 14-day cancellation right of distance contracts.",
+     [(14, "day", "cancellation")]),
+    ("en", "When you request mediation, the final decision on the dispute must not be older than 6 months.",
+     [(6, "month", "dispute")]),
+    ("en", "The notice period of 30 days does not apply where we must end the service at once.", [(30, "day", "notice")]),
+    ("en", "You may waive the notice period, unless a longer notice period than 15 days applies.",
+     [(15, "day", "notice")]),
+    ("en", "The Gold badge is awarded to a seller who has been a member of the marketplace for at least 5 years.", []),
+    ("en", "An audit takes place on at least 30 days' prior written notice. The report covers the sales made during "
+           "the 30-day period preceding your request.", [(30, "day", "notice")]),
+    ("en", "If you have no tracking number, you can still open a buyer protection claim:\n\n"
+           "- within 30 days of the estimated delivery date;", [(30, "day", "dispute")]),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_11_CASES)
+def test_extractor_11_reads_what_the_third_blind_set_missed(language, text, want):
+    """Each was read wrong by extractor 10 (a deadline dropped, the wrong step, or a duration taken for a deadline)."""
+    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+
+
+def test_a_long_sentence_of_many_numbers_gives_what_its_clauses_give_one_by_one():
+    """One sentence of many clauses, each with a number (a page that never ends a sentence), gives the values its
+    clauses give one by one: what a clause holds is found in that clause wherever it stands in the sentence."""
+    clauses = ["the seller must ship the order within 2 business days",
+               "sellers must respond to buyer messages within 24 hours",
+               "the late shipment rate must stay under 4% over 30 days",
+               "the suspension lasts 7 days",
+               "the buyer may file an appeal within 14 days of the decision",
+               "refunds are issued within 5 business days of the return"] * 150
+    sentence = "; ".join(clauses) + "."
+    whole = [(v.kind, v.value, v.unit, v.subject, v.window) for v in extract(sentence, "en")]
+    one_by_one = [(v.kind, v.value, v.unit, v.subject, v.window) for c in clauses for v in extract(c + ".", "en")]
+    assert whole == one_by_one and len(whole) == 750
