@@ -42,6 +42,7 @@ number, unit or window changed (4 % → 3 %, 2 个工作日 → 24 小时).
 
 from __future__ import annotations
 
+import bisect
 import importlib.resources
 import re
 import unicodedata
@@ -68,6 +69,7 @@ _CN_NUMERAL = "零〇一二两兩三四五六七八九十百千"
 _NUMBER = rf"(?<![\d.,{_CN_NUMERAL}第])(\d+(?:[.,]\d+)?|[{_CN_NUMERAL}]+)"
 _PERCENT_WORDS = (r"%|％|percent\b|per\s+cent\b|Prozent\b|pour\s*cent\b|pour\s+100\b|por\s+ciento\b|per\s+cento\b|"
                   r"procent\b|persen\b|peratus\b|เปอร์เซ็นต์|phần\s+trăm")
+_NUMBER_RE = re.compile(_NUMBER)
 _PERCENT_RE = re.compile(rf"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(?:{_PERCENT_WORDS})", re.I)
 #: a sentence ends after . ! ? and a capital (so after "Section 5."), or after a word's full stop run on to the next
 #: sentence's first word (a PDF's lost space: "presso il corriere.L'utente"); not after an abbreviation
@@ -270,6 +272,7 @@ def _split_run_on(text: str, language: str) -> str:
     return re.sub(rf"[{_LETTERS}]{{4,}}", split, text)
 
 
+@lru_cache(maxsize=64)
 def digits(sentence: str, language: str) -> str:
     """The sentence with its number words written as digits (text2num for European languages), and words a PDF ran
     together apart (:func:`_split_run_on`)."""
@@ -410,20 +413,35 @@ def _metric_conjunction() -> re.Pattern:
                       re.I | re.U)
 
 
+@lru_cache(maxsize=32)
+def _clause_ends(text: str) -> tuple[list[int], list[int], list[int], list[int]]:
+    """Where a text's clauses end, found once per text (a sentence of many numbers asks for each number's clause):
+    the starts of every end, sorted; the ends of the plain ones (:data:`_CLAUSE_END`, :func:`_metric_conjunction`),
+    sorted; each conditional's end (:data:`_CONDITIONAL`), sorted, and the first comma after it (``len(text)`` for
+    none), which :func:`_clause` needs to know whether it still ends a clause before a number."""
+    plain = [(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)] + [
+        (m.start(), m.end()) for m in _metric_conjunction().finditer(text)]
+    conditional = sorted((m.start(), m.end()) for m in _CONDITIONAL.finditer(text))
+    commas = [(text.find(",", b) + 1 or len(text) + 1) - 1 for _, b in conditional]
+    return sorted(a for a, _ in plain + conditional), sorted(b for _, b in plain), [b for _, b in conditional], commas
+
+
 def _clause(text: str, position: int) -> tuple[int, int]:
     """The clause around ``position``: between the nearest clause ends either side (``;``, ``。``, ``, and`` ...,
-    and an "and" that starts a new metric's name: :func:`_metric_conjunction`; a conditional: :data:`_CONDITIONAL`)."""
-    ends = sorted([(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
-                  + [(m.start(), m.end()) for m in _metric_conjunction().finditer(text)]
-                  + [(m.start(), m.end()) for m in _CONDITIONAL.finditer(text)
-                     if not (m.end() <= position and "," in text[m.end():position])])
-    start = 0
-    for a, b in ends:
-        if b <= position:
-            start = max(start, b)
-        elif a >= position:
-            return start, a
-    return start, len(text)
+    and an "and" that starts a new metric's name: :func:`_metric_conjunction`; a conditional: :data:`_CONDITIONAL`,
+    unless a comma stands between it and ``position``: "wird, soweit zulässig, auf 1 Tag verkürzt"). An end that
+    straddles ``position`` bounds neither side. The ends are found once per text (:func:`_clause_ends`) and looked
+    up by bisection, so a sentence of many numbers reads in time linear in its length, not quadratic."""
+    starts, plain_ends, conditional_ends, commas = _clause_ends(text)
+    i = bisect.bisect_right(plain_ends, position)
+    start = plain_ends[i - 1] if i else 0
+    # the last conditional ending before the number, if no comma follows it before the number (the first comma after
+    # a later conditional is no earlier, so an earlier one is never the one that counts when this one is not)
+    k = bisect.bisect_right(conditional_ends, position)
+    if k and commas[k - 1] >= position:
+        start = max(start, conditional_ends[k - 1])
+    j = bisect.bisect_left(starts, position)
+    return start, starts[j] if j < len(starts) else len(text)
 
 
 #: subjects that name what a deadline starts from as often as what it limits ("within 7 days of the notice", "dalla
@@ -610,6 +628,13 @@ def _verb_after(text: str, hits: list[tuple[int, int, str]], position: int, unit
 _CARRY_OUT = re.compile(r"uitvoeren\b", re.I)
 
 
+@lru_cache(maxsize=256)
+def _clause_hits(text: str, table: str, a: int, b: int) -> tuple[tuple[int, int, str], ...]:
+    """Every cue of ``table`` in ``text[a:b]``, as ``(start, end, key)``: found once per clause, not once per number in
+    it (a clause of many numbers would read in quadratic time)."""
+    return tuple((m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b))
+
+
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
                  span: tuple[int, int] | None = None, language: str = "", unit_end: int | None = None,
                  fronted: bool = False) -> str:
@@ -632,8 +657,7 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     names it, weak or not ("possui 10 dias para disponibilizar a informação"; Chinese: :func:`_is_cjk`).
     """
     a, b = span or _clause(text, position)
-    hits = [(m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b)
-            if not (m.start() <= position < m.end())]
+    hits = [h for h in _clause_hits(text, table, a, b) if not (h[0] <= position < h[1])]
     deadline = unit_end is not None and bool(language)
     if deadline:  # "rimborso …, compresi i costi di consegna": a cost named after a step is not that step
         hits = [(s, e, k) for s, e, k in hits if not (_COST_BEFORE.search(text, max(0, s - 24), s)
@@ -758,12 +782,19 @@ def _same_step(text: str, start: int, unit_end: int, subject: str, previous: Rul
 _UP_TO_IN_ADVANCE = re.compile(r"\bup\s+to\s+$", re.I)
 
 
+@lru_cache(maxsize=32)
+def _withdrawal_sentence(text: str) -> bool:
+    """Whether a text states the right of withdrawal (:data:`_WITHOUT_REASON`): looked for once per text, not once per
+    number in it."""
+    return bool(_WITHOUT_REASON.search(text))
+
+
 def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     """Durations with a limiting cue right before the number or right after the unit."""
     pats = _patterns(language)
     out = []
     previous_end = 0
-    for m in re.finditer(_NUMBER, text):
+    for m in _NUMBER_RE.finditer(text):
         unit_m = pats["unit"].match(text, m.end())
         if not unit_m:
             continue
@@ -776,7 +807,7 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
-        during = not (cue_before or cue_after) and _DURING.search(before) and _WITHOUT_REASON.search(text)
+        during = not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text)
         # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
         # stated that deadline before (:func:`extract`)
         mention = not (cue_before or during) and bool(_MENTION_BEFORE.search(before)) and bool(
@@ -804,7 +835,7 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
                 or _governs(_KEPT, text, clause_start, start):
             continue  # "la résiliation prendra effet au terme d'un délai de 30 jours", "si presume che … entro 12 mesi"
         subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
-        if not subject and _WITHOUT_REASON.search(text):
+        if not subject and _withdrawal_sentence(text):
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
             subject = out[-1].subject  # "within 48 hours, but in any case not later than within 5 days": one step
@@ -901,6 +932,10 @@ _AGAINST_DECISION = re.compile(rf"(?:against|gegen|contre|contra|contro|tegen|te
                                re.I)
 
 
+#: a character that is more than a quote, bracket or space before a time phrase (none: the phrase opens its clause)
+_OPENING_WORD = re.compile(r"[^ \"'“(]")
+#: a comma right before a time phrase (", within 3 days")
+_COMMA_BEFORE = re.compile(r",\s*$")
 #: a relative pronoun or "that" right before a time phrase: the phrase opens its clause, whose verb follows
 _RELATIVE_BEFORE = re.compile(r"(?:^|\s)(?:che|que|qui|that|which|who|dass|dat)\s*$", re.I)
 
@@ -916,8 +951,9 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     # "have 3 days to respond": what the number limits is the verb after "to"
     # a parenthesis after words that name nothing ("Il Venditore procederà quindi, nel termine di 15 giorni …, al
     # rimborso") opens the predicate too
-    fronted = not text[a:start].strip(" \"'“(") or bool(_RELATIVE_BEFORE.search(text, a, start)) or (
-        bool(re.search(r",\s*$", text[a:start])) and not any(p.search(text, a, start) for _, p in _cue_table("subjects")))
+    fronted = not _OPENING_WORD.search(text, a, start) or bool(_RELATIVE_BEFORE.search(text, max(a, start - 24), start)) \
+        or (bool(_COMMA_BEFORE.search(text, max(a, start - 24), start))
+            and not any(s < start for s, _, _ in _clause_hits(text, "subjects", a, b)))
     subject = _named_period(text, start, cue_before.group() if cue_before else "", language) or (
         cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), "")) or \
         _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,
@@ -955,8 +991,8 @@ def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str)
     the threshold itself."""
     unit_re = _patterns(language)["unit"]
     found = []
-    for m in re.finditer(_NUMBER, text[:b]):
-        if m.start() < a or exclude[0] <= m.start() < exclude[1]:
+    for m in _NUMBER_RE.finditer(text, a, b):  # the clause only (its look-behind still sees the character before a)
+        if exclude[0] <= m.start() < exclude[1]:
             continue
         unit_m = unit_re.match(text, m.end() + (1 if text[m.end():m.end() + 1] == "-" else 0))
         number = _to_number(m.group(1))

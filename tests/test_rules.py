@@ -1158,3 +1158,37 @@ def test_a_long_sentence_of_many_numbers_gives_what_its_clauses_give_one_by_one(
     whole = [(v.kind, v.value, v.unit, v.subject, v.window) for v in extract(sentence, "en")]
     one_by_one = [(v.kind, v.value, v.unit, v.subject, v.window) for c in clauses for v in extract(c + ".", "en")]
     assert whole == one_by_one and len(whole) == 750
+    # one clause of many numbers: each is a deadline of the step the clause names
+    sentence = "Sellers must ship orders " + ", ".join(f"within {i % 20 + 1} days of order type {i}" for i in range(600))
+    assert [(v.value, v.unit, v.subject) for v in extract(sentence + ".", "en")] == [
+        (i % 20 + 1, "day", "dispatch") for i in range(600)]
+
+
+def test_each_number_s_clause_is_the_one_the_plain_scan_finds():
+    """The clause around each position of a long sentence (clause ends, "and" before a metric's name, conditionals with
+    and without a comma before the number) is the one a plain scan of every end finds (extractor 10's way, which
+    read a sentence once per number): the ends are now found once per sentence and looked up."""
+    import re
+
+    from pipeline.rules import _CLAUSE_END, _CONDITIONAL, _clause, _metric_conjunction
+
+    def plain(text, position):
+        ends = sorted([(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
+                      + [(m.start(), m.end()) for m in _metric_conjunction().finditer(text)]
+                      + [(m.start(), m.end()) for m in _CONDITIONAL.finditer(text)
+                         if not (m.end() <= position and "," in text[m.end():position])])
+        start = 0
+        for a, b in ends:
+            if b <= position:
+                start = max(start, b)
+            elif a >= position:
+                return start, a
+        return start, len(text)
+
+    parts = ["Sellers must ship within 2 days, if the buyer paid, and respond within 24 hours",
+             "the late shipment rate must stay under 4% and the order defect rate under 1%",
+             "a refund is due within 14 days, unless the item is returned damaged, when the seller, if asked, "
+             "must answer within 3 days; 因此，卖家应在2个工作日内发货、并且在24小时内回复买家的消息"] * 40
+    text = "; ".join(parts)
+    positions = [m.start() for m in re.finditer(r"\d+", text)] + list(range(0, len(text), 7))
+    assert [_clause(text, p) for p in positions] == [plain(text, p) for p in positions]
