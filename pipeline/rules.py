@@ -491,6 +491,15 @@ _COST_BEFORE = re.compile(r"(?:\bcost[ios]?|\bspese|\bfees?|\bfrais|\bgastos|\bc
                           r"(?:di|de|of|du|des|da|do|van|der)?\s*(?:la\s+|le\s+|the\s+|l.)?$", re.I)
 _COST_AFTER = re.compile(r"\w*(?:kosten|\s+(?:costs?|fees?|charges?))", re.I)
 
+#: a right already exercised, right before its name ("Si ha ejercido su derecho de desistimiento", "if you have
+#: exercised your right of withdrawal", "après avoir exercé votre droit de rétractation"): a condition met, not the
+#: step a deadline in the clause limits (the perfect tense; "exercise your right … within 14 days" is that step)
+_RIGHT_EXERCISED = re.compile(
+    r"\b(?:ha|hayan?|han|has|have|had|having|avoir|a|ont|avez|as|hat|haben|habe|hai|hanno|abbia|tenha|tiver|tem|"
+    r"heeft|hebben|hebt)\s+(?:\w+\s+){0,2}?(?:ejercid[oa]s?|exercised|exercé|ausgeübt|esercitato|exercid[oa]|"
+    r"uitgeoefend)\s+(?:\w+\s+){0,2}?(?:(?:derecho|right|droit|Recht|diritto|direito|recht)\s+(?:de|of|to|à|au|zum|auf|"
+    r"di|del|ao|op|van)\s+)?$", re.I)
+
 #: how far after a deadline's unit a cue may stand and still name what it limits, in a language whose verb comes
 #: before its object ("30 days' notice", "14 days to respond"); a cue farther on belongs to another part of the clause
 AFTER_REACH = 48
@@ -659,9 +668,11 @@ def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_
     a, b = span or _clause(text, position)
     hits = [h for h in _clause_hits(text, table, a, b) if not (h[0] <= position < h[1])]
     deadline = unit_end is not None and bool(language)
-    if deadline:  # "rimborso …, compresi i costi di consegna": a cost named after a step is not that step
+    if deadline:  # "rimborso …, compresi i costi di consegna": a cost named after a step is not that step; "si ha
+        # ejercido su derecho de desistimiento": a right already exercised is a condition met, not the step limited
         hits = [(s, e, k) for s, e, k in hits if not (_COST_BEFORE.search(text, max(0, s - 24), s)
-                                                     or _COST_AFTER.match(text, e))]
+                                                     or _COST_AFTER.match(text, e)
+                                                     or _RIGHT_EXERCISED.search(text, max(0, s - 80), s))]
     anchor = _anchor_span(text, unit_end, b, language) if deadline else None
     if anchor:
         hits = [h for h in hits if not anchor[0] <= h[0] < anchor[1] or _is_verb(text, h[0], b, language)]

@@ -1134,6 +1134,12 @@ EXTRACTOR_11_CASES = [
     ("en", "The Gold badge is awarded to a seller who has been a member of the marketplace for at least 5 years.", []),
     ("en", "An audit takes place on at least 30 days' prior written notice. The report covers the sales made during "
            "the 30-day period preceding your request.", [(30, "day", "notice")]),
+    # a right already exercised is a condition met, not the step the deadline limits (the contact is: no cue)
+    ("es", "Si ha ejercido su derecho de desistimiento y nadie se pone en contacto con nosotros en el plazo de 14 días "
+           "naturales, cerraremos el caso.", [(14, "calendar_day", "")]),
+    ("en", "If you have exercised your right of withdrawal and nobody contacts us within 14 days, we close the case.",
+     [(14, "day", "")]),
+    ("en", "You may exercise your right of withdrawal within 14 days of delivery.", [(14, "day", "cancellation")]),
     ("en", "If you have no tracking number, you can still open a buyer protection claim:\n\n"
            "- within 30 days of the estimated delivery date;", [(30, "day", "dispute")]),
 ]
