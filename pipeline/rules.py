@@ -1034,10 +1034,23 @@ _AND_THEN = re.compile(r"(?:^|\s)(?:and|or|e|ed|o|ou|et|y|und|oder|en|of|dan|ata
 SECOND_REACH = 120
 
 
+#: right after a percentage, the items it is a share of ("98% of the items are delivered within the delivery time",
+#: "98 procent van de Artikelen worden geleverd binnen de levertijd"): with no comparison, a share the clause requires
+#: of a metric it names is a minimum (``above``)
+_SHARE_OF = re.compile(
+    r"\s+(?:of|van|des|de|di|der)\s+(?:(?:the|all|your|de|het|alle|uw|les|vos|los|las|sus|i|gli|tutti\s+gli|die|alle|ihre)\s+)?"
+    r"(?:orders?|items?|shipments?|parcels?|packages?|products?|artikel\w*|bestelling\w*|zending\w*|verzending\w*|"
+    r"pakket\w*|commandes?|articles?|colis|expéditions?|pedidos?|art[ií]culos?|env[ií]os?|ordini|articoli|spedizioni|"
+    r"Bestellungen|Sendungen|Pakete)\b(?![’']|\s+(?:prices?|values?|amounts?|costs?|fees?|totals?|prijs|waarde|bedrag|prix|"
+    r"montant|precio|importe|prezzo|valor|Preis|Wert|Betrag)\b)", re.I)
+
+
 def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
     """Percentages with a comparison, in a clause (or table row) that names a metric; or that names a rate in other
     words before the number (the language's ``rate`` cue: "numero di reclami superiore al 15%") or, with a sign
-    (≥ 98%), a threshold whatever it measures (its subject then empty)."""
+    (≥ 98%), a threshold whatever it measures (its subject then empty); or, with no comparison, a share of the items
+    (:data:`_SHARE_OF`) in a clause that names a metric: a minimum ("98% of the items are delivered within the
+    delivery time")."""
     pats = _patterns(language)
     out: list[RuleValue] = []
     for m in _PERCENT_RE.finditer(text):
@@ -1051,7 +1064,8 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
                                phrase=text[m.start():m.end()].strip(),
                                window=_windows(text, m.end(), b, (m.start(), m.end()), language)))
             continue
-        if not comparator:
+        share = not comparator and bool(_SHARE_OF.match(text, m.end()))
+        if not comparator and not share:
             continue
         a, b = (0, len(text)) if row else _clause(text, m.start())
         # a table row is one clause whatever its cells hold: the metric nearest the cell, before it first
@@ -1062,7 +1076,9 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         if not 0 <= value <= 100 or not (metric or rate or (sign and value > 0 and
                                                             _LEADING_SIGN_RE.search(text[:m.start()]))):
             continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
-        out.append(RuleValue("metric_threshold", value, "percent", metric, comparator, sentence,
+        if share and not metric:
+            continue  # a share with no comparison is a threshold only of a metric named in its clause
+        out.append(RuleValue("metric_threshold", value, "percent", metric, comparator or "above", sentence,
                              text[m.start() - cue_len:m.end()].strip(),
                              window=_windows(text, a, b, (m.start(), m.end()), language), position=m.start()))
     return out

@@ -1140,6 +1140,12 @@ EXTRACTOR_11_CASES = [
     ("en", "If you have exercised your right of withdrawal and nobody contacts us within 14 days, we close the case.",
      [(14, "day", "")]),
     ("en", "You may exercise your right of withdrawal within 14 days of delivery.", [(14, "day", "cancellation")]),
+    # a share of the items a clause requires of a metric it names, with no comparison, is a minimum
+    ("nl", "De verkoper garandeert dat achtennegentig procent (98%) van de artikelen te allen tijde wordt geleverd "
+           "binnen de op het platform vermelde levertijd.", [(98, "percent", "on_time_delivery_rate")]),
+    ("en", "The seller guarantees that 95% of the orders are delivered within the stated delivery time.",
+     [(95, "percent", "on_time_delivery_rate")]),
+    ("en", "A commission of 15% of the item price applies to every order delivered within the delivery time.", []),
     ("en", "If you have no tracking number, you can still open a buyer protection claim:\n\n"
            "- within 30 days of the estimated delivery date;", [(30, "day", "dispute")]),
 ]
