@@ -25,7 +25,8 @@ half says how well they carry to documents nobody tuned them on. Documents marke
 labelled before the extractor ever ran on them, and measured apart, each set by its ``blind_set`` number (the
 ``blind 2``, ``blind 3`` tables), the one figure no cue was fitted to since. A blind set whose misses cues were then
 built from is blind no more: its documents say ``tuned_on: true`` instead and are measured in their halves (the
-first blind set, since extractor 8).
+first blind set, since extractor 8; the third, labelled with extractor 10, since extractor 11), and a set that keeps
+its ``blind_set`` number is still printed apart (the ``set 3, tuned on`` tables).
 
 Prints, per language and overall, precision and recall numbers-only and with subject, on all documents, on the
 tuned documents (both halves together), on the tune and held-out halves and on each blind set (``--ignore-subject``:
@@ -74,14 +75,25 @@ def scope(doc: dict) -> str:
 
 def within(doc: dict, only: str | None) -> bool:
     """Whether a document is in ``only``: None (all), ``"tuned"`` (both halves: every document not blind), ``"blind"``
-    (every blind set), a half, or one blind set (``"blind 3"``)."""
+    (every blind set), a half, one blind set (``"blind 2"``), or one labelled set, blind or tuned on since
+    (``"set 3"``: the documents with that ``blind_set``)."""
     if only is None:
         return True
     if only == "tuned":
         return not doc.get("blind")
     if only == "blind":
         return bool(doc.get("blind"))
+    if only.startswith("set "):
+        return str(doc.get("blind_set")) == only[4:]
     return scope(doc) == only
+
+
+def set_scopes(reference: dict) -> list[tuple[str, str]]:
+    """``(title, scope)`` of each labelled set (``blind_set``): ``blind N`` while its documents are blind, ``set N,
+    tuned on`` once cues were built from its misses (it then counts in the halves too)."""
+    numbers = sorted({d["blind_set"] for d in reference["documents"] if "blind_set" in d})
+    return [(f"blind {n}", f"blind {n}") if all(d.get("blind") for d in reference["documents"] if d.get("blind_set") == n)
+            else (f"set {n}, tuned on", f"set {n}") for n in numbers]
 
 
 def _rates(c: collections.Counter) -> dict:
@@ -181,8 +193,7 @@ def main(argv=None) -> int:
             return 2
     modes = [("numbers only", False)] + ([] if args.ignore_subject else [("with subject", True)])
     blind_sets = sorted({scope(d) for d in reference["documents"] if d.get("blind")})
-    scopes = [("all", None), ("tuned", "tuned"), ("tune", "tune"), ("held-out", "held-out")] + [
-        (b, b) for b in blind_sets]
+    scopes = [("all", None), ("tuned", "tuned"), ("tune", "tune"), ("held-out", "held-out")] + set_scopes(reference)
     results = {f"{name}, {scope_}": evaluate(reference, args.corpus, subjects=subjects, only=only)
                for name, subjects in modes for scope_, only in scopes}
     if args.json:

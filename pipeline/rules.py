@@ -12,13 +12,17 @@
   the time phrase first; a notice after a light verb, "darà comunicazione", is no weak cue), else "notice" for a
   period before an event when no other subject is named in its clause; a period before a step takes effect is a
   notice and a complaint against a decision an appeal; a fallback ("but in any case not later than …") or an
-  alternative for when something is missing ("of bij het ontbreken van een bedenktermijn binnen …") limits the
-  previous deadline's step; a period counted back ("the last 12 months", "den letzten 15 Monaten") is no deadline;
+  alternative for when something is missing ("of bij het ontbreken van een bedenktermijn binnen …"), a clause "in all
+  other cases" or a bare ", and within N after …" limits the previous deadline's step, and "unless you bring it /
+  do so within" the step named before it; a right already exercised ("si ha ejercido su derecho de desistimiento")
+  is a condition, not the step; a period counted back ("the last 12 months", "den letzten 15 Monaten", "the 30-day
+  period preceding") and a tenure ("has been a customer for at least 10 years") are no deadlines;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
   names no metric takes the metric its numbered or list label line names ("2. Annuleringen" / "≤ 2% …"), never a
-  heading's topic;
+  heading's topic; with no comparison, a share of the items a clause requires of a metric it names is a minimum
+  ("98% of the items are delivered within the delivery time");
 * **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
   with the action at that level.
 
