@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import bisect
 import importlib.resources
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -239,10 +240,31 @@ ZIPF_WORD, ZIPF_SHORT = 3.0, 6.0
 _LETTERS = r"A-Za-zÀ-ÖØ-öø-ɏ"
 
 
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+
+
+@lru_cache(maxsize=None)
+def _frequencies(language: str) -> dict[str, float]:
+    """wordfreq's word list of a language (its ``best`` list, the one :func:`wordfreq.zipf_frequency` reads)."""
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict(language, "best")
+
+
 @lru_cache(maxsize=200_000)
 def _zipf(word: str, language: str) -> float:
-    """wordfreq's Zipf frequency of a word, memoized: a split tries every cut of every unknown word, and a policy
-    corpus repeats a small vocabulary (wordfreq's own look-up tokenizes the word again each time)."""
+    """wordfreq's Zipf frequency of a word (``zipf_frequency(word, language)``), memoized: a split tries every cut
+    of every unknown word, and a policy corpus repeats a small vocabulary. wordfreq's own look-up tokenizes the word
+    each time (a fifth of the rules' time on long pages); a word of ASCII letters is one lower-case token to it, so
+    its frequency is read from the word list directly and rounded as wordfreq rounds it (``tests/test_rules.py``
+    checks the two agree on every word of the lists and their cuts)."""
+    if _ASCII_WORD.fullmatch(word):
+        freq = _frequencies(language).get(word.lower())
+        if freq is None:
+            return 0.0
+        unrounded = max(freq, 1e-9)  # wordfreq's minimum for a Zipf minimum of 0
+        freq = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+        return round(math.log(freq, 10) + 9, 2)
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, language)

@@ -1204,3 +1204,20 @@ def test_each_number_s_clause_is_the_one_the_plain_scan_finds():
     text = "; ".join(parts)
     positions = [m.start() for m in re.finditer(r"\d+", text)] + list(range(0, len(text), 7))
     assert [_clause(text, p) for p in positions] == [plain(text, p) for p in positions]
+
+
+def test_words_are_scored_as_wordfreq_scores_them():
+    """Split words are judged by wordfreq's Zipf frequency; the look-up reads ASCII words from its list directly.
+    Every word of the list's head, a sample of its tail, their cuts and their capitalizations, and some words no
+    list knows, score exactly as ``wordfreq.zipf_frequency`` scores them."""
+    from wordfreq import get_frequency_dict, top_n_list, zipf_frequency
+
+    from pipeline import rules
+
+    for language in sorted(rules.SPLIT_LANGUAGES):
+        listed = list(get_frequency_dict(language, "best"))
+        words = top_n_list(language, 400) + listed[::400] + ["terminedi", "superiorea", "xqzvw", "Ω", "crème"]
+        pieces = {w[:i] for w in words for i in range(1, len(w) + 1)} | {w[i:] for w in words for i in range(len(w))}
+        pieces |= {w.upper() for w in words} | {w.capitalize() for w in words}
+        for piece in sorted(pieces):
+            assert rules._zipf(piece, language) == zipf_frequency(piece, language), (language, piece)
