@@ -244,8 +244,8 @@ def _capitalized_runs(text: str):
 
     Only the capitalized words are visited (their indexes found by C-speed maps over the words' first
     characters), and the character offset of a run's first word is the sum of the lengths of the pieces before it
-    (``re.split`` with the word pattern captured): the same runs as :func:`_capitalized_runs_plain`, which reads
-    every word."""
+    (``re.split`` with the word pattern captured): the same runs as reading every word in turn (the plain definition
+    in tests/test_glossary_fast.py)."""
     pieces = _EN_SPLIT_RE.split(text)
     words = pieces[1::2]
     if not words:
@@ -265,7 +265,9 @@ def _capitalized_runs(text: str):
         if not before and window:
             before = text[:start].rstrip(" \t")
             window = 0
-        numbered = _NUMBERED_RE.search(before)
+        # a list number ("2)") only matters where the last character is not one of _INITIAL_BEFORE (which holds
+        # "." and the line break that _NUMBERED_RE's "$" may stand before)
+        numbered = before and before[-1] == ")" and _NUMBERED_RE.search(before)
         initial = not before or before[-1] in _INITIAL_BEFORE or bool(
             numbered and (numbered.start() > 0 or window == 0))
         run, j = [word], i + 1
@@ -281,38 +283,6 @@ def _capitalized_runs(text: str):
         yield run, initial
 
 
-def _capitalized_runs_plain(text: str):
-    """The plain definition of :func:`_capitalized_runs` (every word read in turn), kept for the tests."""
-    tokens = list(_EN_WORD_RE.finditer(text))
-    i = 0
-    while i < len(tokens):
-        word = tokens[i].group()
-        if not word[0].isupper():
-            i += 1
-            continue
-        start = tokens[i].start()
-        window = max(0, start - 64)
-        before = text[window:start].rstrip(" \t")
-        if not before and window:
-            before = text[:start].rstrip(" \t")
-            window = 0
-        numbered = _NUMBERED_RE.search(before)
-        initial = not before or before[-1] in _INITIAL_BEFORE or bool(
-            numbered and (numbered.start() > 0 or window == 0))
-        run, j = [word], i + 1
-        while j < len(tokens):
-            w = tokens[j].group()
-            if w[0].isupper() and w[0].isalpha():
-                run.append(w)
-            elif w.lower() in _CONNECTORS and j + 1 < len(tokens) and tokens[j + 1].group()[0].isupper():
-                run.append(w)
-            else:
-                break
-            j += 1
-        yield run, initial
-        i = j
-
-
 def _trim(run: list[str], stop: set[str]) -> list[str]:
     while run and (run[0].lower() in _LEADING_NOISE or run[0].lower() in _CONNECTORS or run[0].lower() in stop):
         run = run[1:]
@@ -326,7 +296,7 @@ def _count_phrases(docs: list[Document], phrases: list[tuple]) -> dict:
     overlaps), documents it occurs in, and a snippet of the first. Each section is read only at the positions of
     the phrases' first tokens (:meth:`TokenIndex.positions_of`, one pass): a one-token phrase occurs
     at all of them, and at each position only the longer phrases that also start with the next token are compared
-    (:func:`_count_phrases_plain` is the plain definition)."""
+    (the plain definition, each phrase searched in each section, is in tests/test_glossary_fast.py)."""
     singles = defaultdict(dict)  # language → first token → the one-token phrase
     follows = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))  # language → first → second → phrases
     for language, seq in phrases:
@@ -375,25 +345,6 @@ def _count_phrases(docs: list[Document], phrases: list[tuple]) -> dict:
     return {key: tuple(value) for key, value in tally.items()}
 
 
-def _count_phrases_plain(docs: list[Document], phrases: list[tuple]) -> dict:
-    """The plain definition of :func:`_count_phrases` (each phrase searched in each section), for the tests."""
-    tally = {key: [0, 0, ""] for key in phrases}
-    for language, seq in phrases:
-        entry = tally[(language, seq)]
-        for d in docs:
-            if d.language != language:
-                continue
-            in_doc = 0
-            for s in d.sections:
-                hits = s.index(language).find(seq)
-                in_doc += len(hits)
-                if hits and not entry[2]:
-                    entry[2] = s.index(language).snippet(*hits[0], width=50)
-            entry[0] += in_doc
-            entry[1] += bool(in_doc)
-    return {key: tuple(value) for key, value in tally.items()}
-
-
 def _covered(terms) -> set:
     return {(t["language"], term_tokens(t["term"], t["language"])) for t in terms}
 
@@ -426,15 +377,15 @@ def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None)
                 for m in _QUOTED_RE.finditer(s.text):
                     phrases.append(([m.group(1).strip()], "quoted", False))
                 for words, kind, initial in phrases:
-                    capitalized = sum(1 for w in words if w[:1].isupper())
-                    if not words or (kind == "capitalized" and capitalized < 2):
+                    if not words or (kind == "capitalized" and sum(1 for w in words if w[:1].isupper()) < 2):
                         continue
                     surface = " ".join(words)
-                    seq = term_tokens(surface, d.language)
-                    if not seq or len(seq) > 6 or (d.language, seq) in covered or (d.language, seq) in titles:
+                    key = (d.language, term_tokens(surface, d.language))
+                    if not key[1] or len(key[1]) > 6 or key in covered or key in titles:
                         continue
-                    entry = found.setdefault((d.language, seq), {
-                        "surfaces": Counter(), "kind": kind, "non_initial": False, "example": None})
+                    entry = found.get(key)
+                    if entry is None:
+                        entry = found[key] = {"surfaces": Counter(), "kind": kind, "non_initial": False, "example": None}
                     entry["surfaces"][surface] += 1
                     entry["non_initial"] |= not initial
                     if entry["example"] is None:

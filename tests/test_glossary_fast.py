@@ -159,13 +159,64 @@ RUN_TEXTS = [t for language, t in TEXTS if language == "en"] + [
 
 @pytest.mark.parametrize("text", RUN_TEXTS)
 def test_capitalized_runs_match_their_plain_definition(text):
-    assert list(evidence._capitalized_runs(text)) == list(evidence._capitalized_runs_plain(text))
+    assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("aAbBsStT of and the.\n-#1)'’Ⅻ")), max_size=120))
 def test_capitalized_runs_match_on_made_up_texts(text):
-    assert list(evidence._capitalized_runs(text)) == list(evidence._capitalized_runs_plain(text))
+    assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
+
+
+def capitalized_runs_plain(text: str):
+    """The plain definition of :func:`glossary.evidence._capitalized_runs`: every word read in turn."""
+    tokens = list(evidence._EN_WORD_RE.finditer(text))
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].group()
+        if not word[0].isupper():
+            i += 1
+            continue
+        start = tokens[i].start()
+        window = max(0, start - 64)
+        before = text[window:start].rstrip(" \t")
+        if not before and window:
+            before = text[:start].rstrip(" \t")
+            window = 0
+        numbered = evidence._NUMBERED_RE.search(before)
+        initial = not before or before[-1] in evidence._INITIAL_BEFORE or bool(
+            numbered and (numbered.start() > 0 or window == 0))
+        run, j = [word], i + 1
+        while j < len(tokens):
+            w = tokens[j].group()
+            if w[0].isupper() and w[0].isalpha():
+                run.append(w)
+            elif w.lower() in evidence._CONNECTORS and j + 1 < len(tokens) and tokens[j + 1].group()[0].isupper():
+                run.append(w)
+            else:
+                break
+            j += 1
+        yield run, initial
+        i = j
+
+
+def count_phrases_plain(docs, phrases):
+    """The plain definition of :func:`glossary.evidence._count_phrases`: each phrase searched in each section."""
+    tally = {key: [0, 0, ""] for key in phrases}
+    for language, seq in phrases:
+        entry = tally[(language, seq)]
+        for d in docs:
+            if d.language != language:
+                continue
+            in_doc = 0
+            for s in d.sections:
+                hits = s.index(language).find(seq)
+                in_doc += len(hits)
+                if hits and not entry[2]:
+                    entry[2] = s.index(language).snippet(*hits[0], width=50)
+            entry[0] += in_doc
+            entry[1] += bool(in_doc)
+    return {key: tuple(value) for key, value in tally.items()}
 
 
 def phrases_of(docs):
@@ -180,7 +231,7 @@ def phrases_of(docs):
 def test_phrase_counts_match_each_phrase_searched_alone():
     docs = documents(TEXTS + [("en", "Seller Central Seller Central seller"), ("zh", "申诉申诉")])
     phrases = phrases_of(docs) + [("en", ("\x01absent",)), ("en", ("seller", "\x01absent"))]
-    assert evidence._count_phrases(docs, phrases) == evidence._count_phrases_plain(docs, phrases)
+    assert evidence._count_phrases(docs, phrases) == count_phrases_plain(docs, phrases)
 
 
 @settings(max_examples=60, deadline=None)
@@ -188,7 +239,7 @@ def test_phrase_counts_match_each_phrase_searched_alone():
 def test_phrase_counts_match_on_made_up_texts(texts, language):
     docs = documents([(language, t) for t in texts])
     phrases = phrases_of(docs)
-    assert evidence._count_phrases(docs, phrases) == evidence._count_phrases_plain(docs, phrases)
+    assert evidence._count_phrases(docs, phrases) == count_phrases_plain(docs, phrases)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared corpus (../shared/corpus) is not here")
@@ -202,7 +253,7 @@ def test_shortcuts_match_on_real_pages():
     plain = list(itertools.chain.from_iterable(evidence._term_evidence(t, docs) for t in terms))
     assert evidence._terms_evidence(terms, docs) == plain
     phrases = phrases_of(docs[:2])
-    assert evidence._count_phrases(docs, phrases) == evidence._count_phrases_plain(docs, phrases)
+    assert evidence._count_phrases(docs, phrases) == count_phrases_plain(docs, phrases)
     for _, text in texts:
-        assert list(evidence._capitalized_runs(text)) == list(evidence._capitalized_runs_plain(text))
+        assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
         check_index(text[:5000], "en", True, ngrams(text[:2000], "en", True))
