@@ -291,12 +291,15 @@ def _trim(run: list[str], stop: set[str]) -> list[str]:
     return run
 
 
-def _count_phrases(docs: list[Document], phrases: list[tuple]) -> dict:
+def _count_phrases(docs: list[Document], phrases: list[tuple], snippets_from: int = 1) -> dict:
     """For each ``(language, tokens)``: occurrences in ``docs`` (as :meth:`TokenIndex.find` counts them, without
     overlaps), documents it occurs in, and a snippet of the first. Each section is read only at the positions of
     the phrases' first tokens (:meth:`TokenIndex.positions_of`, one pass): a one-token phrase occurs
     at all of them, and at each position only the longer phrases that also start with the next token are compared
-    (the plain definition, each phrase searched in each section, is in tests/test_glossary_fast.py)."""
+    (the plain definition, each phrase searched in each section, is in tests/test_glossary_fast.py).
+
+    :param snippets_from: the snippet is made only for phrases that occur at least this often (else "")
+    """
     singles = defaultdict(dict)  # language → first token → the one-token phrase
     follows = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))  # language → first → second → phrases
     for language, seq in phrases:
@@ -323,7 +326,7 @@ def _count_phrases(docs: list[Document], phrases: list[tuple]) -> dict:
                     in_doc[seq] += len(occurrences)
                     entry = tally[(d.language, seq)]
                     if not entry[2]:
-                        entry[2] = index.snippet(occurrences[0], occurrences[0] + 1, width=50)
+                        entry[2] = (index, occurrences[0], occurrences[0] + 1)
                 follow = follow_of.get(first)
                 if not follow:
                     continue
@@ -337,11 +340,13 @@ def _count_phrases(docs: list[Document], phrases: list[tuple]) -> dict:
                             in_doc[seq] += 1
                             entry = tally[(d.language, seq)]
                             if not entry[2]:
-                                entry[2] = index.snippet(i, i + len(seq), width=50)
+                                entry[2] = (index, i, i + len(seq))
         for seq, n in in_doc.items():
             entry = tally[(d.language, seq)]
             entry[0] += n
             entry[1] += 1
+    for entry in tally.values():  # the first occurrence's snippet, for the phrases counted often enough
+        entry[2] = entry[2][0].snippet(*entry[2][1:], width=50) if entry[2] and entry[0] >= snippets_from else ""
     return {key: tuple(value) for key, value in tally.items()}
 
 
@@ -390,7 +395,8 @@ def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None)
                     entry["non_initial"] |= not initial
                     if entry["example"] is None:
                         entry["example"] = (d.id, s.id)
-        tally = _count_phrases(pdocs, [key for key, entry in found.items() if entry["non_initial"]])
+        tally = _count_phrases(pdocs, [key for key, entry in found.items() if entry["non_initial"]],
+                               snippets_from=MIN_CANDIDATE_OCCURRENCES)
         for (language, seq), entry in found.items():
             if not entry["non_initial"]:
                 continue

@@ -232,6 +232,9 @@ def test_phrase_counts_match_each_phrase_searched_alone():
     docs = documents(TEXTS + [("en", "Seller Central Seller Central seller"), ("zh", "申诉申诉")])
     phrases = phrases_of(docs) + [("en", ("\x01absent",)), ("en", ("seller", "\x01absent"))]
     assert evidence._count_phrases(docs, phrases) == count_phrases_plain(docs, phrases)
+    plain = count_phrases_plain(docs, phrases)
+    assert evidence._count_phrases(docs, phrases, snippets_from=2) == {
+        key: (n, documents, snippet if n >= 2 else "") for key, (n, documents, snippet) in plain.items()}
 
 
 @settings(max_examples=60, deadline=None)
