@@ -18,6 +18,11 @@ Candidates: capitalized phrases (English) and quoted words (any language)
 that occur at least twice in a platform's current documents and that no
 concept's term covers, listed for a terminologist to review.
 
+All of a platform's terms are searched at once, section by section: a section's tokens are read once for the
+positions of every term's first token, and only the terms whose first token occurs are matched there
+(:func:`_terms_evidence`); the candidate phrases are counted the same way (:func:`_count_phrases`). The rows
+and their order are those of searching each term, or phrase, in each section in turn.
+
 Only the KB schema is used here (``documents``, ``versions``, ``sections``,
 ``platforms``), never the pipeline.
 """

@@ -16,6 +16,11 @@ every language:
   a language with no Snowball stemmer (Vietnamese, Malay) matches whole
   words, which suits Vietnamese, a language without inflection.
 
+A text is cut into raw tokens once (:class:`Tokens`: the cut does not depend on the language), and each
+:class:`TokenIndex` over it maps them to their normalized forms for one language and case rule; a caller
+with many terms reads the positions of all their first tokens in one pass (:meth:`TokenIndex.positions_of`)
+rather than searching for each term.
+
 Markdown link targets are dropped before matching, so the words of a URL
 (``/help/report-abuse?ref=...``) never count as evidence.
 """
