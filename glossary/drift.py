@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from difflib import SequenceMatcher
 
 from glossary.evidence import _rows, load_platforms
-from glossary.match import TokenIndex, plain_text, term_tokens
+from glossary.match import TokenIndex, Tokens, plain_text, term_tokens
 from glossary.model import GENERAL, locale_lang
 
 _EDGE_WORDS = {"a", "an", "the", "your", "our", "their", "its", "this", "that", "these", "those", "to", "of", "and",
@@ -65,11 +65,15 @@ def _replacement(old: TokenIndex, new: TokenIndex, hits, term_len: int):
 def _document_drift(d, history, terms, by_tokens, evidence):
     """The drift rows of one document: each term that a version uses and the next one no longer does."""
     indexes: dict[tuple, TokenIndex] = {}
+    cut: dict[str, Tokens] = {}  # a version's plain text, cut once for both case rules
 
     def index(v, language, case_sensitive):
         key = (v["id"], language, case_sensitive)
         if key not in indexes:
-            indexes[key] = TokenIndex(plain_text(v["text_markdown"]), language, case_sensitive)
+            if v["id"] not in cut:
+                cut[v["id"]] = Tokens(plain_text(v["text_markdown"]))
+            tokens = cut[v["id"]]
+            indexes[key] = TokenIndex(tokens.text, language, case_sensitive, tokens=tokens)
         return indexes[key]
 
     for t in terms:

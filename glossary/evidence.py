@@ -18,6 +18,11 @@ Candidates: capitalized phrases (English) and quoted words (any language)
 that occur at least twice in a platform's current documents and that no
 concept's term covers, listed for a terminologist to review.
 
+All of a platform's terms are searched at once, section by section: a section's tokens are read once for the
+positions of every term's first token, and only the terms whose first token occurs are matched there
+(:func:`_terms_evidence`); the candidate phrases are counted the same way (:func:`_count_phrases`). The rows
+and their order are those of searching each term, or phrase, in each section in turn.
+
 Only the KB schema is used here (``documents``, ``versions``, ``sections``,
 ``platforms``), never the pipeline.
 """
@@ -28,8 +33,10 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import accumulate, compress
+from operator import itemgetter
 
-from glossary.match import TokenIndex, plain_text, term_tokens
+from glossary.match import TokenIndex, Tokens, plain_text, term_tokens
 from glossary.model import LANGUAGE_NAMES, Platform, locale_lang
 from pipeline.sqlrows import SECTION_ID_SQL, SECTION_SPAN_COLUMNS, fill_section_texts
 from pipeline.sqlrows import rows as _rows
@@ -44,11 +51,16 @@ class Section:
     heading: str
     text: str
     _indexes: dict = field(default_factory=dict)
+    _tokens: Tokens | None = None
 
     def index(self, language: str, case_sensitive: bool = False) -> TokenIndex:
+        """The section's text indexed for one language and case rule (made once; the raw tokens are cut once for
+        all of them)."""
         key = (language, case_sensitive)
         if key not in self._indexes:
-            self._indexes[key] = TokenIndex(self.text, language, case_sensitive)
+            if self._tokens is None:
+                self._tokens = Tokens(self.text)
+            self._indexes[key] = TokenIndex(self.text, language, case_sensitive, tokens=self._tokens)
         return self._indexes[key]
 
 
@@ -128,15 +140,15 @@ def evidence_rows(conn, changed=None):
     for kb_platform in sorted(kb_platforms):  # one platform's texts in memory at a time
         docs = current_documents(conn, platforms=[kb_platform])
         search = docs if changed is None else [d for d in docs if d.id in changed[0]]
-        for t in terms:
-            platform = platforms.get(t["platform"])
-            if platform and platform.covers(kb_platform):
-                evidence.extend(_term_evidence(t, search))
+        scope = [t for t in terms if (p := platforms.get(t["platform"])) and p.covers(kb_platform)]
+        evidence.extend(_terms_evidence(scope, search))
         candidates.extend(find_candidates(docs, terms, conn, covered))
     return evidence, candidates
 
 
 def _term_evidence(t, docs):
+    """The evidence rows of one term in ``docs``: each section where it occurs (the plain definition, which
+    :func:`_terms_evidence` computes for many terms at once)."""
     seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
     for d in docs:
         if d.language != t["language"]:
@@ -145,9 +157,38 @@ def _term_evidence(t, docs):
             index = s.index(t["language"], bool(t["case_sensitive"]))
             hits = index.find(seq)
             if hits:
-                yield {"term_id": t["id"], "kb_platform_id": d.platform_id, "document_id": d.id,
-                       "version_id": d.version_id, "section_id": s.id, "section_key": s.key,
-                       "section_heading": s.heading, "occurrences": len(hits), "snippet": index.snippet(*hits[0])}
+                yield _evidence_row(t, d, s, index, hits)
+
+
+def _evidence_row(t, d, s, index, hits) -> dict:
+    return {"term_id": t["id"], "kb_platform_id": d.platform_id, "document_id": d.id,
+            "version_id": d.version_id, "section_id": s.id, "section_key": s.key,
+            "section_heading": s.heading, "occurrences": len(hits), "snippet": index.snippet(*hits[0])}
+
+
+def _terms_evidence(terms, docs) -> list[dict]:
+    """The rows of :func:`_term_evidence` for each term in turn, in the same order, searched section by section:
+    each section's tokens are read once for the positions of all the terms' first tokens
+    (:meth:`TokenIndex.positions_of`), and only the terms whose first token occurs are matched there, instead of
+    every term being searched in every section."""
+    by_first = defaultdict(lambda: defaultdict(list))  # (language, case rule) → first token → (term's rank, term, tokens)
+    for rank, t in enumerate(terms):
+        seq = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
+        if seq:
+            by_first[(t["language"], bool(t["case_sensitive"]))][seq[0]].append((rank, t, seq))
+    found = defaultdict(list)  # term's rank → its rows, in document and section order
+    for d in docs:
+        kinds = [(case_sensitive, starts) for (language, case_sensitive), starts in by_first.items()
+                 if language == d.language]
+        for s in d.sections:
+            for case_sensitive, starts in kinds:
+                index = s.index(d.language, case_sensitive)
+                for first, positions in index.positions_of(starts).items():
+                    for rank, t, seq in starts[first]:
+                        hits = index.find(seq, positions)
+                        if hits:
+                            found[rank].append(_evidence_row(t, d, s, index, hits))
+    return [row for rank in sorted(found) for row in found[rank]]
 
 
 def attestations(conn, found: dict, checked_at: str) -> list[dict]:
@@ -158,10 +199,13 @@ def attestations(conn, found: dict, checked_at: str) -> list[dict]:
     """
     platforms = load_platforms(conn)
     all_docs = current_documents(conn, with_sections=False)
-    updates = []
+    updates, scopes = [], {}
     for t in _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms"):
         platform = platforms.get(t["platform"])
-        scope = [d for d in all_docs if platform and platform.covers(d.platform_id) and d.language == t["language"]]
+        scope = scopes.get((t["platform"], t["language"]))
+        if scope is None:  # the same for every term of that platform and language
+            scope = scopes[(t["platform"], t["language"])] = [
+                d for d in all_docs if platform and platform.covers(d.platform_id) and d.language == t["language"]]
         total, documents = found.get(t["id"], (0, 0))
         updates.append({"id": t["id"], "evidence_count": total, "evidence_documents": documents,
                         "checked_at": checked_at, **_attestation(t, platform, scope, all_docs, total)})
@@ -194,41 +238,54 @@ _LEADING_NOISE = {"if", "when", "the", "a", "an", "this", "that", "these", "each
                   "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                   "sunday", "last", "updated", "example", "examples", "note", "also", "only", "under", "over"}
 _EN_WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*|[^\sA-Za-z0-9]")
+_EN_SPLIT_RE = re.compile(f"({_EN_WORD_RE.pattern})")  # the words and what separates them
 _QUOTED_RE = re.compile(r"[\"“「『]([^\"“”「」『』\n]{2,40})[\"”」』]")
 _INITIAL_BEFORE = set(".!?:;|#>*-•") | {"\n"}
 _NUMBERED_RE = re.compile(r"(?<!\S)\d+[.)]$")  # "3." or "2)" just before: a list item's first word
 
 
 def _capitalized_runs(text: str):
-    """(phrase, is_sentence_initial) for runs of capitalized words in English text."""
-    tokens = list(_EN_WORD_RE.finditer(text))
-    i = 0
-    while i < len(tokens):
-        word = tokens[i].group()
-        if not word[0].isupper():
-            i += 1
+    """(phrase, is_sentence_initial) for runs of capitalized words in English text.
+
+    Only the capitalized words are visited (their indexes found by C-speed maps over the words' first
+    characters), and the character offset of a run's first word is the sum of the lengths of the pieces before it
+    (``re.split`` with the word pattern captured): the same runs as reading every word in turn (the plain definition
+    in tests/test_glossary_fast.py)."""
+    pieces = _EN_SPLIT_RE.split(text)
+    words = pieces[1::2]
+    if not words:
+        return
+    offsets = None
+    upper = list(compress(range(len(words)), map(str.isupper, map(itemgetter(0), words))))
+    j = 0
+    for i in upper:
+        if i < j:  # inside the previous run
             continue
-        start = tokens[i].start()
+        if offsets is None:
+            offsets = list(accumulate(map(len, pieces)))
+        start = offsets[2 * i]
+        word = words[i]
         window = max(0, start - 64)  # what precedes the word, near enough (not the whole text before it)
         before = text[window:start].rstrip(" \t")
         if not before and window:
             before = text[:start].rstrip(" \t")
             window = 0
-        numbered = _NUMBERED_RE.search(before)
+        # a list number ("2)") only matters where the last character is not one of _INITIAL_BEFORE (which holds
+        # "." and the line break that _NUMBERED_RE's "$" may stand before)
+        numbered = before and before[-1] == ")" and _NUMBERED_RE.search(before)
         initial = not before or before[-1] in _INITIAL_BEFORE or bool(
             numbered and (numbered.start() > 0 or window == 0))
         run, j = [word], i + 1
-        while j < len(tokens):
-            w = tokens[j].group()
+        while j < len(words):
+            w = words[j]
             if w[0].isupper() and w[0].isalpha():
                 run.append(w)
-            elif w.lower() in _CONNECTORS and j + 1 < len(tokens) and tokens[j + 1].group()[0].isupper():
+            elif w.lower() in _CONNECTORS and j + 1 < len(words) and words[j + 1][0].isupper():
                 run.append(w)
             else:
                 break
             j += 1
         yield run, initial
-        i = j
 
 
 def _trim(run: list[str], stop: set[str]) -> list[str]:
@@ -239,34 +296,62 @@ def _trim(run: list[str], stop: set[str]) -> list[str]:
     return run
 
 
-def _count_phrases(docs: list[Document], phrases: list[tuple]) -> dict:
+def _count_phrases(docs: list[Document], phrases: list[tuple], snippets_from: int = 1) -> dict:
     """For each ``(language, tokens)``: occurrences in ``docs`` (as :meth:`TokenIndex.find` counts them, without
-    overlaps), documents it occurs in, and a snippet of the first. One pass over each section's tokens for all
-    phrases, instead of one search per phrase and section."""
-    by_first = defaultdict(lambda: defaultdict(list))  # language → first token → phrases
+    overlaps), documents it occurs in, and a snippet of the first. Each section is read only at the positions of
+    the phrases' first tokens (:meth:`TokenIndex.positions_of`, one pass): a one-token phrase occurs
+    at all of them, and at each position only the longer phrases that also start with the next token are compared
+    (the plain definition, each phrase searched in each section, is in tests/test_glossary_fast.py).
+
+    :param snippets_from: the snippet is made only for phrases that occur at least this often (else "")
+    """
+    singles = defaultdict(dict)  # language → first token → the one-token phrase
+    follows = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))  # language → first → second → phrases
     for language, seq in phrases:
-        by_first[language][seq[0]].append(seq)
+        if len(seq) == 1:
+            singles[language][seq[0]] = seq
+        else:
+            follows[language][seq[0]][seq[1]].append(seq)
+    firsts = {language: set(singles.get(language, ())) | set(follows.get(language, ()))
+              for language in set(singles) | set(follows)}
     tally = {key: [0, 0, ""] for key in phrases}
     for d in docs:
-        starts = by_first.get(d.language)
+        starts = firsts.get(d.language)
         if not starts:
             continue
+        single_of, follow_of = singles.get(d.language, {}), follows.get(d.language, {})
         in_doc = Counter()
         for s in d.sections:
             index = s.index(d.language)
             norms, last_end = index.norms, {}
-            for i, norm in enumerate(norms):
-                for seq in starts.get(norm, ()):
-                    if i >= last_end.get(seq, -1) and tuple(norms[i:i + len(seq)]) == seq:
-                        last_end[seq] = i + len(seq)
-                        in_doc[seq] += 1
-                        entry = tally[(d.language, seq)]
-                        if not entry[2]:
-                            entry[2] = index.snippet(i, i + len(seq), width=50)
+            last = len(norms) - 1
+            for first, occurrences in index.positions_of(starts).items():
+                seq = single_of.get(first)
+                if seq:  # every occurrence of its token, none overlapping
+                    in_doc[seq] += len(occurrences)
+                    entry = tally[(d.language, seq)]
+                    if not entry[2]:
+                        entry[2] = (index, occurrences[0], occurrences[0] + 1)
+                follow = follow_of.get(first)
+                if not follow:
+                    continue
+                for i in occurrences:
+                    group = follow.get(norms[i + 1]) if i < last else None
+                    if not group:
+                        continue
+                    for seq in group:
+                        if i >= last_end.get(seq, -1) and tuple(norms[i:i + len(seq)]) == seq:
+                            last_end[seq] = i + len(seq)
+                            in_doc[seq] += 1
+                            entry = tally[(d.language, seq)]
+                            if not entry[2]:
+                                entry[2] = (index, i, i + len(seq))
         for seq, n in in_doc.items():
             entry = tally[(d.language, seq)]
             entry[0] += n
             entry[1] += 1
+    for entry in tally.values():  # the first occurrence's snippet, for the phrases counted often enough
+        entry[2] = entry[2][0].snippet(*entry[2][1:], width=50) if entry[2] and entry[0] >= snippets_from else ""
     return {key: tuple(value) for key, value in tally.items()}
 
 
@@ -302,20 +387,21 @@ def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None)
                 for m in _QUOTED_RE.finditer(s.text):
                     phrases.append(([m.group(1).strip()], "quoted", False))
                 for words, kind, initial in phrases:
-                    capitalized = sum(1 for w in words if w[:1].isupper())
-                    if not words or (kind == "capitalized" and capitalized < 2):
+                    if not words or (kind == "capitalized" and sum(1 for w in words if w[:1].isupper()) < 2):
                         continue
                     surface = " ".join(words)
-                    seq = term_tokens(surface, d.language)
-                    if not seq or len(seq) > 6 or (d.language, seq) in covered or (d.language, seq) in titles:
+                    key = (d.language, term_tokens(surface, d.language))
+                    if not key[1] or len(key[1]) > 6 or key in covered or key in titles:
                         continue
-                    entry = found.setdefault((d.language, seq), {
-                        "surfaces": Counter(), "kind": kind, "non_initial": False, "example": None})
+                    entry = found.get(key)
+                    if entry is None:
+                        entry = found[key] = {"surfaces": Counter(), "kind": kind, "non_initial": False, "example": None}
                     entry["surfaces"][surface] += 1
                     entry["non_initial"] |= not initial
                     if entry["example"] is None:
                         entry["example"] = (d.id, s.id)
-        tally = _count_phrases(pdocs, [key for key, entry in found.items() if entry["non_initial"]])
+        tally = _count_phrases(pdocs, [key for key, entry in found.items() if entry["non_initial"]],
+                               snippets_from=MIN_CANDIDATE_OCCURRENCES)
         for (language, seq), entry in found.items():
             if not entry["non_initial"]:
                 continue
