@@ -227,11 +227,16 @@ def goals(entries: list[dict]) -> str:
     """The issue's goals, each checked against the figures."""
     polite = [e for e in entries if e["politeness"] and not reason(e)]
     pk = {e["n"]: e for e in polite if e["tool"] == "policykb"}
+    # the wall-time goal is judged on policykb's run with its politeness off (a per-host delay is a deliberate cost;
+    # the peers have none to switch off), its defaults' run where none was made
+    pk_fast = {e["n"]: e for e in entries if not e["politeness"] and not reason(e) and e["tool"] == "policykb"}
     lines = ["## Goals\n"]
 
-    # 1. >= 10x faster than the fastest peer at N >= 1000.
+    # 1. >= 10x faster than the fastest peer by wall time, and no slower by CPU, at N >= 1000.
     verdicts = []
-    for n, b in sorted(pk.items()):
+    for n in sorted(set(pk) | set(pk_fast)):
+        b = pk_fast.get(n) or pk[n]
+        mode = "politeness off" if n in pk_fast else "politeness on: no run with it off"
         if n < 1000:
             continue
         for kind in KINDS:
@@ -247,9 +252,9 @@ def goals(entries: list[dict]) -> str:
             fastest = min(finished, key=lambda c: c["wall_s"])
             r = fastest["wall_s"] / mine["wall_s"]
             r_cpu = min(c["cpu_s"] for c in finished) / mine["cpu_s"]
-            verdicts.append(f"N={n}, {kind}: fastest peer {fastest['wall_s']:.0f} s vs policykb {mine['wall_s']:.0f} s "
-                            f"wall = {r:.2f}×, least peer CPU / policykb CPU = {r_cpu:.2f}× "
-                            f"({'met' if min(r, r_cpu) >= 10 else 'not met'})")
+            verdicts.append(f"N={n}, {kind}: fastest peer {fastest['wall_s']:.0f} s vs policykb ({mode}) "
+                            f"{mine['wall_s']:.0f} s wall = {r:.2f}× (goal 10×), least peer CPU / policykb CPU = "
+                            f"{r_cpu:.2f}× (goal 1×): {'met' if r >= 10 and r_cpu >= 1 else 'not met'}")
     if not verdicts:  # no complete policykb cycle at N >= 1000: say what the largest complete N shows
         for n, b in sorted(pk.items(), reverse=True):
             mine = cycle_of(b, "first")
@@ -262,8 +267,19 @@ def goals(entries: list[dict]) -> str:
                                     f"fastest peer's first cycle took {fastest['wall_s']:.0f} s against policykb's "
                                     f"{mine['wall_s']:.0f} s ({fastest['wall_s'] / mine['wall_s']:.2f}×): not met")
                 break
-    lines.append("- **policykb's cycle ≥ 10× faster than the fastest peer at N ≥ 1,000**: "
+    lines.append("- **policykb's cycle ≥ 10× faster than the fastest peer by wall time, and no slower by CPU, at "
+                 "N ≥ 1,000**: "
                  + ("; ".join(verdicts) if verdicts else "not measured") + ".")
+
+    # 1b. The byte-identical cycle (nothing changed, every page answered 304 or the same bytes) under 10 s at N = 1,000.
+    same = []
+    for n in sorted(set(pk) | set(pk_fast)):
+        b = pk_fast.get(n) or pk[n]
+        cycle = cycle_of(b, "no change")
+        if n == 1000 and ran(cycle):
+            same.append(f"N={n} ({'politeness off' if n in pk_fast else 'politeness on'}): {cycle['wall_s']:.1f} s "
+                        f"wall ({'met' if cycle['wall_s'] < 10 else 'not met'})")
+    lines.append("- **The byte-identical cycle under 10 s at N = 1,000**: " + ("; ".join(same) or "not measured") + ".")
 
     # 2. A no-change cycle cheaper than a first cycle.
     items = []
