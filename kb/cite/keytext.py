@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from pipeline.fold import fold
+from pipeline.text import TranslateTable
 from pipeline.text import CJK_RE  # noqa: F401  (kana, ideographs and Hangul: one weight each, one token each)
 
 WORD_RE = re.compile(r"[^\W_]+")
@@ -93,10 +96,11 @@ _EXPANDING: dict | None = None
 
 
 def _expanding_punctuation() -> dict:
-    """``str.translate`` table: characters whose NFKC form is several non-word characters → a space."""
+    """``str.translate`` table: characters whose NFKC form is several non-word characters → a space (a
+    :class:`pipeline.text.TranslateTable`: a character left alone costs a hit, not a ``KeyError``)."""
     global _EXPANDING
     if _EXPANDING is None:
-        table = {}
+        table = TranslateTable()
         for cp in range(0x80, 0x10000):
             ch = chr(cp)
             if 0xD800 <= cp < 0xE000:
@@ -108,22 +112,18 @@ def _expanding_punctuation() -> dict:
     return _EXPANDING
 
 
-def key_text(text: str) -> KeyText:
-    """Key form of a text (see the module docstring), keeping the offsets."""
-    text = text or ""
-    masked = MASK_RE.sub(lambda m: "]" + " " * (len(m.group()) - 1) if m.group().startswith("]") else
-                         " " * len(m.group()), text)
-    # Fast path: one normalization of the whole text that keeps every offset. Characters whose NFKC
-    # form is longer but holds no letter or digit ("…" → "...") are spaces to the key anyway.
-    if masked.isascii():
-        normalized = masked.lower()
-    else:
-        normalized = fold(unicodedata.normalize("NFKC", masked).lower())
-        if len(normalized) != len(masked):
-            masked = masked.translate(_expanding_punctuation())
-            normalized = fold(unicodedata.normalize("NFKC", masked).lower())
-    if len(normalized) == len(masked):
-        return KeyText(text, NON_WORD_RE.sub("", normalized), normalized=normalized)
+def _mask(text: str) -> str:
+    """Link targets and HTML tags masked by spaces of the same length (:data:`MASK_RE`)."""
+    return MASK_RE.sub(lambda m: "]" + " " * (len(m.group()) - 1) if m.group().startswith("]") else
+                       " " * len(m.group()), text)
+
+
+def _normalized(masked: str) -> str:
+    return masked.lower() if masked.isascii() else fold(unicodedata.normalize("NFKC", masked).lower())
+
+
+def _slow_key(masked: str) -> tuple[str, list, list]:
+    """``(key, starts, runs)`` of a (masked, translated) text keyed word by word (see :func:`key_text`)."""
     parts, starts, runs, kpos = [], [], [], 0
     for m in RAW_WORD_RE.finditer(masked):
         s = m.group()
@@ -141,7 +141,136 @@ def key_text(text: str) -> KeyText:
                 starts.append(kpos)
                 runs.append((kpos, len(kc), m.start() + i, 1))
                 kpos += len(kc)
-    return KeyText(text, "".join(parts), starts, runs)
+    return "".join(parts), starts, runs
+
+
+def key_text(text: str) -> KeyText:
+    """Key form of a text (see the module docstring), keeping the offsets.
+
+    A long text is keyed a paragraph at a time, each paragraph's work kept for the next text that has it
+    (:func:`_pieces_key`: the versions of a document share most of their paragraphs); the result is the
+    same as keying it whole (``tests/test_cite_speed_paths.py``)."""
+    text = text or ""
+    if len(text) >= PIECES_FROM:
+        return _pieces_key(text)
+    masked = _mask(text)
+    # Fast path: one normalization of the whole text that keeps every offset. Characters whose NFKC
+    # form is longer but holds no letter or digit ("…" → "...") are spaces to the key anyway.
+    normalized = _normalized(masked)
+    if len(normalized) != len(masked):
+        masked = masked.translate(_expanding_punctuation())
+        normalized = _normalized(masked)
+    if len(normalized) == len(masked):
+        return KeyText(text, NON_WORD_RE.sub("", normalized), normalized=normalized)
+    key, starts, runs = _slow_key(masked)
+    return KeyText(text, key, starts, runs)
+
+
+#: texts from this many characters on are keyed a paragraph at a time (:func:`_pieces_key`)
+PIECES_FROM = 4096
+#: paragraph boundaries: after a blank line. A boundary right after a line break is one for every step of the
+#: key form: NFKC never composes or reorders across it, ``str.lower``'s final-sigma context stops at it, the
+#: fold and the punctuation table map character by character, and a word (letters, digits, combining marks)
+#: never spans it; the masking is done on the whole text first (a link's title may span lines).
+_PIECE_RE = re.compile(r"(?<=\n\n)")
+
+
+class _Piece:
+    """One paragraph's share of the work of :func:`key_text`, each step done when first needed."""
+
+    __slots__ = ("masked", "_plain", "_translated", "_slow")
+
+    def __init__(self, masked: str):
+        self.masked = masked
+        self._plain = self._translated = self._slow = None
+
+    def plain(self) -> tuple[str, str]:
+        """``(normalized, key)`` of the masked paragraph."""
+        if self._plain is None:
+            normalized = _normalized(self.masked)
+            self._plain = (normalized, NON_WORD_RE.sub("", normalized))
+        return self._plain
+
+    def translated(self) -> tuple[str, str]:
+        """``(normalized, key)`` of the paragraph with its expanding punctuation made spaces."""
+        if self._translated is None:
+            moved = self.masked.translate(_expanding_punctuation())
+            if moved == self.masked:
+                self._translated = self.plain()
+            else:
+                normalized = _normalized(moved)
+                self._translated = (normalized, NON_WORD_RE.sub("", normalized))
+        return self._translated
+
+    def slow(self) -> tuple[str, list, list]:
+        """``(key, starts, runs)`` of the translated paragraph keyed word by word (offsets from its start)."""
+        if self._slow is None:
+            slow = _slow_key(self.masked.translate(_expanding_punctuation()))
+            _grow(self, slow)
+        return self._slow
+
+
+#: the paragraphs keyed last, for the next texts (the web page and ``citations check`` answer many quotes in
+#: one process). Bounded by a weight in characters: a paragraph, its normalized form and its key, about three
+#: times its length; a paragraph keyed word by word holds a run (a tuple) per word besides.
+_PIECES: OrderedDict[str, _Piece] = OrderedDict()
+_PIECES_BUDGET = 60_000_000
+_RUN_WEIGHT = 24
+_pieces_size = 0
+_PIECES_LOCK = threading.Lock()
+
+
+def _weight(piece: _Piece) -> int:
+    return 3 * len(piece.masked) + (_RUN_WEIGHT * len(piece._slow[2]) if piece._slow else 0)
+
+
+def _grow(piece: _Piece, slow: tuple) -> None:
+    """Give a paragraph its word-by-word keying, and count its weight while it is cached."""
+    global _pieces_size
+    with _PIECES_LOCK:
+        if piece._slow is None:
+            piece._slow = slow
+            if _PIECES.get(piece.masked) is piece:
+                _pieces_size += _RUN_WEIGHT * len(slow[2])
+
+
+def _piece(masked: str) -> _Piece:
+    """The cached :class:`_Piece` of a masked paragraph (the text is its own key: never another's work)."""
+    global _pieces_size
+    with _PIECES_LOCK:
+        hit = _PIECES.get(masked)
+        if hit is not None:
+            _PIECES.move_to_end(masked)
+            return hit
+        piece = _PIECES[masked] = _Piece(masked)
+        _pieces_size += _weight(piece)
+        while _pieces_size > _PIECES_BUDGET and len(_PIECES) > 1:
+            _, old = _PIECES.popitem(last=False)
+            _pieces_size -= _weight(old)
+    return piece
+
+
+def _pieces_key(text: str) -> KeyText:
+    """:func:`key_text` of a long text from its paragraphs' keys (cached by paragraph): the same three paths
+    as keying the whole, chosen by the whole (normalization keeps every offset as is, or once the expanding
+    punctuation is made spaces; else word by word), each the paragraphs' results joined."""
+    masked = _mask(text)
+    pieces = [_piece(p) for p in _PIECE_RE.split(masked) if p]
+    plain = [p.plain() for p in pieces]
+    if sum(len(n) for n, _ in plain) == len(masked):
+        return KeyText(text, "".join(k for _, k in plain), normalized="".join(n for n, _ in plain))
+    moved = [p.translated() for p in pieces]
+    if sum(len(n) for n, _ in moved) == len(masked):
+        return KeyText(text, "".join(k for _, k in moved), normalized="".join(n for n, _ in moved))
+    keys, starts, runs, kpos, rpos = [], [], [], 0, 0
+    for p in pieces:
+        key, p_starts, p_runs = p.slow()
+        keys.append(key)
+        starts += [kpos + k for k in p_starts]
+        runs += [(kpos + ks, kl, rpos + rs, rl) for ks, kl, rs, rl in p_runs]
+        kpos += len(key)
+        rpos += len(p.masked)
+    return KeyText(text, "".join(keys), starts, runs)
 
 
 def key_form(text: str) -> str:
