@@ -17,6 +17,7 @@ answers say how many versions the index is behind and that ``policykb build`` fi
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import threading
@@ -377,10 +378,10 @@ def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[st
     return out
 
 
-def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[int, list[tuple[str, int, int, int]]]:
-    """``(top, ranks)``: ``top`` the most of the quote's words any pool version holds, and ``(document, seq,
-    words, pairs)`` of each pool version that may pass :func:`_check_pool` (what its text holds of the quote's
-    words and word pairs; the others are left out as soon as they miss too many: see below).
+def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[bool, list[tuple[str, int, int, int]]]:
+    """``(full, ranks)``: ``full`` whether some pool version holds every word of the quote, and ``(document,
+    seq, words, pairs)`` of each pool version that may pass :func:`_check_pool` (what its text holds of the
+    quote's words and word pairs; the others are left out as soon as they miss too many: see below).
 
     Read by wording, not by version: the versions of a document share most of their sections' wordings
     (on the scale bench's KB, 74,000 sections have 5,500 distinct wordings), so each wording's text is read
@@ -388,12 +389,13 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[int, list[tupl
     not counted (``rank`` is a lower bound there; the threshold allows a few). A version stored without
     sections rows is read whole.
 
-    A term at a time, each looked for only in the wordings of the versions still in the running: a version
-    missing more words than any ``need`` of :func:`_check_pool` allows, or more pairs than ``need_pairs``
-    allows, drops out (its exact rank cannot matter: ``top`` is decided among the versions with enough words,
-    which, when there is one, have more than those without). So a long text that holds none of the quote
-    costs a few terms, not all of them (``tests/test_cite_speed_paths.py`` checks this against every term
-    in every wording).
+    A term at a time, word pairs first (the rarer, pairs of long words before pairs of function words), each
+    looked for only in the wordings of the versions still in the running: a version missing more pairs than
+    ``need_pairs`` allows, then more words than any ``need`` allows, drops out, its exact rank never needed
+    (``full`` is then asked of the versions that dropped out on pairs, a word at a time, only when no version
+    still in the running holds every word). So a long text that holds none of the quote costs a few terms,
+    not all of them; ``tests/test_cite_speed_paths.py`` checks the outcome against every term looked for in
+    every wording.
     """
     by_version: dict[int, tuple[str, int, frozenset]] = {}
     for chunk in range(0, len(pool), 200):
@@ -405,32 +407,17 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[int, list[tupl
             by_version[vrow] = (doc_id, seq, frozenset(wordings.split(" ")))
     order = sorted(by_version, reverse=True)  # newest first, as the rows come
     texts = _wording_texts(conn, set().union(*(w for _, _, w in by_version.values())), order) if by_version else {}
-    word_slack = len(tokens) - _loose_need(len(tokens))
-    pair_slack = len(shingles) - _need_pairs(len(shingles))
-    words = dict.fromkeys(order, 0)
-    pairs = dict.fromkeys(order, 0)
-    alive, top, live_of = list(order), 0, -1
-    for i, term in enumerate(tokens + shingles):
-        if i == len(tokens):  # every word looked for: the most any version still in the running holds
-            top = max((words[v] for v in alive), default=0)
-        if not alive:
-            break
-        forms = spellings(term)
-        if len(alive) != live_of:
-            live, live_of = set().union(*(by_version[v][2] for v in alive)), len(alive)
-        hit = {h for h in live if any(form in texts[h] for form in forms)}
-        counts, slack = (words, word_slack) if i < len(tokens) else (pairs, pair_slack)
-        missed = i + 1 - (0 if i < len(tokens) else len(tokens))
-        kept = []
-        for v in alive:
-            if not hit.isdisjoint(by_version[v][2]):
-                counts[v] += 1
-                kept.append(v)
-            elif missed - counts[v] <= slack:
-                kept.append(v)
-        alive = kept
-    if not shingles:
-        top = max((words[v] for v in alive), default=0)
+    holder = _Holders(texts, by_version)
+    pair_order = sorted(shingles, key=lambda p: (all(w in STOPWORDS for w in p.split()),
+                                                 -min(len(w) for w in p.split())))
+    pairs, alive_pairs = holder.count(order, pair_order, len(shingles) - _need_pairs(len(shingles)))
+    words, alive = holder.count(alive_pairs, tokens, len(tokens) - _loose_need(len(tokens)))
+    full = any(words[v] == len(tokens) for v in alive)
+    if not full and tokens:  # did a version that dropped out on pairs hold every word?
+        kept = set(alive_pairs)
+        dropped = [v for v in order if v not in kept]
+        _, dropped = holder.count(dropped, tokens, 0)
+        full = bool(dropped)
     scored = [(by_version[v][0], by_version[v][1], words[v], pairs[v]) for v in alive]
     missing = [r for r in pool if r not in by_version]
     forms = [(1 << i, spellings(t)) for i, t in enumerate(tokens + shingles)]
@@ -440,9 +427,61 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[int, list[tupl
         for doc_id, seq, text in conn.execute(sql, part):
             if documents is None or doc_id in documents:
                 mask = _held((text or "").lower(), forms)
-                scored.append((doc_id, seq, (mask & ((1 << len(tokens)) - 1)).bit_count(),
-                               (mask >> len(tokens)).bit_count()))
-    return max([top] + [row[2] for row in scored]), scored
+                n_words = (mask & ((1 << len(tokens)) - 1)).bit_count()
+                full = full or n_words == len(tokens)
+                scored.append((doc_id, seq, n_words, (mask >> len(tokens)).bit_count()))
+    return full, scored
+
+
+class _Holders:
+    """Which versions hold a term (in one of its spellings), from their wordings' lower-cased texts: the texts
+    of the versions asked about are searched as one string (a term is looked for once, in C, and only where
+    it occurs does Python find whose text it is)."""
+
+    def __init__(self, texts: dict[str, str], by_version: dict):
+        self.texts, self.by_version = texts, by_version
+        self._of: tuple | None = None
+
+    def _joined(self, versions: list[int]):
+        if self._of is None or self._of[0] != versions:
+            wordings = sorted(set().union(*(self.by_version[v][2] for v in versions)))
+            starts, at = [], 0
+            for w in wordings:
+                starts.append(at)
+                at += len(self.texts[w]) + 1
+            self._of = (list(versions), wordings, starts, "\x00".join(self.texts[w] for w in wordings))
+        return self._of[1:]
+
+    def holding(self, versions: list[int], term: str) -> set[str]:
+        """The wordings of ``versions`` whose text holds ``term``."""
+        wordings, starts, joined = self._joined(versions)
+        hit: set[str] = set()
+        for form in spellings(term):
+            at = joined.find(form)
+            while at >= 0:
+                i = bisect.bisect_right(starts, at) - 1
+                hit.add(wordings[i])
+                at = joined.find(form, starts[i + 1]) if i + 1 < len(starts) else -1
+        return hit
+
+    def count(self, versions: list[int], terms: list[str], slack: int) -> tuple[dict[int, int], list[int]]:
+        """``(found, kept)``: how many of ``terms`` each of ``versions`` holds, and the versions that miss at most
+        ``slack`` of them (in order; a version is dropped, and no longer looked in, once it misses more)."""
+        found = dict.fromkeys(versions, 0)
+        alive = list(versions)
+        for n, term in enumerate(terms, 1):
+            if not alive:
+                break
+            hit = self.holding(alive, term)
+            kept = []
+            for v in alive:
+                if not hit.isdisjoint(self.by_version[v][2]):
+                    found[v] += 1
+                    kept.append(v)
+                elif n - found[v] <= slack:
+                    kept.append(v)
+            alive = kept
+        return found, alive
 
 
 def _loose_need(n_tokens: int) -> int:
@@ -458,10 +497,10 @@ def _need_pairs(n_shingles: int) -> int:
 
 def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
     """Step 3 of :func:`candidate_versions`: keep the pool's versions with (nearly) every word and pair."""
-    top, scored = _pool_ranks(conn, pool, documents, tokens, shingles)
+    full, scored = _pool_ranks(conn, pool, documents, tokens, shingles)
     if not scored:
         return {}
-    need = len(tokens) if top == len(tokens) else _loose_need(len(tokens))
+    need = len(tokens) if full else _loose_need(len(tokens))
     need_pairs = _need_pairs(len(shingles))
     out: dict[str, dict[int, tuple]] = {}
     for doc_id, seq, words, pairs in scored:

@@ -49,12 +49,27 @@ class KeyText:
     key_starts: list | None = None
     runs: list | None = None
     normalized: str | None = None  # same length as ``raw``, for the lazy map
+    #: a long text keyed word by word, a paragraph at a time (:func:`_pieces_key`): ``(key_start, raw_start,
+    #: starts, runs)`` of each paragraph, made ``key_starts`` and ``runs`` when a match first needs them
+    segments: list | None = None
 
     def _run(self, k: int):
         if self.runs is None:
-            return self._lazy_run(k)
+            if self.segments is None:
+                return self._lazy_run(k)
+            self._flatten()
         i = bisect.bisect_right(self.key_starts, k) - 1
         return self.runs[max(i, 0)]
+
+    def _flatten(self) -> None:
+        """``key_starts`` and ``runs`` from the paragraphs' (published in that order: a thread that sees ``runs``
+        sees its ``key_starts``)."""
+        starts, runs = [], []
+        for kpos, rpos, p_starts, p_runs in self.segments:
+            starts += [kpos + k for k in p_starts]
+            runs += [(kpos + ks, kl, rpos + rs, rl) for ks, kl, rs, rl in p_runs]
+        self.key_starts = starts
+        self.runs = runs
 
     def _lazy_run(self, k: int):
         """The run holding key character ``k``, from a per-block count of word characters (built once)."""
@@ -114,6 +129,8 @@ def _expanding_punctuation() -> dict:
 
 def _mask(text: str) -> str:
     """Link targets and HTML tags masked by spaces of the same length (:data:`MASK_RE`)."""
+    if "](" not in text and "<" not in text:
+        return text  # (nothing to mask: every match starts with one or the other)
     return MASK_RE.sub(lambda m: "]" + " " * (len(m.group()) - 1) if m.group().startswith("]") else
                        " " * len(m.group()), text)
 
@@ -168,11 +185,10 @@ def key_text(text: str) -> KeyText:
 
 #: texts from this many characters on are keyed a paragraph at a time (:func:`_pieces_key`)
 PIECES_FROM = 4096
-#: paragraph boundaries: after a blank line. A boundary right after a line break is one for every step of the
+#: Paragraphs are cut after a blank line. A boundary right after a line break is one for every step of the
 #: key form: NFKC never composes or reorders across it, ``str.lower``'s final-sigma context stops at it, the
 #: fold and the punctuation table map character by character, and a word (letters, digits, combining marks)
 #: never spans it; the masking is done on the whole text first (a link's title may span lines).
-_PIECE_RE = re.compile(r"(?<=\n\n)")
 
 
 class _Piece:
@@ -234,20 +250,24 @@ def _grow(piece: _Piece, slow: tuple) -> None:
                 _pieces_size += _RUN_WEIGHT * len(slow[2])
 
 
-def _piece(masked: str) -> _Piece:
-    """The cached :class:`_Piece` of a masked paragraph (the text is its own key: never another's work)."""
+def _pieces(paragraphs: list[str]) -> list[_Piece]:
+    """The cached :class:`_Piece` of each masked paragraph (a paragraph's text is its own key: never another's
+    work), new ones made."""
     global _pieces_size
+    out = []
     with _PIECES_LOCK:
-        hit = _PIECES.get(masked)
-        if hit is not None:
-            _PIECES.move_to_end(masked)
-            return hit
-        piece = _PIECES[masked] = _Piece(masked)
-        _pieces_size += _weight(piece)
+        for masked in paragraphs:
+            piece = _PIECES.get(masked)
+            if piece is not None:
+                _PIECES.move_to_end(masked)
+            else:
+                piece = _PIECES[masked] = _Piece(masked)
+                _pieces_size += _weight(piece)
+            out.append(piece)
         while _pieces_size > _PIECES_BUDGET and len(_PIECES) > 1:
             _, old = _PIECES.popitem(last=False)
             _pieces_size -= _weight(old)
-    return piece
+    return out
 
 
 def _pieces_key(text: str) -> KeyText:
@@ -255,22 +275,22 @@ def _pieces_key(text: str) -> KeyText:
     as keying the whole, chosen by the whole (normalization keeps every offset as is, or once the expanding
     punctuation is made spaces; else word by word), each the paragraphs' results joined."""
     masked = _mask(text)
-    pieces = [_piece(p) for p in _PIECE_RE.split(masked) if p]
+    parts = masked.split("\n\n")
+    pieces = _pieces([p + "\n\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else []))
     plain = [p.plain() for p in pieces]
     if sum(len(n) for n, _ in plain) == len(masked):
         return KeyText(text, "".join(k for _, k in plain), normalized="".join(n for n, _ in plain))
     moved = [p.translated() for p in pieces]
     if sum(len(n) for n, _ in moved) == len(masked):
         return KeyText(text, "".join(k for _, k in moved), normalized="".join(n for n, _ in moved))
-    keys, starts, runs, kpos, rpos = [], [], [], 0, 0
+    keys, segments, kpos, rpos = [], [], 0, 0
     for p in pieces:
         key, p_starts, p_runs = p.slow()
         keys.append(key)
-        starts += [kpos + k for k in p_starts]
-        runs += [(kpos + ks, kl, rpos + rs, rl) for ks, kl, rs, rl in p_runs]
+        segments.append((kpos, rpos, p_starts, p_runs))
         kpos += len(key)
         rpos += len(p.masked)
-    return KeyText(text, "".join(keys), starts, runs)
+    return KeyText(text, "".join(keys), segments=segments)
 
 
 def key_form(text: str) -> str:
