@@ -169,7 +169,14 @@ def key_text(text: str) -> KeyText:
     same as keying it whole (``tests/test_cite_speed_paths.py``)."""
     text = text or ""
     if len(text) >= PIECES_FROM:
-        return _pieces_key(text)
+        keyed = _pieces_key(text)
+        if keyed is not None:
+            return keyed
+    return _whole_key(text)
+
+
+def _whole_key(text: str) -> KeyText:
+    """:func:`key_text` of the whole text at once (the definition the paragraph-wise keying must equal)."""
     masked = _mask(text)
     # Fast path: one normalization of the whole text that keeps every offset. Characters whose NFKC
     # form is longer but holds no letter or digit ("…" → "...") are spaces to the key anyway.
@@ -188,16 +195,24 @@ PIECES_FROM = 4096
 #: Paragraphs are cut after a blank line. A boundary right after a line break is one for every step of the
 #: key form: NFKC never composes or reorders across it, ``str.lower``'s final-sigma context stops at it, the
 #: fold and the punctuation table map character by character, and a word (letters, digits, combining marks)
-#: never spans it; the masking is done on the whole text first (a link's title may span lines).
+#: never spans it. The masking (:data:`MASK_RE`) never does either, but for a link whose title, or the space
+#: before it, runs over a blank line: a paragraph that ends in such an open link (this pattern) sends the
+#: text to :func:`_whole_key`. (Nothing else of :data:`MASK_RE` can hold a line break; a link that ends
+#: before a boundary is matched the same in its paragraph as in the whole text, for nothing in the pattern
+#: looks past the characters it matches.)
+_OPEN_LINK_RE = re.compile(r'\]\((?:[^()\s]|\([^()\s]*\))*\s+(?:"[^"]*)?\Z')
 
 
 class _Piece:
     """One paragraph's share of the work of :func:`key_text`, each step done when first needed."""
 
-    __slots__ = ("masked", "_plain", "_translated", "_slow")
+    __slots__ = ("raw", "masked", "open_link", "_plain", "_translated", "_slow")
 
-    def __init__(self, masked: str):
-        self.masked = masked
+    def __init__(self, raw: str):
+        self.raw = raw
+        self.masked = _mask(raw)
+        #: whether the paragraph ends in a link that may run on into the next one (see :data:`_OPEN_LINK_RE`)
+        self.open_link = "](" in raw and _OPEN_LINK_RE.search(raw) is not None
         self._plain = self._translated = self._slow = None
 
     def plain(self) -> tuple[str, str]:
@@ -227,7 +242,7 @@ class _Piece:
 
 
 #: the paragraphs keyed last, for the next texts (the web page and ``citations check`` answer many quotes in
-#: one process). Bounded by a weight in characters: a paragraph, its normalized form and its key, about three
+#: one process). Bounded by a weight in characters: a paragraph, masked, normalized and keyed, about four
 #: times its length; a paragraph keyed word by word holds a run (a tuple) per word besides.
 _PIECES: OrderedDict[str, _Piece] = OrderedDict()
 _PIECES_BUDGET = 60_000_000
@@ -237,7 +252,7 @@ _PIECES_LOCK = threading.Lock()
 
 
 def _weight(piece: _Piece) -> int:
-    return 3 * len(piece.masked) + (_RUN_WEIGHT * len(piece._slow[2]) if piece._slow else 0)
+    return 4 * len(piece.masked) + (_RUN_WEIGHT * len(piece._slow[2]) if piece._slow else 0)
 
 
 def _grow(piece: _Piece, slow: tuple) -> None:
@@ -251,17 +266,17 @@ def _grow(piece: _Piece, slow: tuple) -> None:
 
 
 def _pieces(paragraphs: list[str]) -> list[_Piece]:
-    """The cached :class:`_Piece` of each masked paragraph (a paragraph's text is its own key: never another's
-    work), new ones made."""
+    """The cached :class:`_Piece` of each paragraph (a paragraph's text is its own key: never another's work),
+    new ones made."""
     global _pieces_size
     out = []
     with _PIECES_LOCK:
-        for masked in paragraphs:
-            piece = _PIECES.get(masked)
+        for raw in paragraphs:
+            piece = _PIECES.get(raw)
             if piece is not None:
-                _PIECES.move_to_end(masked)
+                _PIECES.move_to_end(raw)
             else:
-                piece = _PIECES[masked] = _Piece(masked)
+                piece = _PIECES[raw] = _Piece(raw)
                 _pieces_size += _weight(piece)
             out.append(piece)
         while _pieces_size > _PIECES_BUDGET and len(_PIECES) > 1:
@@ -270,18 +285,20 @@ def _pieces(paragraphs: list[str]) -> list[_Piece]:
     return out
 
 
-def _pieces_key(text: str) -> KeyText:
+def _pieces_key(text: str) -> KeyText | None:
     """:func:`key_text` of a long text from its paragraphs' keys (cached by paragraph): the same three paths
     as keying the whole, chosen by the whole (normalization keeps every offset as is, or once the expanding
-    punctuation is made spaces; else word by word), each the paragraphs' results joined."""
-    masked = _mask(text)
-    parts = masked.split("\n\n")
+    punctuation is made spaces; else word by word), each the paragraphs' results joined. None when a link may
+    run over a paragraph's end (:data:`_OPEN_LINK_RE`): the text is keyed whole instead."""
+    parts = text.split("\n\n")
     pieces = _pieces([p + "\n\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else []))
+    if any(p.open_link for p in pieces[:-1]):
+        return None
     plain = [p.plain() for p in pieces]
-    if sum(len(n) for n, _ in plain) == len(masked):
+    if sum(len(n) for n, _ in plain) == len(text):
         return KeyText(text, "".join(k for _, k in plain), normalized="".join(n for n, _ in plain))
     moved = [p.translated() for p in pieces]
-    if sum(len(n) for n, _ in moved) == len(masked):
+    if sum(len(n) for n, _ in moved) == len(text):
         return KeyText(text, "".join(k for _, k in moved), normalized="".join(n for n, _ in moved))
     keys, segments, kpos, rpos = [], [], 0, 0
     for p in pieces:
