@@ -175,7 +175,11 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
        words at least, until at most ``MAX_CANDIDATES`` versions are left).
     3. The pool is read and checked in Python against every word of the quote
        (all, else all but a quarter) and its word pairs (all but a few: a
-       dropped word breaks two); ``rank`` is (words, pairs) found.
+       dropped word breaks two); ``rank`` is (words, pairs) found. Each distinct
+       section wording is read once (and kept for the next quotes, by its content
+       hash), and a version drops out as soon as it misses more than it may
+       (:func:`_pool_ranks`), so a long page that does not hold the quote costs a
+       few terms, not all of them.
 
     In steps 1 and 2 a word is also looked for, in Python, in the wordings the index has not seen yet
     (``pending``, :func:`unindexed` when not given): a version stored by a build that has not synced the

@@ -1,6 +1,11 @@
 """The key form of a text (NFKC, lower case, :func:`pipeline.fold.fold`, letters and digits only) with a map
 back to raw offsets. The fold makes a quote in Traditional Chinese match a page in Simplified, and back.
 
+A long text (``PIECES_FROM`` characters or more) is keyed a paragraph at a time, each paragraph's work kept per
+process by its own text (a document's versions share most of their paragraphs: a check that reads ten versions
+of a 100 KB page keys one page's worth); the paragraphs' results are joined into the KeyText that keying the
+whole text gives (:func:`_whole_key`, the definition; ``tests/test_cite_speed_paths.py`` holds them equal).
+
 See :mod:`kb.cite` ("How a quote is matched").
 """
 
