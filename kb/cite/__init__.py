@@ -85,14 +85,20 @@ work the same way.
    longest words is probed with a
    ``LIMIT`` (a common word stops early), the versions holding the rare ones
    are read and checked in Python for every word and word pair of the quote.
-   So a check reads a handful of versions, not the KB. The wordings stored
+   So a check reads a handful of versions, not the KB (each distinct section
+   wording once, its lower-cased text kept per process by its content hash; a
+   version drops out of the pool as soon as it misses more words or word pairs
+   than it may). The wordings stored
    since the index was last synced (a build killed before its last step, or
    still running) are looked for in Python (:func:`~kb.cite.candidates.unindexed`,
    at most ``MAX_UNINDEXED``, newest first); beyond that every answer says
    how many versions the index is behind (``index_behind``) and that
    ``policykb build`` finishes it, instead of a silent ``not_found``.
 2. *Locate* (:func:`locate`) in each candidate: an exact ``str.find`` of the
-   key form; failing that, rapidfuzz's ``partial_ratio_alignment`` (and every
+   key form (a long version is keyed a paragraph at a time, each paragraph's key
+   kept per process by its own text, so a document's versions, which share most
+   of their paragraphs, are keyed once: the very key and offsets of keying the
+   whole text, :func:`~kb.cite.keytext.key_text`); failing that, rapidfuzz's ``partial_ratio_alignment`` (and every
    place where the quote's first or last 16 key characters occur) gives a
    window, aligned to the quote by a minimal diff (diff-match-patch, C++). It
    gives two numbers: ``q_err``, quote characters that are not in the text (a

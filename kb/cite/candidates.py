@@ -17,9 +17,12 @@ answers say how many versions the index is behind and that ``policykb build`` fi
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -172,7 +175,11 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
        words at least, until at most ``MAX_CANDIDATES`` versions are left).
     3. The pool is read and checked in Python against every word of the quote
        (all, else all but a quarter) and its word pairs (all but a few: a
-       dropped word breaks two); ``rank`` is (words, pairs) found.
+       dropped word breaks two); ``rank`` is (words, pairs) found. Each distinct
+       section wording is read once (and kept for the next quotes, by its content
+       hash), and a version drops out as soon as it misses more than it may
+       (:func:`_pool_ranks`), so a long page that does not hold the quote costs a
+       few terms, not all of them.
 
     In steps 1 and 2 a word is also looked for, in Python, in the wordings the index has not seen yet
     (``pending``, :func:`unindexed` when not given): a version stored by a build that has not synced the
@@ -321,77 +328,184 @@ def _held(lower: str, forms: list[tuple[int, list[str]]]) -> int:
     return mask
 
 
-#: each pool version's sections, by wording: ``(version rowid, document, seq, wording hash, section rowid)``
-_POOL_SECTIONS = """
-    select v.rowid, v.document_id, v.seq, s.content_hash, s.rowid from versions v
-    join section_spans s on s.version_id = v.id where v.rowid in ({marks}) order by v.rowid desc"""
+#: each pool version's wordings, one row a version: ``(version rowid, document, seq, wordings)``, the wordings
+#: (content hashes, ``row:N`` for a section stored without one) separated by spaces
+_POOL_WORDINGS = """
+    select v.rowid, v.document_id, v.seq, group_concat(coalesce(s.content_hash, 'row:' || s.rowid), ' ')
+    from versions v join section_spans s on s.version_id = v.id where v.rowid in ({marks})
+    group by v.rowid order by v.rowid desc"""
+
+#: lower-cased texts of section wordings by content hash (the SHA-256 of the text, so an entry can never hold
+#: another text), for the next quotes: the quotes of one session keep coming back to the same documents, and a
+#: check reads thousands of wordings (``bench/scale.py``). Bounded by the characters held.
+_LOWER: OrderedDict[str, str] = OrderedDict()
+_LOWER_BUDGET = 24_000_000
+_lower_size = 0
+_LOWER_LOCK = threading.Lock()
 
 
-def _wording_hits(conn, section_rowids: list[int], terms: list[str]) -> dict[int, int]:
-    """For each section rowid, which of ``terms`` its lower-cased text holds, as a bit mask. The texts are
-    sliced from their versions' texts, each read once (:func:`pipeline.sqlrows.fill_section_texts`)."""
-    forms = [(1 << i, spellings(t)) for i, t in enumerate(terms)]
-    spans = []
-    for chunk in range(0, len(section_rowids), 500):
-        part = section_rowids[chunk:chunk + 500]
-        cur = conn.execute(f"select s.rowid as rowid, {SECTION_SPAN_COLUMNS} from section_spans s "
-                           f"where s.rowid in ({','.join('?' * len(part))})", part)
+def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[str, str]:
+    """The lower-cased text of each wording in ``wanted`` (see :data:`_POOL_WORDINGS`), from the cache or read
+    from the sections of ``version_rowids`` (each version's text read once: :func:`fill_section_texts`)."""
+    global _lower_size
+    out: dict[str, str] = {}
+    with _LOWER_LOCK:
+        for h in wanted:
+            hit = _LOWER.get(h)
+            if hit is not None:
+                _LOWER.move_to_end(h)
+                out[h] = hit
+    missing = wanted - out.keys()
+    if not missing:
+        return out
+    first: dict[str, dict] = {}
+    for chunk in range(0, len(version_rowids), 200):
+        part = version_rowids[chunk:chunk + 200]
+        cur = conn.execute(
+            f"select coalesce(s.content_hash, 'row:' || s.rowid) as wording, {SECTION_SPAN_COLUMNS} "
+            f"from versions v join section_spans s on s.version_id = v.id "
+            f"where v.rowid in ({','.join('?' * len(part))})", part)
         names = [d[0] for d in cur.description]
-        spans += [dict(zip(names, r)) for r in cur.fetchall()]
-    return {row["rowid"]: _held((row["text_markdown"] or "").lower(), forms)
-            for row in fill_section_texts(conn, spans)}
+        for r in cur:
+            if r[0] in missing and r[0] not in first:
+                first[r[0]] = dict(zip(names, r))
+    for row in fill_section_texts(conn, list(first.values())):
+        out[row["wording"]] = (row["text_markdown"] or "").lower()
+    with _LOWER_LOCK:
+        for h in missing:
+            if h in out and not h.startswith("row:") and h not in _LOWER:  # a rowid is no content address
+                _LOWER[h] = out[h]
+                _lower_size += len(out[h])
+        while _lower_size > _LOWER_BUDGET and _LOWER:
+            _, old = _LOWER.popitem(last=False)
+            _lower_size -= len(old)
+    return out
 
 
-def _pool_ranks(conn, pool, documents, tokens, shingles) -> list[tuple[str, int, int, int]]:
-    """``(document, seq, words, pairs)`` of each pool version: what its text holds of the quote's words and
-    word pairs.
+def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[bool, list[tuple[str, int, int, int]]]:
+    """``(full, ranks)``: ``full`` whether some pool version holds every word of the quote, and ``(document,
+    seq, words, pairs)`` of each pool version that may pass :func:`_check_pool` (what its text holds of the
+    quote's words and word pairs; the others are left out as soon as they miss too many: see below).
 
     Read by wording, not by version: the versions of a document share most of their sections' wordings
     (on the scale bench's KB, 74,000 sections have 5,500 distinct wordings), so each wording's text is read
     and searched once and a version holds what its wordings hold. A pair split by a section boundary is
     not counted (``rank`` is a lower bound there; the threshold allows a few). A version stored without
     sections rows is read whole.
+
+    A term at a time, word pairs first (the rarer, pairs of long words before pairs of function words), each
+    looked for only in the wordings of the versions still in the running: a version missing more pairs than
+    ``need_pairs`` allows, then more words than any ``need`` allows, drops out, its exact rank never needed
+    (``full`` is then asked of the versions that dropped out on pairs, a word at a time, only when no version
+    still in the running holds every word). So a long text that holds none of the quote costs a few terms,
+    not all of them; ``tests/test_cite_speed_paths.py`` checks the outcome against every term looked for in
+    every wording.
     """
-    terms = tokens + shingles
-    by_version: dict[int, tuple[str, int, list]] = {}
-    wording_rowid: dict[str, int] = {}
+    by_version: dict[int, tuple[str, int, frozenset]] = {}
     for chunk in range(0, len(pool), 200):
         part = pool[chunk:chunk + 200]
-        for vrow, doc_id, seq, content_hash, srow in conn.execute(
-                _POOL_SECTIONS.format(marks=",".join("?" * len(part))), part):
+        for vrow, doc_id, seq, wordings in conn.execute(_POOL_WORDINGS.format(marks=",".join("?" * len(part))),
+                                                        part):
             if documents is not None and doc_id not in documents:
                 continue
-            entry = by_version.setdefault(vrow, (doc_id, seq, []))
-            wording = content_hash or f"row:{srow}"
-            entry[2].append(wording_rowid.setdefault(wording, srow))
-    hits = _wording_hits(conn, sorted(set(wording_rowid.values())), terms)
-    masks = []
-    for vrow, (doc_id, seq, rowids) in by_version.items():
-        mask = 0
-        for r in rowids:
-            mask |= hits.get(r, 0)
-        masks.append((doc_id, seq, mask))
+            by_version[vrow] = (doc_id, seq, frozenset(wordings.split(" ")))
+    order = sorted(by_version, reverse=True)  # newest first, as the rows come
+    texts = _wording_texts(conn, set().union(*(w for _, _, w in by_version.values())), order) if by_version else {}
+    holder = _Holders(texts, by_version)
+    pair_order = sorted(shingles, key=lambda p: (all(w in STOPWORDS for w in p.split()),
+                                                 -min(len(w) for w in p.split())))
+    pairs, alive_pairs = holder.count(order, pair_order, len(shingles) - _need_pairs(len(shingles)))
+    words, alive = holder.count(alive_pairs, tokens, len(tokens) - _loose_need(len(tokens)))
+    full = any(words[v] == len(tokens) for v in alive)
+    if not full and tokens:  # did a version that dropped out on pairs hold every word?
+        kept = set(alive_pairs)
+        dropped = [v for v in order if v not in kept]
+        _, dropped = holder.count(dropped, tokens, 0)
+        full = bool(dropped)
+    scored = [(by_version[v][0], by_version[v][1], words[v], pairs[v]) for v in alive]
     missing = [r for r in pool if r not in by_version]
-    forms = [(1 << i, spellings(t)) for i, t in enumerate(terms)]
+    forms = [(1 << i, spellings(t)) for i, t in enumerate(tokens + shingles)]
     for chunk in range(0, len(missing), 200):  # versions without sections rows (an empty text, an old KB)
         part = missing[chunk:chunk + 200]
         sql = f"select document_id, seq, text_markdown from versions where rowid in ({','.join('?' * len(part))})"
-        masks += [(doc_id, seq, _held((text or "").lower(), forms)) for doc_id, seq, text in conn.execute(sql, part)
-                  if documents is None or doc_id in documents]
-    word_mask = (1 << len(tokens)) - 1
-    return [(doc_id, seq, (mask & word_mask).bit_count(), (mask >> len(tokens)).bit_count())
-            for doc_id, seq, mask in masks]
+        for doc_id, seq, text in conn.execute(sql, part):
+            if documents is None or doc_id in documents:
+                mask = _held((text or "").lower(), forms)
+                n_words = (mask & ((1 << len(tokens)) - 1)).bit_count()
+                full = full or n_words == len(tokens)
+                scored.append((doc_id, seq, n_words, (mask >> len(tokens)).bit_count()))
+    return full, scored
+
+
+class _Holders:
+    """Which versions hold a term (in one of its spellings), from their wordings' lower-cased texts: the texts
+    of the versions asked about are searched as one string (a term is looked for once, in C, and only where
+    it occurs does Python find whose text it is)."""
+
+    def __init__(self, texts: dict[str, str], by_version: dict):
+        self.texts, self.by_version = texts, by_version
+        self._of: tuple | None = None
+
+    def _joined(self, versions: list[int]):
+        if self._of is None or self._of[0] != versions:
+            wordings = sorted(set().union(*(self.by_version[v][2] for v in versions)))
+            starts, at = [], 0
+            for w in wordings:
+                starts.append(at)
+                at += len(self.texts[w]) + 1
+            self._of = (list(versions), wordings, starts, "\x00".join(self.texts[w] for w in wordings))
+        return self._of[1:]
+
+    def holding(self, versions: list[int], term: str) -> set[str]:
+        """The wordings of ``versions`` whose text holds ``term``."""
+        wordings, starts, joined = self._joined(versions)
+        hit: set[str] = set()
+        for form in spellings(term):
+            at = joined.find(form)
+            while at >= 0:
+                i = bisect.bisect_right(starts, at) - 1
+                hit.add(wordings[i])
+                at = joined.find(form, starts[i + 1]) if i + 1 < len(starts) else -1
+        return hit
+
+    def count(self, versions: list[int], terms: list[str], slack: int) -> tuple[dict[int, int], list[int]]:
+        """``(found, kept)``: how many of ``terms`` each of ``versions`` holds, and the versions that miss at most
+        ``slack`` of them (in order; a version is dropped, and no longer looked in, once it misses more)."""
+        found = dict.fromkeys(versions, 0)
+        alive = list(versions)
+        for n, term in enumerate(terms, 1):
+            if not alive:
+                break
+            hit = self.holding(alive, term)
+            kept = []
+            for v in alive:
+                if not hit.isdisjoint(self.by_version[v][2]):
+                    found[v] += 1
+                    kept.append(v)
+                elif n - found[v] <= slack:
+                    kept.append(v)
+            alive = kept
+        return found, alive
+
+
+def _loose_need(n_tokens: int) -> int:
+    """The fewest of the quote's words a candidate may hold (when no version holds them all)."""
+    return max(1, n_tokens - max(1, n_tokens // 4))
+
+
+def _need_pairs(n_shingles: int) -> int:
+    """The fewest of the quote's word pairs a candidate must hold: a dropped or changed word breaks two, so a
+    few may be missing, not most."""
+    return max(0, n_shingles - max(4, n_shingles // 3))
 
 
 def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
     """Step 3 of :func:`candidate_versions`: keep the pool's versions with (nearly) every word and pair."""
-    scored = _pool_ranks(conn, pool, documents, tokens, shingles)
+    full, scored = _pool_ranks(conn, pool, documents, tokens, shingles)
     if not scored:
         return {}
-    top = max(row[2] for row in scored)
-    need = len(tokens) if top == len(tokens) else max(1, len(tokens) - max(1, len(tokens) // 4))
-    # A dropped or changed word breaks two word pairs: allow a few, not most.
-    need_pairs = max(0, len(shingles) - max(4, len(shingles) // 3))
+    need = len(tokens) if full else _loose_need(len(tokens))
+    need_pairs = _need_pairs(len(shingles))
     out: dict[str, dict[int, tuple]] = {}
     for doc_id, seq, words, pairs in scored:
         if words >= need and pairs >= need_pairs:

@@ -1,6 +1,11 @@
 """The key form of a text (NFKC, lower case, :func:`pipeline.fold.fold`, letters and digits only) with a map
 back to raw offsets. The fold makes a quote in Traditional Chinese match a page in Simplified, and back.
 
+A long text (``PIECES_FROM`` characters or more) is keyed a paragraph at a time, each paragraph's work kept per
+process by its own text (a document's versions share most of their paragraphs: a check that reads ten versions
+of a 100 KB page keys one page's worth); the paragraphs' results are joined into the KeyText that keying the
+whole text gives (:func:`_whole_key`, the definition; ``tests/test_cite_speed_paths.py`` holds them equal).
+
 See :mod:`kb.cite` ("How a quote is matched").
 """
 
@@ -8,10 +13,13 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from pipeline.fold import fold
+from pipeline.text import TranslateTable
 from pipeline.text import CJK_RE  # noqa: F401  (kana, ideographs and Hangul: one weight each, one token each)
 
 WORD_RE = re.compile(r"[^\W_]+")
@@ -46,12 +54,27 @@ class KeyText:
     key_starts: list | None = None
     runs: list | None = None
     normalized: str | None = None  # same length as ``raw``, for the lazy map
+    #: a long text keyed word by word, a paragraph at a time (:func:`_pieces_key`): ``(key_start, raw_start,
+    #: starts, runs)`` of each paragraph, made ``key_starts`` and ``runs`` when a match first needs them
+    segments: list | None = None
 
     def _run(self, k: int):
         if self.runs is None:
-            return self._lazy_run(k)
+            if self.segments is None:
+                return self._lazy_run(k)
+            self._flatten()
         i = bisect.bisect_right(self.key_starts, k) - 1
         return self.runs[max(i, 0)]
+
+    def _flatten(self) -> None:
+        """``key_starts`` and ``runs`` from the paragraphs' (published in that order: a thread that sees ``runs``
+        sees its ``key_starts``)."""
+        starts, runs = [], []
+        for kpos, rpos, p_starts, p_runs in self.segments:
+            starts += [kpos + k for k in p_starts]
+            runs += [(kpos + ks, kl, rpos + rs, rl) for ks, kl, rs, rl in p_runs]
+        self.key_starts = starts
+        self.runs = runs
 
     def _lazy_run(self, k: int):
         """The run holding key character ``k``, from a per-block count of word characters (built once)."""
@@ -93,10 +116,11 @@ _EXPANDING: dict | None = None
 
 
 def _expanding_punctuation() -> dict:
-    """``str.translate`` table: characters whose NFKC form is several non-word characters → a space."""
+    """``str.translate`` table: characters whose NFKC form is several non-word characters → a space (a
+    :class:`pipeline.text.TranslateTable`: a character left alone costs a hit, not a ``KeyError``)."""
     global _EXPANDING
     if _EXPANDING is None:
-        table = {}
+        table = TranslateTable()
         for cp in range(0x80, 0x10000):
             ch = chr(cp)
             if 0xD800 <= cp < 0xE000:
@@ -108,22 +132,20 @@ def _expanding_punctuation() -> dict:
     return _EXPANDING
 
 
-def key_text(text: str) -> KeyText:
-    """Key form of a text (see the module docstring), keeping the offsets."""
-    text = text or ""
-    masked = MASK_RE.sub(lambda m: "]" + " " * (len(m.group()) - 1) if m.group().startswith("]") else
-                         " " * len(m.group()), text)
-    # Fast path: one normalization of the whole text that keeps every offset. Characters whose NFKC
-    # form is longer but holds no letter or digit ("…" → "...") are spaces to the key anyway.
-    if masked.isascii():
-        normalized = masked.lower()
-    else:
-        normalized = fold(unicodedata.normalize("NFKC", masked).lower())
-        if len(normalized) != len(masked):
-            masked = masked.translate(_expanding_punctuation())
-            normalized = fold(unicodedata.normalize("NFKC", masked).lower())
-    if len(normalized) == len(masked):
-        return KeyText(text, NON_WORD_RE.sub("", normalized), normalized=normalized)
+def _mask(text: str) -> str:
+    """Link targets and HTML tags masked by spaces of the same length (:data:`MASK_RE`)."""
+    if "](" not in text and "<" not in text:
+        return text  # (nothing to mask: every match starts with one or the other)
+    return MASK_RE.sub(lambda m: "]" + " " * (len(m.group()) - 1) if m.group().startswith("]") else
+                       " " * len(m.group()), text)
+
+
+def _normalized(masked: str) -> str:
+    return masked.lower() if masked.isascii() else fold(unicodedata.normalize("NFKC", masked).lower())
+
+
+def _slow_key(masked: str) -> tuple[str, list, list]:
+    """``(key, starts, runs)`` of a (masked, translated) text keyed word by word (see :func:`key_text`)."""
     parts, starts, runs, kpos = [], [], [], 0
     for m in RAW_WORD_RE.finditer(masked):
         s = m.group()
@@ -141,7 +163,156 @@ def key_text(text: str) -> KeyText:
                 starts.append(kpos)
                 runs.append((kpos, len(kc), m.start() + i, 1))
                 kpos += len(kc)
-    return KeyText(text, "".join(parts), starts, runs)
+    return "".join(parts), starts, runs
+
+
+def key_text(text: str) -> KeyText:
+    """Key form of a text (see the module docstring), keeping the offsets.
+
+    A long text is keyed a paragraph at a time, each paragraph's work kept for the next text that has it
+    (:func:`_pieces_key`: the versions of a document share most of their paragraphs); the result is the
+    same as keying it whole (``tests/test_cite_speed_paths.py``)."""
+    text = text or ""
+    if len(text) >= PIECES_FROM:
+        keyed = _pieces_key(text)
+        if keyed is not None:
+            return keyed
+    return _whole_key(text)
+
+
+def _whole_key(text: str) -> KeyText:
+    """:func:`key_text` of the whole text at once (the definition the paragraph-wise keying must equal)."""
+    masked = _mask(text)
+    # Fast path: one normalization of the whole text that keeps every offset. Characters whose NFKC
+    # form is longer but holds no letter or digit ("…" → "...") are spaces to the key anyway.
+    normalized = _normalized(masked)
+    if len(normalized) != len(masked):
+        masked = masked.translate(_expanding_punctuation())
+        normalized = _normalized(masked)
+    if len(normalized) == len(masked):
+        return KeyText(text, NON_WORD_RE.sub("", normalized), normalized=normalized)
+    key, starts, runs = _slow_key(masked)
+    return KeyText(text, key, starts, runs)
+
+
+#: texts from this many characters on are keyed a paragraph at a time (:func:`_pieces_key`)
+PIECES_FROM = 4096
+#: Paragraphs are cut after a blank line. A boundary right after a line break is one for every step of the
+#: key form: NFKC never composes or reorders across it, ``str.lower``'s final-sigma context stops at it, the
+#: fold and the punctuation table map character by character, and a word (letters, digits, combining marks)
+#: never spans it. The masking (:data:`MASK_RE`) never does either, but for a link whose title, or the space
+#: before it, runs over a blank line: a paragraph that ends in such an open link (this pattern) sends the
+#: text to :func:`_whole_key`. (Nothing else of :data:`MASK_RE` can hold a line break; a link that ends
+#: before a boundary is matched the same in its paragraph as in the whole text, for nothing in the pattern
+#: looks past the characters it matches.)
+_OPEN_LINK_RE = re.compile(r'\]\((?:[^()\s]|\([^()\s]*\))*\s+(?:"[^"]*)?\Z')
+
+
+class _Piece:
+    """One paragraph's share of the work of :func:`key_text`, each step done when first needed."""
+
+    __slots__ = ("raw", "masked", "open_link", "_plain", "_translated", "_slow")
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self.masked = _mask(raw)
+        #: whether the paragraph ends in a link that may run on into the next one (see :data:`_OPEN_LINK_RE`)
+        self.open_link = "](" in raw and _OPEN_LINK_RE.search(raw) is not None
+        self._plain = self._translated = self._slow = None
+
+    def plain(self) -> tuple[str, str]:
+        """``(normalized, key)`` of the masked paragraph."""
+        if self._plain is None:
+            normalized = _normalized(self.masked)
+            self._plain = (normalized, NON_WORD_RE.sub("", normalized))
+        return self._plain
+
+    def translated(self) -> tuple[str, str]:
+        """``(normalized, key)`` of the paragraph with its expanding punctuation made spaces."""
+        if self._translated is None:
+            moved = self.masked.translate(_expanding_punctuation())
+            if moved == self.masked:
+                self._translated = self.plain()
+            else:
+                normalized = _normalized(moved)
+                self._translated = (normalized, NON_WORD_RE.sub("", normalized))
+        return self._translated
+
+    def slow(self) -> tuple[str, list, list]:
+        """``(key, starts, runs)`` of the translated paragraph keyed word by word (offsets from its start)."""
+        if self._slow is None:
+            slow = _slow_key(self.masked.translate(_expanding_punctuation()))
+            _grow(self, slow)
+        return self._slow
+
+
+#: the paragraphs keyed last, for the next texts (the web page and ``citations check`` answer many quotes in
+#: one process). Bounded by a weight in characters: a paragraph, masked, normalized and keyed, about four
+#: times its length; a paragraph keyed word by word holds a run (a tuple) per word besides.
+_PIECES: OrderedDict[str, _Piece] = OrderedDict()
+_PIECES_BUDGET = 60_000_000
+_RUN_WEIGHT = 24
+_pieces_size = 0
+_PIECES_LOCK = threading.Lock()
+
+
+def _weight(piece: _Piece) -> int:
+    return 4 * len(piece.masked) + (_RUN_WEIGHT * len(piece._slow[2]) if piece._slow else 0)
+
+
+def _grow(piece: _Piece, slow: tuple) -> None:
+    """Give a paragraph its word-by-word keying, and count its weight while it is cached."""
+    global _pieces_size
+    with _PIECES_LOCK:
+        if piece._slow is None:
+            piece._slow = slow
+            if _PIECES.get(piece.masked) is piece:
+                _pieces_size += _RUN_WEIGHT * len(slow[2])
+
+
+def _pieces(paragraphs: list[str]) -> list[_Piece]:
+    """The cached :class:`_Piece` of each paragraph (a paragraph's text is its own key: never another's work),
+    new ones made."""
+    global _pieces_size
+    out = []
+    with _PIECES_LOCK:
+        for raw in paragraphs:
+            piece = _PIECES.get(raw)
+            if piece is not None:
+                _PIECES.move_to_end(raw)
+            else:
+                piece = _PIECES[raw] = _Piece(raw)
+                _pieces_size += _weight(piece)
+            out.append(piece)
+        while _pieces_size > _PIECES_BUDGET and len(_PIECES) > 1:
+            _, old = _PIECES.popitem(last=False)
+            _pieces_size -= _weight(old)
+    return out
+
+
+def _pieces_key(text: str) -> KeyText | None:
+    """:func:`key_text` of a long text from its paragraphs' keys (cached by paragraph): the same three paths
+    as keying the whole, chosen by the whole (normalization keeps every offset as is, or once the expanding
+    punctuation is made spaces; else word by word), each the paragraphs' results joined. None when a link may
+    run over a paragraph's end (:data:`_OPEN_LINK_RE`): the text is keyed whole instead."""
+    parts = text.split("\n\n")
+    pieces = _pieces([p + "\n\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else []))
+    if any(p.open_link for p in pieces[:-1]):
+        return None
+    plain = [p.plain() for p in pieces]
+    if sum(len(n) for n, _ in plain) == len(text):
+        return KeyText(text, "".join(k for _, k in plain), normalized="".join(n for n, _ in plain))
+    moved = [p.translated() for p in pieces]
+    if sum(len(n) for n, _ in moved) == len(text):
+        return KeyText(text, "".join(k for _, k in moved), normalized="".join(n for n, _ in moved))
+    keys, segments, kpos, rpos = [], [], 0, 0
+    for p in pieces:
+        key, p_starts, p_runs = p.slow()
+        keys.append(key)
+        segments.append((kpos, rpos, p_starts, p_runs))
+        kpos += len(key)
+        rpos += len(p.masked)
+    return KeyText(text, "".join(keys), segments=segments)
 
 
 def key_form(text: str) -> str:

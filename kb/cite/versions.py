@@ -54,7 +54,7 @@ def keyed_version(version: dict) -> KeyText:
 
 
 def _weight(keyed: KeyText) -> int:
-    return len(keyed.raw) * (8 if keyed.runs is not None else 1)
+    return len(keyed.raw) * (8 if keyed.runs is not None or keyed.segments is not None else 1)
 
 
 class _Versions:
