@@ -40,6 +40,7 @@ from markdownify import MarkdownConverter
 from w3lib.encoding import html_to_unicode
 
 from pipeline.normalize import normalize_text
+from pipeline.tomarkdown import LINK_STARTS, OPTIONS
 from pipeline.text import CJK_WIDE, HANGUL, IDEOGRAPHS
 
 ALWAYS_REMOVE = ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas"]
@@ -76,7 +77,7 @@ class _Converter(MarkdownConverter):
 
     def convert_a(self, el, text, *args, **kwargs):
         href = el.get("href") or ""
-        if not href.lower().startswith(("http://", "https://", "/", "mailto:")):
+        if not href.lower().startswith(LINK_STARTS):
             return text  # javascript:, data: and fragment links carry no policy meaning
         return super().convert_a(el, text, *args, **kwargs)
 
@@ -257,8 +258,7 @@ def is_html(content_type: str | None, body: bytes) -> bool:
 
 
 def _converter() -> _Converter:
-    return _Converter(heading_style="ATX", bullets="-", strip=["img"], escape_misc=False, wrap=True,
-                      wrap_width=None)
+    return _Converter(**OPTIONS)
 
 
 def to_markdown(html_fragment) -> str:
@@ -584,16 +584,12 @@ class Page:
         return hashlib.sha256("\x00".join(out).encode("utf-8", "surrogatepass")).hexdigest()
 
     def _markdown(self, elements) -> str:
-        from bs4 import BeautifulSoup, Tag
+        from pipeline import tomarkdown
 
-        fragment = BeautifulSoup("", "html.parser", element_classes={Tag: _fast_tag()})
-        for n, el in enumerate(elements):
-            if n:
-                fragment.handle_data("\n")
-                fragment.endData()
-            _feed(fragment, el)
-        fragment.endData()
-        return normalize_text(to_markdown(fragment))
+        try:
+            return normalize_text(tomarkdown.convert(elements))
+        except tomarkdown.Unsupported:  # a tag or a depth it does not reproduce: markdownify converts this fragment
+            return normalize_text(to_markdown(_soup_fragment(elements)))
 
     def extract(self) -> Extracted:
         """The text of the first ``select`` alternative that matches an element with text (see
@@ -616,6 +612,21 @@ class Page:
         if not re.search(r"\w", markdown):
             raise ExtractionError("page has no text")
         return Extracted(markdown, self.title, self.decoded.encoding, self.decoded.guessed)
+
+
+def _soup_fragment(elements):
+    """The BeautifulSoup fragment of ``elements`` (lxml) that markdownify converts: as :func:`_fragment` would make
+    of them, one per line."""
+    from bs4 import BeautifulSoup, Tag
+
+    fragment = BeautifulSoup("", "html.parser", element_classes={Tag: _fast_tag()})
+    for n, el in enumerate(elements):
+        if n:
+            fragment.handle_data("\n")
+            fragment.endData()
+        _feed(fragment, el)
+    fragment.endData()
+    return fragment
 
 
 def etree_comment():
