@@ -8,14 +8,19 @@ selectors match, and converts that to Markdown. When nothing usable is left
 it raises :class:`ExtractionError` with a reason that names the selector.
 
 An HTML page is parsed once, with lxml (:class:`Page`): the removals and the
-selection (cssselect) happen in that tree, and markdownify converts a
-BeautifulSoup tree built from the chosen elements only. Before converting,
-the page's fingerprint (:meth:`Page.fingerprint`: what the conversion reads)
-is taken; ``extract(..., unless=fingerprint)`` of a page with that fingerprint
-converts nothing (a per-request token changed, the text did not). Measured
-with ``bench/extract_check.py``: the same Markdown as the BeautifulSoup and
-soupsieve extraction on every corpus page checked (which is kept for the
-selectors cssselect cannot translate: :func:`_extract_soup`), in half the CPU.
+selection (cssselect) happen in that tree, and the chosen elements are
+converted to Markdown in that tree too (:mod:`pipeline.tomarkdown`: markdownify's
+rules with this module's options, ported to lxml; a fragment holding a tag or a
+depth it does not reproduce goes to markdownify, on a BeautifulSoup tree built
+from the chosen elements only). Before converting, the page's fingerprint
+(:meth:`Page.fingerprint`: what the conversion reads) is taken;
+``extract(..., unless=fingerprint)`` of a page with that fingerprint converts
+nothing (a per-request token changed, the text did not). Measured with
+``bench/extract_check.py``: the same Markdown as the BeautifulSoup, soupsieve and
+markdownify extraction on every corpus page checked (which is kept for the
+selectors cssselect cannot translate: :func:`_extract_soup`), in a seventh of
+its CPU (31.7 s with markdownify on the lxml selection, 10.1 s with
+:mod:`pipeline.tomarkdown`, against 68-78 s for the BeautifulSoup extraction).
 
 Policy PDFs (``application/pdf``, or a body starting ``%PDF-``) are text
 extracted with pdfminer.six: measured with ``bench/pdf_extract.py`` on a
@@ -435,7 +440,8 @@ def _extract_soup(decoded: Decoded, select=(), remove=()) -> Extracted:
     return Extracted(markdown, title, encoding, decoded.guessed)
 
 
-#: The attributes markdownify (and :class:`_Converter`) read: links, images, media, list starts, table spans.
+#: The attributes markdownify (and :class:`_Converter`, :mod:`pipeline.tomarkdown`) read: links, images, media, list
+#: starts, table spans.
 #: The page fingerprint (:meth:`Page.fingerprint`) covers these and no other, so a per-request token in any other
 #: attribute does not change it.
 CONVERTED_ATTRIBUTES = frozenset({"href", "title", "alt", "src", "poster", "start", "colspan"})
@@ -548,8 +554,8 @@ def _fast_tag():
 
 class Page:
     """One HTML page parsed once with lxml: scripts, comments and the ``remove`` selectors cut out, the ``select``
-    alternatives matched (cssselect), their text converted to Markdown by markdownify on a BeautifulSoup tree built
-    from the chosen elements only. :meth:`fingerprint` says, without converting anything, whether two pages give
+    alternatives matched (cssselect), their text converted to Markdown in the same tree (:mod:`pipeline.tomarkdown`;
+    markdownify on a BeautifulSoup tree of the chosen elements for what it does not reproduce). :meth:`fingerprint` says, without converting anything, whether two pages give
     the same extraction."""
 
     def __init__(self, decoded: Decoded, root, select, remove):
