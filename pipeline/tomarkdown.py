@@ -26,6 +26,8 @@ comments and processing instructions, which the extraction has cut out), and ele
 
 from __future__ import annotations
 
+import re
+
 from markdownify import (MarkdownConverter, chomp, re_all_whitespace, re_backtick_runs, re_html_heading,
                          re_make_convert_fn_name, strip_pre)
 
@@ -45,7 +47,11 @@ _BLOCK = frozenset({"p", "blockquote", "article", "div", "section", "ol", "ul", 
 #: BeautifulSoup's ASCII white space (what it folds) and the tags inside which it does not fold it.
 _ASCII_SPACES = "\x20\x0a\x09\x0c\x0d"
 _KEEP_SPACES = ("pre", "textarea")
-_ws = re_all_whitespace.sub
+#: markdownify's ``re_all_whitespace`` (runs of ASCII white space, each made one space) matching only the runs that
+#: are not already one space: the same result, without rewriting every space between two words.
+_WHITE_SPACE = re.compile(r"[\t\r\n][\t \r\n]*| [\t \r\n]+")
+_ws = _WHITE_SPACE.sub
+assert re_all_whitespace.pattern == r"[\t \r\n]+", "markdownify's white space changed: see _WHITE_SPACE"
 
 
 class Unsupported(Exception):
@@ -373,17 +379,26 @@ def _folded(text: str, flags: int) -> str:
 
 
 def _collapse(strings: list) -> str:
-    """markdownify's join of a node's converted children: between two children, their newlines collapse to the
-    larger count, at most two."""
-    out = [""]
+    """markdownify's join of a node's converted children: where one child ends with newlines and the next starts with
+    some, they collapse to the larger count, at most two (a child that is only newlines ends with none)."""
+    out = []
+    trail = 0  # the newlines ending the previous child, the last item of ``out`` when not 0
     for s in strings:
-        content = s.lstrip("\n")
-        lead = s[:len(s) - len(content)]
-        stripped = content.rstrip("\n")
-        trail = content[len(stripped):]
-        if out[-1] and lead:
-            lead = "\n" * min(2, max(len(out.pop()), len(lead)))
-        out += (lead, stripped, trail)
+        content = s.lstrip("\n") if s[0] == "\n" else s
+        lead = len(s) - len(content)
+        if lead:
+            if trail:
+                out[-1] = "\n" * min(2, max(trail, lead))
+            else:
+                out.append(s[:lead])
+        if content[-1:] == "\n":
+            stripped = content.rstrip("\n")
+            out.append(stripped)
+            out.append(content[len(stripped):])
+            trail = len(content) - len(stripped)
+        else:
+            out.append(content)
+            trail = 0
     return "".join(out)
 
 
