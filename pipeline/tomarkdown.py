@@ -36,6 +36,8 @@ OPTIONS = {"heading_style": "ATX", "bullets": "-", "strip": ["img"], "escape_mis
            "wrap_width": None}
 #: Deeper nesting than this (elements below the fragment's document) is left to markdownify.
 MAX_DEPTH = 150
+#: Element names whose meaning is kept (after that, a new name is worked out at each use).
+MAX_NAMES = 10_000
 #: ``<a href>`` starts that make a link; any other link (``javascript:``, ``data:``, a fragment) keeps its text only.
 LINK_STARTS = ("http://", "https://", "/", "mailto:")
 
@@ -149,8 +151,6 @@ class _Converter:
             return text
         return handler(self, el, text, flags, parent, items, i, li_before)
 
-    # Long: markdownify's process_tag and process_text, one loop over a node's strings and elements, kept whole
-    # so it can be read against them line by line (what is skipped, how a string is cut, how newlines collapse)
     def children(self, node, items, info, inner, depth) -> str:
         """The converted content of ``node``: markdownify's handling of its children (white space next to blocks
         dropped, strings collapsed and escaped, newlines between children collapsed to at most two)."""
@@ -437,7 +437,7 @@ def _handler(name: str):
     found = getattr(_REFERENCE, method, None)
     if found is not None:
         ported = _PORTED.get(method)
-        if ported is None or getattr(found, "__func__", None) is not getattr(MarkdownConverter, method, None):
+        if ported is None:  # a method not ported here (a newer markdownify's tag), or no conversion at all
             raise Unsupported(f"<{name}> (markdownify's {method})")
         if ported in _INLINE_MARKUP:
             return _inline_markup(_INLINE_MARKUP[ported])
@@ -455,7 +455,9 @@ def _names(name: str) -> _Name:
         adds = ((_PRE if name == "pre" else 0) | (_NOFORMAT if name in ("pre", "code", "kbd", "samp", "_noformat") else 0)
                 | (_INLINE if heading or name in ("td", "th", "_inline") else 0) | (_LI if name == "li" else 0)
                 | (_KEEP if name in _KEEP_SPACES else 0))
-        info = _NAMES[name] = _Name(_handler(name), adds, inside, inside or name == "pre")
+        info = _Name(_handler(name), adds, inside, inside or name == "pre")
+        if len(_NAMES) < MAX_NAMES:  # a hostile page's made-up tag names do not grow the table for ever
+            _NAMES[name] = info
     return info
 
 
