@@ -19,8 +19,11 @@ nothing (a per-request token changed, the text did not). Measured with
 ``bench/extract_check.py``: the same Markdown as the BeautifulSoup, soupsieve and
 markdownify extraction on every corpus page checked (which is kept for the
 selectors cssselect cannot translate: :func:`_extract_soup`), in a seventh of
-its CPU (31.7 s with markdownify on the lxml selection, 10.1 s with
-:mod:`pipeline.tomarkdown`, against 68-78 s for the BeautifulSoup extraction).
+its CPU (854 extractions: 31.7 s with markdownify converting the lxml selection,
+11.0 s with :mod:`pipeline.tomarkdown`, against 77-78 s for the BeautifulSoup
+extraction). A rebuild of 600 synthetic versions (``bench/scale.py``'s histories,
+one process) took 17 % less CPU, median of three: 109.8 s before, 91.6 s after,
+and built the same KB (``bench/kb_compare.py``).
 
 Policy PDFs (``application/pdf``, or a body starting ``%PDF-``) are text
 extracted with pdfminer.six: measured with ``bench/pdf_extract.py`` on a
