@@ -8,14 +8,22 @@ selectors match, and converts that to Markdown. When nothing usable is left
 it raises :class:`ExtractionError` with a reason that names the selector.
 
 An HTML page is parsed once, with lxml (:class:`Page`): the removals and the
-selection (cssselect) happen in that tree, and markdownify converts a
-BeautifulSoup tree built from the chosen elements only. Before converting,
-the page's fingerprint (:meth:`Page.fingerprint`: what the conversion reads)
-is taken; ``extract(..., unless=fingerprint)`` of a page with that fingerprint
-converts nothing (a per-request token changed, the text did not). Measured
-with ``bench/extract_check.py``: the same Markdown as the BeautifulSoup and
-soupsieve extraction on every corpus page checked (which is kept for the
-selectors cssselect cannot translate: :func:`_extract_soup`), in half the CPU.
+selection (cssselect) happen in that tree, and the chosen elements are
+converted to Markdown in that tree too (:mod:`pipeline.tomarkdown`: markdownify's
+rules with this module's options, ported to lxml; a fragment holding a tag or a
+depth it does not reproduce goes to markdownify, on a BeautifulSoup tree built
+from the chosen elements only). Before converting, the page's fingerprint
+(:meth:`Page.fingerprint`: what the conversion reads) is taken;
+``extract(..., unless=fingerprint)`` of a page with that fingerprint converts
+nothing (a per-request token changed, the text did not). Measured with
+``bench/extract_check.py``: the same Markdown as the BeautifulSoup, soupsieve and
+markdownify extraction on every corpus page checked (which is kept for the
+selectors cssselect cannot translate: :func:`_extract_soup`), in a seventh of
+its CPU (854 extractions: 31.7 s with markdownify converting the lxml selection,
+11.0 s with :mod:`pipeline.tomarkdown`, against 77-78 s for the BeautifulSoup
+extraction). A rebuild of 600 synthetic versions (``bench/scale.py``'s histories,
+one process) took 17 % less CPU, median of three: 109.8 s before, 91.6 s after,
+and built the same KB (``bench/kb_compare.py``).
 
 Policy PDFs (``application/pdf``, or a body starting ``%PDF-``) are text
 extracted with pdfminer.six: measured with ``bench/pdf_extract.py`` on a
@@ -40,6 +48,7 @@ from markdownify import MarkdownConverter
 from w3lib.encoding import html_to_unicode
 
 from pipeline.normalize import normalize_text
+from pipeline.tomarkdown import LINK_STARTS, OPTIONS
 from pipeline.text import CJK_WIDE, HANGUL, IDEOGRAPHS
 
 ALWAYS_REMOVE = ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas"]
@@ -76,7 +85,7 @@ class _Converter(MarkdownConverter):
 
     def convert_a(self, el, text, *args, **kwargs):
         href = el.get("href") or ""
-        if not href.lower().startswith(("http://", "https://", "/", "mailto:")):
+        if not href.lower().startswith(LINK_STARTS):
             return text  # javascript:, data: and fragment links carry no policy meaning
         return super().convert_a(el, text, *args, **kwargs)
 
@@ -257,8 +266,7 @@ def is_html(content_type: str | None, body: bytes) -> bool:
 
 
 def _converter() -> _Converter:
-    return _Converter(heading_style="ATX", bullets="-", strip=["img"], escape_misc=False, wrap=True,
-                      wrap_width=None)
+    return _Converter(**OPTIONS)
 
 
 def to_markdown(html_fragment) -> str:
@@ -435,7 +443,8 @@ def _extract_soup(decoded: Decoded, select=(), remove=()) -> Extracted:
     return Extracted(markdown, title, encoding, decoded.guessed)
 
 
-#: The attributes markdownify (and :class:`_Converter`) read: links, images, media, list starts, table spans.
+#: The attributes markdownify (and :class:`_Converter`, :mod:`pipeline.tomarkdown`) read: links, images, media, list
+#: starts, table spans.
 #: The page fingerprint (:meth:`Page.fingerprint`) covers these and no other, so a per-request token in any other
 #: attribute does not change it.
 CONVERTED_ATTRIBUTES = frozenset({"href", "title", "alt", "src", "poster", "start", "colspan"})
@@ -548,8 +557,8 @@ def _fast_tag():
 
 class Page:
     """One HTML page parsed once with lxml: scripts, comments and the ``remove`` selectors cut out, the ``select``
-    alternatives matched (cssselect), their text converted to Markdown by markdownify on a BeautifulSoup tree built
-    from the chosen elements only. :meth:`fingerprint` says, without converting anything, whether two pages give
+    alternatives matched (cssselect), their text converted to Markdown in the same tree (:mod:`pipeline.tomarkdown`;
+    markdownify on a BeautifulSoup tree of the chosen elements for what it does not reproduce). :meth:`fingerprint` says, without converting anything, whether two pages give
     the same extraction."""
 
     def __init__(self, decoded: Decoded, root, select, remove):
@@ -584,16 +593,12 @@ class Page:
         return hashlib.sha256("\x00".join(out).encode("utf-8", "surrogatepass")).hexdigest()
 
     def _markdown(self, elements) -> str:
-        from bs4 import BeautifulSoup, Tag
+        from pipeline import tomarkdown
 
-        fragment = BeautifulSoup("", "html.parser", element_classes={Tag: _fast_tag()})
-        for n, el in enumerate(elements):
-            if n:
-                fragment.handle_data("\n")
-                fragment.endData()
-            _feed(fragment, el)
-        fragment.endData()
-        return normalize_text(to_markdown(fragment))
+        try:
+            return normalize_text(tomarkdown.convert(elements))
+        except tomarkdown.Unsupported:  # a tag or a depth it does not reproduce: markdownify converts this fragment
+            return normalize_text(to_markdown(_soup_fragment(elements)))
 
     def extract(self) -> Extracted:
         """The text of the first ``select`` alternative that matches an element with text (see
@@ -616,6 +621,21 @@ class Page:
         if not re.search(r"\w", markdown):
             raise ExtractionError("page has no text")
         return Extracted(markdown, self.title, self.decoded.encoding, self.decoded.guessed)
+
+
+def _soup_fragment(elements):
+    """The BeautifulSoup fragment of ``elements`` (lxml) that markdownify converts: as :func:`_fragment` would make
+    of them, one per line."""
+    from bs4 import BeautifulSoup, Tag
+
+    fragment = BeautifulSoup("", "html.parser", element_classes={Tag: _fast_tag()})
+    for n, el in enumerate(elements):
+        if n:
+            fragment.handle_data("\n")
+            fragment.endData()
+        _feed(fragment, el)
+    fragment.endData()
+    return fragment
 
 
 def etree_comment():
