@@ -37,6 +37,7 @@ is an :class:`ExtractionError`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ from w3lib.encoding import html_to_unicode
 from pipeline.normalize import normalize_text
 from pipeline.tomarkdown import LINK_STARTS, OPTIONS
 from pipeline.text import CJK_WIDE, HANGUL, IDEOGRAPHS
+
+logger = logging.getLogger(__name__)
 
 ALWAYS_REMOVE = ["script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "canvas"]
 
@@ -375,6 +378,12 @@ def extract(body: bytes, content_type: str | None, select=(), remove=(), unless:
     except RecursionError:
         # markdownify converts element by element, recursively: thousands of nested elements exhaust the stack
         raise ExtractionError("the page is nested too deeply to convert (thousands of nested elements)") from None
+    except ExtractionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a page no rule here foresaw must not stop every build at its record
+        logger.exception("a page could not be converted")
+        raise ExtractionError(f"the page could not be converted ({type(exc).__name__}: {exc}): a policykb bug; "
+                              "please report it with the page (its WARC record)") from exc
 
 
 def _extract(body: bytes, content_type: str | None, select=(), remove=(), unless=None) -> Extracted:

@@ -15,13 +15,18 @@ its helpers ``chomp`` and ``strip_pre`` and its patterns are used as they are), 
 * element names are dispatched as markdownify dispatches them (lower-cased, ``convert_<name>`` with ``:``, ``-``,
   ``[`` and ``]`` as ``_``; ``h<digits>`` a heading; ``img`` stripped).
 
-What it does not reproduce raises :class:`Unsupported`, and the caller converts that fragment with markdownify
-instead: an element name whose markdownify method is not one ported here (a future markdownify's new tags, or names
-such as ``soup`` or ``fn-cache`` that reach other attributes of the converter), a node that is not an element (lxml
-comments and processing instructions, which the extraction has cut out), and elements nested deeper than
-:data:`MAX_DEPTH` (so a page deep enough to exhaust the stack fails the way markdownify's recursion fails).
+Where markdownify raises, this converts, on purpose (one hostile page stopped every build at its record): an element
+whose name reaches a markdownify attribute that converts no tag (``<soup>``, its entry point; ``<fn-cache>``, its cache)
+is an element with no conversion of its own (its content), and an ``<ol start>`` numeral ``int`` cannot read ("五",
+"½") counts the list from 1, as a browser does (:func:`_list_start`).
 
-``tests/test_tomarkdown.py`` compares the two on generated HTML; ``bench/extract_check.py`` on the corpus pages.
+What it does not reproduce raises :class:`Unsupported`, and the caller converts that fragment with markdownify
+instead: an element name whose markdownify method is not one ported here (a future markdownify's new tags), a node
+that is not an element (lxml comments and processing instructions, which the extraction has cut out), and elements
+nested deeper than :data:`MAX_DEPTH` (so a page deep enough to exhaust the stack fails the way markdownify's recursion
+fails).
+
+``tests/test_extract_markdown.py`` compares the two on generated HTML; ``bench/extract_check.py`` on the corpus pages.
 """
 
 from __future__ import annotations
@@ -288,8 +293,7 @@ class _Converter:
         if not text:
             return "\n"
         if parent.tag == "ol":
-            start = parent.get("start")
-            start = int(start) if start and str(start).isnumeric() else 1
+            start = _list_start(parent.get("start"))
             bullet = "%s. " % (start + li_before)
         else:
             bullet = OPTIONS["bullets"] + " "  # one bullet for every depth
@@ -402,6 +406,23 @@ def _collapse(strings: list) -> str:
     return "".join(out)
 
 
+def _list_start(value) -> int:
+    """An ``<ol start>`` as markdownify reads it (a numeric string, else 1), except a numeral ``int`` cannot read
+    ("五", "½", numeric to Python but no integer): markdownify raises ``ValueError`` and the page would not convert;
+    here the list counts from 1, as a browser numbers it."""
+    if value and str(value).isnumeric():
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    return 1
+
+
+#: markdownify attributes a tag name can reach that convert no tag: its entry point (``<soup>``) and its cache of
+#: conversion functions (``<fn-cache>``). markdownify fails on such an element (a hostile page could stop a build);
+#: here it is an element with no conversion of its own (its content), as a browser shows an unknown tag.
+_NOT_TAG_CONVERSIONS = {"convert_soup", "convert_fn_cache", "convert"}
+
 #: markdownify's conversion functions and the ones here that do what they do.
 _PORTED = {
     "convert_a": "convert_a", "convert_b": "b", "convert_strong": "b", "convert_em": "em", "convert_i": "em",
@@ -435,6 +456,8 @@ def _handler(name: str):
     if method == "convert_a":
         return _Converter.convert_a  # policykb's own <a> (pipeline.extract._Converter)
     found = getattr(_REFERENCE, method, None)
+    if method in _NOT_TAG_CONVERSIONS or not callable(found):
+        found = None
     if found is not None:
         ported = _PORTED.get(method)
         if ported is None:  # a method not ported here (a newer markdownify's tag), or no conversion at all
