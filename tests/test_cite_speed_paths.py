@@ -75,6 +75,23 @@ def test_key_text_by_paragraphs_equals_the_whole_text_on_made_texts():
     assert paths == {"words", "offsets", "by paragraphs", "whole"}  # every way of keying was exercised
 
 
+def test_the_paragraph_cache_counts_what_it_holds():
+    """The cache of keyed paragraphs is bounded by the weight it counts: paragraphs with a link or a tag (cached under
+    their raw text, masked to another) and keyed word by word ("ﬁ", "İ") count their words' runs when they get
+    them, so the count is the weight of what the cache holds and eviction keeps it under the budget."""
+    rng = random.Random(7)
+    words = ["seller", "ﬁnal", "İstanbul", "refund", "[policy](https://example.com/p)", "<b>days</b>", "within"]
+    for n in range(60):
+        paragraphs = [" ".join(rng.choice(words) + str(rng.randrange(10 ** 6)) for _ in range(40)) for _ in range(40)]
+        text = "\n\n".join(paragraphs)
+        key = keytext.key_text(text)
+        key.raw_span(0, min(5, len(key.key)))  # a span: the word-by-word runs are made
+    with keytext._PIECES_LOCK:
+        held = sum(keytext._weight(piece) for piece in keytext._PIECES.values())
+        assert keytext._pieces_size == held
+        assert any(piece._slow for piece in keytext._PIECES.values() if piece.masked != piece.raw)
+
+
 def test_key_text_cancelling_offsets_and_open_links():
     """Paragraphs whose normalization changes their length only cancel out over the whole text (one "…" grows by
     two, two NFD letters shrink by one each); a link title over a blank line keys the text whole."""

@@ -452,8 +452,9 @@ class _Holders:
             starts, at = [], 0
             for w in wordings:
                 starts.append(at)
-                at += len(self.texts[w]) + 1
-            self._of = (list(versions), wordings, starts, "\x00".join(self.texts[w] for w in wordings))
+                at += len(self.texts.get(w, "")) + 1
+            # a wording whose row a writer deleted between the two reads holds nothing (as before: no KeyError)
+            self._of = (list(versions), wordings, starts, "\x00".join(self.texts.get(w, "") for w in wordings))
         return self._of[1:]
 
     def holding(self, versions: list[int], term: str) -> set[str]:
