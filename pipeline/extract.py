@@ -567,8 +567,8 @@ def _fast_tag():
 class Page:
     """One HTML page parsed once with lxml: scripts, comments and the ``remove`` selectors cut out, the ``select``
     alternatives matched (cssselect), their text converted to Markdown in the same tree (:mod:`pipeline.tomarkdown`;
-    markdownify on a BeautifulSoup tree of the chosen elements for what it does not reproduce). :meth:`fingerprint` says, without converting anything, whether two pages give
-    the same extraction."""
+    markdownify on a BeautifulSoup tree of the chosen elements for what it does not reproduce). :meth:`fingerprint`
+    says, without converting anything, whether two pages give the same extraction."""
 
     def __init__(self, decoded: Decoded, root, select, remove):
         self.decoded, self.root, self.select = decoded, root, tuple(select)
