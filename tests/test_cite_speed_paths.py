@@ -86,10 +86,9 @@ def test_the_paragraph_cache_counts_what_it_holds():
         text = "\n\n".join(paragraphs)
         key = keytext.key_text(text)
         key.raw_span(0, min(5, len(key.key)))  # a span: the word-by-word runs are made
-    with keytext._PIECES_LOCK:
-        held = sum(keytext._weight(piece) for piece in keytext._PIECES.values())
-        assert keytext._pieces_size == held
-        assert any(piece._slow for piece in keytext._PIECES.values() if piece.masked != piece.raw)
+    pieces = keytext._PIECES.values()
+    assert keytext._PIECES.size == sum(keytext._weight(piece) for piece in pieces)
+    assert any(piece._slow for piece in pieces if piece.masked != piece.raw)
 
 
 def test_key_text_cancelling_offsets_and_open_links():

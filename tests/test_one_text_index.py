@@ -120,13 +120,13 @@ def test_a_kept_key_form_is_never_served_for_another_text_of_the_same_version():
     assert cite_versions.keyed_version({"id": "v1", "text_markdown": "Refunds within 7 days."}) is first
     other = cite_versions.keyed_version({"id": "v1", "text_markdown": "## New\n\nRefunds within 14 days."})
     assert other is not first and "14" in other.key and "7" not in other.key
-    budget = cite_versions._KEYED_BUDGET
+    budget = cite_versions._KEYED.budget
     try:
-        cite_versions._KEYED_BUDGET = 0
+        cite_versions._KEYED.budget = 0
         cite_versions.keyed_version({"id": "v2", "text_markdown": "Another text."})
         assert len(cite_versions._KEYED) == 1  # only the newest is kept
     finally:
-        cite_versions._KEYED_BUDGET = budget
+        cite_versions._KEYED.budget = budget
 
 
 def test_a_kept_key_form_answers_every_thread_alike():

@@ -20,12 +20,11 @@ from __future__ import annotations
 import bisect
 import json
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from itertools import chain
 
+from kb.cite.cache import WeightedCache
 from kb.cite.keytext import CJK_RE, WORD_RE
 from pipeline.fold import fold, spellings
 from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
@@ -338,23 +337,17 @@ _POOL_WORDINGS = """
 #: lower-cased texts of section wordings by content hash (the SHA-256 of the text, so an entry can never hold
 #: another text), for the next quotes: the quotes of one session keep coming back to the same documents, and a
 #: check reads thousands of wordings (``bench/scale.py``). Bounded by the characters held.
-_LOWER: OrderedDict[str, str] = OrderedDict()
-_LOWER_BUDGET = 24_000_000
-_lower_size = 0
-_LOWER_LOCK = threading.Lock()
+_LOWER = WeightedCache(24_000_000, len)
 
 
 def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[str, str]:
     """The lower-cased text of each wording in ``wanted`` (see :data:`_POOL_WORDINGS`), from the cache or read
     from the sections of ``version_rowids`` (each version's text read once: :func:`fill_section_texts`)."""
-    global _lower_size
     out: dict[str, str] = {}
-    with _LOWER_LOCK:
-        for h in wanted:
-            hit = _LOWER.get(h)
-            if hit is not None:
-                _LOWER.move_to_end(h)
-                out[h] = hit
+    for h in wanted:
+        hit = _LOWER.get(h)
+        if hit is not None:
+            out[h] = hit
     missing = wanted - out.keys()
     if not missing:
         return out
@@ -371,14 +364,9 @@ def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[st
                 first[r[0]] = dict(zip(names, r))
     for row in fill_section_texts(conn, list(first.values())):
         out[row["wording"]] = (row["text_markdown"] or "").lower()
-    with _LOWER_LOCK:
-        for h in missing:
-            if h in out and not h.startswith("row:") and h not in _LOWER:  # a rowid is no content address
-                _LOWER[h] = out[h]
-                _lower_size += len(out[h])
-        while _lower_size > _LOWER_BUDGET and _LOWER:
-            _, old = _LOWER.popitem(last=False)
-            _lower_size -= len(old)
+    for h in missing:
+        if h in out and not h.startswith("row:"):  # a rowid is no content address
+            _LOWER.put(h, out[h])
     return out
 
 

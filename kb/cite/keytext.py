@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import bisect
 import re
-import threading
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from kb.cite.cache import WeightedCache
 from pipeline.fold import fold
 from pipeline.text import TranslateTable
 from pipeline.text import CJK_RE  # noqa: F401  (kana, ideographs and Hangul: one weight each, one token each)
@@ -250,44 +249,33 @@ class _Piece:
 #: one process). Bounded by a weight in characters: a paragraph, masked, normalized and keyed, about four
 #: times its length; a paragraph keyed word by word holds a run (a tuple) per word besides. A unit of weight is
 #: about 3 bytes of memory (measured on paragraphs keyed word by word): the budget holds about 180 MB.
-_PIECES: OrderedDict[str, _Piece] = OrderedDict()
 _PIECES_BUDGET = 60_000_000
 _RUN_WEIGHT = 24
-_pieces_size = 0
-_PIECES_LOCK = threading.Lock()
 
 
 def _weight(piece: _Piece) -> int:
     return 4 * len(piece.masked) + (_RUN_WEIGHT * len(piece._slow[2]) if piece._slow else 0)
 
 
+_PIECES = WeightedCache(_PIECES_BUDGET, _weight)
+
+
 def _grow(piece: _Piece, slow: tuple) -> None:
-    """Give a paragraph its word-by-word keying, and count its weight while it is cached."""
-    global _pieces_size
-    with _PIECES_LOCK:
+    """Give a paragraph its word-by-word keying, counted in the cache's weight while the paragraph is kept."""
+    def give():
         if piece._slow is None:
             piece._slow = slow
-            if _PIECES.get(piece.raw) is piece:  # cached under its raw text (a link's paragraph masks to another)
-                _pieces_size += _RUN_WEIGHT * len(slow[2])
+
+    _PIECES.reweigh(piece.raw, piece, give)
 
 
 def _pieces(paragraphs: list[str]) -> list[_Piece]:
     """The cached :class:`_Piece` of each paragraph (a paragraph's text is its own key: never another's work),
     new ones made."""
-    global _pieces_size
     out = []
-    with _PIECES_LOCK:
-        for raw in paragraphs:
-            piece = _PIECES.get(raw)
-            if piece is not None:
-                _PIECES.move_to_end(raw)
-            else:
-                piece = _PIECES[raw] = _Piece(raw)
-                _pieces_size += _weight(piece)
-            out.append(piece)
-        while _pieces_size > _PIECES_BUDGET and len(_PIECES) > 1:
-            _, old = _PIECES.popitem(last=False)
-            _pieces_size -= _weight(old)
+    for raw in paragraphs:
+        piece = _PIECES.get(raw)
+        out.append(piece if piece is not None else _PIECES.put(raw, _Piece(raw)))
     return out
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections import OrderedDict
 from datetime import datetime
 
 from kb import timemodel
+from kb.cite.cache import WeightedCache
 from kb.cite.citation import permalink, section_labels
 from pipeline.timeutil import iso
 from kb.cite.keytext import KeyText, key_text
@@ -24,33 +23,19 @@ def _conn(db) -> sqlite3.Connection:
 #: check``, ``bench/``): a version's key form costs 5 to 50 ms for a long policy page (``bench/scale.py``), and
 #: the quotes of one client or one session keep coming back to the same documents. Bounded by the characters
 #: held (a key form holds about three times its text; a text keyed word by word more).
-_KEYED: OrderedDict[tuple, KeyText] = OrderedDict()
-_KEYED_BUDGET = 12_000_000
-_keyed_size = 0
-_KEYED_LOCK = threading.Lock()
+_KEYED = WeightedCache(12_000_000, lambda keyed: _weight(keyed))
 
 
 def keyed_version(version: dict) -> KeyText:
     """:func:`kb.cite.keytext.key_text` of a version's text, kept for the next quotes. Cached by the version's
     id *and* its text, so a KB rebuilt or migrated in place never gets another text's offsets. Thread-safe
     (Datasette answers in a pool of threads); two threads may key the same text at once, and one copy stays."""
-    global _keyed_size
     text = version["text_markdown"] or ""
     ident = (version["id"], len(text), hash(text))
-    with _KEYED_LOCK:
-        hit = _KEYED.get(ident)
-        if hit is not None:
-            _KEYED.move_to_end(ident)
-            return hit
-    keyed = key_text(text)
-    with _KEYED_LOCK:
-        if ident not in _KEYED:
-            _KEYED[ident] = keyed
-            _keyed_size += _weight(keyed)
-        while _keyed_size > _KEYED_BUDGET and len(_KEYED) > 1:
-            _, old = _KEYED.popitem(last=False)
-            _keyed_size -= _weight(old)
-    return keyed
+    hit = _KEYED.get(ident)
+    if hit is not None:
+        return hit
+    return _KEYED.put(ident, key_text(text))
 
 
 def _weight(keyed: KeyText) -> int:
