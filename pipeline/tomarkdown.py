@@ -15,10 +15,10 @@ its helpers ``chomp`` and ``strip_pre`` and its patterns are used as they are), 
 * element names are dispatched as markdownify dispatches them (lower-cased, ``convert_<name>`` with ``:``, ``-``,
   ``[`` and ``]`` as ``_``; ``h<digits>`` a heading; ``img`` stripped).
 
-Where markdownify raises, this converts, on purpose (one hostile page stopped every build at its record): an element
-whose name reaches a markdownify attribute that converts no tag (``<soup>``, its entry point; ``<fn-cache>``, its cache)
-is an element with no conversion of its own (its content), and an ``<ol start>`` numeral ``int`` cannot read ("五",
-"½") counts the list from 1, as a browser does (:func:`_list_start`).
+Where markdownify raises, this converts, on purpose (one hostile page stopped every build at its record): a
+``<soup>`` element (the name of markdownify's entry point) is an element with no conversion of its own (its content,
+as for an unknown tag), and an ``<ol start>`` numeral ``int`` cannot read ("五", "½") counts the list from 1, as a
+browser does (:func:`_list_start`).
 
 What it does not reproduce raises :class:`Unsupported`, and the caller converts that fragment with markdownify
 instead: an element name whose markdownify method is not one ported here (a future markdownify's new tags), a node
@@ -418,9 +418,10 @@ def _list_start(value) -> int:
     return 1
 
 
-#: markdownify attributes a tag name can reach that convert no tag: its entry point (``<soup>``) and its cache of
-#: conversion functions (``<fn-cache>``). markdownify fails on such an element (a hostile page could stop a build);
-#: here it is an element with no conversion of its own (its content), as a browser shows an unknown tag.
+#: markdownify attributes a tag name can reach that convert no tag: its entry point (``<soup>``: markdownify raises
+#: TypeError on it, so a hostile page stopped a build) and its cache of conversion functions (``<fn-cache>``, which
+#: markdownify converts as an unknown tag). Here each is an element with no conversion of its own (its content), as
+#: markdownify treats an unknown tag and a browser shows it.
 _NOT_TAG_CONVERSIONS = {"convert_soup", "convert_fn_cache", "convert"}
 
 #: markdownify's conversion functions and the ones here that do what they do.
