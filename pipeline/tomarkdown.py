@@ -418,11 +418,11 @@ def _list_start(value) -> int:
     return 1
 
 
-#: markdownify attributes a tag name can reach that convert no tag: its entry point (``<soup>``: markdownify raises
-#: TypeError on it, so a hostile page stopped a build) and its cache of conversion functions (``<fn-cache>``, which
-#: markdownify converts as an unknown tag). Here each is an element with no conversion of its own (its content), as
-#: markdownify treats an unknown tag and a browser shows it.
-_NOT_TAG_CONVERSIONS = {"convert_soup", "convert_fn_cache", "convert"}
+#: markdownify's entry point, which the tag name ``soup`` reaches (markdownify raises TypeError on ``<soup>``, so a
+#: hostile page stopped a build): here an element with no conversion of its own (its content), as markdownify treats
+#: an unknown tag and a browser shows it. Other names that reach an attribute that is no function (``<fn-cache>``,
+#: its cache) are unknown tags to markdownify and here alike (:func:`_handler`).
+_ENTRY_POINT = "convert_soup"
 
 #: markdownify's conversion functions and the ones here that do what they do.
 _PORTED = {
@@ -457,7 +457,7 @@ def _handler(name: str):
     if method == "convert_a":
         return _Converter.convert_a  # policykb's own <a> (pipeline.extract._Converter)
     found = getattr(_REFERENCE, method, None)
-    if method in _NOT_TAG_CONVERSIONS or not callable(found):
+    if method == _ENTRY_POINT or not callable(found):
         found = None
     if found is not None:
         ported = _PORTED.get(method)
