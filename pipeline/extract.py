@@ -383,7 +383,8 @@ def extract(body: bytes, content_type: str | None, select=(), remove=(), unless:
     except Exception as exc:  # noqa: BLE001 - a page no rule here foresaw must not stop every build at its record
         logger.exception("a page could not be converted")
         raise ExtractionError(f"the page could not be converted ({type(exc).__name__}: {exc}): a policykb bug; "
-                              "please report it with the page (its WARC record)") from exc
+                              "please report it with the page (its WARC record) / 页面无法转换：这是 policykb 的缺陷，"
+                              "请附上该页面（其 WARC 记录）报告") from exc
 
 
 def _extract(body: bytes, content_type: str | None, select=(), remove=(), unless=None) -> Extracted:
