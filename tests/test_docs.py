@@ -50,7 +50,8 @@ def test_the_readme_names_the_client_versions_that_are_installed_and_tested():
         except PackageNotFoundError:
             pytest.skip(f"{package} is not installed (pip install -e '.[test]')")
         said = re.search(rf"{re.escape(name)} (\d[\w.]*\d)", tested)
-        assert said and said.group(1) == installed, f"README: {name} {said and said.group(1)}, installed {installed}"
+        assert said and said.group(1) == installed, \
+            f"README: {name} {said and said.group(1)}, installed {installed} (make test installs with -c tests/constraints.txt)"
     import shutil
     import subprocess
 
