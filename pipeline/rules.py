@@ -54,13 +54,14 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from pipeline.text import UNSPACED as UNSPACED_CHARS
 from pipeline.text import plain_text
 
 KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.yml")
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 11
+EXTRACTOR_VERSION = 12
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -1158,7 +1159,8 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
 
     :param markdown: the section's text (Markdown, as stored)
     :param language: the version's language or the document's locale (``en``, ``zh-Hans``, ``ja-JP`` ...);
-        a language without cues gives nothing
+        a language without cues gives nothing; a sentence in English on a page of another language is read in
+        English (:func:`reading_language`)
     """
     language = base_language(language)
     if not language:
@@ -1175,16 +1177,17 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            for v in _sentence_values(sentence, language):
-                v = _anaphoric(_restated(_labelled(v, label, language, lead if bullet else ""), out, language),
-                               previous, language)
+            read_as = reading_language(sentence, language)
+            for v in _sentence_values(sentence, read_as):
+                v = _anaphoric(_restated(_labelled(v, label, read_as, lead if bullet else ""), out, read_as),
+                               previous, read_as)
                 if v.comparator == "restated":  # a period named again: only one the section stated before
                     v = _mentioned(v, out)
                 if v:
                     out.append(v)
             previous = sentence
             label = sentence if is_label else ""
-            lead = lead if bullet else _lead_subject(sentence, language)
+            lead = lead if bullet else _lead_subject(sentence, read_as)
     return out
 
 
@@ -1279,6 +1282,39 @@ def _labelled(value: RuleValue, label: str, language: str, lead: str = "") -> Ru
     text = digits(label, language)
     metric = _nearest_cue(text, len(text), "metrics", False, span=(0, len(text)))
     return replace(value, subject=metric) if metric else value
+
+
+@lru_cache(maxsize=None)
+def _common_words(language: str) -> frozenset[str]:
+    """A language's 100 most frequent words (wordfreq's list; none for a language it has no list of)."""
+    from wordfreq import top_n_list
+
+    try:
+        return frozenset(top_n_list(language, 100))
+    except LookupError:
+        return frozenset()
+
+
+_LATIN_WORD = re.compile(rf"[{_LETTERS}]{{2,}}")  # a word of one letter ("a", "s", "l") is in several lists
+_UNSPACED_SCRIPT = re.compile(f"[{UNSPACED_CHARS}]")
+
+
+def reading_language(sentence: str, language: str) -> str:
+    """The language a sentence is read in: the page's, or English for a sentence in English on a page in another
+    language. Bilingual pages are common where sellers read them (a French merchant agreement with its English
+    translation after it, a Chinese notice with an English paragraph, Malay and English on one help page), and a
+    sentence read with another language's cues gives nothing ("within 14 days" holds no French unit). A sentence
+    is English when it has at least two of English's most common words and more than twice as many as of the
+    page language's (wordfreq's lists; words of two letters or more), and no character of a script written without spaces on a Chinese,
+    Japanese or Thai page; only a sentence that may hold a value (English's ``worth_reading``) is looked at."""
+    if language == "en" or not _patterns("en")["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
+        return language
+    if language in UNSPACED and _UNSPACED_SCRIPT.search(sentence):
+        return language
+    words = _LATIN_WORD.findall(sentence.lower())
+    english, own = _common_words("en"), _common_words(language)
+    in_english = sum(w in english for w in words)
+    return "en" if in_english >= 2 and in_english > 2 * sum(w in own for w in words) else language
 
 
 def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
