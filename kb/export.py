@@ -99,10 +99,10 @@ Source 来源: {source}
 
 def _metadata() -> dict:
     """Title, licence and source as ``metadata.yml`` states them for Datasette."""
-    import yaml
+    from pipeline.yamlload import safe_load
 
     try:
-        return yaml.safe_load(METADATA.read_text(encoding="utf-8")) or {}
+        return safe_load(METADATA.read_text(encoding="utf-8")) or {}
     except OSError:
         return {}
 

@@ -89,9 +89,9 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=1)
 def keyword_data() -> dict:
     """The keyword file: ``{language: {kind: [{"re", "example", "date", "after_date"?}], "months": {...}}}``."""
-    import yaml
+    from pipeline.yamlload import safe_load
 
-    return yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))["languages"]
+    return safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))["languages"]
 
 
 def languages() -> list[str]:

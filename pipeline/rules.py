@@ -152,9 +152,9 @@ class RuleValue:
 @lru_cache(maxsize=1)
 def keyword_data() -> dict:
     """The cue file: ``{"languages": {...}, "subjects": {...}, "metrics": {...}}``."""
-    import yaml
+    from pipeline.yamlload import safe_load
 
-    return yaml.safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))
+    return safe_load(KEYWORDS_FILE.read_text(encoding="utf-8"))
 
 
 def extractor_state() -> str:

@@ -63,6 +63,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from pipeline.normalize import declaration_rules
+from pipeline.yamlload import safe_load
 
 #: The controlled list of document types, so that "the code of conduct of
 #: every platform" is one query (in the spirit of Open Terms Archive's
@@ -463,7 +464,7 @@ def _discovery(value, path) -> Discovery | None:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
