@@ -35,6 +35,11 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
+#: Items a response's output is worked on by at once. Each callback yields one item (a fetch, or a page seen by
+#: discovery), but Scrapy (2.19) starts this many worker tasks for every response's output whatever it holds: at
+#: its default of 100, a byte-identical crawl of 200 documents took 3.5 CPU s, at 4, 3.0 (medians of 3,
+#: alternated in one run; about 2 ms of CPU a response).
+CONCURRENT_ITEMS = 4
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 #: Longest ``Retry-After`` honoured by waiting (seconds); a longer one is a failed check.
