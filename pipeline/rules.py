@@ -60,7 +60,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 11
+EXTRACTOR_VERSION = 12
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -827,9 +827,12 @@ def _withdrawal_sentence(text: str) -> bool:
 
 
 def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
-    """Durations with a limiting cue right before the number or right after the unit."""
+    """Durations with a limiting cue right before the number or right after the unit. In a definition (a term in
+    quotes said to mean something, :data:`_DEFINITION`), a period counted from an event says what the term covers ("a
+    purchase that occurs within five years after the product was first registered"): nobody must act within it."""
     pats = _patterns(language)
     out = []
+    definition = bool(_DEFINITION.match(text))
     previous_end = 0
     for m in _NUMBER_RE.finditer(text):
         unit_m = pats["unit"].match(text, m.end())
@@ -850,7 +853,9 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         mention = not (cue_before or during) and bool(_MENTION_BEFORE.search(before)) and bool(
             _MENTION_AFTER.match(text, unit_m.end()))
         ruled_out = bool(pats["not_before"] and pats["not_before"].search(before))  # "during the last 30 days"
-        mention = mention and (ruled_out or not cue_after)  # "the 15-day notice period" is a notice period anyway
+        # "the 15-day notice period" is a notice period anyway; "before the 48-hour window" names a window the
+        # section stated (or did not) before, no new deadline
+        mention = mention and (ruled_out or not cue_after or bool(_BARE_WINDOW.match(cue_after.group())))
         if not (cue_before or cue_after or during or mention) or (ruled_out and not mention) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
@@ -864,6 +869,10 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
+        if definition and pats["anchor"] and pats["anchor"].match(text, unit_m.end()):
+            continue  # '"Eligible Purchase" means a purchase … within five years after … was first registered'
+        if mention and _BEFORE_MENTION.search(before):
+            continue  # "may resolve an order issue before the 48-hour window": earlier than the window ends, no limit
         if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
                 re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
             continue  # "list up to 365 days in advance": how early something may be done, no deadline
@@ -886,6 +895,11 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     return out
 
 
+#: a definition: a term in quotes (or bold) at the sentence's start, said to mean or refer to something ('"Eligible
+#: Purchase" means a purchase that …', '« Vendeur » désigne', '"Artikel" bezeichnet')
+_DEFINITION = re.compile(
+    r"^\W{0,3}(?:[\"“„«‘']|\*\*)[^\"”“»’*]{1,80}(?:[\"”“»’']|\*\*)\s*(?:\([^)]{0,40}\)\s*)?,?\s*(?:means|shall\s+mean|refers\s+to|"
+    r"is\s+defined\s+as|bezeichnet|meint|désigne|signifie|significa|designa|indica|betekent|wordt\s+verstaan)\b", re.I)
 #: right before a duration, a step taking effect after it ("la résiliation prendra effet au terme d'un délai de 30
 #: jours", "produz efeitos no prazo de 15 dias", "takes effect 30 days after"): when something happens, no deadline
 _NOT_A_DEADLINE = re.compile(
@@ -945,6 +959,11 @@ _DURING = re.compile(r"(?:^|\s)(?:during|for\s+a\s+period\s+of|gedurende|durante
 #: "the above-mentioned 15-days period"): a determiner right before the number, "period" or "window" right after it
 _MENTION_BEFORE = re.compile(r"(?:^|\s)(?:the|that|this|such|said|(?:above|afore)[\s-]?mentioned)\s+$", re.I)
 _MENTION_AFTER = re.compile(r"\s+(?:(?:notice|withdrawal|return|review|cooling[\s-]+off)\s+)?(?:period|window)\b", re.I)
+#: a cue after the unit that is only the word "window" ("the 48-hour window"): with a determiner before the number, a
+#: period named again (:data:`_MENTION_BEFORE`), not a deadline stated there
+_BARE_WINDOW = re.compile(r"\W{0,2}\s*window\b", re.I)
+#: "before" right before a period named again ("before the 48-hour window"): a moment earlier than that period ends
+_BEFORE_MENTION = re.compile(r"\b(?:before|prior\s+to|ahead\s+of)\s+(?:the|that|this|such|said)\s+$", re.I)
 #: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period

@@ -1221,3 +1221,32 @@ def test_words_are_scored_as_wordfreq_scores_them():
         pieces |= {w.upper() for w in words} | {w.capitalize() for w in words}
         for piece in sorted(pieces):
             assert rules._zipf(piece, language) == zipf_frequency(piece, language), (language, piece)
+
+
+# extractor 12, from the tuned documents' wrong and missed values: an account or item left unused for a time ("have
+# not been used for 12 months", "not retrieved … for more than 30 days") and "If, after 14 days, …" bound what happens
+# next; a funds "clearance period" limits a payment; a period named again after "before" ("before the 48-hour
+# window") and a period counted from an event in a definition ('"X" means a purchase … within five years after …')
+# are no deadlines (a requirement in a definition still is)
+EXTRACTOR_12_CASES = [
+    ("en", "We reserve the right to close accounts that have not been used for 12 months.", [(12, "month", "")]),
+    ("en", "Products that are not retrieved by a buyer for more than 30 days are deemed abandoned.",
+     [(30, "day", "")]),
+    ("en", "The account has been active for more than 12 months.", []),
+    ("en", "If, after 14 days, we have not been informed that legal proceedings have been started, we restore the "
+           "listing.", [(14, "day", "dispute")]),
+    ("en", "The withdrawal is available only after a safety clearance period of maximum 75 days.",
+     [(75, "day", "payment")]),
+    ("en", "Withdrawals of funds are processed within 5 business days.", [(5, "business_day", "payment")]),
+    ("en", "The platform may resolve an order issue before the 48-hour window in cases of harassment.", []),
+    ("en", '"Eligible Purchase" means a purchase by a customer that occurs within five years after the device was '
+           "first registered.", []),
+    ("fr", "« Achat Éligible » désigne un achat effectué dans les 30 jours suivant l'enregistrement de l'appareil.", []),
+    ("en", '"Premium Seller" means a seller who responds to buyer messages within 48 hours.', [(48, "hour", "response")]),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_12_CASES)
+def test_extractor_12_reads_what_extractor_11_read_wrong(language, text, want):
+    """Each was read wrong by extractor 11 (a deadline dropped, the wrong step, or a duration taken for a deadline)."""
+    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
