@@ -1243,6 +1243,17 @@ EXTRACTOR_12_CASES = [
            "first registered.", []),
     ("fr", "« Achat Éligible » désigne un achat effectué dans les 30 jours suivant l'enregistrement de l'appareil.", []),
     ("en", '"Premium Seller" means a seller who responds to buyer messages within 48 hours.', [(48, "hour", "response")]),
+    # a step's period said to be N ("the default payment period for sellers is 30 calendar days", "your handling
+    # time is 3 business days"), a period "from … until N days after …"; a stay "until N days after" is none
+    ("en", "Unless agreed otherwise, the default payment period for sellers is 30 calendar days since the shipment "
+           "date.", [(30, "calendar_day", "payment")]),
+    ("en", "Your handling time is 3 business days.", [(3, "business_day", "dispatch")]),
+    ("en", "The buyer may return the item within any period from the order date until 14 calendar days after its "
+           "receipt.", [(14, "calendar_day", "return")]),
+    ("en", "The listing stays suspended until 30 days after the payment.", []),
+    # "a 3 dias de expirar": three days before something expires
+    ("pt", "A 3 dias de expirar a validade do anúncio, o utilizador pode proceder à sua renovação.", [(3, "day", "")]),
+    ("pt", "O anúncio fica ativo por 60 dias.", []),
 ]
 
 
