@@ -847,7 +847,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
-        during = not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text)
+        pickup = not (cue_before or cue_after) and bool(_KEPT_FOR_PICKUP.search(before) and _PICKUP_PLACE.search(text))
+        during = pickup or (not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text))
         # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
         # stated that deadline before (:func:`extract`)
         mention = not (cue_before or during) and bool(_MENTION_BEFORE.search(before)) and bool(
@@ -880,7 +881,10 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) \
                 or _governs(_KEPT, text, clause_start, start):
             continue  # "la résiliation prendra effet au terme d'un délai de 30 jours", "si presume che … entro 12 mesi"
-        subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
+        # a parcel kept for collection: the period limits the collection, a step no subject names (not the
+        # delivery it replaces: "ne pourra pas être livré à domicile mais sera disponible pendant 8 jours à l'agence")
+        subject = "" if pickup else _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has,
+                                                      language)
         if not subject and _withdrawal_sentence(text):
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
@@ -901,9 +905,11 @@ _DEFINITION = re.compile(
     r"^\W{0,3}(?:[\"“„«‘']|\*\*)[^\"”“»’*]{1,80}(?:[\"”“»’']|\*\*)\s*(?:\([^)]{0,40}\)\s*)?,?\s*(?:means|shall\s+mean|refers\s+to|"
     r"is\s+defined\s+as|bezeichnet|meint|désigne|signifie|significa|designa|indica|betekent|wordt\s+verstaan)\b", re.I)
 #: right before a duration, a step taking effect after it ("la résiliation prendra effet au terme d'un délai de 30
-#: jours", "produz efeitos no prazo de 15 dias", "takes effect 30 days after"): when something happens, no deadline
+#: jours", "produz efeitos no prazo de 15 dias", "takes effect 30 days after"): when something happens, no deadline;
+#: nor is how long something must stay valid ("votre carte bancaire doit être valide dans les 90 jours qui suivent")
 _NOT_A_DEADLINE = re.compile(
-    r"(?:tak(?:e|es|ing)\s+effect|becomes?\s+effective|prend\w*\s+effet|produz\w*\s+efeitos?|surt\w*\s+efeitos?|"
+    r"(?:(?:be|être|sein|ser|essere|zijn|estar)\s+(?:valid|valide|valable|válid[oa]|valid[oa]|gültig|geldig)|"
+    r"tak(?:e|es|ing)\s+effect|becomes?\s+effective|prend\w*\s+effet|produz\w*\s+efeitos?|surt\w*\s+efeitos?|"
     r"surt\w*\s+efecto|entra\w*\s+en\s+vigor|wird\s+wirksam|wirksam\s+wird|in\s+werking\s+treedt)"
     r"(?:\s+(?:au\s+terme\s+d.un|à\s+l.expiration\s+d.un|no|al\s+cabo\s+de|en\s+el|dans\s+un))?[^,;.]{0,12}$", re.I)
 #: keeping something before the duration in its clause ("conservées pendant une durée de cinq ans", "keep the proof of
@@ -955,6 +961,15 @@ _ALTERNATIVE_IN_ABSENCE = re.compile(
 #: a limit only in a sentence stating the right of withdrawal (:data:`_WITHOUT_REASON`), else how long something lasts
 _DURING = re.compile(r"(?:^|\s)(?:during|for\s+a\s+period\s+of|gedurende|durante|pendant|während|selama)\s+(?:(?:a|un|une|een|el|la|o|um|uma|il)\s+)?$",
                      re.I)
+#: "available for" a time at a pick-up place ("sera disponible pendant 8 jours à l'agence", "is kept at the pick-up
+#: point for 10 days"): how long the buyer has to collect it, a limit like a withdrawal period's "during"
+_KEPT_FOR_PICKUP = re.compile(r"\b(?:available|held|kept|disponibles?|disponibil[ei]|disponíve(?:l|is)|verfügbar|"
+                              r"beschikbaar|gelagert|bewaard)\s+(?:[\w’'-]+\s+){0,5}?(?:during|for|pendant|durante|per|für|"
+                              r"gedurende|selama)\s+\S*\s*$", re.I)
+_PICKUP_PLACE = re.compile(r"pick[\s-]?up\s+(?:point|location|store)|collection\s+point|parcel\s+(?:shop|locker)|agence|"
+                           r"point\s+relais|relais\s+colis|bureau\s+de\s+poste|post\s+office|Packstation|Filiale|"
+                           r"Abholstation|punto\s+de\s+recogida|punto\s+di\s+ritiro|ophaalpunt|afhaalpunt|"
+                           r"ponto\s+de\s+recolha", re.I)
 #: a period named again with its number before its name ("during the 15-day notice period", "that 100 day period",
 #: "the above-mentioned 15-days period"): a determiner right before the number, "period" or "window" right after it
 _MENTION_BEFORE = re.compile(r"(?:^|\s)(?:the|that|this|such|said|(?:above|afore)[\s-]?mentioned)\s+$", re.I)

@@ -1254,6 +1254,19 @@ EXTRACTOR_12_CASES = [
     # "a 3 dias de expirar": three days before something expires
     ("pt", "A 3 dias de expirar a validade do anúncio, o utilizador pode proceder à sua renovação.", [(3, "day", "")]),
     ("pt", "O anúncio fica ativo por 60 dias.", []),
+    # a parcel available at a pick-up place for a time: how long the buyer has to collect it (a step no subject
+    # names); a card that must stay valid for a time, and an offer available for a time, are no deadlines
+    ("fr", "Si le colis est hors gabarit, il ne pourra pas être livré à domicile mais sera disponible pendant 8 jours "
+           "à l'agence régionale.", [(8, "day", "")]),
+    ("en", "If we cannot deliver the parcel, it will be available for 10 days at the pick-up point.", [(10, "day", "")]),
+    ("en", "The premium feature is available for 30 days.", []),
+    ("fr", "Votre carte bancaire doit être valide dans les 90 jours qui suivent votre première échéance.", []),
+    # a return or withdrawal "period of" N, and performing the service ("offrir la prestation") as its delivery
+    ("fr", "Le délai de rétractation est complété d'une possibilité de retour de seize (16) jours francs "
+           "supplémentaires.", [(16, "calendar_day", "return")]),
+    ("en", "We offer an extended return period of 60 days on all items.", [(60, "day", "return")]),
+    ("fr", "Le Vendeur doit pouvoir offrir effectivement la prestation à l'Acheteur dans un délai d'un (1) mois au plus "
+           "tard.", [(1, "month", "delivery")]),
 ]
 
 
