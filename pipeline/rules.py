@@ -22,7 +22,8 @@
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
   names no metric takes the metric its numbered or list label line names ("2. Annuleringen" / "≤ 2% …"), never a
   heading's topic; with no comparison, a share of the items a clause requires of a metric it names is a minimum
-  ("98% of the items are delivered within the delivery time");
+  ("98% of the items are delivered within the delivery time"), and so is one alone on its line under a label line
+  that names a metric ("9. Track & Trace-nummer" / "100% van totaal aantal pakketverzendingen");
 * **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
   with the action at that level.
 
@@ -109,6 +110,8 @@ _CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|K
 #: a comparison written as a sign right before a percentage: a threshold whatever it measures
 _SIGN_RE = re.compile(r"([≥≤]|[<>]=?)\s*$")
 _LEADING_SIGN_RE = re.compile(r"(?:^|\|)\s*[≥≤<>]=?\s*$")
+#: nothing before a number in its line (a list mark at most): a share of the items standing alone there is a label's requirement
+_OPENS_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?$")
 _RANGE_START = re.compile(r"\d+(?:[.,]\d+)?\s*(?:-|–|~|à|a|to|bis|al|tot|至|到)\s*$", re.I)
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
@@ -1099,6 +1102,7 @@ SECOND_REACH = 120
 #: of a metric it names is a minimum (``above``)
 _SHARE_OF = re.compile(
     r"\s+(?:of|van|des|de|di|der)\s+(?:(?:the|all|your|de|het|alle|uw|les|vos|los|las|sus|i|gli|tutti\s+gli|die|alle|ihre)\s+)?"
+    r"(?:(?:totaal|totale|total)\s+(?:aantal\s+|number\s+of\s+)?)?"
     r"(?:orders?|items?|shipments?|parcels?|packages?|products?|artikel\w*|bestelling\w*|zending\w*|verzending\w*|"
     r"pakket\w*|commandes?|articles?|colis|expéditions?|pedidos?|art[ií]culos?|env[ií]os?|ordini|articoli|spedizioni|"
     r"Bestellungen|Sendungen|Pakete)\b(?![’']|\s+(?:prices?|values?|amounts?|costs?|fees?|totals?|prijs|waarde|bedrag|prix|"
@@ -1110,7 +1114,8 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
     words before the number (the language's ``rate`` cue: "numero di reclami superiore al 15%") or, with a sign
     (≥ 98%), a threshold whatever it measures (its subject then empty); or, with no comparison, a share of the items
     (:data:`_SHARE_OF`) in a clause that names a metric: a minimum ("98% of the items are delivered within the
-    delivery time")."""
+    delivery time"); one alone on its line is kept as ``share`` until its label line names the metric
+    (:func:`_labelled`; :func:`extract` drops it otherwise)."""
     pats = _patterns(language)
     out: list[RuleValue] = []
     for m in _PERCENT_RE.finditer(text):
@@ -1133,12 +1138,17 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         value = float(m.group(1).replace(",", "."))
         # a rate named in other words ("numero di reclami superiore al 15%", "percentuale di ordini elaborati")
         rate = pats["rate"] and pats["rate"].search(text, a, m.start())
-        if not 0 <= value <= 100 or not (metric or rate or (sign and value > 0 and
-                                                            _LEADING_SIGN_RE.search(text[:m.start()]))):
+        opens = share and not row and bool(_OPENS_LINE.search(text[:m.start()]))
+        if not 0 <= value <= 100 or not (metric or rate or opens or (sign and value > 0 and
+                                                                     _LEADING_SIGN_RE.search(text[:m.start()]))):
             continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
-        if share and not metric:
-            continue  # a share with no comparison is a threshold only of a metric named in its clause
-        out.append(RuleValue("metric_threshold", value, "percent", metric, comparator or "above", sentence,
+        if share and not (metric or opens):
+            continue  # a share with no comparison is a threshold only of a metric named in its clause, or of the one
+            # its label line names when it opens its line ("9. Track & Trace-nummer" / "100% van totaal aantal
+            # pakketverzendingen": :func:`_labelled`)
+        # a share opening its line with no metric of its own: "share" until its label names one (:func:`_labelled`)
+        out.append(RuleValue("metric_threshold", value, "percent", metric,
+                             comparator or ("above" if metric else "share"), sentence,
                              text[m.start() - cue_len:m.end()].strip(),
                              window=_windows(text, a, b, (m.start(), m.end()), language), position=m.start()))
     return out
@@ -1214,6 +1224,8 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
                                previous, language)
                 if v.comparator == "restated":  # a period named again: only one the section stated before
                     v = _mentioned(v, out)
+                if v and v.comparator == "share":  # a share whose label line names no metric either: no threshold
+                    v = None
                 if v:
                     out.append(v)
             previous = sentence
@@ -1312,7 +1324,8 @@ def _labelled(value: RuleValue, label: str, language: str, lead: str = "") -> Ru
         return value
     text = digits(label, language)
     metric = _nearest_cue(text, len(text), "metrics", False, span=(0, len(text)))
-    return replace(value, subject=metric) if metric else value
+    return replace(value, subject=metric, comparator="above" if value.comparator == "share" else value.comparator) \
+        if metric else value
 
 
 def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:

@@ -1270,6 +1270,24 @@ EXTRACTOR_12_CASES = [
 ]
 
 
+# extractor 12: a share of the items alone on its line, under a numbered label naming a metric ("9. Track &
+# Trace-nummer" / "100% van totaal aantal pakketverzendingen"), is that metric's minimum; under a label naming none,
+# or in a sentence, it is nothing
+EXTRACTOR_12_LABELS = [
+    ("nl", "9. Track & Trace-nummer\n\n    100% van totaal aantal pakketverzendingen",
+     [(100, "percent", "valid_tracking_rate")]),
+    ("en", "3. Valid tracking rate\n\n- 95% of the total number of shipments", [(95, "percent", "valid_tracking_rate")]),
+    ("en", "2. Returns\n\n100% of orders ship free.", []),
+    ("nl", "- 100% van totaal aantal pakketverzendingen", []),
+    ("en", "100% of the items are new.", []),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_12_LABELS)
+def test_a_share_alone_on_its_line_takes_its_labels_metric(language, text, want):
+    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+
+
 @pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_12_CASES)
 def test_extractor_12_reads_what_extractor_11_read_wrong(language, text, want):
     """Each was read wrong by extractor 11 (a deadline dropped, the wrong step, or a duration taken for a deadline)."""
