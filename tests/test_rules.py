@@ -1267,6 +1267,12 @@ EXTRACTOR_12_CASES = [
     ("en", "We offer an extended return period of 60 days on all items.", [(60, "day", "return")]),
     ("fr", "Le Vendeur doit pouvoir offrir effectivement la prestation à l'Acheteur dans un délai d'un (1) mois au plus "
            "tard.", [(1, "month", "delivery")]),
+    # a period that "must not fall short of" N ("die Dauer von 15 Tagen nicht unterschreiten darf"), the period of a
+    # change offer (an "Änderungsangebot") being its notice; a duration alone is none
+    ("de", "Der Anbieter kann Änderungen dieser AGB mit einer angemessenen Frist anbieten (\"Änderungsangebot\"), die "
+           "jedoch die Dauer von 15 Tagen nicht unterschreiten darf.", [(15, "day", "notice")]),
+    ("de", "Die Kündigungsfrist darf 30 Tage nicht unterschreiten.", [(30, "day", "notice")]),
+    ("de", "Die Sperre dauert 30 Tage.", []),
 ]
 
 
