@@ -1264,6 +1264,14 @@ _ANAPHORA = re.compile(
     r"ledit|ladite|este|esta|ese|esa|dicho|dicha|tal|esse|essa|dieser|diese|dieses|deze|dit)\s+[^\W\d]{3,}\s", re.I)
 
 
+#: a period named with a demonstrative ("este periodo no podrá ser inferior a", "this period shall be at least", "ce
+#: délai ne peut excéder"), within a few words before a deadline's number: the period the sentence before named
+_PERIOD_ANAPHORA = re.compile(
+    r"\b(?:this|that|such|the\s+said|este|ese|dicho|esse|referido|ce|cet|ledit|questo|tale|detto|dieser|diese|deze|"
+    r"dit)\s+(?:period|periodo|período|plazo|prazo|délai|termine|Frist|termijn)\b(?![^,;.]*\b(?:of|de|di|van|von)\s*$)",
+    re.I)
+
+
 def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
     """A period named again with no cue of its own ("during the 15-day notice period"): the deadline the section
     stated before with the same number and unit, with that one's step (a cue in its own clause names what happens
@@ -1276,11 +1284,14 @@ def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
 
 def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:
     """A deadline that names no step in a sentence opening on a demonstrative and a noun (:data:`_ANAPHORA`: "Tale
-    termine non sarà superiore a 5 giorni lavorativi") takes the step the sentence right before it names (its subject
-    cue nearest the end, strong before weak): the demonstrative points back to it. Nothing when that sentence names
-    no step either."""
-    if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED \
-            or not _ANAPHORA.match(digits(value.sentence, language)):
+    termine non sarà superiore a 5 giorni lavorativi"), or whose own period is named with a demonstrative just before
+    it (:data:`_PERIOD_ANAPHORA`: "…, este periodo no podrá ser inferior a 30 días"), takes the step the sentence
+    right before it names (its subject cue nearest the end, strong before weak): the demonstrative points back to
+    it. Nothing when that sentence names no step either."""
+    if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED:
+        return value
+    own = digits(value.sentence, language)
+    if not (_ANAPHORA.match(own) or _PERIOD_ANAPHORA.search(own, max(0, value.position - 60), value.position)):
         return value
     text = digits(previous, language)
     subject = _nearest_cue(text, len(text), "subjects", False, span=(0, len(text)))

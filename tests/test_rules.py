@@ -1273,6 +1273,12 @@ EXTRACTOR_12_CASES = [
            "jedoch die Dauer von 15 Tagen nicht unterschreiten darf.", [(15, "day", "notice")]),
     ("de", "Die Kündigungsfrist darf 30 Tage nicht unterschreiten.", [(30, "day", "notice")]),
     ("de", "Die Sperre dauert 30 Tage.", []),
+    # "este periodo no podrá ser inferior a 30 días": a minimum, and the period the sentence before named (a notice)
+    ("es", "Si bloqueamos una cuenta, daremos al usuario un periodo de aviso razonable. Si el bloqueo afecta a todas las "
+           "funciones, este periodo no podrá ser inferior a 30 días.", [(30, "day", "notice")]),
+    ("en", "If we restrict your account, we give you a reasonable notice period. Where the restriction concerns all "
+           "features, this period shall be at least 30 days.", [(30, "day", "notice")]),
+    ("es", "El periodo de bloqueo podrá ser superior a 30 días.", []),
 ]
 
 
