@@ -1042,6 +1042,10 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
         # "30 days before the effective date", "vier Wochen im Voraus": an advance notice, when nothing else
         # stands in the clause ("orders placed up to 2 days before the holiday ship": no notice)
         return "notice"
+    if not subject and anchor and not advance and any(k == "dispute" for _, _, k in _clause_hits(text, "subjects", *anchor)):
+        # "Unless otherwise agreed … within 14 days of notice of the dispute": a step counted from a dispute, in a
+        # clause that names no other, is part of settling it
+        subject = "dispute"
     if subject == "dispute" and (_AGAINST_DECISION.search(text, a, b) or (
             anchor and re.search(_DECISION, text[anchor[0]:anchor[1]], re.I))):
         return "appeal"

@@ -1279,6 +1279,12 @@ EXTRACTOR_12_CASES = [
     ("en", "If we restrict your account, we give you a reasonable notice period. Where the restriction concerns all "
            "features, this period shall be at least 30 days.", [(30, "day", "notice")]),
     ("es", "El periodo de bloqueo podrá ser superior a 30 días.", []),
+    # counted from a dispute, in a clause naming no other step: part of settling it; a step named wins, and a period
+    # counted from another event takes nothing from it
+    ("en", "Unless otherwise agreed between the parties within 14 days of notice of the dispute, the mediator will be "
+           "nominated by the mediation centre.", [(14, "day", "dispute")]),
+    ("en", "The seller must refund the buyer within 14 days of the claim.", [(14, "day", "refund")]),
+    ("en", "You may opt out within 30 days of the date you first accepted these terms.", [(30, "day", "")]),
 ]
 
 
