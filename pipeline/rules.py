@@ -830,9 +830,8 @@ def _withdrawal_sentence(text: str) -> bool:
 
 
 def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
-    """Durations with a limiting cue right before the number or right after the unit. In a definition (a term in
-    quotes said to mean something, :data:`_DEFINITION`), a period counted from an event says what the term covers ("a
-    purchase that occurs within five years after the product was first registered"): nobody must act within it."""
+    """Durations with a limiting cue right before the number or right after the unit (none counted from an event in
+    a definition, :data:`_DEFINITION`)."""
     pats = _patterns(language)
     out = []
     definition = bool(_DEFINITION.match(text))
@@ -873,19 +872,9 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
-        if definition and pats["anchor"] and pats["anchor"].match(text, unit_m.end()):
+        if _no_deadline(text, m.start(), start, before, after, bool(cue_before), bool(cue_after), mention) or (
+                definition and pats["anchor"] and pats["anchor"].match(text, unit_m.end())):
             continue  # '"Eligible Purchase" means a purchase … within five years after … was first registered'
-        if mention and _BEFORE_MENTION.search(before):
-            continue  # "may resolve an order issue before the 48-hour window": earlier than the window ends, no limit
-        if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
-                re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
-            continue  # "list up to 365 days in advance": how early something may be done, no deadline
-        clause_start = _clause(text, m.start())[0]
-        if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) \
-                or _governs(_KEPT, text, clause_start, start):
-            continue  # "la résiliation prendra effet au terme d'un délai de 30 jours", "si presume che … entro 12 mesi"
-        # a parcel kept for collection: the period limits the collection, a step no subject names (not the
-        # delivery it replaces: "ne pourra pas être livré à domicile mais sera disponible pendant 8 jours à l'agence")
         subject = "" if pickup else _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has,
                                                       language)
         if not subject and _withdrawal_sentence(text):
@@ -902,8 +891,28 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     return out
 
 
+def _no_deadline(text: str, position: int, start: int, before: str, after: str, cue_before: bool, cue_after: bool,
+                 mention: bool) -> bool:
+    """Whether a duration with a limiting cue (its number at ``position``, its time phrase from ``start``) is still
+    no deadline: a period named again after "before" ("may resolve an order issue before the 48-hour window": earlier
+    than the window ends), how early something may be done ("list up to 365 days in advance"), a step taking effect
+    or something staying valid (:data:`_NOT_A_DEADLINE`), or a presumption or a keeping that governs the period
+    (:func:`_governs`: "si presume che … entro 12 mesi", "conservées pendant une durée de cinq ans")."""
+    if mention and _BEFORE_MENTION.search(before):
+        return True
+    if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
+            re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
+        return True
+    clause_start = _clause(text, position)[0]
+    return bool(_NOT_A_DEADLINE.search(text, max(0, start - 60), start)) or \
+        _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) or _governs(_KEPT, text, clause_start, start)
+
+
 #: a definition: a term in quotes (or bold) at the sentence's start, said to mean or refer to something ('"Eligible
-#: Purchase" means a purchase that …', '« Vendeur » désigne', '"Artikel" bezeichnet')
+#: Purchase" means a purchase that …', '« Vendeur » désigne', '"Artikel" bezeichnet'); a period in it counted from an
+#: event says what the term covers ("a purchase that occurs within five years after the product was first
+#: registered"): nobody must act within it (a requirement it states still is a deadline: "accettazione ordini
+#: inferiore alle 48 ore")
 _DEFINITION = re.compile(
     r"^\W{0,3}(?:[\"“„«‘']|\*\*)[^\"”“»’*]{1,80}(?:[\"”“»’']|\*\*)\s*(?:\([^)]{0,40}\)\s*)?,?\s*(?:means|shall\s+mean|refers\s+to|"
     r"is\s+defined\s+as|bezeichnet|meint|désigne|signifie|significa|designa|indica|betekent|wordt\s+verstaan)\b", re.I)
@@ -965,7 +974,9 @@ _ALTERNATIVE_IN_ABSENCE = re.compile(
 _DURING = re.compile(r"(?:^|\s)(?:during|for\s+a\s+period\s+of|gedurende|durante|pendant|während|selama)\s+(?:(?:a|un|une|een|el|la|o|um|uma|il)\s+)?$",
                      re.I)
 #: "available for" a time at a pick-up place ("sera disponible pendant 8 jours à l'agence", "is kept at the pick-up
-#: point for 10 days"): how long the buyer has to collect it, a limit like a withdrawal period's "during"
+#: point for 10 days"): how long the buyer has to collect it, a limit like a withdrawal period's "during"; it limits
+#: the collection, a step no subject names (not the delivery it replaces: "ne pourra pas être livré à domicile mais
+#: sera disponible pendant 8 jours à l'agence")
 _KEPT_FOR_PICKUP = re.compile(r"\b(?:available|held|kept|disponibles?|disponibil[ei]|disponíve(?:l|is)|verfügbar|"
                               r"beschikbaar|gelagert|bewaard)\s+(?:[\w’'-]+\s+){0,5}?(?:during|for|pendant|durante|per|für|"
                               r"gedurende|selama)\s+\S*\s*$", re.I)
