@@ -1017,6 +1017,9 @@ _AGAINST_DECISION = re.compile(rf"(?:against|gegen|contre|contra|contro|tegen|te
                                re.I)
 
 
+#: something handed in to the platform before an event ("provide marketing communications to us at least ten
+#: business days before your planned use"): a period before it is a submission's, not a notice
+_SUBMITTED_TO_US = re.compile(r"\b(?:provide|submit|upload)\s+(?:[\w-]+\s+){1,4}?to\s+us\b", re.I)
 #: a character that is more than a quote, bracket or space before a time phrase (none: the phrase opens its clause)
 _OPENING_WORD = re.compile(r"[^ \"'“(]")
 #: a comma right before a time phrase (", within 3 days")
@@ -1049,6 +1052,8 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     if (advance and _TAKES_EFFECT.search(text, unit_end, b)) or (
             anchor and notice.search(text, *anchor) and _TAKES_EFFECT.search(text, a, b)):
         return "notice"  # "se pondrán en conocimiento cuatro semanas antes de que entren en vigor"
+    if subject in WEAK_SUBJECTS | {""} and advance and _SUBMITTED_TO_US.search(text, a, position):
+        return "documents"  # "you must provide marketing communications to us at least ten business days before"
     if subject in WEAK_SUBJECTS | {""} and advance and not _strong_cue(text, position, unit_end):
         # "30 days before the effective date", "vier Wochen im Voraus": an advance notice, when nothing else
         # stands in the clause ("orders placed up to 2 days before the holiday ship": no notice)

@@ -1285,6 +1285,11 @@ EXTRACTOR_12_CASES = [
            "nominated by the mediation centre.", [(14, "day", "dispute")]),
     ("en", "The seller must refund the buyer within 14 days of the claim.", [(14, "day", "refund")]),
     ("en", "You may opt out within 30 days of the date you first accepted these terms.", [(30, "day", "")]),
+    # something handed in to the platform before an event: a submission's deadline, not a notice
+    ("en", "You must provide marketing and customer communications to us at least ten business days before your "
+           "planned use.", [(10, "business_day", "documents")]),
+    ("en", "We may change our fees by posting the changes or send the information by e-mail 30 days in advance.",
+     [(30, "day", "notice")]),
 ]
 
 
