@@ -1290,6 +1290,12 @@ EXTRACTOR_12_CASES = [
            "planned use.", [(10, "business_day", "documents")]),
     ("en", "We may change our fees by posting the changes or send the information by e-mail 30 days in advance.",
      [(30, "day", "notice")]),
+    # es "se beneficiará de / tendrá un periodo de N … para <step>": a deadline for that step; with no "para", a
+    # duration (a free trial)
+    ("es", "El consumidor se beneficiará de un periodo de dos años a partir de la entrega del producto para actuar.",
+     [(2, "year", "")]),
+    ("es", "El vendedor tendrá un periodo de 5 días hábiles para enviar el artículo.", [(5, "business_day", "dispatch")]),
+    ("es", "Se beneficia de un periodo de 30 días de prueba gratuita.", []),
 ]
 
 
