@@ -1292,6 +1292,13 @@ _PERIOD_ANAPHORA = re.compile(
     re.I)
 
 
+#: a moment the deadline counts from, named as one the text named before ("sous 14 jours après la mise en demeure
+#: précitée", "within 10 days of the aforementioned notice"): the step is the one the sentence before named
+_BACK_REFERENCE = re.compile(
+    r"\b(?:précitée?s?|susmentionnée?s?|susvisée?s?|aforementioned|above-?mentioned|mentioned\s+above|sopra\s+citat\w*|"
+    r"suddett\w*|anteriormente\s+(?:citad|mencionad|referid)\w*|vorgenannte\w*|genoemde)\b", re.I)
+
+
 def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
     """A period named again with no cue of its own ("during the 15-day notice period"): the deadline the section
     stated before with the same number and unit, with that one's step (a cue in its own clause names what happens
@@ -1305,13 +1312,15 @@ def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
 def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:
     """A deadline that names no step in a sentence opening on a demonstrative and a noun (:data:`_ANAPHORA`: "Tale
     termine non sarà superiore a 5 giorni lavorativi"), or whose own period is named with a demonstrative just before
-    it (:data:`_PERIOD_ANAPHORA`: "…, este periodo no podrá ser inferior a 30 días"), takes the step the sentence
-    right before it names (its subject cue nearest the end, strong before weak): the demonstrative points back to
+    it (:data:`_PERIOD_ANAPHORA`: "…, este periodo no podrá ser inferior a 30 días"), or whose start is named as one
+    named before (:data:`_BACK_REFERENCE`: "après la mise en demeure précitée"), takes the step the sentence right
+    before it names (its subject cue nearest the end, strong before weak): the demonstrative points back to
     it. Nothing when that sentence names no step either."""
     if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED:
         return value
     own = digits(value.sentence, language)
-    if not (_ANAPHORA.match(own) or _PERIOD_ANAPHORA.search(own, max(0, value.position - 60), value.position)):
+    if not (_ANAPHORA.match(own) or _PERIOD_ANAPHORA.search(own, max(0, value.position - 60), value.position)
+            or _BACK_REFERENCE.search(own, value.position, value.position + AFTER_UNIT + 40)):
         return value
     text = digits(previous, language)
     subject = _nearest_cue(text, len(text), "subjects", False, span=(0, len(text)))

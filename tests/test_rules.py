@@ -1296,6 +1296,14 @@ EXTRACTOR_12_CASES = [
      [(2, "year", "")]),
     ("es", "El vendedor tendrá un periodo de 5 días hábiles para enviar el artículo.", [(5, "business_day", "dispatch")]),
     ("es", "Se beneficia de un periodo de 30 días de prueba gratuita.", []),
+    # a start named as one named before ("après la mise en demeure précitée"): the step of the sentence before
+    ("fr", "En cas de défaut de paiement des montants dus, une mise en demeure est adressée au Vendeur. À défaut de "
+           "parfaite régularisation sous quatorze (14) jours après la mise en demeure précitée, le Contrat peut être "
+           "résilié.", [(14, "day", "payment")]),
+    ("en", "If a payment fails, we send you a reminder. If nothing happens within 10 days of the aforementioned "
+           "reminder, we close the account.", [(10, "day", "payment")]),
+    ("fr", "En cas de défaut de paiement, une mise en demeure est adressée au Vendeur. Le Vendeur peut résilier le "
+           "Contrat sous 14 jours après sa conclusion.", [(14, "day", "")]),
 ]
 
 
