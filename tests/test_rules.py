@@ -1304,6 +1304,10 @@ EXTRACTOR_12_CASES = [
            "reminder, we close the account.", [(10, "day", "payment")]),
     ("fr", "En cas de défaut de paiement, une mise en demeure est adressée au Vendeur. Le Vendeur peut résilier le "
            "Contrat sous 14 jours après sa conclusion.", [(14, "day", "")]),
+    # nl "vanaf 3 maanden na …": the moment from which something is allowed, no limit ("binnen … na" still is)
+    ("nl", "Prijsverhogingen vanaf 3 maanden na de totstandkoming van de overeenkomst zijn alleen toegestaan indien de "
+           "Ondernemer dit bedongen heeft.", []),
+    ("nl", "De verkoper moet binnen 3 dagen na de bestelling verzenden.", [(3, "day", "dispatch")]),
 ]
 
 
