@@ -16,7 +16,11 @@
   other cases" or a bare ", and within N after …" limits the previous deadline's step, and "unless you bring it /
   do so within" the step named before it; a right already exercised ("si ha ejercido su derecho de desistimiento")
   is a condition, not the step; a period counted back ("the last 12 months", "den letzten 15 Monaten", "the 30-day
-  period preceding") and a tenure ("has been a customer for at least 10 years") are no deadlines;
+  period preceding") and a tenure ("has been a customer for at least 10 years") are no deadlines, nor is a window
+  named again after "before" ("before the 48-hour window"), a period counted from an event in a quoted term's
+  definition ('"Eligible Purchase" means … within five years after …') or how long something must stay valid; a
+  parcel available at a pick-up place for a time ("disponible pendant 8 jours à l'agence") is the collection's
+  deadline, with no subject;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
@@ -1033,7 +1037,9 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
     ("préavis de 30 jours") or after the unit ("dos meses de antelación", "30 days' notice"), else the cue that
     governs it in its clause (:func:`_nearest_cue`); a period before a step takes effect (or counted from the notice
-    of it) is a notice, and a complaint against a decision (or counted from one) an appeal."""
+    of it) is a notice, one before an event for something provided "to us" a submission (documents), and a complaint
+    against a decision (or counted from one) an appeal; with no step named, one counted from a dispute is the
+    dispute's."""
     pats = _patterns(language)
     a, b = _clause(text, position)
     # "have 3 days to respond": what the number limits is the verb after "to"
