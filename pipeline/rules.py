@@ -16,13 +16,18 @@
   other cases" or a bare ", and within N after …" limits the previous deadline's step, and "unless you bring it /
   do so within" the step named before it; a right already exercised ("si ha ejercido su derecho de desistimiento")
   is a condition, not the step; a period counted back ("the last 12 months", "den letzten 15 Monaten", "the 30-day
-  period preceding") and a tenure ("has been a customer for at least 10 years") are no deadlines;
+  period preceding") and a tenure ("has been a customer for at least 10 years") are no deadlines, nor is a window
+  named again after "before" ("before the 48-hour window"), a period counted from an event in a quoted term's
+  definition ('"Eligible Purchase" means … within five years after …') or how long something must stay valid; a
+  parcel available at a pick-up place for a time ("disponible pendant 8 jours à l'agence") is the collection's
+  deadline, with no subject;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
   names no metric takes the metric its numbered or list label line names ("2. Annuleringen" / "≤ 2% …"), never a
   heading's topic; with no comparison, a share of the items a clause requires of a metric it names is a minimum
-  ("98% of the items are delivered within the delivery time");
+  ("98% of the items are delivered within the delivery time"), and so is one alone on its line under a label line
+  that names a metric ("9. Track & Trace-nummer" / "100% van totaal aantal pakketverzendingen");
 * **point thresholds**: "reaches 12 points", "累计达到12分", or a row of a table whose header counts points,
   with the action at that level.
 
@@ -110,6 +115,8 @@ _CALENDAR_PERIOD_RE = re.compile(r"calendar\s+(?:week|month)|自然[周週月]|K
 #: a comparison written as a sign right before a percentage: a threshold whatever it measures
 _SIGN_RE = re.compile(r"([≥≤]|[<>]=?)\s*$")
 _LEADING_SIGN_RE = re.compile(r"(?:^|\|)\s*[≥≤<>]=?\s*$")
+#: nothing before a number in its line (a list mark at most): a share of the items standing alone there is a label's requirement
+_OPENS_LINE = re.compile(r"^\s*(?:[-*+•]\s+)?$")
 _RANGE_START = re.compile(r"\d+(?:[.,]\d+)?\s*(?:-|–|~|à|a|to|bis|al|tot|至|到)\s*$", re.I)
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 
@@ -828,9 +835,11 @@ def _withdrawal_sentence(text: str) -> bool:
 
 
 def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
-    """Durations with a limiting cue right before the number or right after the unit."""
+    """Durations with a limiting cue right before the number or right after the unit (none counted from an event in
+    a definition, :data:`_DEFINITION`)."""
     pats = _patterns(language)
     out = []
+    definition = bool(_DEFINITION.match(text))
     previous_end = 0
     for m in _NUMBER_RE.finditer(text):
         unit_m = pats["unit"].match(text, m.end())
@@ -845,13 +854,16 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
-        during = not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text)
+        pickup = not (cue_before or cue_after) and bool(_KEPT_FOR_PICKUP.search(before) and _PICKUP_PLACE.search(text))
+        during = pickup or (not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text))
         # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
         # stated that deadline before (:func:`extract`)
         mention = not (cue_before or during) and bool(_MENTION_BEFORE.search(before)) and bool(
             _MENTION_AFTER.match(text, unit_m.end()))
         ruled_out = bool(pats["not_before"] and pats["not_before"].search(before))  # "during the last 30 days"
-        mention = mention and (ruled_out or not cue_after)  # "the 15-day notice period" is a notice period anyway
+        # "the 15-day notice period" is a notice period anyway; "before the 48-hour window" names a window the
+        # section stated (or did not) before, no new deadline
+        mention = mention and (ruled_out or not cue_after or bool(_BARE_WINDOW.match(cue_after.group())))
         if not (cue_before or cue_after or during or mention) or (ruled_out and not mention) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
@@ -865,14 +877,11 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
         start = m.start() - (len(cue_before.group()) if cue_before else 0)
         end = unit_m.end() + (cue_after.end() if cue_after else 0)
-        if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
-                re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
-            continue  # "list up to 365 days in advance": how early something may be done, no deadline
-        clause_start = _clause(text, m.start())[0]
-        if _NOT_A_DEADLINE.search(text, max(0, start - 60), start) or _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) \
-                or _governs(_KEPT, text, clause_start, start):
-            continue  # "la résiliation prendra effet au terme d'un délai de 30 jours", "si presume che … entro 12 mesi"
-        subject = _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has, language)
+        if _no_deadline(text, m.start(), start, before, after, bool(cue_before), bool(cue_after), mention) or (
+                definition and pats["anchor"] and pats["anchor"].match(text, unit_m.end())):
+            continue  # '"Eligible Purchase" means a purchase … within five years after … was first registered'
+        subject = "" if pickup else _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has,
+                                                      language)
         if not subject and _withdrawal_sentence(text):
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
@@ -887,10 +896,37 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
     return out
 
 
+def _no_deadline(text: str, position: int, start: int, before: str, after: str, cue_before: bool, cue_after: bool,
+                 mention: bool) -> bool:
+    """Whether a duration with a limiting cue (its number at ``position``, its time phrase from ``start``) is still
+    no deadline: a period named again after "before" ("may resolve an order issue before the 48-hour window": earlier
+    than the window ends), how early something may be done ("list up to 365 days in advance"), a step taking effect
+    or something staying valid (:data:`_NOT_A_DEADLINE`), or a presumption or a keeping that governs the period
+    (:func:`_governs`: "si presume che … entro 12 mesi", "conservées pendant une durée de cinq ans")."""
+    if mention and _BEFORE_MENTION.search(before):
+        return True
+    if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
+            re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
+        return True
+    clause_start = _clause(text, position)[0]
+    return bool(_NOT_A_DEADLINE.search(text, max(0, start - 60), start)) or \
+        _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) or _governs(_KEPT, text, clause_start, start)
+
+
+#: a definition: a term in quotes (or bold) at the sentence's start, said to mean or refer to something ('"Eligible
+#: Purchase" means a purchase that …', '« Vendeur » désigne', '"Artikel" bezeichnet'); a period in it counted from an
+#: event says what the term covers ("a purchase that occurs within five years after the product was first
+#: registered"): nobody must act within it (a requirement it states still is a deadline: "accettazione ordini
+#: inferiore alle 48 ore")
+_DEFINITION = re.compile(
+    r"^\W{0,3}(?:[\"“„«‘']|\*\*)[^\"”“»’*]{1,80}(?:[\"”“»’']|\*\*)\s*(?:\([^)]{0,40}\)\s*)?,?\s*(?:means|shall\s+mean|refers\s+to|"
+    r"is\s+defined\s+as|bezeichnet|meint|désigne|signifie|significa|designa|indica|betekent|wordt\s+verstaan)\b", re.I)
 #: right before a duration, a step taking effect after it ("la résiliation prendra effet au terme d'un délai de 30
-#: jours", "produz efeitos no prazo de 15 dias", "takes effect 30 days after"): when something happens, no deadline
+#: jours", "produz efeitos no prazo de 15 dias", "takes effect 30 days after"): when something happens, no deadline;
+#: nor is how long something must stay valid ("votre carte bancaire doit être valide dans les 90 jours qui suivent")
 _NOT_A_DEADLINE = re.compile(
-    r"(?:tak(?:e|es|ing)\s+effect|becomes?\s+effective|prend\w*\s+effet|produz\w*\s+efeitos?|surt\w*\s+efeitos?|"
+    r"(?:(?:be|être|sein|ser|essere|zijn|estar)\s+(?:valid|valide|valable|válid[oa]|valid[oa]|gültig|geldig)|"
+    r"tak(?:e|es|ing)\s+effect|becomes?\s+effective|prend\w*\s+effet|produz\w*\s+efeitos?|surt\w*\s+efeitos?|"
     r"surt\w*\s+efecto|entra\w*\s+en\s+vigor|wird\s+wirksam|wirksam\s+wird|in\s+werking\s+treedt)"
     r"(?:\s+(?:au\s+terme\s+d.un|à\s+l.expiration\s+d.un|no|al\s+cabo\s+de|en\s+el|dans\s+un))?[^,;.]{0,12}$", re.I)
 #: keeping something before the duration in its clause ("conservées pendant une durée de cinq ans", "keep the proof of
@@ -942,10 +978,26 @@ _ALTERNATIVE_IN_ABSENCE = re.compile(
 #: a limit only in a sentence stating the right of withdrawal (:data:`_WITHOUT_REASON`), else how long something lasts
 _DURING = re.compile(r"(?:^|\s)(?:during|for\s+a\s+period\s+of|gedurende|durante|pendant|während|selama)\s+(?:(?:a|un|une|een|el|la|o|um|uma|il)\s+)?$",
                      re.I)
+#: "available for" a time at a pick-up place ("sera disponible pendant 8 jours à l'agence", "is kept at the pick-up
+#: point for 10 days"): how long the buyer has to collect it, a limit like a withdrawal period's "during"; it limits
+#: the collection, a step no subject names (not the delivery it replaces: "ne pourra pas être livré à domicile mais
+#: sera disponible pendant 8 jours à l'agence")
+_KEPT_FOR_PICKUP = re.compile(r"\b(?:available|held|kept|disponibles?|disponibil[ei]|disponíve(?:l|is)|verfügbar|"
+                              r"beschikbaar|gelagert|bewaard)\s+(?:[\w’'-]+\s+){0,5}?(?:during|for|pendant|durante|per|für|"
+                              r"gedurende|selama)\s+\S*\s*$", re.I)
+_PICKUP_PLACE = re.compile(r"pick[\s-]?up\s+(?:point|location|store)|collection\s+point|parcel\s+(?:shop|locker)|agence|"
+                           r"point\s+relais|relais\s+colis|bureau\s+de\s+poste|post\s+office|Packstation|Filiale|"
+                           r"Abholstation|punto\s+de\s+recogida|punto\s+di\s+ritiro|ophaalpunt|afhaalpunt|"
+                           r"ponto\s+de\s+recolha", re.I)
 #: a period named again with its number before its name ("during the 15-day notice period", "that 100 day period",
 #: "the above-mentioned 15-days period"): a determiner right before the number, "period" or "window" right after it
 _MENTION_BEFORE = re.compile(r"(?:^|\s)(?:the|that|this|such|said|(?:above|afore)[\s-]?mentioned)\s+$", re.I)
 _MENTION_AFTER = re.compile(r"\s+(?:(?:notice|withdrawal|return|review|cooling[\s-]+off)\s+)?(?:period|window)\b", re.I)
+#: a cue after the unit that is only the word "window" ("the 48-hour window"): with a determiner before the number, a
+#: period named again (:data:`_MENTION_BEFORE`), not a deadline stated there
+_BARE_WINDOW = re.compile(r"\W{0,2}\s*window\b", re.I)
+#: "before" right before a period named again ("before the 48-hour window"): a moment earlier than that period ends
+_BEFORE_MENTION = re.compile(r"\b(?:before|prior\s+to|ahead\s+of)\s+(?:the|that|this|such|said)\s+$", re.I)
 #: the right of withdrawal's own words, as the EU consumer rules write them in each language ("without giving any
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period
@@ -970,6 +1022,9 @@ _AGAINST_DECISION = re.compile(rf"(?:against|gegen|contre|contra|contro|tegen|te
                                re.I)
 
 
+#: something handed in to the platform before an event ("provide marketing communications to us at least ten
+#: business days before your planned use"): a period before it is a submission's, not a notice
+_SUBMITTED_TO_US = re.compile(r"\b(?:provide|submit|upload)\s+(?:[\w-]+\s+){1,4}?to\s+us\b", re.I)
 #: a character that is more than a quote, bracket or space before a time phrase (none: the phrase opens its clause)
 _OPENING_WORD = re.compile(r"[^ \"'“(]")
 #: a comma right before a time phrase (", within 3 days")
@@ -983,7 +1038,9 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
     ("préavis de 30 jours") or after the unit ("dos meses de antelación", "30 days' notice"), else the cue that
     governs it in its clause (:func:`_nearest_cue`); a period before a step takes effect (or counted from the notice
-    of it) is a notice, and a complaint against a decision (or counted from one) an appeal."""
+    of it) is a notice, one before an event for something provided "to us" a submission (documents), and a complaint
+    against a decision (or counted from one) an appeal; with no step named, one counted from a dispute is the
+    dispute's."""
     pats = _patterns(language)
     a, b = _clause(text, position)
     # "have 3 days to respond": what the number limits is the verb after "to"
@@ -1002,10 +1059,16 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     if (advance and _TAKES_EFFECT.search(text, unit_end, b)) or (
             anchor and notice.search(text, *anchor) and _TAKES_EFFECT.search(text, a, b)):
         return "notice"  # "se pondrán en conocimiento cuatro semanas antes de que entren en vigor"
+    if subject in WEAK_SUBJECTS | {""} and advance and _SUBMITTED_TO_US.search(text, a, position):
+        return "documents"  # "you must provide marketing communications to us at least ten business days before"
     if subject in WEAK_SUBJECTS | {""} and advance and not _strong_cue(text, position, unit_end):
         # "30 days before the effective date", "vier Wochen im Voraus": an advance notice, when nothing else
         # stands in the clause ("orders placed up to 2 days before the holiday ship": no notice)
         return "notice"
+    if not subject and anchor and not advance and any(k == "dispute" for _, _, k in _clause_hits(text, "subjects", *anchor)):
+        # "Unless otherwise agreed … within 14 days of notice of the dispute": a step counted from a dispute, in a
+        # clause that names no other, is part of settling it
+        subject = "dispute"
     if subject == "dispute" and (_AGAINST_DECISION.search(text, a, b) or (
             anchor and re.search(_DECISION, text[anchor[0]:anchor[1]], re.I))):
         return "appeal"
@@ -1066,6 +1129,7 @@ SECOND_REACH = 120
 #: of a metric it names is a minimum (``above``)
 _SHARE_OF = re.compile(
     r"\s+(?:of|van|des|de|di|der)\s+(?:(?:the|all|your|de|het|alle|uw|les|vos|los|las|sus|i|gli|tutti\s+gli|die|alle|ihre)\s+)?"
+    r"(?:(?:totaal|totale|total)\s+(?:aantal\s+|number\s+of\s+)?)?"
     r"(?:orders?|items?|shipments?|parcels?|packages?|products?|artikel\w*|bestelling\w*|zending\w*|verzending\w*|"
     r"pakket\w*|commandes?|articles?|colis|expéditions?|pedidos?|art[ií]culos?|env[ií]os?|ordini|articoli|spedizioni|"
     r"Bestellungen|Sendungen|Pakete)\b(?![’']|\s+(?:prices?|values?|amounts?|costs?|fees?|totals?|prijs|waarde|bedrag|prix|"
@@ -1077,7 +1141,8 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
     words before the number (the language's ``rate`` cue: "numero di reclami superiore al 15%") or, with a sign
     (≥ 98%), a threshold whatever it measures (its subject then empty); or, with no comparison, a share of the items
     (:data:`_SHARE_OF`) in a clause that names a metric: a minimum ("98% of the items are delivered within the
-    delivery time")."""
+    delivery time"); one alone on its line is kept as ``share`` until its label line names the metric
+    (:func:`_labelled`; :func:`extract` drops it otherwise)."""
     pats = _patterns(language)
     out: list[RuleValue] = []
     for m in _PERCENT_RE.finditer(text):
@@ -1100,12 +1165,17 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         value = float(m.group(1).replace(",", "."))
         # a rate named in other words ("numero di reclami superiore al 15%", "percentuale di ordini elaborati")
         rate = pats["rate"] and pats["rate"].search(text, a, m.start())
-        if not 0 <= value <= 100 or not (metric or rate or (sign and value > 0 and
-                                                            _LEADING_SIGN_RE.search(text[:m.start()]))):
+        opens = share and not row and bool(_OPENS_LINE.search(text[:m.start()]))
+        if not 0 <= value <= 100 or not (metric or rate or opens or (sign and value > 0 and
+                                                                     _LEADING_SIGN_RE.search(text[:m.start()]))):
             continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
-        if share and not metric:
-            continue  # a share with no comparison is a threshold only of a metric named in its clause
-        out.append(RuleValue("metric_threshold", value, "percent", metric, comparator or "above", sentence,
+        if share and not (metric or opens):
+            continue  # a share with no comparison is a threshold only of a metric named in its clause, or of the one
+            # its label line names when it opens its line ("9. Track & Trace-nummer" / "100% van totaal aantal
+            # pakketverzendingen": :func:`_labelled`)
+        # a share opening its line with no metric of its own: "share" until its label names one (:func:`_labelled`)
+        out.append(RuleValue("metric_threshold", value, "percent", metric,
+                             comparator or ("above" if metric else "share"), sentence,
                              text[m.start() - cue_len:m.end()].strip(),
                              window=_windows(text, a, b, (m.start(), m.end()), language), position=m.start()))
     return out
@@ -1183,6 +1253,8 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
                                previous, read_as)
                 if v.comparator == "restated":  # a period named again: only one the section stated before
                     v = _mentioned(v, out)
+                if v and v.comparator == "share":  # a share whose label line names no metric either: no threshold
+                    v = None
                 if v:
                     out.append(v)
             previous = sentence
@@ -1221,6 +1293,21 @@ _ANAPHORA = re.compile(
     r"ledit|ladite|este|esta|ese|esa|dicho|dicha|tal|esse|essa|dieser|diese|dieses|deze|dit)\s+[^\W\d]{3,}\s", re.I)
 
 
+#: a period named with a demonstrative ("este periodo no podrá ser inferior a", "this period shall be at least", "ce
+#: délai ne peut excéder"), within a few words before a deadline's number: the period the sentence before named
+_PERIOD_ANAPHORA = re.compile(
+    r"\b(?:this|that|such|the\s+said|este|ese|dicho|esse|referido|ce|cet|ledit|questo|tale|detto|dieser|diese|deze|"
+    r"dit)\s+(?:period|periodo|período|plazo|prazo|délai|termine|Frist|termijn)\b(?![^,;.]*\b(?:of|de|di|van|von)\s*$)",
+    re.I)
+
+
+#: a moment the deadline counts from, named as one the text named before ("sous 14 jours après la mise en demeure
+#: précitée", "within 10 days of the aforementioned notice"): the step is the one the sentence before named
+_BACK_REFERENCE = re.compile(
+    r"\b(?:précitée?s?|susmentionnée?s?|susvisée?s?|aforementioned|above-?mentioned|mentioned\s+above|sopra\s+citat\w*|"
+    r"suddett\w*|anteriormente\s+(?:citad|mencionad|referid)\w*|vorgenannte\w*|genoemde)\b", re.I)
+
+
 def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
     """A period named again with no cue of its own ("during the 15-day notice period"): the deadline the section
     stated before with the same number and unit, with that one's step (a cue in its own clause names what happens
@@ -1233,11 +1320,16 @@ def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
 
 def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:
     """A deadline that names no step in a sentence opening on a demonstrative and a noun (:data:`_ANAPHORA`: "Tale
-    termine non sarà superiore a 5 giorni lavorativi") takes the step the sentence right before it names (its subject
-    cue nearest the end, strong before weak): the demonstrative points back to it. Nothing when that sentence names
-    no step either."""
-    if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED \
-            or not _ANAPHORA.match(digits(value.sentence, language)):
+    termine non sarà superiore a 5 giorni lavorativi"), or whose own period is named with a demonstrative just before
+    it (:data:`_PERIOD_ANAPHORA`: "…, este periodo no podrá ser inferior a 30 días"), or whose start is named as one
+    named before (:data:`_BACK_REFERENCE`: "après la mise en demeure précitée"), takes the step the sentence right
+    before it names (its subject cue nearest the end, strong before weak): the demonstrative points back to
+    it. Nothing when that sentence names no step either."""
+    if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED:
+        return value
+    own = digits(value.sentence, language)
+    if not (_ANAPHORA.match(own) or _PERIOD_ANAPHORA.search(own, max(0, value.position - 60), value.position)
+            or _BACK_REFERENCE.search(own, value.position, value.position + AFTER_UNIT + 40)):
         return value
     text = digits(previous, language)
     subject = _nearest_cue(text, len(text), "subjects", False, span=(0, len(text)))
@@ -1281,7 +1373,8 @@ def _labelled(value: RuleValue, label: str, language: str, lead: str = "") -> Ru
         return value
     text = digits(label, language)
     metric = _nearest_cue(text, len(text), "metrics", False, span=(0, len(text)))
-    return replace(value, subject=metric) if metric else value
+    return replace(value, subject=metric, comparator="above" if value.comparator == "share" else value.comparator) \
+        if metric else value
 
 
 @lru_cache(maxsize=None)
