@@ -26,7 +26,9 @@ labelled before the extractor ever ran on them, and measured apart, each set by 
 ``blind 2``, ``blind 3`` tables), the one figure no cue was fitted to since. A blind set whose misses cues were then
 built from is blind no more: its documents say ``tuned_on: true`` instead and are measured in their halves (the
 first blind set, since extractor 8; the third, labelled with extractor 10, since extractor 11), and a set that keeps
-its ``blind_set`` number is still printed apart (the ``set 3, tuned on`` tables).
+its ``blind_set`` number is still printed apart (the ``set 3, tuned on`` tables). A set may be tuned on in part: since
+extractor 13 Rue du Commerce (set 4) is tuned on and printed as ``set 4, tuned on`` while the rest of set 4 stays
+in ``blind 4``.
 
 Prints, per language and overall, precision and recall numbers-only and with subject, on all documents, on the
 tuned documents (both halves together), on the tune and held-out halves and on each blind set (``--ignore-subject``:
@@ -83,17 +85,23 @@ def within(doc: dict, only: str | None) -> bool:
         return not doc.get("blind")
     if only == "blind":
         return bool(doc.get("blind"))
-    if only.startswith("set "):
-        return str(doc.get("blind_set")) == only[4:]
+    if only.startswith("set "):  # its documents tuned on since (a set partly tuned on keeps the rest in "blind N")
+        return str(doc.get("blind_set")) == only[4:] and not doc.get("blind")
     return scope(doc) == only
 
 
 def set_scopes(reference: dict) -> list[tuple[str, str]]:
-    """``(title, scope)`` of each labelled set (``blind_set``): ``blind N`` while its documents are blind, ``set N,
-    tuned on`` once cues were built from its misses (it then counts in the halves too)."""
-    numbers = sorted({d["blind_set"] for d in reference["documents"] if "blind_set" in d})
-    return [(f"blind {n}", f"blind {n}") if all(d.get("blind") for d in reference["documents"] if d.get("blind_set") == n)
-            else (f"set {n}, tuned on", f"set {n}") for n in numbers]
+    """``(title, scope)`` of each labelled set (``blind_set``): ``set N, tuned on`` for its documents cues were built
+    from since (they count in the halves too), ``blind N`` for those still blind; a set partly tuned on (set 4: Rue
+    du Commerce since extractor 13) gets both tables."""
+    out = []
+    for n in sorted({d["blind_set"] for d in reference["documents"] if "blind_set" in d}):
+        docs = [d for d in reference["documents"] if d.get("blind_set") == n]
+        if any(not d.get("blind") for d in docs):
+            out.append((f"set {n}, tuned on", f"set {n}"))
+        if any(d.get("blind") for d in docs):
+            out.append((f"blind {n}", f"blind {n}"))
+    return out
 
 
 def _rates(c: collections.Counter) -> dict:

@@ -66,7 +66,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 12
+EXTRACTOR_VERSION = 13
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -99,7 +99,7 @@ _ABBREVIATION_NEXT = re.compile(r"\s*[A-ZÀ-Ý][a-zà-ÿ]{0,3}\.")
 #: after "and" / "but", the words of a bound on the same step ("…, and at most in 30 days", "…, y como máximo en 30
 #: días", "…, but no later than"): no new clause, the step named before limits it
 _BOUND_NEXT = (r"(?!(?:,\s*)?(?:at\s+(?:the\s+)?most|at\s+the\s+latest|no\s+later|not\s+later|como\s+máximo|a\s+más\s+tardar|"
-               r"au\s+(?:plus\s+tard|maximum)|al\s+massimo|non\s+oltre|höchstens|spätestens|o\s+mais\s+tardar|uiterlijk)\b)")
+               r"au\s+(?:plus\s+tard|maximum)|ce\s(?!qui|que|dernier)|al\s+massimo|non\s+oltre|höchstens|spätestens|o\s+mais\s+tardar|uiterlijk)\b)")
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s" + _BOUND_NEXT + "|"
                          r",\s+(?:however|jedoch|cependant|toutefois|sin\s+embargo|no\s+entanto|contudo|tuttavia|però|"
                          r"echter|namun)\s*,|"
@@ -324,7 +324,15 @@ def digits(sentence: str, language: str) -> str:
     if language in keyword_data()["languages"]:
         for number, pattern in _patterns(language)["small"]:
             text = pattern.sub(number, text)
+    if language == "fr":  # "sous huitaine / quinzaine / trentaine": within 8, 15, 30 days, as the law reads them
+        text = _FRENCH_PERIOD_NOUN.sub(lambda m: f"{m.group(1)} {_FRENCH_PERIOD_DAYS[m.group(2).lower()]} jours", text)
     return _NUMBER_TWICE.sub(r"\1\2", text)
+
+
+#: a French period named by a collective noun after "sous" / "dans la" ("remédier sous trentaine", "dans la
+#: quinzaine"), read as its days
+_FRENCH_PERIOD_DAYS = {"huitaine": 8, "quinzaine": 15, "trentaine": 30}
+_FRENCH_PERIOD_NOUN = re.compile(r"\b(sous|dans\s+la)\s+(huitaine|quinzaine|trentaine)\b", re.I)
 
 
 #: a number written twice, in words and in digits ("thirty (30) days", "quince (15) días", "14 (catorze) dias",

@@ -1333,3 +1333,64 @@ def test_a_share_alone_on_its_line_takes_its_labels_metric(language, text, want)
 def test_extractor_12_reads_what_extractor_11_read_wrong(language, text, want):
     """Each was read wrong by extractor 11 (a deadline dropped, the wrong step, or a duration taken for a deadline)."""
     assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+
+
+# extractor 13, from Rue du Commerce's wrong and missed values (set 4, tuned on since): French comparisons "ne doit pas
+# excéder / dépasser" and "excède" before a percentage, and the rates a French or English merchant contract names
+# in other words (refusal, out-of-stock refund, late shipment, requests left unanswered); a number of hours written
+# "h" from 24 up ("sous 48h"; "18h" is a clock time) and "working hours"; "dans un délai raisonnable de", "le délai
+# est de", "délai de rétractation de", "(a|this) time frame of", "advance notice of", "N day's notice"; a deadline
+# extended ("prolongé de", "extended to"); "sous huitaine / quinzaine / trentaine"; a clause resumed by "et ce"; an
+# account or shop with no sale for a time ("aucune vente depuis plus de", "has not made any sales for"); the steps:
+# an amicable agreement is a dispute's, as is contesting an operation or a delivery; bills "payables", a balance
+# "transféré" / "transferred" are a payment; "accept or refuse the order" and an average acceptance time a response;
+# a failure that "must be reported" or "doit être signalée / communiquée" a notice; "formuler ses observations" an appeal
+EXTRACTOR_13_CASES = [
+    ("fr", "Le taux de refus des commandes ne doit pas dépasser 4 % sur le trimestre.", [(4, "percent", "cancellation_rate")]),
+    ("fr", "Le taux de retard d'expédition du vendeur ne doit pas excéder 5% de ses commandes.",
+     [(5, "percent", "late_shipment_rate")]),
+    ("fr", "Si le taux de remboursement pour rupture de stock excède 2 %, la boutique est suspendue.",
+     [(2, "percent", "cancellation_rate")]),
+    ("fr", "Le vendeur qui laisse sans réponse plus de 5% des messages des acheteurs reçoit un avertissement.",
+     [(5, "percent", "response_rate")]),
+    ("en", "A shop whose refusal rate exceeds 4% of its orders over a month is suspended.", [(4, "percent", "cancellation_rate")]),
+    ("fr", "La commission ne doit pas excéder 15 % du prix de vente.", []),
+    ("fr", "Le vendeur répond à chaque message dans un délai raisonnable de dix (10) jours.", [(10, "day", "response")]),
+    ("fr", "Toute modification de ces données doit être communiquée sous 24h.", [(24, "hour", "notice")]),
+    ("fr", "Si aucune réponse n'est donnée à l'acheteur dans un délai de 48h ouvrées, le litige est ouvert.",
+     [(48, "hour", "response")]),
+    ("fr", "La boutique ouvre à 9h et les colis remis avant 13h partent le jour même jusqu'à 18h.", []),
+    ("en", "The seller must reply to buyer messages within 24 working hours.", [(24, "hour", "response")]),
+    ("fr", "Les factures sont payables dans un délai de 30 jours à compter de leur émission.", [(30, "day", "payment")]),
+    ("fr", "Le solde du compte sera transféré dans un délai de six (6) mois sur le compte bancaire du vendeur.",
+     [(6, "month", "payment")]),
+    ("fr", "Les parties chercheront un accord amiable dans un délai de 60 jours avant toute action en justice.",
+     [(60, "day", "dispute")]),
+    ("en", "The parties shall try to reach an amicable agreement within 45 days of the first notification.",
+     [(45, "day", "dispute")]),
+    ("fr", "L'acheteur qui veut contester une livraison doit le faire dans un délai de 10 jours.", [(10, "day", "dispute")]),
+    ("en", "The seller must accept or refuse each order within three (3) calendar days.", [(3, "calendar_day", "response")]),
+    ("en", "The shop must not accept orders for 3 days after a suspension.", []),
+    ("fr", "Le délai moyen de confirmation des commandes sur un mois ne doit pas excéder 48h.", [(48, "hour", "response")]),
+    ("en", "Any outage must be reported to the support team within a maximum of 12 hours.", [(12, "hour", "notice")]),
+    ("fr", "Le client dispose d'un délai de rétractation de 14 jours calendaires pour nous renvoyer l'article.",
+     [(14, "calendar_day", "cancellation")]),
+    ("en", "The buyer has a time frame of 30 (thirty) days to open a dispute.", [(30, "day", "dispute")]),
+    ("en", "We will change the fees with fifteen (15) day's notice.", [(15, "day", "notice")]),
+    ("en", "Either party may end the contract with an advance notice of sixty (60) days.", [(60, "day", "notice")]),
+    ("fr", "Le vendeur peut faire valoir ses observations sur le rapport, et ce dans les cinq (5) jours ouvrés.",
+     [(5, "business_day", "appeal")]),
+    ("fr", "Le compte d'un vendeur qui n'a fait aucune vente depuis plus de 6 mois peut être fermé.", [(6, "month", "")]),
+    ("fr", "Le vendeur est inscrit depuis plus de 6 mois.", []),
+    ("en", "We may close the shop of a seller who has not made any sales for more than 6 months.", [(6, "month", "")]),
+    ("fr", "Le vendeur mis en demeure doit remédier au manquement sous quinzaine.", [(15, "day", "")]),
+    ("fr", "Nous répondons dans un délai d'un mois. Ce délai peut être prolongé de deux mois si la demande est complexe.",
+     [(1, "month", "response"), (2, "month", "response")]),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_13_CASES)
+def test_extractor_13_reads_what_extractor_12_read_wrong(language, text, want):
+    """Each positive case was read wrong by extractor 12 (a value dropped or the wrong step); the negatives (a fee, a
+    clock time, a tenure, a duration) stay no value."""
+    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
