@@ -918,7 +918,15 @@ def _no_deadline(text: str, position: int, start: int, before: str, after: str, 
         return True
     clause_start = _clause(text, position)[0]
     return bool(_NOT_A_DEADLINE.search(text, max(0, start - 60), start)) or \
+        bool(_BECOMES_AMENDMENT.search(text, clause_start, start)) or \
         _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) or _governs(_KEPT, text, clause_start, start)
+
+
+#: a new version of the terms becoming part of the contract ("constituera un avenant automatique … dans le délai de
+#: quinze jours de sa communication", "will constitute an automatic amendment … within 15 days"): when it takes effect,
+#: no deadline anyone must meet
+_BECOMES_AMENDMENT = re.compile(r"\b(?:constitu\w*|vaudra|deviendra|become|becomes)\s+(?:un|an)\s+(?:automatic\s+)?"
+                                r"(?:avenant|amendment)\b[^,;.]{0,90}$", re.I)
 
 
 #: a definition: a term in quotes (or bold) at the sentence's start, said to mean or refer to something ('"Eligible
