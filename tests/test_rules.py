@@ -1344,7 +1344,9 @@ def test_extractor_12_reads_what_extractor_11_read_wrong(language, text, want):
 # account or shop with no sale for a time ("aucune vente depuis plus de", "has not made any sales for"); the steps:
 # an amicable agreement is a dispute's, as is contesting an operation or a delivery; bills "payables", a balance
 # "transféré" / "transferred" are a payment; "accept or refuse the order" and an average acceptance time a response;
-# a failure that "must be reported" or "doit être signalée / communiquée" a notice; "formuler ses observations" an appeal
+# a failure that "must be reported" or "doit être signalée / communiquée" a notice; "formuler ses observations" an appeal;
+# a new version that "constituera un avenant" within N days (when it takes effect) and access kept "pendant une durée
+# de" N years are no deadlines
 EXTRACTOR_13_CASES = [
     ("fr", "Le taux de refus des commandes ne doit pas dépasser 4 % sur le trimestre.", [(4, "percent", "cancellation_rate")]),
     ("fr", "Le taux de retard d'expédition du vendeur ne doit pas excéder 5% de ses commandes.",
@@ -1386,6 +1388,10 @@ EXTRACTOR_13_CASES = [
     ("fr", "Le vendeur mis en demeure doit remédier au manquement sous quinzaine.", [(15, "day", "")]),
     ("fr", "Nous répondons dans un délai d'un mois. Ce délai peut être prolongé de deux mois si la demande est complexe.",
      [(1, "month", "response"), (2, "month", "response")]),
+    ("fr", "Toute nouvelle version constituera un avenant au contrat dans le délai de dix (10) jours de sa publication.", []),
+    ("en", "Each new version will constitute an automatic amendment to this agreement within ten (10) days of its posting.",
+     []),
+    ("fr", "L'accès aux relevés est maintenu pendant une durée de trois (3) ans à compter de la clôture du compte.", []),
 ]
 
 
