@@ -20,7 +20,9 @@
   named again after "before" ("before the 48-hour window"), a period counted from an event in a quoted term's
   definition ('"Eligible Purchase" means … within five years after …') or how long something must stay valid; a
   parcel available at a pick-up place for a time ("disponible pendant 8 jours à l'agence") is the collection's
-  deadline, with no subject;
+  deadline, with no subject; a number of hours written "h" ("sous 48h") is one only from 24 up ("18h" is a clock
+  time), and "sous huitaine / quinzaine / trentaine" is 8, 15, 30 days; a new version of the terms that "constituera
+  un avenant" within a period takes effect then, no deadline;
 * **metric thresholds**: a percentage with a comparison ("under 4%", "低于95%", "1%未満") in a clause that
   names a metric (late shipment rate, ODR, valid tracking rate ...) or a rate in other words ("numero di
   reclami"), with the windows the clause gives ("10-day and 30-day windows", "in a calendar week"); a line that
