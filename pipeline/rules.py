@@ -54,6 +54,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from pipeline.fastre import guarded
 from pipeline.text import plain_text
 
 KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.yml")
@@ -206,7 +207,7 @@ def _patterns(language: str) -> dict:
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
     any_unit = "|".join(units.values())
     # a sentence with none of these words holds no value: skipped before the costlier steps
-    out["worth_reading"] = re.compile(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}", flags)
+    out["worth_reading"] = guarded(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}", flags)
     # before a unit, or before the same number in digits ("one (1) business day", "dos (2) días"), which
     # :data:`_NUMBER_TWICE` then reads as one
     out["small"] = [(str(n), re.compile(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}|\(\s*{n}\s*\)))", flags))
@@ -216,7 +217,9 @@ def _patterns(language: str) -> dict:
 
 @lru_cache(maxsize=None)
 def _cue_table(name: str) -> list[tuple[str, re.Pattern]]:
-    return [(key, re.compile(_nfkc(expr), re.I | re.U)) for key, expr in keyword_data()[name].items()]
+    """The compiled cues of a table of the cue file (``subjects``, ``metrics``), each behind a lookahead of the
+    characters its matches start with (:func:`pipeline.fastre.guarded`: the same matches, found twice as fast)."""
+    return [(key, guarded(_nfkc(expr), re.I | re.U)) for key, expr in keyword_data()[name].items()]
 
 
 def _to_number(token: str) -> float | None:
