@@ -210,7 +210,7 @@ def _patterns(language: str) -> dict:
     out["worth_reading"] = guarded(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}", flags)
     # before a unit, or before the same number in digits ("one (1) business day", "dos (2) días"), which
     # :data:`_NUMBER_TWICE` then reads as one
-    out["small"] = [(str(n), re.compile(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}|\(\s*{n}\s*\)))", flags))
+    out["small"] = [(str(n), guarded(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}|\(\s*{n}\s*\)))", flags))
                     for n, expr in (data.get("small") or {}).items()]
     return out
 
@@ -278,10 +278,12 @@ def _split_run_on(text: str, language: str) -> str:
     common words ("terminedi" → "termine di", "superiorea" → "superiore a", "nelcaso", "lavorativisuccessivi"; by
     wordfreq's frequencies, the split whose rarer half is the most common: :func:`_split_word`), and a number run on
     to a word ("almeno15 giorni", "30giorni"). Cues are then read as written in any other document."""
-    text = _NUMBER_RUN_ON.sub(" ", text)
+    if _DIGIT.search(text):  # each end of a run-on number is next to a digit: a text without one has none
+        text = _NUMBER_RUN_ON.sub(" ", text)
     return _LONG_WORD.sub(lambda m: _split_word(m.group(), language), text)
 
 
+_DIGIT = re.compile(r"\d")
 _NUMBER_RUN_ON = re.compile(rf"(?<=[{_LETTERS}]{{3}})(?=\d)|(?<=\d)(?=[{_LETTERS}]{{3}})")
 _LONG_WORD = re.compile(rf"[{_LETTERS}]{{4,}}")
 
@@ -327,7 +329,8 @@ def digits(sentence: str, language: str) -> str:
     if language in keyword_data()["languages"]:
         for number, pattern in _patterns(language)["small"]:
             text = pattern.sub(number, text)
-    return _NUMBER_TWICE.sub(r"\1\2", text)
+    # a number written twice has a bracket: a sentence without one is left as it is, unsearched
+    return _NUMBER_TWICE.sub(r"\1\2", text) if "(" in text else text
 
 
 #: a number written twice, in words and in digits ("thirty (30) days", "quince (15) días", "14 (catorze) dias",

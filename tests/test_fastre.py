@@ -31,7 +31,8 @@ def _nfkc(expr: str) -> str:
 
 
 def cue_expressions() -> list[str]:
-    """Every cue expression of the cue file, and the gate the rules make of a language's units."""
+    """Every cue expression of the cue file, and what the rules make of them: the gate of a language's units, and its
+    small number words before a unit."""
     data = rules.keyword_data()
     out = [_nfkc(e) for table in ("subjects", "metrics") for e in data[table].values()]
     for lang in data["languages"].values():
@@ -39,6 +40,7 @@ def cue_expressions() -> list[str]:
         out += [_nfkc(v) for v in (lang.get("units") or {}).values()]
         units = "|".join(_nfkc(v) for v in (lang.get("units") or {}).values())
         out.append(f"{units}|{_nfkc(lang['points'])}|{rules._PERCENT_WORDS}")
+        out += [rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{units}|\(\s*{n}\s*\)))" for n, expr in (lang.get("small") or {}).items()]
     return out
 
 

@@ -132,3 +132,39 @@ def test_split_run_on_is_its_definition(language, text):
     expected = plain_split_run_on(text, language)
     assert rules._split_run_on(text, language) == expected
     assert rules._split_run_on(text, language) == expected  # again, from the memo
+
+
+def plain_digits(sentence: str, language: str) -> str:
+    """:func:`pipeline.rules.digits` written out: every step applied to every sentence, its patterns compiled here."""
+    from text_to_num import alpha2digit
+
+    text = re.sub(r"\\(?=[\s\W])", "", unicodedata.normalize("NFKC", sentence))
+    if language in rules.SPLIT_LANGUAGES:
+        text = plain_split_run_on(text, language)
+    try:
+        text = alpha2digit(text, language)
+    except (ValueError, IndexError):
+        pass
+    data = rules.keyword_data()["languages"][language]
+    units = "|".join(unicodedata.normalize("NFKC", e) for e in data["units"].values())
+    for n, expr in (data.get("small") or {}).items():
+        expr = unicodedata.normalize("NFKC", expr)
+        text = re.sub(rf"(?<![\w]){expr}(?=\s*(?:{units}|\(\s*{n}\s*\)))", str(n), text, flags=re.I | re.U)
+    percent = rules._PERCENT_WORDS
+    twice = rf"(?<![\d.,])(\d+(?:[.,]\d+)?)((?:\s*(?:{percent}))?)\s*\(\s*\1\s*(?:%|％)?\s*\)(?!\d)"
+    return re.sub(twice, r"\1\2", text, flags=re.I)
+
+
+@pytest.mark.parametrize("language, sentence", [
+    ("en", "You must respond within thirty (30) days, or one (1) business day for urgent ones; two days at most."),
+    ("en", "Ship within two business days and keep a 98% (98 %) rate; no bracket here in seven days"),
+    ("en", "Orders shipped within3 days; almeno15 nothing, 30days later\\ and 5 （5） days"),
+    ("it", "entro quindici (15) giorni lavorativi, ovvero un giorno; terminedi 3 giornilavorativi"),
+    ("es", "en un plazo de dos (2) días hábiles o quince días naturales"),
+    ("fr", "dans un délai de quinze jours ouvrés (15) et deux jours"),
+    ("de", "innerhalb von vierzehn (14) Tagen, spätestens zwei Werktage"),
+    ("nl", "binnen veertien (14) dagen of één werkdag"),
+    ("pt", "no prazo de catorze (14) dias úteis, um dia"),
+])
+def test_digits_is_its_definition(language, sentence):
+    assert rules.digits.__wrapped__(sentence, language) == plain_digits(sentence, language)
