@@ -2,6 +2,7 @@
 """Scale run: rebuild a KB of many versions from the WARCs, then time search and cite on it.
 
     python bench/scale.py [--versions 100000] [--docs N] [--change-rate 0.5] [--data DIR] [--queries 200] [--json]
+    python bench/scale.py --reuse --data DIR   # measure again on the history an earlier run archived in DIR
 
 History. ``--docs`` synthetic documents (default ``versions / 20``), document ``i`` starting
 from the first version of corpus document ``i % 58`` (``../shared/corpus/versions``, read in
@@ -25,6 +26,7 @@ search p95 under 100 ms, cite p95 under 300 ms, KB at most 2.5x the Markdown it 
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import json
 import random
@@ -170,14 +172,16 @@ def kb_figures(data: Path) -> dict:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         versions, md = conn.execute("select count(*), sum(length(cast(text_markdown as blob))) from versions").fetchone()
-        failed = dict(conn.execute("select reason, count(*) from checks where outcome = 'failed' group by reason"))
+        failed = collections.Counter()
+        for reason, count in conn.execute("select reason, count(*) from checks where outcome = 'failed' group by reason"):
+            failed[re.sub(r"\d[\d,.]*", "N", reason or "")] += count  # one line per kind, not per size
     finally:
         conn.close()
     from bench.storage import breakdown
 
     tables = {name: entry["bytes"] for name, entry in breakdown(db)["tables"].items()}
-    return {"versions": versions, "failed_checks": failed, "kb_bytes": size, "markdown_bytes": md or 0,
-            "kb_over_markdown": round(size / md, 2) if md else None,
+    return {"versions": versions, "kb_bytes": size, "markdown_bytes": md or 0,
+            "kb_over_markdown": round(size / md, 2) if md else None, "failed_checks": dict(failed),
             "largest_tables": dict(list(tables.items())[:6])}
 
 
@@ -343,22 +347,34 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--out", default=None, help="also write this Markdown report (bench/results/scale.md)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the history an earlier run archived in --data (its history.json beside it) and "
+                             "measure again: this checkout's code on the same WARCs")
     args = parser.parse_args(argv)
     if args.versions < 1 or not 0 < args.change_rate <= 1:
         parser.error("--versions must be at least 1 and --change-rate in (0, 1]")
     import shutil
 
     data = Path(args.data)
-    # Only the two folders this run writes are emptied, never the folder around them: the
-    # parent may hold the user's other files (a report written with --out, logs).
-    for folder in (data, data.parent / "sources"):
-        shutil.rmtree(folder, ignore_errors=True)
-    data.mkdir(parents=True)
+    saved = data.parent / "history.json"
     docs = args.docs or max(1, args.versions // 20)
-    started = time.monotonic()
-    history = archive_history(data, args.versions, docs, args.change_rate, Path(args.corpus), args.seed)
-    history["archive_wall_s"] = round(time.monotonic() - started, 1)
-    log(f"archived {history}; rebuilding")
+    if args.reuse:
+        if not saved.is_file() or not (data / "warcs").is_dir():
+            parser.error(f"--reuse: no history archived in {data} (no {saved} or {data / 'warcs'}); run without it")
+        history = json.loads(saved.read_text())
+        docs = history.get("docs", docs)
+        log(f"reusing {history}; rebuilding")
+    else:
+        # Only the two folders this run writes are emptied, never the folder around them: the
+        # parent may hold the user's other files (a report written with --out, logs).
+        for folder in (data, data.parent / "sources"):
+            shutil.rmtree(folder, ignore_errors=True)
+        data.mkdir(parents=True)
+        started = time.monotonic()
+        history = archive_history(data, args.versions, docs, args.change_rate, Path(args.corpus), args.seed)
+        history["archive_wall_s"] = round(time.monotonic() - started, 1)
+        saved.write_text(json.dumps(dict(history, docs=docs)))
+        log(f"archived {history}; rebuilding")
     result = {"docs": docs, "change_rate": args.change_rate, "history": history, "rebuild": rebuild(data)}
     result["kb"] = kb_figures(data)
     rng = random.Random(args.seed)

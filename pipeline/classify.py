@@ -147,15 +147,26 @@ def _formatting(text, ctx):
     return text.casefold()
 
 
+#: Markdown's own marks (emphasis, headings, quotes, tables, code) are formatting, not punctuation
+_NOT_PUNCTUATION = "*_#>|`~"
+
+
+class _PunctuationTable(TranslateTable):
+    """Every punctuation character (Unicode category P*, but :data:`_NOT_PUNCTUATION`) to a space, every other
+    character to itself: each character's entry is made the first time a text holds it. Making all 1.1 million
+    entries up front cost 1-2 CPU seconds in every build process, most of them for characters no page uses;
+    ``tests/test_build_speed_paths.py`` checks every code point maps as the definition says."""
+
+    def __missing__(self, code):
+        value = " " if unicodedata.category(chr(code)).startswith("P") and chr(code) not in _NOT_PUNCTUATION else code
+        self[code] = value
+        return value
+
+
 @lru_cache(maxsize=1)
 def _punctuation_table():
-    """Every punctuation character to a space (made when first needed: looking up all 1.1 million code points
-    costs about a second, which a build that compares no text, a cycle where nothing changed, need not pay)."""
-    import sys
-
-    # Markdown's own marks (emphasis, headings, quotes, tables, code) are formatting, not punctuation
-    return TranslateTable({cp: " " for cp in range(sys.maxunicode + 1)
-                           if unicodedata.category(chr(cp)).startswith("P") and chr(cp) not in "*_#>|`~"})
+    """The table :func:`_punctuation` translates with (:class:`_PunctuationTable`, filled as texts need it)."""
+    return _PunctuationTable()
 
 
 #: A run of ASCII long enough to translate on its own: ``str.translate`` has a fast path for an ASCII string

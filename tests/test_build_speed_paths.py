@@ -138,3 +138,22 @@ def test_punctuation_of_mixed_text_is_each_character_translated():
         expected = "".join(ch.translate(_punctuation_table()) for ch in unicodedata.normalize("NFKC", text))
         assert _punctuation(text, {}) == expected
     assert _punctuation("a “b” c", {}) == "a  b  c"
+
+
+def test_punctuation_table_maps_every_code_point_as_defined():
+    """The table fills itself as texts need it: every code point, asked in any order, maps as the definition says
+    (a punctuation character but Markdown's marks to a space, any other to itself)."""
+    import sys
+    import unicodedata
+
+    from pipeline.classify import _PunctuationTable
+
+    table = _PunctuationTable()
+    codes = list(range(sys.maxunicode + 1))
+    for code in codes[::-1]:  # backwards, then forwards: the entries made earlier are read again
+        table[code]
+    for code in codes:
+        char = chr(code)
+        expected = " " if unicodedata.category(char).startswith("P") and char not in "*_#>|`~" else code
+        assert table[code] == expected, hex(code)
+    assert "a,b;c “d” e*f_g".translate(_PunctuationTable()) == "a b c  d  e*f_g"
