@@ -363,6 +363,7 @@ def main(argv=None) -> int:
             parser.error(f"--reuse: no history archived in {data} (no {saved} or {data / 'warcs'}); run without it")
         history = json.loads(saved.read_text())
         docs = history.get("docs", docs)
+        args.change_rate = history.get("change_rate", args.change_rate)  # the history's, not this command's
         log(f"reusing {history}; rebuilding")
     else:
         # Only the two folders this run writes are emptied, never the folder around them: the
@@ -373,7 +374,7 @@ def main(argv=None) -> int:
         started = time.monotonic()
         history = archive_history(data, args.versions, docs, args.change_rate, Path(args.corpus), args.seed)
         history["archive_wall_s"] = round(time.monotonic() - started, 1)
-        saved.write_text(json.dumps(dict(history, docs=docs)))
+        saved.write_text(json.dumps(dict(history, docs=docs, change_rate=args.change_rate)))
         log(f"archived {history}; rebuilding")
     result = {"docs": docs, "change_rate": args.change_rate, "history": history, "rebuild": rebuild(data)}
     result["kb"] = kb_figures(data)

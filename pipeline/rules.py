@@ -968,9 +968,17 @@ def _no_deadline(text: str, position: int, start: int, before: str, after: str, 
             re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
         return True
     clause_start = _clause(text, position)[0]
+    if _IF_AFTER.search(before) and not _NOT_DONE.search(after[:160]):
+        return True  # "If, after 7 days, the delivery country is provided, …": a condition, nothing left undone
     return bool(_NOT_A_DEADLINE.search(text, max(0, start - 60), start)) or \
         bool(_BECOMES_AMENDMENT.search(text, clause_start, start)) or \
         _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) or _governs(_KEPT, text, clause_start, start)
+
+
+#: "If, after 14 days, …" / "When, after 3 days, …" opening a clause: a deadline only when what follows says something
+#: has not been done by then (:data:`_NOT_DONE`: "If, after 14 days, we have not been informed, …")
+_IF_AFTER = re.compile(r"\b(?:if|when)\s*,\s*after\s+$", re.I)
+_NOT_DONE = re.compile(r"\b(?:not|no|never|fails?|failed)\b|n't\b", re.I)
 
 
 #: a new version of the terms becoming part of the contract ("constituera un avenant automatique … dans le délai de
@@ -1126,8 +1134,12 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
     if (advance and _TAKES_EFFECT.search(text, unit_end, b)) or (
             anchor and notice.search(text, *anchor) and _TAKES_EFFECT.search(text, a, b)):
         return "notice"  # "se pondrán en conocimiento cuatro semanas antes de que entren en vigor"
-    if subject in WEAK_SUBJECTS | {""} and advance and _SUBMITTED_TO_US.search(text, a, position):
-        return "documents"  # "you must provide marketing communications to us at least ten business days before"
+    handed_in = advance and _SUBMITTED_TO_US.search(text, a, position)
+    if subject in WEAK_SUBJECTS | {""} and handed_in and not any(
+            dict(_cue_table("subjects"))[k].search(handed_in.group()) for k in ("notice", "payment")):
+        # "you must provide marketing communications to us at least ten business days before"; a notice or a
+        # payment provided to us is that ("provide written notice to us at least 30 days before")
+        return "documents"
     if subject in WEAK_SUBJECTS | {""} and advance and not _strong_cue(text, position, unit_end):
         # "30 days before the effective date", "vier Wochen im Voraus": an advance notice, when nothing else
         # stands in the clause ("orders placed up to 2 days before the holiday ship": no notice)
@@ -1296,8 +1308,9 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
 
     :param markdown: the section's text (Markdown, as stored)
     :param language: the version's language or the document's locale (``en``, ``zh-Hans``, ``ja-JP`` ...);
-        a language without cues gives nothing; a sentence in English on a page of another language is read in
-        English (:func:`reading_language`)
+        a language without cues gives nothing (an English sentence on such a page too); a sentence in English on a
+        page in another language with cues is read in English (:func:`reading_language`); a table's rows are read
+        in the page's language
     """
     language = base_language(language)
     if not language:
@@ -1368,13 +1381,6 @@ _PERIOD_ANAPHORA = re.compile(
     re.I)
 
 
-#: a moment the deadline counts from, named as one the text named before ("sous 14 jours après la mise en demeure
-#: précitée", "within 10 days of the aforementioned notice"): the step is the one the sentence before named
-_BACK_REFERENCE = re.compile(
-    r"\b(?:précitée?s?|susmentionnée?s?|susvisée?s?|aforementioned|above-?mentioned|mentioned\s+above|sopra\s+citat\w*|"
-    r"suddett\w*|anteriormente\s+(?:citad|mencionad|referid)\w*|vorgenannte\w*|genoemde)\b", re.I)
-
-
 def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
     """A period named again with no cue of its own ("during the 15-day notice period"): the deadline the section
     stated before with the same number and unit, with that one's step (a cue in its own clause names what happens
@@ -1388,15 +1394,14 @@ def _mentioned(value: RuleValue, before: list[RuleValue]) -> RuleValue | None:
 def _anaphoric(value: RuleValue, previous: str, language: str) -> RuleValue:
     """A deadline that names no step in a sentence opening on a demonstrative and a noun (:data:`_ANAPHORA`: "Tale
     termine non sarà superiore a 5 giorni lavorativi"), or whose own period is named with a demonstrative just before
-    it (:data:`_PERIOD_ANAPHORA`: "…, este periodo no podrá ser inferior a 30 días"), or whose start is named as one
-    named before (:data:`_BACK_REFERENCE`: "après la mise en demeure précitée"), takes the step the sentence right
-    before it names (its subject cue nearest the end, strong before weak): the demonstrative points back to
-    it. Nothing when that sentence names no step either."""
+    it (:data:`_PERIOD_ANAPHORA`: "…, este periodo no podrá ser inferior a 30 días"), takes the step the sentence
+    right before it names (its subject cue nearest the end, strong before weak): the demonstrative points back to
+    it. Nothing when that sentence names no step either. (A start named as one named before, "within 48 hours of
+    the aforementioned email", points back to the start, not the step: no rule.)"""
     if value.kind != "time_limit" or value.subject or not previous or language in UNSPACED:
         return value
     own = digits(value.sentence, language)
-    if not (_ANAPHORA.match(own) or _PERIOD_ANAPHORA.search(own, max(0, value.position - 60), value.position)
-            or _BACK_REFERENCE.search(own, value.position, value.position + AFTER_UNIT + 40)):
+    if not (_ANAPHORA.match(own) or _PERIOD_ANAPHORA.search(own, max(0, value.position - 60), value.position)):
         return value
     text = digits(previous, language)
     subject = _nearest_cue(text, len(text), "subjects", False, span=(0, len(text)))
@@ -1478,7 +1483,8 @@ def reading_language(sentence: str, language: str) -> str:
 
 
 def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
-    if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
+    if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)) and not (
+            language == "fr" and _FRENCH_PERIOD_NOUN.search(sentence)):  # "sous huitaine": no number, no unit
         return []
     text = digits(sentence, language)
     metrics = _metric_thresholds(text, sentence, language, row)

@@ -829,7 +829,7 @@ def test_the_corpus_reference_meets_the_targets():
     result = evaluate(tuned, corpus, subjects=False)  # the issue's targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
     # with subject too since extractor 9 (extractor 10: 95.5 % / 91.0 %; extractor 11, with the third set tuned on:
-    # 95.8 % / 91.3 %; extractor 12: 98.4 % / 95.8 %; extractor 13, with Rue du Commerce tuned on: 96.0 % / 90.4 %,
+    # 95.8 % / 91.3 %; extractor 12: 98.4 % / 95.8 %; extractor 13, with Rue du Commerce tuned on: 95.8 % / 90.2 %,
     # README): a right number about the wrong thing is wrong
     result = evaluate(tuned, corpus, subjects=True)
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
@@ -1297,12 +1297,22 @@ EXTRACTOR_12_CASES = [
      [(2, "year", "")]),
     ("es", "El vendedor tendrá un periodo de 5 días hábiles para enviar el artículo.", [(5, "business_day", "dispatch")]),
     ("es", "Se beneficia de un periodo de 30 días de prueba gratuita.", []),
-    # a start named as one named before ("après la mise en demeure précitée"): the step of the sentence before
-    ("fr", "En cas de défaut de paiement des montants dus, une mise en demeure est adressée au Vendeur. À défaut de "
-           "parfaite régularisation sous quatorze (14) jours après la mise en demeure précitée, le Contrat peut être "
-           "résilié.", [(14, "day", "payment")]),
-    ("en", "If a payment fails, we send you a reminder. If nothing happens within 10 days of the aforementioned "
-           "reminder, we close the account.", [(10, "day", "payment")]),
+    # a start named as one named before ("the aforementioned email") points back to the start, not the step: the
+    # sentence before's step is not taken (review of extractor 13: "confirm … within 48 hours of receipt of the
+    # aforementioned email" read as a notice)
+    ("en", "Sellers are informed by email of each order. Sellers must confirm or reject the order within 48 hours of "
+           "receipt of the aforementioned email.", [(48, "hour", "")]),
+    # "If, after N days, …" is a deadline only when something has not been done by then
+    ("en", "If, after 7 days, the delivery country is provided, the marketplace shall correct the settlement.", []),
+    ("en", "When, after 3 days, the buyer confirms receipt, the payment is released.", []),
+    ("en", "If, after 14 days, the buyer hasn't paid, the order is cancelled.", [(14, "day", "payment")]),
+    # a notice or a payment provided "to us" before an event is that, not a submission of documents
+    ("en", "You must provide written notice to us at least 30 days before you terminate this Agreement.",
+     [(30, "day", "notice")]),
+    ("en", "You must provide marketing communications to us at least ten business days before your planned use.",
+     [(10, "business_day", "documents")]),
+    # "sous huitaine": no number, no unit, yet a French deadline of 8 days
+    ("fr", "Le vendeur doit y remédier sous huitaine.", [(8, "day", "")]),
     ("fr", "En cas de défaut de paiement, une mise en demeure est adressée au Vendeur. Le Vendeur peut résilier le "
            "Contrat sous 14 jours après sa conclusion.", [(14, "day", "")]),
     # nl "vanaf 3 maanden na …": the moment from which something is allowed, no limit ("binnen … na" still is)
