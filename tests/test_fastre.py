@@ -135,3 +135,15 @@ def test_corpus_sample():
     for path in files:
         text = unicodedata.normalize("NFKC", path.read_text(encoding="utf-8"))[:20_000]
         assert_same(text)
+
+
+@pytest.mark.parametrize("expr, flags, text", [
+    # CPython 3.11: a class of a cased letter beyond the BMP beside one within it does not match it under IGNORECASE
+    ("\U000104b1x|ax", re.I, "\U000104b1x"),
+    # a group that turns Unicode matching on under re.ASCII folds the Kelvin sign; a lookahead outside it would not
+    ("(?u:k)x|ab", re.I | re.A, "\u212ax"),
+])
+def test_what_the_guard_cannot_bound_is_compiled_as_it_is(expr, flags, text):
+    """Found by the review of the guard: each of these matched with ``re`` and not behind the guard."""
+    assert first_characters(expr, flags) is None
+    assert matches(guarded(expr, flags), text) == matches(re.compile(expr, flags), text) != []
