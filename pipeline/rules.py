@@ -959,9 +959,10 @@ def _no_deadline(text: str, position: int, start: int, before: str, after: str, 
                  mention: bool) -> bool:
     """Whether a duration with a limiting cue (its number at ``position``, its time phrase from ``start``) is still
     no deadline: a period named again after "before" ("may resolve an order issue before the 48-hour window": earlier
-    than the window ends), how early something may be done ("list up to 365 days in advance"), a step taking effect
-    or something staying valid (:data:`_NOT_A_DEADLINE`), or a presumption or a keeping that governs the period
-    (:func:`_governs`: "si presume che … entro 12 mesi", "conservées pendant une durée de cinq ans")."""
+    than the window ends), how early something may be done ("list up to 365 days in advance"), a condition after a
+    time with nothing left undone ("If, after 7 days, the country is provided, …": :data:`_IF_AFTER`), a step taking
+    effect or something staying valid (:data:`_NOT_A_DEADLINE`), or a presumption or a keeping that governs the
+    period (:func:`_governs`: "si presume che … entro 12 mesi", "conservées pendant une durée de cinq ans")."""
     if mention and _BEFORE_MENTION.search(before):
         return True
     if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
@@ -1130,13 +1131,14 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
                      unit_end=unit_end, fronted=fronted)
     advance = pats["advance"] and pats["advance"].match(text, unit_end)
     anchor = _anchor_span(text, unit_end, b, language)
-    notice = dict(_cue_table("subjects"))["notice"]
+    cues = dict(_cue_table("subjects"))
+    notice = cues["notice"]
     if (advance and _TAKES_EFFECT.search(text, unit_end, b)) or (
             anchor and notice.search(text, *anchor) and _TAKES_EFFECT.search(text, a, b)):
         return "notice"  # "se pondrán en conocimiento cuatro semanas antes de que entren en vigor"
     handed_in = advance and _SUBMITTED_TO_US.search(text, a, position)
     if subject in WEAK_SUBJECTS | {""} and handed_in and not any(
-            dict(_cue_table("subjects"))[k].search(handed_in.group()) for k in ("notice", "payment")):
+            cues[k].search(handed_in.group()) for k in ("notice", "payment")):
         # "you must provide marketing communications to us at least ten business days before"; a notice or a
         # payment provided to us is that ("provide written notice to us at least 30 days before")
         return "documents"
@@ -1470,8 +1472,9 @@ def reading_language(sentence: str, language: str) -> str:
     translation after it, a Chinese notice with an English paragraph, Malay and English on one help page), and a
     sentence read with another language's cues gives nothing ("within 14 days" holds no French unit). A sentence
     is English when it has at least two of English's most common words and more than twice as many as of the
-    page language's (wordfreq's lists; words of two letters or more), and no character of a script written without spaces on a Chinese,
-    Japanese or Thai page; only a sentence that may hold a value (English's ``worth_reading``) is looked at."""
+    page language's (wordfreq's lists; words of two letters or more), and no character of a script written
+    without spaces on a Chinese, Japanese or Thai page; only a sentence that may hold a value (English's
+    ``worth_reading``) is looked at."""
     if language == "en" or not _patterns("en")["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
         return language
     if language in UNSPACED and _UNSPACED_SCRIPT.search(sentence):
