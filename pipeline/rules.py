@@ -217,7 +217,12 @@ def _patterns(language: str) -> dict:
         out[key] = re.compile(_nfkc(data[key]), flags) if data.get(key) else None
     any_unit = "|".join(units.values())
     # a sentence with none of these words holds no value: skipped before the costlier steps
-    out["worth_reading"] = guarded(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}", flags)
+    period = data.get("period_words")
+    # "sous huitaine": the lead and the word, replaced by :func:`digits` with the number and the unit they stand for
+    out["period_words"] = (re.compile(rf"\b({period['lead']})\s+({'|'.join(period['words'].values())})\b", flags),
+                           {w.lower(): f"{n} {period['unit']}" for n, w in period["words"].items()}) if period else None
+    named = f"|{out['period_words'][0].pattern}" if period else ""
+    out["worth_reading"] = guarded(f"{any_unit}|{_nfkc(data['points'])}|{_PERCENT_WORDS}{named}", flags)
     # before a unit, or before the same number in digits ("one (1) business day", "dos (2) días"), which
     # :data:`_NUMBER_TWICE` then reads as one
     out["small"] = [(str(n), guarded(rf"(?<![\w]){_nfkc(expr)}(?=\s*(?:{any_unit}|\(\s*{n}\s*\)))", flags))
@@ -337,18 +342,15 @@ def digits(sentence: str, language: str) -> str:
         except (ValueError, IndexError):
             pass
     if language in keyword_data()["languages"]:
-        for number, pattern in _patterns(language)["small"]:
+        pats = _patterns(language)
+        for number, pattern in pats["small"]:
             text = pattern.sub(number, text)
-    if language == "fr":  # "sous huitaine / quinzaine / trentaine": within 8, 15, 30 days, as the law reads them
-        text = _FRENCH_PERIOD_NOUN.sub(lambda m: f"{m.group(1)} {_FRENCH_PERIOD_DAYS[m.group(2).lower()]} jours", text)
+        if pats["period_words"]:  # "sous huitaine" → "sous 8 jours" (the cue file's period_words)
+            pattern, spelled = pats["period_words"]
+            text = pattern.sub(lambda m: f"{m.group(1)} {spelled[m.group(2).lower()]}", text)
     # a number written twice has a bracket: a sentence without one is left as it is, unsearched
     return _NUMBER_TWICE.sub(r"\1\2", text) if "(" in text else text
 
-
-#: a French period named by a collective noun after "sous" / "dans la" ("remédier sous trentaine", "dans la
-#: quinzaine"), read as its days
-_FRENCH_PERIOD_DAYS = {"huitaine": 8, "quinzaine": 15, "trentaine": 30}
-_FRENCH_PERIOD_NOUN = re.compile(r"\b(sous|dans\s+la)\s+(huitaine|quinzaine|trentaine)\b", re.I)
 
 
 #: a number written twice, in words and in digits ("thirty (30) days", "quince (15) días", "14 (catorze) dias",
@@ -1486,8 +1488,7 @@ def reading_language(sentence: str, language: str) -> str:
 
 
 def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
-    if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)) and not (
-            language == "fr" and _FRENCH_PERIOD_NOUN.search(sentence)):  # "sous huitaine": no number, no unit
+    if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
         return []
     text = digits(sentence, language)
     metrics = _metric_thresholds(text, sentence, language, row)
