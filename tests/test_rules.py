@@ -11,6 +11,11 @@ from click.testing import CliRunner
 from kb.cli import cli
 from pipeline.rules import extract, sentences, value_changes
 
+
+def _read(markdown: str, language: str) -> list[tuple]:
+    """What ``extract`` reads, as (value, unit, subject) in reading order."""
+    return [(v.value, v.unit, v.subject) for v in extract(markdown, language)]
+
 #: (language, a real-looking sentence, what it states: (kind, value, unit, subject) in reading order)
 SENTENCES = [
     ("en", "You can appeal a violation within seven days of the date it was issued.",
@@ -459,7 +464,7 @@ def test_a_bulleted_deadline_takes_the_step_its_lead_in_names():
             "\\- en caso de pérdida del Artículo, en el plazo de 14 días calendario a partir de la recepción de un aviso.\n\n"
             "La cuenta puede cancelarse en los siguientes casos:\n\n"
             "* Por inactividad. El usuario puede iniciar sesión dentro de un plazo de 30 días tras el aviso.")
-    assert [(v.value, v.unit, v.subject) for v in extract(text, "es")] == [
+    assert _read(text, "es") == [
         (14.0, "day", "dispute"), (14.0, "calendar_day", "dispute"), (30.0, "day", "")]
 
 
@@ -506,7 +511,7 @@ def test_a_step_named_again_with_a_demonstrative_is_the_one_the_sentence_before_
     limits the step the sentence before it names; with no such opening the deadline stays about nothing named."""
     text = ("Nella e-mail di richiesta sarà specificato il termine entro il quale il documento dovrà essere inviato. "
             "Tale termine non sarà superiore a 5 giorni lavorativi dal ricevimento della richiesta.")
-    assert [(v.value, v.unit, v.subject) for v in extract(text, "it")] == [(5.0, "business_day", "documents")]
+    assert _read(text, "it") == [(5.0, "business_day", "documents")]
     text = "You can appeal the removal of a listing. This request must be made within 30 days."
     assert [(v.value, v.subject) for v in extract(text, "en")] == [(30.0, "appeal")]
     text = "You can appeal the removal of a listing. Our team looks into it within 30 days."
@@ -1065,7 +1070,7 @@ REVIEW_CASES = [
 @pytest.mark.parametrize(("language", "text", "want"), REVIEW_CASES)
 def test_extractor_10_reads_what_the_review_found_wrong(language, text, want):
     """Each was read wrong by extractor 9 (a deadline dropped, the wrong step, a window the page never states)."""
-    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+    assert _read(text, language) == want
 
 
 def test_a_long_page_reads_as_its_paragraphs_one_by_one():
@@ -1077,7 +1082,7 @@ def test_a_long_page_reads_as_its_paragraphs_one_by_one():
                   "The seller must respond to buyer messages and keep the returned items in stock for the buyer",
                   "You must answer a claim within 3 days.",
                   "Returned items are refunded within 14 days of their receipt at the warehouse."] * 400
-    page = [(v.value, v.unit, v.subject) for v in extract("\n\n".join(paragraphs), "en")]
+    page = _read("\n\n".join(paragraphs), "en")
     one_by_one = [(v.value, v.unit, v.subject) for p in paragraphs for v in extract(p, "en")]
     assert page == one_by_one and len(page) == 1200
 
@@ -1155,7 +1160,7 @@ EXTRACTOR_11_CASES = [
 @pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_11_CASES)
 def test_extractor_11_reads_what_the_third_blind_set_missed(language, text, want):
     """Each was read wrong by extractor 10 (a deadline dropped, the wrong step, or a duration taken for a deadline)."""
-    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+    assert _read(text, language) == want
 
 
 def test_a_long_sentence_of_many_numbers_gives_what_its_clauses_give_one_by_one():
@@ -1173,7 +1178,7 @@ def test_a_long_sentence_of_many_numbers_gives_what_its_clauses_give_one_by_one(
     assert whole == one_by_one and len(whole) == 750
     # one clause of many numbers: each is a deadline of the step the clause names
     sentence = "Sellers must ship orders " + ", ".join(f"within {i % 20 + 1} days of order type {i}" for i in range(600))
-    assert [(v.value, v.unit, v.subject) for v in extract(sentence + ".", "en")] == [
+    assert _read(sentence + ".", "en") == [
         (i % 20 + 1, "day", "dispatch") for i in range(600)]
 
 
@@ -1337,13 +1342,13 @@ EXTRACTOR_12_LABELS = [
 
 @pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_12_LABELS)
 def test_a_share_alone_on_its_line_takes_its_labels_metric(language, text, want):
-    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+    assert _read(text, language) == want
 
 
 @pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_12_CASES)
 def test_extractor_12_reads_what_extractor_11_read_wrong(language, text, want):
     """Each was read wrong by extractor 11 (a deadline dropped, the wrong step, or a duration taken for a deadline)."""
-    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+    assert _read(text, language) == want
 
 
 # extractor 13, from Rue du Commerce's wrong and missed values (set 4, tuned on since): French comparisons "ne doit pas
@@ -1413,4 +1418,4 @@ EXTRACTOR_13_CASES = [
 def test_extractor_13_reads_what_extractor_12_read_wrong(language, text, want):
     """Each positive case was read wrong by extractor 12 (a value dropped or the wrong step); the negatives (a fee, a
     clock time, a tenure, a duration) stay no value."""
-    assert [(v.value, v.unit, v.subject) for v in extract(text, language)] == want
+    assert _read(text, language) == want
