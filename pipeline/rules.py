@@ -7,7 +7,8 @@
   cue that makes the duration a limit ("within", "在 … 内", "以内", "dans un délai de", "ภายใน"), and what
   it limits (appeal, response, dispatch, takedown, documents ...), from the clause's syntax
   (:func:`_deadline_subject`): the period's own name, before the number or after the unit ("Kündigungsfrist",
-  "préavis de", "dos meses de antelación"), else the cue governing the number in its clause (:func:`_nearest_cue`:
+  "préavis de", "dos meses de antelación"), else the cue governing the number in its clause, none when that cue is
+  weak evidence (only after the number, far past the moment counted from: :func:`_remote_after`) (:func:`_nearest_cue`:
   not one in the moment the deadline counts from, nor a participle describing a noun; a German or Dutch verb after
   the time phrase first; a notice after a light verb, "darà comunicazione", is no weak cue), else "notice" for a
   period before an event when no other subject is named in its clause; a period before a step takes effect is a
@@ -69,7 +70,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 13
+EXTRACTOR_VERSION = 14
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -1111,6 +1112,44 @@ _COMMA_BEFORE = re.compile(r",\s*$")
 _RELATIVE_BEFORE = re.compile(r"(?:^|\s)(?:che|que|qui|that|which|who|dass|dat)\s*$", re.I)
 
 
+#: a verb's infinitive marker a few words before a cue ("180 days from the date of the transaction *to request*
+#: refunds", "14 jours *pour exercer* son droit de rétractation"): the cue is what the period is for, however far
+_INFINITIVE_BEFORE = re.compile(r"(?:^|\s)(?:to|pour|para|per|zu|om|afin\s+de)\s+(?:[^\W\d]+\s+){0,5}$", re.I)
+#: a relative clause or an "it being …" aside between a deadline and a cue after it ("dal giorno in cui il Venditore è
+#: informato della decisione di recedere", "following the date it is debited, it being their responsibility to"):
+#: the cue describes the moment counted from or an aside, not the step the deadline limits
+_RELATIVE_BETWEEN = re.compile(r"\b(?:in\s+cui|nel\s+quale|dans\s+lequel|où|en\s+que|em\s+que|which|who|whom|whose|"
+                               r"dont|qui|che|cui|cuyo|cuya|onde|it\s+being|à\s+charge)\b", re.I)
+#: a quoted name in brackets opening right before a cue ("entro 7 giorni … (“Termine di Risposta”)", '("Response
+#: Period")'): the period's own name, given however far from the number
+_DEFINED_NAME_BEFORE = re.compile(r"\(\s*[\"“„«‘']\W*(?:[^\W\d]+\s+){0,2}$")
+#: how many words a cue after a deadline may stand from its unit and still name it without a link of syntax
+REMOTE_WORDS = 6
+_WORD_RUN = re.compile(r"[^\W\d]+")
+
+
+def _remote_after(text: str, position: int, unit_end: int, a: int, b: int, subject: str, language: str) -> bool:
+    """Whether the cue that gave a deadline its subject is weak evidence, so the deadline is better left without one:
+    it stands only after the number (no cue of that key before it in the clause), more than :data:`REMOTE_WORDS` words
+    past the unit, across the moment the period counts from (the language's ``anchor`` right after the unit) or a
+    relative clause (:data:`_RELATIVE_BETWEEN`), and no infinitive marker links it to the period
+    (:data:`_INFINITIVE_BEFORE`). A clause-final verb (German, Dutch: :func:`_verb_after`) and a verb after the
+    number (Chinese, Japanese) are the grammar of those languages, not weak evidence: not checked there. Measured
+    on the tuned documents by removing each subject's cues in turn (what the extractor then picks is what a missing
+    cue on an unseen page gives): README, "Rule values"."""
+    if language in ("de", "nl") or _is_cjk(language):
+        return False
+    hits = [(s, e) for s, e, k in _clause_hits(text, "subjects", a, b) if k == subject and not s <= position < e]
+    if not hits or any(s < position for s, _ in hits):
+        return False
+    between = text[unit_end:min(s for s, _ in hits)]
+    if len(_WORD_RUN.findall(between)) <= REMOTE_WORDS or _INFINITIVE_BEFORE.search(between) or \
+            _DEFINED_NAME_BEFORE.search(between):
+        return False
+    anchor = _patterns(language).get("anchor")
+    return bool((anchor and anchor.match(text, unit_end)) or _RELATIVE_BETWEEN.search(between))
+
+
 def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_before, cue_after, has: bool,
                       language: str) -> str:
     """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
@@ -1128,9 +1167,12 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
         or (bool(_COMMA_BEFORE.search(text, max(a, start - 24), start))
             and not any(s < start for s, _, _ in _clause_hits(text, "subjects", a, b)))
     subject = _named_period(text, start, cue_before.group() if cue_before else "", language) or (
-        cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), "")) or \
-        _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,
-                     unit_end=unit_end, fronted=fronted)
+        cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), ""))
+    if not subject:
+        subject = _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,
+                               unit_end=unit_end, fronted=fronted)
+        if subject and not (has or fronted) and _remote_after(text, position, unit_end, a, b, subject, language):
+            subject = ""  # weak evidence: no subject rather than a guess
     advance = pats["advance"] and pats["advance"].match(text, unit_end)
     anchor = _anchor_span(text, unit_end, b, language)
     cues = dict(_cue_table("subjects"))

@@ -722,6 +722,22 @@ def test_bad_options_are_one_line_and_exit_2(demo_kb, args):
     assert len(result.output.strip().splitlines()) == 1 and "无此取值" in result.output
 
 
+def test_a_value_without_a_subject_says_so_in_the_listing(demo_copy):
+    """A value the extractor gave no subject (its sentence names no step, or too weakly) is listed as "subject not
+    determined 未判定", never as a bare dash or a guess."""
+    import sqlite3
+
+    conn = sqlite3.connect(demo_copy / "policykb.db")
+    conn.execute("update rule_values set subject = '', concept_id = null "
+                 "where document_id = 'kuajing/ip-infringement' and value = 24")
+    conn.commit()
+    conn.close()
+    result = CliRunner().invoke(cli, ["rules", "--data", str(demo_copy)])
+    assert result.exit_code == 0, result.output
+    line = next(s for s in result.output.splitlines() if "kuajing/ip-infringement" in s and " 24 " in s)
+    assert line.startswith("subject not determined 未判定 · ")
+
+
 # --- the page ----------------------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -834,7 +850,8 @@ def test_the_corpus_reference_meets_the_targets():
     result = evaluate(tuned, corpus, subjects=False)  # the issue's targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
     # with subject too since extractor 9 (extractor 10: 95.5 % / 91.0 %; extractor 11, with the third set tuned on:
-    # 95.8 % / 91.3 %; extractor 12: 98.4 % / 95.8 %; extractor 13, with Rue du Commerce tuned on: 95.8 % / 90.2 %,
+    # 95.8 % / 91.3 %; extractor 12: 98.4 % / 95.8 %; extractor 13, with Rue du Commerce tuned on: 95.8 % / 90.2 %
+    # (extractor 14 the same: 459 of 509 matched, the floor 458.1, so leaving a subject empty has no room here),
     # README): a right number about the wrong thing is wrong
     result = evaluate(tuned, corpus, subjects=True)
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
@@ -1425,4 +1442,36 @@ EXTRACTOR_13_CASES = [
 def test_extractor_13_reads_what_extractor_12_read_wrong(language, text, want):
     """Each positive case was read wrong by extractor 12 (a value dropped or the wrong step); the negatives (a fee, a
     clock time, a tenure, a duration) stay no value."""
+    assert _read(text, language) == want
+
+
+#: extractor 14: a cue standing after a deadline only, more than a few words past its unit, across the moment the period
+#: counts from ("from the date of …", "dalla data di …", "à compter de …") or a relative clause, with no infinitive
+#: marker linking it to the period, is weak evidence: the deadline gets no subject rather than that cue's
+#: (``pipeline.rules._remote_after``); the first four were read as "delivery" by extractor 13, the last three keep
+#: their subject (an infinitive, a quoted name of the period, a cue before the number)
+EXTRACTOR_14_CASES = [
+    ("it", "Il deposito sarà effettuato entro 15 giorni dalla data di sottoscrizione del Contratto e la Parte che lo "
+           "avrà curato invierà all’altra copia della documentazione (ricevuta di avvenuta consegna).",
+     [(15, "day", "")]),
+    ("en", "The filing will be made within 15 days from the date of signature of the Agreement and the party that made "
+           "it will send the other a copy of the file (the receipt confirming delivery).", [(15, "day", "")]),
+    ("fr", "Le dépôt sera effectué dans un délai de 15 jours à compter de la signature du Contrat et la Partie qui "
+           "l’aura fait enverra à l’autre une copie du dossier (accusé de livraison).", [(15, "day", "")]),
+    ("es", "El depósito se hará en un plazo de 15 días a partir de la firma del Contrato y la Parte que lo haya hecho "
+           "enviará a la otra una copia del expediente (acuse de entrega).", [(15, "day", "")]),
+    ("en", "Sellers have up to 180 days from the date of the transaction to request refunds on the final value fees.",
+     [(180, "day", "refund")]),
+    ("it", "Il Venditore risponde entro 7 giorni lavorativi successivi all’invio del reclamo di cui ai paragrafi che "
+           "precedono (“Termine di Risposta”).", [(7, "business_day", "response")]),
+    ("en", "The seller will respond within 2 days (excluding the days on which the buyer, who opened the case, is "
+           "sent a reminder).", [(2, "day", "response")]),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_14_CASES)
+def test_extractor_14_leaves_a_remote_cue_unsaid(language, text, want):
+    """A deadline whose only cue stands far after it, past the moment it counts from or a relative clause, has no
+    subject (a guess there is wrong more often than right on pages nobody tuned on); a cue linked by an infinitive,
+    a quoted name of the period, or one before the number still names it."""
     assert _read(text, language) == want

@@ -23,6 +23,10 @@ def _json_value(row: dict) -> dict:
     return {key: renamed.get(key, row.get(key)) for key in JSON_VALUE_KEYS}
 
 
+#: what the text listing says for a value about nothing determined (English then Chinese)
+NO_SUBJECT = "subject not determined 未判定"
+
+
 @cli.command("rules")
 @data_option
 @click.option("--concept", default=None, metavar="C",
@@ -57,7 +61,8 @@ def rules_command(data_dir, concept, platform, as_json):
                                "changes": [_json_change(c) for c in changes]}, ensure_ascii=False))
         return
     for v in values:
-        topic = v["concept_id"] or v["subject"] or "-"
+        # a value whose sentence names no step (or too weakly: pipeline.rules abstains) says so, never a guess
+        topic = v["concept_id"] or v["subject"] or NO_SUBJECT
         window = f" ({v['time_window']})" if v["time_window"] else ""
         action = f" → {v['action']}" if v["action"] else ""
         click.echo(f"{topic} · {v['platform_id']} · {v['comparator']} {v['value']:g} {v['unit']}{window}{action}"
