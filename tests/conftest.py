@@ -28,6 +28,23 @@ DEMO_SITE = ROOT / "replay" / "sites" / "demo"
 DEMO_SOURCES = ROOT / "spiders" / "sources" / "demo"
 SHARED = ROOT.parent / "shared"
 CORPUS = SHARED / "corpus"
+
+
+def copy_data(source: Path, target: Path) -> Path:
+    """Copy a data folder whose KB other connections of this process may hold open: each SQLite file through
+    SQLite's backup (a consistent copy, its write-ahead log included), the rest as files. A plain file copy could
+    find a ``-wal`` gone between listing and reading it, when a connection left to the garbage collector closes
+    then (a flaky FileNotFoundError under xdist)."""
+    live = ("*.db", "*.db-wal", "*.db-shm", "*.db-journal")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*live))
+    for db in source.rglob("*.db"):
+        src, dst = sqlite3.connect(db), sqlite3.connect(target / db.relative_to(source))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+    return target
 POLICYKB = [sys.executable, "-m", "kb.cli"]
 
 
@@ -94,14 +111,10 @@ def crawled_demo_kb(tmp_path_factory, expected):
 @pytest.fixture
 def demo_copy(demo_kb, tmp_path):
     """A private copy of the demo data folder, for tests that write to it."""
-    target = tmp_path / "data"
-    shutil.copytree(demo_kb, target)
-    return target
+    return copy_data(demo_kb, tmp_path / "data")
 
 
 @pytest.fixture
 def crawled_demo_copy(crawled_demo_kb, tmp_path):
     """A private copy of the really crawled demo data folder (with its ``runs/``), for tests that write to it."""
-    target = tmp_path / "data"
-    shutil.copytree(crawled_demo_kb, target)
-    return target
+    return copy_data(crawled_demo_kb, tmp_path / "data")

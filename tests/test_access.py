@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -28,7 +27,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ROOT, free_port, rows
+from conftest import ROOT, copy_data, free_port, rows
 from replay.faults import FaultPlan
 from replay.server import ReplayServer
 
@@ -58,7 +57,7 @@ def fingerprint(data: Path) -> tuple[str, list]:
 def served(demo_kb, tmp_path_factory):
     """A copy of the demo KB published by a real ``policykb serve``; yields (base URL, data folder)."""
     data = tmp_path_factory.mktemp("access") / "data"
-    shutil.copytree(demo_kb, data)
+    copy_data(demo_kb, data)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve", "--data", str(data), "--port", str(port)],
                             cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import shutil
 import subprocess
 import time
 
@@ -22,7 +21,7 @@ from click.testing import CliRunner
 from datasette.app import Datasette
 
 import kbfactory
-from conftest import DEMO_SOURCES, POLICYKB, ROOT, free_port, policykb, rows
+from conftest import DEMO_SOURCES, POLICYKB, ROOT, copy_data, free_port, policykb, rows
 from kb.cite.watchlist import ANNO_CONTEXT, annotation_problems
 from kb.cli import cli
 from kb.data import METADATA
@@ -129,7 +128,7 @@ def test_an_unchanged_citation_stays_current_without_alert(watched):
 
 def test_removing_a_citation_resolves_its_alert_and_check_rechecks_all(watched, tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(watched[0], data)
+    copy_data(watched[0], data)
     cid = watched[1]["changed_en"]
     assert run("citations", "remove", cid, "--data", data).exit_code == 0
     result = run("citations", "check", "--data", data, "--json")
@@ -209,7 +208,7 @@ def test_a_quote_found_nowhere_is_not_saved(demo_copy):
 
 def test_citations_survive_rebuild(watched, tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(watched[0], data)
+    copy_data(watched[0], data)
     before = saved(data)
     policykb("rebuild", "--data", data, "--sources", DEMO_SOURCES)
     after = saved(data)
@@ -272,7 +271,7 @@ def test_a_public_instance_serves_no_citation_and_no_label(watched, tmp_path):
     """``policykb serve`` (public): the table, its JSON, SQL that reads it (count included), the page and the
     home page's link are refused, and no label shows anywhere, alerts included; ``--private`` serves them."""
     data = tmp_path / "data"
-    shutil.copytree(watched[0], data)
+    copy_data(watched[0], data)
     assert rows(data / "policykb.db", "select count(*) as n from alerts where subject like 'citation/%'")[0]["n"]
     with serving(data) as public:
         assert public.get("/policykb/citations").status_code == 403
@@ -403,7 +402,7 @@ def test_a_renumbered_or_renamed_heading_is_the_same_section_but_a_real_move_sta
 def test_citation_alerts_go_out_through_the_alert_channels(watched, tmp_path, monkeypatch):
     """The alerts of the watch list are sent like every alert (here to an alert command, JSON on stdin)."""
     data = tmp_path / "data"
-    shutil.copytree(watched[0], data)
+    copy_data(watched[0], data)
     sink = tmp_path / "sent.jsonl"
     monkeypatch.setenv("POLICYKB_ALERT_COMMAND", f"cat >> {sink}; echo >> {sink}")
     policykb("citations", "check", "--data", data)

@@ -1,11 +1,10 @@
 """The watch list's web page says both steps of a saved citation that was reworded and whose new wording was
 then removed, in the same words as the cite page (one template macro serves both)."""
-import shutil
-
 import pytest
 from click.testing import CliRunner
 from datasette.app import Datasette
 
+from conftest import copy_data
 from kb.cli import cli
 from test_cite import CH_HAZARD, CH_HAZARD_W, chain_kb  # noqa: F401  (the three-version chain KB fixture)
 
@@ -15,7 +14,7 @@ async def test_the_watch_list_page_shows_both_steps_of_a_reworded_then_removed_c
                                                                                       monkeypatch):
     monkeypatch.setenv("POLICYKB_NOW", "2026-03-11")
     data = tmp_path / "kb"
-    shutil.copytree(chain_kb, data)
+    copy_data(chain_kb, data)
     for args in (["citations", "add", "--data", str(data), CH_HAZARD, "--label", "case-7"],
                  ["citations", "check", "--data", str(data)]):
         out = CliRunner().invoke(cli, args)

@@ -15,7 +15,7 @@ import shutil
 import pytest
 import yaml
 
-from conftest import DEMO_SITE, DEMO_SOURCES, policykb, rows
+from conftest import DEMO_SITE, DEMO_SOURCES, copy_data, policykb, rows
 from pipeline.sources import DeclarationError, load_platform, load_sources
 from replay.server import ReplayServer
 from sitetools import FAST, PLATFORMS_SITE, LayeredSite, RecordingSite
@@ -138,7 +138,7 @@ def test_discovered_command_lists_new_pages(discovered):
 @pytest.mark.slow
 def test_promote_makes_a_discovered_page_tracked(discovered, tmp_path):
     data, sources = tmp_path / "data", tmp_path / "sources"
-    shutil.copytree(discovered["data"], data)
+    copy_data(discovered["data"], data)
     shutil.copytree(discovered["sources"], sources)
     fees = by_url(discovered)["https://sellercentral.demomart.example/help/selling-fees"]
     before = (sources / "demomart.yml").read_text(encoding="utf-8")
