@@ -157,3 +157,93 @@ def test_punctuation_table_maps_every_code_point_as_defined():
         expected = " " if unicodedata.category(char).startswith("P") and char not in "*_#>|`~" else code
         assert table[code] == expected, hex(code)
     assert "a,b;c “d” e*f_g".translate(_PunctuationTable()) == "a b c  d  e*f_g"
+
+
+SPACED = ["", "\n", "a", " a ", "a  b", "a\tb", "a \u00a0 b", "\u3000全角\u3000 空格", "x\u2003\u2009y", " \n \n\n\n\n b ",
+          "line one  \r\nline\ttwo\r\rthree\u202f\u205f!", "zero\u200bwidth\u00ad and e\u0301", "a \t", "\t\t", "  \n",
+          "- item\n\n\n\n- item  two \n   \n  ", "one\n\n\ntwo\n\n\n\n\nthree\n"]
+
+
+def _normalize_text_line_by_line(markdown):
+    """normalize_text as first written: each line's spaces replaced on their own."""
+    import unicodedata
+
+    from pipeline.normalize import BLANKS_RE, SPACES_RE, ZERO_WIDTH_RE
+
+    text = ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFC", markdown))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    text = BLANKS_RE.sub("\n\n", "\n".join(lines)).strip()
+    return text + "\n" if text else ""
+
+
+def test_normalize_text_gives_the_lines_of_the_line_by_line_definition():
+    from itertools import product
+
+    from pipeline.normalize import normalize_text
+
+    pieces = [" ", "  ", "\t", "\u00a0", "\u3000", "\n", "\n\n\n", "\r\n", "w", "字", "\u200b", "\u2002 \u2002"]
+    texts = SPACED + ["".join(p) for p in product(pieces, repeat=3)]
+    for text in texts:
+        assert normalize_text(text) == _normalize_text_line_by_line(text), repr(text)
+    assert normalize_text("a \u00a0 b\n\n\n\nc  ") == "a b\n\nc\n"
+
+
+def test_insert_rows_writes_the_rows_sqlite_utils_insert_all_writes():
+    import datetime
+    import sqlite3
+
+    import sqlite_utils
+
+    from kb.store import insert_rows
+
+    def fresh():
+        db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+        db.execute("create table t (id text primary key, n integer, x real, s text, j text, d text default 'dflt',"
+                   " \"odd name\" text)")
+        return db
+
+    batches = [
+        [{"id": "a", "n": 1, "x": 1.5, "s": "é", "j": {"k": ["v", 2]}, "d": None, "odd name": "q"},
+         {"id": "b", "n": True, "x": None, "s": "", "j": [1, "二"], "d": datetime.date(2026, 1, 2), "odd name": None}],
+        [{"id": "c", "n": 2}, {"id": "d", "s": "only s"}],  # differing columns: a missing one is NULL or default
+        [{"id": f"r{i}", "n": i, "j": (i, "t")} for i in range(250)],
+        [],
+    ]
+    for rows in batches:
+        for replace in (False, True):
+            plain, fast = fresh(), fresh()
+            plain["t"].insert_all([dict(r) for r in rows], replace=replace)
+            insert_rows(fast, "t", (dict(r) for r in rows), replace=replace)
+            if rows and replace:  # the same rows again replace, not fail
+                plain["t"].insert_all([dict(r, n=9) for r in rows], replace=True)
+                insert_rows(fast, "t", [dict(r, n=9) for r in rows], replace=True)
+            sql = "select rowid, * from t order by rowid"
+            assert fast.execute(sql).fetchall() == plain.execute(sql).fetchall()
+            assert not fast.conn.in_transaction  # committed, as sqlite_utils does outside a transaction
+
+
+def test_date_keyword_patterns_find_what_their_unguarded_form_finds():
+    """The ``after`` and ``before`` keyword patterns are compiled behind a lookahead (pipeline.fastre): on every
+    keyword's example sentence, in every language's pattern set and all languages' together, each finds the same
+    spans as the pattern compiled as it is."""
+    import re
+
+    from pipeline.dates import fold, keyword_data, keyword_languages, keyword_patterns
+
+    lines = [fold(entry["example"]) for data in keyword_data().values() for kind in ("last_updated", "effective")
+             for entry in data.get(kind) or [] if entry.get("example")]
+    lines += [fold(line) for line in LINES]
+    assert len(lines) > 100
+    text = "\n".join(lines)
+    for langs in [None] + [keyword_languages(lang) for lang in keyword_data()]:
+        for res in keyword_patterns(langs).values():
+            for group in ("after", "before"):
+                fast = res[group]
+                if fast is None:
+                    continue
+                assert fast.pattern.startswith("(?=[")  # guarded
+                plain = re.compile(fast.pattern[fast.pattern.index("])(?:") + 2:])
+                assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
+                for line in lines:
+                    assert [m.span() for m in fast.finditer(line, 3)] == [m.span() for m in plain.finditer(line, 3)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from kb.sectiontext import spans, stored
+from kb.store import insert_rows
 from pipeline.normalize import rules_at, rules_hash
 from pipeline.timeutil import now_iso
 
@@ -90,7 +91,7 @@ def set_version_rules(db, version_id, rules_hash_value):
 
 def insert_change(db, row: dict, section_rows: list[dict]):
     db["changes"].insert(row, pk="id")
-    db["change_sections"].insert_all(section_rows, pk="id")
+    insert_rows(db, "change_sections", section_rows)
 
 
 def insert_sections(db, section_rows, statement_rows):
@@ -101,8 +102,8 @@ def insert_sections(db, section_rows, statement_rows):
     if rows:
         version = db.execute("select text_markdown, observed_at from versions where id = ?",
                              [rows[0]["version_id"]]).fetchone() or (None, None)
-        db["section_spans"].insert_all(stored(spans(version[0], rows), version[1]))
-    db["dated_statements"].insert_all(statement_rows, pk="id")
+        insert_rows(db, "section_spans", stored(spans(version[0], rows), version[1]))
+    insert_rows(db, "dated_statements", statement_rows)
 
 
 def insert_check(db, row: dict) -> int:
