@@ -137,12 +137,18 @@ def _near(token, observed, days=2):
 
 
 def _formatting(text, ctx):
-    text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)  # heading markers
-    text = re.sub(r"^\s*>\s?", "", text, flags=re.MULTILINE)  # quotes
+    # a pattern is run only on a text holding the character (or "---") every one of its matches holds: the same
+    # text, without testing each line start of a page that has no quote, table or escape
+    if "#" in text:
+        text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)  # heading markers
+    if ">" in text:
+        text = re.sub(r"^\s*>\s?", "", text, flags=re.MULTILINE)  # quotes
     text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.MULTILINE)  # bullets
-    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.MULTILINE)  # table rules
+    if "---" in text:
+        text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.MULTILINE)  # table rules
     text = text.replace("|", " ")
-    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~])", r"\1", text)  # Markdown escapes
+    if "\\" in text:
+        text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~])", r"\1", text)  # Markdown escapes
     text = re.sub(r"(\*\*|__|\*|_|~~|`)", "", text)  # emphasis, code spans
     return text.casefold()
 

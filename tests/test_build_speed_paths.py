@@ -247,3 +247,91 @@ def test_date_keyword_patterns_find_what_their_unguarded_form_finds():
                 assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
                 for line in lines:
                     assert [m.span() for m in fast.finditer(line, 3)] == [m.span() for m in plain.finditer(line, 3)]
+
+
+def _strip_counters_plain(markdown):
+    """strip_counters as first written: each pattern run along the whole text."""
+    from pipeline.normalize import COUNTER_FIRST_RE, COUNTER_WORD_RE, NUMBER_BEFORE_RE
+
+    out, last = [], 0
+    for m in COUNTER_WORD_RE.finditer(markdown):
+        number = NUMBER_BEFORE_RE.search(markdown, max(last, m.start() - 24), m.start())
+        if number:
+            out.append(markdown[last:number.start()])
+            last = m.end()
+    out.append(markdown[last:])
+    return COUNTER_FIRST_RE.sub("", "".join(out))
+
+
+COUNTER_WORDS = ["views", "view", "vues", "vue", "Aufrufe", "visualizzazioni", "visualizaciones", "weergaven",
+                 "wyświetleń", "wyświetlenia", "dilihat", "次浏览", "次閲覧", "次阅读", "人浏览", "人阅读", "人看过", "浏览",
+                 "浏览量", "次浏览量", "阅读", "阅读量", "閲覧", "閲覧数", "浏览次数", "阅读数"]
+
+
+def test_strip_counters_removes_what_the_whole_text_patterns_remove():
+    from itertools import product
+
+    from pipeline.normalize import strip_counters
+
+    words = COUNTER_WORDS + [w.upper() for w in COUNTER_WORDS] + [w.title() for w in COUNTER_WORDS]
+    words += ["VİEWS", "vıews", "vİews", "revıew", "overview", "Divide", "we", "au", "人"]
+    befores = ["", "1.7k ", "12 ", "09/01/20241.7k ", "3,400+ ", "x ", "2024 ", "1 234 ", "5万"]
+    afters = ["", ": 12", " 1,234", "：120", " views", "次", "\n"]
+    texts = ["".join(p) for p in product(befores, words, afters)]
+    texts += ["Seen 12 views, 3 vues and 阅读 1234 · 1.7k views", "人浏览人浏览 12人浏览", "İ 12 views", "12 vıews ı",
+              "no counter at all", "", "1.7k views\n" * 3, "浏览量: 5 浏览 6 VIEWS 7 views: 8"]
+    assert len(texts) > 5000
+    for text in texts:
+        assert strip_counters(text) == _strip_counters_plain(text), repr(text)
+    assert strip_counters("Read it (1.7k views) · 阅读 1234") == "Read it () · "
+
+
+def _formatting_plain(text):
+    import re
+
+    text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*>\s?", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.MULTILINE)
+    text = text.replace("|", " ")
+    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~])", r"\1", text)
+    text = re.sub(r"(\*\*|__|\*|_|~~|`)", "", text)
+    return text.casefold()
+
+
+def test_formatting_runs_each_pattern_only_where_it_can_match_and_gives_the_same_text():
+    from itertools import product
+
+    from pipeline.classify import _formatting
+
+    pieces = ["# ", "## H", "> q", ">", "- a", "* b", "| a | b |", "|---|:---:|", "---", "\\*", "\\\\", "**x**",
+              "_y_", "`c`", "\n", "  ", "text"]
+    for combo in product(pieces, repeat=3):
+        text = "".join(combo)
+        assert _formatting(text, {}) == _formatting_plain(text), repr(text)
+    whole = "\n".join(LINES)
+    assert _formatting(whole, {}) == _formatting_plain(whole)
+
+
+def _plain_text_plain(markdown, collapse_space=False):
+    """plain_text (without keep_links) as first written: every pattern run on every text."""
+    from pipeline.text import _MD_HEADING_RE, _MD_LINE_MARK_RE, _MD_NOISE_RE, _MD_TABLE_RULE_RE, link_text
+
+    text = link_text(markdown)
+    text = _MD_TABLE_RULE_RE.sub("", _MD_HEADING_RE.sub("", text))
+    text = _MD_NOISE_RE.sub("", _MD_LINE_MARK_RE.sub("", text))
+    return " ".join(text.split()) if collapse_space else text
+
+
+def test_plain_text_runs_each_pattern_only_where_it_can_match_and_gives_the_same_text():
+    from itertools import product
+
+    pieces = ["# ", "### H", "> q", "- a", "* b", "+ c", "| a | b |", "|---|:---:|", "---", "[t](/u)", "![i](x.png)",
+              "**x**", "_y_", "a_b", "`c`", "\n", "  ", "\t", "text", "](", "#tag"]
+    for combo in product(pieces, repeat=3):
+        text = "".join(combo)
+        for collapse in (False, True):
+            assert plain_text(text, collapse_space=collapse) == _plain_text_plain(text, collapse), repr(text)
+    assert plain_text(None) == _plain_text_plain(None) == ""
+    whole = "\n".join(LINES)
+    assert plain_text(whole) == _plain_text_plain(whole)
