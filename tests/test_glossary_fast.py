@@ -160,12 +160,16 @@ RUN_TEXTS = [t for language, t in TEXTS if language == "en"] + [
 @pytest.mark.parametrize("text", RUN_TEXTS)
 def test_capitalized_runs_match_their_plain_definition(text):
     assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
+    assert list(evidence._capitalized_runs(text, min_words=2)) == [
+        (run, initial) for run, initial in capitalized_runs_plain(text) if len(run) >= 2]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("aAbBsStT of and the.\n-#1)'’Ⅻ")), max_size=120))
 def test_capitalized_runs_match_on_made_up_texts(text):
     assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
+    assert list(evidence._capitalized_runs(text, min_words=2)) == [
+        (run, initial) for run, initial in capitalized_runs_plain(text) if len(run) >= 2]
 
 
 def capitalized_runs_plain(text: str):
