@@ -45,8 +45,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from pipeline.fastre import guarded
-
 #: read through importlib.resources: a spider deployed to scrapyd runs from a zipped egg
 KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("date_keywords.yml")
 KINDS = ("last_updated", "effective")
@@ -362,11 +360,8 @@ def keyword_patterns(langs: tuple | None = None) -> dict:
         for entry in _entries(kind, langs):
             group = "line" if entry.get("whole_line") else "before" if entry.get("after_date") else "after"
             groups[group].append(_lower_pattern(entry["re"]))
-        # ``after`` and ``before`` are searched along the line: behind a lookahead of their first characters
-        # (pipeline.fastre), the same matches found sooner; ``line`` is only matched at the line's start
         out[kind] = {
-            g: ((re.compile if g == "line" else guarded)(
-                ("^[\\s*_#>]*(?:" if g == "line" else "(?:") + "|".join(f"(?:{p})" for p in pats) + ")")
+            g: (re.compile(("^[\\s*_#>]*(?:" if g == "line" else "(?:") + "|".join(f"(?:{p})" for p in pats) + ")")
                 if pats else None)
             for g, pats in groups.items()
         }

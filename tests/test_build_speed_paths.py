@@ -223,32 +223,6 @@ def test_insert_rows_writes_the_rows_sqlite_utils_insert_all_writes():
             assert not fast.conn.in_transaction  # committed, as sqlite_utils does outside a transaction
 
 
-def test_date_keyword_patterns_find_what_their_unguarded_form_finds():
-    """The ``after`` and ``before`` keyword patterns are compiled behind a lookahead (pipeline.fastre): on every
-    keyword's example sentence, in every language's pattern set and all languages' together, each finds the same
-    spans as the pattern compiled as it is."""
-    import re
-
-    from pipeline.dates import fold, keyword_data, keyword_languages, keyword_patterns
-
-    lines = [fold(entry["example"]) for data in keyword_data().values() for kind in ("last_updated", "effective")
-             for entry in data.get(kind) or [] if entry.get("example")]
-    lines += [fold(line) for line in LINES]
-    assert len(lines) > 100
-    text = "\n".join(lines)
-    for langs in [None] + [keyword_languages(lang) for lang in keyword_data()]:
-        for res in keyword_patterns(langs).values():
-            for group in ("after", "before"):
-                fast = res[group]
-                if fast is None:
-                    continue
-                assert fast.pattern.startswith("(?=[")  # guarded
-                plain = re.compile(fast.pattern[fast.pattern.index("])(?:") + 2:])
-                assert [m.span() for m in fast.finditer(text)] == [m.span() for m in plain.finditer(text)]
-                for line in lines:
-                    assert [m.span() for m in fast.finditer(line, 3)] == [m.span() for m in plain.finditer(line, 3)]
-
-
 def _strip_counters_plain(markdown):
     """strip_counters as first written: each pattern run along the whole text."""
     from pipeline.normalize import COUNTER_FIRST_RE, COUNTER_WORD_RE, NUMBER_BEFORE_RE
