@@ -309,3 +309,27 @@ def test_plain_text_runs_each_pattern_only_where_it_can_match_and_gives_the_same
     assert plain_text(None) == _plain_text_plain(None) == ""
     whole = "\n".join(LINES)
     assert plain_text(whole) == _plain_text_plain(whole)
+
+
+def test_per_line_date_answers_remembered_are_the_answers_computed():
+    """find_dates, date_spans and states_a_date remember each line's answer (pipeline.dates.LINE_CACHE): asked
+    twice, in any order, they give what the plain per-line computation gives."""
+    from pipeline import dates
+
+    lines = LINES + ["Last updated: 16 April 2024", "Dernière mise à jour : 16 avril 2024", "更新日期：2024年4月16日",
+                     "Gültig ab 1. Mai 2024, Stand 16. März 2024", "© 2024 Example", "Version 2024",
+                     "Effective March 1, 2025 to April 2, 2025", "令和6年4月16日 施行"]
+    text = "\n".join(lines)
+    for locale in ("en-US", "de-DE", "fr-FR", "zh-CN", "ja-JP", None):
+        first, again = dates.find_dates(text, locale), dates.find_dates(text, locale)
+        assert first == again
+        lang, order = dates._lang(locale), dates.numeric_order(locale)
+        for line in lines:
+            if dates.YEAR_RE.search(line):
+                assert dates._line_statements(line, lang, order) == tuple(dates._statements_on_line(line, lang, order))
+    for line in lines * 2:
+        assert dates.date_spans(line) == list(dates._date_spans.__wrapped__(line) if dates.YEAR_RE.search(line) else [])
+        assert isinstance(dates.date_spans(line), list)
+        plain = bool(dates.YEAR_RE.search(line)) and next(dates._statements_on_line(line, None, "MDY"), None) is not None
+        assert dates.states_a_date(line) == plain
+    assert any(dates.states_a_date(line) for line in lines) and any(dates.date_spans(line) for line in lines)
