@@ -333,3 +333,38 @@ def test_per_line_date_answers_remembered_are_the_answers_computed():
         plain = bool(dates.YEAR_RE.search(line)) and next(dates._statements_on_line(line, None, "MDY"), None) is not None
         assert dates.states_a_date(line) == plain
     assert any(dates.states_a_date(line) for line in lines) and any(dates.date_spans(line) for line in lines)
+
+
+def _clause_match_plain(line, in_heading=True):
+    """clause_match as first written: every clause pattern tried in turn."""
+    import re
+
+    from pipeline.sections import CLAUSE_RES, LEADING_FORMAT_RE, LIST_MARKER_RE, SINGLE_NUMBER_RE
+
+    unlisted = LIST_MARKER_RE.sub("", line)
+    plain = LEADING_FORMAT_RE.sub("", unlisted)
+    plain = re.sub(r"^\[|\]\(.*?\)", "", plain)
+    for pattern, key, local in CLAUSE_RES:
+        m = pattern.match(plain)
+        if m:
+            if (not in_heading and pattern is SINGLE_NUMBER_RE and "\\" not in m.group(0)
+                    and not unlisted.startswith(("**", "__"))):
+                return None
+            return key(m), local
+    return None
+
+
+def test_clause_match_with_its_one_pattern_gate_matches_each_pattern_tried_in_turn():
+    from itertools import product
+
+    from pipeline.sections import clause_match
+
+    starts = ["", "- ", "**", "[", "1. ", "1\\. ", "6.1 ", "3.2.1.", "Section 4", "ART. 7", "§ 2", "第三条 ", "第3章",
+              "一、", "1、", "（二）", "(b) ", "B) ", "(iv) ", "(12) ", "x) ", "Artículo 5", "[2.1](#a) ", "Seller ", "2024"]
+    ends = ["", "Title", " text", "**", ")", "\t"]
+    for a, b in product(starts, ends):
+        line = a + b
+        for in_heading in (True, False):
+            assert clause_match(line, in_heading) == _clause_match_plain(line, in_heading), repr(line)
+    for line in LINES:
+        assert clause_match(line, False) == _clause_match_plain(line, False)
