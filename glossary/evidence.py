@@ -385,8 +385,7 @@ def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None)
             for s in d.sections:
                 phrases = []
                 if d.language == "en":
-                    # a one-word run gives no phrase of two capitalized words (trimming only shortens it)
-                    for run, initial in _capitalized_runs(s.text, min_words=2):
+                    for run, initial in _capitalized_runs(s.text, min_words=2):  # one word: no phrase
                         if initial and len(run) > 2:
                             phrases.append((_trim(run[1:], stop), "capitalized", True))
                         phrases.append((_trim(run, stop), "capitalized", initial))
