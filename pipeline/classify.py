@@ -69,9 +69,12 @@ def _list_order(text, ctx):
 
 
 def _link_targets(text, ctx):
-    text = LINK_RE.sub(lambda m: m.group(1), text)
-    text = AUTOLINK_RE.sub("⟨url⟩", text)
-    return BARE_URL_RE.sub("⟨url⟩", text)
+    # each pattern only on a text holding what its matches start with (or hold): the same text, sooner
+    if "](" in text:
+        text = LINK_RE.sub(lambda m: m.group(1), text)
+    if "<http" in text:
+        text = AUTOLINK_RE.sub("⟨url⟩", text)
+    return BARE_URL_RE.sub("⟨url⟩", text) if "http" in text else text
 
 
 def _counters(text, ctx):

@@ -28,6 +28,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeline.timeutil import iso
@@ -130,8 +131,10 @@ def is_tracking(name: str, arrival: bool = False) -> bool:
             or (arrival and name in ARRIVAL_PARAMS))
 
 
+@lru_cache(maxsize=8192)
 def clean_url(url: str) -> str:
-    """A link target without tracking parameters or ``/ref=`` path segments.
+    """A link target without tracking parameters or ``/ref=`` path segments (remembered: a site's pages, and each
+    page's versions, link to the same targets).
 
     :param url: an absolute or relative URL
     """

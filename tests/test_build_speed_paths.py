@@ -368,3 +368,24 @@ def test_clause_match_with_its_one_pattern_gate_matches_each_pattern_tried_in_tu
             assert clause_match(line, in_heading) == _clause_match_plain(line, in_heading), repr(line)
     for line in LINES:
         assert clause_match(line, False) == _clause_match_plain(line, False)
+
+
+def test_link_targets_and_clean_urls_are_those_of_their_plain_forms():
+    from itertools import product
+
+    from pipeline.classify import AUTOLINK_RE, BARE_URL_RE, LINK_RE, _link_targets
+    from pipeline.normalize import clean_url, strip_tracking
+
+    def plain(text):
+        text = LINK_RE.sub(lambda m: m.group(1), text)
+        return BARE_URL_RE.sub("⟨url⟩", AUTOLINK_RE.sub("⟨url⟩", text))
+
+    pieces = ["[a](/x)", "![i](y.png \"t\")", "<https://e.example/p>", "http://b.example/q?utm_source=z", "](", "<http",
+              "text ", "\n", "[b]", "(c)"]
+    for combo in product(pieces, repeat=3):
+        text = "".join(combo)
+        assert _link_targets(text, {}) == plain(text), repr(text)
+    for url in ["/p?id=3&utm_medium=x&from=nav", "https://a.example/dp/1/ref=sr_1?th=1", "x", "/p?id=3&utm_medium=x"]:
+        assert clean_url(url) == clean_url(url) == clean_url.__wrapped__(url)
+    assert strip_tracking("[a](/p?id=3&utm_medium=x) <https://a.example/b?gclid=1>") == (
+        "[a](/p?id=3) <https://a.example/b>")
