@@ -389,3 +389,14 @@ def test_link_targets_and_clean_urls_are_those_of_their_plain_forms():
         assert clean_url(url) == clean_url(url) == clean_url.__wrapped__(url)
     assert strip_tracking("[a](/p?id=3&utm_medium=x) <https://a.example/b?gclid=1>") == (
         "[a](/p?id=3) <https://a.example/b>")
+
+
+def test_warm_up_loads_what_extraction_loads_on_first_use_and_changes_no_answer():
+    from pipeline import classify, dates
+
+    text = "Sellers must ship within two business days of the order. " * 20
+    before = classify.detect_language(text)
+    classify.warm_up()
+    assert classify._IDENTIFIER is not None and dates._date_re.cache_info().currsize >= 1
+    assert dates.keyword_patterns.cache_info().currsize >= 1
+    assert classify.detect_language(text) == before == ("en", before[1])
