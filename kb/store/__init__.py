@@ -26,11 +26,11 @@ def insert_rows(db, table: str, rows, replace: bool = False) -> None:
     """``db[table].insert_all(rows, replace=replace)`` into an existing table, as one ``executemany``.
 
     sqlite_utils builds a multi-row statement per chunk of 100 rows in Python (a value at a time) and reads the
-    table's schema first: most of the CPU of the build's hot inserts (sections, dated statements, rule values,
-    glossary evidence). When every row has the same columns, the rows it would write are written here directly,
-    each value converted as sqlite_utils converts it (``jsonify_if_needed``); rows with differing columns (where
-    sqlite_utils would write a NULL for a column another row of its chunk has, not the column's default) go to
-    sqlite_utils itself. ``tests/test_build_speed_paths.py`` holds the two to the same rows.
+    table's schema first: most of the CPU of the build's hot inserts (versions, changes, sections, dated
+    statements, rule values, glossary evidence). When every row has the same columns, the rows it would write are
+    written here directly, each value converted as sqlite_utils converts it (``jsonify_if_needed``); rows with
+    differing columns (where sqlite_utils would write a NULL for a column another row of its chunk has, not the
+    column's default) go to sqlite_utils itself. ``tests/test_build_speed_paths.py`` holds the two to the same rows.
     """
     from sqlite_utils.db import jsonify_if_needed, quote_identifier
 

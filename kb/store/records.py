@@ -81,7 +81,7 @@ def update_document(db, document_id, columns: dict):
 
 
 def insert_version(db, row: dict):
-    db["versions"].insert(row, pk="id")
+    insert_rows(db, "versions", [row])
 
 
 def set_version_rules(db, version_id, rules_hash_value):
@@ -90,7 +90,7 @@ def set_version_rules(db, version_id, rules_hash_value):
 
 
 def insert_change(db, row: dict, section_rows: list[dict]):
-    db["changes"].insert(row, pk="id")
+    insert_rows(db, "changes", [row])
     insert_rows(db, "change_sections", section_rows)
 
 

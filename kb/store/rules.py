@@ -15,6 +15,6 @@ def insert_version_values(db, version_id: str, document_id: str, value_rows: lis
     db.execute("delete from rule_value_changes where to_version_id = ?", [version_id])
     insert_rows(db, "rule_values", value_rows, replace=True)
     insert_rows(db, "rule_value_changes", change_rows, replace=True)
-    db["rule_value_versions"].insert({"version_id": version_id, "document_id": document_id,
-                                      "values_found": len(value_rows), "glossary": state["glossary"],
-                                      "extractor": state["extractor"]}, pk="version_id", replace=True)
+    insert_rows(db, "rule_value_versions", [{"version_id": version_id, "document_id": document_id,
+                                             "values_found": len(value_rows), "glossary": state["glossary"],
+                                             "extractor": state["extractor"]}], replace=True)
