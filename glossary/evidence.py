@@ -244,8 +244,11 @@ _INITIAL_BEFORE = set(".!?:;|#>*-•") | {"\n"}
 _NUMBERED_RE = re.compile(r"(?<!\S)\d+[.)]$")  # "3." or "2)" just before: a list item's first word
 
 
-def _capitalized_runs(text: str):
+def _capitalized_runs(text: str, min_words: int = 1):
     """(phrase, is_sentence_initial) for runs of capitalized words in English text.
+
+    :param min_words: only the runs of at least this many words (a shorter run's start is not looked at: most
+        runs are one capitalized word, which is no candidate phrase)
 
     Only the capitalized words are visited (their indexes found by C-speed maps over the words' first
     characters), and the character offset of a run's first word is the sum of the lengths of the pieces before it
@@ -261,20 +264,7 @@ def _capitalized_runs(text: str):
     for i in upper:
         if i < j:  # inside the previous run
             continue
-        if offsets is None:
-            offsets = list(accumulate(map(len, pieces)))
-        start = offsets[2 * i]
         word = words[i]
-        window = max(0, start - 64)  # what precedes the word, near enough (not the whole text before it)
-        before = text[window:start].rstrip(" \t")
-        if not before and window:
-            before = text[:start].rstrip(" \t")
-            window = 0
-        # a list number ("2)") only matters where the last character is not one of _INITIAL_BEFORE (which holds
-        # "." and the line break that _NUMBERED_RE's "$" may stand before)
-        numbered = before and before[-1] == ")" and _NUMBERED_RE.search(before)
-        initial = not before or before[-1] in _INITIAL_BEFORE or bool(
-            numbered and (numbered.start() > 0 or window == 0))
         run, j = [word], i + 1
         while j < len(words):
             w = words[j]
@@ -285,6 +275,21 @@ def _capitalized_runs(text: str):
             else:
                 break
             j += 1
+        if len(run) < min_words:
+            continue
+        if offsets is None:
+            offsets = list(accumulate(map(len, pieces)))
+        start = offsets[2 * i]
+        window = max(0, start - 64)  # what precedes the word, near enough (not the whole text before it)
+        before = text[window:start].rstrip(" \t")
+        if not before and window:
+            before = text[:start].rstrip(" \t")
+            window = 0
+        # a list number ("2)") only matters where the last character is not one of _INITIAL_BEFORE (which holds
+        # "." and the line break that _NUMBERED_RE's "$" may stand before)
+        numbered = before and before[-1] == ")" and _NUMBERED_RE.search(before)
+        initial = not before or before[-1] in _INITIAL_BEFORE or bool(
+            numbered and (numbered.start() > 0 or window == 0))
         yield run, initial
 
 
@@ -380,7 +385,7 @@ def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None)
             for s in d.sections:
                 phrases = []
                 if d.language == "en":
-                    for run, initial in _capitalized_runs(s.text):
+                    for run, initial in _capitalized_runs(s.text, min_words=2):  # one word: no phrase
                         if initial and len(run) > 2:
                             phrases.append((_trim(run[1:], stop), "capitalized", True))
                         phrases.append((_trim(run, stop), "capitalized", initial))

@@ -449,6 +449,11 @@ def _regions(folded: str):
     return regions
 
 
+#: How many lines the per-line answers below remember (a line with a year: a page's footer, its dated header;
+#: a new version repeats most of its previous version's lines, and a platform's pages share their footers).
+LINE_CACHE = 4096
+
+
 def date_spans(line: str) -> list[tuple[int, int]]:
     """Where complete dates stand on a line (any language's month names), as ``(start, end)`` offsets.
 
@@ -457,6 +462,12 @@ def date_spans(line: str) -> list[tuple[int, int]]:
     """
     if not YEAR_RE.search(line):
         return []
+    return list(_date_spans(line))
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _date_spans(line: str) -> tuple[tuple[int, int], ...]:
+    """:func:`date_spans` of a line with a year, remembered (the plain computation is ``__wrapped__``)."""
     folded, date_re, spans, regions = fold(line), _date_re(True), [], []
     for y in YEAR_RE.finditer(folded):
         lo, hi = max(0, y.start() - 40), min(len(folded), y.end() + 30)
@@ -466,12 +477,24 @@ def date_spans(line: str) -> list[tuple[int, int]]:
             regions.append([lo, hi])
     for lo, hi in regions:
         spans.extend(m.span() for m in date_re.finditer(folded, lo, hi))
-    return spans
+    return tuple(spans)
 
 
 def states_a_date(line: str) -> bool:
     """Whether a line states a date about the policy (a keyword of any language with its date)."""
-    return bool(YEAR_RE.search(line)) and next(_statements_on_line(line, None, "MDY"), None) is not None
+    return bool(YEAR_RE.search(line)) and _states_a_date(line)
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _states_a_date(line: str) -> bool:
+    """:func:`states_a_date` of a line with a year, remembered."""
+    return next(_statements_on_line(line, None, "MDY"), None) is not None
+
+
+@lru_cache(maxsize=LINE_CACHE)
+def _line_statements(line: str, lang: str | None, order: str) -> tuple:
+    """Every statement on one line (:func:`_statements_on_line`), remembered."""
+    return tuple(_statements_on_line(line, lang, order))
 
 
 def _is_range(folded: str, m) -> bool:
@@ -526,7 +549,7 @@ def find_dates(text: str, locale: str | None = None) -> list[DatedStatement]:
             line = SPLIT_DIGITS_RE.sub("", line)  # _de 202__2_ renders as "de 2022"
         if not YEAR_RE.search(line):
             continue
-        for kind, iso, start, end, keyword in _statements_on_line(line, lang, order):
+        for kind, iso, start, end, keyword in _line_statements(line, lang, order):
             if (kind, iso, number) not in seen:
                 seen.add((kind, iso, number))
                 found.append(DatedStatement(kind, iso, _evidence(line, start, end), number, keyword))

@@ -75,6 +75,12 @@ CLAUSE_RES = [
      lambda m: f"({(m.group(1) or m.group(2)).lower()})", True),
 ]
 SINGLE_NUMBER_RE = CLAUSE_RES[3][0]
+#: Every pattern of :data:`CLAUSE_RES` in one (each under its own flags): a line none of them matches (most
+#: lines) is told so by one match instead of one per pattern
+ANY_CLAUSE_RE = re.compile("|".join(f"(?i:{p.pattern})" if p.flags & re.IGNORECASE else f"(?:{p.pattern})"
+                                    for p, _, _ in CLAUSE_RES))
+#: a link's opening bracket at the start, and every link target: what :func:`clause_match` reads past
+_LINK_PARTS_RE = re.compile(r"^\[|\]\(.*?\)")
 LIST_MARKER_RE = re.compile(r"^\s*(?:[-*+]\s+)")
 LEADING_FORMAT_RE = re.compile(r"^[*_\s]+")
 
@@ -129,7 +135,9 @@ def clause_match(line: str, in_heading: bool = True):
     """
     unlisted = LIST_MARKER_RE.sub("", line)
     plain = LEADING_FORMAT_RE.sub("", unlisted)
-    plain = re.sub(r"^\[|\]\(.*?\)", "", plain)
+    plain = _LINK_PARTS_RE.sub("", plain)
+    if ANY_CLAUSE_RE.match(plain) is None:
+        return None
     for pattern, key, local in CLAUSE_RES:
         m = pattern.match(plain)
         if m:

@@ -157,3 +157,246 @@ def test_punctuation_table_maps_every_code_point_as_defined():
         expected = " " if unicodedata.category(char).startswith("P") and char not in "*_#>|`~" else code
         assert table[code] == expected, hex(code)
     assert "a,b;c “d” e*f_g".translate(_PunctuationTable()) == "a b c  d  e*f_g"
+
+
+SPACED = ["", "\n", "a", " a ", "a  b", "a\tb", "a \u00a0 b", "\u3000全角\u3000 空格", "x\u2003\u2009y", " \n \n\n\n\n b ",
+          "line one  \r\nline\ttwo\r\rthree\u202f\u205f!", "zero\u200bwidth\u00ad and e\u0301", "a \t", "\t\t", "  \n",
+          "- item\n\n\n\n- item  two \n   \n  ", "one\n\n\ntwo\n\n\n\n\nthree\n"]
+
+
+def _normalize_text_line_by_line(markdown):
+    """normalize_text as first written: each line's spaces replaced on their own."""
+    import unicodedata
+
+    from pipeline.normalize import BLANKS_RE, SPACES_RE, ZERO_WIDTH_RE
+
+    text = ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFC", markdown))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    text = BLANKS_RE.sub("\n\n", "\n".join(lines)).strip()
+    return text + "\n" if text else ""
+
+
+def test_normalize_text_gives_the_lines_of_the_line_by_line_definition():
+    from itertools import product
+
+    from pipeline.normalize import normalize_text
+
+    pieces = [" ", "  ", "\t", "\u00a0", "\u3000", "\n", "\n\n\n", "\r\n", "w", "字", "\u200b", "\u2002 \u2002"]
+    texts = SPACED + ["".join(p) for p in product(pieces, repeat=3)]
+    for text in texts:
+        assert normalize_text(text) == _normalize_text_line_by_line(text), repr(text)
+    assert normalize_text("a \u00a0 b\n\n\n\nc  ") == "a b\n\nc\n"
+
+
+def test_insert_rows_writes_the_rows_sqlite_utils_insert_all_writes():
+    import datetime
+    import sqlite3
+
+    import sqlite_utils
+
+    from kb.store import insert_rows
+
+    def fresh():
+        db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+        db.execute("create table t (id text primary key, n integer, x real, s text, j text, d text default 'dflt',"
+                   " \"odd name\" text)")
+        return db
+
+    batches = [
+        [{"id": "a", "n": 1, "x": 1.5, "s": "é", "j": {"k": ["v", 2]}, "d": None, "odd name": "q"},
+         {"id": "b", "n": True, "x": None, "s": "", "j": [1, "二"], "d": datetime.date(2026, 1, 2), "odd name": None}],
+        [{"id": "c", "n": 2}, {"id": "d", "s": "only s"}],  # differing columns: a missing one is NULL or default
+        [{"id": f"r{i}", "n": i, "j": (i, "t")} for i in range(250)],
+        [],
+    ]
+    for rows in batches:
+        for replace in (False, True):
+            plain, fast = fresh(), fresh()
+            plain["t"].insert_all([dict(r) for r in rows], replace=replace)
+            insert_rows(fast, "t", (dict(r) for r in rows), replace=replace)
+            if rows and replace:  # the same rows again replace, not fail
+                plain["t"].insert_all([dict(r, n=9) for r in rows], replace=True)
+                insert_rows(fast, "t", [dict(r, n=9) for r in rows], replace=True)
+            sql = "select rowid, * from t order by rowid"
+            assert fast.execute(sql).fetchall() == plain.execute(sql).fetchall()
+            assert not fast.conn.in_transaction  # committed, as sqlite_utils does outside a transaction
+
+
+def _strip_counters_plain(markdown):
+    """strip_counters as first written: each pattern run along the whole text."""
+    from pipeline.normalize import COUNTER_FIRST_RE, COUNTER_WORD_RE, NUMBER_BEFORE_RE
+
+    out, last = [], 0
+    for m in COUNTER_WORD_RE.finditer(markdown):
+        number = NUMBER_BEFORE_RE.search(markdown, max(last, m.start() - 24), m.start())
+        if number:
+            out.append(markdown[last:number.start()])
+            last = m.end()
+    out.append(markdown[last:])
+    return COUNTER_FIRST_RE.sub("", "".join(out))
+
+
+COUNTER_WORDS = ["views", "view", "vues", "vue", "Aufrufe", "visualizzazioni", "visualizaciones", "weergaven",
+                 "wyświetleń", "wyświetlenia", "dilihat", "次浏览", "次閲覧", "次阅读", "人浏览", "人阅读", "人看过", "浏览",
+                 "浏览量", "次浏览量", "阅读", "阅读量", "閲覧", "閲覧数", "浏览次数", "阅读数"]
+
+
+def test_strip_counters_removes_what_the_whole_text_patterns_remove():
+    from itertools import product
+
+    from pipeline.normalize import strip_counters
+
+    words = COUNTER_WORDS + [w.upper() for w in COUNTER_WORDS] + [w.title() for w in COUNTER_WORDS]
+    words += ["VİEWS", "vıews", "vİews", "revıew", "overview", "Divide", "we", "au", "人"]
+    befores = ["", "1.7k ", "12 ", "09/01/20241.7k ", "3,400+ ", "x ", "2024 ", "1 234 ", "5万"]
+    afters = ["", ": 12", " 1,234", "：120", " views", "次", "\n"]
+    texts = ["".join(p) for p in product(befores, words, afters)]
+    texts += ["Seen 12 views, 3 vues and 阅读 1234 · 1.7k views", "人浏览人浏览 12人浏览", "İ 12 views", "12 vıews ı",
+              "no counter at all", "", "1.7k views\n" * 3, "浏览量: 5 浏览 6 VIEWS 7 views: 8"]
+    assert len(texts) > 5000
+    for text in texts:
+        assert strip_counters(text) == _strip_counters_plain(text), repr(text)
+    assert strip_counters("Read it (1.7k views) · 阅读 1234") == "Read it () · "
+
+
+def _formatting_plain(text):
+    import re
+
+    text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*>\s?", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.MULTILINE)
+    text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.MULTILINE)
+    text = text.replace("|", " ")
+    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~])", r"\1", text)
+    text = re.sub(r"(\*\*|__|\*|_|~~|`)", "", text)
+    return text.casefold()
+
+
+def test_formatting_runs_each_pattern_only_where_it_can_match_and_gives_the_same_text():
+    from itertools import product
+
+    from pipeline.classify import _formatting
+
+    pieces = ["# ", "## H", "> q", ">", "- a", "* b", "| a | b |", "|---|:---:|", "---", "\\*", "\\\\", "**x**",
+              "_y_", "`c`", "\n", "  ", "text"]
+    for combo in product(pieces, repeat=3):
+        text = "".join(combo)
+        assert _formatting(text, {}) == _formatting_plain(text), repr(text)
+    whole = "\n".join(LINES)
+    assert _formatting(whole, {}) == _formatting_plain(whole)
+
+
+def _plain_text_plain(markdown, collapse_space=False):
+    """plain_text (without keep_links) as first written: every pattern run on every text."""
+    from pipeline.text import _MD_HEADING_RE, _MD_LINE_MARK_RE, _MD_NOISE_RE, _MD_TABLE_RULE_RE, link_text
+
+    text = link_text(markdown)
+    text = _MD_TABLE_RULE_RE.sub("", _MD_HEADING_RE.sub("", text))
+    text = _MD_NOISE_RE.sub("", _MD_LINE_MARK_RE.sub("", text))
+    return " ".join(text.split()) if collapse_space else text
+
+
+def test_plain_text_runs_each_pattern_only_where_it_can_match_and_gives_the_same_text():
+    from itertools import product
+
+    pieces = ["# ", "### H", "> q", "- a", "* b", "+ c", "| a | b |", "|---|:---:|", "---", "[t](/u)", "![i](x.png)",
+              "**x**", "_y_", "a_b", "`c`", "\n", "  ", "\t", "text", "](", "#tag"]
+    for combo in product(pieces, repeat=3):
+        text = "".join(combo)
+        for collapse in (False, True):
+            assert plain_text(text, collapse_space=collapse) == _plain_text_plain(text, collapse), repr(text)
+    assert plain_text(None) == _plain_text_plain(None) == ""
+    whole = "\n".join(LINES)
+    assert plain_text(whole) == _plain_text_plain(whole)
+
+
+def test_per_line_date_answers_remembered_are_the_answers_computed():
+    """find_dates, date_spans and states_a_date remember each line's answer (pipeline.dates.LINE_CACHE): asked
+    twice, in any order, they give what the plain per-line computation gives."""
+    from pipeline import dates
+
+    lines = LINES + ["Last updated: 16 April 2024", "Dernière mise à jour : 16 avril 2024", "更新日期：2024年4月16日",
+                     "Gültig ab 1. Mai 2024, Stand 16. März 2024", "© 2024 Example", "Version 2024",
+                     "Effective March 1, 2025 to April 2, 2025", "令和6年4月16日 施行"]
+    text = "\n".join(lines)
+    for locale in ("en-US", "de-DE", "fr-FR", "zh-CN", "ja-JP", None):
+        first, again = dates.find_dates(text, locale), dates.find_dates(text, locale)
+        assert first == again
+        lang, order = dates._lang(locale), dates.numeric_order(locale)
+        for line in lines:
+            if dates.YEAR_RE.search(line):
+                assert dates._line_statements(line, lang, order) == tuple(dates._statements_on_line(line, lang, order))
+    for line in lines * 2:
+        assert dates.date_spans(line) == list(dates._date_spans.__wrapped__(line) if dates.YEAR_RE.search(line) else [])
+        assert isinstance(dates.date_spans(line), list)
+        plain = bool(dates.YEAR_RE.search(line)) and next(dates._statements_on_line(line, None, "MDY"), None) is not None
+        assert dates.states_a_date(line) == plain
+    assert any(dates.states_a_date(line) for line in lines) and any(dates.date_spans(line) for line in lines)
+
+
+def _clause_match_plain(line, in_heading=True):
+    """clause_match as first written: every clause pattern tried in turn."""
+    import re
+
+    from pipeline.sections import CLAUSE_RES, LEADING_FORMAT_RE, LIST_MARKER_RE, SINGLE_NUMBER_RE
+
+    unlisted = LIST_MARKER_RE.sub("", line)
+    plain = LEADING_FORMAT_RE.sub("", unlisted)
+    plain = re.sub(r"^\[|\]\(.*?\)", "", plain)
+    for pattern, key, local in CLAUSE_RES:
+        m = pattern.match(plain)
+        if m:
+            if (not in_heading and pattern is SINGLE_NUMBER_RE and "\\" not in m.group(0)
+                    and not unlisted.startswith(("**", "__"))):
+                return None
+            return key(m), local
+    return None
+
+
+def test_clause_match_with_its_one_pattern_gate_matches_each_pattern_tried_in_turn():
+    from itertools import product
+
+    from pipeline.sections import clause_match
+
+    starts = ["", "- ", "**", "[", "1. ", "1\\. ", "6.1 ", "3.2.1.", "Section 4", "ART. 7", "§ 2", "第三条 ", "第3章",
+              "一、", "1、", "（二）", "(b) ", "B) ", "(iv) ", "(12) ", "x) ", "Artículo 5", "[2.1](#a) ", "Seller ", "2024"]
+    ends = ["", "Title", " text", "**", ")", "\t"]
+    for a, b in product(starts, ends):
+        line = a + b
+        for in_heading in (True, False):
+            assert clause_match(line, in_heading) == _clause_match_plain(line, in_heading), repr(line)
+    for line in LINES:
+        assert clause_match(line, False) == _clause_match_plain(line, False)
+
+
+def test_link_targets_and_clean_urls_are_those_of_their_plain_forms():
+    from itertools import product
+
+    from pipeline.classify import AUTOLINK_RE, BARE_URL_RE, LINK_RE, _link_targets
+    from pipeline.normalize import clean_url, strip_tracking
+
+    def plain(text):
+        text = LINK_RE.sub(lambda m: m.group(1), text)
+        return BARE_URL_RE.sub("⟨url⟩", AUTOLINK_RE.sub("⟨url⟩", text))
+
+    pieces = ["[a](/x)", "![i](y.png \"t\")", "<https://e.example/p>", "http://b.example/q?utm_source=z", "](", "<http",
+              "text ", "\n", "[b]", "(c)"]
+    for combo in product(pieces, repeat=3):
+        text = "".join(combo)
+        assert _link_targets(text, {}) == plain(text), repr(text)
+    for url in ["/p?id=3&utm_medium=x&from=nav", "https://a.example/dp/1/ref=sr_1?th=1", "x", "/p?id=3&utm_medium=x"]:
+        assert clean_url(url) == clean_url(url) == clean_url.__wrapped__(url)
+    assert strip_tracking("[a](/p?id=3&utm_medium=x) <https://a.example/b?gclid=1>") == (
+        "[a](/p?id=3) <https://a.example/b>")
+
+
+def test_warm_up_loads_what_extraction_loads_on_first_use_and_changes_no_answer():
+    from pipeline import classify, dates
+
+    text = "Sellers must ship within two business days of the order. " * 20
+    before = classify.detect_language(text)
+    classify.warm_up()
+    assert classify._IDENTIFIER is not None and dates._date_re.cache_info().currsize >= 1
+    assert dates.keyword_patterns.cache_info().currsize >= 1
+    assert classify.detect_language(text) == before == ("en", before[1])

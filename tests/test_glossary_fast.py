@@ -160,12 +160,16 @@ RUN_TEXTS = [t for language, t in TEXTS if language == "en"] + [
 @pytest.mark.parametrize("text", RUN_TEXTS)
 def test_capitalized_runs_match_their_plain_definition(text):
     assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
+    assert list(evidence._capitalized_runs(text, min_words=2)) == [
+        (run, initial) for run, initial in capitalized_runs_plain(text) if len(run) >= 2]
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("aAbBsStT of and the.\n-#1)'’Ⅻ")), max_size=120))
 def test_capitalized_runs_match_on_made_up_texts(text):
     assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
+    assert list(evidence._capitalized_runs(text, min_words=2)) == [
+        (run, initial) for run, initial in capitalized_runs_plain(text) if len(run) >= 2]
 
 
 def capitalized_runs_plain(text: str):
@@ -260,3 +264,15 @@ def test_shortcuts_match_on_real_pages():
     for _, text in texts:
         assert list(evidence._capitalized_runs(text)) == list(capitalized_runs_plain(text))
         check_index(text[:5000], "en", True, ngrams(text[:2000], "en", True))
+
+
+@pytest.mark.parametrize("language", ["en", "de", "zh"])
+def test_token_norms_are_each_tokens_own_norm_whatever_was_seen_before(language, monkeypatch):
+    from glossary import match
+
+    monkeypatch.setattr(match, "_NORMS", {})
+    for case_sensitive in (False, True):
+        for text in ["Sellers sell; the SELLER sold", "Sellers sell; the seller sells new words 申诉申诉", "", "x x x"]:
+            raws = match.Tokens(text).raws
+            assert match._norms(raws, language, case_sensitive) == [
+                match._token_norm(raw, language, case_sensitive) for raw in raws]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from glossary.model import Glossary
+from kb.store import insert_rows
 from pipeline.timeutil import now_iso
 
 
@@ -70,8 +71,8 @@ def replace_evidence(db, evidence_rows, candidate_rows, changed=None):
     else:
         _delete_where_in(db, "glossary_evidence", "document_id", changed[0])
         _delete_where_in(db, "glossary_candidates", "kb_platform_id", changed[1])
-    db["glossary_evidence"].insert_all(evidence_rows)
-    db["glossary_candidates"].insert_all(candidate_rows)
+    insert_rows(db, "glossary_evidence", evidence_rows)
+    insert_rows(db, "glossary_candidates", candidate_rows)
 
 
 def update_terms(db, updates):
@@ -90,7 +91,7 @@ def replace_drift(db, rows, evidence, documents=None, whole=()):
             db.execute("delete from glossary_drift")
         else:
             _delete_where_in(db, "glossary_drift", "document_id", whole)
-        db["glossary_drift"].insert_all(rows)
+        insert_rows(db, "glossary_drift", rows)
         if documents is not None:  # the other documents' rows: where else the platform still uses the term may differ
             db.conn.executemany("update glossary_drift set still_used_in = ? where id = ?", [
                 (json.dumps(sorted(evidence[r[1]] - {r[2]})), r[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from kb.sectiontext import spans, stored
+from kb.store import insert_rows
 from pipeline.normalize import rules_at, rules_hash
 from pipeline.timeutil import now_iso
 
@@ -80,7 +81,7 @@ def update_document(db, document_id, columns: dict):
 
 
 def insert_version(db, row: dict):
-    db["versions"].insert(row, pk="id")
+    insert_rows(db, "versions", [row])
 
 
 def set_version_rules(db, version_id, rules_hash_value):
@@ -89,8 +90,8 @@ def set_version_rules(db, version_id, rules_hash_value):
 
 
 def insert_change(db, row: dict, section_rows: list[dict]):
-    db["changes"].insert(row, pk="id")
-    db["change_sections"].insert_all(section_rows, pk="id")
+    insert_rows(db, "changes", [row])
+    insert_rows(db, "change_sections", section_rows)
 
 
 def insert_sections(db, section_rows, statement_rows):
@@ -101,8 +102,8 @@ def insert_sections(db, section_rows, statement_rows):
     if rows:
         version = db.execute("select text_markdown, observed_at from versions where id = ?",
                              [rows[0]["version_id"]]).fetchone() or (None, None)
-        db["section_spans"].insert_all(stored(spans(version[0], rows), version[1]))
-    db["dated_statements"].insert_all(statement_rows, pk="id")
+        insert_rows(db, "section_spans", stored(spans(version[0], rows), version[1]))
+    insert_rows(db, "dated_statements", statement_rows)
 
 
 def insert_check(db, row: dict) -> int:

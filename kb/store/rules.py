@@ -4,6 +4,8 @@ caller's transaction (one per version)."""
 
 from __future__ import annotations
 
+from kb.store import insert_rows
+
 
 def insert_version_values(db, version_id: str, document_id: str, value_rows: list[dict], change_rows: list[dict],
                           state: dict):
@@ -11,8 +13,8 @@ def insert_version_values(db, version_id: str, document_id: str, value_rows: lis
     has been read with ``state`` (``{"glossary": hash, "extractor": pipeline.rules.extractor_state()}``)."""
     db.execute("delete from rule_values where version_id = ?", [version_id])
     db.execute("delete from rule_value_changes where to_version_id = ?", [version_id])
-    db["rule_values"].insert_all(value_rows, pk="id", replace=True)
-    db["rule_value_changes"].insert_all(change_rows, pk="id", replace=True)
-    db["rule_value_versions"].insert({"version_id": version_id, "document_id": document_id,
-                                      "values_found": len(value_rows), "glossary": state["glossary"],
-                                      "extractor": state["extractor"]}, pk="version_id", replace=True)
+    insert_rows(db, "rule_values", value_rows, replace=True)
+    insert_rows(db, "rule_value_changes", change_rows, replace=True)
+    insert_rows(db, "rule_value_versions", [{"version_id": version_id, "document_id": document_id,
+                                             "values_found": len(value_rows), "glossary": state["glossary"],
+                                             "extractor": state["extractor"]}], replace=True)
