@@ -445,6 +445,7 @@ def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        import pipeline.extract  # noqa: F401  loaded once here, not in each forked worker
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
     try:
         for path in paths:

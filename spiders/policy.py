@@ -42,7 +42,7 @@ class PolicySpider(scrapy.Spider):
         self.platform_ids = [p for p in (platforms or "").split(",") if p] or None
         self.document_keys = {d for d in (documents or "").split(",") if d} or None
         self.data_dir = data
-        self.platforms = load_sources(self.sources_dir, self.platform_ids)
+        self.platforms = load_sources(self.sources_dir, self.platform_ids, checked_in=data)
         self.discover = str(discover).lower() not in ("0", "false", "no", "off") and not self.document_keys
         self.allowed_domains = sorted({d for p in self.platforms for d in p.domains})
         self.replay = False
