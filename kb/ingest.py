@@ -20,6 +20,7 @@ import logging
 import re
 import weakref
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline import archive
 from kb import timemodel
@@ -94,12 +95,18 @@ def _unchanged_without_extraction(db, record, declared, current_id, observed):
     if seen is None or current is None or seen[0] != current[0] or not current[1]:
         return None
     epoch = rules_at(declared, observed)
-    if rules_hash(epoch.select, epoch.remove, epoch.rules or NO_RULES) != current[1]:
+    if _rules_hash(epoch.select, epoch.remove, epoch.rules or NO_RULES) != current[1]:
         return None
     if record.kind == "not-modified":
         record.status = 200
     return Outcome("new_version", content_hash=seen[0], extracted_hash=seen[1], language=seen[2],
                    rules_hash=current[1], selector=seen[3])
+
+
+@lru_cache(maxsize=4096)
+def _rules_hash(select, remove, rules) -> str:
+    """:func:`pipeline.normalize.rules_hash`, once per set of rules (a build compares it for every revisit)."""
+    return rules_hash(select, remove, rules)
 
 
 def _known_page(db, doc_id, current_id, declared) -> Outcome | None:
@@ -120,14 +127,30 @@ def _known_page(db, doc_id, current_id, declared) -> Outcome | None:
                    rules_hash=row[5], fingerprint=row[0])
 
 
-VERSION_COLUMNS = "id, content_hash, text_markdown, effective_date, observed_at, rules_hash, canonical_hash, seq"
+VERSION_COLUMNS = "id, content_hash, effective_date, observed_at, rules_hash, canonical_hash, seq"
+
+
+class _Version(dict):
+    """A stored version's columns (:data:`VERSION_COLUMNS`); its ``text_markdown`` is read on first use: most
+    checks find the same text and compare only hashes."""
+
+    def __init__(self, db, row):
+        super().__init__(zip([c.strip() for c in VERSION_COLUMNS.split(",")], row))
+        self._db = db
+
+    def __missing__(self, key):
+        if key != "text_markdown":
+            raise KeyError(key)
+        text = self[key] = self._db.execute("select text_markdown from versions where id = ?",
+                                            [self["id"]]).fetchone()[0]
+        return text
 
 
 def _current(db, version_id):
     if not version_id:
         return None
     row = db.execute(f"select {VERSION_COLUMNS} from versions where id = ?", [version_id]).fetchone()
-    return dict(zip([c.strip() for c in VERSION_COLUMNS.split(",")], row)) if row else None
+    return _Version(db, row) if row else None
 
 
 def _reextract_current(db, data_dir, doc_id, current, declared, record, result):
