@@ -4,7 +4,9 @@ A data folder holds the KB file (``DIR/policykb.db``), the WARCs
 (``DIR/warcs/``) and run statistics (``DIR/runs/``), so two KBs never mix.
 It also remembers the declarations folder and the glossary folder it was
 built with (``DIR/.policykb-sources``, ``DIR/.policykb-glossary``), so later
-commands on it need not repeat them.
+commands on it need not repeat them, and which declaration texts passed the checks
+(``DIR/.declarations-checked.json``, :class:`pipeline.sources.CheckedDeclarations`), so
+the crawl and the build of a cycle check each text once.
 """
 
 from __future__ import annotations

@@ -12,10 +12,31 @@ to the next) and ``warc_files`` (which archive files are fully ingested).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import sqlite_utils
-from sqlite_utils import Migrations
+
+def _import_sqlite_utils():
+    """Import sqlite-utils without numpy, unless something loaded numpy already.
+
+    sqlite-utils imports numpy when it is installed (py3langid brings it) only to map numpy's scalar types to column
+    types when it creates a table from values; our tables come from migrations and our values are Python's.
+    Loading numpy cost every command that opens the KB about 0.2 CPU s, a build where nothing changed included;
+    what needs it (language detection) still imports it as usual.
+    """
+    if "numpy" in sys.modules or "sqlite_utils" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # `import numpy` raises ImportError, which sqlite-utils expects when it is absent
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
+
+
+_import_sqlite_utils()
+
+import sqlite_utils  # noqa: E402
+from sqlite_utils import Migrations  # noqa: E402
 
 from kb.data import kb_path
 

@@ -175,6 +175,7 @@ class ValidatorIndex:
         self.path = warc_dir(data_dir) / "index.json"
         self.data_dir = data_dir
         self.entries: dict[str, dict] = {}
+        self._files: dict[str, bool] = {}
         if self.path.exists():
             try:
                 self.entries = json.loads(self.path.read_text(encoding="utf-8"))
@@ -206,11 +207,18 @@ class ValidatorIndex:
         """
         entry = self.entries.get(document)
         name = entry.get("warc_file") if entry else None
-        if name:
-            path = warc_dir(self.data_dir) / name
-            if not path.exists() and not path.with_name(name + ".open").exists():
-                return None
+        if name and not self._present(name):
+            return None
         return entry
+
+    def _present(self, name) -> bool:
+        """Whether the WARC file ``name`` is in the data folder (looked up once per file: a crawl asks for each of
+        its documents, and a cycle's documents are mostly in one or two files)."""
+        present = self._files.get(name)
+        if present is None:
+            path = warc_dir(self.data_dir) / name
+            present = self._files[name] = path.exists() or path.with_name(name + ".open").exists()
+        return present
 
     def save(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)

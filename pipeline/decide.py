@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 from pipeline.blocked import detect_blocked
 from pipeline.classify import locale_mismatch
-from pipeline.extract import ExtractionError, extract
 from pipeline.normalize import NO_RULES, apply_rules, content_hash, rules_at, rules_hash
 
 #: The outcomes of a check that leave the document with a current text
@@ -68,6 +67,8 @@ def classify_fetch(record, select=(), remove=(), declared_url=None, rules=NO_RUL
     blocked = detect_blocked(record, declared_url)
     if blocked:
         return Outcome("failed", blocked)
+    from pipeline.extract import ExtractionError, extract  # here: a build where nothing changed never loads it
+
     try:
         extracted = extract(record.body, record.header("Content-Type"), select, remove,
                             unless=known.fingerprint if known is not None else None)

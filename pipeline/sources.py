@@ -366,14 +366,18 @@ class Discovery:
         return None
 
 
-def _str_list(value, path, doc, name):
-    """A selector or list of selectors (its shape checked by the schema) whose selectors compile, as a tuple."""
+def _str_list(value, path, doc, name, checked=False):
+    """A selector or list of selectors (its shape checked by the schema) whose selectors compile, as a tuple.
+
+    :param checked: the file is one that passed these checks before (:class:`CheckedDeclarations`): not compiled
+    """
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
-    for selector in value:
-        _check_selector(selector, path, doc, name)
+    if not checked:
+        for selector in value:
+            _check_selector(selector, path, doc, name)
     return tuple(value)
 
 
@@ -436,7 +440,7 @@ def _patterns(value, path, doc, name):
     return tuple(value)
 
 
-def _families(value, path) -> tuple[Family, ...]:
+def _families(value, path, checked=False) -> tuple[Family, ...]:
     families, seen = [], set()
     for f in value or ():
         label = f"families[{f['id']}]"
@@ -445,8 +449,8 @@ def _families(value, path) -> tuple[Family, ...]:
         seen.add(f["id"])
         families.append(Family(
             id=f["id"], match=_patterns(f["match"], path, None, f"{label}.match"),
-            select=_str_list(f.get("select"), path, None, f"{label}.select"),
-            remove=_str_list(f.get("remove"), path, None, f"{label}.remove"), js=f.get("js"),
+            select=_str_list(f.get("select"), path, None, f"{label}.select", checked),
+            remove=_str_list(f.get("remove"), path, None, f"{label}.remove", checked), js=f.get("js"),
         ))
     return tuple(families)
 
@@ -462,9 +466,9 @@ def _discovery(value, path) -> Discovery | None:
                      js=value.get("js", False))
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path, text: str | None = None) -> dict:
     try:
-        data = safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8") if text is None else text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -493,41 +497,55 @@ def _verified(value) -> tuple[Verification, ...]:
                               else str(v["date"]), tuple(v["checked"])) for v in value or ())
 
 
-def _document(d, index, platform_id, families, path) -> Document:
+def _document(d, index, platform_id, families, path, checked=False) -> Document:
     """One entry of ``documents`` (its shape checked by the schema; its slug's uniqueness is the caller's)."""
     label = d["id"]
     url = _url(d["url"], path, label, "url")
     family = _family_of(d, url, families, path, label)
     js = d.get("js", family.js if family and family.js is not None else False)
     # a document's own select / remove win; otherwise its family's
-    select = _str_list(d.get("select"), path, label, "select") if "select" in d else (family.select if family else ())
+    select = _str_list(d.get("select"), path, label, "select", checked) if "select" in d else (
+        family.select if family else ())
     interval = _interval(d.get("interval"), path, label)
-    remove = _str_list(d.get("remove"), path, label, "remove") if "remove" in d else (family.remove if family else ())
+    remove = _str_list(d.get("remove"), path, label, "remove", checked) if "remove" in d else (
+        family.remove if family else ())
     rules, history = declaration_rules(
         d, lambda msg, name, label=label: DeclarationError(path, msg, label, name),
-        lambda value, name, label=label: _str_list(value, path, label, name))
+        lambda value, name, label=label: _str_list(value, path, label, name, checked))
     return Document(platform=platform_id, id=label, title=d["title"].strip(), url=url, locale=d["locale"],
                     type=d["type"], select=select, remove=remove, js=js, title_en=d.get("title_en"),
                     title_zh=d.get("title_zh"), interval=interval, important=d.get("important", False), rules=rules,
                     history=history, family=family.id if family else None, verified=_verified(d.get("verified")))
 
 
-def load_platform(path) -> Platform:
+def load_platform(path, checked: "CheckedDeclarations | None" = None) -> Platform:
     """Load and validate one declaration file: its structure against the JSON Schema
     (:data:`SCHEMA_PATH`), then what a schema cannot say.
 
     :param path: path of a ``<platform>.yml`` file
+    :param checked: the files that passed before: one of them (the same text) skips the JSON Schema and the
+        compilation of its CSS selectors, which alone cannot fail differently on the same text; a file that
+        passes now is added
     :raises DeclarationError: with one line naming file, document and field
     """
     path = Path(path)
-    data = _read_yaml(path)
-    _check_schema(data, path)
+    text = digest = None
+    if checked is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DeclarationError(path, f"cannot be read ({exc})") from None
+        digest = checked.digest(text)
+    known = digest is not None and digest in checked
+    data = _read_yaml(path, text)
+    if not known:
+        _check_schema(data, path)
     platform_id, name, homepage, declared_domains = _platform_header(data, path)
-    families = _families(data.get("families"), path)
+    families = _families(data.get("families"), path, known)
     discovery = _discovery(data.get("discovery"), path)
     documents, seen = [], set()
     for index, d in enumerate(data["documents"]):
-        document = _document(d, index, platform_id, families, path)
+        document = _document(d, index, platform_id, families, path, known)
         if document.id in seen:
             raise DeclarationError(path, "is declared twice", document.id, "id")
         seen.add(document.id)
@@ -536,6 +554,8 @@ def load_platform(path) -> Platform:
     if discovery:
         hosts |= {urlsplit(u).hostname for u in discovery.start}
     domains = tuple(d.lower() for d in declared_domains) + tuple(sorted(hosts))
+    if digest is not None and not known:
+        checked.add(digest)
     return Platform(
         id=platform_id, name=name, name_zh=data.get("name_zh"), homepage=homepage,
         documents=tuple(documents), source_file=str(path), demo=bool(data.get("demo", False)),
@@ -555,17 +575,22 @@ def _family_of(d, url, families, path, label) -> Family | None:
     return found
 
 
-def load_sources(directory=None, platforms=None) -> list[Platform]:
+def load_sources(directory=None, platforms=None, checked_in=None) -> list[Platform]:
     """Load every ``*.yml`` declaration in ``directory`` (not its sub-folders).
 
     :param directory: folder of declarations; defaults to ``spiders/sources``
     :param platforms: optional iterable of platform ids to keep
+    :param checked_in: a data folder whose :class:`CheckedDeclarations` to consult and update (each crawl and
+        build loads the same declarations, in two or three processes)
     :raises DeclarationError: on the first invalid file, or an unknown platform
     """
     directory = Path(directory) if directory else DEFAULT_SOURCES
     if not directory.is_dir():
         raise DeclarationError(directory, "is not a folder of declarations")
-    loaded = [load_platform(p) for p in sorted(directory.glob("*.yml"))]
+    checked = CheckedDeclarations(checked_in) if checked_in is not None else None
+    loaded = [load_platform(p, checked) for p in sorted(directory.glob("*.yml"))]
+    if checked is not None:
+        checked.save()
     if platforms:
         wanted = set(platforms)
         unknown = wanted - {p.id for p in loaded}
@@ -575,6 +600,78 @@ def load_sources(directory=None, platforms=None) -> list[Platform]:
             )
         loaded = [p for p in loaded if p.id in wanted]
     return loaded
+
+
+#: The file of a data folder that lists the declaration texts that passed (:class:`CheckedDeclarations`).
+CHECKED_FILE = ".declarations-checked.json"
+
+
+class CheckedDeclarations:
+    """The declaration texts of a data folder that passed the checks (``DATA/.declarations-checked.json``).
+
+    Checking 50 declarations of 1,000 documents against the JSON Schema and compiling their CSS selectors
+    (importing jsonschema and soupsieve for it) cost each process that loads them about 0.6 CPU s, and a
+    crawl's launcher, its crawler and the build load the same files. A text's digest is taken with the schema's
+    text and the installed jsonschema and soupsieve (where they are and when they were installed), so a new
+    schema or library checks every file again. A file that cannot be written (a read-only data folder) only
+    means the next process checks again.
+    """
+
+    def __init__(self, data_dir):
+        import json
+
+        self.path = Path(data_dir) / CHECKED_FILE
+        self._key = self._checker()
+        self._added = False
+        self._used: set[str] = set()
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            self.digests = set(stored["digests"]) if stored.get("checker") == self._key else set()
+        except (OSError, ValueError, KeyError, TypeError):
+            self.digests = set()
+
+    @staticmethod
+    def _checker() -> str:
+        import hashlib
+        import importlib.util
+        import os
+
+        parts = [SCHEMA_PATH.read_text(encoding="utf-8")]
+        for name in ("jsonschema", "soupsieve"):
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            parts.append(f"{origin}:{os.stat(origin).st_mtime_ns if origin else ''}")
+        return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+    def digest(self, text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{self._key}\0{text}".encode("utf-8")).hexdigest()
+
+    def __contains__(self, digest) -> bool:
+        if digest in self.digests:
+            self._used.add(digest)
+            return True
+        return False
+
+    def add(self, digest: str) -> None:
+        self.digests.add(digest)
+        self._used.add(digest)
+        self._added = True
+
+    def save(self) -> None:
+        import json
+        import os
+
+        if not self._added or not self.path.parent.is_dir():
+            return
+        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            # the texts this load read (the others are earlier texts of these files, or another folder's)
+            tmp.write_text(json.dumps({"checker": self._key, "digests": sorted(self._used)}), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
 
 
 def documents_by_key(platforms) -> dict[str, Document]:

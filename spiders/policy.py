@@ -17,6 +17,7 @@ is also skipped when ``documents`` is given).
 """
 
 import asyncio
+import logging
 from urllib.parse import urlsplit
 
 import scrapy
@@ -42,7 +43,7 @@ class PolicySpider(scrapy.Spider):
         self.platform_ids = [p for p in (platforms or "").split(",") if p] or None
         self.document_keys = {d for d in (documents or "").split(",") if d} or None
         self.data_dir = data
-        self.platforms = load_sources(self.sources_dir, self.platform_ids)
+        self.platforms = load_sources(self.sources_dir, self.platform_ids, checked_in=data)
         self.discover = str(discover).lower() not in ("0", "false", "no", "off") and not self.document_keys
         self.allowed_domains = sorted({d for p in self.platforms for d in p.domains})
         self.replay = False
@@ -56,6 +57,10 @@ class PolicySpider(scrapy.Spider):
         kwargs.setdefault("data", crawler.settings.get("POLICYKB_DATA_DIR"))
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        if settings.getbool("LOG_ENABLED", True):
+            # Scrapy's handler drops what is below LOG_LEVEL, after each record was made: the DEBUG lines of
+            # every response and item ("Crawled", "Scraped from") were built and thrown away at every other level
+            logging.getLogger().setLevel(settings.get("LOG_LEVEL") or logging.DEBUG)
         replay = settings.get("POLICYKB_REPLAY_URL")
         spider.replay = bool(replay)
         spider.replay_base = (replay or "").rstrip("/")

@@ -13,6 +13,8 @@ User-Agent names the project and a contact URL.
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "policykb"
 SPIDER_MODULES = ["spiders.policy"]
 NEWSPIDER_MODULE = "spiders.policy"
@@ -78,7 +80,14 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("POLICYKB_LOG_LEVEL", "INFO")
+# No consoles into a running crawl: the telnet console, and Scrapy's remote control (2.19: an HTTP server on
+# localhost that runs Python code sent to it, its token written to a file in the user's profile). Both are
+# also left out of Scrapy's base extensions, so that their modules are not even imported: Scrapy imports every
+# extension it lists, a disabled or a None one too (the remote control's aiohttp cost each crawl 0.3 CPU s).
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+EXTENSIONS_BASE = {path: order for path, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+                   if path.rsplit(".", 1)[-1] not in ("TelnetConsole", "RemoteControl")}
 
 # Run records: each crawl writes its stats to DATA/runs/<run id>.json (spiders/extensions.py).
 # POLICYKB_RUN_ID is set by `policykb watch`; POLICYKB_PROGRESS: auto (a TTY), 1 or 0.

@@ -41,7 +41,7 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
             fail(f"--setting {setting!r} is not NAME=VALUE")
     given = sources_dir
     sources_dir = given or sources_folder(data_dir)  # remembered below, once the arguments hold
-    declared = load_or_exit(sources_dir)
+    declared = load_or_exit(sources_dir, data_dir=data_dir)
     for unknown in [p for p in platforms if p not in {d.id for d in declared}]:
         did_you_mean("--platform", unknown, "a declared platform", sorted(d.id for d in declared))
     declared = [p for p in declared if not platforms or p.id in platforms]
@@ -52,13 +52,16 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
              + (f"; did you mean {', '.join(close)}?" if close else "; `policykb sources list` shows them"))
     sources_folder(data_dir, given)
     before, open_before = set(_warcs(data_dir)), set(_warcs(data_dir, ".open"))
+    started = time.time()
     code = run_crawl(data_dir, sources_dir, platforms=platforms, documents=documents, replay=replay,
                      log_level=log_level, settings=settings)
+    archived = _archived_counts(data_dir, started)
     for path in sorted(set(_warcs(data_dir)) - before):
         if Path(path).name.startswith("discovery-"):
             click.echo(f"recorded discovery pages in {path}")
         else:
-            click.echo(f"archived {_count_records(path)} fetches to {path}")
+            count = archived.get(Path(path).name)
+            click.echo(f"archived {_count_records(path) if count is None else count} fetches to {path}")
     if code > 128:
         left_open = sorted(set(_warcs(data_dir, ".open")) - open_before)
         if not left_open and not set(_warcs(data_dir)) - before:
@@ -80,6 +83,32 @@ def crawl(data_dir, sources_dir, platforms, documents, replay, log_level, settin
 def _warcs(data_dir, suffix=""):
     folder = Path(data_dir) / "warcs"
     return [str(p) for p in folder.glob(f"*.warc.gz{suffix}")] if folder.is_dir() else []
+
+
+def _archived_counts(data_dir, since) -> dict[str, int]:
+    """WARC file name -> fetches archived to it, as the crawls that ended after ``since`` (a ``time.time()``)
+    recorded them in their run statistics (``DATA/runs/*.json``, :class:`spiders.extensions.RunStats`).
+
+    Reading the count there, rather than the WARC file again, spares a cycle's launcher a pass over every record
+    it archived; a file no run statistics name (a crawl killed before writing them) is counted by reading it.
+    """
+    import json
+
+    from pipeline.archive import RUNS_DIR
+
+    counts = {}
+    folder = Path(data_dir) / RUNS_DIR
+    for path in folder.glob("*.json") if folder.is_dir() else ():
+        try:
+            if path.stat().st_mtime < since - 1:
+                continue
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        files, archived = run.get("warc_files") or [], (run.get("stats") or {}).get("policykb/archived")
+        if len(files) == 1 and isinstance(archived, int):  # the count is per crawl: only a crawl's only file
+            counts[files[0]] = archived
+    return counts
 
 
 def _count_records(path):

@@ -186,12 +186,16 @@ def locale_option(f=None, *, help="Locale (BCP 47, e.g. en-US or zh-CN)."):
 
 def load_declarations(data_dir, sources_dir=None, platforms=None):
     """The declarations for a data folder (given, else remembered); a bad one is one line and exit 2."""
-    return load_or_exit(sources_folder(data_dir, sources_dir), platforms)
+    return load_or_exit(sources_folder(data_dir, sources_dir), platforms, data_dir=data_dir)
 
 
-def load_or_exit(sources_dir, platforms=None):
-    """Load the declarations of a folder; a bad one is one line on stderr and exit code 2."""
+def load_or_exit(sources_dir, platforms=None, data_dir=None):
+    """Load the declarations of a folder; a bad one is one line on stderr and exit code 2.
+
+    :param data_dir: the data folder whose record of declarations already checked to use
+        (:class:`pipeline.sources.CheckedDeclarations`), if any
+    """
     try:
-        return load_sources(sources_dir, platforms)
+        return load_sources(sources_dir, platforms, checked_in=data_dir)
     except DeclarationError as exc:
         fail(str(exc))
