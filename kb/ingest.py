@@ -471,6 +471,9 @@ def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
         from concurrent.futures import ProcessPoolExecutor
 
         import pipeline.extract  # noqa: F401  loaded once here, not in each forked worker
+        from pipeline.classify import warm_up
+
+        warm_up()  # the language model and date patterns too: the workers inherit them instead of each loading its own
         pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
     try:
         for path in paths:
