@@ -340,9 +340,20 @@ _POOL_WORDINGS = """
 _LOWER = WeightedCache(24_000_000, len)
 
 
-def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[str, str]:
+#: the sections of one version (``versions`` rowid) with the given wordings (content hashes, in ``json_each(?)``):
+#: index seeks (``section_spans_version_wording``, migration 0830), not every section of the version
+_SECTIONS_OF_WORDINGS = f"""
+    select s.content_hash as wording, {SECTION_SPAN_COLUMNS} from section_spans s
+    where s.version_id = (select id from versions where rowid = ?)
+      and s.content_hash in (select value from json_each(?))"""
+
+
+def _wording_texts(conn, wanted: set[str], by_version: dict, order: list[int]) -> dict[str, str]:
     """The lower-cased text of each wording in ``wanted`` (see :data:`_POOL_WORDINGS`), from the cache or read
-    from the sections of ``version_rowids`` (each version's text read once: :func:`fill_section_texts`)."""
+    from the sections that have it: for each wording not cached, the newest version of ``order`` that has it
+    (``by_version``: each version's wordings) reads its section with that wording, and no other (each version's
+    text read once: :func:`fill_section_texts`). A wording is a content hash, the SHA-256 of the text: any
+    section that has it has that text."""
     out: dict[str, str] = {}
     for h in wanted:
         hit = _LOWER.get(h)
@@ -351,17 +362,28 @@ def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[st
     missing = wanted - out.keys()
     if not missing:
         return out
+    left, rows = set(missing), []
+    for v in order:
+        if not left:
+            break
+        mine = by_version[v][2] & left
+        if not mine:
+            continue
+        left -= mine
+        hashes = sorted(h for h in mine if not h.startswith("row:"))
+        rowids = [int(h[4:]) for h in mine if h.startswith("row:")]  # a section stored without a content hash
+        cur = conn.execute(_SECTIONS_OF_WORDINGS, [v, json.dumps(hashes)]) if hashes else None
+        if cur is not None:
+            names = [d[0] for d in cur.description]
+            rows += [dict(zip(names, r)) for r in cur]
+        if rowids:
+            cur = conn.execute(f"select 'row:' || s.rowid as wording, {SECTION_SPAN_COLUMNS} from section_spans s "
+                               f"where s.rowid in ({','.join('?' * len(rowids))})", rowids)
+            names = [d[0] for d in cur.description]
+            rows += [dict(zip(names, r)) for r in cur]
     first: dict[str, dict] = {}
-    for chunk in range(0, len(version_rowids), 200):
-        part = version_rowids[chunk:chunk + 200]
-        cur = conn.execute(
-            f"select coalesce(s.content_hash, 'row:' || s.rowid) as wording, {SECTION_SPAN_COLUMNS} "
-            f"from versions v join section_spans s on s.version_id = v.id "
-            f"where v.rowid in ({','.join('?' * len(part))})", part)
-        names = [d[0] for d in cur.description]
-        for r in cur:
-            if r[0] in missing and r[0] not in first:
-                first[r[0]] = dict(zip(names, r))
+    for r in rows:
+        first.setdefault(r["wording"], r)
     for row in fill_section_texts(conn, list(first.values())):
         out[row["wording"]] = (row["text_markdown"] or "").lower()
     for h in missing:
@@ -398,7 +420,8 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[bool, list[tup
                 continue
             by_version[vrow] = (doc_id, seq, frozenset(wordings.split(" ")))
     order = sorted(by_version, reverse=True)  # newest first, as the rows come
-    texts = _wording_texts(conn, set().union(*(w for _, _, w in by_version.values())), order) if by_version else {}
+    texts = (_wording_texts(conn, set().union(*(w for _, _, w in by_version.values())), by_version, order)
+             if by_version else {})
     holder = _Holders(texts, by_version)
     pair_order = sorted(shingles, key=lambda p: (all(w in STOPWORDS for w in p.split()),
                                                  -min(len(w) for w in p.split())))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kb.cite.cache import WeightedCache
 from pipeline.fold import fold
@@ -56,6 +56,10 @@ class KeyText:
     #: a long text keyed word by word, a paragraph at a time (:func:`_pieces_key`): ``(key_start, raw_start,
     #: starts, runs)`` of each paragraph, made ``key_starts`` and ``runs`` when a match first needs them
     segments: list | None = None
+    #: the lazy map's blocks: ``(raw_starts, key_starts)`` of each, from a per-block count of word characters
+    #: (``BLOCK`` characters each when keyed whole; each paragraph, a long one cut in blocks, when keyed a
+    #: paragraph at a time: :func:`_anchors`, known from the paragraphs' keys without reading the text again)
+    blocks: tuple | None = field(default=None, repr=False)
 
     def _run(self, k: int):
         if self.runs is None:
@@ -77,24 +81,22 @@ class KeyText:
 
     def _lazy_run(self, k: int):
         """The run holding key character ``k``, from a per-block count of word characters (built once)."""
-        starts = self.key_starts
-        if starts is None:
+        blocks = self.blocks
+        if blocks is None:
             # built whole, then published in one assignment: a KeyText is shared by the threads that answer
             # quotes (kb.cite.versions.keyed_version), and none may read a list still being filled
-            starts, total = [], 0
-            for b in range(0, len(self.normalized), BLOCK):
-                starts.append(total)
-                total += len(NON_WORD_RE.sub("", self.normalized[b:b + BLOCK]))
-            self.key_starts = starts
+            blocks = self.blocks = _anchors([self.normalized])
+        raws, starts = blocks
         i = max(0, bisect.bisect_right(starts, k) - 1)
         while True:  # a block may hold no word character at all: go on to the next
-            base, kpos = i * BLOCK, starts[i]
-            for m in WORD_RE.finditer(self.normalized, base, min(len(self.normalized), base + BLOCK)):
+            base, kpos = raws[i], starts[i]
+            stop = raws[i + 1] if i + 1 < len(raws) else len(self.normalized)
+            for m in WORD_RE.finditer(self.normalized, base, stop):
                 size = m.end() - m.start()
                 if k < kpos + size:
                     return (kpos, size, m.start(), size)
                 kpos += size
-            if i + 1 >= len(starts):
+            if i + 1 >= len(raws):
                 return (kpos, 0, len(self.normalized), 0)
             i += 1
 
@@ -129,6 +131,26 @@ def _expanding_punctuation() -> dict:
                 table[cp] = " "
         _EXPANDING = table
     return _EXPANDING
+
+
+def _anchors(normalized: list[str], keys: list[str] | None = None) -> tuple[list[int], list[int]]:
+    """``(raw_starts, key_starts)`` of the blocks of the lazy map (:meth:`KeyText._lazy_run`) of a text whose
+    normalized form is the parts ``normalized`` joined (keyed offset for offset): a block per part, a part
+    longer than ``BLOCK`` cut in blocks of ``BLOCK``. ``keys``: each part's key, when known (its length is the
+    part's count of word characters); a long part's blocks are counted."""
+    raws, starts, rpos, kpos = [], [], 0, 0
+    for i, part in enumerate(normalized):
+        if len(part) <= BLOCK and keys is not None:
+            raws.append(rpos)
+            starts.append(kpos)
+            kpos += len(keys[i])
+        else:
+            for b in range(0, len(part), BLOCK):
+                raws.append(rpos + b)
+                starts.append(kpos)
+                kpos += len(NON_WORD_RE.sub("", part[b:b + BLOCK]))
+        rpos += len(part)
+    return raws, starts
 
 
 def _mask(text: str) -> str:
@@ -289,11 +311,12 @@ def _pieces_key(text: str) -> KeyText | None:
     if any(p.open_link for p in pieces[:-1]):
         return None
     plain = [p.plain() for p in pieces]
-    if sum(len(n) for n, _ in plain) == len(text):
-        return KeyText(text, "".join(k for _, k in plain), normalized="".join(n for n, _ in plain))
-    moved = [p.translated() for p in pieces]
-    if sum(len(n) for n, _ in moved) == len(text):
-        return KeyText(text, "".join(k for _, k in moved), normalized="".join(n for n, _ in moved))
+    for parts in (plain, None):
+        if parts is None:
+            parts = [p.translated() for p in pieces]
+        if sum(len(n) for n, _ in parts) == len(text):
+            normalized, keys = [n for n, _ in parts], [k for _, k in parts]
+            return KeyText(text, "".join(keys), normalized="".join(normalized), blocks=_anchors(normalized, keys))
     keys, segments, kpos, rpos = [], [], 0, 0
     for p in pieces:
         key, p_starts, p_runs = p.slow()
