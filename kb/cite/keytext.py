@@ -15,6 +15,7 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from kb.cite.cache import WeightedCache
 from pipeline.fold import fold
@@ -56,9 +57,9 @@ class KeyText:
     #: a long text keyed word by word, a paragraph at a time (:func:`_pieces_key`): ``(key_start, raw_start,
     #: starts, runs)`` of each paragraph, made ``key_starts`` and ``runs`` when a match first needs them
     segments: list | None = None
-    #: the lazy map's blocks: ``(raw_starts, key_starts)`` of each, from a per-block count of word characters
-    #: (``BLOCK`` characters each when keyed whole; each paragraph, a long one cut in blocks, when keyed a
-    #: paragraph at a time: :func:`_anchors`, known from the paragraphs' keys without reading the text again)
+    #: the lazy map's blocks: ``(raw_starts, key_starts)`` of each (``BLOCK`` characters each, counted when a
+    #: match first needs them; for a text keyed a paragraph at a time, its paragraphs, whose keys give the
+    #: counts without reading the text again)
     blocks: tuple | None = field(default=None, repr=False)
 
     def _run(self, k: int):
@@ -85,7 +86,7 @@ class KeyText:
         if blocks is None:
             # built whole, then published in one assignment: a KeyText is shared by the threads that answer
             # quotes (kb.cite.versions.keyed_version), and none may read a list still being filled
-            blocks = self.blocks = _anchors([self.normalized])
+            blocks = self.blocks = _blocks(self.normalized)
         raws, starts = blocks
         i = max(0, bisect.bisect_right(starts, k) - 1)
         while True:  # a block may hold no word character at all: go on to the next
@@ -133,23 +134,13 @@ def _expanding_punctuation() -> dict:
     return _EXPANDING
 
 
-def _anchors(normalized: list[str], keys: list[str] | None = None) -> tuple[list[int], list[int]]:
-    """``(raw_starts, key_starts)`` of the blocks of the lazy map (:meth:`KeyText._lazy_run`) of a text whose
-    normalized form is the parts ``normalized`` joined (keyed offset for offset): a block per part, a part
-    longer than ``BLOCK`` cut in blocks of ``BLOCK``. ``keys``: each part's key, when known (its length is the
-    part's count of word characters); a long part's blocks are counted."""
-    raws, starts, rpos, kpos = [], [], 0, 0
-    for i, part in enumerate(normalized):
-        if len(part) <= BLOCK and keys is not None:
-            raws.append(rpos)
-            starts.append(kpos)
-            kpos += len(keys[i])
-        else:
-            for b in range(0, len(part), BLOCK):
-                raws.append(rpos + b)
-                starts.append(kpos)
-                kpos += len(NON_WORD_RE.sub("", part[b:b + BLOCK]))
-        rpos += len(part)
+def _blocks(normalized: str) -> tuple[list[int], list[int]]:
+    """``(raw_starts, key_starts)`` of the lazy map's blocks of ``BLOCK`` characters of a normalized text."""
+    raws, starts, total = [], [], 0
+    for b in range(0, len(normalized), BLOCK):
+        raws.append(b)
+        starts.append(total)
+        total += len(NON_WORD_RE.sub("", normalized[b:b + BLOCK]))
     return raws, starts
 
 
@@ -314,9 +305,12 @@ def _pieces_key(text: str) -> KeyText | None:
     for parts in (plain, None):
         if parts is None:
             parts = [p.translated() for p in pieces]
-        if sum(len(n) for n, _ in parts) == len(text):
-            normalized, keys = [n for n, _ in parts], [k for _, k in parts]
-            return KeyText(text, "".join(keys), normalized="".join(normalized), blocks=_anchors(normalized, keys))
+        sizes = [len(n) for n, _ in parts]
+        if sum(sizes) == len(text):
+            # the lazy map's blocks are the paragraphs (their starts summed in C; a long one is read whole)
+            keys = [k for _, k in parts]
+            blocks = ([0, *accumulate(sizes)][:-1], [0, *accumulate(map(len, keys))][:-1])
+            return KeyText(text, "".join(keys), normalized="".join(n for n, _ in parts), blocks=blocks)
     keys, segments, kpos, rpos = [], [], 0, 0
     for p in pieces:
         key, p_starts, p_runs = p.slow()
