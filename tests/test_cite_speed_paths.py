@@ -38,6 +38,8 @@ def same_keytext(text):
         if ke > ks:
             assert pieces.raw_span(ks, ke) == whole.raw_span(ks, ke), (ks, ke)
     if whole.runs is not None:
+        if pieces.segments is not None:  # looked up a paragraph at a time above; whole, the same runs
+            pieces._flatten()
         assert (pieces.key_starts, pieces.runs) == (whole.key_starts, whole.runs)
     return whole
 

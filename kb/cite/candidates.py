@@ -237,8 +237,12 @@ def _versions_with(conn, token: str, pending: Unindexed) -> set[int]:
     return _versions_of_wordings(conn, _wordings_with(conn, token)) | _unindexed_versions(conn, token, pending)
 
 
-def _versions_of_wordings(conn, wordings: list[int]) -> set[int]:
-    return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS, [json.dumps(wordings)])}
+def _versions_of_wordings(conn, wordings: list[int], limit: int | None = None) -> set[int]:
+    """The versions that have one of ``wordings``, at most ``limit`` of them (a wording of a long history
+    stands for hundreds of versions: a common word's are not all read to learn that it is common)."""
+    if limit is None:
+        return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS, [json.dumps(wordings)])}
+    return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS + " limit ?", [json.dumps(wordings), limit])}
 
 
 def _unindexed_versions(conn, token: str, pending: Unindexed) -> set[int]:
@@ -258,7 +262,10 @@ def _rare_versions(conn, token: str, pending: Unindexed) -> set[int] | None:
     wordings = _wordings_with(conn, token, PROBE_LIMIT)
     if len(wordings) >= PROBE_LIMIT:
         return None
-    found = _versions_of_wordings(conn, wordings) | _unindexed_versions(conn, token, pending)
+    found = _versions_of_wordings(conn, wordings, PROBE_LIMIT)
+    if len(found) >= PROBE_LIMIT:
+        return None
+    found |= _unindexed_versions(conn, token, pending)
     return None if len(found) >= PROBE_LIMIT else found
 
 
@@ -308,13 +315,53 @@ def _pool(conn, tokens: list[str], pending: Unindexed, pairs=()) -> tuple[dict[i
         for found in rare:
             add(found)
         pool = pool_of(len(rare))
-    else:  # only common words: intersect full lists, three words at least, until the pool is small
+    elif (together := _together(conn, common, pending)):
+        counts = together
+        pool = list(counts)
+    else:  # only common words, never together in one wording: intersect full lists, three words at least,
+        # until the pool is small
         for n_sets, token in enumerate(common, 1):
             add(_versions_with(conn, token, pending))
             pool = pool_of(n_sets)
             if n_sets >= 3 and len(pool) <= MAX_CANDIDATES:
                 break
     return counts, pool
+
+
+def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
+    """When every word of the quote and every word pair probed is common: ``{version rowid: words}`` of the
+    versions with a wording that holds every word of ``tokens`` together (``len(tokens)``), or all but one of
+    them (one less; three words or more: a typo, a changed word); empty when no wording does.
+
+    The index intersects the words' lists itself, a query each (all the words, then each word left out
+    in turn), so a check costs the wordings that hold the quote's words together, not every version that
+    holds each word somewhere: on a large KB a common word's versions are tens of thousands (issue 19), and
+    the newest versions that merely have the words somewhere would fill the pool before the ones that hold
+    the quote. Only for words of one index (spaced scripts, ``search_short``); a quote that mixes scripts is
+    intersected in full (:func:`_pool`)."""
+    if not tokens or {_fts_query(t)[0] for t in tokens} != {"search_short"}:
+        return {}
+    phrases = ['"' + t.replace('"', '""') + '"' for t in tokens]
+    sets = [phrases] + ([[p for j, p in enumerate(phrases) if j != i] for i in range(len(phrases))]
+                        if len(phrases) >= 3 else [])
+    held: dict[int, int] = {}
+    for n, subset in enumerate(sets):
+        if n and len(held) >= MAX_CANDIDATES:
+            break  # the pool is the newest of those with every word (candidate_versions): all but one add nothing
+        sql = "select rowid from search_short where search_short match ?"
+        rowids = [r for (r,) in conn.execute(sql, ["{text} : (" + " AND ".join(subset) + ")"])]
+        for version in _versions_of_wordings(conn, rowids):
+            held.setdefault(version, len(tokens) - (1 if n else 0))
+    if pending.texts:
+        forms = [spellings(t) for t in tokens]
+        hits = [(rowid, sum(any(f in lower for f in spelled) for spelled in forms)) for rowid, lower in pending.texts]
+        need = len(tokens) - (1 if len(tokens) >= 3 else 0)
+        for words in (len(tokens), need):
+            rowids = [rowid for rowid, got in hits if got == words]
+            if rowids:
+                for version in {r for (r,) in conn.execute(_VERSIONS_OF_SECTIONS, [json.dumps(rowids)])}:
+                    held[version] = max(held.get(version, 0), words)
+    return held
 
 
 def _held(lower: str, forms: list[tuple[int, list[str]]]) -> int:

@@ -55,20 +55,36 @@ class KeyText:
     runs: list | None = None
     normalized: str | None = None  # same length as ``raw``, for the lazy map
     #: a long text keyed word by word, a paragraph at a time (:func:`_pieces_key`): ``(key_start, raw_start,
-    #: starts, runs)`` of each paragraph, made ``key_starts`` and ``runs`` when a match first needs them
+    #: starts, runs)`` of each paragraph, looked up a paragraph at a time (:meth:`_segment_run`)
     segments: list | None = None
     #: the lazy map's blocks: ``(raw_starts, key_starts)`` of each (``BLOCK`` characters each, counted when a
     #: match first needs them; for a text keyed a paragraph at a time, its paragraphs, whose keys give the
-    #: counts without reading the text again)
+    #: counts without reading the text again); for ``segments``, the paragraphs that have runs with their starts
     blocks: tuple | None = field(default=None, repr=False)
 
     def _run(self, k: int):
         if self.runs is None:
             if self.segments is None:
                 return self._lazy_run(k)
-            self._flatten()
+            return self._segment_run(k)
         i = bisect.bisect_right(self.key_starts, k) - 1
         return self.runs[max(i, 0)]
+
+    def _segment_run(self, k: int):
+        """The run holding key character ``k`` of a text keyed word by word a paragraph at a time: the paragraph's
+        own run, never the whole text's runs made (a paragraph's first run starts at its first key character, so
+        the last paragraph with runs starting at or before ``k`` holds the run :meth:`_flatten`'s would give)."""
+        index = self.blocks
+        if index is None:  # the paragraphs that have runs, and where each starts (published in one assignment)
+            held = [s for s in self.segments if s[3]]
+            index = self.blocks = ([s[0] for s in held], held)
+        starts, held = index
+        if not held:
+            self._flatten()
+            return self.runs[0]
+        kpos, rpos, p_starts, p_runs = held[max(0, bisect.bisect_right(starts, k) - 1)]
+        ks, kl, rs, rl = p_runs[max(0, bisect.bisect_right(p_starts, k - kpos) - 1)]
+        return (kpos + ks, kl, rpos + rs, rl)
 
     def _flatten(self) -> None:
         """``key_starts`` and ``runs`` from the paragraphs' (published in that order: a thread that sees ``runs``
@@ -285,10 +301,10 @@ def _grow(piece: _Piece, slow: tuple) -> None:
 def _pieces(paragraphs: list[str]) -> list[_Piece]:
     """The cached :class:`_Piece` of each paragraph (a paragraph's text is its own key: never another's work),
     new ones made."""
-    out = []
-    for raw in paragraphs:
-        piece = _PIECES.get(raw)
-        out.append(piece if piece is not None else _PIECES.put(raw, _Piece(raw)))
+    out = _PIECES.get_many(paragraphs)
+    for i, piece in enumerate(out):
+        if piece is None:
+            out[i] = _PIECES.put(paragraphs[i], _Piece(paragraphs[i]))
     return out
 
 
