@@ -169,9 +169,13 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
        milliseconds instead of up to 150 ms on a large KB (measured by
        ``bench/cite_speed.py``).
     2. The versions holding every rare word (all but one when there are three
-       or more: a typo, a changed word) are the pool; with no rare word, full
-       queries for the common words are intersected instead (all but one, three
-       words at least, until at most ``MAX_CANDIDATES`` versions are left).
+       or more: a typo, a changed word) are the pool; with no rare word (nor
+       rare word pair), the versions with a wording that holds every word
+       together, or all but one (:func:`_together`: the index intersects the
+       words' lists itself); only when no wording does (or the quote mixes
+       scripts), full queries for the common words are intersected by version
+       (all but one, three words at least, until at most ``MAX_CANDIDATES``
+       versions are left).
     3. The pool is read and checked in Python against every word of the quote
        (all, else all but a quarter) and its word pairs (all but a few: a
        dropped word breaks two); ``rank`` is (words, pairs) found. Each distinct
