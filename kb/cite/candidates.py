@@ -349,11 +349,13 @@ def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
     sets = [phrases] + ([[p for j, p in enumerate(phrases) if j != i] for i in range(len(phrases))]
                         if len(phrases) >= 3 else [])
     held: dict[int, int] = {}
+    seen: set[int] = set()  # wordings whose versions are counted already (with every word, or all but one)
     for n, subset in enumerate(sets):
         if n and len(held) >= MAX_CANDIDATES:
             break  # the pool is the newest of those with every word (candidate_versions): all but one add nothing
         sql = "select rowid from search_short where search_short match ?"
-        rowids = [r for (r,) in conn.execute(sql, ["{text} : (" + " AND ".join(subset) + ")"])]
+        rowids = [r for (r,) in conn.execute(sql, ["{text} : (" + " AND ".join(subset) + ")"]) if r not in seen]
+        seen.update(rowids)
         for version in _versions_of_wordings(conn, rowids):
             held.setdefault(version, len(tokens) - (1 if n else 0))
     if pending.texts:
