@@ -3,6 +3,7 @@
 
     python bench/scale.py [--versions 100000] [--docs N] [--change-rate 0.5] [--data DIR] [--queries 200] [--json]
     python bench/scale.py --reuse --data DIR   # measure again on the history an earlier run archived in DIR
+    python bench/scale.py --cite-only --data DIR [--answers FILE]   # time cite alone on the KB already in DIR
 
 History. ``--docs`` synthetic documents (default ``versions / 20``), document ``i`` starting
 from the first version of corpus document ``i % 58`` (``../shared/corpus/versions``, read in
@@ -21,6 +22,12 @@ versions it holds; then ``policykb serve`` and search through its JSON API (word
 from the KB's own sections, and a word absent from it) and :func:`kb.cite.cite` in-process on sentences
 of current and of replaced versions; p50 and p95 of each. Goals (issue 19): rebuild under 15 minutes for 100,000 versions,
 search p95 under 100 ms, cite p95 under 300 ms, KB at most 2.5x the Markdown it holds.
+
+``--cite-only`` neither archives nor rebuilds: it times cite on the KB already in ``--data`` with the very
+quotes a full run of the same ``--seed`` and ``--queries`` times (the seed's first draw, :func:`cite_quotes`), and prints their
+p50/p95/max; ``--answers FILE`` also writes what each quote was answered (status, document, section, version)
+with its time, one JSON object a line, for comparing the answers of two checkouts (``--code DIR`` times
+another checkout's ``kb`` with this script's quotes).
 """
 
 from __future__ import annotations
@@ -269,22 +276,39 @@ def time_search_cpu(data: Path, queries: list[str]) -> dict:
         conn.close()
 
 
-def time_cite(data: Path, quotes: list[str]) -> dict:
+def cite_quotes(current: list[str], replaced: list[str], n: int) -> list[str]:
+    """The ``n`` quotes cite is timed on, from :func:`sample_sentences`' two lists: sentences of current
+    versions' sections (the first half) and of replaced versions' (the second)."""
+    return current[:n // 2] + replaced[:n - n // 2]
+
+
+def time_cite(data: Path, quotes: list[str], answers: Path | None = None) -> dict:
+    """p50/p95/max of :func:`kb.cite.cite` in this process, wall and CPU time (``cpu_*``: this process's own,
+    less exposed to the other processes of a shared machine); ``answers``: also write each quote's answers
+    (what it was answered: status, document, section, version) and time, one JSON line a quote."""
     import sqlite3
 
     from kb.cite import cite
 
     conn = sqlite3.connect(data / "policykb.db")
+    out = answers.open("w", encoding="utf-8") if answers else None
     try:
         cite(conn, quotes[0])  # warm the page cache
-        ms = []
-        for q in quotes:
-            started = time.perf_counter()
-            cite(conn, q)
+        ms, cpu = [], []
+        for i, q in enumerate(quotes):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            got = cite(conn, q)
             ms.append((time.perf_counter() - started) * 1000)
-        return percentiles(ms)
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            if out:
+                out.write(json.dumps({"i": i, "quote": q, "ms": round(ms[-1], 1), "cpu_ms": round(cpu[-1], 1), "answers": [
+                    {k: a.get(k) for k in ("status", "document", "section_key", "version_seq", "version_date")}
+                    for a in got]}, ensure_ascii=False) + "\n")
+        return percentiles(ms) | {f"cpu_{k}": v for k, v in percentiles(cpu).items() if k != "n"}
     finally:
         conn.close()
+        if out:
+            out.close()
 
 
 def search_queries(sentences: list[str], rng: random.Random, n: int) -> list[str]:
@@ -350,7 +374,14 @@ def main(argv=None) -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the history an earlier run archived in --data (its history.json beside it) and "
                              "measure again: this checkout's code on the same WARCs")
+    parser.add_argument("--cite-only", action="store_true",
+                        help="time cite alone on the KB already in --data (no archive, no rebuild, no search)")
+    parser.add_argument("--answers", default=None, help="with --cite-only: write each quote's answers to this file")
+    parser.add_argument("--code", default=None,
+                        help="with --cite-only: time the kb package of this checkout instead of this one's")
     args = parser.parse_args(argv)
+    if args.cite_only:
+        return cite_only(parser, args)
     if args.versions < 1 or not 0 < args.change_rate <= 1:
         parser.error("--versions must be at least 1 and --change-rate in (0, 1]")
     import shutil
@@ -379,16 +410,39 @@ def main(argv=None) -> int:
     result = {"docs": docs, "change_rate": args.change_rate, "history": history, "rebuild": rebuild(data)}
     result["kb"] = kb_figures(data)
     rng = random.Random(args.seed)
-    current, replaced = sample_sentences(data, rng, args.queries)
+    current, replaced = sample_sentences(data, rng, args.queries)  # the seed's first draw (as --cite-only's)
     queries = search_queries(current + replaced, rng, args.queries)
     result["search"] = time_search(data, queries)
     result["search_cpu"] = time_search_cpu(data, queries)
-    quotes = current[:args.queries // 2] + replaced[:args.queries - args.queries // 2]
+    quotes = cite_quotes(current, replaced, args.queries)
     result["cite"] = time_cite(data, quotes) if quotes else None
     print(json.dumps(result, indent=1) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
     if args.out:
         command = "python bench/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
         Path(args.out).write_text(report(result, command), encoding="utf-8")
+    return 0
+
+
+def cite_only(parser, args) -> int:
+    """``--cite-only``: cite's p50/p95/max on the KB in ``--data``, with :func:`cite_quotes`' quotes."""
+    data = Path(args.data)
+    if not (data / "policykb.db").is_file():
+        parser.error(f"--cite-only: no KB in {data} (no {data / 'policykb.db'})")
+    if args.code:
+        code = Path(args.code).resolve()
+        if not (code / "kb" / "cite").is_dir():
+            parser.error(f"--code: no checkout of policykb in {code} (no kb/cite)")
+        sys.path.insert(0, str(code))
+    quotes = cite_quotes(*sample_sentences(data, random.Random(args.seed), args.queries), args.queries)
+    if not quotes:
+        parser.error(f"--cite-only: no sentences to quote in {data}")
+    started = time.process_time()
+    result = time_cite(data, quotes, Path(args.answers) if args.answers else None)
+    result["cpu_s"] = round(time.process_time() - started, 1)
+    import kb
+
+    result["code"] = str(Path(kb.__file__).resolve().parent.parent)
+    print(json.dumps(result) if args.json else " ".join(f"{k}={v}" for k, v in result.items()))
     return 0
 
 

@@ -51,7 +51,8 @@ MIGRATION_MODULES = ("0001_core", "0100_sections", "0150_changes", "0200_search"
                      "0700_glossary_sources", "0710_check_selector", "0720_undeclared", "0730_rule_values",
                      "0740_change_concepts", "0745_brief_deliveries", "0750_citations",
                      "0760_versions_fts_update_trigger", "0761_brief_through", "0770_rule_state",
-                     "0780_one_text_index", "0790_check_fingerprint", "0800_section_spans", "0820_search_wordings")
+                     "0780_one_text_index", "0790_check_fingerprint", "0800_section_spans", "0820_search_wordings",
+                     "0830_section_wordings_index")
 
 
 def _load_migration_modules():

@@ -38,6 +38,8 @@ def same_keytext(text):
         if ke > ks:
             assert pieces.raw_span(ks, ke) == whole.raw_span(ks, ke), (ks, ke)
     if whole.runs is not None:
+        if pieces.segments is not None:  # looked up a paragraph at a time above; whole, the same runs
+            pieces._flatten()
         assert (pieces.key_starts, pieces.runs) == (whole.key_starts, whole.runs)
     return whole
 
@@ -166,3 +168,29 @@ def test_candidate_ranks_with_early_drop_out_equal_every_term_in_every_wording(d
         assert candidates._check_pool(conn, pool, None, tokens, shingles) == expected, quote  # cached wordings
         kinds.add(bool(expected))
     assert kinds == {True, False}
+
+
+def test_a_quote_of_common_words_is_found_where_they_stand_together(demo_kb, monkeypatch):
+    """A quote whose every word and word pair is common (here: every word, ``PROBE_LIMIT`` 1) is looked for in the
+    wordings that hold its words together, not in the newest versions that merely have them somewhere: with a
+    pool of two versions (``MAX_CANDIDATES``, standing for the few hundred of a KB of 100,000 versions), every
+    sentence of the demo's current sections is answered as with the default limits (before, the two newest
+    versions with the words were the pool, and two of them were answered otherwise: "Policy warnings do not
+    lower your Account Health Rating on their own, ..." among them)."""
+    from kb.cite import cite
+
+    conn = sqlite3.connect(demo_kb / "policykb.db")
+    rows = conn.execute("select s.text_markdown from sections s join documents d on d.id = s.document_id "
+                        "and s.version_id = d.current_version_id where length(s.text_markdown) > 80 "
+                        "order by s.rowid").fetchall()
+    quotes = [s.strip() for (text,) in rows for s in re.split(r"(?<=[.!?。])\s+", text)
+              if 40 <= len(s.strip()) <= 300 and not s.lstrip().startswith(("#", "|", "-"))]
+    assert len(quotes) >= 50
+
+    def answers(quote):
+        return [(a["status"], a["document"], a.get("section_key"), a.get("version_seq")) for a in cite(conn, quote)]
+
+    expected = {q: answers(q) for q in quotes}
+    monkeypatch.setattr(candidates, "PROBE_LIMIT", 1)
+    monkeypatch.setattr(candidates, "MAX_CANDIDATES", 2)
+    assert [q for q in quotes if answers(q) != expected[q]] == []

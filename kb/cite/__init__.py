@@ -84,7 +84,11 @@ work the same way.
    wording maps back to every version that has it): each of the quote's 8
    longest words is probed with a
    ``LIMIT`` (a common word stops early), the versions holding the rare ones
-   are read and checked in Python for every word and word pair of the quote.
+   are read and checked in Python for every word and word pair of the quote (a
+   quote of common words only: the versions of the wordings that hold them
+   together, which the index finds by intersecting the words' lists itself;
+   never every version that has each word somewhere, tens of thousands on a
+   large KB).
    So a check reads a handful of versions, not the KB (each distinct section
    wording once, its lower-cased text kept per process by its content hash; a
    version drops out of the pool as soon as it misses more words or word pairs

@@ -50,6 +50,17 @@ class WeightedCache:
                 self._items.move_to_end(key)
             return hit
 
+    def get_many(self, keys: list) -> list:
+        """:meth:`get` of each key (None where nothing is kept), under one taking of the lock."""
+        with self.lock:
+            items, out = self._items, []
+            for key in keys:
+                hit = items.get(key)
+                if hit is not None:
+                    items.move_to_end(key)
+                out.append(hit)
+            return out
+
     def put(self, key, value):
         """Keep ``value`` under ``key`` unless a value is kept there already (two threads may make the same one:
         one copy stays); returns the value kept."""

@@ -169,9 +169,13 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
        milliseconds instead of up to 150 ms on a large KB (measured by
        ``bench/cite_speed.py``).
     2. The versions holding every rare word (all but one when there are three
-       or more: a typo, a changed word) are the pool; with no rare word, full
-       queries for the common words are intersected instead (all but one, three
-       words at least, until at most ``MAX_CANDIDATES`` versions are left).
+       or more: a typo, a changed word) are the pool; with no rare word (nor
+       rare word pair), the versions with a wording that holds every word
+       together, or all but one (:func:`_together`: the index intersects the
+       words' lists itself); only when no wording does (or the quote mixes
+       scripts), full queries for the common words are intersected by version
+       (all but one, three words at least, until at most ``MAX_CANDIDATES``
+       versions are left).
     3. The pool is read and checked in Python against every word of the quote
        (all, else all but a quarter) and its word pairs (all but a few: a
        dropped word breaks two); ``rank`` is (words, pairs) found. Each distinct
@@ -237,8 +241,12 @@ def _versions_with(conn, token: str, pending: Unindexed) -> set[int]:
     return _versions_of_wordings(conn, _wordings_with(conn, token)) | _unindexed_versions(conn, token, pending)
 
 
-def _versions_of_wordings(conn, wordings: list[int]) -> set[int]:
-    return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS, [json.dumps(wordings)])}
+def _versions_of_wordings(conn, wordings: list[int], limit: int | None = None) -> set[int]:
+    """The versions that have one of ``wordings``, at most ``limit`` of them (a wording of a long history
+    stands for hundreds of versions: a common word's are not all read to learn that it is common)."""
+    if limit is None:
+        return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS, [json.dumps(wordings)])}
+    return {r for (r,) in conn.execute(_VERSIONS_OF_WORDINGS + " limit ?", [json.dumps(wordings), limit])}
 
 
 def _unindexed_versions(conn, token: str, pending: Unindexed) -> set[int]:
@@ -258,7 +266,10 @@ def _rare_versions(conn, token: str, pending: Unindexed) -> set[int] | None:
     wordings = _wordings_with(conn, token, PROBE_LIMIT)
     if len(wordings) >= PROBE_LIMIT:
         return None
-    found = _versions_of_wordings(conn, wordings) | _unindexed_versions(conn, token, pending)
+    found = _versions_of_wordings(conn, wordings, PROBE_LIMIT)
+    if len(found) >= PROBE_LIMIT:
+        return None
+    found |= _unindexed_versions(conn, token, pending)
     return None if len(found) >= PROBE_LIMIT else found
 
 
@@ -308,13 +319,55 @@ def _pool(conn, tokens: list[str], pending: Unindexed, pairs=()) -> tuple[dict[i
         for found in rare:
             add(found)
         pool = pool_of(len(rare))
-    else:  # only common words: intersect full lists, three words at least, until the pool is small
+    elif (together := _together(conn, common, pending)):
+        counts = together
+        pool = list(counts)
+    else:  # only common words, never together in one wording: intersect full lists, three words at least,
+        # until the pool is small
         for n_sets, token in enumerate(common, 1):
             add(_versions_with(conn, token, pending))
             pool = pool_of(n_sets)
             if n_sets >= 3 and len(pool) <= MAX_CANDIDATES:
                 break
     return counts, pool
+
+
+def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
+    """When every word of the quote and every word pair probed is common: ``{version rowid: words}`` of the
+    versions with a wording that holds every word of ``tokens`` together (``len(tokens)``), or all but one of
+    them (one less; three words or more: a typo, a changed word); empty when no wording does.
+
+    The index intersects the words' lists itself, a query each (all the words, then each word left out
+    in turn), so a check costs the wordings that hold the quote's words together, not every version that
+    holds each word somewhere: on a large KB a common word's versions are tens of thousands (issue 19), and
+    the newest versions that merely have the words somewhere would fill the pool before the ones that hold
+    the quote. Only for words of one index (spaced scripts, ``search_short``); a quote that mixes scripts is
+    intersected in full (:func:`_pool`)."""
+    if not tokens or {_fts_query(t)[0] for t in tokens} != {"search_short"}:
+        return {}
+    phrases = ['"' + t.replace('"', '""') + '"' for t in tokens]
+    sets = [phrases] + ([[p for j, p in enumerate(phrases) if j != i] for i in range(len(phrases))]
+                        if len(phrases) >= 3 else [])
+    held: dict[int, int] = {}
+    seen: set[int] = set()  # wordings whose versions are counted already (with every word, or all but one)
+    for n, subset in enumerate(sets):
+        if n and len(held) >= MAX_CANDIDATES:
+            break  # the pool is the newest of those with every word (candidate_versions): all but one add nothing
+        sql = "select rowid from search_short where search_short match ?"
+        rowids = [r for (r,) in conn.execute(sql, ["{text} : (" + " AND ".join(subset) + ")"]) if r not in seen]
+        seen.update(rowids)
+        for version in _versions_of_wordings(conn, rowids):
+            held.setdefault(version, len(tokens) - (1 if n else 0))
+    if pending.texts:
+        forms = [spellings(t) for t in tokens]
+        hits = [(rowid, sum(any(f in lower for f in spelled) for spelled in forms)) for rowid, lower in pending.texts]
+        need = len(tokens) - (1 if len(tokens) >= 3 else 0)
+        for words in (len(tokens), need):
+            rowids = [rowid for rowid, got in hits if got == words]
+            if rowids:
+                for version in {r for (r,) in conn.execute(_VERSIONS_OF_SECTIONS, [json.dumps(rowids)])}:
+                    held[version] = max(held.get(version, 0), words)
+    return held
 
 
 def _held(lower: str, forms: list[tuple[int, list[str]]]) -> int:
@@ -340,9 +393,20 @@ _POOL_WORDINGS = """
 _LOWER = WeightedCache(24_000_000, len)
 
 
-def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[str, str]:
+#: the sections of one version (``versions`` rowid) with the given wordings (content hashes, in ``json_each(?)``):
+#: index seeks (``section_spans_version_wording``, migration 0830), not every section of the version
+_SECTIONS_OF_WORDINGS = f"""
+    select s.content_hash as wording, {SECTION_SPAN_COLUMNS} from section_spans s
+    where s.version_id = (select id from versions where rowid = ?)
+      and s.content_hash in (select value from json_each(?))"""
+
+
+def _wording_texts(conn, wanted: set[str], by_version: dict, order: list[int]) -> dict[str, str]:
     """The lower-cased text of each wording in ``wanted`` (see :data:`_POOL_WORDINGS`), from the cache or read
-    from the sections of ``version_rowids`` (each version's text read once: :func:`fill_section_texts`)."""
+    from the sections that have it: for each wording not cached, the newest version of ``order`` that has it
+    (``by_version``: each version's wordings) reads its section with that wording, and no other (each version's
+    text read once: :func:`fill_section_texts`). A wording is a content hash, the SHA-256 of the text: any
+    section that has it has that text."""
     out: dict[str, str] = {}
     for h in wanted:
         hit = _LOWER.get(h)
@@ -351,17 +415,28 @@ def _wording_texts(conn, wanted: set[str], version_rowids: list[int]) -> dict[st
     missing = wanted - out.keys()
     if not missing:
         return out
+    left, rows = set(missing), []
+    for v in order:
+        if not left:
+            break
+        mine = by_version[v][2] & left
+        if not mine:
+            continue
+        left -= mine
+        hashes = sorted(h for h in mine if not h.startswith("row:"))
+        rowids = [int(h[4:]) for h in mine if h.startswith("row:")]  # a section stored without a content hash
+        cur = conn.execute(_SECTIONS_OF_WORDINGS, [v, json.dumps(hashes)]) if hashes else None
+        if cur is not None:
+            names = [d[0] for d in cur.description]
+            rows += [dict(zip(names, r)) for r in cur]
+        if rowids:
+            cur = conn.execute(f"select 'row:' || s.rowid as wording, {SECTION_SPAN_COLUMNS} from section_spans s "
+                               f"where s.rowid in ({','.join('?' * len(rowids))})", rowids)
+            names = [d[0] for d in cur.description]
+            rows += [dict(zip(names, r)) for r in cur]
     first: dict[str, dict] = {}
-    for chunk in range(0, len(version_rowids), 200):
-        part = version_rowids[chunk:chunk + 200]
-        cur = conn.execute(
-            f"select coalesce(s.content_hash, 'row:' || s.rowid) as wording, {SECTION_SPAN_COLUMNS} "
-            f"from versions v join section_spans s on s.version_id = v.id "
-            f"where v.rowid in ({','.join('?' * len(part))})", part)
-        names = [d[0] for d in cur.description]
-        for r in cur:
-            if r[0] in missing and r[0] not in first:
-                first[r[0]] = dict(zip(names, r))
+    for r in rows:
+        first.setdefault(r["wording"], r)
     for row in fill_section_texts(conn, list(first.values())):
         out[row["wording"]] = (row["text_markdown"] or "").lower()
     for h in missing:
@@ -398,7 +473,8 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[bool, list[tup
                 continue
             by_version[vrow] = (doc_id, seq, frozenset(wordings.split(" ")))
     order = sorted(by_version, reverse=True)  # newest first, as the rows come
-    texts = _wording_texts(conn, set().union(*(w for _, _, w in by_version.values())), order) if by_version else {}
+    texts = (_wording_texts(conn, set().union(*(w for _, _, w in by_version.values())), by_version, order)
+             if by_version else {})
     holder = _Holders(texts, by_version)
     pair_order = sorted(shingles, key=lambda p: (all(w in STOPWORDS for w in p.split()),
                                                  -min(len(w) for w in p.split())))

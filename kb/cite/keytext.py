@@ -14,7 +14,8 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
 
 from kb.cite.cache import WeightedCache
 from pipeline.fold import fold
@@ -54,16 +55,36 @@ class KeyText:
     runs: list | None = None
     normalized: str | None = None  # same length as ``raw``, for the lazy map
     #: a long text keyed word by word, a paragraph at a time (:func:`_pieces_key`): ``(key_start, raw_start,
-    #: starts, runs)`` of each paragraph, made ``key_starts`` and ``runs`` when a match first needs them
+    #: starts, runs)`` of each paragraph, looked up a paragraph at a time (:meth:`_segment_run`)
     segments: list | None = None
+    #: the lazy map's blocks: ``(raw_starts, key_starts)`` of each (``BLOCK`` characters each, counted when a
+    #: match first needs them; for a text keyed a paragraph at a time, its paragraphs, whose keys give the
+    #: counts without reading the text again); for ``segments``, the paragraphs that have runs with their starts
+    blocks: tuple | None = field(default=None, repr=False)
 
     def _run(self, k: int):
         if self.runs is None:
             if self.segments is None:
                 return self._lazy_run(k)
-            self._flatten()
+            return self._segment_run(k)
         i = bisect.bisect_right(self.key_starts, k) - 1
         return self.runs[max(i, 0)]
+
+    def _segment_run(self, k: int):
+        """The run holding key character ``k`` of a text keyed word by word a paragraph at a time: the paragraph's
+        own run, never the whole text's runs made (a paragraph's first run starts at its first key character, so
+        the last paragraph with runs starting at or before ``k`` holds the run :meth:`_flatten`'s would give)."""
+        index = self.blocks
+        if index is None:  # the paragraphs that have runs, and where each starts (published in one assignment)
+            held = [s for s in self.segments if s[3]]
+            index = self.blocks = ([s[0] for s in held], held)
+        starts, held = index
+        if not held:
+            self._flatten()
+            return self.runs[0]
+        kpos, rpos, p_starts, p_runs = held[max(0, bisect.bisect_right(starts, k) - 1)]
+        ks, kl, rs, rl = p_runs[max(0, bisect.bisect_right(p_starts, k - kpos) - 1)]
+        return (kpos + ks, kl, rpos + rs, rl)
 
     def _flatten(self) -> None:
         """``key_starts`` and ``runs`` from the paragraphs' (published in that order: a thread that sees ``runs``
@@ -77,24 +98,22 @@ class KeyText:
 
     def _lazy_run(self, k: int):
         """The run holding key character ``k``, from a per-block count of word characters (built once)."""
-        starts = self.key_starts
-        if starts is None:
+        blocks = self.blocks
+        if blocks is None:
             # built whole, then published in one assignment: a KeyText is shared by the threads that answer
             # quotes (kb.cite.versions.keyed_version), and none may read a list still being filled
-            starts, total = [], 0
-            for b in range(0, len(self.normalized), BLOCK):
-                starts.append(total)
-                total += len(NON_WORD_RE.sub("", self.normalized[b:b + BLOCK]))
-            self.key_starts = starts
+            blocks = self.blocks = _blocks(self.normalized)
+        raws, starts = blocks
         i = max(0, bisect.bisect_right(starts, k) - 1)
         while True:  # a block may hold no word character at all: go on to the next
-            base, kpos = i * BLOCK, starts[i]
-            for m in WORD_RE.finditer(self.normalized, base, min(len(self.normalized), base + BLOCK)):
+            base, kpos = raws[i], starts[i]
+            stop = raws[i + 1] if i + 1 < len(raws) else len(self.normalized)
+            for m in WORD_RE.finditer(self.normalized, base, stop):
                 size = m.end() - m.start()
                 if k < kpos + size:
                     return (kpos, size, m.start(), size)
                 kpos += size
-            if i + 1 >= len(starts):
+            if i + 1 >= len(raws):
                 return (kpos, 0, len(self.normalized), 0)
             i += 1
 
@@ -129,6 +148,16 @@ def _expanding_punctuation() -> dict:
                 table[cp] = " "
         _EXPANDING = table
     return _EXPANDING
+
+
+def _blocks(normalized: str) -> tuple[list[int], list[int]]:
+    """``(raw_starts, key_starts)`` of the lazy map's blocks of ``BLOCK`` characters of a normalized text."""
+    raws, starts, total = [], [], 0
+    for b in range(0, len(normalized), BLOCK):
+        raws.append(b)
+        starts.append(total)
+        total += len(NON_WORD_RE.sub("", normalized[b:b + BLOCK]))
+    return raws, starts
 
 
 def _mask(text: str) -> str:
@@ -272,10 +301,10 @@ def _grow(piece: _Piece, slow: tuple) -> None:
 def _pieces(paragraphs: list[str]) -> list[_Piece]:
     """The cached :class:`_Piece` of each paragraph (a paragraph's text is its own key: never another's work),
     new ones made."""
-    out = []
-    for raw in paragraphs:
-        piece = _PIECES.get(raw)
-        out.append(piece if piece is not None else _PIECES.put(raw, _Piece(raw)))
+    out = _PIECES.get_many(paragraphs)
+    for i, piece in enumerate(out):
+        if piece is None:
+            out[i] = _PIECES.put(paragraphs[i], _Piece(paragraphs[i]))
     return out
 
 
@@ -289,11 +318,15 @@ def _pieces_key(text: str) -> KeyText | None:
     if any(p.open_link for p in pieces[:-1]):
         return None
     plain = [p.plain() for p in pieces]
-    if sum(len(n) for n, _ in plain) == len(text):
-        return KeyText(text, "".join(k for _, k in plain), normalized="".join(n for n, _ in plain))
-    moved = [p.translated() for p in pieces]
-    if sum(len(n) for n, _ in moved) == len(text):
-        return KeyText(text, "".join(k for _, k in moved), normalized="".join(n for n, _ in moved))
+    for parts in (plain, None):
+        if parts is None:
+            parts = [p.translated() for p in pieces]
+        sizes = [len(n) for n, _ in parts]
+        if sum(sizes) == len(text):
+            # the lazy map's blocks are the paragraphs (their starts summed in C; a long one is read whole)
+            keys = [k for _, k in parts]
+            blocks = ([0, *accumulate(sizes)][:-1], [0, *accumulate(map(len, keys))][:-1])
+            return KeyText(text, "".join(keys), normalized="".join(n for n, _ in parts), blocks=blocks)
     keys, segments, kpos, rpos = [], [], 0, 0
     for p in pieces:
         key, p_starts, p_runs = p.slow()

@@ -67,14 +67,33 @@ class _Versions:
         return self.get(rows[0]["seq"]) if rows else None
 
 
+#: the sections found in the versions read last (:func:`section_spans`), for the next quotes: every answer names
+#: its section, and the quotes of one session keep coming back to the same versions (on the scale bench's KB a
+#: version's sections cost 5 to 10 ms to read and find). Keyed by the version's id and text and by its sections
+#: rows (their rowids and content hashes, read from an index): sections stored again, or a KB rebuilt or migrated
+#: in place, never get another's spans. Bounded by the characters of the texts.
+_SPANS = WeightedCache(8_000_000, lambda entry: entry[0])
+
+
 def section_spans(conn, version: dict) -> list[tuple[dict, int, int]]:
     """The sections of a version with their spans in its text: ``[(row, start, end)]``, in order.
 
     From the ``sections`` table (each section is found in the text by its
     first characters; it runs to the next one); a version without sections
     rows is split on the fly with :func:`pipeline.sections.split_sections`.
+    Kept for the next quotes (:data:`_SPANS`); the rows are shared: read them, never change them.
     """
     text = version["text_markdown"] or ""
+    stored = tuple(conn.execute("select rowid, content_hash from section_spans where version_id = ?",
+                                [version["id"]]).fetchall())
+    ident = (version["id"], len(text), hash(text), hash(stored))
+    hit = _SPANS.get(ident)
+    if hit is not None:
+        return hit[1]
+    return _SPANS.put(ident, (len(text), _find_spans(conn, version, text)))[1]
+
+
+def _find_spans(conn, version: dict, text: str) -> list[tuple[dict, int, int]]:
     rows = version_section_texts(conn, version["id"], "s.key, s.heading, s.level, s.ordinal")
     if not rows:
         from pipeline.sections import split_sections
