@@ -626,9 +626,11 @@ class CheckedDeclarations:
         self._used: set[str] = set()
         try:
             stored = json.loads(self.path.read_text(encoding="utf-8"))
-            self.digests = set(stored["digests"]) if stored.get("checker") == self._key else set()
-        except (OSError, ValueError, KeyError, TypeError):
-            self.digests = set()
+        except (OSError, ValueError):
+            stored = None
+        # anything but a record of this checker (a damaged or hand-edited file too) trusts nothing: all checked again
+        digests = stored.get("digests") if isinstance(stored, dict) and stored.get("checker") == self._key else None
+        self.digests = {d for d in digests if isinstance(d, str)} if isinstance(digests, list) else set()
 
     @staticmethod
     def _checker() -> str:

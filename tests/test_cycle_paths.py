@@ -80,3 +80,14 @@ def test_a_record_of_another_schema_is_not_trusted(folders):
     _, loaded_checkers = _load_in_new_process(sources, data)
     assert loaded_checkers == [True, True]
     assert json.loads(record.read_text(encoding="utf-8"))["checker"] != "another schema or library"
+
+
+@pytest.mark.parametrize("damaged", ["[]", "null", '"x"', "{", '{"checker": 1, "digests": 2}', "\x00\xff"])
+def test_a_damaged_record_is_not_trusted_and_breaks_nothing(folders, damaged):
+    """A record that is not one this checker wrote (damaged, hand-edited) is ignored: every file is checked again,
+    and the declarations load as without it."""
+    sources, data = folders
+    (data / CHECKED_FILE).write_text(damaged, encoding="utf-8")
+    _, loaded_checkers = _load_in_new_process(sources, data)
+    assert loaded_checkers == [True, True]
+    assert len(json.loads((data / CHECKED_FILE).read_text(encoding="utf-8"))["digests"]) == 3
