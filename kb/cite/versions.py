@@ -70,8 +70,10 @@ class _Versions:
 #: the sections found in the versions read last (:func:`section_spans`), for the next quotes: every answer names
 #: its section, and the quotes of one session keep coming back to the same versions (on the scale bench's KB a
 #: version's sections cost 5 to 10 ms to read and find). Keyed by the version's id and text and by its sections
-#: rows (their rowids and content hashes, read from an index): sections stored again, or a KB rebuilt or migrated
-#: in place, never get another's spans. Bounded by the characters of the texts.
+#: rows (their rowids and content hashes, read from an index): sections stored again, or a KB rebuilt, never get
+#: another's spans. A row changed in place keeping its rowid and wording (a key or heading renamed by a migration
+#: that another process runs) is seen after this process restarts, as new code is. Bounded by the characters of
+#: the texts.
 _SPANS = WeightedCache(8_000_000, lambda entry: entry[0])
 
 
