@@ -450,8 +450,16 @@ def _regions(folded: str):
 
 
 #: How many lines the per-line answers below remember (a line with a year: a page's footer, its dated header;
-#: a new version repeats most of its previous version's lines, and a platform's pages share their footers).
+#: a new version repeats most of its previous version's lines, and a platform's pages share their footers), and
+#: the longest line they remember: a longer one (a page's one-line blob, hostile or not) is computed each time,
+#: so the memory they hold stays bounded (4,096 lines of at most 2,000 characters).
 LINE_CACHE = 4096
+LINE_CACHE_CHARS = 2000
+
+
+def _remembered(cached, line: str, *args):
+    """``cached(line, *args)``, or its plain computation for a line too long to remember."""
+    return cached(line, *args) if len(line) <= LINE_CACHE_CHARS else cached.__wrapped__(line, *args)
 
 
 def date_spans(line: str) -> list[tuple[int, int]]:
@@ -462,7 +470,7 @@ def date_spans(line: str) -> list[tuple[int, int]]:
     """
     if not YEAR_RE.search(line):
         return []
-    return list(_date_spans(line))
+    return list(_remembered(_date_spans, line))
 
 
 @lru_cache(maxsize=LINE_CACHE)
@@ -482,7 +490,7 @@ def _date_spans(line: str) -> tuple[tuple[int, int], ...]:
 
 def states_a_date(line: str) -> bool:
     """Whether a line states a date about the policy (a keyword of any language with its date)."""
-    return bool(YEAR_RE.search(line)) and _states_a_date(line)
+    return bool(YEAR_RE.search(line)) and _remembered(_states_a_date, line)
 
 
 @lru_cache(maxsize=LINE_CACHE)
@@ -549,7 +557,7 @@ def find_dates(text: str, locale: str | None = None) -> list[DatedStatement]:
             line = SPLIT_DIGITS_RE.sub("", line)  # _de 202__2_ renders as "de 2022"
         if not YEAR_RE.search(line):
             continue
-        for kind, iso, start, end, keyword in _line_statements(line, lang, order):
+        for kind, iso, start, end, keyword in _remembered(_line_statements, line, lang, order):
             if (kind, iso, number) not in seen:
                 seen.add((kind, iso, number))
                 found.append(DatedStatement(kind, iso, _evidence(line, start, end), number, keyword))

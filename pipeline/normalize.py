@@ -131,6 +131,12 @@ def is_tracking(name: str, arrival: bool = False) -> bool:
             or (arrival and name in ARRIVAL_PARAMS))
 
 
+def _clean(url: str) -> str:
+    """:func:`clean_url`, remembered for targets up to 2,000 characters (a longer one is cleaned each time, so the
+    memory held stays bounded)."""
+    return clean_url(url) if len(url) <= 2000 else clean_url.__wrapped__(url)
+
+
 @lru_cache(maxsize=8192)
 def clean_url(url: str) -> str:
     """A link target without tracking parameters or ``/ref=`` path segments (remembered: a site's pages, and each
@@ -168,8 +174,8 @@ def strip_tracking(markdown: str) -> str:
 
     def repl(m):
         if m.group(1):
-            return m.group(1) + clean_url(m.group(2)) + m.group(3)
-        return m.group(4) + clean_url(m.group(5)) + m.group(6)
+            return m.group(1) + _clean(m.group(2)) + m.group(3)
+        return m.group(4) + _clean(m.group(5)) + m.group(6)
 
     return LINK_TARGET_RE.sub(repl, markdown)
 

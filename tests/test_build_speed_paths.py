@@ -400,3 +400,21 @@ def test_warm_up_loads_what_extraction_loads_on_first_use_and_changes_no_answer(
     assert classify._IDENTIFIER is not None and dates._date_re.cache_info().currsize >= 1
     assert dates.keyword_patterns.cache_info().currsize >= 1
     assert classify.detect_language(text) == before == ("en", before[1])
+
+
+def test_a_line_too_long_to_remember_gets_the_same_dates_and_is_not_kept():
+    """The per-line date answers remember lines up to ``LINE_CACHE_CHARS`` only (bounded memory): a longer line
+    gets what a short one with the same dates gets, and leaves the caches as they were."""
+    from pipeline import dates
+
+    short = "Last updated: March 5, 2024. Effective 1 April 2024."
+    long = short + " filler" * (dates.LINE_CACHE_CHARS // 7 + 1)
+    assert len(long) > dates.LINE_CACHE_CHARS
+    caches = [dates._date_spans, dates._states_a_date, dates._line_statements]
+    want = (dates.date_spans(short), dates.states_a_date(short),
+            [(s.kind, s.date) for s in dates.find_dates(short, "en-US")])
+    assert want[0] and want[1] is True and want[2]
+    before = [c.cache_info().currsize for c in caches]
+    assert (dates.date_spans(long), dates.states_a_date(long),
+            [(s.kind, s.date) for s in dates.find_dates(long, "en-US")]) == want
+    assert [c.cache_info().currsize for c in caches] == before
