@@ -29,8 +29,9 @@ CARRY_OVER = ("runs", "alerts", "schedule", "undeclared_documents", "brief_deliv
 def build(db, data_dir, platforms, progress=None) -> ingest.BuildStats:
     """Turn the newly archived fetches of a data folder into checks, versions and changes, then derive the rest.
 
-    Archived records are stored in transactions of a few hundred (a build killed at any moment leaves the KB
-    consistent, having lost at most the batch it was storing; the next one converges). The derived steps each look only at what they have not seen yet.
+    Archived records are stored in transactions of :data:`kb.ingest.BATCH` (a build killed at any moment leaves the
+    KB consistent, having lost at most the batch it was storing; the next one converges). The derived steps each
+    look only at what they have not seen yet.
 
     :param db: the KB (:func:`kb.db.open_db`)
     :param data_dir: the data folder holding ``warcs/`` (and ``runs/``)

@@ -145,6 +145,10 @@ class _Version(dict):
                                             [self["id"]]).fetchone()[0]
         return text
 
+    def get(self, key, default=None):
+        """As a dict's, the text read on first use too (``dict.get`` would not call :meth:`__missing__`)."""
+        return self[key] if key == "text_markdown" else super().get(key, default)
+
 
 def _current(db, version_id):
     if not version_id:
