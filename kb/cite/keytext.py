@@ -59,8 +59,10 @@ class KeyText:
     segments: list | None = None
     #: the lazy map's blocks: ``(raw_starts, key_starts)`` of each (``BLOCK`` characters each, counted when a
     #: match first needs them; for a text keyed a paragraph at a time, its paragraphs, whose keys give the
-    #: counts without reading the text again); for ``segments``, the paragraphs that have runs with their starts
+    #: counts without reading the text again)
     blocks: tuple | None = field(default=None, repr=False)
+    #: for ``segments``: ``(key_starts, segments)`` of the paragraphs that have runs (made when first needed)
+    held: tuple | None = field(default=None, repr=False)
 
     def _run(self, k: int):
         if self.runs is None:
@@ -74,10 +76,10 @@ class KeyText:
         """The run holding key character ``k`` of a text keyed word by word a paragraph at a time: the paragraph's
         own run, never the whole text's runs made (a paragraph's first run starts at its first key character, so
         the last paragraph with runs starting at or before ``k`` holds the run :meth:`_flatten`'s would give)."""
-        index = self.blocks
+        index = self.held
         if index is None:  # the paragraphs that have runs, and where each starts (published in one assignment)
             held = [s for s in self.segments if s[3]]
-            index = self.blocks = ([s[0] for s in held], held)
+            index = self.held = ([s[0] for s in held], held)
         starts, held = index
         if not held:
             self._flatten()
