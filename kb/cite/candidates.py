@@ -28,6 +28,7 @@ from kb.cite.cache import WeightedCache
 from kb.cite.keytext import CJK_RE, WORD_RE
 from pipeline.fold import fold, spellings
 from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
+from pipeline.sqlrows import rows as sql_rows  # 'rows' names the pool's rows here
 from pipeline.text import UNSPACED
 
 _UNSPACED_RE = re.compile(f"[{UNSPACED}]")
@@ -425,15 +426,11 @@ def _wording_texts(conn, wanted: set[str], by_version: dict, order: list[int]) -
         left -= mine
         hashes = sorted(h for h in mine if not h.startswith("row:"))
         rowids = [int(h[4:]) for h in mine if h.startswith("row:")]  # a section stored without a content hash
-        cur = conn.execute(_SECTIONS_OF_WORDINGS, [v, json.dumps(hashes)]) if hashes else None
-        if cur is not None:
-            names = [d[0] for d in cur.description]
-            rows += [dict(zip(names, r)) for r in cur]
+        if hashes:
+            rows += sql_rows(conn, _SECTIONS_OF_WORDINGS, [v, json.dumps(hashes)])
         if rowids:
-            cur = conn.execute(f"select 'row:' || s.rowid as wording, {SECTION_SPAN_COLUMNS} from section_spans s "
-                               f"where s.rowid in ({','.join('?' * len(rowids))})", rowids)
-            names = [d[0] for d in cur.description]
-            rows += [dict(zip(names, r)) for r in cur]
+            rows += sql_rows(conn, f"select 'row:' || s.rowid as wording, {SECTION_SPAN_COLUMNS} from section_spans s "
+                                   f"where s.rowid in ({','.join('?' * len(rowids))})", rowids)
     first: dict[str, dict] = {}
     for r in rows:
         first.setdefault(r["wording"], r)
