@@ -301,9 +301,10 @@ def time_cite(data: Path, quotes: list[str], answers: Path | None = None) -> dic
             ms.append((time.perf_counter() - started) * 1000)
             cpu.append((time.process_time() - started_cpu) * 1000)
             if out:
-                out.write(json.dumps({"i": i, "quote": q, "ms": round(ms[-1], 1), "cpu_ms": round(cpu[-1], 1), "answers": [
-                    {k: a.get(k) for k in ("status", "document", "section_key", "version_seq", "version_date")}
-                    for a in got]}, ensure_ascii=False) + "\n")
+                said = [{k: a.get(k) for k in ("status", "document", "section_key", "version_seq", "version_date")}
+                        for a in got]
+                out.write(json.dumps({"i": i, "quote": q, "ms": round(ms[-1], 1), "cpu_ms": round(cpu[-1], 1),
+                                      "answers": said}, ensure_ascii=False) + "\n")
         return percentiles(ms) | {f"cpu_{k}": v for k, v in percentiles(cpu).items() if k != "n"}
     finally:
         conn.close()
