@@ -21,7 +21,7 @@ from datasette.app import Datasette
 
 from click.testing import CliRunner
 
-from conftest import ROOT, crawl_as_of, policykb, rows
+from conftest import ROOT, copy_data, crawl_as_of, policykb, rows
 from kb.cli import cli
 from kb.cite import CiteError, cite, key_form, locate, key_text
 
@@ -820,11 +820,8 @@ async def test_web_shows_both_steps_of_a_reworded_then_removed_quote(chain_kb, m
 def test_watch_list_says_reworded_then_removed(chain_kb, tmp_path, monkeypatch):
     """A saved citation of the quote: its state after a check is ``removed``, with both steps (the wording it
     changed into, and when that was removed) in ``citations check``'s JSON and in ``citations list``."""
-    import shutil
-
     monkeypatch.setenv("POLICYKB_NOW", "2026-03-11")
-    data = tmp_path / "kb"
-    shutil.copytree(chain_kb, data)
+    data = copy_data(chain_kb, tmp_path / "kb")
     add = CliRunner().invoke(cli, ["citations", "add", "--data", str(data), CH_HAZARD])
     assert add.exit_code == 0, add.output
     out = CliRunner().invoke(cli, ["citations", "check", "--data", str(data), "--json"])

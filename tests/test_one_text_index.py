@@ -5,16 +5,15 @@ once and stands for every version that has it."""
 from __future__ import annotations
 
 import re
-import shutil
 import sqlite3
 
+from conftest import copy_data
 from kb.cite import candidate_versions, cite
 from kb.search import document_meta
 
 
 def _copy(demo_kb, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(demo_kb, data)
+    data = copy_data(demo_kb, tmp_path / "data")
     from kb.db import open_db
 
     open_db(data).close()  # migrated, as every command opens it

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conftest import policykb, rows
+from conftest import copy_data, policykb, rows
 from glossary.tbx import NS_V3, SCHEMA_URL, import_tbx, validate_tbx
 
 translate_tbx = pytest.importorskip("translate.storage.tbx")
@@ -26,10 +26,7 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 @pytest.fixture(scope="module")
 def kb_glossary(demo_kb, tmp_path_factory):
     """The demo KB's glossary with one term changed in the KB only, so an export of the seed files would differ."""
-    data = tmp_path_factory.mktemp("tbx") / "data"
-    import shutil
-
-    shutil.copytree(demo_kb, data)
+    data = copy_data(demo_kb, tmp_path_factory.mktemp("tbx") / "data")
     db = sqlite3.connect(data / "policykb.db")
     db.execute("update glossary_terms set term = term || ' (KB)' where rowid = (select min(rowid) from"
                " glossary_terms where not is_label)")
