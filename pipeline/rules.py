@@ -1198,6 +1198,12 @@ def _remote_after(text: str, position: int, unit_end: int, a: int, b: int, subje
     return bool((anchor and anchor.match(text, unit_end)) or _RELATIVE_BETWEEN.search(between))
 
 
+#: in the moment a deadline counts from, a complaint or claim received ("after receiving the complaint", "of the
+#: receipt of a duly lodged complaint"): the receiver's time to handle it
+_COMPLAINT_RECEIVED = re.compile(r"\b(?:receiv\w*|receipt\s+of)\s+(?:(?:the|a|an|such|this|that|its|their|your)\s+)?"
+                                 r"(?:(?:duly\s+lodged|written|relevant)\s+)?(?:complaints?|claims?)\b", re.I)
+
+
 def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_before, cue_after, has: bool,
                       language: str) -> str:
     """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
@@ -1240,8 +1246,9 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
         return "notice"
     if not subject and anchor and not advance and any(k == "dispute" for _, _, k in _clause_hits(text, "subjects", *anchor)):
         # "Unless otherwise agreed … within 14 days of notice of the dispute": a step counted from a dispute, in a
-        # clause that names no other, is part of settling it
-        subject = "dispute"
+        # clause that names no other, is part of settling it; counted from the receipt of a complaint ("it may not
+        # exceed 35 working days after receiving the complaint"), the time to handle it
+        subject = "review" if _COMPLAINT_RECEIVED.search(text, *anchor) else "dispute"
     if subject == "dispute" and (_AGAINST_DECISION.search(text, a, b) or (
             anchor and re.search(_DECISION, text[anchor[0]:anchor[1]], re.I))):
         return "appeal"

@@ -855,17 +855,17 @@ def test_the_corpus_reference_meets_the_targets():
     # (extractor 14 the same: 459 of 509 matched, the floor 458.1, so leaving a subject empty has no room here);
     # extractor 15: 95.8 % / 90.6 %, 461 of 509), README: a right number about the wrong thing is wrong. Set 5
     # (Allegro, tuned on since extractor 15) is held apart below: with it the tuned documents' subjects fall short
-    # (extractor 15: 88.6 % / 81.5 % over 638), which this says rather than hides
+    # (extractor 15: 90.5 % / 83.7 % over 638), which this says rather than hides
     before_set_5 = {"documents": [d for d in tuned["documents"] if d.get("blind_set") != 5]}
     result = evaluate(before_set_5, corpus, subjects=True)
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
     # set 5, tuned on since extractor 15 (first blind score, extractor 13: 86.4 % / 54.3 % numbers only, 38.3 % /
     # 24.0 % with subject): the target precision, and its recall and subjects held to extractor 15's scores rounded
-    # down (82.2 % numbers only; 55.7 % / 45.7 % with subject), short of the targets, so that a loss shows
+    # down (84.5 % numbers only; 67.0 % / 56.6 % with subject), short of the targets, so that a loss shows
     set_5 = evaluate(reference, corpus, subjects=False, only="set 5")["overall"]
-    assert set_5["expected"] >= 100 and set_5["precision"] >= 0.95 and set_5["recall"] >= 0.82, set_5
+    assert set_5["expected"] >= 100 and set_5["precision"] >= 0.95 and set_5["recall"] >= 0.84, set_5
     set_5 = evaluate(reference, corpus, subjects=True, only="set 5")["overall"]
-    assert set_5["precision"] >= 0.55 and set_5["recall"] >= 0.45, set_5
+    assert set_5["precision"] >= 0.66 and set_5["recall"] >= 0.56, set_5
     # each blind set is held to the target precision, or a set whose first score fell short of it to that score,
     # rounded down (none since set 5 was tuned on)
     first_short: dict[str, float] = {}
@@ -1485,4 +1485,50 @@ def test_extractor_14_leaves_a_remote_cue_unsaid(language, text, want):
     """A deadline whose only cue stands far after it, past the moment it counts from or a relative clause, has no
     subject (a guess there is wrong more often than right on pages nobody tuned on); a cue linked by an infinitive,
     a quoted name of the period, or one before the number still names it."""
+    assert _read(text, language) == want
+
+
+#: extractor 15, built from set 5's misses (Allegro's Terms & Conditions, tuned on since): rules about English legal
+#: text, each written here in other words than the page's: a bound stated with a modal ("may not exceed", "may not be
+#: longer than", "shall not be shorter than"), a delay "by no more than", a period "not paid for", "have N days since
+#: X to", a second case's deadline after "or"; a complaint handled is a review, funds returned a refund; a comparison
+#: and a share of what a shop counts is a threshold. The last seven are no deadline: a look-back ("within N days
+#: preceding"), a period named again after "after the", a duration or validity however bounded, an account's age,
+#: a retention, a share of a price
+EXTRACTOR_15_CASES = [
+    ("en", "The handling time may not exceed 3 business days.", [(3, "business_day", "dispatch")]),
+    ("en", "The notice period shall not be shorter than 30 days from the date the changes are published.",
+     [(30, "day", "notice")]),
+    ("en", "Sellers will have 5 days since the buyer opened the case to respond.", [(5, "day", "response")]),
+    ("en", "The refund may be delayed by no more than 2 business days.", [(2, "business_day", "refund")]),
+    ("en", "Buyers may request a refund within 7 days (for an unopened item) or 30 days (for a defective item).",
+     [(7, "day", "refund"), (30, "day", "refund")]),
+    ("en", "Reports must be made within the period of 13 months from the date of the payment.",
+     [(13, "month", "notice")]),
+    ("en", "The dispatch time stated in the listing may not be longer than 48 hours.", [(48, "hour", "dispatch")]),
+    ("en", "If the price is not paid for 5 days, the order is cancelled.", [(5, "day", "payment")]),
+    ("en", "We will handle your complaint within 14 days of its receipt.", [(14, "day", "review")]),
+    ("en", "Claims shall be dealt with by the marketplace within 30 days of filing.", [(30, "day", "review")]),
+    ("en", "The seller shall return the funds to the buyer within 5 business days of the cancellation.",
+     [(5, "business_day", "refund")]),
+    ("en", "Sellers must upload a tracking number for at least 95% of all orders.",
+     [(95, "percent", "valid_tracking_rate")]),
+    ("en", "Your account is reviewed when the number of unresolved cases has exceeded 1% of the number of all "
+           "transactions.", [(1, "percent", "")]),
+    ("en", "The shop must keep a seller rating of at least 97%.", [(97, "percent", "")]),
+    # no value: a look-back, a period that is over, a duration, an account's age, a retention, a share of a price
+    ("en", "Orders placed within 30 days preceding the review date are counted.", []),
+    ("en", "You must ship the order within 30 days of the sale. After the 30-day period, the order is cancelled.",
+     [(30, "day", "dispatch")]),
+    ("en", "The duration of a promotion may not exceed 90 days.", []),
+    ("en", "The validity period of a voucher may not exceed one year.", []),
+    ("en", "At least 6 months have passed since the account was opened.", []),
+    ("en", "Personal data shall be processed for a maximum period of 5 years.", []),
+    ("en", "A discount of at least 10% of the item price applies.", []),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_15_CASES)
+def test_extractor_15_reads_what_set_5_missed_in_other_words(language, text, want):
+    """Each positive case was no value, or another step, for extractor 14; the negatives stay no value."""
     assert _read(text, language) == want
