@@ -1204,6 +1204,34 @@ _COMPLAINT_RECEIVED = re.compile(r"\b(?:receiv\w*|receipt\s+of)\s+(?:(?:the|a|an
                                  r"(?:(?:duly\s+lodged|written|relevant)\s+)?(?:complaints?|claims?)\b", re.I)
 
 
+#: a time phrase set off by commas or a bracket inside its clause ("the User shall, within 7 days of receiving such
+#: a request, provide copies of documents", "shall, without undue delay (no later than within 14 days of …), return
+#: the amount due"): what opens it, and what closes it (the moment counted from included)
+_SET_OFF_OPENS = re.compile(r"[,(]\s*$")
+_SET_OFF_CLOSES = re.compile(r"[^,;()]{0,100}?\)?\s*,\s*")
+#: how far after the closing comma the predicate's cue may stand
+SET_OFF_REACH = 60
+#: right after the closing comma, a verb of the predicate the phrase was set into: a word that is no subject or
+#: object opening a clause of its own ("…, you will deliver a monthly report", "…, all amounts paid by the User")
+_PREDICATE_NEXT = re.compile(r"(?!(?:you|we|they|he|she|it|i|the|a|an|this|that|these|those|such|all|any|each|its|"
+                             r"their|your|our|his|her)\b)[a-z]+\b")
+
+
+def _set_off_predicate(text: str, start: int, unit_end: int, a: int, b: int) -> str:
+    """For a time phrase set off inside its clause (:data:`_SET_OFF_OPENS`, :data:`_SET_OFF_CLOSES`) and followed by a
+    verb (:data:`_PREDICATE_NEXT`), the subject cue nearest after it, within :data:`SET_OFF_REACH` characters: the
+    predicate the phrase was set into names the step
+    ("…, within 7 days from receiving such request, provide … copies of documents"), not a cue before it ("complaints
+    handled by payment card issuers"); else ``""``."""
+    if not _SET_OFF_OPENS.search(text, max(a, start - 3), start):
+        return ""
+    close = _SET_OFF_CLOSES.match(text, unit_end, b)
+    if not close or not _PREDICATE_NEXT.match(text, close.end()):
+        return ""
+    after = [(s, k) for s, _, k in _clause_hits(text, "subjects", a, b) if close.end() <= s <= close.end() + SET_OFF_REACH]
+    return min(after)[1] if after else ""
+
+
 def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_before, cue_after, has: bool,
                       language: str) -> str:
     """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
@@ -1222,6 +1250,8 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
             and not any(s < start for s, _, _ in _clause_hits(text, "subjects", a, b)))
     subject = _named_period(text, start, cue_before.group() if cue_before else "", language) or (
         cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), ""))
+    if not subject and language == "en":
+        subject = _set_off_predicate(text, start, unit_end, a, b)
     if not subject:
         subject = _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,
                                unit_end=unit_end, fronted=fronted)

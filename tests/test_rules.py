@@ -855,17 +855,17 @@ def test_the_corpus_reference_meets_the_targets():
     # (extractor 14 the same: 459 of 509 matched, the floor 458.1, so leaving a subject empty has no room here);
     # extractor 15: 95.8 % / 90.6 %, 461 of 509), README: a right number about the wrong thing is wrong. Set 5
     # (Allegro, tuned on since extractor 15) is held apart below: with it the tuned documents' subjects fall short
-    # (extractor 15: 90.5 % / 83.7 % over 638), which this says rather than hides
+    # (extractor 15: 90.8 % / 84.0 % over 638), which this says rather than hides
     before_set_5 = {"documents": [d for d in tuned["documents"] if d.get("blind_set") != 5]}
     result = evaluate(before_set_5, corpus, subjects=True)
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
     # set 5, tuned on since extractor 15 (first blind score, extractor 13: 86.4 % / 54.3 % numbers only, 38.3 % /
     # 24.0 % with subject): the target precision, and its recall and subjects held to extractor 15's scores rounded
-    # down (84.5 % numbers only; 67.0 % / 56.6 % with subject), short of the targets, so that a loss shows
+    # down (84.5 % numbers only; 68.8 % / 58.1 % with subject), short of the targets, so that a loss shows
     set_5 = evaluate(reference, corpus, subjects=False, only="set 5")["overall"]
     assert set_5["expected"] >= 100 and set_5["precision"] >= 0.95 and set_5["recall"] >= 0.84, set_5
     set_5 = evaluate(reference, corpus, subjects=True, only="set 5")["overall"]
-    assert set_5["precision"] >= 0.66 and set_5["recall"] >= 0.56, set_5
+    assert set_5["precision"] >= 0.68 and set_5["recall"] >= 0.58, set_5
     # each blind set is held to the target precision, or a set whose first score fell short of it to that score,
     # rounded down (none since set 5 was tuned on)
     first_short: dict[str, float] = {}
@@ -1491,7 +1491,8 @@ def test_extractor_14_leaves_a_remote_cue_unsaid(language, text, want):
 #: extractor 15, built from set 5's misses (Allegro's Terms & Conditions, tuned on since): rules about English legal
 #: text, each written here in other words than the page's: a bound stated with a modal ("may not exceed", "may not be
 #: longer than", "shall not be shorter than"), a delay "by no more than", a period "not paid for", "have N days since
-#: X to", a second case's deadline after "or"; a complaint handled is a review, funds returned a refund; a comparison
+#: X to", a second case's deadline after "or"; a complaint handled is a review, funds returned a refund, and a time
+#: phrase set off by commas is about the verb after it (``_set_off_predicate``); a comparison
 #: and a share of what a shop counts is a threshold. The last seven are no deadline: a look-back ("within N days
 #: preceding"), a period named again after "after the", a duration or validity however bounded, an account's age,
 #: a retention, a share of a price
@@ -1516,6 +1517,11 @@ EXTRACTOR_15_CASES = [
     ("en", "Your account is reviewed when the number of unresolved cases has exceeded 1% of the number of all "
            "transactions.", [(1, "percent", "")]),
     ("en", "The shop must keep a seller rating of at least 97%.", [(97, "percent", "")]),
+    # a time phrase set off inside its clause: the verb after it names the step, unless it stood before it
+    ("en", "The seller shall cooperate to clarify complaints and, upon each request, within 5 days of receiving such a "
+           "request, provide copies of the invoices.", [(5, "day", "documents")]),
+    ("en", "Upon termination, the provider shall refund to the user, within 14 days at the latest, all amounts paid by "
+           "the user.", [(14, "day", "refund")]),
     # no value: a look-back, a period that is over, a duration, an account's age, a retention, a share of a price
     ("en", "Orders placed within 30 days preceding the review date are counted.", []),
     ("en", "You must ship the order within 30 days of the sale. After the 30-day period, the order is cancelled.",
