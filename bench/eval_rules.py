@@ -28,7 +28,10 @@ built from is blind no more: its documents say ``tuned_on: true`` instead and ar
 first blind set, since extractor 8; the third, labelled with extractor 10, since extractor 11), and a set that keeps
 its ``blind_set`` number is still printed apart (the ``set 3, tuned on`` tables). A set may be tuned on in part: since
 extractor 13 Rue du Commerce (set 4) is tuned on and printed as ``set 4, tuned on`` while the rest of set 4 stays
-in ``blind 4``.
+in ``blind 4``. Set 5 (Allegro's Terms & Conditions and Boulanger's ranking description) is tuned on since extractor
+15 and printed as ``set 5, tuned on``; its first blind score stays quoted in the README and the reference's header. Allegro
+falls in the held-out half, which therefore holds, since extractor 15, a document cues were built from: the held-out
+figures less the ``set 5, tuned on`` table are those of the documents nobody tuned on.
 
 Prints, per language and overall, precision and recall numbers-only and with subject, on all documents, on the
 tuned documents (both halves together), on the tune and held-out halves and on each blind set (``--ignore-subject``:

@@ -70,7 +70,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 14
+EXTRACTOR_VERSION = 15
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -841,6 +841,14 @@ AFTER_UNIT = 40
 #: right after a duration's unit, a period counted back from a request ("the 30-day period preceding such request"):
 #: a look-back, no deadline
 _PERIOD_PRECEDING = re.compile(r"\s*(?:period|window)\s+(?:immediately\s+)?preceding\b", re.I)
+#: "within" right before a duration that "precedes" a moment ("Transactions made within 60 calendar days preceding
+#: the date of the qualification"): a window counted back from that moment, no deadline (a bound before it, "no later
+#: than 30 days preceding the renewal", still is one)
+_WITHIN_BEFORE = re.compile(r"\bwithin\s+(?:the\s+)?$", re.I)
+_PRECEDING = re.compile(r"\s+(?:immediately\s+)?preceding\b", re.I)
+#: after a deadline, a parenthesis or nothing, then "or" and a second duration ("extended to up to 7 days (in the case
+#: of refund related to withdrawal) or 14 days (…)"): the other case's deadline of the same step
+_OR_ANOTHER = re.compile(r"\s*(?:\([^()]{1,100}\)\s*)?,?\s*or\s+(?:up\s+to\s+)?", re.I)
 #: a clause that opens on the words for every other case ("…, and in all other cases within 5 business days", "y en
 #: los demás casos en un plazo de"), or a clause that is no more than "and" / "or" and a second time phrase ("…,
 #: and within 2 business days after such receipt …"): a second deadline of the step the deadline before it limits
@@ -920,20 +928,19 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         during = pickup or (not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text))
         # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
         # stated that deadline before (:func:`extract`)
-        mention = not (cue_before or during) and bool(_MENTION_BEFORE.search(before)) and bool(
-            _MENTION_AFTER.match(text, unit_m.end()))
+        mention = not (cue_before or during) and _named_again(text, before, unit_m.end())
         ruled_out = bool(pats["not_before"] and pats["not_before"].search(before))  # "during the last 30 days"
         # "the 15-day notice period" is a notice period anyway; "before the 48-hour window" names a window the
         # section stated (or did not) before, no new deadline
         mention = mention and (ruled_out or not cue_after or bool(_BARE_WINDOW.match(cue_after.group())))
-        if not (cue_before or cue_after or during or mention) or (ruled_out and not mention) or (
+        # "7 days (for a withdrawal) or 14 days (for a complaint)": the second case's deadline, as the first
+        alternative = not (cue_before or cue_after or during or mention) and bool(out) and language == "en" and \
+            out[-1].comparator == "within" and bool(_OR_ANOTHER.fullmatch(text, previous_end, m.start()))
+        if not (cue_before or cue_after or during or mention or alternative) or (ruled_out and not mention) or (
                 pats["not_after"] and pats["not_after"].match(after)):
             continue
-        if (pats["look_back_before"] and pats["look_back_before"].search(before)) or (
-                pats["look_back_after"] and pats["look_back_after"].match(text, unit_m.end())):
+        if _counted_back(text, before, unit_m.end(), language):
             continue  # "Rechnungen aus den letzten 15 Monaten vor der Prüfung": a period counted back, no deadline
-        if language == "en" and _PERIOD_PRECEDING.match(text, unit_m.end()):
-            continue  # "the 30-day period preceding such request": counted back from the request
         has = bool(cue_before and pats["has"] and pats["has"].search(cue_before.group()))
         if has and not (pats["has_to"] and pats["has_to"].match(text[unit_m.end():unit_m.end() + 80])):
             continue  # "have 3 days to accept" is a deadline, "have 3 days" alone is not
@@ -948,7 +955,7 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
             subject = out[-1].subject  # "within 48 hours, but in any case not later than within 5 days": one step
-        if out and _ALTERNATIVE_IN_ABSENCE.search(text, previous_end, start):
+        if out and (alternative or _ALTERNATIVE_IN_ABSENCE.search(text, previous_end, start)):
             subject = out[-1].subject  # "binnen 14 dagen na …, of bij het ontbreken van een bedenktermijn binnen 14"
         subject = _same_step(text, start, unit_m.end(), subject, out[-1] if out else None) or \
             _pronoun_step(text, start, language)
@@ -956,6 +963,26 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         out.append(RuleValue("time_limit", value, unit, subject, "restated" if mention else "within", sentence,
                              text[start:end].strip(), position=m.start()))
     return out
+
+
+def _named_again(text: str, before: str, unit_end: int) -> bool:
+    """Whether a duration is a period named again: a determiner before its number and "period" or "window" after its
+    unit ("during the 15-day notice period"), or "a" and a period said to be one named before ("without a 15-day
+    period, referred to above")."""
+    return bool(_MENTION_BEFORE.search(before)) and bool(_MENTION_AFTER.match(text, unit_end)) or \
+        bool(_A_BEFORE.search(before)) and bool(_REFERRED_ABOVE.match(text, unit_end))
+
+
+def _counted_back(text: str, before: str, unit_end: int, language: str) -> bool:
+    """Whether a duration is a period counted back from now or from a moment, no deadline: the language's look-back
+    words ("the last 12 months", "den letzten 15 Monaten"); in English, "the 30-day period preceding such request" or
+    "within 60 calendar days preceding the date of the qualification"."""
+    pats = _patterns(language)
+    if (pats["look_back_before"] and pats["look_back_before"].search(before)) or (
+            pats["look_back_after"] and pats["look_back_after"].match(text, unit_end)):
+        return True
+    return language == "en" and bool(_PERIOD_PRECEDING.match(text, unit_end) or (
+        _WITHIN_BEFORE.search(before) and _PRECEDING.match(text, unit_end)))
 
 
 def _no_deadline(text: str, position: int, start: int, before: str, after: str, cue_before: bool, cue_after: bool,
@@ -968,6 +995,8 @@ def _no_deadline(text: str, position: int, start: int, before: str, after: str, 
     period (:func:`_governs`: "si presume che … entro 12 mesi", "conservées pendant une durée de cinq ans")."""
     if mention and _BEFORE_MENTION.search(before):
         return True
+    if (mention or cue_after) and not cue_before and _AFTER_MENTION.search(before):
+        return True  # "After the 60 days deadline, it will not be possible to log in": the moment after it, no deadline
     if _UP_TO_IN_ADVANCE.search(before) and cue_after and not cue_before and \
             re.match(r"\W{0,2}\s*in\s+advance", after, re.I):
         return True
@@ -976,7 +1005,20 @@ def _no_deadline(text: str, position: int, start: int, before: str, after: str, 
         return True  # "If, after 7 days, the delivery country is provided, …": a condition, nothing left undone
     return bool(_NOT_A_DEADLINE.search(text, max(0, start - 60), start)) or \
         bool(_BECOMES_AMENDMENT.search(text, clause_start, start)) or \
-        _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) or _governs(_KEPT, text, clause_start, start)
+        _governs(_PRESUMED, text, clause_start, start, _PUNCTUATION) or _governs(_KEPT, text, clause_start, start) or \
+        _governs(_DURATION, text, clause_start, start, _DURATION_ENDS)
+
+
+#: a deadline's or a period's name after "after (the lapse of) the" ("After the 60 days deadline, …", "after the lapse
+#: of the 3-month period indicated above, …"): the moment it is over, no deadline stated
+_AFTER_MENTION = re.compile(r"\b(?:after|upon|following)\s+(?:the\s+(?:lapse|expiry|expiration|end)\s+of\s+)?"
+                            r"(?:the|that|this|such|said)\s+$", re.I)
+#: what something lasts or how long it stays valid ("The duration of Charity Offers may not exceed …, i.e., a maximum
+#: of 90 days", "the duration of the Fundraiser Goal may not exceed the period of 1 year", "the validity and ordering
+#: period of a single advertisement service … may not exceed one year"): a duration, however bounded, no deadline; its reach
+#: ends at a semicolon, a bracket, "and" / "but" or a modal of another predicate
+_DURATION = re.compile(r"\bduration\s+of\b|\bvalidity(?:\s+and\s+\w+)?\s+period\b|\bvalidity\s+of\b", re.I)
+_DURATION_ENDS = re.compile(r"[;:()]|\b(?:and|but|must|shall|should|will)\b", re.I)
 
 
 #: "If, after 14 days, …" / "When, after 3 days, …" opening a clause: a deadline only when what follows says something
@@ -1010,7 +1052,7 @@ _NOT_A_DEADLINE = re.compile(
     r"(?:\s+(?:au\s+terme\s+d.un|à\s+l.expiration\s+d.un|no|al\s+cabo\s+de|en\s+el|dans\s+un))?[^,;.]{0,12}$", re.I)
 #: keeping something before the duration in its clause ("conservées pendant une durée de cinq ans", "keep the proof of
 #: shipment for 30 days", "sera conservé dans un délai de trois mois"): how long it is kept (a retention), no deadline
-_KEPT = re.compile(r"\b(?:conserv(?!a[zcç]i|ation)\w*|retain\w*|retention|kept|keep(?!\s+in\s+mind)|stored|aufbewahr\w*|gespeichert|bewaar\w*|bewaard|"
+_KEPT = re.compile(r"\b(?:conserv(?!a[zcç]i|ation)\w*|retain\w*|retention|kept|keep(?!\s+in\s+mind)|stored|processed\s+for|aufbewahr\w*|gespeichert|bewaar\w*|bewaard|"
                    r"guardad\w*|armazenad\w*)\b", re.I)
 #: a legal presumption ("si presume che i difetti che si manifestano entro i 12 mesi …", "presumed to have existed"):
 #: the period says what is presumed, no deadline
@@ -1071,7 +1113,13 @@ _PICKUP_PLACE = re.compile(r"pick[\s-]?up\s+(?:point|location|store)|collection\
 #: a period named again with its number before its name ("during the 15-day notice period", "that 100 day period",
 #: "the above-mentioned 15-days period"): a determiner right before the number, "period" or "window" right after it
 _MENTION_BEFORE = re.compile(r"(?:^|\s)(?:the|that|this|such|said|(?:above|afore)[\s-]?mentioned)\s+$", re.I)
-_MENTION_AFTER = re.compile(r"\s+(?:(?:notice|withdrawal|return|review|cooling[\s-]+off)\s+)?(?:period|window)\b", re.I)
+_MENTION_AFTER = re.compile(r"\s+(?:(?:notice|notification|withdrawal|return|review|cooling[\s-]+off)\s+)?(?:period|window)\b",
+                            re.I)
+#: "a" right before the number, and the period said to be one named before ("without a 15-day period, referred to
+#: above"): a period named again too
+_A_BEFORE = re.compile(r"(?:^|\s)an?\s+$", re.I)
+_REFERRED_ABOVE = re.compile(r"\s+(?:(?:notice|notification)\s+)?period\W{0,3}\s*(?:referred\s+to|mentioned|indicated|specified)\s+"
+                             r"(?:above|earlier|before)", re.I)
 #: a cue after the unit that is only the word "window" ("the 48-hour window"): with a determiner before the number, a
 #: period named again (:data:`_MENTION_BEFORE`), not a deadline stated there
 _BARE_WINDOW = re.compile(r"\W{0,2}\s*window\b", re.I)
@@ -1081,7 +1129,7 @@ _BEFORE_MENTION = re.compile(r"\b(?:before|prior\s+to|ahead\s+of)\s+(?:the|that|
 #: reason", "sem apresentar qualquer motivo", "ohne Angabe von Gründen"): a deadline in such a sentence that names no
 #: other step is the withdrawal period
 _WITHOUT_REASON = re.compile(
-    r"without\s+(?:giving|stating|providing)\s+(?:any\s+)?reasons?|sans\s+(?:avoir\s+à\s+)?(?:justifier|motiver|indiquer)\s+"
+    r"without\s+(?:giving|stating|providing|naming)\s+(?:any\s+)?reasons?|sans\s+(?:avoir\s+à\s+)?(?:justifier|motiver|indiquer)\s+"
     r"(?:de\s+)?(?:motifs?|raisons?|sa\s+décision)|sin\s+(?:necesidad\s+de\s+)?(?:indicar|justificar|alegar)\s+"
     r"(?:(?:el|los|ningún|ninguna)\s+)?(?:motivos?|causas?|razón|razones)|sem\s+(?:necessidade\s+de\s+)?(?:apresentar|indicar|"
     r"invocar)\s+(?:qualquer\s+|o\s+|os\s+)?(?:motivos?|justificação|razão)|senza\s+(?:dover\s+)?(?:indicar\w*|fornire|"
@@ -1150,6 +1198,40 @@ def _remote_after(text: str, position: int, unit_end: int, a: int, b: int, subje
     return bool((anchor and anchor.match(text, unit_end)) or _RELATIVE_BETWEEN.search(between))
 
 
+#: in the moment a deadline counts from, a complaint or claim received ("after receiving the complaint", "of the
+#: receipt of a duly lodged complaint"): the receiver's time to handle it
+_COMPLAINT_RECEIVED = re.compile(r"\b(?:receiv\w*|receipt\s+of)\s+(?:(?:the|a|an|such|this|that|its|their|your)\s+)?"
+                                 r"(?:(?:duly\s+lodged|written|relevant)\s+)?(?:complaints?|claims?)\b", re.I)
+
+
+#: a time phrase set off by commas or a bracket inside its clause ("the User shall, within 7 days of receiving such
+#: a request, provide copies of documents", "shall, without undue delay (no later than within 14 days of …), return
+#: the amount due"): what opens it, and what closes it (the moment counted from included)
+_SET_OFF_OPENS = re.compile(r"[,(]\s*$")
+_SET_OFF_CLOSES = re.compile(r"[^,;()]{0,100}?\)?\s*,\s*")
+#: how far after the closing comma the predicate's cue may stand
+SET_OFF_REACH = 60
+#: right after the closing comma, a verb of the predicate the phrase was set into: a word that is no subject or
+#: object opening a clause of its own ("…, you will deliver a monthly report", "…, all amounts paid by the User")
+_PREDICATE_NEXT = re.compile(r"(?!(?:you|we|they|he|she|it|i|the|a|an|this|that|these|those|such|all|any|each|its|"
+                             r"their|your|our|his|her)\b)[a-z]+\b")
+
+
+def _set_off_predicate(text: str, start: int, unit_end: int, a: int, b: int) -> str:
+    """For a time phrase set off inside its clause (:data:`_SET_OFF_OPENS`, :data:`_SET_OFF_CLOSES`) and followed by a
+    verb (:data:`_PREDICATE_NEXT`), the subject cue nearest after it, within :data:`SET_OFF_REACH` characters: the
+    predicate the phrase was set into names the step
+    ("…, within 7 days from receiving such request, provide … copies of documents"), not a cue before it ("complaints
+    handled by payment card issuers"); else ``""``."""
+    if not _SET_OFF_OPENS.search(text, max(a, start - 3), start):
+        return ""
+    close = _SET_OFF_CLOSES.match(text, unit_end, b)
+    if not close or not _PREDICATE_NEXT.match(text, close.end()):
+        return ""
+    after = [(s, k) for s, _, k in _clause_hits(text, "subjects", a, b) if close.end() <= s <= close.end() + SET_OFF_REACH]
+    return min(after)[1] if after else ""
+
+
 def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_before, cue_after, has: bool,
                       language: str) -> str:
     """What the deadline whose number stands at ``position`` limits: the period's own name, before the number
@@ -1168,6 +1250,8 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
             and not any(s < start for s, _, _ in _clause_hits(text, "subjects", a, b)))
     subject = _named_period(text, start, cue_before.group() if cue_before else "", language) or (
         cue_after and next((key for key, p in _cue_table("subjects") if p.search(cue_after.group())), ""))
+    if not subject and language == "en":
+        subject = _set_off_predicate(text, start, unit_end, a, b)
     if not subject:
         subject = _nearest_cue(text, position, "subjects", _is_cjk(language), object_after=has, language=language,
                                unit_end=unit_end, fronted=fronted)
@@ -1192,8 +1276,9 @@ def _deadline_subject(text: str, position: int, unit_end: int, start: int, cue_b
         return "notice"
     if not subject and anchor and not advance and any(k == "dispute" for _, _, k in _clause_hits(text, "subjects", *anchor)):
         # "Unless otherwise agreed … within 14 days of notice of the dispute": a step counted from a dispute, in a
-        # clause that names no other, is part of settling it
-        subject = "dispute"
+        # clause that names no other, is part of settling it; counted from the receipt of a complaint ("it may not
+        # exceed 35 working days after receiving the complaint"), the time to handle it
+        subject = "review" if _COMPLAINT_RECEIVED.search(text, *anchor) else "dispute"
     if subject == "dispute" and (_AGAINST_DECISION.search(text, a, b) or (
             anchor and re.search(_DECISION, text[anchor[0]:anchor[1]], re.I))):
         return "appeal"
@@ -1215,14 +1300,19 @@ def _window_text(value: RuleValue) -> str:
 def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str) -> str:
     """The windows a metric clause gives (``"10 days, 30 days"``, ``"1 week"`` for a calendar week), not counting
     the threshold itself."""
-    unit_re = _patterns(language)["unit"]
+    pats = _patterns(language)
+    unit_re = pats["unit"]
     found = []
     for m in _NUMBER_RE.finditer(text, a, b):  # the clause only (its look-behind still sees the character before a)
         if exclude[0] <= m.start() < exclude[1]:
             continue
         unit_m = unit_re.match(text, m.end() + (1 if text[m.end():m.end() + 1] == "-" else 0))
         number = _to_number(m.group(1))
-        if unit_m and number and unit_m.lastgroup in TIME_UNITS:
+        if unit_m and number and unit_m.lastgroup in TIME_UNITS and not (
+                language == "en" and pats["anchor"] and _WITHIN_BEFORE.search(text, max(0, m.start() - 12), m.start())
+                and pats["anchor"].match(text, unit_m.end())):
+            # "for more than 10% of them … has not given their response … within 24 hours from being accused": a
+            # deadline counted from an event, which the metric counts the misses of; not the window it is measured over
             found.append(_duration_text(number, unit_m.lastgroup))
     for m in _CALENDAR_PERIOD_RE.finditer(text, a, b):
         found.append("1 week" if re.search(r"week|周|週", m.group(), re.I) else "1 month")
@@ -1261,6 +1351,15 @@ _SHARE_OF = re.compile(
     r"montant|precio|importe|prezzo|valor|Preis|Wert|Betrag)\b)", re.I)
 
 
+#: right after a percentage, a share of what a shop counts: its orders, transactions, agreements, parcels or sales,
+#: by number or value ("of the value of Transactions", "of the number of all agreements", "of all Transactions",
+#: "of them")
+_COUNTED_SHARE = re.compile(
+    r"\s+of\s+(?:them\b|(?:the\s+)?(?:(?:total\s+)?(?:value|number)\s+of\s+)?(?:(?:all|the|its|their|your|his|her)\s+)*"
+    r"(?:(?:the\s+)?Seller[’']s\s+)?(?:orders|transactions|agreements|contracts|parcels|shipments|packages|sales|"
+    r"items|discussions|offers|listings)\b)", re.I)
+
+
 def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> list[RuleValue]:
     """Percentages with a comparison, in a clause (or table row) that names a metric; or that names a rate in other
     words before the number (the language's ``rate`` cue: "numero di reclami superiore al 15%") or, with a sign
@@ -1291,7 +1390,10 @@ def _metric_thresholds(text: str, sentence: str, language: str, row: bool) -> li
         # a rate named in other words ("numero di reclami superiore al 15%", "percentuale di ordini elaborati")
         rate = pats["rate"] and pats["rate"].search(text, a, m.start())
         opens = share and not row and bool(_OPENS_LINE.search(text[:m.start()]))
-        if not 0 <= value <= 100 or not (metric or rate or opens or (sign and value > 0 and
+        # "at least 25% of the value of Transactions", "has exceeded 0.2% of the number of all agreements": a
+        # comparison and a share of what a shop counts is a threshold whatever it measures (its subject then empty)
+        counted = bool(comparator) and language == "en" and bool(_COUNTED_SHARE.match(text, m.end()))
+        if not 0 <= value <= 100 or not (metric or rate or opens or counted or (sign and value > 0 and
                                                                      _LEADING_SIGN_RE.search(text[:m.start()]))):
             continue  # without a metric, only a sign that opens the line or cell ("≥ 98% of shipments") says threshold
         if share and not (metric or opens):
