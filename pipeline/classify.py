@@ -82,9 +82,10 @@ def _counters(text, ctx):
 
 
 #: What a line needs for :func:`_render_date_line` to change it: a year as ``pipeline.dates.YEAR_RE`` finds it
-#: (``date_spans`` finds none without one) or a time's ``1:30`` (``TIME_RE``). The lookahead only names the
-#: characters they start with, so that the search skips the rest of a long page quickly.
-_MAYBE_DATED_RE = re.compile(r"(?=[\d令平])(?:(?<!\d)\d{4}(?!\d)|令和|平成|\d:\d)")
+#: (``date_spans`` finds none without one) or a time's ``1:30`` (``TIME_RE``): ``(?<!\d)\d{4}(?!\d)|令和|平成|\d:\d``,
+#: spelled to start with the class of the characters its matches start with, which ``re`` skips to at C speed
+#: (a pattern starting with a lookahead or a look-behind is tried at every position of a long page): the same matches.
+_MAYBE_DATED_RE = re.compile(r"[\d令平](?:(?<=(?<!\d)\d)\d{3}(?!\d)|(?<=令)和|(?<=平)成|(?<=\d):\d)")
 
 
 def _render_dates(text, ctx):

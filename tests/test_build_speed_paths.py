@@ -408,3 +408,80 @@ def test_a_line_too_long_to_remember_gets_the_same_dates_and_is_not_kept():
     assert (dates.date_spans(long), dates.states_a_date(long),
             [(s.kind, s.date) for s in dates.find_dates(long, "en-US")]) == want
     assert [c.cache_info().currsize for c in caches] == before
+
+
+def _corpus_texts(step=1):
+    """Normalized Markdown of real pages: the shared corpus's versions (every ``step``-th; none when it is absent)."""
+    from conftest import CORPUS
+
+    return [path.read_text(encoding="utf-8") for path in sorted((CORPUS / "versions").glob("*/*/*.md"))[::step]]
+
+
+DATED_LINES = LINES + ["Last updated: 16 April 2024", "Last updated: 20__24-05-01", "Stand: 1. März 20**24**",
+                       "令和6年4月16日 施行", "平成", "12345 and 2024", "x__1", "1**", "Effective **2024**-03-01",
+                       "页面\x0c2024年1月1日起施行", "line\u2028Last updated 2024-01-02", "a\r\nEffective 3 May 2024\r"]
+
+
+def test_find_dates_reads_only_the_lines_with_a_year_and_finds_what_reading_every_line_finds(monkeypatch):
+    """``find_dates`` looks at the lines its one-text search says can hold a year (:func:`_lines_with_a_year`); with
+    every line looked at (the gate opened), the same statements, on real pages and on lines made to test the gate."""
+    from itertools import product
+
+    from pipeline import dates
+
+    def every_line(text):
+        return enumerate(text.splitlines(), 1)
+
+    texts = ["\n".join(DATED_LINES), "\n".join(reversed(DATED_LINES)), "", "\n", "2024", "20**24**"]
+    texts += ["".join(p) for p in product(["2024", "1**", "**1", "令和", "\n", "x", "\u2029", "Effective "], repeat=3)]
+    texts += _corpus_texts(step=5)
+    for text in texts:
+        for locale in ("en-US", "de-DE", "ja-JP", None)[:2 if len(text) > 100 else 4]:
+            fast = dates.find_dates(text, locale)
+            with monkeypatch.context() as m:
+                m.setattr(dates, "_lines_with_a_year", every_line)
+                assert fast == dates.find_dates(text, locale), repr(text[:80])
+    found = dates.find_dates("\n".join(DATED_LINES), "en-US")
+    assert {s.date for s in found} >= {"2024-04-16", "2024-05-01", "2024-01-02", "2024-05-03"}
+
+
+def test_the_pattern_of_lines_worth_a_render_date_look_matches_what_its_plain_spelling_matches():
+    import re
+    from itertools import product
+
+    from pipeline.classify import _MAYBE_DATED_RE
+
+    plain = re.compile(r"(?<!\d)\d{4}(?!\d)|令和|平成|\d:\d")
+    pieces = ["1", "2024", "12345", "令和", "平成", "令", "和", "1:3", ":", " ", "\n", "a", "١٢٣٤"]
+    texts = ["".join(p) for p in product(pieces, repeat=3)] + ["\n".join(LINES)] + _corpus_texts(step=5)
+    for text in texts:
+        assert [m.span() for m in _MAYBE_DATED_RE.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_strip_tracking_cleans_the_targets_the_plain_pattern_finds():
+    from itertools import product
+
+    from pipeline.normalize import LINK_TARGET_RE, _clean, strip_tracking
+
+    def plain(markdown):
+        def repl(m):
+            if m.group(1):
+                return m.group(1) + _clean(m.group(2)) + m.group(3)
+            return m.group(4) + _clean(m.group(5)) + m.group(6)
+        return LINK_TARGET_RE.sub(repl, markdown)
+
+    pieces = ["[a](/x?utm_source=1)", "](", "<https://e.example/p?gclid=2>", "<http", ")", '](/p "t")', "]( x)", "<",
+              "text ", "\n", "https://b.example/?ref=3"]
+    texts = ["".join(p) for p in product(pieces, repeat=3)] + _corpus_texts(step=5)
+    for text in texts:
+        assert strip_tracking(text) == plain(text), repr(text[:80])
+
+
+def test_counters_and_normalization_of_real_pages_are_those_of_the_plain_definitions():
+    from pipeline.normalize import normalize_text, strip_counters
+
+    texts = _corpus_texts(step=4) + ["viſualizzazioni 12 viſualizzazioni", "12 Viſualizaciones", "1 DİLİHAT", "3 Aufrufe"]
+    for text in texts:
+        assert strip_counters(text) == _strip_counters_plain(text)
+        assert normalize_text(text) == _normalize_text_line_by_line(text)
+    assert strip_counters("12 viſualizzazioni") == ""
