@@ -354,9 +354,15 @@ def _identifier():
 _SCRIPT_RE = re.compile(f"(?P<han>[{IDEOGRAPHS}])|(?P<kana>[{KANA}])|(?P<hangul>[{HANGUL}{HANGUL_JAMO}])")
 
 
+#: Any character of those scripts: a class ``re`` skips to at C speed (most pages have none; the groups of
+#: :data:`_SCRIPT_RE` are tried at every character), so that the counting starts at the first one.
+_ANY_SCRIPT_RE = re.compile(f"[{IDEOGRAPHS}{KANA}{HANGUL}{HANGUL_JAMO}]")
+
+
 def _script_counts(text: str) -> dict:
-    counts = {"han": 0, "kana": 0, "hangul": 0, "letters": sum(1 for ch in text if ch.isalpha())}
-    for m in _SCRIPT_RE.finditer(text):
+    counts = {"han": 0, "kana": 0, "hangul": 0, "letters": sum(map(str.isalpha, text))}
+    first = _ANY_SCRIPT_RE.search(text)
+    for m in _SCRIPT_RE.finditer(text, first.start()) if first else ():
         if m.group().isalpha():  # not the kana block's middle dot and sound marks
             counts[m.lastgroup] += 1
     return counts

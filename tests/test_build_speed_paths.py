@@ -485,3 +485,43 @@ def test_counters_and_normalization_of_real_pages_are_those_of_the_plain_definit
         assert strip_counters(text) == _strip_counters_plain(text)
         assert normalize_text(text) == _normalize_text_line_by_line(text)
     assert strip_counters("12 viſualizzazioni") == ""
+
+
+def test_clause_match_reads_past_list_marks_formatting_and_link_parts_as_their_patterns_substituted_do(monkeypatch):
+    """``clause_match`` cuts a line's list marker and leading formatting by one match at the start and its link
+    parts only where a "](" stands; with each pattern's ``sub`` run along the line (the plain form), the same
+    answers, on made-up lines and the lines of real pages."""
+    from itertools import product
+
+    from pipeline import sections
+
+    plain_after = lambda pattern, line: pattern.sub("", line)  # noqa: E731
+
+    pieces = ["- ", "* ", "  ", "**", "_", "[", "](#a)", "]", "1. ", "1\\. ", "6.1 ", "(a) ", "第三条", "Section 4", "text"]
+    lines = ["".join(p) for p in product(pieces, repeat=3)] + LINES
+    lines += [line for text in _corpus_texts(step=20) for line in text.splitlines()]
+    fast = {line: [sections.clause_match(line, h) for h in (True, False)] for line in lines}
+    with monkeypatch.context() as m:
+        m.setattr(sections, "_after_start", plain_after)
+        for line in lines:
+            assert [sections.clause_match(line, h) for h in (True, False)] == fast[line], repr(line)
+    for line in lines:  # the link parts: cut only where a "](" stands, else only the "[" at the start
+        cut = line[1:] if line[:1] == "[" else line
+        assert ("](" in line or sections._LINK_PARTS_RE.sub("", line) == cut), repr(line)
+    assert sections.clause_match("- **[6.1](#x) Returns**") == ("6.1", False)
+
+
+def test_script_counts_start_at_the_first_cjk_character_and_count_as_the_whole_text_does():
+    from pipeline.classify import _SCRIPT_RE, _script_counts
+
+    def plain(text):
+        counts = {"han": 0, "kana": 0, "hangul": 0, "letters": sum(1 for ch in text if ch.isalpha())}
+        for m in _SCRIPT_RE.finditer(text):
+            if m.group().isalpha():
+                counts[m.lastgroup] += 1
+        return counts
+
+    texts = ["", "plain ascii", "abc 漢字 かな 한글 \u1100 ・ ー", "政策" * 50, "é" * 10 + "ﾃｽﾄ", "\u3400\u4dbf\uf900\uac00\ud7af"]
+    texts += [text[:6000] for text in _corpus_texts(step=10)]
+    for text in texts:
+        assert _script_counts(text) == plain(text)
