@@ -168,9 +168,14 @@ class _PunctuationTable(TranslateTable):
     ``tests/test_build_speed_paths.py`` checks every code point maps as the definition says."""
 
     def __missing__(self, code):
-        value = " " if unicodedata.category(chr(code)).startswith("P") and chr(code) not in _NOT_PUNCTUATION else code
+        value = " " if _is_punctuation(chr(code)) else code
         self[code] = value
         return value
+
+
+def _is_punctuation(char: str) -> bool:
+    """What :func:`_punctuation` makes a space: Unicode category P*, but :data:`_NOT_PUNCTUATION`."""
+    return unicodedata.category(char).startswith("P") and char not in _NOT_PUNCTUATION
 
 
 @lru_cache(maxsize=1)
@@ -184,11 +189,26 @@ def _punctuation_table():
 _ASCII_RUN_RE = re.compile(r"[\x00-\x7f]{32,}")
 
 
+@lru_cache(maxsize=1)
+def _bmp_punctuation_re():
+    """One class of every punctuation character (:func:`_is_punctuation`) of the Basic Multilingual Plane (622 of
+    its 65,536 code points; 20 ms to find, once per process)."""
+    return re.compile("[" + "".join(re.escape(chr(code)) for code in range(0x10000) if _is_punctuation(chr(code)))
+                      + "]")
+
+
 def _punctuation(text, ctx):
-    """NFKC, then every punctuation character a space; the long ASCII runs of a text that has other characters
-    are translated each on its own (a character is translated alone, so the pieces give the same text: 2.5×
-    faster on a Latin page with a few curly quotes)."""
+    """NFKC, then every punctuation character a space. A text within the Basic Multilingual Plane (its UTF-16 has
+    no surrogate pair: one code unit per character) has them replaced by one pattern of all of them, which ``re``
+    skips to at C speed (2× faster than ``str.translate`` on a Latin page with accents, which looks every
+    character of a non-ASCII string up). In any other text the long ASCII runs are translated each on its own (a
+    character is translated alone, so the pieces give the same text: 2.5× faster on a Latin page with a few curly
+    quotes)."""
     text, table = unicodedata.normalize("NFKC", text), _punctuation_table()
+    if text.isascii():
+        return text.translate(table)
+    if len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text):
+        return _bmp_punctuation_re().sub(" ", text)
     pieces, at = [], 0
     for m in _ASCII_RUN_RE.finditer(text):
         pieces += [text[at:m.start()].translate(table), m.group().translate(table)]

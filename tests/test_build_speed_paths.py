@@ -134,9 +134,12 @@ def test_punctuation_of_mixed_text_is_each_character_translated():
 
     ascii_run = "Sellers must ship (within 2 days); see: https://x.example/a?b=c#d -- ok! " * 3
     for text in ("", ascii_run, "“Quoted” — dash… " + ascii_run + "「引用」、句読点。" + ascii_run + "é",
-                 "根据政策，卖家必须（详见帮助）。" * 40, "Ｆｕｌｌ－ｗｉｄｔｈ！" + ascii_run):
+                 "根据政策，卖家必须（详见帮助）。" * 40, "Ｆｕｌｌ－ｗｉｄｔｈ！" + ascii_run,
+                 "astral 𝐀𝐁 “x” 😀! \U000100a0\U00016af5 " + ascii_run, "\ud800 lone, surrogate", "¡¿«»‹›—–・‧"):
         expected = "".join(ch.translate(_punctuation_table()) for ch in unicodedata.normalize("NFKC", text))
         assert _punctuation(text, {}) == expected
+    for text in _corpus_texts(step=10):  # real pages: the Basic Multilingual Plane's one pattern, or ASCII
+        assert _punctuation(text, {}) == unicodedata.normalize("NFKC", text).translate(_punctuation_table())
     assert _punctuation("a “b” c", {}) == "a  b  c"
 
 
