@@ -528,3 +528,45 @@ def test_script_counts_start_at_the_first_cjk_character_and_count_as_the_whole_t
     texts += [text[:6000] for text in _corpus_texts(step=10)]
     for text in texts:
         assert _script_counts(text) == plain(text)
+
+
+def _fingerprint_plain(el, out, keep=False):
+    """The fingerprint of an element as first written: every element's attributes read, every string folded by
+    ``_folded``."""
+    from pipeline.extract import _KEEP_SPACES, CONVERTED_ATTRIBUTES, _folded
+
+    out.append("<" + el.tag)
+    attrib = dict(el.attrib)
+    for name in sorted(CONVERTED_ATTRIBUTES.intersection(attrib)):
+        out.append(f"@{name}={attrib[name]}")
+    keep = keep or el.tag in _KEEP_SPACES
+    out.append(_folded(el.text, keep))
+    for child in el:
+        _fingerprint_plain(child, out, keep)
+        out.append(_folded(child.tail, keep))
+    out.append(">")
+
+
+def test_page_fingerprints_are_those_of_the_plain_walk(monkeypatch):
+    """The fingerprint (stored with each check: a page whose fingerprint is the current one's is not converted) of
+    real pages, the demo's and made-up ones is the one the plain walk gives."""
+    from conftest import CORPUS, ROOT
+    from pipeline import extract
+
+    pages = [p.read_bytes() for p in sorted((CORPUS / "html").rglob("*.html"))][::3]
+    pages += [p.read_bytes() for p in sorted((ROOT / "replay" / "sites" / "demo").rglob("*.html"))]
+    pages += [b"<html><body><main><pre>  \n </pre><p title='t' class=x> </p>\n\t<a href=/x>a</a> <br/> tail\n"
+              b"<textarea>\n </textarea><td colspan=2>c</td></main></body></html>"]
+    checked = 0
+    for body in pages:
+        for select in (("main", "article", "#content", "body"), ("p, li",)):
+            decoded = extract.decode_page(body, "text/html")
+            page = extract.parse_page(decoded, select)
+            if page is None:
+                continue
+            fast = page.fingerprint()
+            with monkeypatch.context() as m:
+                m.setattr(extract, "_fingerprint_of", _fingerprint_plain)
+                assert page.fingerprint() == fast
+            checked += fast is not None
+    assert checked >= 2
