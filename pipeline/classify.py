@@ -29,6 +29,7 @@ A re-extraction (the rules changed, not the page) is labelled by
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -140,16 +141,42 @@ def _near(token, observed, days=2):
         return False
 
 
+class _LineStartPattern:
+    """A MULTILINE pattern ``^BODY`` (no match of it empty) whose ``sub("", text)`` tries it only where it matches:
+    at the text's start, and after each line break that ``\\n(?=BODY)`` finds. That search starts with a literal,
+    which ``re`` skips to at C speed; ``^`` first makes ``re`` try the pattern at every position of the page."""
+
+    def __init__(self, body: str):
+        self.pattern = re.compile("^" + body, re.MULTILINE)
+        self.cue = re.compile("\n(?=" + body + ")", re.MULTILINE)
+
+    def sub(self, text: str) -> str:
+        """``self.pattern.sub("", text)``: each match, tried at those places in order, removed."""
+        out, last, match = [], 0, self.pattern.match
+        for at in itertools.chain((0,), (m.end() for m in self.cue.finditer(text))):
+            if at >= last and (m := match(text, at)):
+                out.append(text[last:at])
+                last = m.end()
+        out.append(text[last:])
+        return "".join(out)
+
+
+_HEADING_MARKS = _LineStartPattern(r"\s{0,3}#{1,6}\s+")
+_QUOTE_MARKS = _LineStartPattern(r"\s*>\s?")
+_BULLETS = _LineStartPattern(r"\s*[-*+]\s+")
+_TABLE_RULES = _LineStartPattern(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
 def _formatting(text, ctx):
     # a pattern is run only on a text holding the character (or "---") every one of its matches holds: the same
     # text, without testing each line start of a page that has no quote, table or escape
     if "#" in text:
-        text = re.sub(r"^\s{0,3}#{1,6}\s+", "", text, flags=re.MULTILINE)  # heading markers
+        text = _HEADING_MARKS.sub(text)  # heading markers
     if ">" in text:
-        text = re.sub(r"^\s*>\s?", "", text, flags=re.MULTILINE)  # quotes
-    text = re.sub(r"^\s*[-*+]\s+", "", text, flags=re.MULTILINE)  # bullets
+        text = _QUOTE_MARKS.sub(text)  # quotes
+    text = _BULLETS.sub(text)  # bullets
     if "---" in text:
-        text = re.sub(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$", "", text, flags=re.MULTILINE)  # table rules
+        text = _TABLE_RULES.sub(text)  # table rules
     text = text.replace("|", " ")
     if "\\" in text:
         text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|>~])", r"\1", text)  # Markdown escapes

@@ -282,12 +282,14 @@ def test_formatting_runs_each_pattern_only_where_it_can_match_and_gives_the_same
     from pipeline.classify import _formatting
 
     pieces = ["# ", "## H", "> q", ">", "- a", "* b", "| a | b |", "|---|:---:|", "---", "\\*", "\\\\", "**x**",
-              "_y_", "`c`", "\n", "  ", "text"]
+              "_y_", "`c`", "\n", "  ", "text", "\n\n", "-\n", "\t"]
     for combo in product(pieces, repeat=3):
         text = "".join(combo)
         assert _formatting(text, {}) == _formatting_plain(text), repr(text)
     whole = "\n".join(LINES)
     assert _formatting(whole, {}) == _formatting_plain(whole)
+    for text in _corpus_texts(step=6) + ["- a\n- \n- b\n\n\n  # h\n>\n> q\n|---|\n\t---\n"]:
+        assert _formatting(text, {}) == _formatting_plain(text)
 
 
 def _plain_text_plain(markdown, collapse_space=False):
