@@ -532,15 +532,23 @@ def _folded(text, keep: bool) -> str:
 
 
 def _fingerprint_of(el, out: list, keep: bool = False) -> None:
+    """What :meth:`Page.fingerprint` hashes of ``el``: its tag, converted attributes, strings as :func:`_folded` folds
+    them (written out here: this runs for every element of a page) and children."""
     out.append("<" + el.tag)
-    attrib = dict(el.attrib)  # as :func:`_feed` reads them (this raises where it would: see Page.fingerprint)
-    for name in sorted(CONVERTED_ATTRIBUTES.intersection(attrib)):
-        out.append(f"@{name}={attrib[name]}")
-    keep = keep or el.tag in _KEEP_SPACES
-    out.append(_folded(el.text, keep))
-    for child in el:
-        _fingerprint_of(child, out, keep)
-        out.append(_folded(child.tail, keep))
+    if el.attrib:  # (most elements have none: nothing to read, nothing that could raise)
+        attrib = dict(el.attrib)  # as :func:`_feed` reads them (this raises where it would: see Page.fingerprint)
+        for name in sorted(CONVERTED_ATTRIBUTES.intersection(attrib)):
+            out.append(f"@{name}={attrib[name]}")
+    if not keep and el.tag in _KEEP_SPACES:
+        keep = True
+    text = el.text
+    out.append(("\n" if "\n" in text else " ") if text and not keep and not text.strip(_ASCII_SPACES) else text or "")
+    if len(el):
+        for child in el:
+            _fingerprint_of(child, out, keep)
+            tail = child.tail
+            out.append(("\n" if "\n" in tail else " ") if tail and not keep and not tail.strip(_ASCII_SPACES)
+                       else tail or "")
     out.append(">")
 
 

@@ -36,12 +36,14 @@ from pipeline.timeutil import iso
 ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 #: The same characters as a pattern: removing them by ``re`` is several times faster than ``str.translate``
 #: on a long non-ASCII page (translate looks every character up).
-ZERO_WIDTH_RE = re.compile("[" + "".join(map(chr, ZERO_WIDTH)) + "]")
+ZERO_WIDTH_CHARS = "".join(map(chr, ZERO_WIDTH))
+ZERO_WIDTH_RE = re.compile(f"[{ZERO_WIDTH_CHARS}]")
 SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
-#: The runs of :data:`SPACES_RE` but a lone " " (which it replaces by itself): the same text from ``sub(" ")``,
-#: without a match, and its replacement, at every word's space (:func:`normalize_text` 2× faster on a long page).
-SPACE_RUNS_RE = re.compile(r"[\t\u00a0\u3000\u2000-\u200a\u202f\u205f][ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]*"
-                           r"| [ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
+#: The characters of :data:`SPACES_RE` but " ", and a pattern of any of them.
+OTHER_SPACES = "\t\u00a0\u3000" + "".join(map(chr, range(0x2000, 0x200B))) + "\u202f\u205f"
+OTHER_SPACES_RE = re.compile(f"[{OTHER_SPACES}]")
+#: Two spaces or more (a literal start, which ``re`` searches for at C speed).
+SPACE_RUNS_RE = re.compile("  +")
 BLANKS_RE = re.compile(r"\n{3,}")
 #: :data:`BLANKS_RE` spelled with its literal start, which ``re`` searches for at C speed (ten times faster)
 BLANK_RUNS_RE = re.compile(r"\n\n\n+")
@@ -61,6 +63,9 @@ TRACKING_PARAMS = (
 ARRIVAL_PARAMS = frozenset({"refid", "from", "source", "source_page"})
 #: Markdown link targets: ``](url)`` and ``<url>``.
 LINK_TARGET_RE = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))|(<)(https?://[^>\s]+)(>)")
+#: The same matches, each branch starting with its literal (``re`` then skips to a ``]`` or a ``<`` at C speed; a
+#: branch starting with a group is tried at every position): the target is group 1 or 3.
+_LINK_TARGET_RE = re.compile(r"\]\(([^)\s]+)((?:\s+\"[^\"]*\")?\))|<(https?://[^>\s]+)>")
 #: Amazon-style tracking path segments: ``/ref=nav_footer_1``.
 REF_SEGMENT_RE = re.compile(r"/ref=[^/?#]*")
 #: View counters: "1.7k views", "1,234 Aufrufe", "阅读 1234", "1234次浏览", "閲覧数 120".
@@ -88,11 +93,20 @@ def normalize_text(markdown: str) -> str:
 
     :param markdown: Markdown as extracted
     """
-    text = ZERO_WIDTH_RE.sub("", unicodedata.normalize("NFC", markdown))
+    text = unicodedata.normalize("NFC", markdown)
+    if not text.isascii() and any(ch in text for ch in ZERO_WIDTH_CHARS):  # (``in`` scans at C speed; most have none)
+        text = ZERO_WIDTH_RE.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     # the spaces of every line at once (SPACES_RE matches no line break), then each line stripped: the same lines as
-    # each line's SPACES_RE.sub(" ", line).strip() (the plain definition in tests/test_build_speed_paths.py)
-    text = "\n".join(map(str.strip, SPACE_RUNS_RE.sub(" ", text).split("\n")))
+    # each line's SPACES_RE.sub(" ", line).strip() (the plain definition in tests/test_build_speed_paths.py). Each
+    # run of SPACES_RE becomes one space as each of its characters becomes a space and then each run of spaces one:
+    # a page has few other spaces and few double ones, which str.__contains__ and a literal pattern find at C speed
+    # (SPACES_RE's class is tested at every character, and matches at every word's space)
+    if "\t" in text or not text.isascii() and any(ch in text for ch in OTHER_SPACES):
+        text = OTHER_SPACES_RE.sub(" ", text)
+    if "  " in text:
+        text = SPACE_RUNS_RE.sub(" ", text)
+    text = "\n".join(map(str.strip, text.split("\n")))
     text = BLANK_RUNS_RE.sub("\n\n", text).strip()
     return text + "\n" if text else ""
 
@@ -173,20 +187,23 @@ def strip_tracking(markdown: str) -> str:
     """Drop tracking query parameters from every Markdown link target."""
 
     def repl(m):
-        if m.group(1):
-            return m.group(1) + _clean(m.group(2)) + m.group(3)
-        return m.group(4) + _clean(m.group(5)) + m.group(6)
+        target = m.group(1)
+        if target is not None:
+            return "](" + _clean(target) + m.group(2)
+        return "<" + _clean(m.group(3)) + ">"
 
-    return LINK_TARGET_RE.sub(repl, markdown)
+    return _LINK_TARGET_RE.sub(repl, markdown)  # LINK_TARGET_RE.sub, each match put back with its target cleaned
 
 
-#: The first two characters (lower case) of every counter word (:data:`COUNTER_WORD_RE`), one for a CJK word, and
-#: the first ones of every :data:`COUNTER_FIRST_RE` match: a match can start only where one of them stands.
-COUNTER_WORD_STARTS = ("vi", "vu", "au", "we", "wy", "di", "次", "人", "浏", "阅", "閲")
+#: The first characters (lower case) of every counter word (:data:`COUNTER_WORD_RE`), and of every
+#: :data:`COUNTER_FIRST_RE` match: a match can start only where one of them stands. Each is as long as its words
+#: share ("di" alone stands in most French or Italian sentences, "dilihat" in none).
+COUNTER_WORD_STARTS = ("view", "vue", "aufrufe", "visualiz", "weergaven", "wyświetle", "dilihat", "次浏", "次閲", "次阅",
+                       "人浏", "人阅", "人看", "浏览", "阅读", "閲覧")
 COUNTER_FIRST_STARTS = ("view", "浏览", "阅读", "閲覧")
 #: The characters ``re.IGNORECASE`` matches to a letter of those starts that ``str.lower`` does not lower to it
-#: (İ and ı match "i"; İ is also the one character whose lower case is two characters long).
-_FOLDS_APART = ("\u0130", "\u0131")
+#: (İ and ı match "i", ſ matches "s"; İ is also the one character whose lower case is two characters long).
+_FOLDS_APART = ("\u0130", "\u0131", "\u017f")
 
 
 def _matches_at(pattern: re.Pattern, text: str, starts: tuple[str, ...]):
@@ -199,6 +216,8 @@ def _matches_at(pattern: re.Pattern, text: str, starts: tuple[str, ...]):
         return
     lowered, places = text.lower(), []
     for start in starts:
+        if start[0] not in lowered:  # one character is found (or not) at C speed; a CJK pair absent is 15× slower
+            continue
         at = lowered.find(start)
         while at >= 0:
             places.append(at)

@@ -126,6 +126,13 @@ def _heading_text(line: str) -> str:
     return plain_text(LEADING_FORMAT_RE.sub("", line)).replace("\\", "").strip()
 
 
+def _after_start(pattern: re.Pattern, line: str) -> str:
+    """``pattern.sub("", line)`` for a pattern anchored at the start (``^``, no MULTILINE) that matches no empty
+    string: the line past its match at the start, if any."""
+    m = pattern.match(line)
+    return line[m.end():] if m else line
+
+
 def clause_match(line: str, in_heading: bool = True):
     """``(key, local)`` for a line that starts with a clause number, else None.
 
@@ -133,9 +140,12 @@ def clause_match(line: str, in_heading: bool = True):
         ``1. `` is an ordered list item, not a clause (a numbered paragraph is
         escaped, ``1\\. ``, or bold)
     """
-    unlisted = LIST_MARKER_RE.sub("", line)
-    plain = LEADING_FORMAT_RE.sub("", unlisted)
-    plain = _LINK_PARTS_RE.sub("", plain)
+    # each pattern's sub("", ...), done where it can match: the two anchored ones match at the start only (so one
+    # match(), not a search along the line), the link parts past the start only where a "](" stands (their
+    # pattern, starting with an anchor, is tried at every position of a line that has none)
+    unlisted = _after_start(LIST_MARKER_RE, line)
+    plain = _after_start(LEADING_FORMAT_RE, unlisted)
+    plain = _LINK_PARTS_RE.sub("", plain) if "](" in plain else plain[1:] if plain[:1] == "[" else plain
     if ANY_CLAUSE_RE.match(plain) is None:
         return None
     for pattern, key, local in CLAUSE_RES:

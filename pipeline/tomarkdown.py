@@ -139,18 +139,19 @@ class _Converter:
             raise Unsupported("nested too deeply")
         info = _names(name)
         inner = flags | info.adds
-        own = []
         text = el.text
-        if text:
-            own.append(_folded(text, inner))
-        for child in el:
-            if child.tag.__class__ is not str:
-                raise Unsupported(f"a {child.tag!r} node")
-            own.append(child)
-            tail = child.tail
-            if tail:
-                own.append(_folded(tail, inner))
-        text = self.children(el, own, info, inner, depth)
+        if not len(el):  # no child (most elements: a page's paragraphs): its one string, as children() converts it
+            text = _only_string(_folded(text, inner), info.inside, inner) if text else ""
+        else:
+            own = [_folded(text, inner)] if text else []
+            for child in el:
+                if child.tag.__class__ is not str:
+                    raise Unsupported(f"a {child.tag!r} node")
+                own.append(child)
+                tail = child.tail
+                if tail:
+                    own.append(_folded(tail, inner))
+            text = self.children(el, own, info, inner, depth)
         handler = info.handler
         if handler is None:
             return text
@@ -379,6 +380,19 @@ def _folded(text: str, flags: int) -> str:
     """A string as BeautifulSoup's tree holds it (``endData``): white space only, one newline or one space."""
     if not flags & _KEEP and not text.strip(_ASCII_SPACES):
         return "\n" if "\n" in text else " "
+    return text
+
+
+def _only_string(item: str, inside: bool, inner: int) -> str:
+    """What :meth:`_Converter.children` gives for a node whose one child is the string ``item`` (no element before or
+    after it; ``inside``: white space at the node's edges is dropped; ``inner``: the node's context)."""
+    if inside and not item.strip():
+        return ""
+    text = item if inner & _PRE else _ws(" ", item)
+    if not inner & _NOFORMAT:
+        text = text.replace("*", r"\*").replace("_", r"\_")
+    if inside:
+        text = text.lstrip(" \t\r\n").rstrip()
     return text
 
 

@@ -134,9 +134,12 @@ def test_punctuation_of_mixed_text_is_each_character_translated():
 
     ascii_run = "Sellers must ship (within 2 days); see: https://x.example/a?b=c#d -- ok! " * 3
     for text in ("", ascii_run, "“Quoted” — dash… " + ascii_run + "「引用」、句読点。" + ascii_run + "é",
-                 "根据政策，卖家必须（详见帮助）。" * 40, "Ｆｕｌｌ－ｗｉｄｔｈ！" + ascii_run):
+                 "根据政策，卖家必须（详见帮助）。" * 40, "Ｆｕｌｌ－ｗｉｄｔｈ！" + ascii_run,
+                 "astral 𝐀𝐁 “x” 😀! \U000100a0\U00016af5 " + ascii_run, "\ud800 lone, surrogate", "¡¿«»‹›—–・‧"):
         expected = "".join(ch.translate(_punctuation_table()) for ch in unicodedata.normalize("NFKC", text))
         assert _punctuation(text, {}) == expected
+    for text in _corpus_texts(step=10):  # real pages: the Basic Multilingual Plane's one pattern, or ASCII
+        assert _punctuation(text, {}) == unicodedata.normalize("NFKC", text).translate(_punctuation_table())
     assert _punctuation("a “b” c", {}) == "a  b  c"
 
 
@@ -279,12 +282,14 @@ def test_formatting_runs_each_pattern_only_where_it_can_match_and_gives_the_same
     from pipeline.classify import _formatting
 
     pieces = ["# ", "## H", "> q", ">", "- a", "* b", "| a | b |", "|---|:---:|", "---", "\\*", "\\\\", "**x**",
-              "_y_", "`c`", "\n", "  ", "text"]
+              "_y_", "`c`", "\n", "  ", "text", "\n\n", "-\n", "\t"]
     for combo in product(pieces, repeat=3):
         text = "".join(combo)
         assert _formatting(text, {}) == _formatting_plain(text), repr(text)
     whole = "\n".join(LINES)
     assert _formatting(whole, {}) == _formatting_plain(whole)
+    for text in _corpus_texts(step=6) + ["- a\n- \n- b\n\n\n  # h\n>\n> q\n|---|\n\t---\n"]:
+        assert _formatting(text, {}) == _formatting_plain(text)
 
 
 def _plain_text_plain(markdown, collapse_space=False):
@@ -408,3 +413,162 @@ def test_a_line_too_long_to_remember_gets_the_same_dates_and_is_not_kept():
     assert (dates.date_spans(long), dates.states_a_date(long),
             [(s.kind, s.date) for s in dates.find_dates(long, "en-US")]) == want
     assert [c.cache_info().currsize for c in caches] == before
+
+
+def _corpus_texts(step=1):
+    """Normalized Markdown of real pages: the shared corpus's versions (every ``step``-th; none when it is absent)."""
+    from conftest import CORPUS
+
+    return [path.read_text(encoding="utf-8") for path in sorted((CORPUS / "versions").glob("*/*/*.md"))[::step]]
+
+
+DATED_LINES = LINES + ["Last updated: 16 April 2024", "Last updated: 20__24-05-01", "Stand: 1. März 20**24**",
+                       "令和6年4月16日 施行", "平成", "12345 and 2024", "x__1", "1**", "Effective **2024**-03-01",
+                       "页面\x0c2024年1月1日起施行", "line\u2028Last updated 2024-01-02", "a\r\nEffective 3 May 2024\r"]
+
+
+def test_find_dates_reads_only_the_lines_with_a_year_and_finds_what_reading_every_line_finds(monkeypatch):
+    """``find_dates`` looks at the lines its one-text search says can hold a year (:func:`_lines_with_a_year`); with
+    every line looked at (the gate opened), the same statements, on real pages and on lines made to test the gate."""
+    from itertools import product
+
+    from pipeline import dates
+
+    def every_line(text):
+        return enumerate(text.splitlines(), 1)
+
+    texts = ["\n".join(DATED_LINES), "\n".join(reversed(DATED_LINES)), "", "\n", "2024", "20**24**"]
+    texts += ["".join(p) for p in product(["2024", "1**", "**1", "令和", "\n", "x", "\u2029", "Effective "], repeat=3)]
+    texts += _corpus_texts(step=5)
+    for text in texts:
+        for locale in ("en-US", "de-DE", "ja-JP", None)[:2 if len(text) > 100 else 4]:
+            fast = dates.find_dates(text, locale)
+            with monkeypatch.context() as m:
+                m.setattr(dates, "_lines_with_a_year", every_line)
+                assert fast == dates.find_dates(text, locale), repr(text[:80])
+    found = dates.find_dates("\n".join(DATED_LINES), "en-US")
+    assert {s.date for s in found} >= {"2024-04-16", "2024-05-01", "2024-01-02", "2024-05-03"}
+
+
+def test_the_pattern_of_lines_worth_a_render_date_look_matches_what_its_plain_spelling_matches():
+    import re
+    from itertools import product
+
+    from pipeline.classify import _MAYBE_DATED_RE
+
+    plain = re.compile(r"(?<!\d)\d{4}(?!\d)|令和|平成|\d:\d")
+    pieces = ["1", "2024", "12345", "令和", "平成", "令", "和", "1:3", ":", " ", "\n", "a", "١٢٣٤"]
+    texts = ["".join(p) for p in product(pieces, repeat=3)] + ["\n".join(LINES)] + _corpus_texts(step=5)
+    for text in texts:
+        assert [m.span() for m in _MAYBE_DATED_RE.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_strip_tracking_cleans_the_targets_the_plain_pattern_finds():
+    from itertools import product
+
+    from pipeline.normalize import LINK_TARGET_RE, _clean, strip_tracking
+
+    def plain(markdown):
+        def repl(m):
+            if m.group(1):
+                return m.group(1) + _clean(m.group(2)) + m.group(3)
+            return m.group(4) + _clean(m.group(5)) + m.group(6)
+        return LINK_TARGET_RE.sub(repl, markdown)
+
+    pieces = ["[a](/x?utm_source=1)", "](", "<https://e.example/p?gclid=2>", "<http", ")", '](/p "t")', "]( x)", "<",
+              "text ", "\n", "https://b.example/?ref=3"]
+    texts = ["".join(p) for p in product(pieces, repeat=3)] + _corpus_texts(step=5)
+    for text in texts:
+        assert strip_tracking(text) == plain(text), repr(text[:80])
+
+
+def test_counters_and_normalization_of_real_pages_are_those_of_the_plain_definitions():
+    from pipeline.normalize import normalize_text, strip_counters
+
+    texts = _corpus_texts(step=4) + ["viſualizzazioni 12 viſualizzazioni", "12 Viſualizaciones", "1 DİLİHAT", "3 Aufrufe"]
+    for text in texts:
+        assert strip_counters(text) == _strip_counters_plain(text)
+        assert normalize_text(text) == _normalize_text_line_by_line(text)
+    assert strip_counters("12 viſualizzazioni") == ""
+
+
+def test_clause_match_reads_past_list_marks_formatting_and_link_parts_as_their_patterns_substituted_do(monkeypatch):
+    """``clause_match`` cuts a line's list marker and leading formatting by one match at the start and its link
+    parts only where a "](" stands; with each pattern's ``sub`` run along the line (the plain form), the same
+    answers, on made-up lines and the lines of real pages."""
+    from itertools import product
+
+    from pipeline import sections
+
+    plain_after = lambda pattern, line: pattern.sub("", line)  # noqa: E731
+
+    pieces = ["- ", "* ", "  ", "**", "_", "[", "](#a)", "]", "1. ", "1\\. ", "6.1 ", "(a) ", "第三条", "Section 4", "text"]
+    lines = ["".join(p) for p in product(pieces, repeat=3)] + LINES
+    lines += [line for text in _corpus_texts(step=20) for line in text.splitlines()]
+    fast = {line: [sections.clause_match(line, h) for h in (True, False)] for line in lines}
+    with monkeypatch.context() as m:
+        m.setattr(sections, "_after_start", plain_after)
+        for line in lines:
+            assert [sections.clause_match(line, h) for h in (True, False)] == fast[line], repr(line)
+    for line in lines:  # the link parts: cut only where a "](" stands, else only the "[" at the start
+        cut = line[1:] if line[:1] == "[" else line
+        assert ("](" in line or sections._LINK_PARTS_RE.sub("", line) == cut), repr(line)
+    assert sections.clause_match("- **[6.1](#x) Returns**") == ("6.1", False)
+
+
+def test_script_counts_start_at_the_first_cjk_character_and_count_as_the_whole_text_does():
+    from pipeline.classify import _SCRIPT_RE, _script_counts
+
+    def plain(text):
+        counts = {"han": 0, "kana": 0, "hangul": 0, "letters": sum(1 for ch in text if ch.isalpha())}
+        for m in _SCRIPT_RE.finditer(text):
+            if m.group().isalpha():
+                counts[m.lastgroup] += 1
+        return counts
+
+    texts = ["", "plain ascii", "abc 漢字 かな 한글 \u1100 ・ ー", "政策" * 50, "é" * 10 + "ﾃｽﾄ", "\u3400\u4dbf\uf900\uac00\ud7af"]
+    texts += [text[:6000] for text in _corpus_texts(step=10)]
+    for text in texts:
+        assert _script_counts(text) == plain(text)
+
+
+def _fingerprint_plain(el, out, keep=False):
+    """The fingerprint of an element as first written: every element's attributes read, every string folded by
+    ``_folded``."""
+    from pipeline.extract import _KEEP_SPACES, CONVERTED_ATTRIBUTES, _folded
+
+    out.append("<" + el.tag)
+    attrib = dict(el.attrib)
+    for name in sorted(CONVERTED_ATTRIBUTES.intersection(attrib)):
+        out.append(f"@{name}={attrib[name]}")
+    keep = keep or el.tag in _KEEP_SPACES
+    out.append(_folded(el.text, keep))
+    for child in el:
+        _fingerprint_plain(child, out, keep)
+        out.append(_folded(child.tail, keep))
+    out.append(">")
+
+
+def test_page_fingerprints_are_those_of_the_plain_walk(monkeypatch):
+    """The fingerprint (stored with each check: a page whose fingerprint is the current one's is not converted) of
+    real pages, the demo's and made-up ones is the one the plain walk gives."""
+    from conftest import CORPUS, ROOT
+    from pipeline import extract
+
+    pages = [p.read_bytes() for p in sorted((CORPUS / "html").rglob("*.html"))][::3]
+    pages += [p.read_bytes() for p in sorted((ROOT / "replay" / "sites" / "demo").rglob("*.html"))]
+    pages += [b"<html><body><main><pre>  \n </pre><p title='t' class=x> </p>\n\t<a href=/x>a</a> <br/> tail\n"
+              b"<textarea>\n </textarea><td colspan=2>c</td></main></body></html>"]
+    checked = 0
+    for body in pages:
+        for select in (("main", "article", "#content", "body"), ("p, li",)):
+            decoded = extract.decode_page(body, "text/html")
+            page = extract.parse_page(decoded, select)
+            if page is None:
+                continue
+            fast = page.fingerprint()
+            with monkeypatch.context() as m:
+                m.setattr(extract, "_fingerprint_of", _fingerprint_plain)
+                assert page.fingerprint() == fast
+            checked += fast is not None
+    assert checked >= 2
