@@ -387,9 +387,8 @@ def _covered(terms) -> set:
 def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None, names=None) -> list[dict]:
     """Frequent capitalized or quoted phrases of each platform's current documents that no term covers.
 
-    :param covered: ``(language, tokens)`` of the terms (default: computed from ``terms``)
-    :param names: the rows ``id, name`` of the KB's ``platforms`` (default: read from ``conn``)
-    """
+    :param covered: ``(language, tokens)`` of the terms (default: computed from ``terms``); ``names``: the rows
+        ``id, name`` of the KB's ``platforms`` (default: read from ``conn``)"""
     covered = _covered(terms) if covered is None else covered
     names = _rows(conn, "select id, name from platforms") if names is None else names
     platform_words = {r["id"]: {w.lower() for w in re.findall(r"\w+", (r["name"] or "") + " " + r["id"])}

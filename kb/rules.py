@@ -5,6 +5,8 @@
 in order, one transaction per version: ``pipeline.rules.extract`` on each section, the glossary concept of each value, and,
 when the version follows another through a recorded change, the values that changed
 (``pipeline.rules.value_changes``). A build killed half-way leaves whole versions read and the next converges.
+The reading (:func:`read_versions`, a pure function of the section texts) runs in the build's worker processes
+(:mod:`kb.workers`) when there are enough versions; this process stores each version's rows in the same order.
 
 The concept comes from the glossary through its own matcher (``glossary.match``): the subject's concept
 (:data:`SUBJECT_CONCEPTS`) when one of its terms stands in the sentence or no term of another concept does;
