@@ -14,6 +14,7 @@ window ahead. With no workers the same jobs run in this process, in the same ord
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -62,6 +63,9 @@ class Workers:
 
         if self._warm_up is not None:
             self._warm_up()
+        # what exists now is shared with the workers until written: kept out of the garbage collector's passes
+        # (which would touch, and so copy, every page of it in each worker) until the pool is done
+        gc.freeze()
         # forked at the first job (Python starts a "fork" pool's processes then, all at once)
         self._pool = ProcessPoolExecutor(max_workers=self.n, mp_context=multiprocessing.get_context("fork"),
                                          initializer=self._initializer, initargs=self._initargs)
@@ -71,6 +75,7 @@ class Workers:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+            gc.unfreeze()
 
     def map(self, fn: Callable, jobs: Iterable[tuple], window: int = WINDOW) -> Iterator[tuple]:
         """``(key, fn(*args))`` for each ``(key, args)`` of ``jobs``, in their order; ``(key, None)`` when ``args``
