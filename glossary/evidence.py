@@ -80,6 +80,12 @@ def current_documents(conn, platforms=None, with_sections=True) -> list[Document
     :param platforms: only the documents of these KB platforms (default: all)
     :param with_sections: False gives the documents without their text (for scopes and counts)
     """
+    return documents_of(*current_document_rows(conn, platforms, with_sections))
+
+
+def current_document_rows(conn, platforms=None, with_sections=True) -> tuple[list[dict], dict, bool]:
+    """What :func:`current_documents` reads from the KB: the documents' rows, their sections' rows by version
+    (their Markdown), and ``with_sections``; :func:`documents_of` makes the documents of them."""
     where, params = "", []
     if platforms is not None:
         where = f" and d.platform_id in ({','.join('?' * len(platforms))})"
@@ -97,11 +103,17 @@ def current_documents(conn, platforms=None, with_sections=True) -> list[Document
                 from section_spans s
                 where s.version_id in ({marks}) order by s.version_id, s.ordinal""",
                 [d["current_version_id"] for d in docs])):
-            sections[s["version_id"]].append(Section(s["id"], s["key"] or "", s["heading"] or "",
-                                                     plain_text(s["text_markdown"])))
+            sections[s["version_id"]].append((s["id"], s["key"], s["heading"], s["text_markdown"]))
+    return docs, dict(sections), with_sections
+
+
+def documents_of(docs: list[dict], sections: dict, with_sections: bool) -> list[Document]:
+    """The documents of :func:`current_document_rows`' rows, their sections' text made plain (no database: a
+    worker process can make them)."""
     out = []
     for d in docs:
-        secs = sections.get(d["current_version_id"]) or ([
+        secs = [Section(id_, key or "", heading or "", plain_text(markdown))
+                for id_, key, heading, markdown in sections.get(d["current_version_id"], ())] or ([
             Section(d["current_version_id"] + "#", "", "", plain_text(d["text_markdown"]))] if with_sections else [])
         out.append(Document(d["id"], d["platform_id"], d["title"] or "", locale_lang(d["locale"]),
                             d["current_version_id"], secs))
@@ -143,10 +155,9 @@ def evidence_rows(conn, changed=None, map_jobs=None):
 
     def jobs():
         for kb_platform in sorted(kb_platforms):  # one platform's texts read at a time, as they are handed out
-            docs = current_documents(conn, platforms=[kb_platform])
-            search = docs if changed is None else [d for d in docs if d.id in changed[0]]
             scope = [t for t in terms if (p := platforms.get(t["platform"])) and p.covers(kb_platform)]
-            yield kb_platform, (scope, search, docs, terms, covered, names)
+            yield kb_platform, (scope, None if changed is None else changed[0],
+                                current_document_rows(conn, platforms=[kb_platform]), terms, covered, names)
 
     evidence, candidates = [], []
     for _, (found, candidates_of) in (map_jobs or _in_turn)(platform_evidence, jobs()):
@@ -160,9 +171,12 @@ def _in_turn(fn, jobs):
         yield key, fn(*args)
 
 
-def platform_evidence(scope, search, docs, terms, covered, names) -> tuple[list[dict], list[dict]]:
+def platform_evidence(scope, searched, rows, terms, covered, names) -> tuple[list[dict], list[dict]]:
     """One KB platform's share of :func:`evidence_rows`, from values alone (a job a worker process can run): the
-    evidence of the ``scope`` terms in the ``search`` documents, and the candidates of all its ``docs``."""
+    evidence of the ``scope`` terms in its documents (those of ``searched`` ids, or all when None), and the
+    candidates of all of them (``rows``: its :func:`current_document_rows`)."""
+    docs = documents_of(*rows)
+    search = docs if searched is None else [d for d in docs if d.id in searched]
     return _terms_evidence(scope, search), find_candidates(docs, terms, None, covered, names)
 
 
