@@ -80,6 +80,12 @@ def current_documents(conn, platforms=None, with_sections=True) -> list[Document
     :param platforms: only the documents of these KB platforms (default: all)
     :param with_sections: False gives the documents without their text (for scopes and counts)
     """
+    return documents_of(*current_document_rows(conn, platforms, with_sections))
+
+
+def current_document_rows(conn, platforms=None, with_sections=True) -> tuple[list[dict], dict, bool]:
+    """What :func:`current_documents` reads from the KB: the documents' rows, their sections' rows by version
+    (their Markdown), and ``with_sections``; :func:`documents_of` makes the documents of them."""
     where, params = "", []
     if platforms is not None:
         where = f" and d.platform_id in ({','.join('?' * len(platforms))})"
@@ -97,11 +103,17 @@ def current_documents(conn, platforms=None, with_sections=True) -> list[Document
                 from section_spans s
                 where s.version_id in ({marks}) order by s.version_id, s.ordinal""",
                 [d["current_version_id"] for d in docs])):
-            sections[s["version_id"]].append(Section(s["id"], s["key"] or "", s["heading"] or "",
-                                                     plain_text(s["text_markdown"])))
+            sections[s["version_id"]].append((s["id"], s["key"], s["heading"], s["text_markdown"]))
+    return docs, dict(sections), with_sections
+
+
+def documents_of(docs: list[dict], sections: dict, with_sections: bool) -> list[Document]:
+    """The documents of :func:`current_document_rows`' rows, their sections' text made plain (no database: a
+    worker process can make them)."""
     out = []
     for d in docs:
-        secs = sections.get(d["current_version_id"]) or ([
+        secs = [Section(id_, key or "", heading or "", plain_text(markdown))
+                for id_, key, heading, markdown in sections.get(d["current_version_id"], ())] or ([
             Section(d["current_version_id"] + "#", "", "", plain_text(d["text_markdown"]))] if with_sections else [])
         out.append(Document(d["id"], d["platform_id"], d["title"] or "", locale_lang(d["locale"]),
                             d["current_version_id"], secs))
@@ -122,28 +134,50 @@ def language_name(code: str) -> str:
     return LANGUAGE_NAMES.get(code, (code, code))[0]
 
 
-def evidence_rows(conn, changed=None):
+def evidence_rows(conn, changed=None, map_jobs=None):
     """Where each term occurs in the current versions, and the candidate terms no concept covers.
 
     :param conn: the KB (``sqlite3.Connection``) with the glossary loaded
     :param changed: ``(document ids, KB platform ids)`` whose current text changed since the last refresh
         (with the same glossary): only their evidence and those platforms' candidates are computed.
         None computes everything.
+    :param map_jobs: runs :func:`platform_evidence` on each platform's texts, as ``map_jobs(fn, jobs)`` gives
+        ``(key, fn(*args))`` for each ``(key, args)`` of ``jobs`` in order (``kb.workers.Workers.map``: in worker
+        processes); by default one after the other here. The rows are the same either way.
     :returns: ``(evidence rows, candidate rows)`` for ``glossary_evidence`` and ``glossary_candidates``
     """
     platforms = load_platforms(conn)
     all_docs = current_documents(conn, with_sections=False)
     terms = _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms")
     covered = _covered(terms)
-    evidence, candidates = [], []
+    names = _rows(conn, "select id, name from platforms")
     kb_platforms = {d.platform_id for d in all_docs} if changed is None else set(changed[1])
-    for kb_platform in sorted(kb_platforms):  # one platform's texts in memory at a time
-        docs = current_documents(conn, platforms=[kb_platform])
-        search = docs if changed is None else [d for d in docs if d.id in changed[0]]
-        scope = [t for t in terms if (p := platforms.get(t["platform"])) and p.covers(kb_platform)]
-        evidence.extend(_terms_evidence(scope, search))
-        candidates.extend(find_candidates(docs, terms, conn, covered))
+
+    def jobs():
+        for kb_platform in sorted(kb_platforms):  # one platform's texts read at a time, as they are handed out
+            scope = [t for t in terms if (p := platforms.get(t["platform"])) and p.covers(kb_platform)]
+            yield kb_platform, (scope, None if changed is None else changed[0],
+                                current_document_rows(conn, platforms=[kb_platform]), terms, covered, names)
+
+    evidence, candidates = [], []
+    for _, (found, candidates_of) in (map_jobs or _in_turn)(platform_evidence, jobs()):
+        evidence.extend(found)
+        candidates.extend(candidates_of)
     return evidence, candidates
+
+
+def _in_turn(fn, jobs):
+    for key, args in jobs:
+        yield key, fn(*args)
+
+
+def platform_evidence(scope, searched, rows, terms, covered, names) -> tuple[list[dict], list[dict]]:
+    """One KB platform's share of :func:`evidence_rows`, from values alone (a job a worker process can run): the
+    evidence of the ``scope`` terms in its documents (those of ``searched`` ids, or all when None), and the
+    candidates of all of them (``rows``: its :func:`current_document_rows`)."""
+    docs = documents_of(*rows)
+    search = docs if searched is None else [d for d in docs if d.id in searched]
+    return _terms_evidence(scope, search), find_candidates(docs, terms, None, covered, names)
 
 
 def _term_evidence(t, docs):
@@ -364,13 +398,13 @@ def _covered(terms) -> set:
     return {(t["language"], term_tokens(t["term"], t["language"])) for t in terms}
 
 
-def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None) -> list[dict]:
+def find_candidates(docs: list[Document], terms: list[dict], conn, covered=None, names=None) -> list[dict]:
     """Frequent capitalized or quoted phrases of each platform's current documents that no term covers.
 
-    :param covered: ``(language, tokens)`` of the terms (default: computed from ``terms``)
-    """
+    :param covered: ``(language, tokens)`` of the terms (default: computed from ``terms``); ``names``: the rows
+        ``id, name`` of the KB's ``platforms`` (default: read from ``conn``)"""
     covered = _covered(terms) if covered is None else covered
-    names = _rows(conn, "select id, name from platforms")
+    names = _rows(conn, "select id, name from platforms") if names is None else names
     platform_words = {r["id"]: {w.lower() for w in re.findall(r"\w+", (r["name"] or "") + " " + r["id"])}
                       for r in names}
     by_platform = defaultdict(list)

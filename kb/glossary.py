@@ -48,10 +48,22 @@ def _changes_since(before: dict, state: dict):
     return changed, grown
 
 
+#: Below this many documents to search, the evidence is computed in the build's process (:func:`kb.workers.count`).
+PARALLEL_MIN_DOCUMENTS = 16
+
+
 def refresh_evidence(db, changed=None) -> dict:
     """Recompute evidence and candidates (all, or for ``changed = (document ids, platform ids)``) and the
-    terms' attestation; one transaction. Returns counts by attestation, evidence rows and candidates."""
-    evidence, candidates = evidence_rows(db.conn, changed)
+    terms' attestation; one transaction. Returns counts by attestation, evidence rows and candidates.
+
+    Each KB platform's evidence and candidates are computed by worker processes when there are enough documents
+    to search (:class:`kb.workers.Workers`), and stored here in the same order."""
+    from kb.workers import Workers, count
+
+    searched = (len(changed[0]) if changed is not None else
+                db.conn.execute("select count(*) from documents where current_version_id is not null").fetchone()[0])
+    with Workers(count(searched, PARALLEL_MIN_DOCUMENTS)) as pool:
+        evidence, candidates = evidence_rows(db.conn, changed, map_jobs=pool.map)
     with db.conn:
         store.replace_evidence(db, evidence, candidates, changed)
         found = {r[0]: (r[1], r[2]) for r in db.conn.execute(

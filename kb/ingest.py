@@ -188,11 +188,38 @@ def _reextract_current(db, data_dir, doc_id, current, declared, record, result):
     return again
 
 
-def _version_row(db, doc_id, seq, observed, outcome, dates) -> dict:
+@dataclass
+class Prepared:
+    """What a new version's text gives by itself, before it is compared with anything in the KB: its dated
+    statements, their summary (:func:`pipeline.dates.summarize`), its sections and its canonical hash. A pure
+    function of the text, its observation time and the declared locale (:func:`prepare`), so an extraction
+    worker computes it with the text it extracted and the writer only stores it."""
+
+    content_hash: str
+    observed: str
+    locale: str | None
+    statements: list
+    dates: dict
+    sections: list[Section]
+    canonical_hash: str
+
+    def fits(self, outcome, observed, locale) -> bool:
+        """Whether it was prepared from this outcome's text, observed then, under that locale."""
+        return (self.content_hash, self.observed, self.locale) == (outcome.content_hash, observed, locale)
+
+
+def prepare(outcome, observed, locale) -> Prepared:
+    """The :class:`Prepared` of a new version's text (``outcome.text``)."""
+    statements = find_dates(outcome.text, locale)
+    return Prepared(outcome.content_hash, observed, locale, statements, summarize(statements),
+                    split_sections(outcome.text), canonical_hash(outcome.text, observed))
+
+
+def _version_row(db, doc_id, seq, observed, outcome, prepared: Prepared) -> dict:
     return {"id": _version_id(db, doc_id, observed), "document_id": doc_id, "seq": seq, "observed_at": observed,
             "content_hash": outcome.content_hash, "text_markdown": outcome.text, "chars": len(outcome.text),
-            "rules_hash": outcome.rules_hash, "canonical_hash": canonical_hash(outcome.text, observed),
-            "language": outcome.language, "check_id": None, **dates}
+            "rules_hash": outcome.rules_hash, "canonical_hash": prepared.canonical_hash,
+            "language": outcome.language, "check_id": None, **prepared.dates}
 
 
 def _section_rows(version_id, doc_id, observed, sections, previous, changed_keys):
@@ -304,16 +331,19 @@ def _classify_change(db, doc_id, current, version_row, outcome, observed, kind_o
                     old_canonical_hash=current["canonical_hash"], new_canonical_hash=version_row["canonical_hash"])
 
 
-def _new_version(db, doc_id, current, versions_count, observed, outcome, locale, kind_override=None):
+def _new_version(db, doc_id, current, versions_count, observed, outcome, locale, kind_override=None,
+                 prepared: Prepared | None = None):
     """Record a new version (its sections, dated statements, and its change from ``current``).
 
+    :param prepared: its text's :class:`Prepared`, if a worker computed it (used only if it :meth:`~Prepared.fits`)
     Returns ``(version_id, kind)``: the kind of its change, or ``first``.
     """
-    statements = find_dates(outcome.text, locale)
-    dates = summarize(statements)
-    row = _version_row(db, doc_id, versions_count + 1, observed, outcome, dates)
+    if prepared is None or not prepared.fits(outcome, observed, locale):
+        prepared = prepare(outcome, observed, locale)
+    statements, dates = prepared.statements, prepared.dates
+    row = _version_row(db, doc_id, versions_count + 1, observed, outcome, prepared)
     store.insert_version(db, row)
-    version_id, sections = row["id"], split_sections(outcome.text)
+    version_id, sections = row["id"], prepared.sections
     changed_keys, previous_sections, kind = {}, None, "first"
     if current:
         classification = _classify_change(db, doc_id, current, row, outcome, observed, kind_override)
@@ -366,7 +396,7 @@ def _outcome_of(db, record, declared, current_id, observed, data_dir, extracted=
     return result
 
 
-def _apply_text(db, data_dir, doc_id, record, declared, state, result, observed, locale):
+def _apply_text(db, data_dir, doc_id, record, declared, state, result, observed, locale, prepared=None):
     """A fetch that gave a text: unchanged, held (shrank), or a new version (after a labelled re-extraction
     of the current one if the rules changed). Returns ``(result, version_id, current_id, count, kind)``."""
     current_id, versions_count = state.current_version_id, state.versions_count
@@ -391,16 +421,19 @@ def _apply_text(db, data_dir, doc_id, record, declared, state, result, observed,
         if last and last[0] and last[0] != result.extracted_hash:
             result.reason = "only page noise changed (removed by the normalization rules)"
         return result, current["id"], current_id, versions_count, None
-    version_id, kind = _new_version(db, doc_id, current, versions_count, observed, result, locale)
+    version_id, kind = _new_version(db, doc_id, current, versions_count, observed, result, locale,
+                                    prepared=prepared)
     return result, version_id, version_id, versions_count + 1, kind
 
 
-def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir, extracted: Outcome | None = None) -> str:
+def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir, extracted: Outcome | None = None,
+                  prepared: Prepared | None = None) -> str:
     """Turn one archived record into one check (and maybe versions and changes).
 
     Runs inside the caller's transaction. Returns the check's outcome.
 
     :param extracted: the record's outcome as a worker process computed it (see :func:`ingest_archive`)
+    :param prepared: the :class:`Prepared` of that outcome's text, if the worker found it new
     """
     doc_id = record.document
     declared = documents.get(doc_id)
@@ -414,7 +447,7 @@ def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir, extra
     version_id, current_id, versions_count, kind = None, state.current_version_id, state.versions_count, None
     if result.outcome == "new_version":
         result, version_id, current_id, versions_count, kind = _apply_text(
-            db, data_dir, doc_id, record, declared, state, result, observed, locale)
+            db, data_dir, doc_id, record, declared, state, result, observed, locale, prepared)
     store.insert_check(db, {
         "document_id": doc_id, "checked_at": observed, "fetched_at": record.fetched_at, "url": record.url,
         "final_url": record.url, "status_code": record.status, "outcome": result.outcome, "reason": result.reason,
@@ -427,8 +460,6 @@ def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir, extra
     return result.outcome
 
 
-#: Records read ahead of the one being stored, their pages extracted meanwhile by the worker processes.
-WINDOW = 64
 #: Records stored in one transaction (see :func:`_ingest_file`).
 BATCH = 200
 #: Below this many bytes of WARC files to ingest the build extracts in its own process (starting workers and
@@ -437,22 +468,37 @@ PARALLEL_MIN_BYTES = 2_000_000
 
 
 def workers_for(paths) -> int:
-    """How many extraction processes a build of these WARC files uses: ``POLICYKB_BUILD_WORKERS`` if set (0: none),
-    else one per core when there is enough to extract (:data:`PARALLEL_MIN_BYTES`) and more than one core."""
-    import os
+    """How many extraction processes a build of these WARC files uses (:func:`kb.workers.count`: one per core when
+    their bytes reach :data:`PARALLEL_MIN_BYTES`, unless ``POLICYKB_BUILD_WORKERS`` says)."""
+    from kb.workers import count
 
-    configured = os.environ.get("POLICYKB_BUILD_WORKERS", "").strip()
-    if configured.isdigit():
-        return int(configured)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    size = sum(p.stat().st_size for p in paths)
-    return cores if cores > 1 and size >= PARALLEL_MIN_BYTES else 0
+    return count(sum(p.stat().st_size for p in paths), PARALLEL_MIN_BYTES)
+
+
+def _warm_up():
+    import pipeline.extract  # noqa: F401  loaded once here, not in each forked worker
+    from pipeline.classify import warm_up
+
+    warm_up()  # the language model and date patterns too: the workers inherit them instead of each loading its own
+
+
+def extract_record(record, declared, known, current_hash) -> tuple[Outcome, Prepared | None]:
+    """A worker's job: the record's outcome (:func:`pipeline.decide.classify_with_declaration`), and when it gives
+    a text other than ``current_hash`` (the document's current text when the job was handed out), that text's
+    :class:`Prepared`. No database: the writer checks both against the KB when it stores the record."""
+    outcome = classify_with_declaration(record, declared, known)
+    prepared = None
+    if outcome.outcome == "new_version" and outcome.text is not None and outcome.content_hash != current_hash:
+        observed = record.observed_at or record.fetched_at
+        prepared = prepare(outcome, observed, declared.locale)
+    return outcome, prepared
 
 
 def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
     """Ingest every closed WARC file not yet fully ingested (first closing those that killed crawls left).
 
-    Pages are extracted by worker processes (:func:`workers_for`) a window ahead of the record being stored; this
+    Pages are extracted by worker processes (:func:`workers_for`, :class:`kb.workers.Workers`) a window ahead of the
+    record being stored, with a new text's dates, sections and canonical hash (:func:`extract_record`); this
     process, the only writer, stores each record in archive order, as a single-process build does (a worker's
     outcome that relied on a page known when it started is checked again against the KB when it is stored).
 
@@ -468,25 +514,13 @@ def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
     stats.salvaged = archive.salvage_abandoned(data_dir)
     done = {row["name"] for row in db["warc_files"].rows}
     paths = [p for p in archive.closed_warcs(data_dir) if p.name not in done]
-    n = workers_for(paths) if paths else 0
-    pool = None
-    if n:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    from kb.workers import Workers
 
-        import pipeline.extract  # noqa: F401  loaded once here, not in each forked worker
-        from pipeline.classify import warm_up
-
-        warm_up()  # the language model and date patterns too: the workers inherit them instead of each loading its own
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork"))
-    try:
+    with Workers(workers_for(paths) if paths else 0, warm_up=_warm_up) as pool:
         for path in paths:
             stats.files += 1
             count = _ingest_file(db, data_dir, path, documents, stats, progress, pool)
             store.mark_warc_ingested(db, path.name, count)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
     open_files = list(archive.warc_dir(data_dir).glob("*.warc.gz.open")) if archive.warc_dir(data_dir).is_dir() else []
     if open_files:
         logger.warning("%d WARC file(s) still open by a running crawl (their fetches reach the KB after it): %s",
@@ -495,38 +529,33 @@ def ingest_archive(db, data_dir, platforms, progress=None) -> BuildStats:
 
 
 def _ingest_file(db, data_dir, path, documents, stats, progress, pool) -> int:
-    """Ingest one WARC file's records in order (extracted ahead by ``pool`` if given); returns its record count.
+    """Ingest one WARC file's records in order (extracted ahead by ``pool``, a :class:`kb.workers.Workers`);
+    returns its record count.
 
     Records are stored :data:`BATCH` to a transaction: a build killed at any moment loses at most the batch it
     was storing, which the next build stores again (a record whose check is in the KB is skipped), so the KB is
     always consistent and converges. One transaction per record cost a commit each, a fifth of a build where
     nothing changed.
     """
-    from collections import deque
-
     counted = [0]
 
-    def ready():
-        """The file's records not ingested yet, in order, each with its extraction under way (or None)."""
-        ahead = deque()
+    def jobs():
+        """The file's records not ingested yet, in order, each with its extraction job (or None: done here)."""
         for record in archive.iter_records(data_dir, [path]):
             counted[0] += 1
             if db.execute("select 1 from checks where warc_record_id = ?", [record.record_id]).fetchone():
                 stats.skipped += 1
                 continue
-            future = None
             declared = documents.get(record.document)
-            if pool is not None and declared is not None and record.kind == "response":
-                current = db.execute("select current_version_id from documents where id = ?",
-                                     [record.document]).fetchone()
+            if pool.n and declared is not None and record.kind == "response":
+                current = db.execute("select d.current_version_id, v.content_hash from documents d left join versions v"
+                                     " on v.id = d.current_version_id where d.id = ?", [record.document]).fetchone()
                 known = _known_page(db, record.document, current[0] if current else None, declared)
-                future = pool.submit(classify_with_declaration, record, declared, known)
-            ahead.append((record, future))
-            if len(ahead) >= (WINDOW if pool is not None else 1):
-                yield ahead.popleft()
-        yield from ahead
+                yield record, (record, declared, known, current[1] if current else None)
+            else:
+                yield record, None
 
-    pending, done = ready(), False
+    pending, done = pool.map(extract_record, jobs()), False
     while not done:
         with db.atomic():
             for _ in range(BATCH):
@@ -534,8 +563,8 @@ def _ingest_file(db, data_dir, path, documents, stats, progress, pool) -> int:
                 if item is None:
                     done = True
                     break
-                record, future = item
-                outcome = ingest_record(db, record, documents, data_dir, future.result() if future else None)
+                record, (extracted, prepared) = item[0], item[1] or (None, None)
+                outcome = ingest_record(db, record, documents, data_dir, extracted, prepared)
                 stats.records += 1
                 stats.count(outcome)
                 if progress:

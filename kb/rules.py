@@ -5,6 +5,8 @@
 in order, one transaction per version: ``pipeline.rules.extract`` on each section, the glossary concept of each value, and,
 when the version follows another through a recorded change, the values that changed
 (``pipeline.rules.value_changes``). A build killed half-way leaves whole versions read and the next converges.
+The reading (:func:`read_versions`, a pure function of the section texts) runs in the build's worker processes
+(:mod:`kb.workers`) when there are enough versions; this process stores each version's rows in the same order.
 
 The concept comes from the glossary through its own matcher (``glossary.match``): the subject's concept
 (:data:`SUBJECT_CONCEPTS`) when one of its terms stands in the sentence or no term of another concept does;
@@ -74,23 +76,47 @@ def concept_for(value, language: str, terms: dict, known: set) -> str | None:
     return preferred if preferred in known else None
 
 
-def _version_rows(conn, version: dict, terms: dict, known: set, earlier: dict | None = None
-                  ) -> tuple[list[dict], list[tuple], dict]:
-    """The rule-value rows of one version, ``(section_key, RuleValue, concept)`` for pairing, and its readings.
+#: The state every reading job of one :func:`derive` uses (:func:`_set_reader`): ``terms`` by KB platform
+#: (:func:`_glossary_terms`) and the ``known`` concept ids.
+_READER: dict = {}
 
-    :param earlier: the readings of the document's previous version (``{(section text, language): [(value,
-        concept)]}``): a section whose text is unchanged is not read again (reading is a function of the text
-        and the language, the concept of the value and the glossary, which one derive does not change)
+
+def _set_reader(terms_by_platform: dict, known: set) -> None:
+    _READER.clear()
+    _READER.update(terms=terms_by_platform, known=known)
+
+
+def read_versions(platform: str, versions: list[tuple]) -> list[list[tuple]]:
+    """A job of :func:`derive` (run by a worker process, or in the build's): the readings of consecutive versions
+    of one document, ``[(section key, [(RuleValue, concept)])]`` per version, a pure function of their section texts.
+
+    :param versions: ``(sections, language)`` per version, ``sections`` its ``[(key, markdown)]`` in order; a
+        section whose text and language the previous version of the list read is not read again (reading is a
+        function of the text and the language, the concept of the value and the glossary, which one derive does
+        not change)
     """
-    rows, values, readings = [], [], {}
-    sections = [(r["key"], r["text_markdown"]) for r in version_section_texts(conn, version["id"])]
-    language = version["language"] or version["locale"] or ""
-    for key, markdown in sections:
-        reading = readings.get((markdown, language), (earlier or {}).get((markdown, language)))
-        if reading is None:
-            reading = [(v, concept_for(v, language, terms, known))
-                       for v in extraction.extract(markdown or "", language)]
-        readings[(markdown, language)] = reading
+    terms, known = _READER["terms"][platform], _READER["known"]
+    out, earlier = [], {}
+    for sections, language in versions:
+        readings, read = {}, []
+        for key, markdown in sections:
+            reading = readings.get((markdown, language), earlier.get((markdown, language)))
+            if reading is None:
+                reading = [(v, concept_for(v, language, terms, known))
+                           for v in extraction.extract(markdown or "", language)]
+            readings[(markdown, language)] = reading
+            read.append((key, reading))
+        out.append(read)
+        earlier = readings
+    return out
+
+
+def _version_rows(version: dict, read: list[tuple]) -> tuple[list[dict], list[tuple]]:
+    """The rule-value rows of one version from its readings (:func:`read_versions`), and ``(section_key,
+    RuleValue, concept)`` for pairing."""
+    rows, values = [], []
+    language = _language(version)
+    for key, reading in read:
         for n, (v, concept) in enumerate(reading):
             values.append((key, v, concept))
             rows.append({
@@ -100,7 +126,11 @@ def _version_rows(conn, version: dict, terms: dict, known: set, earlier: dict | 
                 "concept_id": concept, "comparator": v.comparator, "time_window": v.window, "action": v.action,
                 "phrase": v.phrase, "evidence": v.sentence, "language": language,
                 "observed_at": version["observed_at"]})
-    return rows, values, readings
+    return rows, values
+
+
+def _language(version: dict) -> str:
+    return version["language"] or version["locale"] or ""
 
 
 def _change_rows(conn, version: dict, values: list[tuple], cache: dict) -> list[dict]:
@@ -133,11 +163,48 @@ def _stored_value(row) -> extraction.RuleValue:
                                 sentence=row[6], phrase=row[7] or "", window=row[8] or "", action=row[9] or "")
 
 
+#: Below this many versions to read, :func:`derive` reads them in the build's process (see :func:`kb.workers.count`).
+PARALLEL_MIN_VERSIONS = 16
+#: At most this many consecutive versions of a document in one reading job when workers read them.
+JOB_VERSIONS = 16
+
+
+def _jobs(conn, pending: list[dict], per_job: int):
+    """``(versions, (platform, [(sections, language)]))`` for :func:`read_versions`: consecutive versions of one
+    document, in ``pending``'s order (their sections read from the KB as the jobs are handed out)."""
+    def job(chunk):
+        return chunk, (chunk[0]["platform_id"], [
+            ([(r["key"], r["text_markdown"]) for r in version_section_texts(conn, v["id"])], _language(v))
+            for v in chunk])
+
+    chunk: list = []
+    for version in pending:
+        if chunk and (len(chunk) >= per_job or chunk[0]["document_id"] != version["document_id"]):
+            yield job(chunk)
+            chunk = []
+        chunk.append(version)
+    if chunk:
+        yield job(chunk)
+
+
+def _warm_up(languages) -> None:
+    """Load in the parent what reading loads on first use per language (its patterns, its word list for words a PDF
+    ran together, about 0.4 s each): the forked workers inherit them instead of each loading its own."""
+    for language in languages:
+        extraction.digits("30days within thirtydays", language)
+        extraction.extract("Sellers must respond within 30 days.", language)
+
+
 def derive(db) -> int:
     """Read every version not read yet, or read with another glossary or extractor (one transaction each);
-    returns how many were read."""
+    returns how many were read.
+
+    The reading (:func:`read_versions`) runs in worker processes when there are enough versions
+    (:class:`kb.workers.Workers`); this process stores each version's rows in ``pending``'s order, as it would
+    read them itself."""
     from kb.glossary import glossary_hash
     from kb.store.rules import insert_version_values
+    from kb.workers import Workers, count
 
     conn = db.conn
     state = {"glossary": glossary_hash(db) or "", "extractor": extraction.extractor_state()}
@@ -150,20 +217,22 @@ def derive(db) -> int:
     if not pending:
         return 0
     known = {r[0] for r in conn.execute("select id from glossary_concepts")}  # the table exists from 0300 on
-    terms_by_platform: dict = {}
+    terms_by_platform = {p: _glossary_terms(conn, p) for p in sorted({v["platform_id"] for v in pending})}
+    n = count(len(pending), PARALLEL_MIN_VERSIONS)
     cache: dict = {}
-    readings: tuple = (None, {})  # (document id, its previous version's readings): pending is in document order
-    for version in pending:
-        platform = version["platform_id"]
-        if platform not in terms_by_platform:
-            terms_by_platform[platform] = _glossary_terms(conn, platform)
-        earlier = readings[1] if readings[0] == version["document_id"] else None
-        value_rows, values, read = _version_rows(conn, version, terms_by_platform[platform], known, earlier)
-        readings = (version["document_id"], read)
-        change_rows = _change_rows(conn, version, values, cache)
-        with db.atomic():
-            insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows, state)
-        cache = {version["id"]: [(k, v) for k, v, _ in values]}
+    languages = sorted({_language(v) for v in pending})
+    with Workers(n, initializer=_set_reader, initargs=(terms_by_platform, known),
+                 warm_up=lambda: _warm_up(languages)) as pool:
+        # in this process, a document's versions are one job (a section unchanged since the previous version is
+        # read once); in workers, jobs of at most JOB_VERSIONS spread a long history over the cores
+        for chunk, read in pool.map(read_versions, _jobs(conn, pending, JOB_VERSIONS if n else len(pending)),
+                                    window=4 * max(n, 1)):
+            for version, version_read in zip(chunk, read):
+                value_rows, values = _version_rows(version, version_read)
+                change_rows = _change_rows(conn, version, values, cache)
+                with db.atomic():
+                    insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows, state)
+                cache = {version["id"]: [(k, v) for k, v, _ in values]}
     return len(pending)
 
 

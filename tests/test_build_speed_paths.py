@@ -572,3 +572,41 @@ def test_page_fingerprints_are_those_of_the_plain_walk(monkeypatch):
                 assert page.fingerprint() == fast
             checked += fast is not None
     assert checked >= 2
+
+
+#: What a build derives, row by row (as ``bench/kb_compare.py`` compares two KBs).
+DERIVED = {
+    "versions": "select id, document_id, seq, content_hash, text_markdown, effective_date, observed_at, rules_hash,"
+                " canonical_hash, language from versions order by id",
+    "sections": "select * from sections order by id",
+    "changes": "select * from changes order by id",
+    "change_sections": "select * from change_sections order by id",
+    "dated_statements": "select * from dated_statements order by id",
+    "checks": "select document_id, checked_at, outcome, reason, content_hash, version_id, extracted_hash, selector"
+              " from checks order by document_id, checked_at, outcome, content_hash",
+    "rule_values": "select * from rule_values order by id",
+    "rule_value_changes": "select * from rule_value_changes order by id",
+    "glossary_evidence": "select term_id, kb_platform_id, document_id, version_id, section_id, section_key,"
+                         " section_heading, occurrences, snippet from glossary_evidence order by rowid",
+    "glossary_candidates": "select kb_platform_id, language, candidate, kind, occurrences, documents,"
+                           " example_document_id, example_section_id, example from glossary_candidates order by rowid",
+}
+
+
+def test_a_build_with_worker_processes_stores_what_a_build_in_one_process_stores(demo_copy, tmp_path, monkeypatch):
+    """Two worker processes (``POLICYKB_BUILD_WORKERS=2``) extract the pages and prepare their new texts' dates,
+    sections and hash, read the rule values and search the glossary evidence; the one writer stores it all: the
+    same rows, in the same order, as a rebuild that does everything in its own process (``0``)."""
+    from conftest import DEMO_SOURCES, copy_data, policykb, rows
+
+    stored = {}
+    for workers in ("0", "2"):
+        data = copy_data(demo_copy, tmp_path / f"workers-{workers}")
+        monkeypatch.setenv("POLICYKB_BUILD_WORKERS", workers)
+        policykb("rebuild", "--data", data, "--sources", DEMO_SOURCES)
+        stored[workers] = {table: rows(data / "policykb.db", sql) for table, sql in DERIVED.items()}
+    for table in DERIVED:
+        assert stored["2"][table] == stored["0"][table], table
+    # the demo has them all: several versions of a document, their changes, values that changed, evidence
+    assert all(stored["2"][t] for t in ("changes", "rule_values", "rule_value_changes", "glossary_evidence",
+                                        "glossary_candidates"))
