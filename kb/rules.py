@@ -86,7 +86,7 @@ def _set_reader(terms_by_platform: dict, known: set) -> None:
     _READER.update(terms=terms_by_platform, known=known)
 
 
-def read_versions(platform: str, versions: list[tuple]) -> list[list[tuple]]:
+def read_versions(platform: str, versions: list[tuple], earlier: dict | None = None) -> list[list[tuple]]:
     """A job of :func:`derive` (run by a worker process, or in the build's): the readings of consecutive versions
     of one document, ``[(section key, [(RuleValue, concept)])]`` per version, a pure function of their section texts.
 
@@ -94,9 +94,12 @@ def read_versions(platform: str, versions: list[tuple]) -> list[list[tuple]]:
         section whose text and language the previous version of the list read is not read again (reading is a
         function of the text and the language, the concept of the value and the glossary, which one derive does
         not change)
+    :param earlier: the readings of the version before the first, ``{(markdown, language): [(RuleValue,
+        concept)]}``, when an earlier derive read it (:func:`_stored_readings`): its unchanged sections are not
+        read again either
     """
     terms, known = _READER["terms"][platform], _READER["known"]
-    out, earlier = [], {}
+    out, earlier = [], earlier or {}
     for sections, language in versions:
         readings, read = {}, []
         for key, markdown in sections:
@@ -141,9 +144,7 @@ def _change_rows(conn, version: dict, values: list[tuple], cache: dict) -> list[
         return []
     old = cache.get(change[1])
     if old is None:
-        old = [(r[0], _stored_value(r)) for r in conn.execute(
-            "select section_key, kind, value, unit, subject, comparator, evidence, phrase, time_window, action, "
-            "concept_id from rule_values where version_id = ? order by section_key, ordinal", [change[1]])]
+        old = [(r[0], _stored_value(r)) for r in conn.execute(_STORED_SQL, [change[1]])]
     concepts = {(key, v): c for key, v, c in values}
     out = []
     for n, (key, o, new) in enumerate(extraction.value_changes(old, [(k, v) for k, v, _ in values])):
@@ -158,6 +159,11 @@ def _change_rows(conn, version: dict, values: list[tuple], cache: dict) -> list[
     return out
 
 
+#: A version's stored values, ``_stored_value``'s columns first and the concept last, in their reading order.
+_STORED_SQL = ("select section_key, kind, value, unit, subject, comparator, evidence, phrase, time_window, action, "
+               "concept_id from rule_values where version_id = ? order by section_key, ordinal")
+
+
 def _stored_value(row) -> extraction.RuleValue:
     return extraction.RuleValue(kind=row[1], value=row[2], unit=row[3], subject=row[4], comparator=row[5],
                                 sentence=row[6], phrase=row[7] or "", window=row[8] or "", action=row[9] or "")
@@ -169,13 +175,36 @@ PARALLEL_MIN_VERSIONS = 16
 JOB_VERSIONS = 16
 
 
+def _stored_readings(conn, version: dict, pending_ids: set) -> dict:
+    """The readings of the version before ``version`` in its document, as an earlier derive stored them (``{}``
+    when there is none, or when this derive reads it again: it is pending). Not pending means read with this
+    derive's glossary and extractor, so its rows are what reading its sections again would give: a change build
+    reads only the sections a new version changed."""
+    before = conn.execute(
+        "select v.id, v.language, d.locale from versions v join documents d on d.id = v.document_id"
+        " where v.document_id = ? and v.seq < ? order by v.seq desc limit 1",
+        [version["document_id"], version["seq"]]).fetchone()
+    if before is None or before[0] in pending_ids:
+        return {}
+    language = before[1] or before[2] or ""
+    stored: dict = {}
+    for row in conn.execute(_STORED_SQL, [before[0]]):
+        stored.setdefault(row[0], []).append((_stored_value(row), row[10]))
+    return {(r["text_markdown"], language): stored.get(r["key"], [])
+            for r in version_section_texts(conn, before[0])}
+
+
 def _jobs(conn, pending: list[dict], per_job: int):
-    """``(versions, (platform, [(sections, language)]))`` for :func:`read_versions`: consecutive versions of one
-    document, in ``pending``'s order (their sections read from the KB as the jobs are handed out)."""
+    """``(versions, (platform, [(sections, language)], earlier))`` for :func:`read_versions`: consecutive versions
+    of one document, in ``pending``'s order (their sections read from the KB as the jobs are handed out), with the
+    stored readings of the version before a document's first pending one (:func:`_stored_readings`)."""
+    pending_ids = {v["id"] for v in pending}
+
     def job(chunk):
-        return chunk, (chunk[0]["platform_id"], [
+        first = chunk[0]
+        return chunk, (first["platform_id"], [
             ([(r["key"], r["text_markdown"]) for r in version_section_texts(conn, v["id"])], _language(v))
-            for v in chunk])
+            for v in chunk], _stored_readings(conn, first, pending_ids))
 
     chunk: list = []
     for version in pending:
@@ -232,7 +261,9 @@ def derive(db) -> int:
                 change_rows = _change_rows(conn, version, values, cache)
                 with db.atomic():
                     insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows, state)
-                cache = {version["id"]: [(k, v) for k, v, _ in values]}
+                # in the stored rows' order (_STORED_SQL: by section key, then ordinal), which the next version's
+                # value changes are numbered by: a rebuild numbers them as the builds that came one by one did
+                cache = {version["id"]: sorted(((k, v) for k, v, _ in values), key=lambda kv: kv[0])}
     return len(pending)
 
 

@@ -151,6 +151,10 @@ def kb_content(data):
                                  "warc_record_id from checks order by warc_record_id"),
         "documents": rows(kb(data), "select id, state, gone_since, current_version_id, versions_count, last_changed,"
                                     " last_success from documents order by id"),
+        # built date by date, a version's unchanged sections keep the values its predecessor's stored rows hold
+        # (kb.rules._stored_readings); a rebuild reads every section in one derive
+        "rule_values": rows(kb(data), "select * from rule_values order by id"),
+        "rule_value_changes": rows(kb(data), "select * from rule_value_changes order by id"),
     }
 
 
