@@ -5,6 +5,8 @@
 in order, one transaction per version: ``pipeline.rules.extract`` on each section, the glossary concept of each value, and,
 when the version follows another through a recorded change, the values that changed
 (``pipeline.rules.value_changes``). A build killed half-way leaves whole versions read and the next converges.
+A section whose text the document's previous version had is not read again: its values are that version's
+(from memory, or from its stored rows when an earlier build read it: :func:`_stored_readings`).
 The reading (:func:`read_versions`, a pure function of the section texts) runs in the build's worker processes
 (:mod:`kb.workers`) when there are enough versions; this process stores each version's rows in the same order.
 
