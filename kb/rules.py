@@ -192,8 +192,10 @@ def _stored_readings(conn, version: dict, pending_ids: set) -> dict:
     stored: dict = {}
     for row in conn.execute(_STORED_SQL, [before[0]]):
         stored.setdefault(row[0], []).append((_stored_value(row), row[10]))
-    return {(r["text_markdown"], language): stored.get(r["key"], [])
-            for r in version_section_texts(conn, before[0])}
+    sections = version_section_texts(conn, before[0])
+    if not stored.keys() <= {r["key"] for r in sections}:  # keys changed since it was read: read everything again
+        return {}
+    return {(r["text_markdown"], language): stored.get(r["key"], []) for r in sections}
 
 
 def _jobs(conn, pending: list[dict], per_job: int):

@@ -1538,3 +1538,43 @@ EXTRACTOR_15_CASES = [
 def test_extractor_15_reads_what_set_5_missed_in_other_words(language, text, want):
     """Each positive case was no value, or another step, for extractor 14; the negatives stay no value."""
     assert _read(text, language) == want
+
+
+def test_a_version_read_after_its_predecessor_keeps_the_values_of_their_common_sections(demo_copy):
+    """A version read in a later build than its predecessor takes the predecessor's stored values for the sections
+    they share (not read again), and gives the rows a reading would; when the stored rows' section keys are not the
+    predecessor's (a hand edit, a migration), every section is read again rather than trusted."""
+    from kb import rules
+    from kb.db import open_db
+
+    db = open_db(demo_copy)
+    try:
+        # a version, its predecessor, and a section with values whose text both have
+        pair = db.execute("""
+            select n.id, p.id, ps.key from versions n join versions p on p.document_id = n.document_id
+              and p.seq = n.seq - 1 join section_spans ns on ns.version_id = n.id
+            join section_spans ps on ps.version_id = p.id and ps.key = ns.key and ps.content_hash = ns.content_hash
+            where exists (select 1 from rule_values r where r.version_id = p.id and r.section_key = ps.key)
+              and not exists (select 1 from versions later where later.document_id = n.document_id
+                              and later.seq > n.seq)
+            limit 1""").fetchone()
+        assert pair, "the demo has a current version sharing a section with values with its predecessor"
+        newer, older, key = pair
+        query = "select * from rule_values where version_id = ? order by id"
+        want = [tuple(r) for r in db.execute(query, [newer])]
+        assert any(r[4] == key for r in want)  # section_key
+
+        def read_again():
+            db.execute("delete from rule_values where version_id = ?", [newer])
+            db.execute("delete from rule_value_versions where version_id = ?", [newer])
+            db.conn.commit()
+            assert rules.derive(db) == 1
+            return [tuple(r) for r in db.execute(query, [newer])]
+
+        assert read_again() == want
+        db.execute("update rule_values set section_key = 'renamed-' || section_key where version_id = ? "
+                   "and section_key = ?", [older, key])
+        db.conn.commit()
+        assert read_again() == want
+    finally:
+        db.close()
