@@ -265,9 +265,7 @@ def derive(db) -> int:
                 change_rows = _change_rows(conn, version, values, cache)
                 with db.atomic():
                     insert_version_values(db, version["id"], version["document_id"], value_rows, change_rows, state)
-                # in the stored rows' order (_STORED_SQL: by section key, then ordinal), which the next version's
-                # value changes are numbered by: a rebuild numbers them as the builds that came one by one did
-                cache = {version["id"]: sorted(((k, v) for k, v, _ in values), key=lambda kv: kv[0])}
+                cache = {version["id"]: [(k, v) for k, v, _ in values]}
     return len(pending)
 
 

@@ -1670,7 +1670,8 @@ def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleVal
     Values are paired by :func:`slot` and their order within it; a slot holding a different count of values
     in the two versions is left out (which value replaced which is then a guess, and a wrong "this replaced
     that" is worse than none). Values without a subject pair only when their sentences are one sentence
-    reworded around the number (:func:`_same_sentence`).
+    reworded around the number (:func:`_same_sentence`). The pairs come in section-key order (then in ``old``'s
+    order): the same for ``old`` in reading order or as the KB returns it, sorted by section key.
     """
     def grouped(values):
         groups: dict[tuple, list] = {}
@@ -1680,7 +1681,7 @@ def value_changes(old: list[tuple[str, RuleValue]], new: list[tuple[str, RuleVal
 
     before, after = grouped(old), grouped(new)
     out = []
-    for key, olds in before.items():
+    for key, olds in sorted(before.items(), key=lambda item: item[0][0]):
         news = after.get(key, [])
         if len(news) != len(olds):
             continue
