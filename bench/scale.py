@@ -16,8 +16,8 @@ per crawl written by :class:`pipeline.archive.WarcArchive` (an unchanged page be
 record), the page being the version's Markdown rendered to HTML inside the replay server's page
 template; one declaration per 50 hosts, selector ``#policykb-replay-content``.
 
-Measures. ``policykb rebuild`` in a fresh process (wall, CPU, peak RSS from ``getrusage`` of the
-child); the KB's size on disk, its largest tables (``bench/storage.py``) and the Markdown bytes of the
+Measures. ``policykb rebuild`` in a fresh process (wall, CPU, peak sums of RSS and PSS over it and its build
+workers); the KB's size on disk, its largest tables (``bench/storage.py``) and the Markdown bytes of the
 versions it holds; then ``policykb serve`` and search through its JSON API (words and phrases drawn
 from the KB's own sections, and a word absent from it) and :func:`kb.cite.cite` in-process on sentences
 of current and of replaced versions; p50 and p95 of each. Goals (issue 19): rebuild under 15 minutes for 100,000 versions,
@@ -38,7 +38,6 @@ import http.client
 import json
 import random
 import re
-import resource
 import socket
 import subprocess
 import sys
@@ -160,15 +159,18 @@ def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: P
 # -- measures --------------------------------------------------------------------------------------
 
 def rebuild(data: Path) -> dict:
-    """``policykb rebuild`` in a fresh process: wall, CPU and peak RSS (its own, from getrusage)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "kb.cli", "rebuild", "--data", str(data), "--sources",
-                    str(data.parent / "sources")], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    wall = time.monotonic() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mib": round(after.ru_maxrss / 1024)}
+    """``policykb rebuild`` in a fresh process, measured as the peers harness measures a cycle
+    (:func:`bench.peers.measure.run_command`): wall, CPU of the whole tree, and the peak sums of RSS and of PSS over
+    the process and its build workers (forked workers share pages with it: the PSS sum is what the tree holds; the
+    RSS sum counts a shared page once per process). Its output goes to ``rebuild.log`` beside the data folder."""
+    from bench.peers.measure import run_command
+
+    m = run_command([sys.executable, "-m", "kb.cli", "rebuild", "--data", str(data), "--sources",
+                     str(data.parent / "sources")], timeout=6 * 3600, log_path=data.parent / "rebuild.log", cwd=ROOT)
+    if not m.ok:
+        raise SystemExit(f"policykb rebuild failed: {m.status} (see {data.parent / 'rebuild.log'})")
+    return {"wall_s": round(m.wall_s, 1), "cpu_s": round(m.cpu_s, 1), "peak_rss_mib": round(m.peak_rss / 2**20),
+            "peak_pss_mib": round(m.peak_pss / 2**20)}
 
 
 def kb_figures(data: Path) -> dict:
@@ -339,7 +341,8 @@ def report(result: dict, command: str) -> str:
         f"MiB of Markdown), in {h['archive_wall_s']:.0f} s.",
         f"- KB: {kb['versions']:,} versions; failed checks by reason: {kb['failed_checks'] or 'none'}.",
         f"- Rebuild: {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} CPU s ({per:.0f} CPU ms per version), peak "
-        f"{r['peak_rss_mib']} MiB.",
+        + (f"{r['peak_pss_mib']} MiB PSS summed over the process and its build workers ({r['peak_rss_mib']} MiB RSS "
+           "summed, shared pages counted once per process)." if "peak_pss_mib" in r else f"{r['peak_rss_mib']} MiB."),
         f"- Size: {kb['kb_bytes'] / 2**20:.0f} MiB for {kb['markdown_bytes'] / 2**20:.0f} MiB of version Markdown "
         f"= {kb['kb_over_markdown']}× (goal ≤ 2.5×); largest tables with their indexes (`bench/storage.py`): "
         + ", ".join(f"{name} {size / 2**20:.0f} MiB" for name, size in kb.get("largest_tables", {}).items()) + ".",

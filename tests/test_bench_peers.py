@@ -91,3 +91,26 @@ def test_report_renders_the_figures(bench_run):
     assert "| policykb" in md and "cannot run here: not installed" in md
     assert f"| {pk['versions']} | {pk['expected_versions']} | exact |" in md
     assert f"{pk['cycles'][0]['wall_s']:.1f}" in md
+
+
+def test_memory_of_forked_workers_is_counted_once_in_the_pss_sum(tmp_path):
+    """A parent holding 200 MiB forks two workers that only read it: the RSS sum counts those pages three times,
+    the PSS sum (what the memory goal is judged on) about once."""
+    from bench.peers.measure import run_command
+
+    script = (
+        "import os, time\n"
+        "block = bytearray(os.urandom(1 << 20)) * 200\n"  # 200 MiB, touched
+        "kids = []\n"
+        "for _ in range(2):\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        sum(block[::4096]); time.sleep(1.5); os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "for pid in kids: os.waitpid(pid, 0)\n"
+    )
+    m = run_command([sys.executable, "-c", script], timeout=60, log_path=tmp_path / "log")
+    assert m.ok, m.status
+    mib = 2**20
+    assert m.peak_rss > 550 * mib  # three processes each mapping the 200 MiB
+    assert 190 * mib < m.peak_pss < 300 * mib, (m.peak_rss / mib, m.peak_pss / mib)

@@ -4,9 +4,12 @@
   before and after it: the kernel's exact count for the whole tree, each process
   counted when its parent reaps it. For a server that outlives a cycle
   (changedetection.io), it is the difference of psutil's counters over its tree.
-* Peak memory is the largest sum of RSS over the process and all its descendants,
-  sampled every 0.2 s (RSS counts shared pages once per process, so it errs high
-  for forked workers; none of the tools measured here forks workers).
+* Peak memory is the largest sum over the process and all its descendants, sampled
+  every 0.2 s, of RSS and of PSS (proportional set size, from ``/proc/PID/smaps_rollup``):
+  RSS counts a page a forked worker shares with its parent once per process, so it
+  errs high for policykb's build workers; PSS splits each shared page between the
+  processes that map it, so its sum is the memory the tree really holds. Both are kept;
+  the memory goal is judged on PSS where it was measured.
 * Bytes stored is the apparent size of every file under the tool's data folder.
 """
 
@@ -33,14 +36,17 @@ def tree(pid: int) -> list[psutil.Process]:
         return []
 
 
-def tree_rss(pid: int) -> int:
-    total = 0
+def tree_memory(pid: int) -> tuple[int, int]:
+    """``(RSS, PSS)`` summed over a live tree, in bytes (PSS 0 where the kernel does not give it)."""
+    rss = pss = 0
     for p in tree(pid):
         try:
-            total += p.memory_info().rss
+            info = p.memory_full_info()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
-            pass
-    return total
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", 0)
+    return rss, pss
 
 
 def tree_cpu(pid: int) -> float:
@@ -81,22 +87,25 @@ def stored_bytes(folder) -> int:
 
 
 class PeakSampler(threading.Thread):
-    """Samples the RSS of a process tree until stopped; ``peak`` is the largest sum seen."""
+    """Samples the memory of a process tree until stopped; ``peak`` and ``peak_pss`` are the largest sums of
+    RSS and of PSS seen (:func:`tree_memory`)."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         super().__init__(daemon=True, name=f"rss-{pid}")
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.peak_pss = pid, interval, 0, 0
         self._stop_event = threading.Event()
 
     def run(self):
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            rss, pss = tree_memory(self.pid)
+            self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             self._stop_event.wait(self.interval)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
+        """Stop sampling; ``(peak RSS, peak PSS)``."""
         self._stop_event.set()
         self.join()
-        return self.peak
+        return self.peak, self.peak_pss
 
 
 @dataclass
@@ -108,6 +117,7 @@ class Measure:
     peak_rss: int = 0
     status: str = "ok"
     extra: dict = field(default_factory=dict)
+    peak_pss: int = 0
 
     @property
     def ok(self) -> bool:
@@ -117,7 +127,7 @@ class Measure:
         """Two steps run one after the other (crawl, then build) as one cycle."""
         status = self.status if not self.ok else other.status
         return Measure(self.wall_s + other.wall_s, self.cpu_s + other.cpu_s, max(self.peak_rss, other.peak_rss),
-                       status, {**self.extra, **other.extra})
+                       status, {**self.extra, **other.extra}, max(self.peak_pss, other.peak_pss))
 
 
 def _children_cpu() -> float:
@@ -182,11 +192,11 @@ def run_command(cmd, timeout: float, log_path, env=None, cwd=None) -> Measure:
             sampler.stop()
             raise
         wall = time.monotonic() - started
-        peak = sampler.stop()
+        peak, peak_pss = sampler.stop()
     cpu = _children_cpu() - cpu_before
     if status.startswith("timed out"):
         cpu = max(cpu, cpu_at_kill)
-    measure = Measure(wall, cpu, peak, status)
+    measure = Measure(wall, cpu, peak, status, peak_pss=peak_pss)
     if status.startswith("error"):
         measure.status = f"{status}: {last_line(log_path)}"
     return measure

@@ -165,7 +165,9 @@ def tables(entries: list[dict]) -> str:
             out.append(f"| {e['n']} | {' | '.join(cells)} |")
 
     out.append("\n## Memory, storage, requests\n")
-    out.append("Peak RSS of the tool's process tree during the cycle; bytes stored in its data folder after the "
+    out.append("Peak memory of the tool's process tree during the cycle: the sum of PSS over its processes (each shared "
+               "page split between the processes that map it), with the sum of RSS beside it where the run measured "
+               "both (older runs: RSS only); bytes stored in its data folder after the "
                "last cycle, and added by the no-change cycle; the replay server's answers in the no-change cycle "
                "(304 = a conditional request answered \"not modified\").\n")
     out.append("| tool | N | peak MiB: " + " / ".join(KINDS) + " | stored MiB | added by no-change cycle "
@@ -175,7 +177,8 @@ def tables(entries: list[dict]) -> str:
         if reason(e):
             continue
         cycles = [cycle_of(e, k) for k in KINDS]
-        peaks = " / ".join(fmt_mib(c.get("peak_rss")) if c and "peak_rss" in c else "–" for c in cycles)
+        peaks = " / ".join((f"{fmt_mib(c['peak_pss'])} ({fmt_mib(c['peak_rss'])} RSS)" if "peak_pss" in c
+                            else fmt_mib(c["peak_rss"])) if c and "peak_rss" in c else "–" for c in cycles)
         same = cycles[1]
         added = fmt_bytes(same.get("added_bytes")) if same and "added_bytes" in same else "–"
         content = "–"
@@ -305,21 +308,23 @@ def goals(entries: list[dict]) -> str:
     lines.append("- **No content bytes stored for unchanged pages**: " + ("; ".join(items) or "not measured") + ".")
 
     # 4. Peak memory < 1 GiB at N = 5000 and sub-linear.
+    # Judged on the PSS sum where the run measured it (a page a forked build worker shares with its parent counts
+    # once in all), else on the RSS sum (once per process: errs high).
     peaks = []
     for n, b in sorted(pk.items()):
-        measured = [c["peak_rss"] for c in b["cycles"] if "peak_rss" in c]
+        kind = "PSS" if all("peak_pss" in c for c in b["cycles"] if "peak_rss" in c) else "RSS"
+        measured = [c[f"peak_{kind.lower()}"] for c in b["cycles"] if "peak_rss" in c]
         if measured:
-            peaks.append((n, max(measured), all(ran(c) for c in b["cycles"]), b.get("version", "")))
-    # summed RSS: a page a forked build worker shares with its parent counts once per process
-    text = ", ".join(f"N={n} ({version}): {p / MIB:.0f} MiB{'' if ok else ' (not every cycle finished)'}"
-                     for n, p, ok, version in peaks)
+            peaks.append((n, max(measured), all(ran(c) for c in b["cycles"]), b.get("version", ""), kind))
+    text = ", ".join(f"N={n} ({version}): {p / MIB:.0f} MiB {kind} summed{'' if ok else ' (not every cycle finished)'}"
+                     for n, p, ok, version, kind in peaks)
     verdict = []
-    at5000 = [(p, ok) for n, p, ok, _ in peaks if n >= 5000]
+    at5000 = [(p, ok) for n, p, ok, *_ in peaks if n >= 5000]
     if at5000:
         verdict.append("under 1 GiB at N=5,000: " + ("met" if max(p for p, _ in at5000) < GIB else "not met")
                        + ("" if all(ok for _, ok in at5000) else " for the part of the cycle that ran before its cap"))
-    if len(peaks) >= 2 and len({version for *_, version in peaks}) > 1:
-        verdict.append("growth in N not computed: the rows measure different versions of policykb")
+    if len(peaks) >= 2 and len({(version, kind) for *_, version, kind in peaks}) > 1:
+        verdict.append("growth in N not computed: the rows measure different versions of policykb or different measures")
     elif len(peaks) >= 2:
         (n0, p0, *_), (n1, p1, *_) = peaks[0], peaks[-1]
         growth = (p1 / p0) / (n1 / n0)

@@ -3,7 +3,7 @@
 For each N, a replay server on 127.0.0.1 serves N synthetic documents (the corpus's
 real documents under N URLs over 50 hostnames, see ``synthetic_site.py``); each tool
 then runs one tracking cycle per date of ``--dates``, the server's clock moved to that
-date before each. Every cycle is measured (wall time, CPU time and peak RSS of the
+date before each. Every cycle is measured (wall time, CPU time and peak RSS and PSS of the
 tool's process tree, bytes stored, answers the server gave) and bounded by
 ``--timeout``; a tool that exceeds it is reported as "timed out after X s" and its
 later cycles at that N are skipped. A tool that cannot run here is recorded with the
@@ -80,7 +80,7 @@ def run_tool(tool_cls, site: BenchSite, server, dates, work: Path, timeout: floa
     try:
         setup = tool.setup(timeout)
         entry["setup"] = {"wall_s": setup.wall_s, "cpu_s": setup.cpu_s, "peak_rss": setup.peak_rss,
-                          "status": setup.status}
+                          "peak_pss": setup.peak_pss, "status": setup.status}
         if not setup.ok:
             print(f"  {tool.name}: setup failed: {setup.status}", flush=True)
             return entry
@@ -101,7 +101,7 @@ def run_tool(tool_cls, site: BenchSite, server, dates, work: Path, timeout: floa
                 served = {str(k): v for k, v in sorted(server.status_counts.items())}
             after = tool.stored_bytes()
             record.update({"wall_s": round(m.wall_s, 3), "cpu_s": round(m.cpu_s, 3), "peak_rss": m.peak_rss,
-                           "stored_bytes": after, "added_bytes": after - before, "served": served,
+                           "peak_pss": m.peak_pss, "stored_bytes": after, "added_bytes": after - before, "served": served,
                            "status": m.status, **m.extra})
             entry["cycles"].append(record)
             record["versions_after"] = tool.versions()
@@ -110,7 +110,7 @@ def run_tool(tool_cls, site: BenchSite, server, dates, work: Path, timeout: floa
             entry["expected_versions_so_far"] = record["expected_after"]
             save(entry)
             print(f"  {tool.name} N={len(site.documents)} cycle {k + 1} ({kind}, {date}): {m.wall_s:.1f} s wall, "
-                  f"{m.cpu_s:.1f} s CPU, peak {m.peak_rss / 2**20:.0f} MiB, +{(after - before) / 2**20:.1f} MiB, "
+                  f"{m.cpu_s:.1f} s CPU, peak {m.peak_rss / 2**20:.0f} MiB RSS / {m.peak_pss / 2**20:.0f} MiB PSS, +{(after - before) / 2**20:.1f} MiB, "
                   f"served {served}: {m.status}", flush=True)
             if not m.ok:
                 stopped = f"skipped: cycle {k + 1} {m.status}"

@@ -388,10 +388,10 @@ class ChangeDetection(Tool):
 
             with ThreadPoolExecutor(4) as pool:
                 list(pool.map(create, self.site.documents))
-            peak = sampler.stop()
+            peak, peak_pss = sampler.stop()
         except (RuntimeError, TimeoutError, OSError, urllib.error.URLError) as exc:
             return Measure(time.monotonic() - started, status=f"error: {exc}")
-        return Measure(time.monotonic() - started, tree_cpu(self.proc.pid) - cpu_before, peak)
+        return Measure(time.monotonic() - started, tree_cpu(self.proc.pid) - cpu_before, peak, peak_pss=peak_pss)
 
     def cycle(self, timeout):
         time.sleep(1.1)  # checks are stamped in whole seconds: keep the last cycle's out of this one
@@ -441,8 +441,8 @@ class ChangeDetection(Tool):
         except (OSError, urllib.error.URLError, ValueError) as exc:
             status = f"error: {exc}"
         end = idle_since if (status == "ok" and idle_since) else time.monotonic()
-        peak = sampler.stop()
-        return Measure(end - started, tree_cpu(self.proc.pid) - cpu_before, peak, status, {"errors": errors})
+        peak, peak_pss = sampler.stop()
+        return Measure(end - started, tree_cpu(self.proc.pid) - cpu_before, peak, status, {"errors": errors}, peak_pss)
 
     def versions(self):
         total = 0
