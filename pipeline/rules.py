@@ -509,7 +509,7 @@ def _unwrapped(markdown: str) -> list[str]:
         # a table's cells joined: whether the next line goes on is the printed line's to say, not the joined text's
         joining = _wrapped(stripped if cells else last) and not last.startswith(("|", "#"))
         soft = "" if joining or not pdf or last.startswith(("|", "#")) or not _OPEN_END.fullmatch(last[-1]) else \
-            "any" if _DANGLING.search(last) else "lower"
+            "any" if _DANGLING.search(last, max(0, len(last) - 24)) else "lower"  # its last word only
     return out
 
 
@@ -1554,7 +1554,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             previous = sentence
             label = sentence if is_label else ""
             lead = lead if bullet else _lead_subject(sentence, read_as)
-            lead_within = lead_within if bullet else bool(_LEAD_WITHIN.search(sentence))
+            lead_within = lead_within if bullet else sentence.endswith(":") and bool(_LEAD_WITHIN.search(sentence))
     return out
 
 
