@@ -946,13 +946,11 @@ def _withdrawal_sentence(text: str) -> bool:
     return bool(_WITHOUT_REASON.search(text))
 
 
+# Long: one pass over a sentence's durations, each test a step on the same number and cue (the cues found before are
+# split out: :func:`_implied_cue`, :func:`_no_deadline`, :func:`_deadline_subject`)
 def _time_limits(text: str, sentence: str, language: str, within: bool = False) -> list[RuleValue]:
-    """Durations with a limiting cue right before the number or right after the unit (none counted from an event in
-    a definition, :data:`_DEFINITION`); a period that opens an item whose lead-in ended in a deadline's cue
-    (``within``: "c) if, within:" / "- up to 7 days – for …") has that cue; a period "beyond" or "after" which
-    something happens without a step ("Beyond five (5) calendar days without acceptance or refusal …, the order will
-    be automatically cancelled", "Au-delà des cinq (5) jours calendaires sans …") is that step's deadline, and so is
-    one after which an English clause forbids the step ("may not modify … after 24 hours of their placement")."""
+    """Durations with a limiting cue right before the number or right after the unit, or one :func:`_implied_cue`
+    finds (none counted from an event in a definition, :data:`_DEFINITION`)."""
     pats = _patterns(language)
     out = []
     definition = bool(_DEFINITION.match(text))
@@ -970,15 +968,8 @@ def _time_limits(text: str, sentence: str, language: str, within: bool = False) 
         before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
-        forbidden = None
-        if not (cue_before or cue_after) and within and not out:
-            opening = _ITEM_OPENING.match(text)
-            cue_before = opening if opening.end() == m.start() else None
-        if not (cue_before or cue_after) and _WITHOUT_AFTER.match(after):
-            cue_before = _LAPSE_BEFORE.search(before)
-        if not (cue_before or cue_after) and language == "en" and (late := _AFTER_BEFORE.search(before)) and \
-                _PROHIBITED.search(text, _clause(text, m.start())[0], m.start()):
-            cue_before = forbidden = late  # "may not modify … after 24 hours of their placement": the step's deadline
+        cue_before, forbidden = (cue_before, None) if cue_before or cue_after else \
+            _implied_cue(text, m.start(), before, after, within and not out, language)
         pickup = not (cue_before or cue_after) and bool(_KEPT_FOR_PICKUP.search(before) and _PICKUP_PLACE.search(text))
         during = pickup or (not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text))
         # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
@@ -1006,8 +997,7 @@ def _time_limits(text: str, sentence: str, language: str, within: bool = False) 
             continue  # '"Eligible Purchase" means a purchase … within five years after … was first registered'
         subject = "" if pickup else _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has,
                                                       language)
-        if forbidden and subject in WEAK_SUBJECTS:
-            subject = ""  # what the forbidden step changes ("may not modify the basic information …") is no step
+        subject = "" if forbidden and subject in WEAK_SUBJECTS else subject  # "may not modify the information …"
         if not subject and _withdrawal_sentence(text):
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
@@ -1020,6 +1010,23 @@ def _time_limits(text: str, sentence: str, language: str, within: bool = False) 
         out.append(RuleValue("time_limit", value, unit, subject, "restated" if mention else "within", sentence,
                              text[start:end].strip(), position=m.start()))
     return out
+
+
+def _implied_cue(text: str, position: int, before: str, after: str, item: bool, language: str) -> tuple:
+    """``(cue, forbidden)`` for a period with no cue of its own (:func:`_time_limits`): the opening of an item whose
+    lead-in ended in a deadline's cue (``item``: "c) if, within:" / "- up to 7 days – for …"); "beyond" or "after" a
+    period in which a step is not done ("Beyond five (5) calendar days without acceptance or refusal …, the order
+    will be automatically cancelled", "Au-delà des cinq (5) jours calendaires sans …"): the step's deadline; or, in
+    English, "after" in a clause that forbids the step ("may not modify … after 24 hours of their placement",
+    ``forbidden`` then the same match: what the step changes, a weak subject, is no step); else ``(None, None)``."""
+    if item and (opening := _ITEM_OPENING.match(text)).end() == position:
+        return opening, None
+    if _WITHOUT_AFTER.match(after) and (lapse := _LAPSE_BEFORE.search(before)):
+        return lapse, None
+    if language == "en" and (late := _AFTER_BEFORE.search(before)) and \
+            _PROHIBITED.search(text, _clause(text, position)[0], position):
+        return late, late  # "may not modify … after 24 hours of their placement": the step's deadline
+    return None, None
 
 
 def _named_again(text: str, before: str, unit_end: int) -> bool:
