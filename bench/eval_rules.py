@@ -38,7 +38,8 @@ tuned documents (both halves together), on the tune and held-out halves and on e
 the numbers-only tables alone); then
 (``--verbose``) each version's wrong and missed values with subject, each wrong one with its sentence. Without the corpus it says so and exits 0 (nothing to
 measure). ``--candidates`` lists every sentence of one version with a number followed by a time unit or a
-percentage, and what the extraction made of it: how the reference was checked. ``--docs``: only the documents
+percentage (each sentence's units those of the language it is read in: an English sentence on a French page has
+English units), and what the extraction made of it: how the reference was checked. ``--docs``: only the documents
 whose path holds one of the given texts (``--docs vinted/ wish/``), e.g. the reference's blind set.
 """
 
@@ -157,16 +158,18 @@ def evaluate(reference: dict, corpus: Path, subjects: bool = True, only: str | N
 
 def candidates(path: Path, language: str) -> None:
     """Every sentence with a number followed by a time unit or a percentage, and what the extraction found in it."""
-    from pipeline.rules import _NUMBER, _PERCENT_RE, _patterns, _to_number, base_language, digits, sentences
+    from pipeline.rules import (_NUMBER, _PERCENT_RE, _patterns, _to_number, base_language, digits, reading_language,
+                                sentences)
 
     text = path.read_text(encoding="utf-8")
     found: dict = {}
     for v in extract(text, language):
         found.setdefault(v.sentence, []).append(v)
-    lang = base_language(language)
-    pats = _patterns(lang)
+    page = base_language(language)
     n = 0
     for sentence, _ in sentences(text):
+        lang = reading_language(sentence, page)  # the English half of a bilingual page is read in English
+        pats = _patterns(lang)
         d = digits(sentence, lang)
         cands = [f"{m.group(1)} {u.lastgroup}" for m in re.finditer(_NUMBER, d)
                  if (u := pats["unit"].match(d, m.end())) and _to_number(m.group(1))]

@@ -70,7 +70,7 @@ KEYWORDS_FILE = importlib.resources.files("pipeline").joinpath("rule_keywords.ym
 
 #: bumped whenever the extraction reads differently (with a hash of the cue file, :func:`extractor_state`): a KB
 #: whose values were read by another extractor reads every version again
-EXTRACTOR_VERSION = 15
+EXTRACTOR_VERSION = 16
 
 #: languages whose look-back word may follow the unit ("les 12 mois écoulés", "30 hari terakhir", "30 ngày qua")
 LOOK_BACK_AFTER = {"fr", "es", "it", "pt", "id", "ms", "th", "vi"}
@@ -100,13 +100,15 @@ _ABBREVIATION = re.compile(r"(?:^|[\s(\[/])(?:[a-zß-ÿ]|[A-Za-zß-ÿ]\.\s?[A-Za
 _ABBREVIATION_NEXT = re.compile(r"\s*[A-ZÀ-Ý][a-zà-ÿ]{0,3}\.")
 #: clause ends; text is NFKC-normalized first, so "，" and "；" arrive as "," and ";" (followed by no space); a comma
 #: run on to a Latin letter is a PDF's lost space ("immediatamente e,comunque,entro"), not a clause's end
-#: after "and" / "but", the words of a bound on the same step ("…, and at most in 30 days", "…, y como máximo en 30
-#: días", "…, but no later than"): no new clause, the step named before limits it
-_BOUND_NEXT = (r"(?!(?:,\s*)?(?:at\s+(?:the\s+)?most|at\s+the\s+latest|no\s+later|not\s+later|como\s+máximo|a\s+más\s+tardar|"
-               r"au\s+(?:plus\s+tard|maximum)|ce\s(?!qui|que|dernier)|al\s+massimo|non\s+oltre|höchstens|spätestens|o\s+mais\s+tardar|uiterlijk)\b)")
+#: after "and" / "but" (or "however,"), the words of a bound on the same step ("…, and at most in 30 days", "…, y como
+#: máximo en 30 días", "…, but no later than", "shall handle a complaint without undue delay, however, within a
+#: maximum of 15 working days"): no new clause, the step named before limits it
+_BOUND_NEXT = (r"(?!(?:,\s*|\s+)?(?:at\s+(?:the\s+)?most|at\s+the\s+latest|no\s+later|not\s+later|within|como\s+máximo|"
+               r"a\s+más\s+tardar|au\s+(?:plus\s+tard|maximum)|ce\s(?!qui|que|dernier)|al\s+massimo|non\s+oltre|höchstens|"
+               r"spätestens|o\s+mais\s+tardar|uiterlijk)\b)")
 _CLAUSE_END = re.compile(r"[;。]|,\s+(?:and|but|or|while|whereas|und|aber|et|mais|y|pero|e|ma|maar|mas)\s" + _BOUND_NEXT + "|"
                          r",\s+(?:however|jedoch|cependant|toutefois|sin\s+embargo|no\s+entanto|contudo|tuttavia|però|"
-                         r"echter|namun)\s*,|"
+                         r"echter|namun)\s*," + _BOUND_NEXT + "|"
                          r",(?=[^\s\dA-Za-zÀ-ɏ])|、(?=[^、]{6,})|"
                          r"\s(?:unless|tenzij|sofern\s+nicht|sauf\s+si|salvo\s+que|a\s+menos\s+que|a\s+não\s+ser\s+que)\s")
 #: a comma before a conditional starts a clause too ("…upon giving notice, if You have failed to remedy … within 30
@@ -448,6 +450,19 @@ def _pdf_form(lines: list[str]) -> bool:
     return len(long) >= _PDF_LINES and sum(1 for s in long if _wrapped(s)) >= _PDF_SHARE * len(long)
 
 
+#: a line's end that leaves its sentence open: a word, a comma, a dash or a closing bracket, not a sentence's or a
+#: label's end (".", ":", ";", "!", "?")
+_OPEN_END = re.compile(r"[\w,\-–)]")
+#: a line's last word that no sentence ends with (a preposition, an article, a conjunction): a cell of a PDF's table
+#: cut after it goes on in the next line ("… imposé par" / "Rue Du Commerce excède 3% …")
+_DANGLING = re.compile(r"(?:^|\s)(?:of|by|the|a|an|to|for|with|from|in|on|at|and|or|than|de|des|du|la|le|les|par|sur|à|"
+                       r"au|aux|et|ou|pour|avec|dans|d[’']|l[’'])$", re.I)
+#: a list item's mark that :data:`_OWN_START` leaves to the hard wraps' reading ("b. within 14 days", "• up to 7 days")
+_ITEM_START = re.compile(r"\s*(?:[a-z][.)]\s|•)")
+#: a line's start that cannot open a sentence: lower case or a punctuation mark ("vier Wochen …", ",senza …")
+_CONTINUES = ",;:)–-.…"
+
+
 def _unwrapped(markdown: str) -> list[str]:
     """The text's lines, with the paragraphs a PDF's hard wraps made of one sentence joined again (each printed line
     is a paragraph of its own: "… mit einer Frist von" / "vier Wochen zu jedem Quartalsende gekündigt werden."): a
@@ -456,28 +471,45 @@ def _unwrapped(markdown: str) -> list[str]:
     a PDF's form (:func:`_pdf_form`: most long lines end in a word). Else (a web page, whose paragraphs a blank line
     separates) only a line that cannot open a sentence continues across a blank line: one starting in lower case or
     with a punctuation mark ("vier Wochen …", ",senza indebiti ritardi"); a next paragraph ("Within 2 business days
-    of the order, …") stands alone."""
+    of the order, …") stands alone. In a PDF's form a shorter line (a table's cell, printed narrow) whose sentence is
+    left open (:data:`_OPEN_END`) runs on too, into a next line that cannot open a sentence ("Taux de retard de
+    livraison par le Partenaire Marchand" / "excède 3% de l'ensemble des commandes …", "… (in the case of refund
+    related to withdrawal)" / "or 14 days …"), or into any text line when it ends in a word no sentence ends with
+    (:data:`_DANGLING`: "… imposé par" / "Rue Du Commerce excède 3% …")."""
     lines = markdown.splitlines()
     pdf = _pdf_form(lines)
     out: list[str] = []
     joining = blank = False
+    cells = False  # the last line joined a shorter line left open (a table's cells)
+    soft = ""  # in a PDF's form, a line left open: "lower" (joins a line that cannot open a sentence) or "any"
     for line in lines:
         stripped = line.strip()
         if not stripped:
-            if not joining:
+            if not (joining or soft):
                 out.append(line)
             blank = True
             continue
-        if blank and joining and not pdf and not (stripped[0].islower() or stripped[0] in ",;:)–-.…"):
+        continues = stripped[0].islower() or stripped[0] in _CONTINUES
+        if blank and joining and not pdf and not continues:
             out.append("")
             joining = False
         blank = False
-        if joining and not _OWN_START.match(stripped) and not stripped.startswith("|"):
+        if soft and not joining and not (continues or soft == "any"):
+            out.append("")  # the blank line the open line was waiting over
+        own = bool(_OWN_START.match(stripped)) or stripped.startswith("|")
+        if joining and not own:
             out[-1] = f"{out[-1].rstrip()} {stripped}"
+        elif soft and (continues or soft == "any") and not (own or _ITEM_START.match(stripped)):
+            out[-1] = f"{out[-1].rstrip()} {stripped}"
+            cells = True
         else:
             out.append(line)
+            cells = False
         last = out[-1].strip()
-        joining = _wrapped(last) and not last.startswith(("|", "#"))
+        # a table's cells joined: whether the next line goes on is the printed line's to say, not the joined text's
+        joining = _wrapped(stripped if cells else last) and not last.startswith(("|", "#"))
+        soft = "" if joining or not pdf or last.startswith(("|", "#")) or not _OPEN_END.fullmatch(last[-1]) else \
+            "any" if _DANGLING.search(last, max(0, len(last) - 24)) else "lower"  # its last word only
     return out
 
 
@@ -895,6 +927,16 @@ def _same_step(text: str, start: int, unit_end: int, subject: str, previous: Rul
 
 #: "up to" right before a duration that ends "in advance": the earliest moment, not a notice period
 _UP_TO_IN_ADVANCE = re.compile(r"\bup\s+to\s+$", re.I)
+#: a period opening a clause with "beyond" or "after" and a step not done ("Beyond five (5) calendar days without
+#: acceptance or refusal …, the order will be cancelled", "Au-delà des 5 jours calendaires sans …", "après 30 jours
+#: sans réponse"): the step's deadline (:data:`_WITHOUT_AFTER` right after the unit)
+_LAPSE_BEFORE = re.compile(r"(?:^|[\s,(;:])(?:beyond|after|au-delà\s+d(?:es?|u|.)|après|passée?s?)\s+(?:the\s+|les\s+)?$",
+                           re.I)
+#: "after" right before a period, in a clause that forbids the step after it ("Users may not modify the basic
+#: information in their Advertisements after 24 hours of their placement"): the step's deadline (:func:`_time_limits`)
+_AFTER_BEFORE = re.compile(r"\bafter\s+$", re.I)
+_PROHIBITED = re.compile(r"\b(?:may|can|shall|must)\s+not\b|\bcannot\b|\bcan[’']t\b|\bno\s+longer\b", re.I)
+_WITHOUT_AFTER = re.compile(r"\s*(?:\([^()]{1,30}\)\s*)?(?:without|sans)\b", re.I)
 
 
 @lru_cache(maxsize=32)
@@ -904,9 +946,11 @@ def _withdrawal_sentence(text: str) -> bool:
     return bool(_WITHOUT_REASON.search(text))
 
 
-def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
-    """Durations with a limiting cue right before the number or right after the unit (none counted from an event in
-    a definition, :data:`_DEFINITION`)."""
+# Long: one pass over a sentence's durations, each test a step on the same number and cue (the cues found before are
+# split out: :func:`_implied_cue`, :func:`_no_deadline`, :func:`_deadline_subject`)
+def _time_limits(text: str, sentence: str, language: str, within: bool = False) -> list[RuleValue]:
+    """Durations with a limiting cue right before the number or right after the unit, or one :func:`_implied_cue`
+    finds (none counted from an event in a definition, :data:`_DEFINITION`)."""
     pats = _patterns(language)
     out = []
     definition = bool(_DEFINITION.match(text))
@@ -924,6 +968,8 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         before = _RANGE_START.sub("", text[max(0, m.start() - 60):m.start()])
         cue_before = pats["within"] and pats["within"].search(before)
         cue_after = pats["within_after"] and pats["within_after"].search(after)
+        cue_before, forbidden = (cue_before, None) if cue_before or cue_after else \
+            _implied_cue(text, m.start(), before, after, within and not out, language)
         pickup = not (cue_before or cue_after) and bool(_KEPT_FOR_PICKUP.search(before) and _PICKUP_PLACE.search(text))
         during = pickup or (not (cue_before or cue_after) and _DURING.search(before) and _withdrawal_sentence(text))
         # "during the 15-day notice period", "that 100 day period": a period named again, kept only when the section
@@ -951,6 +997,7 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
             continue  # '"Eligible Purchase" means a purchase … within five years after … was first registered'
         subject = "" if pickup else _deadline_subject(text, m.start(), unit_m.end(), start, cue_before, cue_after, has,
                                                       language)
+        subject = "" if forbidden and subject in WEAK_SUBJECTS else subject  # "may not modify the information …"
         if not subject and _withdrawal_sentence(text):
             subject = "cancellation"  # "…, no prazo de 14 dias …, terminar o contrato … sem apresentar qualquer motivo"
         if not subject and out and _FALLBACK.fullmatch(text[previous_end:start]):
@@ -963,6 +1010,23 @@ def _time_limits(text: str, sentence: str, language: str) -> list[RuleValue]:
         out.append(RuleValue("time_limit", value, unit, subject, "restated" if mention else "within", sentence,
                              text[start:end].strip(), position=m.start()))
     return out
+
+
+def _implied_cue(text: str, position: int, before: str, after: str, item: bool, language: str) -> tuple:
+    """``(cue, forbidden)`` for a period with no cue of its own (:func:`_time_limits`): the opening of an item whose
+    lead-in ended in a deadline's cue (``item``: "c) if, within:" / "- up to 7 days – for …"); "beyond" or "after" a
+    period in which a step is not done ("Beyond five (5) calendar days without acceptance or refusal …, the order
+    will be automatically cancelled", "Au-delà des cinq (5) jours calendaires sans …"): the step's deadline; or, in
+    English, "after" in a clause that forbids the step ("may not modify … after 24 hours of their placement",
+    ``forbidden`` then the same match: what the step changes, a weak subject, is no step); else ``(None, None)``."""
+    if item and (opening := _ITEM_OPENING.match(text)).end() == position:
+        return opening, None
+    if _WITHOUT_AFTER.match(after) and (lapse := _LAPSE_BEFORE.search(before)):
+        return lapse, None
+    if language == "en" and (late := _AFTER_BEFORE.search(before)) and \
+            _PROHIBITED.search(text, _clause(text, position)[0], position):
+        return late, late  # "may not modify … after 24 hours of their placement": the step's deadline
+    return None, None
 
 
 def _named_again(text: str, before: str, unit_end: int) -> bool:
@@ -1297,9 +1361,16 @@ def _window_text(value: RuleValue) -> str:
     return _duration_text(int(value.value), value.unit)
 
 
+#: a unit counted in working time ("48 working hours", "48 heures ouvrées", "2 business days"): a rate is measured over
+#: calendar time, so such a period in a metric's clause is the deadline whose misses the metric counts ("laisse sans
+#: réponse plus de 3% des demandes clients dans un délai de 48 heures ouvrées"), no window
+_WORKING_TIME = re.compile(r"working|business|ouvr|hábil|laborab|lavorativ|úte|werk|arbeit|営業|工作", re.I)
+
+
 def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str) -> str:
     """The windows a metric clause gives (``"10 days, 30 days"``, ``"1 week"`` for a calendar week), not counting
-    the threshold itself."""
+    the threshold itself, nor a period in working time (:data:`_WORKING_TIME`: a deadline the metric counts the misses
+    of)."""
     pats = _patterns(language)
     unit_re = pats["unit"]
     found = []
@@ -1310,7 +1381,8 @@ def _windows(text: str, a: int, b: int, exclude: tuple[int, int], language: str)
         number = _to_number(m.group(1))
         if unit_m and number and unit_m.lastgroup in TIME_UNITS and not (
                 language == "en" and pats["anchor"] and _WITHIN_BEFORE.search(text, max(0, m.start() - 12), m.start())
-                and pats["anchor"].match(text, unit_m.end())):
+                and pats["anchor"].match(text, unit_m.end())) and not (
+                unit_m.lastgroup == "business_day" or _WORKING_TIME.search(text, m.end(), unit_m.end() + 10)):
             # "for more than 10% of them … has not given their response … within 24 hours from being accused": a
             # deadline counted from an event, which the metric counts the misses of; not the window it is measured over
             found.append(_duration_text(number, unit_m.lastgroup))
@@ -1466,6 +1538,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
     out: list[RuleValue] = []
     table: list[list[str]] = []
     label = lead = previous = ""
+    lead_within = False  # the lead-in line ends in a deadline's cue ("if, within:"): its items' periods are deadlines
     for sentence, is_row, is_label, bullet in _lines(markdown) + [("", False, False, False)]:
         if is_row:
             if not re.fullmatch(r"\|?[\s:|-]+\|?", sentence):
@@ -1476,7 +1549,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             table = []
         if sentence:
             read_as = reading_language(sentence, language)
-            for v in _sentence_values(sentence, read_as):
+            for v in _sentence_values(sentence, read_as, within=bullet and lead_within):
                 v = _anaphoric(_restated(_labelled(v, label, read_as, lead if bullet else ""), out, read_as),
                                previous, read_as)
                 if v.comparator == "restated":  # a period named again: only one the section stated before
@@ -1488,6 +1561,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             previous = sentence
             label = sentence if is_label else ""
             lead = lead if bullet else _lead_subject(sentence, read_as)
+            lead_within = lead_within if bullet else sentence.endswith(":") and bool(_LEAD_WITHIN.search(sentence))
     return out
 
 
@@ -1570,6 +1644,14 @@ _CONDITION_OPENING = re.compile(r"^\W*(?:if|when|where|si|wenn|falls|se|als|indi
                                 re.I)
 
 
+#: a lead-in line ending in an English deadline's cue and a colon ("c) if, within:"): each bulleted item after it
+#: that continues it (:func:`_lines`) and opens on a period ("- up to 7 days – for Transactions covered by withdrawal;
+#: or") states a deadline, the cue read before it (:func:`_time_limits`, ``within``)
+_LEAD_WITHIN = re.compile(r"(?:^|[\s,])(?:within|no\s+later\s+than)\s*:$", re.I)
+#: an item's opening before its period, when its lead-in line ended in a deadline's cue (:data:`_LEAD_WITHIN`)
+_ITEM_OPENING = re.compile(r"[\W_]*(?:up\s+to\s+)?", re.I)
+
+
 def _lead_subject(sentence: str, language: str) -> str:
     """What a lead-in line names ("You can open a buyer protection claim:", "Puede activar la Protección al Comprador
     …:"): the subject cue nearest its end, strong before weak; ``""`` for a line that leads nothing in or that
@@ -1631,14 +1713,15 @@ def reading_language(sentence: str, language: str) -> str:
     return "en" if in_english >= 2 and in_english > 2 * sum(w in own for w in words) else language
 
 
-def _sentence_values(sentence: str, language: str, row: bool = False) -> list[RuleValue]:
+def _sentence_values(sentence: str, language: str, row: bool = False, within: bool = False) -> list[RuleValue]:
+    """``within``: the sentence is an item of a lead-in line that ends in a deadline's cue (:data:`_LEAD_WITHIN`)."""
     if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
         return []
     text = digits(sentence, language)
     metrics = _metric_thresholds(text, sentence, language, row)
     windows = {w for v in metrics for w in v.window.split(", ") if w}
     # a duration that is a metric's window ("under 5% within 7 days") is no deadline
-    found = [v for v in _time_limits(text, sentence, language)
+    found = [v for v in _time_limits(text, sentence, language, within)
              if _window_text(v) not in windows] + metrics
     if not row:
         found += _point_thresholds(text, sentence, language)

@@ -827,7 +827,7 @@ async def test_the_feed_lists_value_changes_first(ds):
 def test_the_corpus_reference_meets_the_targets():
     """tests/rules_reference.yml: at least 100 hand-checked values in at least 6 languages; the extraction's precision
     at least 95 % and recall at least 90 % over the documents the cues were tuned and checked on (bench/eval_rules.py
-    prints them per language). The blind set (``blind: true``, labelled before the extractor ran on it) is measured
+    prints them per language), and in each language over the whole reference (numbers only). The blind set (``blind: true``, labelled before the extractor ran on it) is measured
     apart and falls short of these targets (README); each set is held to them here only in precision (a set that fell
     short at its first score, to that score), so that a cue fitted to it shows as what it is: a change to this test.
     A blind set cues were later built from says ``tuned_on: true`` and counts with the tuned documents; set 5, tuned
@@ -850,22 +850,29 @@ def test_the_corpus_reference_meets_the_targets():
     tuned = {"documents": [d for d in reference["documents"] if not d.get("blind")]}
     result = evaluate(tuned, corpus, subjects=False)  # the issue's targets are on the values themselves
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
+    # since extractor 16 every language meets them on its own over the whole reference, blind sets included (en
+    # 257 of 284 matched, 90.5 %, fr 208 of 223, 93.3 %, the lowest; bench/eval_rules.py "numbers only, all"): each
+    # is held to them, so that one language falling short shows even when the pooled figures hide it
+    for language, counts in evaluate(reference, corpus, subjects=False)["languages"].items():
+        assert counts["precision"] >= 0.95 and counts["recall"] >= 0.90, (language, counts)
     # with subject too since extractor 9 (extractor 10: 95.5 % / 91.0 %; extractor 11, with the third set tuned on:
     # 95.8 % / 91.3 %; extractor 12: 98.4 % / 95.8 %; extractor 13, with Rue du Commerce tuned on: 95.8 % / 90.2 %
     # (extractor 14 the same: 459 of 509 matched, the floor 458.1, so leaving a subject empty has no room here);
-    # extractor 15: 95.8 % / 90.6 %, 461 of 509), README: a right number about the wrong thing is wrong. Set 5
+    # extractor 15: 95.8 % / 90.6 %, 461 of 509; extractor 16: 95.6 % / 93.1 %, 474 of 509), README: a right number
+    # about the wrong thing is wrong. Set 5
     # (Allegro, tuned on since extractor 15) is held apart below: with it the tuned documents' subjects fall short
     # (extractor 15: 90.8 % / 84.0 % over 638), which this says rather than hides
     before_set_5 = {"documents": [d for d in tuned["documents"] if d.get("blind_set") != 5]}
     result = evaluate(before_set_5, corpus, subjects=True)
     assert result["overall"]["precision"] >= 0.95 and result["overall"]["recall"] >= 0.90, result["overall"]
     # set 5, tuned on since extractor 15 (first blind score, extractor 13: 86.4 % / 54.3 % numbers only, 38.3 % /
-    # 24.0 % with subject): the target precision, and its recall and subjects held to extractor 15's scores rounded
-    # down (84.5 % numbers only; 68.8 % / 58.1 % with subject), short of the targets, so that a loss shows
+    # 24.0 % with subject): the target precision, and its recall and subjects held to extractor 16's scores rounded
+    # down (extractor 15: 84.5 % numbers only, 68.8 % / 58.1 % with subject; extractor 16: 89.1 % numbers only,
+    # 69.2 % / 62.8 % with subject), short of the targets, so that a loss shows
     set_5 = evaluate(reference, corpus, subjects=False, only="set 5")["overall"]
-    assert set_5["expected"] >= 100 and set_5["precision"] >= 0.95 and set_5["recall"] >= 0.84, set_5
+    assert set_5["expected"] >= 100 and set_5["precision"] >= 0.95 and set_5["recall"] >= 0.89, set_5
     set_5 = evaluate(reference, corpus, subjects=True, only="set 5")["overall"]
-    assert set_5["precision"] >= 0.68 and set_5["recall"] >= 0.58, set_5
+    assert set_5["precision"] >= 0.69 and set_5["recall"] >= 0.62, set_5
     # each blind set is held to the target precision, or a set whose first score fell short of it to that score,
     # rounded down (none since set 5 was tuned on)
     first_short: dict[str, float] = {}
@@ -1538,6 +1545,79 @@ EXTRACTOR_15_CASES = [
 def test_extractor_15_reads_what_set_5_missed_in_other_words(language, text, want):
     """Each positive case was no value, or another step, for extractor 14; the negatives stay no value."""
     assert _read(text, language) == want
+
+
+# extractor 16, from the misses of Rue du Commerce (set 4, tuned on; its English half is read in English) and of
+# Allegro (set 5, tuned on), each written here in other words than the page's: a period "beyond" or "after" which
+# a step is not done ("Au-delà de … sans", "after … without") is that step's deadline, as is one after which an
+# English clause forbids the step ("may not edit … after 48 hours of"); "no earlier than (after)" (not a step
+# "effective no earlier than", which is when it takes effect); "within a reasonable period of", "the time limit is",
+# "a time frame of longer than", "a maximum time frame of"; "above the threshold of" before a percentage; "en retrait
+# des offres depuis plus de" like "withdrawn offers for more than"; a period in working time in a metric's clause is
+# the deadline whose misses the metric counts, no window; a refund "au motif de la rupture de stock" is a
+# cancellation rate's, "acceptance or refusal" a response's; a lead-in ending in "within:" gives its items' periods
+# their cue
+EXTRACTOR_16_CASES = [
+    ("fr", "Au-delà de deux (2) jours ouvrés sans acceptation ou refus du vendeur, la commande est annulée "
+           "automatiquement.", [(2, "business_day", "response")]),
+    ("en", "After 10 days without a reply from the seller, the buyer may ask us to step in.", [(10, "day", "response")]),
+    ("en", "After 10 days, the buyer may ask us to step in.", []),
+    ("en", "Sellers may not edit the title of a listing after 48 hours of its publication.", [(48, "hour", "")]),
+    ("en", "Sellers may edit the title of a listing after 48 hours.", []),
+    ("en", "The claim form must be sent no earlier than after 30 days from the purchase.", [(30, "day", "dispute")]),
+    ("en", "The new fees will be effective no earlier than 30 days from their publication.", []),
+    ("en", "Complaints are examined within a reasonable period of ten (10) days.", [(10, "day", "review")]),
+    ("en", "For payments by bank transfer, the time limit is 10 days.", [(10, "day", "payment")]),
+    ("en", "The request is inadmissible if it is made within a time frame of longer than one year from the written "
+           "complaint.", [(1, "year", "dispute")]),
+    ("en", "A chargeback may be requested up until a maximum time frame of 120 days following the payment.",
+     [(120, "day", "")]),
+    ("en", "The seller pays the lost commission on all cancelled orders above the threshold of 2%.",
+     [(2, "percent", "cancellation_rate")]),
+    ("fr", "Le compte du vendeur qui est en retrait des offres depuis plus de 6 mois peut être désactivé.",
+     [(6, "month", "")]),
+    ("fr", "Sur un mois, le vendeur laisse sans réponse plus de 5% des messages dans un délai de 24 heures ouvrées.",
+     [(5, "percent", "response_rate"), (24, "hour", "response")]),
+    ("en", "Over one month, the seller leaves unanswered more than 5% of messages within 2 business days.",
+     [(5, "percent", "response_rate"), (2, "business_day", "response")]),
+    ("fr", "Le taux de remboursement des commandes au motif de la rupture de stock ne doit pas dépasser 2%.",
+     [(2, "percent", "cancellation_rate")]),
+    ("en", "The seller must send the refund to the buyer if, within:\n\n- up to 14 days – for a withdrawal; or\n"
+           "- up to 30 days – for a complaint.", [(14, "day", "refund"), (30, "day", "dispute")]),
+    ("en", "The seller must send the refund to the buyer if:\n\n- up to 14 days – for a withdrawal; or\n"
+           "- up to 30 days – for a complaint.", []),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "want"), EXTRACTOR_16_CASES)
+def test_extractor_16_reads_what_sets_4_and_5_missed_in_other_words(language, text, want):
+    """Each positive case was no value, or another step, for extractor 15; the negatives stay no value."""
+    assert _read(text, language) == want
+
+
+def test_a_pdf_table_s_narrow_cells_are_joined_again():
+    """In a PDF's form a table's cells print as short lines, each a paragraph of its own: a line left open goes on
+    into a next line that cannot open a sentence ("Taux de retard … par le vendeur" / "excède 4% de l'ensemble des
+    commandes …"), or into any line when it ends in a word no sentence ends with ("… imposé par" / "Le Marché excède
+    2% …"), so the rate and its threshold meet again; a row's end does not run into the next row ("une période d'un
+    mois" / "Pénalité forfaitaire …"), and a long line that ends in a bracket goes on into "or 14 days (…)"."""
+    prose = ["Le Partenaire Marchand s'engage à respecter les conditions de qualité de service prévues par les",
+             "présentes conditions générales et à informer la plateforme de toute difficulté rencontrée dans le",
+             "traitement des commandes des clients, faute de quoi la plateforme pourra appliquer les pénalités"] * 4
+    cells = ["Défaut de qualité Sanction correspondante",
+             "Taux de retard d'expédition par le vendeur", "excède 4% de l'ensemble des commandes générées sur",
+             "une période d'un mois", "Pénalité forfaitaire de 300 euros",
+             "Taux de remboursement pour rupture de stock imposé par", "Le Marché excède 2% des commandes d'un mois."]
+    values = extract("\n\n".join(prose + ["prévues."] + cells), "fr")
+    assert [(v.value, v.unit, v.subject) for v in values] == [(4, "percent", "late_shipment_rate"),
+                                                              (2, "percent", "cancellation_rate")]
+    assert "Pénalité" not in values[0].sentence and values[0].window == "1 month"
+    prose = ["The Seller shall make the goods available for collection by the courier in accordance with the",
+             "Seller Account settings and the Allegro Standard rules, and the Seller shall also respond to any"] * 5
+    tail = ["The default time limit of 2 days may be changed by the Seller and extended to up to 7 days (for a "
+            "withdrawal)", "or 14 days (for a complaint). The extension applies to later orders only."]
+    values = extract("\n\n".join(prose + ["Discussion."] + tail), "en")
+    assert [(v.value, v.unit) for v in values] == [(2, "day"), (7, "day"), (14, "day")]
 
 
 def test_a_version_read_after_its_predecessor_keeps_the_values_of_their_common_sections(demo_copy):
