@@ -233,20 +233,24 @@ def attestations(conn, found: dict, checked_at: str) -> list[dict]:
     """
     platforms = load_platforms(conn)
     all_docs = current_documents(conn, with_sections=False)
-    updates, scopes = [], {}
+    updates, scopes, tracked = [], {}, {}
     for t in _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms"):
         platform = platforms.get(t["platform"])
         scope = scopes.get((t["platform"], t["language"]))
         if scope is None:  # the same for every term of that platform and language
             scope = scopes[(t["platform"], t["language"])] = [
                 d for d in all_docs if platform and platform.covers(d.platform_id) and d.language == t["language"]]
+        if t["platform"] not in tracked:  # the languages of the platform's documents: once per platform, not per term
+            tracked[t["platform"]] = sorted({d.language for d in all_docs
+                                             if platform and platform.covers(d.platform_id)})
         total, documents = found.get(t["id"], (0, 0))
         updates.append({"id": t["id"], "evidence_count": total, "evidence_documents": documents,
-                        "checked_at": checked_at, **_attestation(t, platform, scope, all_docs, total)})
+                        "checked_at": checked_at, **_attestation(t, platform, scope, tracked[t["platform"]], total)})
     return updates
 
 
-def _attestation(term, platform, scope, docs, total) -> dict:
+def _attestation(term, platform, scope, tracked, total) -> dict:
+    """The attestation flag and note of one term; ``tracked``: the languages of its platform's tracked documents."""
     lang = language_name(term["language"])
     name = platform.name if platform else term["platform"]
     if total:
@@ -254,7 +258,6 @@ def _attestation(term, platform, scope, docs, total) -> dict:
     if scope:
         return {"attestation": "not_found",
                 "attestation_note": f"not found in the {len(scope)} tracked {lang} document(s) of {name}"}
-    tracked = sorted({d.language for d in docs if platform and platform.covers(d.platform_id)})
     if tracked:
         note = f"no {lang} documents of {name} are tracked (tracked: {', '.join(map(language_name, tracked))})"
     else:
