@@ -610,3 +610,59 @@ def test_a_build_with_worker_processes_stores_what_a_build_in_one_process_stores
     # the demo has them all: several versions of a document, their changes, values that changed, evidence
     assert all(stored["2"][t] for t in ("changes", "rule_values", "rule_value_changes", "glossary_evidence",
                                         "glossary_candidates"))
+
+
+def test_fold_by_index_in_one_string_folds_every_character_as_the_table_of_its_changes_does():
+    from pipeline.fold import fold, fold_table
+
+    table = fold_table()
+
+    class Plain(dict):  # a miss is the character itself, as the first fold's table had it
+        def __missing__(self, code):
+            return code
+
+    plain = Plain(table)
+    every = "".join(chr(cp) for cp in range(0x10000)) + "𝐀𝐁😀\U000100a0\U00016af5\U0010ffff"
+    assert fold(every) == every.translate(plain)
+    for text in ("申訴規則 Ａ１　“Late” – Shipment", "裡面 裏面", "ΣΑΣ Straße İstanbul", "ascii ONLY", ""):
+        assert fold(text) == text.translate(plain)
+
+
+def test_the_search_index_written_in_rowid_order_answers_as_one_written_in_version_order(demo_copy):
+    """kb.store.search_index writes a batch's wordings in rowid order (FTS5 flushes and merges at every lower rowid);
+    the plain form wrote them in the order the texts are read (by version). Every word, prefix and filter token
+    finds the same rows with the same rank either way."""
+    import re
+    import sqlite3
+
+    from kb.data import kb_path
+    from kb.search.parse import segment
+    from kb.search.snippets import indexed_text
+    from kb.store.search_index import reindex
+    from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
+
+    conn = sqlite3.connect(kb_path(demo_copy))
+    try:
+        reindex(conn)
+        cur = conn.execute(f"select w.rowid, v.meta, {SECTION_SPAN_COLUMNS} from search_wordings w"
+                           " join search_sections v on v.rowid = w.rowid join section_spans s on s.rowid = w.rowid"
+                           " order by s.version_id desc, w.rowid desc")
+        names = [d[0] for d in cur.description]
+        rows = fill_section_texts(conn, [dict(zip(names, r)) for r in cur])
+        assert len(rows) > 100 and [r["rowid"] for r in rows] != sorted(r["rowid"] for r in rows)
+        conn.execute("create virtual table temp.plain using fts5(text, meta, content='', prefix='1',"
+                     " tokenize='porter unicode61')")
+        conn.executemany("insert into temp.plain (rowid, text, meta) values (?, ?, ?)",
+                         [(r["rowid"], segment(indexed_text(r["text_markdown"])), r["meta"]) for r in rows])
+        words = sorted({w for r in rows for w in re.findall(r"[a-z]{3,}", indexed_text(r["text_markdown"]))})
+        metas = sorted({t for r in rows for t in r["meta"].split()})
+        queries = [f'"{w}"' for w in words[::7]] + [f'"{w[:2]}"*' for w in words[::31]] + [f'"{t}"' for t in metas]
+        assert len(queries) > 50
+        for q in queries:
+            fast = conn.execute("select rowid, bm25(search_short) from search_short where search_short match ?"
+                                " order by rowid", [q]).fetchall()
+            plain = conn.execute("select rowid, bm25(plain) from temp.plain where plain match ? order by rowid",
+                                 [q]).fetchall()
+            assert fast == plain, q
+    finally:
+        conn.close()
