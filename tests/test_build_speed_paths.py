@@ -666,3 +666,49 @@ def test_the_search_index_written_in_rowid_order_answers_as_one_written_in_versi
             assert fast == plain, q
     finally:
         conn.close()
+
+
+def _sort_list_blocks_plain(markdown, only_navigation=True):
+    """pipeline.normalize.sort_list_blocks as first written: every line ends the block it may be in."""
+    from pipeline.normalize import LIST_ITEM_RE, NAV_ITEM_RE
+
+    out, block = [], []
+
+    def flush():
+        if len(block) > 1 and (not only_navigation or all(NAV_ITEM_RE.match(b) for b in block)):
+            out.extend(sorted(block))
+        else:
+            out.extend(block)
+        block.clear()
+
+    for line in markdown.split("\n"):
+        m = LIST_ITEM_RE.match(line)
+        if m and not m.group(1):
+            block.append(line)
+        elif block and line.startswith((" ", "\t")) and line.strip():
+            block[-1] += "\n" + line
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def test_sort_list_blocks_sorts_what_the_plain_loop_sorts():
+    from pipeline.normalize import sort_list_blocks
+
+    lists = ["- [b](/b)", "- [a](/a)", "  nested", "* c", "1. one", "2) two", "\t- tab", "", "text", "- [z](/z)",
+             "   ", "+ plus", "- [y](/y) ", "> quote"]
+    for text in ("\n".join(LINES + lists), "\n".join(lists * 3), "\n".join(reversed(lists)) + "\n", "", "- a"):
+        for nav in (True, False):
+            assert sort_list_blocks(text, nav) == _sort_list_blocks_plain(text, nav)
+
+
+def test_segment_of_an_ascii_text_is_the_text():
+    from kb.search.parse import CJK_RUN, segment
+
+    for text in ("\n".join(LINES), "plain ASCII words 123", "", "中文 and ASCII", "日本語のテキスト"):
+        expected = CJK_RUN.sub(lambda m: " " + " ".join(m.group(0)[i:i + 2] for i in range(len(m.group(0)) - 1))
+                               + " " + m.group(0)[-1] + " ", text)
+        assert segment(text) == expected
+    assert not any(CJK_RUN.search(chr(cp)) for cp in range(128))
