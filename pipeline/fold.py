@@ -29,7 +29,6 @@ from __future__ import annotations
 import unicodedata
 from functools import lru_cache
 
-from pipeline.text import TranslateTable
 
 #: quotes and dashes that differ only typographically
 _TYPOGRAPHIC = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -54,9 +53,26 @@ def _opencc_pairs(name: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[dict, dict, list]:
-    """The fold table (code point → character), Simplified → Traditional, and the Taiwan and Hong Kong
-    variants of Traditional characters (裏 → 裡), built once per process."""
+def _tables() -> tuple[str, dict, list]:
+    """The fold table, Simplified → Traditional, and the Taiwan and Hong Kong variants of Traditional
+    characters (裏 → 裡), built once per process.
+
+    The fold table is one string of the 65,536 characters of the Basic Multilingual Plane, each code point's
+    folded character at its index (:func:`fold_table` is the same as a mapping of the characters it changes):
+    ``str.translate`` looks a character up in it by index, over twice as fast as in a dict on a long
+    non-ASCII text (the search index folds every section it adds); a character beyond it (an index error) is
+    left alone, as one missing from a dict is. ``tests/test_build_speed_paths.py`` checks every code point."""
+    table = fold_table()
+    to_traditional = _opencc_pairs("STCharacters.txt")
+    regional = [_opencc_pairs("TWVariants.txt"), _opencc_pairs("HKVariants.txt")]
+    chars = list(map(chr, range(0x10000)))
+    for cp, ch in table.items():
+        chars[cp] = ch
+    return "".join(chars), to_traditional, regional
+
+
+def fold_table() -> dict[int, str]:
+    """The code points :func:`fold` changes, each with its folded character (the plain form of the fold)."""
     to_simplified = _opencc_pairs("TSCharacters.txt")
     for variants in ("TWVariantsRev.txt", "HKVariantsRev.txt"):
         for variant, standard in _opencc_pairs(variants).items():
@@ -78,9 +94,7 @@ def _tables() -> tuple[dict, dict, list]:
             table[cp] = out
     for cp in range(ord("A"), ord("Z") + 1):
         table[cp] = chr(cp + 32)
-    to_traditional = _opencc_pairs("STCharacters.txt")
-    regional = [_opencc_pairs("TWVariants.txt"), _opencc_pairs("HKVariants.txt")]
-    return TranslateTable(table), to_traditional, regional
+    return table
 
 
 def fold(text: str) -> str:

@@ -266,11 +266,14 @@ def sort_list_blocks(markdown: str, only_navigation: bool = True) -> str:
             out.extend(block)
         block.clear()
 
+    item = LIST_ITEM_RE.match
     for line in lines:
-        m = LIST_ITEM_RE.match(line)
+        m = item(line)
         if m and not m.group(1):  # top-level item; nested items travel with continuation lines below
             block.append(line)
-        elif block and line.startswith((" ", "\t")) and line.strip():
+        elif not block:  # (most lines: outside any list, nothing to flush)
+            out.append(line)
+        elif line.startswith((" ", "\t")) and line.strip():
             block[-1] += "\n" + line
         else:
             flush()

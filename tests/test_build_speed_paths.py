@@ -610,3 +610,105 @@ def test_a_build_with_worker_processes_stores_what_a_build_in_one_process_stores
     # the demo has them all: several versions of a document, their changes, values that changed, evidence
     assert all(stored["2"][t] for t in ("changes", "rule_values", "rule_value_changes", "glossary_evidence",
                                         "glossary_candidates"))
+
+
+def test_fold_by_index_in_one_string_folds_every_character_as_the_table_of_its_changes_does():
+    from pipeline.fold import fold, fold_table
+
+    table = fold_table()
+
+    class Plain(dict):  # a miss is the character itself, as the first fold's table had it
+        def __missing__(self, code):
+            return code
+
+    plain = Plain(table)
+    every = "".join(chr(cp) for cp in range(0x10000)) + "𝐀𝐁😀\U000100a0\U00016af5\U0010ffff"
+    assert fold(every) == every.translate(plain)
+    for text in ("申訴規則 Ａ１　“Late” – Shipment", "裡面 裏面", "ΣΑΣ Straße İstanbul", "ascii ONLY", ""):
+        assert fold(text) == text.translate(plain)
+
+
+def test_the_search_index_written_in_rowid_order_answers_as_one_written_in_version_order(demo_copy):
+    """kb.store.search_index writes a batch's wordings in rowid order (FTS5 flushes and merges at every lower rowid);
+    the plain form wrote them in the order the texts are read (by version). Every word, prefix and filter token
+    finds the same rows with the same rank either way."""
+    import re
+    import sqlite3
+
+    from kb.data import kb_path
+    from kb.search.parse import segment
+    from kb.search.snippets import indexed_text
+    from kb.store.search_index import reindex
+    from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
+
+    conn = sqlite3.connect(kb_path(demo_copy))
+    try:
+        reindex(conn)
+        cur = conn.execute(f"select w.rowid, v.meta, {SECTION_SPAN_COLUMNS} from search_wordings w"
+                           " join search_sections v on v.rowid = w.rowid join section_spans s on s.rowid = w.rowid"
+                           " order by s.version_id desc, w.rowid desc")
+        names = [d[0] for d in cur.description]
+        rows = fill_section_texts(conn, [dict(zip(names, r)) for r in cur])
+        assert len(rows) > 100 and [r["rowid"] for r in rows] != sorted(r["rowid"] for r in rows)
+        conn.execute("create virtual table temp.plain using fts5(text, meta, content='', prefix='1',"
+                     " tokenize='porter unicode61')")
+        conn.executemany("insert into temp.plain (rowid, text, meta) values (?, ?, ?)",
+                         [(r["rowid"], segment(indexed_text(r["text_markdown"])), r["meta"]) for r in rows])
+        words = sorted({w for r in rows for w in re.findall(r"[a-z]{3,}", indexed_text(r["text_markdown"]))})
+        metas = sorted({t for r in rows for t in r["meta"].split()})
+        queries = [f'"{w}"' for w in words[::7]] + [f'"{w[:2]}"*' for w in words[::31]] + [f'"{t}"' for t in metas]
+        assert len(queries) > 50
+        for q in queries:
+            fast = conn.execute("select rowid, bm25(search_short) from search_short where search_short match ?"
+                                " order by rowid", [q]).fetchall()
+            plain = conn.execute("select rowid, bm25(plain) from temp.plain where plain match ? order by rowid",
+                                 [q]).fetchall()
+            assert fast == plain, q
+    finally:
+        conn.close()
+
+
+def _sort_list_blocks_plain(markdown, only_navigation=True):
+    """pipeline.normalize.sort_list_blocks as first written: every line ends the block it may be in."""
+    from pipeline.normalize import LIST_ITEM_RE, NAV_ITEM_RE
+
+    out, block = [], []
+
+    def flush():
+        if len(block) > 1 and (not only_navigation or all(NAV_ITEM_RE.match(b) for b in block)):
+            out.extend(sorted(block))
+        else:
+            out.extend(block)
+        block.clear()
+
+    for line in markdown.split("\n"):
+        m = LIST_ITEM_RE.match(line)
+        if m and not m.group(1):
+            block.append(line)
+        elif block and line.startswith((" ", "\t")) and line.strip():
+            block[-1] += "\n" + line
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
+def test_sort_list_blocks_sorts_what_the_plain_loop_sorts():
+    from pipeline.normalize import sort_list_blocks
+
+    lists = ["- [b](/b)", "- [a](/a)", "  nested", "* c", "1. one", "2) two", "\t- tab", "", "text", "- [z](/z)",
+             "   ", "+ plus", "- [y](/y) ", "> quote"]
+    for text in ("\n".join(LINES + lists), "\n".join(lists * 3), "\n".join(reversed(lists)) + "\n", "", "- a"):
+        for nav in (True, False):
+            assert sort_list_blocks(text, nav) == _sort_list_blocks_plain(text, nav)
+
+
+def test_segment_of_an_ascii_text_is_the_text():
+    from kb.search.parse import CJK_RUN, segment
+
+    for text in ("\n".join(LINES), "plain ASCII words 123", "", "中文 and ASCII", "日本語のテキスト"):
+        expected = CJK_RUN.sub(lambda m: " " + " ".join(m.group(0)[i:i + 2] for i in range(len(m.group(0)) - 1))
+                               + " " + m.group(0)[-1] + " ", text)
+        assert segment(text) == expected
+    assert not any(CJK_RUN.search(chr(cp)) for cp in range(128))

@@ -32,7 +32,9 @@ def segment(text: str) -> str:
         run = m.group(0)
         return " " + " ".join(run[i:i + 2] for i in range(len(run) - 1)) + " " + run[-1] + " "
 
-    return CJK_RUN.sub(split, text or "")
+    if not text or text.isascii():  # (half the sections: no CJK run to find)
+        return text or ""
+    return CJK_RUN.sub(split, text)
 
 
 @dataclass
