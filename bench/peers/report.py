@@ -65,6 +65,15 @@ def fmt_mib(v) -> str:
     return f"{v / MIB:.0f}" if abs(v) >= 10 * MIB else f"{v / MIB:.1f}"
 
 
+def fmt_peak(cycle) -> str:
+    """A cycle's peak memory: the PSS sum with the RSS sum beside it, or the RSS sum alone (a run before PSS)."""
+    if not cycle or "peak_rss" not in cycle:
+        return "–"
+    if "peak_pss" not in cycle:
+        return fmt_mib(cycle["peak_rss"])
+    return f"{fmt_mib(cycle['peak_pss'])} ({fmt_mib(cycle['peak_rss'])} RSS)"
+
+
 def fmt_bytes(v) -> str:
     """A byte count for small deltas: bytes, KiB or MiB, signed."""
     if v is None:
@@ -177,8 +186,7 @@ def tables(entries: list[dict]) -> str:
         if reason(e):
             continue
         cycles = [cycle_of(e, k) for k in KINDS]
-        peaks = " / ".join((f"{fmt_mib(c['peak_pss'])} ({fmt_mib(c['peak_rss'])} RSS)" if "peak_pss" in c
-                            else fmt_mib(c["peak_rss"])) if c and "peak_rss" in c else "–" for c in cycles)
+        peaks = " / ".join(fmt_peak(c) for c in cycles)
         same = cycles[1]
         added = fmt_bytes(same.get("added_bytes")) if same and "added_bytes" in same else "–"
         content = "–"
