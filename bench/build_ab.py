@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """A/B of two source trees' build, alternated in one run on the same WARCs: CPU ms per new version per step.
 
-    python bench/build_ab.py DATA SOURCES A_TREE B_TREE [--rounds 3] [--warcs 1] [--out DIR]
+    python bench/build_ab.py DATA SOURCES A_TREE B_TREE [--rounds 3] [--warcs 1] [--after 0] [--out DIR]
 
 Runs ``bench/build_steps.py`` (this tree's) with ``PYTHONPATH=A_TREE``, then ``B_TREE``, ``--rounds`` times
-(A B A B ...), each in a fresh process with its own fresh KB, and prints each step's median (and the load average
+(A B A B ...), each in a fresh process with its own fresh KB (``--after 1``: the first WARC built untimed first, so
+the build timed is a change cycle's), and prints each step's median (and the load average
 before each run). ``A_TREE`` may be an exported commit (``git archive COMMIT | tar -x -C DIR``). With ``--out`` the
 KB of each tree's last run is kept as ``DIR/a.db`` and ``DIR/b.db`` (compare them with ``bench/kb_compare.py``).
 """
@@ -23,9 +24,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def run(tree: str, data: str, sources: str, warcs: int, kb: str | None) -> dict:
+def run(tree: str, data: str, sources: str, warcs: int, after: int, kb: str | None) -> dict:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        cmd = [sys.executable, str(HERE / "build_steps.py"), data, sources, "--warcs", str(warcs), "--json", out.name]
+        cmd = [sys.executable, str(HERE / "build_steps.py"), data, sources, "--warcs", str(warcs), "--after",
+               str(after), "--json", out.name]
         if kb:
             cmd += ["--kb", kb]
         env = dict(os.environ, PYTHONPATH=str(Path(tree).resolve()))
@@ -41,6 +43,7 @@ def main(argv=None) -> int:
     parser.add_argument("b")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warcs", type=int, default=1)
+    parser.add_argument("--after", type=int, default=0, help="WARC files built untimed first (1: time a change build)")
     parser.add_argument("--out", help="keep each tree's last KB here (a.db, b.db) and the figures (ab.json)")
     args = parser.parse_args(argv)
     for tree in (args.a, args.b):  # as pip install does: no run compiles the sources it imports
@@ -52,7 +55,7 @@ def main(argv=None) -> int:
         for side in ("a", "b"):
             loads.append(os.getloadavg()[0])
             kb = str(Path(args.out) / f"{side}.db") if args.out and n == args.rounds - 1 else None
-            results[side].append(run(getattr(args, side), args.data, args.sources, args.warcs, kb))
+            results[side].append(run(getattr(args, side), args.data, args.sources, args.warcs, args.after, kb))
             r = results[side][-1]
             print(f"round {n + 1} {side}: {r['cpu_s']} s CPU, {r['new_versions']} new versions (load {loads[-1]:.1f})",
                   flush=True)

@@ -7,11 +7,13 @@ times each step by wrapping its function: CPU time (``time.process_time``) insid
 their parent's (``extract`` holds ``markdown``; ``search index`` holds ``index text`` and ``segment``). Prints CPU ms
 per new version per step, and writes them as JSON with ``--json``.
 
-    python bench/build_steps.py DATA SOURCES [--warcs 1] [--json out.json] [--kb out.db]
+    python bench/build_steps.py DATA SOURCES [--warcs 1] [--after 0] [--json out.json] [--kb out.db]
 
 ``DATA``: a data folder with ``warcs/`` (e.g. a ``bench.peers.run --keep`` one); ``SOURCES``: its declarations.
 The code measured is the ``kb``/``pipeline`` on ``sys.path``: run it with ``PYTHONPATH=TREE`` to measure another
-tree (``bench/build_ab.py`` alternates two trees so). ``--kb`` keeps the KB built (for ``bench/kb_compare.py``).
+tree (``bench/build_ab.py`` alternates two trees so). ``--after K`` builds the first K WARC files untimed before the
+timed build (``--after 1``: the second WARC's build, a change cycle's: what it costs to diff, classify and store new
+versions of known documents). ``--kb`` keeps the KB built (for ``bench/kb_compare.py``).
 """
 
 from __future__ import annotations
@@ -123,6 +125,9 @@ def main(argv=None) -> int:
     parser.add_argument("data")
     parser.add_argument("sources")
     parser.add_argument("--warcs", type=int, default=1, help="the first N WARC files (1: a first cycle)")
+    parser.add_argument("--after", type=int, default=0,
+                        help="build the first K WARC files untimed first, then time the build of the next --warcs "
+                             "(--after 1: a change cycle's build)")
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--kb", help="keep the KB built here")
     args = parser.parse_args(argv)
@@ -145,15 +150,23 @@ def main(argv=None) -> int:
     from pipeline.sources import load_sources
 
     warm_up()
-    timer = Timer()
-    wrapped = install(timer)
     work = Path(tempfile.mkdtemp(prefix="build-steps-"))
     try:
-        warcs = sorted((Path(args.data) / "warcs").glob("*.warc.gz"))[:args.warcs]
+        warcs = sorted((Path(args.data) / "warcs").glob("*.warc.gz"))
         (work / "warcs").mkdir()
-        for w in warcs:
-            (work / "warcs" / w.name).symlink_to(w.resolve())
         platforms = load_sources(args.sources)
+        for w in warcs[:args.after]:
+            (work / "warcs" / w.name).symlink_to(w.resolve())
+        if args.after:
+            db = open_db(work)
+            try:
+                kb.build.build(db, work, platforms)
+            finally:
+                db.close()
+        for w in warcs[args.after:args.after + args.warcs]:
+            (work / "warcs" / w.name).symlink_to(w.resolve())
+        timer = Timer()
+        wrapped = install(timer)
         db = open_db(work)
         started = time.process_time()
         try:
