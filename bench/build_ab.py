@@ -50,6 +50,8 @@ def main(argv=None) -> int:
         subprocess.run([sys.executable, "-m", "compileall", "-q", *[str(Path(tree) / p) for p in ("kb", "pipeline",
                                                                                                   "glossary")]],
                        capture_output=True)
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
     results, loads = {"a": [], "b": []}, []
     for n in range(args.rounds):
         for side in ("a", "b"):

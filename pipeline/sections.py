@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from pipeline.text import plain_text
 
@@ -94,11 +95,12 @@ class Section:
     text: str
     start_line: int = 1  # 1-based line of the version's text where the section starts
 
-    @property
+    # computed once per section (its fields are never reassigned): compare_sections reads each several times
+    @cached_property
     def content_hash(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
-    @property
+    @cached_property
     def body(self) -> str:
         """The text without its number: without a heading line, or without the clause number it opens with."""
         first, _, rest = self.text.partition("\n")
@@ -111,7 +113,7 @@ class Section:
                 return (plain[m.end():].lstrip("*_ \t") + "\n" + rest).strip()
         return self.text
 
-    @property
+    @cached_property
     def body_hash(self) -> str:
         return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
 
