@@ -202,10 +202,56 @@ class Prepared:
     dates: dict
     sections: list[Section]
     canonical_hash: str
+    #: its change from the document's current text when the job was handed out (:func:`draft_change`), if a worker
+    #: drafted it; the writer uses it only if that text is still the current one (:meth:`ChangeDraft.fits`)
+    change: ChangeDraft | None = None
 
     def fits(self, outcome, observed, locale) -> bool:
         """Whether it was prepared from this outcome's text, observed then, under that locale."""
         return (self.content_hash, self.observed, self.locale) == (outcome.content_hash, observed, locale)
+
+
+@dataclass
+class ChangeDraft:
+    """What a change is by its two texts alone, before the KB is read: the whole text's diff figures and patch,
+    and each section that changed (:func:`pipeline.sections.compare_sections`) with its diff and, when ``judged``,
+    whether its own texts differ only by noise (:func:`pipeline.classify.cosmetic_reasons`). Its rows still need
+    the change's classification, which reads earlier versions in the KB (:func:`_section_change_rows`)."""
+
+    from_hash: str  # the content hash of the text it was drafted from
+    chars_added: int
+    chars_removed: int
+    patch: str
+    sections: list[dict]  # key, old_key, status, moved, heading, cosmetic (None: added, removed or not judged), diff
+    judged: bool
+
+    def fits(self, current: dict, substantive: bool) -> bool:
+        """Whether it was drafted from ``current``'s text, judging sections if the change is ``substantive``."""
+        return self.from_hash == current["content_hash"] and (self.judged or not substantive)
+
+
+def _diff_figures(old: str, new: str) -> dict:
+    d = diff(old, new) if old != new else None
+    return {"chars_added": d.chars_added if d else 0, "chars_removed": d.chars_removed if d else 0,
+            "patch": d.patch if d else ""}
+
+
+def draft_change(old_text: str, from_hash: str, new_text: str, new_sections: list[Section],
+                 old_sections: list[Section] | None = None, judge: bool = True) -> ChangeDraft:
+    """The :class:`ChangeDraft` from ``old_text`` to a new version's text (a pure function of the two texts).
+
+    :param old_sections: ``old_text``'s sections if known (else split here: the same ones)
+    :param judge: whether to judge each modified section cosmetic or not (only a substantive change needs it)
+    """
+    sections = []
+    for sc in compare_sections(split_sections(old_text) if old_sections is None else old_sections, new_sections):
+        cosmetic = None
+        if judge and sc.status not in ("added", "removed"):
+            cosmetic = sc.old_text == sc.new_text or cosmetic_reasons(sc.old_text, sc.new_text) is not None
+        sections.append({"key": sc.key, "old_key": sc.old_key, "status": sc.status, "moved": sc.moved,
+                         "heading": sc.heading, "cosmetic": cosmetic, **_diff_figures(sc.old_text, sc.new_text)})
+    whole = _diff_figures(old_text, new_text)
+    return ChangeDraft(from_hash, whole["chars_added"], whole["chars_removed"], whole["patch"], sections, judge)
 
 
 def prepare(outcome, observed, locale) -> Prepared:
@@ -251,24 +297,21 @@ def _statement_rows(version_id, doc_id, observed, statements, sections):
                "announced": int(st.kind == "effective" and st.date > (observed or "")[:10])}
 
 
-def _section_change_rows(version_id, doc_id, old_sections, new_sections, classification):
+def _section_change_rows(version_id, doc_id, draft: ChangeDraft, classification):
     """One row per section the change touched, and the section history marks (see :func:`_section_rows`)."""
     substantive = classification.kind == "substantive"
     changed_keys, rows = {}, []
-    for n, sc in enumerate(compare_sections(old_sections, new_sections), 1):
-        if sc.status in ("added", "removed") or not substantive:
+    for n, sc in enumerate(draft.sections, 1):
+        if sc["status"] in ("added", "removed") or not substantive:
             kind = classification.kind
         else:  # in a substantive change, a section may itself have changed only cosmetically
-            same = sc.old_text == sc.new_text or cosmetic_reasons(sc.old_text, sc.new_text) is not None
-            kind = "cosmetic" if same else "substantive"
-        if sc.status != "removed":
-            changed_keys[sc.key] = "changed" if kind == "substantive" else (sc.old_key or sc.key,)
-        sd = diff(sc.old_text, sc.new_text) if sc.old_text != sc.new_text else None
-        rows.append({"id": f"{version_id}#{n}", "change_id": version_id, "document_id": doc_id, "key": sc.key,
-                     "old_key": sc.old_key if sc.old_key != sc.key else None, "status": sc.status,
-                     "moved": int(sc.moved), "heading": sc.heading, "kind": kind,
-                     "chars_added": sd.chars_added if sd else 0, "chars_removed": sd.chars_removed if sd else 0,
-                     "patch": sd.patch if sd else ""})
+            kind = "cosmetic" if sc["cosmetic"] else "substantive"
+        if sc["status"] != "removed":
+            changed_keys[sc["key"]] = "changed" if kind == "substantive" else (sc["old_key"] or sc["key"],)
+        rows.append({"id": f"{version_id}#{n}", "change_id": version_id, "document_id": doc_id, "key": sc["key"],
+                     "old_key": sc["old_key"] if sc["old_key"] != sc["key"] else None, "status": sc["status"],
+                     "moved": int(sc["moved"]), "heading": sc["heading"], "kind": kind,
+                     "chars_added": sc["chars_added"], "chars_removed": sc["chars_removed"], "patch": sc["patch"]})
     return rows, changed_keys
 
 
@@ -297,14 +340,17 @@ def _sections_of(db, doc_id, version) -> list[Section]:
 
 
 def _record_change(db, doc_id, current, version_id, observed, text, new_sections, statements, dates,
-                   classification):
+                   classification, draft: ChangeDraft | None = None):
     """Store the change from ``current`` to the new version, with its sections and effective date.
 
+    :param draft: the change as a worker drafted it (:func:`draft_change`), used if it fits ``current``
     Returns a mapping ``key -> "changed" | (old_key,)`` for the section history (see :func:`_section_rows`).
     """
-    d = diff(current["text_markdown"], text)
-    rows, changed_keys = _section_change_rows(version_id, doc_id, _sections_of(db, doc_id, current), new_sections,
-                                              classification)
+    substantive = classification.kind == "substantive"
+    if draft is None or not draft.fits(current, substantive):
+        draft = draft_change(current["text_markdown"], current["content_hash"], text, new_sections,
+                             _sections_of(db, doc_id, current), judge=substantive)
+    rows, changed_keys = _section_change_rows(version_id, doc_id, draft, classification)
     by_status = {"added": [], "removed": [], "modified": [], "moved": []}
     for r in rows:
         by_status[r["status"]].append(r["key"])
@@ -313,7 +359,7 @@ def _record_change(db, doc_id, current, version_id, observed, text, new_sections
         "id": version_id, "document_id": doc_id, "from_version_id": current["id"], "to_version_id": version_id,
         "detected_at": observed, "kind": classification.kind, "reasons": json.dumps(classification.reasons),
         "returns_to_version_id": classification.returns_to,
-        "chars_added": d.chars_added, "chars_removed": d.chars_removed, "patch": d.patch,
+        "chars_added": draft.chars_added, "chars_removed": draft.chars_removed, "patch": draft.patch,
         "effective_date": effective or observed[:10], "effective_date_source": "stated" if effective else "detected",
         **{f"sections_{k}": json.dumps(v, ensure_ascii=False) for k, v in by_status.items()}}, rows)
     return changed_keys
@@ -349,7 +395,7 @@ def _new_version(db, doc_id, current, versions_count, observed, outcome, locale,
         classification = _classify_change(db, doc_id, current, row, outcome, observed, kind_override)
         kind = classification.kind
         changed_keys = _record_change(db, doc_id, current, version_id, observed, outcome.text, sections,
-                                      statements, dates, classification)
+                                      statements, dates, classification, prepared.change)
         previous_sections = [dict(zip(("key", "changed_at", "changed_version_id"), r)) for r in db.execute(
             "select key, changed_at, changed_version_id from sections where version_id = ?", [current["id"]])]
     store.insert_sections(db, _section_rows(version_id, doc_id, observed, sections, previous_sections, changed_keys),
@@ -482,15 +528,19 @@ def _warm_up():
     warm_up()  # the language model and date patterns too: the workers inherit them instead of each loading its own
 
 
-def extract_record(record, declared, known, current_hash) -> tuple[Outcome, Prepared | None]:
+def extract_record(record, declared, known, current_hash, current_text=None) -> tuple[Outcome, Prepared | None]:
     """A worker's job: the record's outcome (:func:`pipeline.decide.classify_with_declaration`), and when it gives
-    a text other than ``current_hash`` (the document's current text when the job was handed out), that text's
-    :class:`Prepared`. No database: the writer checks both against the KB when it stores the record."""
+    a text other than ``current_hash`` (the document's current text when the job was handed out, ``current_text``),
+    that text's :class:`Prepared`, with its change from ``current_text`` drafted (:func:`draft_change`: the diffs and
+    section comparison, most of a change's cost). No database: the writer checks both against the KB when it
+    stores the record."""
     outcome = classify_with_declaration(record, declared, known)
     prepared = None
     if outcome.outcome == "new_version" and outcome.text is not None and outcome.content_hash != current_hash:
         observed = record.observed_at or record.fetched_at
         prepared = prepare(outcome, observed, declared.locale)
+        if current_text is not None:
+            prepared.change = draft_change(current_text, current_hash, outcome.text, prepared.sections)
     return outcome, prepared
 
 
@@ -548,10 +598,11 @@ def _ingest_file(db, data_dir, path, documents, stats, progress, pool) -> int:
                 continue
             declared = documents.get(record.document)
             if pool.n and declared is not None and record.kind == "response":
-                current = db.execute("select d.current_version_id, v.content_hash from documents d left join versions v"
-                                     " on v.id = d.current_version_id where d.id = ?", [record.document]).fetchone()
-                known = _known_page(db, record.document, current[0] if current else None, declared)
-                yield record, (record, declared, known, current[1] if current else None)
+                current = db.execute("select d.current_version_id, v.content_hash, v.text_markdown from documents d"
+                                     " left join versions v on v.id = d.current_version_id where d.id = ?",
+                                     [record.document]).fetchone() or (None, None, None)
+                known = _known_page(db, record.document, current[0], declared)
+                yield record, (record, declared, known, current[1], current[2])
             else:
                 yield record, None
 
