@@ -62,13 +62,33 @@ def _terms_for(terms, platforms, kb_platform: str, language: str) -> list[dict]:
             and (p := platforms.get(t["platform"])) is not None and p.covers(kb_platform)]
 
 
-def _change_rows(conn, change: dict, terms: list[dict]) -> list[dict]:
+def _change_job(conn, change: dict) -> list[tuple]:
+    """The texts a change's concepts are read from: ``(key, heading, new markdown, old markdown)`` for each section
+    it touched substantively (a side None where the section is not in that version)."""
     new, old = _texts(conn, change["to_version_id"]), _texts(conn, change["from_version_id"])
+    return [(s["key"], s["heading"], new.get(s["key"]), old.get(s["old_key"] or s["key"]))
+            for s in _rows(conn, """select key, old_key, heading from change_sections where change_id = ?
+                                    and (kind is null or kind = 'substantive') order by rowid""", [change["id"]])]
+
+
+#: The terms each change's job searches, by ``(KB platform, language)`` (:func:`set_terms`): set in each worker
+#: process as it starts (inherited, not sent with every job).
+_TERMS: dict = {}
+
+
+def set_terms(terms_by_scope: dict) -> None:
+    _TERMS.clear()
+    _TERMS.update(terms_by_scope)
+
+
+def change_rows(change: dict, scope: tuple, sections: list[tuple]) -> list[dict]:
+    """One change's ``change_concepts`` rows from its sections' texts (:func:`_change_job`) and the terms of its
+    ``scope`` (:func:`set_terms`): a pure function, a job a worker process can run."""
+    terms = _TERMS[scope]
     out = []
-    for s in _rows(conn, """select key, old_key, heading from change_sections where change_id = ?
-                            and (kind is null or kind = 'substantive') order by rowid""", [change["id"]]):
+    for key, heading, new_markdown, old_markdown in sections:
         sides = [(side, None if markdown is None else plain_text(markdown))
-                 for side, markdown in (("new", new.get(s["key"])), ("old", old.get(s["old_key"] or s["key"])))]
+                 for side, markdown in (("new", new_markdown), ("old", old_markdown))]
         texts = [found or "" for _, found in sides]
         altered = dict(zip(("old", "new"), altered_sentences(texts[1], texts[0])))
         starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
@@ -87,26 +107,39 @@ def _change_rows(conn, change: dict, terms: list[dict]) -> list[dict]:
                     touched = any(bisect.bisect_right(starts[side], index.span(*h)[0]) - 1 in altered[side]
                                   for h in hits)
                     out.append({"change_id": change["id"], "document_id": change["document_id"],
-                                "section_key": s["key"], "section_heading": s["heading"], "concept_id": t["concept_id"],
+                                "section_key": key, "section_heading": heading, "concept_id": t["concept_id"],
                                 "term_id": t["id"], "side": side, "occurrences": len(hits), "in_change": int(touched)})
     return out
 
 
-def change_concept_rows(conn, change_ids) -> list[dict]:
-    """The ``change_concepts`` rows of the given changes (substantive ones; others have none)."""
-    if not change_ids:
-        return []
+def change_concept_jobs(conn, change_ids) -> tuple[dict, object]:
+    """``(terms by scope, jobs)``: the terms to give :func:`set_terms`, and ``(change id, (change, scope,
+    sections))`` for :func:`change_rows`, one per substantive change of ``change_ids`` (others have no rows), its
+    texts read from the KB as the jobs are handed out."""
     platforms = load_platforms(conn)
     terms = _rows(conn, "select id, concept_id, platform, language, term, case_sensitive from glossary_terms")
     marks = ", ".join("?" * len(change_ids))
-    out = []
-    for change in _rows(conn, f"""select c.id, c.document_id, c.from_version_id, c.to_version_id,
-                                         d.platform_id, d.locale
-                                  from changes c join documents d on d.id = c.document_id
-                                  where c.kind = 'substantive' and c.id in ({marks})""", list(change_ids)):
-        wanted = _terms_for(terms, platforms, change["platform_id"], locale_lang(change["locale"]))
-        for t in wanted:  # each term's tokens once
-            if "tokens" not in t:
-                t["tokens"] = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
-        out.extend(_change_rows(conn, change, wanted))
-    return out
+    changes = _rows(conn, f"""select c.id, c.document_id, c.from_version_id, c.to_version_id,
+                                     d.platform_id, d.locale
+                              from changes c join documents d on d.id = c.document_id
+                              where c.kind = 'substantive' and c.id in ({marks})""", list(change_ids))
+    by_scope: dict = {}
+    for change in changes:
+        scope = (change["platform_id"], locale_lang(change["locale"]))
+        if scope not in by_scope:
+            by_scope[scope] = _terms_for(terms, platforms, *scope)
+            for t in by_scope[scope]:  # each term's tokens once
+                if "tokens" not in t:
+                    t["tokens"] = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
+    jobs = ((change["id"], (change, (change["platform_id"], locale_lang(change["locale"])), _change_job(conn, change)))
+            for change in changes)
+    return by_scope, jobs
+
+
+def change_concept_rows(conn, change_ids) -> list[dict]:
+    """The ``change_concepts`` rows of the given changes (substantive ones; others have none), in this process."""
+    if not change_ids:
+        return []
+    by_scope, jobs = change_concept_jobs(conn, change_ids)
+    set_terms(by_scope)
+    return [row for _, (change, scope, sections) in jobs for row in change_rows(change, scope, sections)]

@@ -1,8 +1,9 @@
 """Worker processes for a build's pure work, one writer storing: the one pool the build's steps share.
 
 A build has one writer (this process: only it opens transactions on the KB). What a step computes per item
-from values alone (a page's extraction and its new version's dates, sections and hash in :mod:`kb.ingest`, a
-version's rule values in :mod:`kb.rules`, a document's glossary evidence in :mod:`kb.glossary`) can run in
+from values alone (a page's extraction and its new version's dates, sections, hash and change from the current text
+in :mod:`kb.ingest`, a version's rule values in :mod:`kb.rules`, a platform's glossary evidence in :mod:`kb.glossary`,
+a change's concepts in :mod:`kb.impact`) can run in
 worker processes on every core while the writer reads ahead and stores. Workers get their input as arguments
 and give back values: they never open the KB.
 

@@ -590,12 +590,14 @@ DERIVED = {
                          " section_heading, occurrences, snippet from glossary_evidence order by rowid",
     "glossary_candidates": "select kb_platform_id, language, candidate, kind, occurrences, documents,"
                            " example_document_id, example_section_id, example from glossary_candidates order by rowid",
+    "change_concepts": "select * from change_concepts order by rowid",
 }
 
 
 def test_a_build_with_worker_processes_stores_what_a_build_in_one_process_stores(demo_copy, tmp_path, monkeypatch):
     """Two worker processes (``POLICYKB_BUILD_WORKERS=2``) extract the pages and prepare their new texts' dates,
-    sections and hash, read the rule values and search the glossary evidence; the one writer stores it all: the
+    sections, hash and change from the current text, read the rule values, search the glossary evidence and the
+    concepts of changes; the one writer stores it all: the
     same rows, in the same order, as a rebuild that does everything in its own process (``0``)."""
     from conftest import DEMO_SOURCES, copy_data, policykb, rows
 
@@ -608,8 +610,8 @@ def test_a_build_with_worker_processes_stores_what_a_build_in_one_process_stores
     for table in DERIVED:
         assert stored["2"][table] == stored["0"][table], table
     # the demo has them all: several versions of a document, their changes, values that changed, evidence
-    assert all(stored["2"][t] for t in ("changes", "rule_values", "rule_value_changes", "glossary_evidence",
-                                        "glossary_candidates"))
+    assert all(stored["2"][t] for t in ("changes", "change_sections", "rule_values", "rule_value_changes",
+                                        "glossary_evidence", "glossary_candidates", "change_concepts"))
 
 
 def test_fold_by_index_in_one_string_folds_every_character_as_the_table_of_its_changes_does():
