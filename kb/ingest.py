@@ -222,7 +222,8 @@ class ChangeDraft:
     chars_added: int
     chars_removed: int
     patch: str
-    sections: list[dict]  # key, old_key, status, moved, heading, cosmetic (None: added, removed or not judged), diff
+    sections: list[dict]  # key, old_key, status, moved, heading, cosmetic (None: added, removed or not judged),
+    #                       and its diff figures (chars_added, chars_removed, patch)
     judged: bool
 
     def fits(self, current: dict, substantive: bool) -> bool:
