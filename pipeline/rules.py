@@ -1535,6 +1535,19 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
     language = base_language(language)
     if not language:
         return []
+    return list(_read_section(markdown, language))
+
+
+#: how many sections :func:`extract` remembers the values of: a section met again (the same terms published under
+#: several addresses, a platform's boilerplate in each of its documents) is read once; the reading is a function of
+#: the text and the language only (the n200 build of issue 19 read 15,046 sections, 4,354 of them distinct)
+SECTION_CACHE = 1024
+
+
+@lru_cache(maxsize=SECTION_CACHE)
+def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:
+    """:func:`extract` of a section in a language of the cue file (:func:`base_language`), memoized (values are
+    frozen; :func:`extract` hands out a new list each time)."""
     out: list[RuleValue] = []
     table: list[list[str]] = []
     label = lead = previous = ""
@@ -1562,7 +1575,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
             label = sentence if is_label else ""
             lead = lead if bullet else _lead_subject(sentence, read_as)
             lead_within = lead_within if bullet else sentence.endswith(":") and bool(_LEAD_WITHIN.search(sentence))
-    return out
+    return tuple(out)
 
 
 #: a period named again, with a demonstrative or as the subject of its sentence ("Le délai de 72 heures commence à
