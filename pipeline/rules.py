@@ -240,6 +240,89 @@ def _cue_table(name: str) -> list[tuple[str, re.Pattern]]:
     return [(key, guarded(_nfkc(expr), re.I | re.U)) for key, expr in keyword_data()[name].items()]
 
 
+#: the characters ``re`` takes for one another under IGNORECASE though neither lower-cases to the other ("ſ" for "s",
+#: "ς" for "σ", "ι" for "\u0345": its own table, ``re._casefix``), each mapped to the lowest of its class
+def _case_classes() -> dict[int, int]:
+    try:
+        from re._casefix import _EXTRA_CASES
+    except ImportError:  # pragma: no cover - another Python: no class folded, and no cue table prefiltered
+        return {}
+    return {c: min((k,) + others) for k, others in _EXTRA_CASES.items() for c in (k,) + others
+            if c != min((k,) + others)}
+
+
+_CASE_CLASSES = _case_classes()
+
+
+def _fold(text: str) -> str:
+    """``text`` as ``re`` compares it under IGNORECASE, one character for one: each lower-cased (``str.lower`` is
+    ``re``'s ``_sre.unicode_tolower`` for every character but "İ", lower-cased to "i" first, and "Σ", whose two lower
+    cases are one class), then taken to its class's representative (:data:`_CASE_CLASSES`). Two characters
+    ``re.I`` takes for one another fold to the same, so where a case-insensitive pattern matches a literal string,
+    the folded text holds the folded string (:func:`_cue_anchors`; ``tests/test_rules_speed_paths.py`` checks every
+    character)."""
+    text = text.replace("\u0130", "i").lower()
+    return text if text.isascii() else text.translate(_CASE_CLASSES)
+
+
+class _Unbounded(Exception):
+    """A pattern :func:`_required` finds no literal every match holds of."""
+
+
+def _required(items) -> frozenset[str]:
+    """Strings one of which every match of a parsed sequence (``re._parser``) holds: a run of literals it must
+    match, or what a group, alternation or repeat it must match requires (each alternative's, for an alternation);
+    of these, the set whose shortest string is the longest. Zero-width items (word boundaries, lookarounds) and
+    character classes end a run; what they or an optional part match is not required."""
+    from re import _constants as c
+
+    candidates, run = [], []
+
+    def end_run():
+        if run:
+            candidates.append(frozenset(["".join(run)]))
+            run.clear()
+
+    for op, av in items:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        end_run()
+        try:
+            if op is c.SUBPATTERN and not (av[1] or av[2]):  # a group with no flags of its own
+                candidates.append(_required(av[3].data))
+            elif op is c.BRANCH:
+                candidates.append(frozenset().union(*(_required(alternative.data) for alternative in av[1])))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+                candidates.append(_required(av[2].data))
+            elif op is c.ATOMIC_GROUP:
+                candidates.append(_required(av.data))
+        except _Unbounded:
+            pass
+    end_run()
+    if not candidates:
+        raise _Unbounded
+    return max(candidates, key=lambda strings: (min(map(len, strings)), -len(strings)))
+
+
+@lru_cache(maxsize=None)
+def _cue_anchors(name: str) -> tuple[frozenset[str] | None, ...]:
+    """For each cue of a table (:func:`_cue_table`'s order), folded strings (:func:`_fold`) one of which every match
+    of the cue holds (:func:`_required`: "respon", "reclam", "申诉" …), or None when the cue has none: a clause whose
+    folded text holds none of a cue's cannot match it, so :func:`_clause_hits` skips its pattern there (most clauses
+    hold the strings of two cues at most, of 14)."""
+    from re import _parser
+
+    out = []
+    for expr in keyword_data()[name].values():
+        try:
+            strings = frozenset(_fold(s) for s in _required(_parser.parse(_nfkc(expr), re.I | re.U).data))
+        except (_Unbounded, ImportError, AttributeError):
+            strings = None
+        out.append(strings if strings and "" not in strings else None)
+    return tuple(out)
+
+
 def _to_number(token: str) -> float | None:
     """``"4"``, ``"2,5"``, ``"十五"``, ``"两"`` → a number; None when it is no number."""
     if token[0].isdigit():
@@ -769,7 +852,9 @@ _CARRY_OUT = re.compile(r"uitvoeren\b", re.I)
 def _clause_hits(text: str, table: str, a: int, b: int) -> tuple[tuple[int, int, str], ...]:
     """Every cue of ``table`` in ``text[a:b]``, as ``(start, end, key)``: found once per clause, not once per number in
     it (a clause of many numbers would read in quadratic time)."""
-    return tuple((m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b))
+    folded = _fold(text[a:b])  # a cue none of whose strings the clause holds is not looked for (:func:`_cue_anchors`)
+    return tuple((m.start(), m.end(), key) for (key, pattern), anchors in zip(_cue_table(table), _cue_anchors(table))
+                 if anchors is None or any(s in folded for s in anchors) for m in pattern.finditer(text, a, b))
 
 
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
@@ -837,9 +922,9 @@ def _strong_cue(text: str, position: int, unit_end: int) -> bool:
     """Whether a subject that is not weak (:data:`WEAK_SUBJECTS`) is named anywhere in the number's clause, on either
     side, in the moment it counts from too; a cost named after a step ("Rücksendekosten") names none."""
     a, b = _clause(text, position)
-    return any(key not in WEAK_SUBJECTS and not position <= m.start() < unit_end
-               and not (_COST_BEFORE.search(text, max(0, m.start() - 24), m.start()) or _COST_AFTER.match(text, m.end()))
-               for key, pattern in _cue_table("subjects") for m in pattern.finditer(text, a, b))
+    return any(key not in WEAK_SUBJECTS and not position <= s < unit_end
+               and not (_COST_BEFORE.search(text, max(0, s - 24), s) or _COST_AFTER.match(text, e))
+               for s, e, key in _clause_hits(text, "subjects", a, b))
 
 
 #: languages written without spaces between words: a "word" there runs to the sentence's start

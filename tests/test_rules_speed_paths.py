@@ -7,6 +7,7 @@ invariant is ``bench/rules_digest.py`` printing the same digest before and after
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,71 @@ def test_the_remembered_reading_is_the_languages():
     french = SECTIONS[1][0]
     assert rules.extract(french, "fr") and rules.extract(french, "en") == []
     assert rules.extract(french, "en") == [] and rules.extract(french, "fr")
+
+
+def test_fold_takes_what_ignorecase_takes_for_one_another_to_one_character():
+    """re.I takes x for y when their lower cases (``_sre.unicode_tolower``) are one, or are in one class of its
+    extra table (``re._casefix``): such characters fold alike, and each folds to one character."""
+    import _sre
+    from re._casefix import _EXTRA_CASES
+
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    every = "".join(map(chr, points))
+    folded = rules._fold(every)
+    assert len(folded) == len(every)
+    lowered = "".join(chr(_sre.unicode_tolower(c)) for c in points)
+    assert folded == rules._fold(lowered)
+    for k, others in _EXTRA_CASES.items():
+        assert {rules._fold(chr(c)) for c in (k,) + others} == {rules._fold(chr(k))}
+    assert rules._fold("İSTANBUL ſhip ΣΑΣ") == rules._fold("istanbul ship σας")
+
+
+def _plain_clause_hits(text, table, a, b):
+    """Every cue of the table over the clause, as ``_clause_hits`` was first written."""
+    return tuple((m.start(), m.end(), key) for key, pattern in rules._cue_table(table)
+                 for m in pattern.finditer(text, a, b))
+
+
+ODD_CASES = [
+    "We ſhip within 3 days.", "WE SHIP WITHIN 3 DAYS", "İADE within 14 days; REFUND İN 5 days", "ΣΑΣ appeal",
+    "Die RÜCKERSTATTUNG erfolgt binnen 14 Tagen.", "卖家须在7个工作日内提交申诉", "ﬁle an appeal", "K",
+    "response-time: 24h; Résiliation sous 30 jours", "",
+]
+
+
+def test_clause_hits_skips_only_cues_the_clause_cannot_match():
+    # the sentences clauses are asked of: those worth reading, with their numbers as digits
+    texts = ODD_CASES + [rules.digits(s, lang) for md, language in SECTIONS + corpus_sections(step=150)
+                         if (lang := rules.base_language(language)) for s, _ in rules.sentences(md)
+                         if rules._patterns(lang)["worth_reading"].search(s)]
+    assert len(texts) > len(ODD_CASES) + 5
+    for text in texts:
+        spans = {(0, len(text)), (0, len(text) // 2), (len(text) // 3, len(text))}
+        for table in ("subjects", "metrics"):
+            for a, b in spans:
+                assert rules._clause_hits.__wrapped__(text, table, a, b) == _plain_clause_hits(text, table, a, b), \
+                    (text, table, a, b)
+
+
+def test_every_cue_has_strings_to_look_for():
+    """Not needed for the values, only for the speed: a cue without strings is looked for in every clause."""
+    for table in ("subjects", "metrics"):
+        anchors = rules._cue_anchors(table)
+        assert len(anchors) == len(rules._cue_table(table)) and None not in anchors
+
+
+@pytest.mark.parametrize("pattern, strings", [
+    ("appeal", {"appeal"}), ("re-?consider(?:ed|ation)?", {"consider"}), ("ab(?:cdefgh)?", {"ab"}),
+    ("ab(?:cdefgh)*", {"ab"}), ("ab(?:cdefgh)+", {"cdefgh"}), ("ab(?:cdefgh){0,2}", {"ab"}),
+    ("(?:abc|de)fg", {"fg"}), ("(?:abc|def)g", {"abc", "def"}), ("(?<!cor)respon", {"respon"}),
+    ("(?=abcdef)ab", {"ab"}), (r"\bab\b", {"ab"}), ("申诉|appeal", {"申诉", "appeal"}), ("(?-i:ABCD)e", {"e"}),
+    (r"x|.*", None), (r"\w+", None), ("[ab]c?", None),
+])
+def test_required_strings_are_in_every_match(pattern, strings):
+    from re import _parser
+
+    try:
+        found = rules._required(_parser.parse(pattern, re.I).data)
+    except rules._Unbounded:
+        found = None
+    assert found == (None if strings is None else frozenset(strings))
