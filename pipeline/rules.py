@@ -381,7 +381,9 @@ def _split_run_on(text: str, language: str) -> str:
     to a word ("almeno15 giorni", "30giorni"). Cues are then read as written in any other document."""
     if _DIGIT.search(text):  # each end of a run-on number is next to a digit: a text without one has none
         text = _NUMBER_RUN_ON.sub(" ", text)
-    return _LONG_WORD.sub(lambda m: _split_word(m.group(), language), text)
+    # each distinct word looked up once, and the text rewritten only when one of them splits (most texts: none)
+    split = {w: cut for w in set(_LONG_WORD.findall(text)) if (cut := _split_word(w, language)) != w}
+    return _LONG_WORD.sub(lambda m: split.get(m.group(), m.group()), text) if split else text
 
 
 _DIGIT = re.compile(r"\d")
