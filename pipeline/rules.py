@@ -1637,7 +1637,10 @@ def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:
     frozen; :func:`extract` hands out a new list each time)."""
     out: list[RuleValue] = []
     table: list[list[str]] = []
-    label = lead = previous = ""
+    label = previous = ""
+    # the lead-in line bulleted items continue, and the language it is read in: what it names (:func:`_lead_subject`)
+    # is read only for a deadline of an item that names no step, the one value that takes it (:func:`_labelled`)
+    lead_line = ("", language)
     lead_within = False  # the lead-in line ends in a deadline's cue ("if, within:"): its items' periods are deadlines
     for sentence, is_row, is_label, bullet in _lines(markdown) + [("", False, False, False)]:
         if is_row:
@@ -1650,8 +1653,8 @@ def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:
         if sentence:
             read_as = reading_language(sentence, language)
             for v in _sentence_values(sentence, read_as, within=bullet and lead_within):
-                v = _anaphoric(_restated(_labelled(v, label, read_as, lead if bullet else ""), out, read_as),
-                               previous, read_as)
+                lead = _lead_subject(*lead_line) if bullet and v.kind == "time_limit" and not v.subject else ""
+                v = _anaphoric(_restated(_labelled(v, label, read_as, lead), out, read_as), previous, read_as)
                 if v.comparator == "restated":  # a period named again: only one the section stated before
                     v = _mentioned(v, out)
                 if v and v.comparator == "share":  # a share whose label line names no metric either: no threshold
@@ -1660,7 +1663,7 @@ def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:
                     out.append(v)
             previous = sentence
             label = sentence if is_label else ""
-            lead = lead if bullet else _lead_subject(sentence, read_as)
+            lead_line = lead_line if bullet else (sentence, read_as)
             lead_within = lead_within if bullet else sentence.endswith(":") and bool(_LEAD_WITHIN.search(sentence))
     return tuple(out)
 
