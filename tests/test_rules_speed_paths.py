@@ -49,7 +49,7 @@ def test_a_section_read_again_gives_the_values_read_first_in_a_new_list():
         first = rules.extract(markdown, language)
         first.append("not a value")  # a caller's list is its own: the remembered values stay as read
         again = rules.extract(markdown, language)
-        assert again == first[:-1] == list(rules._read_section.__wrapped__(markdown, rules.base_language(language)))
+        assert again == first[:-1] == list(rules._read_section(markdown, rules.base_language(language)))
 
 
 def test_the_remembered_reading_is_the_languages():
