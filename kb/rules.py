@@ -79,13 +79,15 @@ def concept_for(value, language: str, terms: dict, known: set) -> str | None:
 
 
 #: The state every reading job of one :func:`derive` uses (:func:`_set_reader`): ``terms`` by KB platform
-#: (:func:`_glossary_terms`) and the ``known`` concept ids.
+#: (:func:`_glossary_terms`) and the ``known`` concept ids; and the ``concepts`` found so far, by platform, language
+#: and value (a value read again in another document of the platform, the same section published twice, has the
+#: same concept: :func:`concept_for` is a function of these and of the terms).
 _READER: dict = {}
 
 
 def _set_reader(terms_by_platform: dict, known: set) -> None:
     _READER.clear()
-    _READER.update(terms=terms_by_platform, known=known)
+    _READER.update(terms=terms_by_platform, known=known, concepts={})
 
 
 def read_versions(platform: str, versions: list[tuple], earlier: dict | None = None) -> list[list[tuple]]:
@@ -100,15 +102,21 @@ def read_versions(platform: str, versions: list[tuple], earlier: dict | None = N
         concept)]}``, when an earlier derive read it (:func:`_stored_readings`): its unchanged sections are not
         read again either
     """
-    terms, known = _READER["terms"][platform], _READER["known"]
+    terms, known, concepts = _READER["terms"][platform], _READER["known"], _READER["concepts"]
+
+    def concept(value, language):
+        key = (platform, language, value)
+        if key not in concepts:
+            concepts[key] = concept_for(value, language, terms, known)
+        return concepts[key]
+
     out, earlier = [], earlier or {}
     for sections, language in versions:
         readings, read = {}, []
         for key, markdown in sections:
             reading = readings.get((markdown, language), earlier.get((markdown, language)))
             if reading is None:
-                reading = [(v, concept_for(v, language, terms, known))
-                           for v in extraction.extract(markdown or "", language)]
+                reading = [(v, concept(v, language)) for v in extraction.extract(markdown or "", language)]
             readings[(markdown, language)] = reading
             read.append((key, reading))
         out.append(read)
