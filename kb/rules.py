@@ -79,15 +79,20 @@ def concept_for(value, language: str, terms: dict, known: set) -> str | None:
 
 
 #: The state every reading job of one :func:`derive` uses (:func:`_set_reader`): ``terms`` by KB platform
-#: (:func:`_glossary_terms`) and the ``known`` concept ids; and the ``concepts`` found so far, by platform, language
-#: and value (a value read again in another document of the platform, the same section published twice, has the
-#: same concept: :func:`concept_for` is a function of these and of the terms).
+#: (:func:`_glossary_terms`) and the ``known`` concept ids; the ``concepts`` found so far, by the platform's ``terms``
+#: (the first platform whose terms are these: most platforms' are the general glossary's alone), language and value:
+#: a value read again (the same section in several documents) has the same concept, as :func:`concept_for` is a
+#: function of these and the known ids.
 _READER: dict = {}
 
 
 def _set_reader(terms_by_platform: dict, known: set) -> None:
     _READER.clear()
-    _READER.update(terms=terms_by_platform, known=known, concepts={})
+    firsts: list = []
+    for platform, terms in terms_by_platform.items():
+        firsts.append(next((p for p in firsts if terms_by_platform[p] == terms), platform))
+    _READER.update(terms=terms_by_platform, known=known, concepts={},
+                   same_terms=dict(zip(terms_by_platform, firsts)))
 
 
 def read_versions(platform: str, versions: list[tuple], earlier: dict | None = None) -> list[list[tuple]]:
@@ -103,9 +108,10 @@ def read_versions(platform: str, versions: list[tuple], earlier: dict | None = N
         read again either
     """
     terms, known, concepts = _READER["terms"][platform], _READER["known"], _READER["concepts"]
+    same_terms = _READER["same_terms"][platform]
 
     def concept(value, language):
-        key = (platform, language, value)
+        key = (same_terms, language, value)
         if key not in concepts:
             concepts[key] = concept_for(value, language, terms, known)
         return concepts[key]

@@ -129,19 +129,21 @@ def test_required_strings_are_in_every_match(pattern, strings):
 
 def test_a_values_concept_is_remembered_per_platform_as_concept_for_gives_it():
     """``kb.rules.read_versions`` remembers each value's concept within a derive: by platform, whose glossary terms
-    differ ("ODR" is another concept's term on platform B), and language."""
+    differ ("ODR" is another concept's term on platforms B and C), and language."""
     from glossary.match import term_tokens
     from kb import rules as kb_rules
 
     odr = "Keep your ODR under 1% over 60 days."
-    terms = {"A": {}, "B": {"en": [("x-rate", term_tokens("ODR", "en", False), False)]}}
+    terms = {"A": {}, "B": {"en": [("x-rate", term_tokens("ODR", "en", False), False)]},
+             "C": {"en": [("x-rate", term_tokens("ODR", "en", False), False)]}, "D": {}}
     known = {"order-defect-rate", "x-rate"}
     kb_rules._set_reader(terms, known)
     read = {}
-    for platform in ("A", "B", "A"):
+    for platform in ("A", "B", "A", "C", "D"):
         versions = [([("s1", odr), ("s2", "Nothing here.")], "en"), ([("s1", odr)], "en-US")]
         read[platform] = kb_rules.read_versions(platform, versions)
         for (sections, language), version_read in zip(versions, read[platform]):
             assert [(key, [(v, kb_rules.concept_for(v, language, terms[platform], known)) for v in
                            rules.extract(md, language)]) for key, md in sections] == version_read
-    assert read["A"][0][0][1][0][1] == "order-defect-rate" and read["B"][0][0][1][0][1] == "x-rate"
+    assert read["A"][0][0][1][0][1] == read["D"][0][0][1][0][1] == "order-defect-rate"
+    assert read["B"][0][0][1][0][1] == read["C"][0][0][1][0][1] == "x-rate"
