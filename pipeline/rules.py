@@ -496,7 +496,7 @@ def _plain_line(line: str) -> str:
     """``plain_text(line, collapse_space=True)`` for one line (no line break in it), without its regular expressions
     when the line holds no Markdown they could remove: then it is only the line's white space collapsed (four lines
     in five of the sample KB's 100 versions; ``tests/test_rules_fast.py`` checks the two agree)."""
-    if "\n" in line or not _MARKDOWN_ANYWHERE.isdisjoint(line) or line.lstrip(" \t")[:1] in _MARKDOWN_START:
+    if "\n" in line or any(map(line.__contains__, _MARKDOWN_ANYWHERE)) or line.lstrip(" \t")[:1] in _MARKDOWN_START:
         return plain_text(line, collapse_space=True)
     return " ".join(line.split())
 
@@ -604,8 +604,14 @@ def _unwrapped(markdown: str) -> list[str]:
 _SENTENCE_END_GUARDED = re.compile(r"(?:(?<=[.!?。！？])|(?=\n))(?:" + _SENTENCE_END.pattern + ")", _SENTENCE_END.flags)
 
 
+#: the characters one of which each end of :data:`_SENTENCE_END_GUARDED` follows, and the line break it may start with
+_SENTENCE_END_AFTER = ".!?。！？\n"
+
+
 def _split_sentences(text: str) -> list[str]:
     """One line's sentences: split at :data:`_SENTENCE_END` except after an abbreviation (:data:`_ABBREVIATION`)."""
+    if not any(map(text.__contains__, _SENTENCE_END_AFTER)):
+        return [text]  # every end follows one of these characters or is a line break: a text of none is one sentence
     out, start = [], 0
     for m in _SENTENCE_END_GUARDED.finditer(text):
         if m.end() == 0 or (text[m.start() - 1:m.start()] == "." and (
@@ -856,7 +862,7 @@ def _clause_hits(text: str, table: str, a: int, b: int) -> tuple[tuple[int, int,
     it (a clause of many numbers would read in quadratic time)."""
     folded = _fold(text[a:b])  # a cue none of whose strings the clause holds is not looked for (:func:`_cue_anchors`)
     return tuple((m.start(), m.end(), key) for (key, pattern), anchors in zip(_cue_table(table), _cue_anchors(table))
-                 if anchors is None or any(s in folded for s in anchors) for m in pattern.finditer(text, a, b))
+                 if anchors is None or any(map(folded.__contains__, anchors)) for m in pattern.finditer(text, a, b))
 
 
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,

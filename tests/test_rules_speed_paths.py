@@ -147,3 +147,24 @@ def test_a_values_concept_is_remembered_per_platform_as_concept_for_gives_it():
                            rules.extract(md, language)]) for key, md in sections] == version_read
     assert read["A"][0][0][1][0][1] == read["D"][0][0][1][0][1] == "order-defect-rate"
     assert read["B"][0][0][1][0][1] == read["C"][0][0][1][0][1] == "x-rate"
+
+
+def _plain_split_sentences(text):
+    """``_split_sentences`` as first written: every text through the sentence ends' loop."""
+    out, start = [], 0
+    for m in rules._SENTENCE_END_GUARDED.finditer(text):
+        if m.end() == 0 or (text[m.start() - 1:m.start()] == "." and (
+                rules._ABBREVIATION.search(text, max(0, m.start() - 12), m.start())
+                or rules._ABBREVIATION_NEXT.match(text, m.end()))):
+            continue
+        out.append(text[start:m.start()])
+        start = m.end()
+    return out + [text[start:]]
+
+
+def test_a_line_without_an_ends_character_is_one_sentence_as_the_loop_finds():
+    lines = ["", "a", "No end here", "Ends. Here", "z. B. so", "问题！然后", "why? Because", "line\nbreak", "\n",
+             "Section 5. The", "corriere.L'utente", "etc", "…", "a;b,c", "\u3002"]
+    lines += [line for md, _ in SECTIONS + corpus_sections(step=100) for line in md.splitlines()]
+    for line in lines:
+        assert rules._split_sentences(line) == _plain_split_sentences(line), line
