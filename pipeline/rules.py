@@ -1624,6 +1624,9 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         a language without cues gives nothing (an English sentence on such a page too); a sentence in English on a
         page in another language with cues is read in English (:func:`reading_language`); a table's rows are read
         in the page's language
+
+    A section read before in the same language gives the values it gave then (the last :data:`SECTION_CACHE`
+    sections are remembered, by a hash of their text), in a new list.
     """
     language = base_language(language)
     if not language:
