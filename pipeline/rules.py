@@ -469,6 +469,8 @@ def _lines(markdown: str) -> list[tuple[str, bool, bool, bool]]:
     out = []
     for line in _unwrapped(markdown or ""):
         stripped = line.strip()
+        if not stripped:
+            continue  # a blank line holds no sentence
         if stripped.startswith("|") and stripped.count("|") >= 2:
             out.append((stripped, True, False, False))
             continue
