@@ -345,6 +345,7 @@ _LETTERS = r"A-Za-zÀ-ÖØ-öø-ɏ"
 
 
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
+_LATIN_WORD_RUN = re.compile(rf"[{_LETTERS}]+")
 
 
 @lru_cache(maxsize=None)
@@ -359,11 +360,19 @@ def _frequencies(language: str) -> dict[str, float]:
 def _zipf(word: str, language: str) -> float:
     """wordfreq's Zipf frequency of a word (``zipf_frequency(word, language)``), memoized: a split tries every cut
     of every unknown word, and a policy corpus repeats a small vocabulary. wordfreq's own look-up tokenizes the word
-    each time (a fifth of the rules' time on long pages); a word of ASCII letters is one lower-case token to it, so
-    its frequency is read from the word list directly and rounded as wordfreq rounds it (``tests/test_rules.py``
-    checks the two agree on every word of the lists and their cuts)."""
+    each time (a fifth of the rules' time on long pages); a word of ASCII letters is one lower-case token to it, and
+    a word of Latin letters (:data:`_LETTERS`) in a language of :data:`SPLIT_LANGUAGES` one token in its NFC,
+    case-folded form (what wordfreq's ``preprocess_text`` and ``simple_tokenize`` make of it there), so its
+    frequency is read from the word list directly and rounded as wordfreq rounds it (``tests/test_rules.py`` and
+    ``tests/test_rules_speed_paths.py`` check the two agree on the lists' words, their cuts and capitalizations)."""
     if _ASCII_WORD.fullmatch(word):
-        freq = _frequencies(language).get(word.lower())
+        key = word.lower()
+    elif language in SPLIT_LANGUAGES and _LATIN_WORD_RUN.fullmatch(word):
+        key = unicodedata.normalize("NFC", unicodedata.normalize("NFC", word).casefold()).casefold()
+    else:
+        key = None
+    if key is not None:
+        freq = _frequencies(language).get(key)
         if freq is None:
             return 0.0
         unrounded = max(freq, 1e-9)  # wordfreq's minimum for a Zipf minimum of 0

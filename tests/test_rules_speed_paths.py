@@ -168,3 +168,22 @@ def test_a_line_without_an_ends_character_is_one_sentence_as_the_loop_finds():
     lines += [line for md, _ in SECTIONS + corpus_sections(step=100) for line in md.splitlines()]
     for line in lines:
         assert rules._split_sentences(line) == _plain_split_sentences(line), line
+
+
+@pytest.mark.parametrize("language", sorted(rules.SPLIT_LANGUAGES))
+def test_latin_words_score_as_wordfreq_scores_them(language):
+    """A word of Latin letters beyond ASCII ("crème", "Straße", "ĳssel") scores as ``zipf_frequency`` scores it:
+    every such word of the list's head and a sample of its tail, as written, capitalized and upper-cased, and their
+    cuts."""
+    from wordfreq import get_frequency_dict, top_n_list, zipf_frequency
+
+    listed = get_frequency_dict(language, "best")
+    latin = [w for w in listed if not w.isascii() and rules._LATIN_WORD_RUN.fullmatch(w)]
+    head = [w for w in top_n_list(language, 5000) if not w.isascii() and rules._LATIN_WORD_RUN.fullmatch(w)]
+    words = head + latin[::25] + ["crème", "Straße", "STRASSE", "ĳssel", "ǰour", "ŉest", "ÀÉÎÕÜ", "ſchön", "ǅemal"]
+    pieces = {w[:i] for w in words for i in range(1, len(w) + 1)} | {w[i:] for w in words for i in range(len(w))}
+    pieces |= {w.upper() for w in words} | {w.capitalize() for w in words}
+    pieces = {p for p in pieces if rules._LATIN_WORD_RUN.fullmatch(p)}
+    assert len(pieces) > 1000
+    for piece in sorted(pieces):
+        assert rules._zipf.__wrapped__(piece, language) == zipf_frequency(piece, language), (language, piece)
