@@ -59,6 +59,7 @@ import hashlib
 import importlib.resources
 import math
 import re
+import threading
 import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -1643,13 +1644,16 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
     if not language:
         return []
     key = (hashlib.blake2b(markdown.encode("utf-8", "surrogatepass"), digest_size=16).digest(), language)
-    values = _SECTIONS.get(key)
+    with _SECTIONS_LOCK:  # the reading itself outside: two threads may read one section, never lose the order
+        values = _SECTIONS.get(key)
+        if values is not None:
+            _SECTIONS.move_to_end(key)
     if values is None:
-        values = _SECTIONS[key] = _read_section(markdown, language)
-        if len(_SECTIONS) > SECTION_CACHE:
-            _SECTIONS.popitem(last=False)
-    else:
-        _SECTIONS.move_to_end(key)
+        values = _read_section(markdown, language)
+        with _SECTIONS_LOCK:
+            _SECTIONS[key] = values
+            while len(_SECTIONS) > SECTION_CACHE:
+                _SECTIONS.popitem(last=False)
     return list(values)
 
 
@@ -1660,6 +1664,7 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
 SECTION_CACHE = 16_384
 #: the values of the sections read last, least recently used first
 _SECTIONS: OrderedDict[tuple[bytes, str], tuple[RuleValue, ...]] = OrderedDict()
+_SECTIONS_LOCK = threading.Lock()
 
 
 def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:

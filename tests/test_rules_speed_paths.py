@@ -187,3 +187,23 @@ def test_latin_words_score_as_wordfreq_scores_them(language):
     assert len(pieces) > 1000
     for piece in sorted(pieces):
         assert rules._zipf.__wrapped__(piece, language) == zipf_frequency(piece, language), (language, piece)
+
+
+def test_the_remembered_sections_are_the_last_ones_read_and_no_more():
+    texts = [f"Note {n}: nothing to read here." for n in range(rules.SECTION_CACHE + 10)]
+    first = rules.extract(SECTIONS[0][0], "en")
+    for text in texts:
+        assert rules.extract(text, "en") == []
+    assert len(rules._SECTIONS) == rules.SECTION_CACHE
+    assert rules.extract(texts[-1], "en") == [] and len(rules._SECTIONS) == rules.SECTION_CACHE
+    assert rules.extract(SECTIONS[0][0], "en") == first  # read again after it was let go
+
+
+def test_threads_reading_the_same_sections_read_what_one_reads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    work = (SECTIONS * 40)[::-1]
+    expected = [list(rules._read_section(md, rules.base_language(lang))) if rules.base_language(lang) else []
+                for md, lang in work]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda pair: rules.extract(*pair), work)) == expected
