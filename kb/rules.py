@@ -6,7 +6,9 @@ in order, one transaction per version: ``pipeline.rules.extract`` on each sectio
 when the version follows another through a recorded change, the values that changed
 (``pipeline.rules.value_changes``). A build killed half-way leaves whole versions read and the next converges.
 A section whose text the document's previous version had is not read again: its values are that version's
-(from memory, or from its stored rows when an earlier build read it: :func:`_stored_readings`).
+(from memory, or from its stored rows when an earlier build read it: :func:`_stored_readings`); one read lately in
+another document gives the values it gave there (``pipeline.rules.extract`` remembers them), and their concepts
+are looked up once for a platform's glossary terms.
 The reading (:func:`read_versions`, a pure function of the section texts) runs in the build's worker processes
 (:mod:`kb.workers`) when there are enough versions; this process stores each version's rows in the same order.
 
