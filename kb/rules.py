@@ -6,7 +6,9 @@ in order, one transaction per version: ``pipeline.rules.extract`` on each sectio
 when the version follows another through a recorded change, the values that changed
 (``pipeline.rules.value_changes``). A build killed half-way leaves whole versions read and the next converges.
 A section whose text the document's previous version had is not read again: its values are that version's
-(from memory, or from its stored rows when an earlier build read it: :func:`_stored_readings`).
+(from memory, or from its stored rows when an earlier build read it: :func:`_stored_readings`); one read lately in
+another document gives the values it gave there (``pipeline.rules.extract`` remembers them), and their concepts
+are looked up once for a platform's glossary terms.
 The reading (:func:`read_versions`, a pure function of the section texts) runs in the build's worker processes
 (:mod:`kb.workers`) when there are enough versions; this process stores each version's rows in the same order.
 
@@ -79,13 +81,20 @@ def concept_for(value, language: str, terms: dict, known: set) -> str | None:
 
 
 #: The state every reading job of one :func:`derive` uses (:func:`_set_reader`): ``terms`` by KB platform
-#: (:func:`_glossary_terms`) and the ``known`` concept ids.
+#: (:func:`_glossary_terms`) and the ``known`` concept ids; the ``concepts`` found so far, by the platform's ``terms``
+#: (the first platform whose terms are these: most platforms' are the general glossary's alone), language and value:
+#: a value read again (the same section in several documents) has the same concept, as :func:`concept_for` is a
+#: function of these and the known ids.
 _READER: dict = {}
 
 
 def _set_reader(terms_by_platform: dict, known: set) -> None:
     _READER.clear()
-    _READER.update(terms=terms_by_platform, known=known)
+    firsts: list = []
+    for platform, terms in terms_by_platform.items():
+        firsts.append(next((p for p in firsts if terms_by_platform[p] == terms), platform))
+    _READER.update(terms=terms_by_platform, known=known, concepts={},
+                   same_terms=dict(zip(terms_by_platform, firsts)))
 
 
 def read_versions(platform: str, versions: list[tuple], earlier: dict | None = None) -> list[list[tuple]]:
@@ -100,15 +109,22 @@ def read_versions(platform: str, versions: list[tuple], earlier: dict | None = N
         concept)]}``, when an earlier derive read it (:func:`_stored_readings`): its unchanged sections are not
         read again either
     """
-    terms, known = _READER["terms"][platform], _READER["known"]
+    terms, known, concepts = _READER["terms"][platform], _READER["known"], _READER["concepts"]
+    same_terms = _READER["same_terms"][platform]
+
+    def concept(value, language):
+        key = (same_terms, language, value)
+        if key not in concepts:
+            concepts[key] = concept_for(value, language, terms, known)
+        return concepts[key]
+
     out, earlier = [], earlier or {}
     for sections, language in versions:
         readings, read = {}, []
         for key, markdown in sections:
             reading = readings.get((markdown, language), earlier.get((markdown, language)))
             if reading is None:
-                reading = [(v, concept_for(v, language, terms, known))
-                           for v in extraction.extract(markdown or "", language)]
+                reading = [(v, concept(v, language)) for v in extraction.extract(markdown or "", language)]
             readings[(markdown, language)] = reading
             read.append((key, reading))
         out.append(read)

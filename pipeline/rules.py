@@ -55,10 +55,13 @@ number, unit or window changed (4 % → 3 %, 2 个工作日 → 24 小时).
 from __future__ import annotations
 
 import bisect
+import hashlib
 import importlib.resources
 import math
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -173,8 +176,6 @@ def keyword_data() -> dict:
 def extractor_state() -> str:
     """What the stored values depend on besides the versions and the glossary: this extractor's version and the
     cue file's content (a short hash)."""
-    import hashlib
-
     digest = hashlib.sha256(KEYWORDS_FILE.read_bytes()).hexdigest()[:16]
     return f"{EXTRACTOR_VERSION}:{digest}"
 
@@ -240,6 +241,89 @@ def _cue_table(name: str) -> list[tuple[str, re.Pattern]]:
     return [(key, guarded(_nfkc(expr), re.I | re.U)) for key, expr in keyword_data()[name].items()]
 
 
+#: the characters ``re`` takes for one another under IGNORECASE though neither lower-cases to the other ("ſ" for "s",
+#: "ς" for "σ", "ι" for "\u0345": its own table, ``re._casefix``), each mapped to the lowest of its class
+def _case_classes() -> dict[int, int]:
+    try:
+        from re._casefix import _EXTRA_CASES
+    except ImportError:  # pragma: no cover - another Python: no class folded, and no cue table prefiltered
+        return {}
+    return {c: min((k,) + others) for k, others in _EXTRA_CASES.items() for c in (k,) + others
+            if c != min((k,) + others)}
+
+
+_CASE_CLASSES = _case_classes()
+
+
+def _fold(text: str) -> str:
+    """``text`` as ``re`` compares it under IGNORECASE, one character for one: each lower-cased (``str.lower`` is
+    ``re``'s ``_sre.unicode_tolower`` for every character but "İ", lower-cased to "i" first, and "Σ", whose two lower
+    cases are one class), then taken to its class's representative (:data:`_CASE_CLASSES`). Two characters
+    ``re.I`` takes for one another fold to the same, so where a case-insensitive pattern matches a literal string,
+    the folded text holds the folded string (:func:`_cue_anchors`; ``tests/test_rules_speed_paths.py`` checks every
+    character)."""
+    text = text.replace("\u0130", "i").lower()
+    return text if text.isascii() else text.translate(_CASE_CLASSES)
+
+
+class _Unbounded(Exception):
+    """A pattern :func:`_required` finds no literal every match holds of."""
+
+
+def _required(items) -> frozenset[str]:
+    """Strings one of which every match of a parsed sequence (``re._parser``) holds: a run of literals it must
+    match, or what a group, alternation or repeat it must match requires (each alternative's, for an alternation);
+    of these, the set whose shortest string is the longest. Zero-width items (word boundaries, lookarounds) and
+    character classes end a run; what they or an optional part match is not required."""
+    from re import _constants as c
+
+    candidates, run = [], []
+
+    def end_run():
+        if run:
+            candidates.append(frozenset(["".join(run)]))
+            run.clear()
+
+    for op, av in items:
+        if op is c.LITERAL:
+            run.append(chr(av))
+            continue
+        end_run()
+        try:
+            if op is c.SUBPATTERN and not (av[1] or av[2]):  # a group with no flags of its own
+                candidates.append(_required(av[3].data))
+            elif op is c.BRANCH:
+                candidates.append(frozenset().union(*(_required(alternative.data) for alternative in av[1])))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:
+                candidates.append(_required(av[2].data))
+            elif op is c.ATOMIC_GROUP:
+                candidates.append(_required(av.data))
+        except _Unbounded:
+            pass
+    end_run()
+    if not candidates:
+        raise _Unbounded
+    return max(candidates, key=lambda strings: (min(map(len, strings)), -len(strings)))
+
+
+@lru_cache(maxsize=None)
+def _cue_anchors(name: str) -> tuple[frozenset[str] | None, ...]:
+    """For each cue of a table (:func:`_cue_table`'s order), folded strings (:func:`_fold`) one of which every match
+    of the cue holds (:func:`_required`: "respon", "reclam", "申诉" …), or None when the cue has none: a clause whose
+    folded text holds none of a cue's cannot match it, so :func:`_clause_hits` skips its pattern there (most clauses
+    hold the strings of two cues at most, of 14)."""
+    from re import _parser
+
+    out = []
+    for expr in keyword_data()[name].values():
+        try:
+            strings = frozenset(_fold(s) for s in _required(_parser.parse(_nfkc(expr), re.I | re.U).data))
+        except (_Unbounded, ImportError, AttributeError):
+            strings = None
+        out.append(strings if strings and "" not in strings else None)
+    return tuple(out)
+
+
 def _to_number(token: str) -> float | None:
     """``"4"``, ``"2,5"``, ``"十五"``, ``"两"`` → a number; None when it is no number."""
     if token[0].isdigit():
@@ -262,6 +346,7 @@ _LETTERS = r"A-Za-zÀ-ÖØ-öø-ɏ"
 
 
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
+_LATIN_WORD_RUN = re.compile(rf"[{_LETTERS}]+")
 
 
 @lru_cache(maxsize=None)
@@ -276,11 +361,19 @@ def _frequencies(language: str) -> dict[str, float]:
 def _zipf(word: str, language: str) -> float:
     """wordfreq's Zipf frequency of a word (``zipf_frequency(word, language)``), memoized: a split tries every cut
     of every unknown word, and a policy corpus repeats a small vocabulary. wordfreq's own look-up tokenizes the word
-    each time (a fifth of the rules' time on long pages); a word of ASCII letters is one lower-case token to it, so
-    its frequency is read from the word list directly and rounded as wordfreq rounds it (``tests/test_rules.py``
-    checks the two agree on every word of the lists and their cuts)."""
+    each time (a fifth of the rules' time on long pages); a word of ASCII letters is one lower-case token to it, and
+    a word of Latin letters (:data:`_LETTERS`) in a language of :data:`SPLIT_LANGUAGES` one token in its NFC,
+    case-folded form (what wordfreq's ``preprocess_text`` and ``simple_tokenize`` make of it there), so its
+    frequency is read from the word list directly and rounded as wordfreq rounds it (``tests/test_rules.py`` and
+    ``tests/test_rules_speed_paths.py`` check the two agree on the lists' words, their cuts and capitalizations)."""
     if _ASCII_WORD.fullmatch(word):
-        freq = _frequencies(language).get(word.lower())
+        key = word.lower()
+    elif language in SPLIT_LANGUAGES and _LATIN_WORD_RUN.fullmatch(word):
+        key = unicodedata.normalize("NFC", unicodedata.normalize("NFC", word).casefold()).casefold()
+    else:
+        key = None
+    if key is not None:
+        freq = _frequencies(language).get(key)
         if freq is None:
             return 0.0
         unrounded = max(freq, 1e-9)  # wordfreq's minimum for a Zipf minimum of 0
@@ -298,7 +391,9 @@ def _split_run_on(text: str, language: str) -> str:
     to a word ("almeno15 giorni", "30giorni"). Cues are then read as written in any other document."""
     if _DIGIT.search(text):  # each end of a run-on number is next to a digit: a text without one has none
         text = _NUMBER_RUN_ON.sub(" ", text)
-    return _LONG_WORD.sub(lambda m: _split_word(m.group(), language), text)
+    # each distinct word looked up once, and the text rewritten only when one of them splits (most texts: none)
+    split = {w: cut for w in set(_LONG_WORD.findall(text)) if (cut := _split_word(w, language)) != w}
+    return _LONG_WORD.sub(lambda m: split.get(m.group(), m.group()), text) if split else text
 
 
 _DIGIT = re.compile(r"\d")
@@ -384,6 +479,8 @@ def _lines(markdown: str) -> list[tuple[str, bool, bool, bool]]:
     out = []
     for line in _unwrapped(markdown or ""):
         stripped = line.strip()
+        if not stripped:
+            continue  # a blank line holds no sentence
         if stripped.startswith("|") and stripped.count("|") >= 2:
             out.append((stripped, True, False, False))
             continue
@@ -411,7 +508,7 @@ def _plain_line(line: str) -> str:
     """``plain_text(line, collapse_space=True)`` for one line (no line break in it), without its regular expressions
     when the line holds no Markdown they could remove: then it is only the line's white space collapsed (four lines
     in five of the sample KB's 100 versions; ``tests/test_rules_fast.py`` checks the two agree)."""
-    if "\n" in line or not _MARKDOWN_ANYWHERE.isdisjoint(line) or line.lstrip(" \t")[:1] in _MARKDOWN_START:
+    if "\n" in line or any(map(line.__contains__, _MARKDOWN_ANYWHERE)) or line.lstrip(" \t")[:1] in _MARKDOWN_START:
         return plain_text(line, collapse_space=True)
     return " ".join(line.split())
 
@@ -519,8 +616,14 @@ def _unwrapped(markdown: str) -> list[str]:
 _SENTENCE_END_GUARDED = re.compile(r"(?:(?<=[.!?。！？])|(?=\n))(?:" + _SENTENCE_END.pattern + ")", _SENTENCE_END.flags)
 
 
+#: the characters one of which each end of :data:`_SENTENCE_END_GUARDED` follows, and the line break it may start with
+_SENTENCE_END_AFTER = ".!?。！？\n"
+
+
 def _split_sentences(text: str) -> list[str]:
     """One line's sentences: split at :data:`_SENTENCE_END` except after an abbreviation (:data:`_ABBREVIATION`)."""
+    if not any(map(text.__contains__, _SENTENCE_END_AFTER)):
+        return [text]  # every end follows one of these characters or is a line break: a text of none is one sentence
     out, start = [], 0
     for m in _SENTENCE_END_GUARDED.finditer(text):
         if m.end() == 0 or (text[m.start() - 1:m.start()] == "." and (
@@ -769,7 +872,9 @@ _CARRY_OUT = re.compile(r"uitvoeren\b", re.I)
 def _clause_hits(text: str, table: str, a: int, b: int) -> tuple[tuple[int, int, str], ...]:
     """Every cue of ``table`` in ``text[a:b]``, as ``(start, end, key)``: found once per clause, not once per number in
     it (a clause of many numbers would read in quadratic time)."""
-    return tuple((m.start(), m.end(), key) for key, pattern in _cue_table(table) for m in pattern.finditer(text, a, b))
+    folded = _fold(text[a:b])  # a cue none of whose strings the clause holds is not looked for (:func:`_cue_anchors`)
+    return tuple((m.start(), m.end(), key) for (key, pattern), anchors in zip(_cue_table(table), _cue_anchors(table))
+                 if anchors is None or any(map(folded.__contains__, anchors)) for m in pattern.finditer(text, a, b))
 
 
 def _nearest_cue(text: str, position: int, table: str, verb_final: bool, object_after: bool = False,
@@ -837,9 +942,9 @@ def _strong_cue(text: str, position: int, unit_end: int) -> bool:
     """Whether a subject that is not weak (:data:`WEAK_SUBJECTS`) is named anywhere in the number's clause, on either
     side, in the moment it counts from too; a cost named after a step ("Rücksendekosten") names none."""
     a, b = _clause(text, position)
-    return any(key not in WEAK_SUBJECTS and not position <= m.start() < unit_end
-               and not (_COST_BEFORE.search(text, max(0, m.start() - 24), m.start()) or _COST_AFTER.match(text, m.end()))
-               for key, pattern in _cue_table("subjects") for m in pattern.finditer(text, a, b))
+    return any(key not in WEAK_SUBJECTS and not position <= s < unit_end
+               and not (_COST_BEFORE.search(text, max(0, s - 24), s) or _COST_AFTER.match(text, e))
+               for s, e, key in _clause_hits(text, "subjects", a, b))
 
 
 #: languages written without spaces between words: a "word" there runs to the sentence's start
@@ -1531,13 +1636,45 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         a language without cues gives nothing (an English sentence on such a page too); a sentence in English on a
         page in another language with cues is read in English (:func:`reading_language`); a table's rows are read
         in the page's language
+
+    A section read before in the same language gives the values it gave then (the last :data:`SECTION_CACHE`
+    sections are remembered, by a hash of their text), in a new list.
     """
     language = base_language(language)
     if not language:
         return []
+    key = (hashlib.blake2b(markdown.encode("utf-8", "surrogatepass"), digest_size=16).digest(), language)
+    with _SECTIONS_LOCK:  # the reading itself outside: two threads may read one section, never lose the order
+        values = _SECTIONS.get(key)
+        if values is not None:
+            _SECTIONS.move_to_end(key)
+    if values is None:
+        values = _read_section(markdown, language)
+        with _SECTIONS_LOCK:
+            _SECTIONS[key] = values
+            while len(_SECTIONS) > SECTION_CACHE:
+                _SECTIONS.popitem(last=False)
+    return list(values)
+
+
+#: how many sections :func:`extract` remembers the values of (by a 128-bit hash of the text, and the language): a
+#: section met again (the same terms published under several addresses, a platform's boilerplate in each of its
+#: documents) is read once; the reading is a function of the text and the language only. The n200 build of issue 19
+#: read 15,046 sections, 4,354 of them distinct, a section met again 3,000 sections later (the median)
+SECTION_CACHE = 16_384
+#: the values of the sections read last, least recently used first
+_SECTIONS: OrderedDict[tuple[bytes, str], tuple[RuleValue, ...]] = OrderedDict()
+_SECTIONS_LOCK = threading.Lock()
+
+
+def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:
+    """:func:`extract` of a section in a language of the cue file (:func:`base_language`), not remembered."""
     out: list[RuleValue] = []
     table: list[list[str]] = []
-    label = lead = previous = ""
+    label = previous = ""
+    # the lead-in line bulleted items continue, and the language it is read in: what it names (:func:`_lead_subject`)
+    # is read only for a deadline of an item that names no step, the one value that takes it (:func:`_labelled`)
+    lead_line = ("", language)
     lead_within = False  # the lead-in line ends in a deadline's cue ("if, within:"): its items' periods are deadlines
     for sentence, is_row, is_label, bullet in _lines(markdown) + [("", False, False, False)]:
         if is_row:
@@ -1550,8 +1687,8 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
         if sentence:
             read_as = reading_language(sentence, language)
             for v in _sentence_values(sentence, read_as, within=bullet and lead_within):
-                v = _anaphoric(_restated(_labelled(v, label, read_as, lead if bullet else ""), out, read_as),
-                               previous, read_as)
+                lead = _lead_subject(*lead_line) if bullet and v.kind == "time_limit" and not v.subject else ""
+                v = _anaphoric(_restated(_labelled(v, label, read_as, lead), out, read_as), previous, read_as)
                 if v.comparator == "restated":  # a period named again: only one the section stated before
                     v = _mentioned(v, out)
                 if v and v.comparator == "share":  # a share whose label line names no metric either: no threshold
@@ -1560,9 +1697,9 @@ def extract(markdown: str, language: str) -> list[RuleValue]:
                     out.append(v)
             previous = sentence
             label = sentence if is_label else ""
-            lead = lead if bullet else _lead_subject(sentence, read_as)
+            lead_line = lead_line if bullet else (sentence, read_as)
             lead_within = lead_within if bullet else sentence.endswith(":") and bool(_LEAD_WITHIN.search(sentence))
-    return out
+    return tuple(out)
 
 
 #: a period named again, with a demonstrative or as the subject of its sentence ("Le délai de 72 heures commence à
