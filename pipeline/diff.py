@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from diff_match_patch import diff_match_patch
 
@@ -86,22 +85,21 @@ class _Codec:
     """Encodes tokens (lines or words) as single characters, skipping the surrogate range."""
 
     def __init__(self):
+        self.tokens: list[str] = []
         self.codes: dict[str, str] = {}
-        self.tokens: dict[int, str] = {}  # code point -> token: str.translate decodes with it in C
 
     def encode(self, tokens) -> str:
         tokens = list(tokens)
         codes = self.codes
         for token in dict.fromkeys(tokens):
             if token not in codes:
-                n = len(codes) + 1
-                n = n if n < 0xD800 else n + 0x800
-                codes[token] = chr(n)
-                self.tokens[n] = token
+                n = len(self.tokens) + 1
+                codes[token] = chr(n if n < 0xD800 else n + 0x800)
+                self.tokens.append(token)
         return "".join(map(codes.__getitem__, tokens))
 
     def decode(self, encoded: str) -> str:
-        return encoded.translate(self.tokens)
+        return "".join(self.tokens[(o if o < 0xD800 else o - 0x800) - 1] for o in map(ord, encoded))
 
 
 def _raw_diff(a: str, b: str, fast: bool, semantic: bool) -> list[tuple[int, str]]:
@@ -143,15 +141,7 @@ def word_diff_minimal(old: str, new: str, use_fast: bool | None = None) -> list[
 MIN_SHARED_WORDS = 0.2
 
 
-#: :func:`_word_diff`'s results kept: a change's section diffs (``kb.ingest``) meet again some of the changed blocks
-#: its whole-document diff just diffed (a block inside a section, not at its end: a section's text lacks the line
-#: break its last line has in the document; 1,229 of 8,955 blocks of the peers' N = 200 change build)
-WORD_DIFF_CACHE = 256
-
-
-@lru_cache(maxsize=WORD_DIFF_CACHE)
-def _word_diff(old: str, new: str, fast: bool, tokens=TOKEN_RE.findall) -> tuple[tuple[int, str], ...]:
-    """The word diff of one changed block (a pure function of its arguments: kept, see :data:`WORD_DIFF_CACHE`)."""
+def _word_diff(old: str, new: str, fast: bool, tokens=TOKEN_RE.findall) -> list[tuple[int, str]]:
     from collections import Counter
 
     old_tokens, new_tokens = tokens(old), tokens(new)
@@ -162,10 +152,10 @@ def _word_diff(old: str, new: str, fast: bool, tokens=TOKEN_RE.findall) -> tuple
         b_words = Counter(t for t in new_tokens if len(t) > 2 and t.isalpha())
         shared = sum((a_words & b_words).values()) / max(1, sum(a_words.values()), sum(b_words.values()))
         if shared < MIN_SHARED_WORDS:
-            return ((-1, old), (1, new))
+            return [(-1, old), (1, new)]
     codec = _Codec()
     a, b = codec.encode(old_tokens), codec.encode(new_tokens)
-    return tuple((op, codec.decode(text)) for op, text in _raw_diff(a, b, fast, semantic=True))
+    return [(op, codec.decode(text)) for op, text in _raw_diff(a, b, fast, semantic=True)]
 
 
 def diff_ops(old: str, new: str, use_fast: bool | None = None, display: bool = False) -> list[tuple[int, str]]:
@@ -223,43 +213,40 @@ class _Joined:
     """
 
     def __init__(self, new, k2, old, k1):
-        self.new, self.k2, self.old, self.k1 = new, k2, old, k1  # no copies: a patch reads a few slices
+        self.p, self.s = new[:k2], old[k1:]
 
     def __len__(self):
-        return self.k2 + len(self.old) - self.k1
+        return len(self.p) + len(self.s)
 
     def __getitem__(self, item):
-        n, k1 = self.k2, self.k1
+        n = len(self.p)
         start, stop, _ = item.indices(len(self))
         if stop <= n:
-            return self.new[start:stop]
+            return self.p[start:stop]
         if start >= n:
-            return self.old[k1 + start - n: k1 + stop - n]
-        return self.new[start:n] + self.old[k1: k1 + stop - n]
+            return self.s[start - n: stop - n]
+        return self.p[start:] + self.s[: stop - n]
 
-    def find(self, pattern, start=0):
-        n, k1 = self.k2, self.k1
-        if start < n:
-            i = self.new.find(pattern, start, n)
-            if i >= 0:
-                return i
-            lo = max(start, n - len(pattern) + 1)  # an occurrence across the two parts starts in new[lo:n]
-            j = (self.new[lo:n] + self.old[k1: k1 + max(0, len(pattern) - 1)]).find(pattern)
-            if j >= 0:
-                return lo + j
-            start = n
-        k = self.old.find(pattern, k1 + start - n)
-        return n + k - k1 if k >= 0 else -1
+    def find(self, pattern):
+        i = self.p.find(pattern)
+        if i >= 0:
+            return i
+        tail = self.p[max(0, len(self.p) - len(pattern) + 1):]
+        j = (tail + self.s[: max(0, len(pattern) - 1)]).find(pattern)
+        if j >= 0:
+            return len(self.p) - len(tail) + j
+        k = self.s.find(pattern)
+        return len(self.p) + k if k >= 0 else -1
 
     def rfind(self, pattern):
-        """Not the last occurrence but one other than :meth:`find`'s, if any (else find's): all that
-        ``patch_addContext`` asks (whether ``find != rfind``), without scanning the rest of the text backwards
-        (which made its uniqueness test cost the whole text at every patch)."""
-        first = self.find(pattern)
-        if first < 0:
-            return -1
-        other = self.find(pattern, first + 1)
-        return first if other < 0 else other
+        k = self.s.rfind(pattern)
+        if k >= 0:
+            return len(self.p) + k
+        tail = self.p[max(0, len(self.p) - len(pattern) + 1):]
+        j = (tail + self.s[: max(0, len(pattern) - 1)]).rfind(pattern)
+        if j >= 0:
+            return len(self.p) - len(tail) + j
+        return self.p.rfind(pattern)
 
 
 def patch_make(dmp: diff_match_patch, old: str, new: str, ops) -> list:

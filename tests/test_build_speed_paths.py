@@ -716,46 +716,6 @@ def test_segment_of_an_ascii_text_is_the_text():
     assert not any(CJK_RUN.search(chr(cp)) for cp in range(128))
 
 
-def test_the_joined_view_reads_and_finds_as_the_string_it_stands_for():
-    """patch_make's view ``new[:k2] + old[k1:]`` (pipeline.diff._Joined) slices and finds as the built string does,
-    and its ``rfind`` differs from ``find`` exactly when the pattern occurs twice (all patch_addContext asks)."""
-    import random
-
-    from pipeline.diff import _Joined
-
-    rnd = random.Random(7)
-    for _ in range(5000):
-        new, old = ("".join(rnd.choice("ab ") for _ in range(rnd.randint(0, 12))) for _ in range(2))
-        k2, k1 = rnd.randint(0, len(new)), rnd.randint(0, len(old))
-        view, built = _Joined(new, k2, old, k1), new[:k2] + old[k1:]
-        assert len(view) == len(built)
-        a, b = rnd.randint(-3, len(built) + 2), rnd.randint(-3, len(built) + 2)
-        assert view[a:b] == built[a:b]
-        pattern, start = "".join(rnd.choice("ab ") for _ in range(rnd.randint(0, 4))), rnd.randint(0, len(built) + 1)
-        assert view.find(pattern, start) == built.find(pattern, start)
-        assert (view.find(pattern) != view.rfind(pattern)) == (built.find(pattern) != built.rfind(pattern))
-
-
-def test_word_diffs_kept_between_a_document_and_its_sections_are_those_computed_afresh():
-    """A section's diff reuses the word diffs of its document's diff (pipeline.diff.WORD_DIFF_CACHE): the same
-    ops and patch as with nothing kept."""
-    from pipeline.diff import _word_diff, diff
-    from pipeline.sections import split_sections
-
-    old = "\n\n".join(f"## {i}. Rule {i}\n\nSellers must ship order type {i} within {i % 5 + 1} days.\n\nSee also {i}."
-                       for i in range(40))
-    new = old.replace("within 3 days", "within 4 business days").replace("type 7 ", "class 7 ")
-    pairs = [(old, new)] + list(zip((s.text for s in split_sections(old)), (s.text for s in split_sections(new))))
-    _word_diff.cache_clear()
-    kept = [diff(a, b) for a, b in pairs]
-    assert _word_diff.cache_info().hits > 0
-    fresh = []
-    for a, b in pairs:
-        _word_diff.cache_clear()
-        fresh.append(diff(a, b))
-    assert [(d.ops, d.patch) for d in kept] == [(d.ops, d.patch) for d in fresh]
-
-
 def test_a_section_s_hashes_and_body_are_computed_once_and_are_those_of_its_text():
     import hashlib
 
