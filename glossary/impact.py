@@ -123,23 +123,12 @@ def change_concept_jobs(conn, change_ids) -> tuple[dict, object]:
                                      d.platform_id, d.locale
                               from changes c join documents d on d.id = c.document_id
                               where c.kind = 'substantive' and c.id in ({marks})""", list(change_ids))
+    scoped = [(change, (change["platform_id"], locale_lang(change["locale"]))) for change in changes]
     by_scope: dict = {}
-    for change in changes:
-        scope = (change["platform_id"], locale_lang(change["locale"]))
+    for _, scope in scoped:
         if scope not in by_scope:
             by_scope[scope] = _terms_for(terms, platforms, *scope)
             for t in by_scope[scope]:  # each term's tokens once
                 if "tokens" not in t:
                     t["tokens"] = term_tokens(t["term"], t["language"], bool(t["case_sensitive"]))
-    jobs = ((change["id"], (change, (change["platform_id"], locale_lang(change["locale"])), _change_job(conn, change)))
-            for change in changes)
-    return by_scope, jobs
-
-
-def change_concept_rows(conn, change_ids) -> list[dict]:
-    """The ``change_concepts`` rows of the given changes (substantive ones; others have none), in this process."""
-    if not change_ids:
-        return []
-    by_scope, jobs = change_concept_jobs(conn, change_ids)
-    set_terms(by_scope)
-    return [row for _, (change, scope, sections) in jobs for row in change_rows(change, scope, sections)]
+    return by_scope, ((change["id"], (change, scope, _change_job(conn, change))) for change, scope in scoped)

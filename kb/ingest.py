@@ -272,7 +272,7 @@ def _version_row(db, doc_id, seq, observed, outcome, prepared: Prepared) -> dict
 def _section_rows(version_id, doc_id, observed, sections, previous, changed_keys):
     """Section rows, each with when it last changed substantively (inherited when it did not).
 
-    :param changed_keys: from :func:`_change_rows`: ``"changed"`` (changed substantively now) or
+    :param changed_keys: from :func:`_section_change_rows`: ``"changed"`` (changed substantively now) or
         ``(old_key,)`` (inherit from that section of the previous version); absent: unchanged, same key
     """
     before = {s["key"]: s for s in previous or []}
