@@ -426,7 +426,9 @@ see `bench/peers/README.md` for the method and how to re-run). Do not edit by ha
 
 Same pages for all three tools: the real documents of `shared/corpus/versions/` (58 documents of
 50 marketplaces), served by policykb's replay server on 127.0.0.1 under N synthetic URLs spread
-over 50 hostnames, as of each cycle's date. Cycle dates: {dates} (a first cycle, the same date
+over 50 hostnames, as of each cycle's date; since session 35 every copy's number closes each of
+its paragraphs, list items and table cells, so no two addresses share a block of text (earlier
+runs: one line per copy, the rest of the text repeated every 58 addresses). Cycle dates: {dates} (a first cycle, the same date
 again: nothing changed, then a date where part of the corpus changed, and, where a date ends in
 `+tokens`, the same date with a per-request token in every page's content: every page's bytes
 change, no text does, as on real pages with session tokens). Each tool keeps its own

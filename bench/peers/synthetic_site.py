@@ -4,10 +4,14 @@ Synthetic document ``i`` is corpus document ``i % 58`` (the ``versions/`` part o
 ``shared/corpus``), served under ``https://d{i % 50}.bench.example/<service>/<document>/<i>``:
 N documents spread over 50 hostnames, as real policy pages are spread over the
 platforms' help-centre domains, so per-domain politeness costs what it costs in
-real life. Each copy carries one line naming it ("Benchmark copy i of ..."), so no
-two copies are byte-identical and no tool can store them once for all (git, for
-one, would). Its versions are exactly the corpus document's: the page as of date D
-is the corpus version recorded at or before D (the corpus's own replay rule).
+real life. Each copy carries one line naming it ("Benchmark copy i of ...") and its
+number in brackets at the end of every paragraph, list item and table cell, so no two
+copies share a block of text: no tool can store them once for all (git, for one,
+would) nor reuse what it read in one copy for another (a memo of sections read,
+which the real help centres' distinct pages would not feed either). Headings are
+left alone, as distinct pages share headings. Its versions are exactly the corpus
+document's: the page as of date D is the corpus version recorded at or before D
+(the corpus's own replay rule), so a change cycle changes the same blocks in every copy.
 
 A cycle date may end in ``+tokens`` (``2023-07-01+tokens``): the pages are then those of the
 date, each carrying a per-request token in an attribute and a comment of its content and a
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import re
 import sys
 import threading
 import uuid
@@ -43,6 +48,8 @@ HOSTS = 50
 CONTENT_SELECTOR = "#policykb-replay-content"
 #: A cycle date ending in this serves per-request tokens (see the module docstring).
 TOKENS = "+tokens"
+#: The ends of the blocks that carry a copy's number (see the module docstring).
+BLOCK_END = re.compile(r"(</(?:p|li|td)>)")
 
 
 def split_date(spec: str) -> tuple[str, bool]:
@@ -108,6 +115,7 @@ class BenchSite:
             self.documents.append(BenchDocument(i, f"d{i % hosts}.bench.example", f"/{slug}/{i}", doc))
         self._by_key = {(d.host, d.path): d for d in self.documents}
         self._rendered: dict[Path, str] = {}
+        self._copies: dict[tuple[Path, int], str] = {}
         self._digests: dict[Path, str] = {}
         self._lock = threading.Lock()
         #: Serve per-request tokens (set by the harness for a ``+tokens`` cycle).
@@ -135,6 +143,16 @@ class BenchSite:
                 self._rendered[version.file] = body
         return body
 
+    def _copy(self, bench_doc: BenchDocument, version: CorpusVersion) -> str:
+        """The version's HTML as one copy serves it: its number closing every block (once per copy)."""
+        key = (version.file, bench_doc.index)
+        body = self._copies.get(key)
+        if body is None:
+            body = BLOCK_END.sub(f" [{bench_doc.index}]\\1", self._body(bench_doc.corpus, version))
+            with self._lock:
+                self._copies[key] = body
+        return body
+
     def page(self, bench_doc: BenchDocument, version: CorpusVersion) -> bytes:
         """The HTML page of one synthetic copy at one version."""
         import html
@@ -142,7 +160,7 @@ class BenchSite:
         doc = bench_doc.corpus
         title = html.escape(f"{doc.service}: {doc.document}")
         marker = f"<p>Benchmark copy {bench_doc.index} of {title}.</p>\n"
-        page = PAGE.format(lang="en", title=title, body=marker + self._body(doc, version),
+        page = PAGE.format(lang="en", title=title, body=marker + self._copy(bench_doc, version),
                            service=html.escape(doc.service))
         if self.tokens:  # bytes of every request differ, inside the content too; its text does not
             token = uuid.uuid4().hex
@@ -152,13 +170,13 @@ class BenchSite:
         return page.encode("utf-8")
 
     def prepare(self, dates) -> None:
-        """Render every version served at ``dates`` ahead of the runs, so no tool pays for it."""
+        """Render every copy served at ``dates`` ahead of the runs, so no tool pays for it."""
         for date in dates:
             when = parse_when(split_date(date)[0])
-            for doc in self.corpus:
-                version = self.version_at(doc, when)
+            for bench_doc in self.documents:
+                version = self.version_at(bench_doc.corpus, when)
                 if version is not None:
-                    self._body(doc, version)
+                    self._copy(bench_doc, version)
 
     def resolve(self, host: str, path: str, query: str, as_of: datetime) -> Snapshot:
         bench_doc = self._by_key.get(((host or "").lower(), path or "/"))
