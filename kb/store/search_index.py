@@ -190,12 +190,15 @@ class SyncStats:
     seconds: float = 0.0
 
 
-def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
+def _index(conn, rowids_sql: str, params=(), progress=None, known: dict | None = None) -> int:
     """Index the wordings of the sections selected by ``rowids_sql`` that are not indexed yet.
 
     A wording is indexed at its first section (lowest rowid) of the selection, unless a section with the same
     wording (document, key, content hash) is indexed already.
     The documents' filter tokens come from ``search_documents`` (:func:`_refresh_documents`).
+
+    :param known: ``{rowid: (indexed text, segmented text)}`` of wordings this sync forgot only to index them
+        again under new filter tokens (:func:`_forget_changed_meta`): their texts are not folded twice
     """
     sections = "section_spans" if _spans(conn) else "sections"
     conn.execute("create temp table if not exists search_batch (rowid integer primary key)")
@@ -230,27 +233,36 @@ def _index(conn, rowids_sql: str, params=(), progress=None) -> int:
         # in rowid order: FTS5 writes out what it holds in memory whenever a rowid is lower than the last one it was
         # given (the texts come in version order, for fill_section_texts), and merges the many small segments that
         # makes (half of the index's CPU on the KB of bench/build_steps.py); the same rows either way
-        plain = sorted((r["rowid"], indexed_text(r["text_markdown"]), _full_meta(r["document_meta"], r["meta"]))
-                       for r in chunk)
+        texts = []
+        for r in chunk:
+            plain, short = (known or {}).pop(r["rowid"], (None, None))
+            if plain is None:
+                plain = indexed_text(r["text_markdown"])
+            texts.append((r["rowid"], plain, short, _full_meta(r["document_meta"], r["meta"])))
+        texts.sort(key=lambda t: t[0])
         conn.executemany("insert into search_trigram (rowid, text, meta) values (?, ?, ?)",
-                         [row for row in plain if in_trigram_index(row[1])])
+                         [(rowid, plain, meta) for rowid, plain, _, meta in texts if in_trigram_index(plain)])
         conn.executemany("insert into search_short (rowid, text, meta) values (?, ?, ?)",
-                         [(rowid, segment(text), meta) for rowid, text, meta in plain])
+                         [(rowid, segment(plain) if short is None else short, meta)
+                          for rowid, plain, short, meta in texts])
         done += len(chunk)
         if progress and done // 100_000 != (done - len(chunk)) // 100_000:
             progress("both", done)
     return conn.execute("update search_wordings set pending = 0 where pending = 1").rowcount
 
 
-def _forget(conn, rowid: int, text: str, meta: str) -> None:
-    """Remove a wording from both indexes (a contentless index needs the very text it indexed)."""
+def _forget(conn, rowid: int, text: str, meta: str) -> tuple[str, str]:
+    """Remove a wording from both indexes (a contentless index needs the very text it indexed); the indexed and
+    segmented texts it was indexed with."""
     plain = indexed_text(text)
+    short = segment(plain)
     if in_trigram_index(plain):  # a contentless index must not be told to forget what it never had
         conn.execute("insert into search_trigram (search_trigram, rowid, text, meta) values ('delete', ?, ?, ?)",
                      [rowid, plain, meta])
     conn.execute("insert into search_short (search_short, rowid, text, meta) values ('delete', ?, ?, ?)",
-                 [rowid, segment(plain), meta])
+                 [rowid, short, meta])
     conn.execute("delete from search_wordings where rowid = ?", [rowid])
+    return plain, short
 
 
 def _record_state(conn, top, total):
@@ -323,10 +335,11 @@ def sync(conn: sqlite3.Connection, progress=None) -> SyncStats:
     try:
         readd = _apply_removed(conn, removed_rows, stats)
         conn.execute("delete from search_removed")
-        readd |= _forget_changed_meta(conn)
+        known: dict = {}
+        readd |= _forget_changed_meta(conn, known)
         if readd:
             marks = ", ".join(str(int(r)) for r in sorted(readd))
-            stats.added += _index(conn, f"select rowid from sections where rowid in ({marks})")
+            stats.added += _index(conn, f"select rowid from sections where rowid in ({marks})", known=known)
         if new_rows:
             stats.added += _index(conn, "select rowid from sections where rowid > ?", [max_rowid], progress)
         _record_state(conn, max(top, max_rowid), total)
@@ -360,8 +373,9 @@ def _apply_removed(conn, removed_rows, stats: SyncStats) -> set[int]:
     return readd
 
 
-def _forget_changed_meta(conn) -> set[int]:
-    """Forget the wordings whose filter tokens changed; the rowids to index again with the new ones.
+def _forget_changed_meta(conn, known: dict) -> set[int]:
+    """Forget the wordings whose filter tokens changed; the rowids to index again with the new ones, their texts
+    as indexed put in ``known`` (``{rowid: (indexed text, segmented text)}``: the same section, the same text).
 
     A document with a new current version, type or locale: its wordings whose filter tokens changed
     (current or not any more, ...) are indexed again. Their old tokens are their document's as recorded
@@ -389,6 +403,6 @@ def _forget_changed_meta(conn) -> set[int]:
                                                    "span_start", "span_length", "text_markdown"), r))
                                          for r in stale])
         for r in rows:
-            _forget(conn, r["rowid"], r["text_markdown"], _full_meta(old_document_meta, r["meta"]))
+            known[r["rowid"]] = _forget(conn, r["rowid"], r["text_markdown"], _full_meta(old_document_meta, r["meta"]))
             readd.add(r["rowid"])
     return readd
