@@ -90,8 +90,7 @@ def change_rows(change: dict, scope: tuple, sections: list[tuple]) -> list[dict]
         sides = [(side, None if markdown is None else plain_text(markdown))
                  for side, markdown in (("new", new_markdown), ("old", old_markdown))]
         texts = [found or "" for _, found in sides]
-        altered = dict(zip(("old", "new"), altered_sentences(texts[1], texts[0])))
-        starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
+        altered = starts = None  # diffed only when a term occurs in the section (most sections hold none)
         indexes: dict = {}
         for t in terms:
             seq = t["tokens"]
@@ -104,6 +103,9 @@ def change_rows(change: dict, scope: tuple, sections: list[tuple]) -> list[dict]
                         found, t["language"], bool(t["case_sensitive"]))
                 hits = index.find(seq)
                 if hits:
+                    if altered is None:
+                        altered = dict(zip(("old", "new"), altered_sentences(texts[1], texts[0])))
+                        starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
                     touched = any(bisect.bisect_right(starts[side], index.span(*h)[0]) - 1 in altered[side]
                                   for h in hits)
                     out.append({"change_id": change["id"], "document_id": change["document_id"],
