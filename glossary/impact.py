@@ -85,25 +85,33 @@ def change_rows(change: dict, scope: tuple, sections: list[tuple]) -> list[dict]
     """One change's ``change_concepts`` rows from its sections' texts (:func:`_change_job`) and the terms of its
     ``scope`` (:func:`set_terms`): a pure function, a job a worker process can run."""
     terms = _TERMS[scope]
+    firsts: dict[bool, set] = {}  # case rule → the terms' first tokens, whose positions each text is read for once
+    for t in terms:
+        if t["tokens"]:
+            firsts.setdefault(bool(t["case_sensitive"]), set()).add(t["tokens"][0])
     out = []
     for key, heading, new_markdown, old_markdown in sections:
         sides = [(side, None if markdown is None else plain_text(markdown))
                  for side, markdown in (("new", new_markdown), ("old", old_markdown))]
         texts = [found or "" for _, found in sides]
-        altered = dict(zip(("old", "new"), altered_sentences(texts[1], texts[0])))
-        starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
-        indexes: dict = {}
+        altered = starts = None  # diffed only when a term occurs in the section (most sections hold none)
+        indexes: dict = {}  # (side, case rule) → (the text's index, positions of the terms' first tokens)
         for t in terms:
             seq = t["tokens"]
             for side, found in sides:
                 if found is None:
                     continue
-                index = indexes.get((side, bool(t["case_sensitive"])))
-                if index is None:  # each text tokenized once per case rule, not once per term
-                    index = indexes[(side, bool(t["case_sensitive"]))] = TokenIndex(
-                        found, t["language"], bool(t["case_sensitive"]))
-                hits = index.find(seq)
+                index, positions = indexes.get((side, bool(t["case_sensitive"]))) or (None, None)
+                if index is None:  # each text tokenized and read once per case rule, not once per term
+                    index = TokenIndex(found, t["language"], bool(t["case_sensitive"]))
+                    positions = index.positions_of(firsts.get(bool(t["case_sensitive"]), set()))
+                    indexes[(side, bool(t["case_sensitive"]))] = (index, positions)
+                at = positions.get(seq[0]) if seq else None
+                hits = index.find(seq, at) if at else []
                 if hits:
+                    if altered is None:
+                        altered = dict(zip(("old", "new"), altered_sentences(texts[1], texts[0])))
+                        starts = {"new": _sentence_starts(texts[0]), "old": _sentence_starts(texts[1])}
                     touched = any(bisect.bisect_right(starts[side], index.span(*h)[0]) - 1 in altered[side]
                                   for h in hits)
                     out.append({"change_id": change["id"], "document_id": change["document_id"],
