@@ -231,8 +231,8 @@ class ChangeDraft:
         return self.from_hash == current["content_hash"] and (self.judged or not substantive)
 
 
-def _diff_figures(old: str, new: str) -> dict:
-    d = diff(old, new) if old != new else None
+def _diff_figures(old: str, new: str, memo: dict | None = None) -> dict:
+    d = diff(old, new, memo=memo) if old != new else None
     return {"chars_added": d.chars_added if d else 0, "chars_removed": d.chars_removed if d else 0,
             "patch": d.patch if d else ""}
 
@@ -244,14 +244,14 @@ def draft_change(old_text: str, from_hash: str, new_text: str, new_sections: lis
     :param old_sections: ``old_text``'s sections if known (else split here: the same ones)
     :param judge: whether to judge each modified section cosmetic or not (only a substantive change needs it)
     """
-    sections = []
+    sections, memo = [], {}  # the word diffs of changed blocks, which the whole text's diff shares with its sections'
     for sc in compare_sections(split_sections(old_text) if old_sections is None else old_sections, new_sections):
         cosmetic = None
         if judge and sc.status not in ("added", "removed"):
             cosmetic = sc.old_text == sc.new_text or cosmetic_reasons(sc.old_text, sc.new_text) is not None
         sections.append({"key": sc.key, "old_key": sc.old_key, "status": sc.status, "moved": sc.moved,
-                         "heading": sc.heading, "cosmetic": cosmetic, **_diff_figures(sc.old_text, sc.new_text)})
-    whole = _diff_figures(old_text, new_text)
+                         "heading": sc.heading, "cosmetic": cosmetic, **_diff_figures(sc.old_text, sc.new_text, memo)})
+    whole = _diff_figures(old_text, new_text, memo)
     return ChangeDraft(from_hash, whole["chars_added"], whole["chars_removed"], whole["patch"], sections, judge)
 
 
