@@ -271,15 +271,16 @@ def _add_context(patch: list, text: _Joined) -> None:
     """diff-match-patch's ``patch_addContext`` on ``[start1, start2, length1, length2, diffs]``: the same context.
 
     The pattern ``text[lo:hi]`` stands at ``lo``, so it is not unique exactly when its first occurrence is
-    before ``lo`` or another follows: one pass of ``find`` instead of ``find`` and ``rfind`` over the whole text.
+    before ``lo`` or another follows: one pass of ``find`` instead of ``find`` and ``rfind`` over the whole text;
+    and a pattern grown to its limit is not looked for (diff-match-patch looks, then stops for the length).
     """
     if text.length == 0:
         return
     start1, start2, length1, length2, diffs = patch
     padding, lo, hi = 0, start2, start2 + length1
     pattern = text.slice(lo, hi)
-    while (text.find(pattern) < lo or text.find(pattern, lo + 1) >= 0) and (
-            _MAX_BITS == 0 or len(pattern) < _MAX_BITS - 2 * _MARGIN):
+    while (_MAX_BITS == 0 or len(pattern) < _MAX_BITS - 2 * _MARGIN) and (
+            text.find(pattern) < lo or text.find(pattern, lo + 1) >= 0):
         padding += _MARGIN
         lo, hi = max(0, start2 - padding), start2 + length1 + padding
         pattern = text.slice(lo, hi)
