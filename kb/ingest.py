@@ -25,7 +25,7 @@ from functools import lru_cache
 from pipeline import archive
 from kb import timemodel
 from kb.store import records as store
-from pipeline.classify import FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, cosmetic_reasons
+from pipeline.classify import FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, is_cosmetic
 from pipeline.dates import find_dates, summarize
 from pipeline.diff import diff
 from pipeline.decide import DocumentState, Outcome, classify_fetch, classify_with_declaration, document_update, held_shrink
@@ -215,7 +215,7 @@ class Prepared:
 class ChangeDraft:
     """What a change is by its two texts alone, before the KB is read: the whole text's diff figures and patch,
     and each section that changed (:func:`pipeline.sections.compare_sections`) with its diff and, when ``judged``,
-    whether its own texts differ only by noise (:func:`pipeline.classify.cosmetic_reasons`). Its rows still need
+    whether its own texts differ only by noise (:func:`pipeline.classify.is_cosmetic`). Its rows still need
     the change's classification, which reads earlier versions in the KB (:func:`_section_change_rows`)."""
 
     from_hash: str  # the content hash of the text it was drafted from
@@ -248,7 +248,7 @@ def draft_change(old_text: str, from_hash: str, new_text: str, new_sections: lis
     for sc in compare_sections(split_sections(old_text) if old_sections is None else old_sections, new_sections):
         cosmetic = None
         if judge and sc.status not in ("added", "removed"):
-            cosmetic = sc.old_text == sc.new_text or cosmetic_reasons(sc.old_text, sc.new_text) is not None
+            cosmetic = sc.old_text == sc.new_text or is_cosmetic(sc.old_text, sc.new_text)
         sections.append({"key": sc.key, "old_key": sc.old_key, "status": sc.status, "moved": sc.moved,
                          "heading": sc.heading, "cosmetic": cosmetic, **_diff_figures(sc.old_text, sc.new_text, memo)})
     whole = _diff_figures(old_text, new_text, memo)
