@@ -25,7 +25,7 @@ from functools import lru_cache
 from pipeline import archive
 from kb import timemodel
 from kb.store import records as store
-from pipeline.classify import FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, cosmetic_reasons
+from pipeline.classify import FLIP_FLOP_WINDOW, Classification, canonical_hash, classify, is_cosmetic
 from pipeline.dates import find_dates, summarize
 from pipeline.diff import diff
 from pipeline.decide import DocumentState, Outcome, classify_fetch, classify_with_declaration, document_update, held_shrink
@@ -215,7 +215,7 @@ class Prepared:
 class ChangeDraft:
     """What a change is by its two texts alone, before the KB is read: the whole text's diff figures and patch,
     and each section that changed (:func:`pipeline.sections.compare_sections`) with its diff and, when ``judged``,
-    whether its own texts differ only by noise (:func:`pipeline.classify.cosmetic_reasons`). Its rows still need
+    whether its own texts differ only by noise (:func:`pipeline.classify.is_cosmetic`). Its rows still need
     the change's classification, which reads earlier versions in the KB (:func:`_section_change_rows`)."""
 
     from_hash: str  # the content hash of the text it was drafted from
@@ -231,8 +231,8 @@ class ChangeDraft:
         return self.from_hash == current["content_hash"] and (self.judged or not substantive)
 
 
-def _diff_figures(old: str, new: str) -> dict:
-    d = diff(old, new) if old != new else None
+def _diff_figures(old: str, new: str, memo: dict | None = None) -> dict:
+    d = diff(old, new, memo=memo) if old != new else None
     return {"chars_added": d.chars_added if d else 0, "chars_removed": d.chars_removed if d else 0,
             "patch": d.patch if d else ""}
 
@@ -244,14 +244,14 @@ def draft_change(old_text: str, from_hash: str, new_text: str, new_sections: lis
     :param old_sections: ``old_text``'s sections if known (else split here: the same ones)
     :param judge: whether to judge each modified section cosmetic or not (only a substantive change needs it)
     """
-    sections = []
+    sections, memo = [], {}  # the word diffs of changed blocks, which the whole text's diff shares with its sections'
     for sc in compare_sections(split_sections(old_text) if old_sections is None else old_sections, new_sections):
         cosmetic = None
         if judge and sc.status not in ("added", "removed"):
-            cosmetic = sc.old_text == sc.new_text or cosmetic_reasons(sc.old_text, sc.new_text) is not None
+            cosmetic = sc.old_text == sc.new_text or is_cosmetic(sc.old_text, sc.new_text)
         sections.append({"key": sc.key, "old_key": sc.old_key, "status": sc.status, "moved": sc.moved,
-                         "heading": sc.heading, "cosmetic": cosmetic, **_diff_figures(sc.old_text, sc.new_text)})
-    whole = _diff_figures(old_text, new_text)
+                         "heading": sc.heading, "cosmetic": cosmetic, **_diff_figures(sc.old_text, sc.new_text, memo)})
+    whole = _diff_figures(old_text, new_text, memo)
     return ChangeDraft(from_hash, whole["chars_added"], whole["chars_removed"], whole["patch"], sections, judge)
 
 

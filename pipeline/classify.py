@@ -307,6 +307,12 @@ def _needed(old, new, old_observed, new_observed) -> list[str]:
     return reasons
 
 
+def is_cosmetic(old: str, new: str, old_observed=None, new_observed=None) -> bool:
+    """Whether the two texts differ only by noise: :func:`cosmetic_reasons` is not None exactly then (equal
+    canonical forms), without finding which kinds of noise (a dozen more canonical forms of the changed lines)."""
+    return canonical(old, old_observed) == canonical(new, new_observed)
+
+
 def cosmetic_reasons(old: str, new: str, old_observed=None, new_observed=None, equal: bool | None = None
                      ) -> list[str] | None:
     """The kinds of noise that explain the difference of two texts, or None if one is substantive.

@@ -18,7 +18,7 @@ milliseconds (``bench/diff_speed.py``). Each step runs in the C++
 implementation (``fast_diff_match_patch``) where it is installed, in the
 pure-Python ``diff_match_patch`` otherwise; both give the same edits. The
 stored form is diff-match-patch patch text (``patch_toText``), which either
-implementation can apply.
+implementation can apply; :func:`patch_text` writes that same text directly.
 """
 
 from __future__ import annotations
@@ -158,11 +158,15 @@ def _word_diff(old: str, new: str, fast: bool, tokens=TOKEN_RE.findall) -> list[
     return [(op, codec.decode(text)) for op, text in _raw_diff(a, b, fast, semantic=True)]
 
 
-def diff_ops(old: str, new: str, use_fast: bool | None = None, display: bool = False) -> list[tuple[int, str]]:
+def diff_ops(old: str, new: str, use_fast: bool | None = None, display: bool = False,
+             memo: dict | None = None) -> list[tuple[int, str]]:
     """Word/phrase-level edit script from ``old`` to ``new`` (anchored on unchanged lines, semantic cleanup).
 
     :param use_fast: force the C++ (True) or the pure-Python (False) implementation
     :param display: Chinese cut into words (:func:`display_tokens`), for a redline shown to a reader
+    :param memo: a dict kept across calls with the same ``use_fast`` and ``display``: each block of changed
+        lines' word diff, by its two texts (a pure function of them), so diffing a section and then the whole
+        text it stands in diffs the block they share once
     """
     tokens = display_tokens if display else TOKEN_RE.findall
     fast = bool(_fast) if use_fast is None else use_fast
@@ -175,7 +179,14 @@ def diff_ops(old: str, new: str, use_fast: bool | None = None, display: bool = F
     def flush():
         removed, added = "".join(deleted), "".join(inserted)
         if removed and added:
-            out.extend(_word_diff(removed, added, fast, tokens))
+            if memo is None:
+                out.extend(_word_diff(removed, added, fast, tokens))
+            else:
+                key = (removed, added)
+                ops = memo.get(key)
+                if ops is None:
+                    ops = memo[key] = _word_diff(removed, added, fast, tokens)
+                out.extend(ops)
         elif removed:
             out.append((-1, removed))
         elif added:
@@ -209,71 +220,109 @@ class _Joined:
 
     diff-match-patch's ``patch_make`` rebuilds that whole string at every edit
     (quadratic: 0.15 s for 1,462 edits on 160 KB); patch_addContext needs only
-    slices of it and ``find``/``rfind``, which this view answers from the two parts.
+    slices of it and ``find``, which this view answers from the two texts in place
+    (``str.find`` with bounds: no copy of either part).
     """
 
+    __slots__ = ("new", "k2", "old", "k1", "length")
+
     def __init__(self, new, k2, old, k1):
-        self.p, self.s = new[:k2], old[k1:]
+        self.new, self.k2, self.old, self.k1 = new, k2, old, k1
+        self.length = k2 + len(old) - k1
 
-    def __len__(self):
-        return len(self.p) + len(self.s)
+    def slice(self, start, stop):
+        """``joined[start:stop]`` for ``0 <= start``, ``start <= stop`` (``stop`` may pass the end)."""
+        k2 = self.k2
+        if stop <= k2:
+            return self.new[start:stop]
+        if start >= k2:
+            return self.old[self.k1 + start - k2: self.k1 + stop - k2]
+        return self.new[start:k2] + self.old[self.k1: self.k1 + stop - k2]
 
-    def __getitem__(self, item):
-        n = len(self.p)
-        start, stop, _ = item.indices(len(self))
-        if stop <= n:
-            return self.p[start:stop]
-        if start >= n:
-            return self.s[start - n: stop - n]
-        return self.p[start:] + self.s[: stop - n]
-
-    def find(self, pattern):
-        i = self.p.find(pattern)
-        if i >= 0:
-            return i
-        tail = self.p[max(0, len(self.p) - len(pattern) + 1):]
-        j = (tail + self.s[: max(0, len(pattern) - 1)]).find(pattern)
-        if j >= 0:
-            return len(self.p) - len(tail) + j
-        k = self.s.find(pattern)
-        return len(self.p) + k if k >= 0 else -1
-
-    def rfind(self, pattern):
-        k = self.s.rfind(pattern)
-        if k >= 0:
-            return len(self.p) + k
-        tail = self.p[max(0, len(self.p) - len(pattern) + 1):]
-        j = (tail + self.s[: max(0, len(pattern) - 1)]).rfind(pattern)
-        if j >= 0:
-            return len(self.p) - len(tail) + j
-        return self.p.rfind(pattern)
+    def find(self, pattern, start=0):
+        """``joined.find(pattern, start)`` for ``0 <= start``."""
+        k2, n = self.k2, len(pattern)
+        if start < k2:
+            i = self.new.find(pattern, start, k2)
+            if i >= 0:
+                return i
+            at = max(start, k2 - n + 1)  # an occurrence across the join starts here or later
+            if at < k2:
+                j = (self.new[at:k2] + self.old[self.k1: self.k1 + n - 1]).find(pattern)
+                if j >= 0:
+                    return at + j
+            start = k2
+        k = self.old.find(pattern, self.k1 + start - k2)
+        return k - self.k1 + k2 if k >= 0 else -1
 
 
-def patch_make(dmp: diff_match_patch, old: str, new: str, ops) -> list:
-    """diff-match-patch's ``patch_make(old, ops)``, the same patches, in linear time (see :class:`_Joined`)."""
-    from diff_match_patch import patch_obj
+#: diff-match-patch's defaults (:func:`_dmp` keeps them): context added in steps of Patch_Margin, a pattern grown
+#: while shorter than Match_MaxBits - 2 Patch_Margin.
+_MARGIN, _MAX_BITS = diff_match_patch().Patch_Margin, diff_match_patch().Match_MaxBits
+#: What ``patch_toText`` leaves unescaped: urllib's always-safe characters and diff-match-patch's own safe list.
+_UNSAFE_RE = re.compile(r"[^A-Za-z0-9_.\-~!*'();/?:@&=+$,# ]+")
 
-    patches, patch = [], patch_obj()
+
+def _escape(match) -> str:
+    return "%" + match.group().encode("utf-8").hex("%").upper()
+
+
+def _add_context(patch: list, text: _Joined) -> None:
+    """diff-match-patch's ``patch_addContext`` on ``[start1, start2, length1, length2, diffs]``: the same context.
+
+    The pattern ``text[lo:hi]`` stands at ``lo``, so it is not unique exactly when its first occurrence is
+    before ``lo`` or another follows: one pass of ``find`` instead of ``find`` and ``rfind`` over the whole text;
+    and a pattern grown to its limit is not looked for (diff-match-patch looks, then stops for the length).
+    """
+    if text.length == 0:
+        return
+    start1, start2, length1, length2, diffs = patch
+    padding, lo, hi = 0, start2, start2 + length1
+    pattern = text.slice(lo, hi)
+    while (_MAX_BITS == 0 or len(pattern) < _MAX_BITS - 2 * _MARGIN) and (
+            text.find(pattern) < lo or text.find(pattern, lo + 1) >= 0):
+        padding += _MARGIN
+        lo, hi = max(0, start2 - padding), start2 + length1 + padding
+        pattern = text.slice(lo, hi)
+    padding += _MARGIN
+    prefix = text.slice(max(0, start2 - padding), start2)
+    if prefix:
+        diffs.insert(0, (0, prefix))
+    suffix = text.slice(start2 + length1, start2 + length1 + padding)
+    if suffix:
+        diffs.append((0, suffix))
+    patch[0] -= len(prefix)
+    patch[1] -= len(prefix)
+    patch[2] += len(prefix) + len(suffix)
+    patch[3] += len(prefix) + len(suffix)
+
+
+def _patches(old: str, new: str, ops) -> list[list]:
+    """diff-match-patch's ``patch_make(old, ops)`` as ``[start1, start2, length1, length2, diffs]`` lists, the
+    same patches, in linear time (see :class:`_Joined`)."""
+    patches, patch = [], [0, 0, 0, 0, []]
     count1 = count2 = orig1 = 0  # positions in the rolling text, the new text, and the old text
     pre = (0, 0)  # the rolling text at the start of the current patch: new[:pre[0]] + old[pre[1]:]
-    margin = 2 * dmp.Patch_Margin
+    margin = 2 * _MARGIN
+    last = len(ops) - 1
     for x, (op, text) in enumerate(ops):
-        if not patch.diffs and op != 0:
-            patch.start1, patch.start2 = count1, count2
+        diffs = patch[4]
+        if not diffs and op != 0:
+            patch[0], patch[1] = count1, count2
         if op == 1:
-            patch.diffs.append((op, text))
-            patch.length2 += len(text)
+            diffs.append((op, text))
+            patch[3] += len(text)
         elif op == -1:
-            patch.length1 += len(text)
-            patch.diffs.append((op, text))
-        elif len(text) <= margin and patch.diffs and x + 1 != len(ops):
-            patch.diffs.append((op, text))
-            patch.length1 += len(text)
-            patch.length2 += len(text)
-        if op == 0 and len(text) >= margin and patch.diffs:
-            dmp.patch_addContext(patch, _Joined(new, pre[0], old, pre[1]))
+            patch[2] += len(text)
+            diffs.append((op, text))
+        elif len(text) <= margin and diffs and x != last:
+            diffs.append((op, text))
+            patch[2] += len(text)
+            patch[3] += len(text)
+        if op == 0 and len(text) >= margin and diffs:
+            _add_context(patch, _Joined(new, pre[0], old, pre[1]))
             patches.append(patch)
-            patch = patch_obj()
+            patch = [0, 0, 0, 0, []]
             pre = (count2, orig1)
             count1 = count2
         if op != 1:
@@ -281,22 +330,52 @@ def patch_make(dmp: diff_match_patch, old: str, new: str, ops) -> list:
             orig1 += len(text)
         if op != -1:
             count2 += len(text)
-    if patch.diffs:
-        dmp.patch_addContext(patch, _Joined(new, pre[0], old, pre[1]))
+    if patch[4]:
+        _add_context(patch, _Joined(new, pre[0], old, pre[1]))
         patches.append(patch)
     return patches
 
 
-def diff(old: str, new: str, use_fast: bool | None = None) -> Diff:
+def _coords(start: int, length: int) -> str:
+    return f"{start},0" if length == 0 else str(start + 1) if length == 1 else f"{start + 1},{length}"
+
+
+def patch_text(old: str, new: str, ops) -> str:
+    """``patch_toText(patch_make(old, ops))`` of diff-match-patch, the same text, built directly: its patches
+    (:func:`_patches`, in linear time) written as GNU diff hunks with the body %-escaped as ``patch_toText``
+    escapes it (UTF-8, upper-case hex; letters, digits and ``_.-~!*'();/?:@&=+$,#`` and space kept)."""
+    out = []
+    for start1, start2, length1, length2, diffs in _patches(old, new, ops):
+        out.append(f"@@ -{_coords(start1, length1)} +{_coords(start2, length2)} @@\n")
+        for op, data in diffs:
+            out.append("+" if op == 1 else "-" if op == -1 else " ")
+            out.append(_UNSAFE_RE.sub(_escape, data))
+            out.append("\n")
+    return "".join(out)
+
+
+def patch_make(dmp: diff_match_patch, old: str, new: str, ops) -> list:
+    """diff-match-patch's ``patch_make(old, ops)``, the same patches (``patch_obj``), in linear time."""
+    from diff_match_patch import patch_obj
+
+    out = []
+    for start1, start2, length1, length2, diffs in _patches(old, new, ops):
+        patch = patch_obj()
+        patch.start1, patch.start2, patch.length1, patch.length2, patch.diffs = start1, start2, length1, length2, diffs
+        out.append(patch)
+    return out
+
+
+def diff(old: str, new: str, use_fast: bool | None = None, memo: dict | None = None) -> Diff:
     """Diff two texts; the patch text applies to ``old`` to give ``new``.
 
     :param old: the earlier text
     :param new: the later text
     :param use_fast: force the C++ (True) or the pure-Python (False) implementation
+    :param memo: as :func:`diff_ops`' (the same ``use_fast`` in every call that shares it)
     """
-    ops = diff_ops(old, new, use_fast)
-    dmp = _dmp()
-    patch = dmp.patch_toText(patch_make(dmp, old, new, ops)) if ops else ""
+    ops = diff_ops(old, new, use_fast, memo=memo)
+    patch = patch_text(old, new, ops) if ops else ""
     added = sum(len(t) for op, t in ops if op == 1)
     removed = sum(len(t) for op, t in ops if op == -1)
     return Diff(ops=ops, patch=patch, chars_added=added, chars_removed=removed)

@@ -297,6 +297,14 @@ def _longest_increasing(seq: list[int]) -> set[int]:
     return keep
 
 
+def _ratio_bound(a: int, b: int) -> float:
+    """An upper bound of rapidfuzz's ``fuzz.ratio`` of two texts ``a`` and ``b`` characters long, plus a margin
+    for rounding (``100 - 100 * |a - b| / (a + b)``: at least ``|a - b|`` characters are inserted or deleted).
+    rapidfuzz computes the whole bit-parallel distance even when the lengths alone rule the cutoff out (1.7 ms
+    for 3 KB against 22 KB)."""
+    return 200.0 * min(a, b) / (a + b) + 1e-6 if a + b else 100.0
+
+
 # Long: one matching algorithm in four passes, each commented; split, its shared match state would travel
 # between functions as six arguments.
 def compare_sections(old: list[Section], new: list[Section]) -> list[SectionChange]:
@@ -347,6 +355,8 @@ def compare_sections(old: list[Section], new: list[Section]) -> list[SectionChan
         for s in list(lone_new):
             best, best_ratio = None, 60.0
             for o in lone_old:
+                if _ratio_bound(len(o.body), len(s.body)) < best_ratio:
+                    continue  # cannot beat it: the Indel distance is at least the difference in length
                 ratio = similarity(o.body, s.body, score_cutoff=best_ratio)
                 if ratio > best_ratio:
                     best, best_ratio = o, ratio

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.classify import classify, cosmetic_reasons, detect_language, locale_mismatch
+from pipeline.classify import classify, cosmetic_reasons, detect_language, is_cosmetic, locale_mismatch
 from pipeline.normalize import Rules, apply_rules, content_hash, declaration_rules, rules_at
 
 
@@ -147,6 +147,14 @@ def test_substantive_changes(old, new):
                       new_observed="2024-03-09T08:55:00Z")
     assert result.kind == "substantive", result
     assert cosmetic_reasons(old, new) is None
+    assert not is_cosmetic(old, new)
+
+
+@pytest.mark.parametrize("old,new,reason", COSMETIC)
+def test_is_cosmetic_exactly_when_there_are_cosmetic_reasons(old, new, reason):
+    at = ("2024-03-05T10:12:00Z", "2024-03-09T08:55:00Z")
+    assert is_cosmetic(old, new, *at) == (cosmetic_reasons(old, new, *at) is not None) is True
+    assert is_cosmetic(old, new) == (cosmetic_reasons(old, new) is not None)
 
 
 @pytest.mark.parametrize("a,b", [

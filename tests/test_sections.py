@@ -163,3 +163,19 @@ def test_sections_remember_when_they_last_changed(demo_kb):
     change = rows(db, "select kind, effective_date, effective_date_source from changes"
                       " where document_id = 'shoptide/penalty-points'")
     assert change == [{"kind": "substantive", "effective_date": "2026-08-01", "effective_date_source": "stated"}]
+
+
+@pytest.mark.parametrize("grown,paired", [(40, True), (79, True), (80, False)])
+def test_a_reworded_section_that_only_grew_is_paired_up_to_what_its_length_allows(grown, paired):
+    """A body that only grew is as similar as its lengths allow (60 letters grown by 79: 200 * 60 / 199 = 60.3,
+    over the 60 needed; by 80: 60, not over): compare_sections skips a candidate by its lengths alone only when
+    they rule out the similarity the pairing needs."""
+    body = "x" * 60
+    old = split_sections(f"## Delivery rules\n\n{body}\n\n## Z\n\nzz\n")
+    new = split_sections(f"## Shipping rules\n\n{body}{'y' * grown}\n\n## Z\n\nzz\n")
+    changes = [(c.key, c.status, c.old_key) for c in compare_sections(old, new)]
+    if paired:
+        assert changes == [("shipping-rules", "modified", "delivery-rules")]
+    else:
+        assert ("shipping-rules", "added", None) in changes
+        assert ("delivery-rules", "removed", "delivery-rules") in changes
