@@ -354,18 +354,6 @@ def patch_text(old: str, new: str, ops) -> str:
     return "".join(out)
 
 
-def patch_make(dmp: diff_match_patch, old: str, new: str, ops) -> list:
-    """diff-match-patch's ``patch_make(old, ops)``, the same patches (``patch_obj``), in linear time."""
-    from diff_match_patch import patch_obj
-
-    out = []
-    for start1, start2, length1, length2, diffs in _patches(old, new, ops):
-        patch = patch_obj()
-        patch.start1, patch.start2, patch.length1, patch.length2, patch.diffs = start1, start2, length1, length2, diffs
-        out.append(patch)
-    return out
-
-
 def diff(old: str, new: str, use_fast: bool | None = None, memo: dict | None = None) -> Diff:
     """Diff two texts; the patch text applies to ``old`` to give ``new``.
 

@@ -203,19 +203,6 @@ def test_diff_anchors_on_unchanged_lines_and_both_implementations_agree():
     assert all("\n\n" not in t for op, t in fast.ops if op != 0 and t != "\n\nClause 300. New rule.")
 
 
-def test_linear_patch_make_gives_diff_match_patchs_patches():
-    from diff_match_patch import diff_match_patch
-
-    from pipeline.diff import patch_make
-
-    dmp = diff_match_patch()
-    pairs = [("a b c", "a x c"), ("", "abc"), ("abc", ""), ("卖家可在30天内提出申诉。", "卖家可在15天内提出申诉，并提交视频材料。"),
-             ("x " * 500 + "end", "x " * 200 + "y " + "x " * 299 + "END"), ("same\n" * 40 + "a", "same\n" * 40 + "b")]
-    for old, new in pairs:
-        ops = diff_ops(old, new)
-        assert dmp.patch_toText(patch_make(dmp, old, new, ops)) == dmp.patch_toText(dmp.patch_make(old, ops))
-
-
 def test_unrelated_blocks_are_one_replacement():
     from pipeline.diff import diff_ops
 
