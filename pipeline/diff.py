@@ -256,9 +256,9 @@ class _Joined:
         return k - self.k1 + k2 if k >= 0 else -1
 
 
-#: diff-match-patch's defaults (:func:`_dmp` keeps them): context added in steps of Patch_Margin, a pattern grown
+#: the settings of :func:`_dmp`, which applies the patches (diff-match-patch's defaults): context added in steps of Patch_Margin, a pattern grown
 #: while shorter than Match_MaxBits - 2 Patch_Margin.
-_MARGIN, _MAX_BITS = diff_match_patch().Patch_Margin, diff_match_patch().Match_MaxBits
+_MARGIN, _MAX_BITS = _dmp().Patch_Margin, _dmp().Match_MaxBits
 #: What ``patch_toText`` leaves unescaped: urllib's always-safe characters and diff-match-patch's own safe list.
 _UNSAFE_RE = re.compile(r"[^A-Za-z0-9_.\-~!*'();/?:@&=+$,# ]+")
 

@@ -200,6 +200,7 @@ def _index(conn, rowids_sql: str, params=(), progress=None, known: dict | None =
     :param known: ``{rowid: (indexed text, segmented text)}`` of wordings this sync forgot only to index them
         again under new filter tokens (:func:`_forget_changed_meta`): their texts are not folded twice
     """
+    known = {} if known is None else known
     sections = "section_spans" if _spans(conn) else "sections"
     conn.execute("create temp table if not exists search_batch (rowid integer primary key)")
     conn.execute("delete from temp.search_batch")
@@ -235,7 +236,7 @@ def _index(conn, rowids_sql: str, params=(), progress=None, known: dict | None =
         # makes (half of the index's CPU on the KB of bench/build_steps.py); the same rows either way
         texts = []
         for r in chunk:
-            plain, short = (known or {}).pop(r["rowid"], (None, None))
+            plain, short = known.pop(r["rowid"], (None, None))
             if plain is None:
                 plain = indexed_text(r["text_markdown"])
             texts.append((r["rowid"], plain, short, _full_meta(r["document_meta"], r["meta"])))
