@@ -1,0 +1,141 @@
+"""bench/scale.py's history writer at a tiny scale: the pages it renders a segment at a time are Python-Markdown's
+pages of the whole text, the WARCs hold the versions asked for (an unchanged page as a revisit) and read back."""
+
+import json
+
+import markdown
+import pytest
+
+from bench import scale
+from pipeline.archive import iter_records, warc_dir
+from pipeline.extract import extract
+from replay.corpus import PAGE
+
+#: Every construct whose rendering crosses a blank line in Python-Markdown: loose lists (bullets and numbers, the
+#: next item after a blank line), an item's indented second paragraph, an indented code block with a blank line
+#: inside, a list right after a heading in the same block, a table, and paragraphs around them.
+TEXT = """# Terms of sale
+
+These terms apply to every order placed on the [marketplace](https://example.com/market).
+
+- Sellers list their goods.
+
+- Buyers pay within 14 days.
+
+    The payment is held until delivery.
+
+- Disputes go to the [help centre](https://example.com/help) first.
+
+Section 2 follows.
+
+1. First numbered clause.
+
+2. Second numbered clause, after a blank line.
+
+## Fees
+- a fee of 5 %
+
+- a fee of 10 % for [late](https://example.com/late) payment
+
+| Fee | Amount |
+| --- | --- |
+| listing | 0.10 EUR |
+| sale | 5 % |
+
+    code line one
+
+    code line two
+
+Last paragraph with a [link](https://example.com/last) and *emphasis*."""
+
+
+def whole(text: str) -> str:
+    return markdown.markdown(text, extensions=scale.EXTENSIONS)
+
+
+def extracted(html: str) -> str:
+    page = PAGE.format(lang="en", title="t", body=html, service="s").encode("utf-8")
+    return extract(page, "text/html; charset=utf-8", select=[scale.SELECTOR]).markdown
+
+
+def test_segments_render_as_the_whole_text():
+    parts = scale.segments(TEXT)
+    assert 3 < len(parts) < TEXT.count("\n\n") + 1  # cut, but not at every blank line
+    html, memo = scale.PageRenderer().render(TEXT)
+    assert html == whole(TEXT)
+    assert extracted(html) == extracted(whole(TEXT))
+    assert set(memo) == set(parts)
+
+
+def test_an_edit_renders_only_its_segments_again():
+    renderer = scale.PageRenderer()
+    _, memo = renderer.render(TEXT)
+    first = renderer.rendered
+    edited = TEXT.replace("Section 2 follows.", "Section 2 follows, as amended on 3 May.")
+    html, _ = renderer.render(edited, memo)
+    assert renderer.rendered == first + 1
+    assert html == whole(edited)
+    # an item added between two loose items joins their list, as in the whole text
+    added = TEXT.replace("- Buyers pay", "- Returns within 30 days.\n\n- Buyers pay")
+    assert renderer.render(added, memo)[0] == whole(added)
+
+
+def test_a_text_with_a_reference_definition_is_rendered_whole():
+    text = "See [the rules][r].\n\nMore text.\n\n[r]: https://example.com/rules"
+    assert scale.segments(text) is None
+    renderer = scale.PageRenderer()
+    assert renderer.render(text)[0] == whole(text)
+    assert renderer.whole == 1
+
+
+def make_corpus(root):
+    """Two documents in the corpus's layout (``versions/<service>/<document>/manifest.json``)."""
+    for service, text in (("svc-a", TEXT), ("svc-b", TEXT.replace("Terms of sale", "Seller terms"))):
+        folder = root / "versions" / service / "terms"
+        folder.mkdir(parents=True)
+        (folder / "v1.md").write_text(text, encoding="utf-8")
+        (folder / "manifest.json").write_text(json.dumps({
+            "service": service, "document": "Terms", "urls": [f"https://{service}.example/terms"],
+            "versions": [{"recorded_at": "2022-01-01T00:00:00Z", "file": "v1.md", "kind": "start-tracking"}],
+        }), encoding="utf-8")
+    return root
+
+
+def test_archive_history_writes_the_versions_asked_for(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus")
+    data = tmp_path / "data"
+    history = scale.archive_history(data, versions=9, docs=3, rate=0.5, corpus=corpus, seed=5)
+    assert history["versions_written"] == 9
+    assert history["warc_bytes"] == sum(p.stat().st_size for p in warc_dir(data).glob("*.warc.gz"))
+    records = list(iter_records(data))
+    responses = [r for r in records if r.kind == "response"]
+    revisits = [r for r in records if r.kind == "revisit"]
+    assert len(responses) == 9
+    assert revisits  # an unchanged page is archived as a revisit of its last response
+    by_id = {r.record_id: r for r in responses}
+    for r in revisits:
+        assert by_id[r.refers_to].document == r.document
+    assert len(list(warc_dir(data).glob("*.warc.gz"))) == history["crawls"]
+    first = {r.document: r.body for r in responses if r.fetched_at.startswith("2020-01-01")}
+    assert len(first) == 3  # every document's first version, from corpus document i % 2
+    for document, body in first.items():
+        i = int(document.rsplit("-", 1)[1])
+        source = (corpus / "versions" / ("svc-a", "svc-b")[i % 2] / "terms" / "v1.md").read_text(encoding="utf-8")
+        assert whole(source) in body.decode("utf-8")
+    for r in responses:  # every version is a page policykb reads its text from
+        assert extract(r.body, "text/html; charset=utf-8", select=[scale.SELECTOR]).markdown.strip()
+    assert len({r.payload_digest for r in responses}) == 9
+    assert (tmp_path / "sources" / "scale-d0.yml").is_file()
+
+
+def test_archive_only_writes_the_history_and_builds_nothing(tmp_path, capsys):
+    corpus = make_corpus(tmp_path / "corpus")
+    data = tmp_path / "run" / "data"
+    assert scale.main(["--versions", "5", "--docs", "2", "--data", str(data), "--corpus", str(corpus),
+                       "--archive-only", "--json"]) == 0
+    saved = json.loads((data.parent / "history.json").read_text())
+    assert saved["versions_written"] == 5 and saved["docs"] == 2
+    assert json.loads(capsys.readouterr().out)["history"]["versions_written"] == 5
+    assert not (data / "policykb.db").exists()
+    assert sum(r.kind == "response" for r in iter_records(data)) == 5
+
