@@ -491,7 +491,7 @@ def _split_run_on(text: str, language: str) -> str:
     wordfreq's frequencies, the split whose rarer half is the most common: :func:`_split_word`), and a number run on
     to a word ("almeno15 giorni", "30giorni"). Cues are then read as written in any other document."""
     if _DIGIT.search(text):  # each end of a run-on number is next to a digit: a text without one has none
-        text = _NUMBER_RUN_ON.sub(" ", text)
+        text = _numbers_apart(text)
     # each distinct word looked up once, and the text rewritten only when one of them splits (most texts: none)
     split = {w: cut for w in set(_LONG_WORD.findall(text)) if (cut := _split_word(w, language)) != w}
     return _LONG_WORD.sub(lambda m: split.get(m.group(), m.group()), text) if split else text
@@ -499,6 +499,30 @@ def _split_run_on(text: str, language: str) -> str:
 
 _DIGIT = re.compile(r"\d")
 _NUMBER_RUN_ON = re.compile(rf"(?<=[{_LETTERS}]{{3}})(?=\d)|(?<=\d)(?=[{_LETTERS}]{{3}})")
+_DIGITS = re.compile(r"\d+")
+_THREE_LETTERS = re.compile(rf"[{_LETTERS}]{{3}}")
+
+
+def _numbers_apart(text: str) -> str:
+    """``_NUMBER_RUN_ON.sub(" ", text)``: a space at each end of a run of digits that three letters touch, found from
+    the digit runs (a scan for a digit) instead of by both lookbehinds at every position of the text (a fifth of
+    :func:`_split_run_on`'s time). Its ends are where a digit run starts after three letters or ends before three
+    (inside a run a digit stands on both sides; ``tests/test_rules_fast.py`` checks the two agree)."""
+    cuts = []
+    for m in _DIGITS.finditer(text):
+        start, end = m.span()
+        if start >= 3 and _THREE_LETTERS.fullmatch(text, start - 3, start):
+            cuts.append(start)
+        if _THREE_LETTERS.match(text, end):
+            cuts.append(end)
+    if not cuts:
+        return text
+    pieces, last = [], 0
+    for cut in cuts:
+        pieces.append(text[last:cut])
+        last = cut
+    pieces.append(text[last:])
+    return " ".join(pieces)
 _LONG_WORD = re.compile(rf"[{_LETTERS}]{{4,}}")
 
 
