@@ -415,7 +415,8 @@ def _section_holds_nothing(markdown: str, language: str) -> bool:
       read in full);
     * a table's header is searched for a point cue as written, not in NFKC: the text is also searched folded only.
 
-    ``tests/test_rules_speed_paths.py`` reads every section of the corpus both ways."""
+    ``tests/test_rules_speed_paths.py`` checks it on tricky texts and a sample of the corpus's sections,
+    ``bench/rules_gate_check.py`` on every section of a KB and of the corpus."""
     gate = _gate(language)
     if gate is None or "](" in markdown or _local_characters().search(markdown):
         return False
@@ -523,6 +524,8 @@ def _numbers_apart(text: str) -> str:
         last = cut
     pieces.append(text[last:])
     return " ".join(pieces)
+
+
 _LONG_WORD = re.compile(rf"[{_LETTERS}]{{4,}}")
 
 
