@@ -263,7 +263,13 @@ def _fold(text: str) -> str:
     the folded text holds the folded string (:func:`_cue_anchors`; ``tests/test_rules_speed_paths.py`` checks every
     character)."""
     text = text.replace("\u0130", "i").lower()
-    return text if text.isascii() else text.translate(_CASE_CLASSES)
+    # the table maps only the characters of :data:`_CASE_CLASS_CHARS`: a text of none is left as it is, untranslated
+    return text if text.isascii() or not _CASE_CLASS_CHARS.search(text) else text.translate(_CASE_CLASSES)
+
+
+#: the characters :data:`_CASE_CLASSES` maps (a case-sensitive class: searched at C speed, not looked up one by one)
+_CASE_CLASS_CHARS = re.compile("[" + "".join(map(re.escape, map(chr, sorted(_CASE_CLASSES)))) + "]" if _CASE_CLASSES
+                               else r"(?!)")
 
 
 class _Unbounded(Exception):
@@ -322,6 +328,102 @@ def _cue_anchors(name: str) -> tuple[frozenset[str] | None, ...]:
             strings = None
         out.append(strings if strings and "" not in strings else None)
     return tuple(out)
+
+
+#: characters that may stand in a text :func:`_gate` is looked for in: no white space (a derived sentence may have a
+#: space where the section has a line break, or none where a join put one) and no emphasis or code mark (which
+#: :func:`pipeline.text.plain_text` may remove from inside a word: "da**ys**")
+_GATE_UNSAFE = re.compile(r"[\s*_`]")
+
+
+@lru_cache(maxsize=None)
+def _gate(language: str) -> re.Pattern | None:
+    """A case-sensitive pattern of folded strings (:func:`_fold`), one of which the folded NFKC text of every sentence
+    or table row a value can be read from holds, in ``language`` or in English (a sentence on its page may be read
+    in English: :func:`reading_language`): a string every match holds (:func:`_required`) of its ``worth_reading``
+    cues, English's, and its point cues (which :func:`_table_points` reads in a table's header). A sentence whose
+    folded text holds none gives no value and is read in the page's language, without either cue search (a search
+    here is one fast scan of a lower-cased text; :func:`_read_section`). Each string is cut at white space and at
+    emphasis marks to its longest piece (still in every match; see :func:`_section_holds_nothing`). None when a cue
+    has no such string: then every sentence is read."""
+    from re import _parser
+
+    strings: set[str] = set()
+    sources = [(_patterns(language)["worth_reading"].pattern, re.I | re.U), (_patterns("en")["worth_reading"].pattern,
+               re.I | re.U), (_nfkc(keyword_data()["languages"][language]["points"]), re.I | re.U)]
+    try:
+        for pattern, flags in sources:
+            for required in _required(_parser.parse(pattern, flags).data):
+                piece = max(_GATE_UNSAFE.split(_fold(required)), key=len)
+                if not piece:
+                    return None
+                strings.add(piece)
+    except (_Unbounded, ImportError, AttributeError):
+        return None
+    # a string holding another is implied by it: only the shorter is looked for
+    strings = {s for s in strings if not any(t != s and t in s for t in strings)}
+    return re.compile("|".join(map(re.escape, sorted(strings, key=lambda s: (-len(s), s)))))
+
+
+@lru_cache(maxsize=1)
+def _local_characters() -> re.Pattern:
+    """A class of every character that is not *local* to NFKC: local, a character's NFKC form stands for it in any
+    text, ``NFKC(text) == "".join(NFKC(c) for c in text)`` for a text of local characters. A character is local
+    when its combining class is 0, it is no second of a composition, and its NFKC form is *stable* characters (each
+    its own NFKC form, of combining class 0, no second of a composition): then its full decomposition starts with a
+    starter, so no reordering crosses from one character's decomposition to the next, and NFKC of the text is NFKC of
+    the concatenated forms, a text of stable characters, which is in NFKC (Unicode's quick check: every character
+    NFKC_QC=Yes, combining class 0). The seconds: the second characters of the two-character canonical
+    decompositions (all below U+30000) and Hangul's vowel and trailing jamo. Only the Basic Multilingual Plane is
+    classified; every character beyond it is taken as not local."""
+    seconds = {0x1161 + i for i in range(21)} | {0x11A8 + i for i in range(27)}
+    for code in range(0x30000):
+        decomposition = unicodedata.decomposition(chr(code))
+        if decomposition and not decomposition.startswith("<") and len(parts := decomposition.split()) == 2:
+            seconds.add(int(parts[1], 16))
+
+    def stable(c: str) -> bool:
+        return not unicodedata.combining(c) and ord(c) not in seconds and unicodedata.normalize("NFKC", c) == c
+
+    def local(code: int) -> bool:
+        c = chr(code)
+        return not (0xD800 <= code < 0xE000) and not unicodedata.combining(c) and code not in seconds and \
+            all(map(stable, unicodedata.normalize("NFKC", c)))
+
+    ranges, start = [], None
+    for code in range(0x10001):
+        if code < 0x10000 and not local(code):
+            start = code if start is None else start
+        elif start is not None:
+            ranges.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
+            start = None
+    return re.compile("[" + "".join(ranges) + "\U00010000-\U0010ffff]")
+
+
+def _section_holds_nothing(markdown: str, language: str) -> bool:
+    """Whether no sentence or table row of a section can give a value: its text holds none of :func:`_gate`'s
+    strings, read as each sentence is (NFKC, folded), with emphasis and code marks removed. Exact, not a guess:
+
+    * every sentence and row (:func:`_lines`, :func:`_cells`) is the section's characters in order, with white space
+      changed (lines joined by a space, runs collapsed, ends stripped, cells joined by " | "), some emphasis and code
+      marks removed (``plain_text``: "da**ys**"), link syntax removed (only where the text holds "](": such a
+      section is read in full) and heading, list and quote marks removed at a line's start; a gate string holds no
+      white space and no mark (:data:`_GATE_UNSAFE`), so where a sentence's folded text holds it, the characters it
+      covers stand next to one another in the section's text once every mark is removed;
+    * NFKC and the fold (:func:`_fold`) take each character on its own here: the fold always (a character for a
+      character), NFKC when the text has only local characters (:func:`_local_characters`; a text with another is
+      read in full);
+    * a table's header is searched for a point cue as written, not in NFKC: the text is also searched folded only.
+
+    ``tests/test_rules_speed_paths.py`` checks it on tricky texts and a sample of the corpus's sections,
+    ``bench/rules_gate_check.py`` on every section of a KB and of the corpus."""
+    gate = _gate(language)
+    if gate is None or "](" in markdown or _local_characters().search(markdown):
+        return False
+    text = markdown.replace("*", "").replace("_", "").replace("`", "")  # str.translate would look up each character
+    if gate.search(_fold(unicodedata.normalize("NFKC", text))):
+        return False
+    return "|" not in text or not gate.search(_fold(text))
 
 
 def _to_number(token: str) -> float | None:
@@ -390,7 +492,7 @@ def _split_run_on(text: str, language: str) -> str:
     wordfreq's frequencies, the split whose rarer half is the most common: :func:`_split_word`), and a number run on
     to a word ("almeno15 giorni", "30giorni"). Cues are then read as written in any other document."""
     if _DIGIT.search(text):  # each end of a run-on number is next to a digit: a text without one has none
-        text = _NUMBER_RUN_ON.sub(" ", text)
+        text = _numbers_apart(text)
     # each distinct word looked up once, and the text rewritten only when one of them splits (most texts: none)
     split = {w: cut for w in set(_LONG_WORD.findall(text)) if (cut := _split_word(w, language)) != w}
     return _LONG_WORD.sub(lambda m: split.get(m.group(), m.group()), text) if split else text
@@ -398,6 +500,32 @@ def _split_run_on(text: str, language: str) -> str:
 
 _DIGIT = re.compile(r"\d")
 _NUMBER_RUN_ON = re.compile(rf"(?<=[{_LETTERS}]{{3}})(?=\d)|(?<=\d)(?=[{_LETTERS}]{{3}})")
+_DIGITS = re.compile(r"\d+")
+_THREE_LETTERS = re.compile(rf"[{_LETTERS}]{{3}}")
+
+
+def _numbers_apart(text: str) -> str:
+    """``_NUMBER_RUN_ON.sub(" ", text)``: a space at each end of a run of digits that three letters touch, found from
+    the digit runs (a scan for a digit) instead of by both lookbehinds at every position of the text (a fifth of
+    :func:`_split_run_on`'s time). Its ends are where a digit run starts after three letters or ends before three
+    (inside a run a digit stands on both sides; ``tests/test_rules_fast.py`` checks the two agree)."""
+    cuts = []
+    for m in _DIGITS.finditer(text):
+        start, end = m.span()
+        if start >= 3 and _THREE_LETTERS.fullmatch(text, start - 3, start):
+            cuts.append(start)
+        if _THREE_LETTERS.match(text, end):
+            cuts.append(end)
+    if not cuts:
+        return text
+    pieces, last = [], 0
+    for cut in cuts:
+        pieces.append(text[last:cut])
+        last = cut
+    pieces.append(text[last:])
+    return " ".join(pieces)
+
+
 _LONG_WORD = re.compile(rf"[{_LETTERS}]{{4,}}")
 
 
@@ -1669,6 +1797,9 @@ _SECTIONS_LOCK = threading.Lock()
 
 def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:
     """:func:`extract` of a section in a language of the cue file (:func:`base_language`), not remembered."""
+    if _section_holds_nothing(markdown, language):
+        return ()  # no sentence or row of it could hold a value: not split into lines and sentences at all
+    gate = _gate(language)
     out: list[RuleValue] = []
     table: list[list[str]] = []
     label = previous = ""
@@ -1685,8 +1816,12 @@ def _read_section(markdown: str, language: str) -> tuple[RuleValue, ...]:
             out.extend(_table_values(table, language))
             table = []
         if sentence:
-            read_as = reading_language(sentence, language)
-            for v in _sentence_values(sentence, read_as, within=bullet and lead_within):
+            # a sentence whose folded NFKC text holds none of the gate's strings matches neither language's
+            # worth_reading: it is read in the page's language (reading_language) and gives nothing
+            # (_sentence_values), both known without their cue searches
+            skip = gate is not None and not gate.search(_fold(unicodedata.normalize("NFKC", sentence)))
+            read_as = language if skip else reading_language(sentence, language)
+            for v in () if skip else _sentence_values(sentence, read_as, within=bullet and lead_within):
                 lead = _lead_subject(*lead_line) if bullet and v.kind == "time_limit" and not v.subject else ""
                 v = _anaphoric(_restated(_labelled(v, label, read_as, lead), out, read_as), previous, read_as)
                 if v.comparator == "restated":  # a period named again: only one the section stated before
@@ -1831,6 +1966,13 @@ _LATIN_WORD = re.compile(rf"[{_LETTERS}]{{2,}}")  # a word of one letter ("a", "
 _UNSPACED_SCRIPT = re.compile(f"[{UNSPACED_CHARS}]")
 
 
+#: how many sentences :func:`_sentence_values` remembers the values of: a sentence is read once however many
+#: sections hold it (the N=1000 first build of issue 19: 171k sentences worth reading in 57k distinct sections, 88k
+#: of them distinct: a policy's boilerplate, a document's other versions and locales)
+SENTENCE_CACHE = 8192
+
+
+@lru_cache(maxsize=SENTENCE_CACHE)
 def reading_language(sentence: str, language: str) -> str:
     """The language a sentence is read in: the page's, or English for a sentence in English on a page in another
     language. Bilingual pages are common where sellers read them (a French merchant agreement with its English
@@ -1839,7 +1981,8 @@ def reading_language(sentence: str, language: str) -> str:
     is English when it has at least two of English's most common words and more than twice as many as of the
     page language's (wordfreq's lists; words of two letters or more), and no character of a script written
     without spaces on a Chinese, Japanese or Thai page; only a sentence that may hold a value (English's
-    ``worth_reading``) is looked at."""
+    ``worth_reading``) is looked at. Remembered for the last :data:`SENTENCE_CACHE` sentences (a function of its
+    arguments)."""
     if language == "en" or not _patterns("en")["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
         return language
     if language in UNSPACED and _UNSPACED_SCRIPT.search(sentence):
@@ -1850,10 +1993,14 @@ def reading_language(sentence: str, language: str) -> str:
     return "en" if in_english >= 2 and in_english > 2 * sum(w in own for w in words) else language
 
 
-def _sentence_values(sentence: str, language: str, row: bool = False, within: bool = False) -> list[RuleValue]:
-    """``within``: the sentence is an item of a lead-in line that ends in a deadline's cue (:data:`_LEAD_WITHIN`)."""
+@lru_cache(maxsize=SENTENCE_CACHE)
+def _sentence_values(sentence: str, language: str, row: bool = False, within: bool = False) -> tuple[RuleValue, ...]:
+    """The values one sentence (or a table row's cells) states, read on their own: a function of the arguments only
+    (the section around it is :func:`_read_section`'s to apply), so remembered (:data:`SENTENCE_CACHE`; the values
+    are frozen). ``within``: the sentence is an item of a lead-in line that ends in a deadline's cue
+    (:data:`_LEAD_WITHIN`)."""
     if not _patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", sentence)):
-        return []
+        return ()
     text = digits(sentence, language)
     metrics = _metric_thresholds(text, sentence, language, row)
     windows = {w for v in metrics for w in v.window.split(", ") if w}
@@ -1862,7 +2009,7 @@ def _sentence_values(sentence: str, language: str, row: bool = False, within: bo
              if _window_text(v) not in windows] + metrics
     if not row:
         found += _point_thresholds(text, sentence, language)
-    return sorted(found, key=lambda v: v.position)
+    return tuple(sorted(found, key=lambda v: v.position))
 
 
 def _table_values(rows: list[list[str]], language: str) -> list[RuleValue]:

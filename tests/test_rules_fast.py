@@ -168,3 +168,17 @@ def plain_digits(sentence: str, language: str) -> str:
 ])
 def test_digits_is_its_definition(language, sentence):
     assert rules.digits.__wrapped__(sentence, language) == plain_digits(sentence, language)
+
+
+def test_numbers_apart_is_the_pattern():
+    cases = LINES + ["almeno15 giorni", "30giorni", "entro30giorni", "ab1cd", "abc1", "1abc", "x1abc2def", "١٢abc",
+                     "abc١٢", "12345", "abcd", "abc 12 def", "éèà3ùûü", "ǅab1", "a1b2c3", "30days within thirtydays"]
+    cases += corpus_lines()
+    for text in cases:
+        assert rules._numbers_apart(text) == rules._NUMBER_RUN_ON.sub(" ", text), text
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(list("abcé1٢9 .-字") + ["abc", "12"]), max_size=30).map("".join))
+def test_numbers_apart_made_up(text):
+    assert rules._numbers_apart(text) == rules._NUMBER_RUN_ON.sub(" ", text)

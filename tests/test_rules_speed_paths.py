@@ -8,6 +8,7 @@ invariant is ``bench/rules_digest.py`` printing the same digest before and after
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,70 @@ def test_threads_reading_the_same_sections_read_what_one_reads():
                 for md, lang in work]
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(lambda pair: rules.extract(*pair), work)) == expected
+
+
+#: sections a section-level shortcut could get wrong: a unit cut by emphasis or a link's target, a unit after a line
+#: break, a header counting points, a character NFKC joins to the one before it, and sections with nothing to read
+GATE_CASES = [
+    ("Sellers must respond within 3 da**ys**.", "en"), ("Sellers must respond within [30 da](https://x.y/z)ys.", "en"),
+    ("Sellers must respond within 30\ndays of the order.", "en"), ("Respond within 30 `days`.", "en"),
+    ("| Punti | Azione |\n|---|---|\n| 12 | Sospensione |", "it"), ("| Points | Action |\n|---|---|\n| 12 | x |", "en"),
+    ("Répondre sous 30\u00a0jours.", "fr"), ("Antworten binnen 14 Ta\u0301gen.", "de"), ("Reply within 30 ｄａｙｓ.", "en"),
+    ("Le vendeur répond sous huitaine.", "fr"), ("No number here at all, only words.", "en"), ("Nothing.", "de"),
+    ("a_b*c `d` [link](https://x.y) ![img](i.png)", "en"), ("# Heading\n\n> quote\n\n- item", "es"),
+]
+
+
+def _worth(text, language):
+    return bool(rules._patterns(language)["worth_reading"].search(unicodedata.normalize("NFKC", text)))
+
+
+def test_a_section_the_gate_passes_over_has_no_sentence_or_row_to_read():
+    """``_read_section`` returns nothing without reading a section whose text holds no gate string: no sentence of it
+    is worth reading in its language or in English, no row in its language, and no table header counts points. And a
+    sentence whose folded text holds no gate string is worth reading in neither language."""
+    cases = GATE_CASES + SECTIONS + corpus_sections(step=10)
+    skipped = 0
+    for markdown, language in cases:
+        lang = rules.base_language(language)
+        if not lang:
+            continue
+        gate = rules._gate(lang)
+        nothing = rules._section_holds_nothing(markdown, lang)
+        skipped += nothing
+        lines = rules._lines(markdown)
+        for sentence, row, _, _ in lines:
+            folded = rules._fold(unicodedata.normalize("NFKC", sentence))
+            worth = _worth(sentence, lang) or _worth(sentence, "en")
+            assert not (nothing and worth), (markdown, sentence)
+            assert gate is None or worth <= bool(gate.search(folded)), (sentence, lang)
+            if row:
+                cells = rules._cells(sentence)
+                assert not (nothing and (_worth(" | ".join(cells), lang) or rules._patterns(lang)["points"].search(
+                    cells[0]))), (markdown, sentence)
+        if nothing:
+            assert rules.extract(markdown, language) == []
+    assert skipped > 3
+
+
+def test_the_gate_reads_what_a_plain_text_shortcut_would_miss():
+    for markdown, language in GATE_CASES[:10]:
+        assert not rules._section_holds_nothing(markdown, language), markdown
+    assert rules.extract("Sellers must respond within [30 da](https://x.y/z)ys.", "en")[0].value == 30
+    assert rules.extract("Sellers must respond within 3 da**ys**.", "en")[0].value == 3
+    assert rules._section_holds_nothing("No number here at all, only words.", "en")
+
+
+def test_nfkc_takes_local_characters_one_by_one():
+    """``_local_characters``: a text of characters it leaves out is normalized character by character, in any order
+    (the Basic Multilingual Plane's local characters, in code order, reversed and shuffled); and every canonical
+    decomposition is of a character below U+30000, which its scan of composition seconds covers."""
+    import random
+
+    local = [chr(c) for c in range(0x10000) if not rules._local_characters().match(chr(c))]
+    assert len(local) > 50_000 and "é" in local and "’" in local and "\u00a0" in local and "\u0301" not in local
+    orders = [local, local[::-1]] + [random.Random(seed).sample(local, len(local)) for seed in range(3)]
+    for order in orders:
+        text = "".join(order)
+        assert unicodedata.normalize("NFKC", text) == "".join(unicodedata.normalize("NFKC", c) for c in text)
+    assert not [c for c in range(0x30000, 0x110000) if unicodedata.decomposition(chr(c))]
