@@ -82,24 +82,36 @@ class Diff:
 
 
 class _Codec:
-    """Encodes tokens (lines or words) as single characters, skipping the surrogate range."""
+    """Encodes tokens (lines or words) as single characters, skipping the surrogate range: the n-th distinct token
+    (from 1, in order of first appearance) is ``chr(n)``, or ``chr(n + 0x800)`` from 0xD800 on. The code points
+    matter, not only their equality: diff-match-patch's semantic cleanup looks at whether a code is a letter, a
+    space or a line break."""
 
     def __init__(self):
         self.tokens: list[str] = []
         self.codes: dict[str, str] = {}
+        self.by_ord: list = [None]  # the token of each code point (None in the surrogate range): decoded in C
 
     def encode(self, tokens) -> str:
-        tokens = list(tokens)
         codes = self.codes
-        for token in dict.fromkeys(tokens):
-            if token not in codes:
+        new = [token for token in dict.fromkeys(tokens) if token not in codes]
+        n = len(self.tokens) + 1
+        if n + len(new) <= 0xD800:  # no code reaches the surrogate range: the codes made and stored in C
+            codes.update(zip(new, map(chr, range(n, n + len(new)))))
+            self.tokens += new
+            self.by_ord += new
+        else:
+            for token in new:
                 n = len(self.tokens) + 1
+                if n == 0xD800:
+                    self.by_ord += [None] * 0x800
                 codes[token] = chr(n if n < 0xD800 else n + 0x800)
                 self.tokens.append(token)
+                self.by_ord.append(token)
         return "".join(map(codes.__getitem__, tokens))
 
     def decode(self, encoded: str) -> str:
-        return "".join(self.tokens[(o if o < 0xD800 else o - 0x800) - 1] for o in map(ord, encoded))
+        return "".join(map(self.by_ord.__getitem__, map(ord, encoded)))
 
 
 def _raw_diff(a: str, b: str, fast: bool, semantic: bool) -> list[tuple[int, str]]:

@@ -46,6 +46,23 @@ def test_render_dates_looks_only_at_lines_with_a_year_or_time_and_changes_them_a
     assert "Rendered ⟨date⟩ ⟨time⟩\n" in changed and "Last updated: March 20, 2026" in changed
 
 
+def test_render_dates_asks_whether_a_line_states_a_date_only_of_a_line_it_would_change():
+    """_render_date_line asks states_a_date last, of lines it would change: each kind of line as before (a short
+    line stating a date, a long one, one near the observed day, a line already holding the placeholder)."""
+    from pipeline.classify import _render_dates
+
+    lines = ["Effective 16 April 2026", "Effective date: 2026-04-16 10:00", "Printed 21.03.2026",
+             "Printed on 21 March 2026 for you here", "Printed on 1 January 2020 for you here",
+             "⟨date⟩ was printed at 10:15 in the long footer of this help page today",
+             "Our fees changed on 1 April 2026 and apply to all orders placed since then by sellers",
+             "Stand: 16. März 2026", "更新日期：2026年3月21日", "10:15", "Call 09:00-17:00 on weekdays only please"]
+    for observed in (None, "2026-03-21T10:20:00Z"):
+        text = "\n".join(lines + LINES)
+        assert _render_dates(text, {"observed": observed}) == _render_dates_line_by_line(text, observed)
+    kept = _render_dates("\n".join(lines), {"observed": "2026-03-21T10:20:00Z"}).split("\n")
+    assert kept[0] == "Effective 16 April 2026" and kept[2] == "Printed ⟨date⟩" and kept[3] == "Printed on ⟨date⟩ for you here"
+
+
 def test_canonical_hash_ignores_render_dates_and_keeps_substance():
     a = "\n".join(LINES)
     b = a.replace("Rendered 2026-03-21 10:15", "Rendered 2026-03-22 11:40")

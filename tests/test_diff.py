@@ -58,3 +58,20 @@ def test_a_memo_of_block_diffs_gives_the_diffs_without_it():
     for a, b in parts:
         assert diff(a, b, memo=memo) == diff(a, b)
     assert memo
+
+
+def test_texts_of_more_distinct_lines_and_words_than_codes_below_the_surrogate_range_diff_whole():
+    """Each distinct line (then word) of a diff is one code point, skipping the surrogates from the 55,296th on:
+    a text with more distinct lines than that, and a changed line with more distinct words, come back whole, and
+    the C++ and the Python diff-match-patch give the same diff of them."""
+    from pipeline.diff import diff_ops
+
+    lines = "\n".join(f"line {i} of the page" for i in range(60_000))
+    words = " ".join("".join(chr(97 + i // 26 ** k % 26) for k in range(4)) for i in range(60_000))  # aaaa baaa ...
+    pairs = [(lines, lines.replace("line 7 of", "line seven of").replace("line 59999 of", "line 59,999 of")),
+             ("Intro\n" + words + "\nEnd", "Intro\n" + words.replace(" qtkd ", " changed ") + "\nEnd")]
+    for old, new in pairs:
+        ops = diff_ops(old, new)
+        assert "".join(t for op, t in ops if op != 1) == old and "".join(t for op, t in ops if op != -1) == new
+        assert ops == diff_ops(old, new, use_fast=False)
+    assert (-1, "qtkd") in diff_ops(*pairs[1]) and (1, "changed") in diff_ops(*pairs[1])
