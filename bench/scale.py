@@ -16,7 +16,8 @@ added (from a corpus document in the same language) or removed. Crawls go on unt
 per crawl written by :class:`pipeline.archive.WarcArchive` (an unchanged page becomes a revisit
 record), the page being the version's Markdown rendered to HTML as the replay server renders it
 (Python-Markdown, a segment at a time with a memo: :class:`PageRenderer`) inside the replay server's page
-template; one declaration per 50 hosts, selector ``#policykb-replay-content``.
+template, with the document's number closing each paragraph, list item and table cell (documents that start
+from one corpus text share no block of text); one declaration per 50 hosts, selector ``#policykb-replay-content``.
 
 Measures. ``policykb rebuild`` in a fresh process (wall, CPU, peak sums of RSS and PSS over it and its build
 workers); the KB's size on disk, its largest tables (``bench/storage.py``) and the Markdown bytes of the
@@ -208,14 +209,17 @@ def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: P
     """Write one WARC per crawl until the histories hold ``versions`` versions; returns counts.
 
     A page is its version's Markdown rendered by :class:`PageRenderer` (Python-Markdown's HTML of the whole
-    text, made a segment at a time) inside :data:`replay.corpus.PAGE`; a document's page is made again only
-    when it changes (an unchanged one is archived as the same bytes: a revisit)."""
+    text, made a segment at a time) inside :data:`replay.corpus.PAGE`, with the document's number closing every
+    paragraph, list item and table cell (`` [i]``, as :mod:`bench.peers.synthetic_site` numbers its copies): the
+    documents that start from one corpus text (``i % 58``) share no block of text, so no memo of a rebuild meets
+    a section again that a real archive would not. A document's page is made again only when it changes (an
+    unchanged one is archived as the same bytes: a revisit)."""
     from pipeline.archive import Fetch, WarcArchive, warc_dir
     from replay.corpus import PAGE
 
     rng = random.Random(seed)
     texts = corpus_texts(corpus)
-    from bench.peers.synthetic_site import LOCALES
+    from bench.peers.synthetic_site import BLOCK_END, LOCALES
 
     by_language = {}
     for service, _, t in texts:  # an added paragraph comes from a document in the same language
@@ -237,7 +241,8 @@ def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: P
                     html, memos[i] = renderer.render(current[i], memos[i])
                     if crawls == 0 and i < len(texts):  # the corpus's texts: the copies that follow share them
                         renderer.shared.update(memos[i])
-                    pages[i] = PAGE.format(lang="en", title=f"doc {i}", body=html, service="scale").encode("utf-8")
+                    body = BLOCK_END.sub(f" [{i}]\\1", html)  # this document's number closing each block
+                    pages[i] = PAGE.format(lang="en", title=f"doc {i}", body=body, service="scale").encode("utf-8")
                     made += 1
                     md_bytes += len(current[i].encode("utf-8"))
                 url = f"https://d{i % HOSTS}.scale.example/doc/{i}"

@@ -1,5 +1,6 @@
 """bench/scale.py's history writer at a tiny scale: the pages it renders a segment at a time are Python-Markdown's
-pages of the whole text, the WARCs hold the versions asked for (an unchanged page as a revisit) and read back."""
+pages of the whole text (numbered block by block: documents that start from one corpus text share no block), the
+WARCs hold the versions asked for (an unchanged page as a revisit) and read back."""
 
 import json
 
@@ -7,6 +8,7 @@ import markdown
 import pytest
 
 from bench import scale
+from bench.peers.synthetic_site import BLOCK_END
 from pipeline.archive import iter_records, warc_dir
 from pipeline.extract import extract
 from replay.corpus import PAGE
@@ -121,7 +123,13 @@ def test_archive_history_writes_the_versions_asked_for(tmp_path):
     for document, body in first.items():
         i = int(document.rsplit("-", 1)[1])
         source = (corpus / "versions" / ("svc-a", "svc-b")[i % 2] / "terms" / "v1.md").read_text(encoding="utf-8")
-        assert whole(source) in body.decode("utf-8")
+        assert BLOCK_END.sub(f" [{i}]\\1", whole(source)) in body.decode("utf-8")  # numbered, block by block
+    # documents 0 and 2 start from the same corpus text, yet share no paragraph, item or table (headings and
+    # code blocks are left as they are, as the peers' synthetic site leaves them)
+    blocks = [{b for b in extract(first[f"scale-d{i}/doc-{i}"], "text/html; charset=utf-8",
+                                  select=[scale.SELECTOR]).markdown.split("\n\n")
+               if not b.startswith(("#", "    ")) and "```" not in b} for i in (0, 2)]
+    assert len(blocks[0]) > 5 and not blocks[0] & blocks[1]
     for r in responses:  # every version is a page policykb reads its text from
         assert extract(r.body, "text/html; charset=utf-8", select=[scale.SELECTOR]).markdown.strip()
     assert len({r.payload_digest for r in responses}) == 9
