@@ -92,7 +92,7 @@ class _Codec:
         self.codes: dict[str, str] = {}
         self.by_ord: list = [None]  # the token of each code point (None in the surrogate range): decoded in C
 
-    def encode(self, tokens) -> str:
+    def encode(self, tokens: list[str]) -> str:  # a list: read twice
         codes = self.codes
         new = [token for token in dict.fromkeys(tokens) if token not in codes]
         n = len(self.tokens) + 1
