@@ -43,6 +43,15 @@ def work(corpus: Path, limit: int | None) -> list[tuple[str, str]]:
     return out
 
 
+def read(pairs: list[tuple[str, str]]) -> tuple[list, float, str]:
+    """``(values, CPU seconds, digest)`` of ``rules.extract`` over ``(section text, language)`` pairs: two checkouts
+    read the same values when they give the same digest."""
+    start = time.process_time()
+    values = [rules.extract(text, lang) for text, lang in pairs]
+    cpu = time.process_time() - start
+    return values, cpu, hashlib.sha256(repr(values).encode("utf-8")).hexdigest()[:16]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
@@ -52,10 +61,7 @@ def main(argv=None) -> int:
         print(f"no corpus at {args.corpus}: nothing to measure")
         return 0
     pairs = work(args.corpus, args.limit)
-    start = time.process_time()
-    values = [rules.extract(text, lang) for text, lang in pairs]
-    cpu = time.process_time() - start
-    digest = hashlib.sha256(repr(values).encode("utf-8")).hexdigest()[:16]
+    values, cpu, digest = read(pairs)
     print(f"code {Path(rules.__file__).parent.parent}: {len(pairs)} section x language pairs, "
           f"{sum(map(len, values))} values, digest {digest}, rules CPU {cpu:.2f} s")
     return 0

@@ -15,10 +15,8 @@ reading (it must never: the shortcut would change values).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sqlite3
 import sys
-import time
 import unicodedata
 from pathlib import Path
 
@@ -26,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.append(str(ROOT))  # after PYTHONPATH: another checkout given there is the one measured
 
+from rules_digest import read as read_values  # noqa: E402  (this script's folder: bench/)
+from rules_digest import work as corpus_sections  # noqa: E402
 from pipeline import rules  # noqa: E402
 
 
@@ -35,18 +35,6 @@ def kb_sections(db: str) -> list[tuple[str, str]]:
                            join versions v on v.id = s.version_id join documents d on d.id = v.document_id
                            order by v.seq, v.id, s.ordinal""")
     return list(dict.fromkeys((text or "", language) for text, language in rows))
-
-
-def corpus_sections(corpus: Path) -> list[tuple[str, str]]:
-    from pipeline.classify import detect_language
-    from pipeline.sections import split_sections
-
-    out = []
-    for path in sorted((corpus / "versions").rglob("*.md")):
-        markdown = path.read_text(encoding="utf-8")
-        language = detect_language(markdown)[0] or ""
-        out += [(s.text, lang) for s in split_sections(markdown) for lang in dict.fromkeys((language, "en"))]
-    return list(dict.fromkeys(out))
 
 
 def worth(text: str, language: str) -> bool:
@@ -84,15 +72,12 @@ def main(argv=None) -> int:
     if args.kb:
         sources["kb"] = kb_sections(args.kb)
     if not args.digest_only and (args.corpus / "versions").is_dir():
-        sources["corpus"] = corpus_sections(args.corpus)
+        sources["corpus"] = corpus_sections(args.corpus, None)
     status = 0
     for name, pairs in sources.items():
         pairs = [(m, rules.base_language(lang)) for m, lang in pairs[::args.step] if rules.base_language(lang)]
         if name == "kb":
-            start = time.process_time()
-            values = [rules.extract(m, lang) for m, lang in pairs]
-            cpu = time.process_time() - start
-            digest = hashlib.sha256(repr(values).encode("utf-8")).hexdigest()[:16]
+            values, cpu, digest = read_values(pairs)
             print(f"code {Path(rules.__file__).parent.parent}: {name}: {len(pairs)} sections, "
                   f"{sum(map(len, values))} values, digest {digest}, rules CPU {cpu:.2f} s")
         if args.digest_only:
