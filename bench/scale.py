@@ -56,6 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from replay.corpus import EXTENSIONS  # noqa: E402  (the replay server's: a page is rendered with them)
+
 CORPUS = ROOT.parent / "shared" / "corpus"
 HOSTS = 50
 SELECTOR = "#policykb-replay-content"
@@ -122,9 +124,6 @@ def write_declarations(sources: Path, docs: int, texts) -> None:
         (sources / f"scale-d{h}.yml").write_text(yaml.safe_dump(declaration, sort_keys=False), encoding="utf-8")
 
 
-#: The Python-Markdown extensions a page is rendered with (as the replay server renders corpus versions:
-#: :func:`replay.corpus.render_version`).
-EXTENSIONS = ["tables", "sane_lists"]
 #: A line that may make a list or a block quote (Python-Markdown's list and quote patterns, tabs allowed after
 #: the marker as its tab expansion allows them): a block opening with one may continue the list or quote before it.
 _LIST_OR_QUOTE = re.compile(r"^[ ]{0,3}(?:(?:[*+-]|\d+\.)[ \t]|>)", re.M)

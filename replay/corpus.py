@@ -99,11 +99,15 @@ def load_corpus(root, parts=("versions", "html")) -> list[CorpusDocument]:
     return docs
 
 
+#: the Python-Markdown extensions a version is rendered with (``bench/scale.py`` renders its pages with them too)
+EXTENSIONS = ["tables", "sane_lists"]
+
+
 def render_version(doc: CorpusDocument, text: str) -> bytes:
     """A Markdown version as an HTML page of our own making."""
     import markdown
 
-    body = markdown.markdown(text, extensions=["tables", "sane_lists"])
+    body = markdown.markdown(text, extensions=EXTENSIONS)
     return PAGE.format(lang="en", title=html.escape(f"{doc.service}: {doc.document}"), body=body,
                        service=html.escape(doc.service)).encode("utf-8")
 
