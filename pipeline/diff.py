@@ -88,26 +88,24 @@ class _Codec:
     space or a line break."""
 
     def __init__(self):
-        self.tokens: list[str] = []
         self.codes: dict[str, str] = {}
-        self.by_ord: list = [None]  # the token of each code point (None in the surrogate range): decoded in C
+        #: the token of each code point (None at 0 and in the surrogate range), so decoding is a lookup in C; its
+        #: length is the next code point
+        self.by_ord: list = [None]
 
     def encode(self, tokens: list[str]) -> str:  # a list: read twice
-        codes = self.codes
+        codes, by_ord = self.codes, self.by_ord
         new = [token for token in dict.fromkeys(tokens) if token not in codes]
-        n = len(self.tokens) + 1
+        n = len(by_ord)
         if n + len(new) <= 0xD800:  # no code reaches the surrogate range: the codes made and stored in C
             codes.update(zip(new, map(chr, range(n, n + len(new)))))
-            self.tokens += new
-            self.by_ord += new
+            by_ord += new
         else:
             for token in new:
-                n = len(self.tokens) + 1
-                if n == 0xD800:
-                    self.by_ord += [None] * 0x800
-                codes[token] = chr(n if n < 0xD800 else n + 0x800)
-                self.tokens.append(token)
-                self.by_ord.append(token)
+                if len(by_ord) == 0xD800:
+                    by_ord += [None] * 0x800  # no code in the surrogate range
+                codes[token] = chr(len(by_ord))
+                by_ord.append(token)
         return "".join(map(codes.__getitem__, tokens))
 
     def decode(self, encoded: str) -> str:
