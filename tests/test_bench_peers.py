@@ -95,7 +95,9 @@ def test_report_renders_the_figures(bench_run):
 
 def test_memory_of_forked_workers_is_counted_once_in_the_pss_sum(tmp_path):
     """A parent holding 200 MiB forks two workers that only read it: the RSS sum counts those pages three times,
-    the PSS sum (what the memory goal is judged on) about once."""
+    the PSS sum (what the memory goal is judged on) about once. The workers stay 4 s (20 sampling intervals), so
+    that the sampler, a thread that reads each process's memory in turn, sees the three of them whole even on a
+    loaded machine (with 1.5 s, under `nice -n 19` beside a busy core, it saw 438 MiB of RSS and 144 MiB of PSS)."""
     from bench.peers.measure import run_command
 
     script = (
@@ -105,7 +107,7 @@ def test_memory_of_forked_workers_is_counted_once_in_the_pss_sum(tmp_path):
         "for _ in range(2):\n"
         "    pid = os.fork()\n"
         "    if pid == 0:\n"
-        "        sum(block[::4096]); time.sleep(1.5); os._exit(0)\n"
+        "        sum(block[::4096]); time.sleep(4); os._exit(0)\n"
         "    kids.append(pid)\n"
         "for pid in kids: os.waitpid(pid, 0)\n"
     )
