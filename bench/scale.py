@@ -218,7 +218,7 @@ def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: P
 
     rng = random.Random(seed)
     texts = corpus_texts(corpus)
-    from bench.peers.synthetic_site import BLOCK_END, LOCALES
+    from bench.peers.synthetic_site import LOCALES, number_blocks
 
     by_language = {}
     for service, _, t in texts:  # an added paragraph comes from a document in the same language
@@ -240,7 +240,7 @@ def archive_history(data: Path, versions: int, docs: int, rate: float, corpus: P
                     html, memos[i] = renderer.render(current[i], memos[i])
                     if crawls == 0 and i < len(texts):  # the corpus's texts: the copies that follow share them
                         renderer.shared.update(memos[i])
-                    body = BLOCK_END.sub(f" [{i}]\\1", html)  # this document's number closing each block
+                    body = number_blocks(html, i)  # this document's number closing each block
                     pages[i] = PAGE.format(lang="en", title=f"doc {i}", body=body, service="scale").encode("utf-8")
                     made += 1
                     md_bytes += len(current[i].encode("utf-8"))

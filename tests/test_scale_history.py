@@ -8,7 +8,7 @@ import markdown
 import pytest
 
 from bench import scale
-from bench.peers.synthetic_site import BLOCK_END
+from bench.peers.synthetic_site import copy_label, number_blocks
 from pipeline.archive import iter_records, warc_dir
 from pipeline.extract import extract
 from replay.corpus import PAGE
@@ -123,7 +123,7 @@ def test_archive_history_writes_the_versions_asked_for(tmp_path):
     for document, body in first.items():
         i = int(document.rsplit("-", 1)[1])
         source = (corpus / "versions" / ("svc-a", "svc-b")[i % 2] / "terms" / "v1.md").read_text(encoding="utf-8")
-        assert BLOCK_END.sub(f" [{i}]\\1", whole(source)) in body.decode("utf-8")  # numbered, block by block
+        assert number_blocks(whole(source), i) in body.decode("utf-8")  # numbered, block by block
     # documents 0 and 2 start from the same corpus text, yet share no paragraph, item or table (headings and
     # code blocks are left as they are, as the peers' synthetic site leaves them)
     blocks = [{b for b in extract(first[f"scale-d{i}/doc-{i}"], "text/html; charset=utf-8",
@@ -170,3 +170,15 @@ def test_the_report_measures_the_goals_size_and_estimates_below_it():
     below = scale.report(_result(5_000), "python bench/scale.py")
     assert "Rebuild of the" not in below
     assert "about 306 CPU minutes at this rate" in below and "an estimate from this run" in below
+
+
+def test_a_copy_label_never_looks_like_a_year():
+    """Four digits in a row are a possible year to the date finder: a label on every line must not hold them."""
+    from pipeline.dates import YEAR_RE, find_dates
+
+    assert copy_label(7) == " [7]" and copy_label(999) == " [999]"  # the peers' N=1,000 pages as before
+    assert copy_label(4321) == " [4 321]" and copy_label(12345) == " [12 345]"
+    assert not any(YEAR_RE.search(copy_label(i)) for i in range(0, 100_000, 7))
+    html = number_blocks("<p>Sellers ship within 2 days.</p><ul><li>Fees</li></ul><table><tr><td>5</td></tr></table>", 2019)
+    assert html.count(" [2 019]<") == 3
+    assert find_dates("Sellers ship within 2 days. [2 019]", "en-US") == []
