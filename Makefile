@@ -35,7 +35,7 @@ demo: $(STAMP)
 	$(BIN)/policykb demo --data data/demo
 
 # Three test processes on two cores: most tests wait on real crawls and servers over loopback
-# (measured on a quiet machine: 11 min 30 s in one process, 5 min 6 s in three).
+# (a clean clone on a quiet machine: 10-12 minutes in three).
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q -ra -n 3
 
