@@ -1,6 +1,6 @@
 """Evaluate change tracking on real history: the shared corpus through the real spider and pipeline.
 
-    python bench/eval_changes.py [--corpus DIR] [--data DIR] [--json] [--only PATTERN ...]
+    python bench/eval_changes.py [--corpus DIR] [--data DIR] [--json] [--only PATTERN]...
 
 Every document of the corpus (``../shared/corpus`` by default) is crawled in
 date order through the replay server (``replay.corpus.CorpusSite``), by the

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Scale run: rebuild a KB of many versions from the WARCs, then time search and cite on it.
 
-    python bench/scale.py [--versions 100000] [--docs N] [--change-rate 0.5] [--data DIR] [--queries 200] [--json]
+    python bench/scale.py [--versions 100000] [--docs N] [--change-rate 0.5] [--data DIR] [--queries 200] [--seed 19]
+                          [--corpus DIR] [--out FILE] [--json]
     python bench/scale.py --reuse --data DIR   # measure again on the history an earlier run archived in DIR
     python bench/scale.py --archive-only [--versions N] --data DIR   # write the history alone (no rebuild)
     python bench/scale.py --cite-only --data DIR [--answers FILE]   # time cite alone on the KB already in DIR
@@ -17,7 +18,7 @@ per crawl written by :class:`pipeline.archive.WarcArchive` (an unchanged page be
 record), the page being the version's Markdown rendered to HTML as the replay server renders it
 (Python-Markdown, a segment at a time with a memo: :class:`PageRenderer`) inside the replay server's page
 template, with the document's number closing each paragraph, list item and table cell (documents that start
-from one corpus text share no block of text); one declaration per 50 hosts, selector ``#policykb-replay-content``.
+from one corpus text share no block of text); one declaration per host (50 hosts), selector ``#policykb-replay-content``.
 
 Measures. ``policykb rebuild`` in a fresh process (wall, CPU, peak sums of RSS and PSS over it and its build
 workers); the KB's size on disk, its largest tables (``bench/storage.py``) and the Markdown bytes of the
