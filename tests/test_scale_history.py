@@ -182,3 +182,37 @@ def test_a_copy_label_never_looks_like_a_year():
     html = number_blocks("<p>Sellers ship within 2 days.</p><ul><li>Fees</li></ul><table><tr><td>5</td></tr></table>", 2019)
     assert html.count(" [2 019]<") == 3
     assert find_dates("Sellers ship within 2 days. [2 019]", "en-US") == []
+
+
+def test_measure_only_finishes_a_run_without_rebuilding(tmp_path, capsys):
+    """A 100,000-version rebuild takes hours, and a session can end while its figures are still being measured:
+    ``--measure-only`` measures the KB in place and reports the rebuild that made it (``rebuild.json``), and
+    only while the KB is the one that rebuild made."""
+    corpus = make_corpus(tmp_path / "corpus")
+    data = tmp_path / "run" / "data"
+    common = ["--data", str(data), "--corpus", str(corpus), "--queries", "4", "--json"]
+    assert scale.main(["--versions", "6", "--docs", "2", "--archive-only", *common]) == 0
+    full = tmp_path / "full.md"
+    assert scale.main(["--reuse", "--out", str(full), *common]) == 0
+    capsys.readouterr()
+    rebuilt = json.loads((data.parent / "rebuild.json").read_text())["rebuild"]
+    assert rebuilt["wall_s"] > 0 and rebuilt["cpu_s"] > 0
+    again = tmp_path / "again.md"
+    assert scale.main(["--measure-only", "--out", str(again), *common]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    assert measured["rebuild"] == rebuilt and measured["kb"]["versions"] >= 1
+    assert measured["search"]["n"] == 4 and measured["cite"]["n"] >= 1
+    line = next(x for x in full.read_text().splitlines() if x.startswith("- Rebuild:"))
+    assert line in again.read_text().splitlines()  # the same rebuild's figures, word for word
+    import os
+    import time
+
+    kb = data / "policykb.db"
+    os.utime(kb, ns=(time.time_ns(), kb.stat().st_mtime_ns + 1_000_000_000))  # another KB now stands there
+    assert scale.main(["--measure-only", "--out", str(again), *common]) == 0
+    assert json.loads(capsys.readouterr().out)["rebuild"] is None
+    assert "- Rebuild: not measured by this command" in again.read_text()
+    (data.parent / "history.json").unlink()
+    with pytest.raises(SystemExit):
+        scale.main(["--measure-only", *common])
+    assert "no history.json" in capsys.readouterr().err
