@@ -496,7 +496,7 @@ def ingest_record(db, record: archive.Snapshot, documents: dict, data_dir, extra
         result, version_id, current_id, versions_count, kind = _apply_text(
             db, data_dir, doc_id, record, declared, state, result, observed, locale, prepared)
     store.insert_check(db, {
-        "document_id": doc_id, "checked_at": observed, "fetched_at": record.fetched_at, "url": record.url,
+        "document_id": doc_id, "checked_at": observed, "fetched_at": record.fetched_at, "url": record.declared_url or record.url,
         "final_url": record.url, "status_code": record.status, "outcome": result.outcome, "reason": result.reason,
         "content_hash": result.content_hash, "payload_digest": record.payload_digest, "version_id": version_id,
         "warc_file": record.warc_file, "warc_offset": record.offset, "warc_record_id": record.record_id,

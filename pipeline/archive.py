@@ -159,6 +159,9 @@ class Snapshot:
     refers_to: str | None = None
     error: str | None = None
     warc_date: str | None = None  # the capture time a Wayback shows (``WARC-Date``)
+    #: the URL the declaration asked for (``PolicyKB-Declared-URL``; ``url`` is where the response came from,
+    #: after redirects); None in WARCs written before the header
+    declared_url: str | None = None
 
     def header(self, name, default=None):
         name = name.lower()
@@ -532,6 +535,7 @@ def _to_record(rec, warc_file, offset, body=None) -> Snapshot | None:
         fetched_at=h.get_header(FETCHED_AT_HEADER) or h.get_header("WARC-Date"),
         observed_at=h.get_header("PolicyKB-Observed-At") or h.get_header("WARC-Date"),
         payload_digest=h.get_header("WARC-Payload-Digest"), warc_date=h.get_header("WARC-Date"),
+        declared_url=h.get_header("PolicyKB-Declared-URL"),
     )
     if rec.rec_type == "metadata":
         try:

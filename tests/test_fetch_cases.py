@@ -73,6 +73,17 @@ def test_block_pages_are_failed_checks_with_a_clear_reason_never_versions(cases,
 
 
 @pytest.mark.slow
+def test_a_redirected_check_keeps_the_declared_url_and_where_the_redirects_ended(cases):
+    """A check says which page was asked for (``url``, the declaration's) and where the response came from
+    (``final_url``): a consultant sees that the policy page itself was never read, only a sign-in page."""
+    check = cases["first"]["login-redirect"]
+    assert check["url"] == "https://sellercentral.amazon.co.uk/help/hub/reference/external/G200164330"
+    assert check["final_url"].startswith("https://sellercentral.amazon.co.uk/ap/signin")
+    plain = cases["first"]["gbk"]  # no redirect: both are the declared URL
+    assert plain["url"] == plain["final_url"] and plain["outcome"] == "new_version"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("case,expected", [
     ("gbk", "第一条 卖家发布禁售信息的，每次扣 12 分"),
     ("big5", "賣家延遲出貨率超過百分之十者，每週計一點"),
