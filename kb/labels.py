@@ -15,6 +15,8 @@ the seed of a Babel ``.po`` catalogue (zh-Hans, en; zh-Hant generated with OpenC
 
 from __future__ import annotations
 
+from kb.timemodel import DATE_LABELS
+
 #: key → (English, 中文). Stored enumerated values first (their key is the value as stored).
 LABELS: dict[str, tuple[str, str]] = {
     # check outcomes (checks.outcome)
@@ -222,11 +224,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "rules_none": ("No value for this concept in the current policies.", "现行政策中没有该概念的数值。"),
     "unknown_concept": ("No rule values for {id}", "没有 {id} 的数值"),
     "window": ("window", "考核周期"),
-    "first_seen": ("first seen", "首次出现"),
     "section": ("section", "条款"),
     "platform": ("Platform", "平台"),
     "value": ("Value", "数值"),
 }
+#: the kinds of date are named where the time model defines them (:data:`kb.timemodel.DATE_LABELS`): a page,
+#: the brief and ``cite`` say "最近一次成功核实", never a word of their own for the same date
+LABELS.update({key: DATE_LABELS[key] for key in ("first_seen", "last_seen", "last_success", "stated_last_updated",
+                                                 "gone_since")})
+
 
 #: the stored enumerations: a page in Chinese must not show any of these as it is stored
 ENUMERATIONS = ("new_version", "not_modified", "substantive", "cosmetic", "not_tracked", "preferred", "admitted",

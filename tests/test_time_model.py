@@ -16,6 +16,7 @@ from datasette.app import Datasette
 
 from conftest import ROOT, rows
 from kb.cli import cli
+from kb.timemodel import DATE_LABELS
 
 FRESH = "2026-07-02T00:00:00Z"  # a day after the last demo crawl
 
@@ -176,9 +177,15 @@ async def test_status_overview_and_cite_agree_on_stale_and_last_success(demo_kb,
     answer = one(cite_json(demo_kb, sentence, "--now", FRESH), gone)
     assert answer["status"] == "removed" and answer["last_checked"] == last and answer["stale"] is False
     overview = page.split(f'/-/policykb/doc/{gone}">')[1].split("</li>")[0]
-    assert f"最近成功核实 {last[:16]}" in overview
+    # one name for the date wherever it is shown (kb.timemodel.DATE_LABELS), in the page's language first
+    en, zh = DATE_LABELS["last_success"]
+    assert f"{zh} {en} {last[:16]}" in overview
     doc_page = (await _datasette(demo_kb).client.get(f"/-/policykb/doc/{gone}")).text
-    assert f"last successful check 最近成功检查: {last}" in doc_page
+    assert f"{zh} {en}: {last}" in doc_page
+    english = (await _datasette(demo_kb).client.get(f"/-/policykb/doc/{gone}?hl=en")).text
+    assert f"{en} {zh}: {last}" in english
+    for variant in ("最近成功核实", "最近成功检查"):  # the words pages used before, for the same date
+        assert variant not in page and variant not in doc_page
 
 
 def test_cite_and_status_use_the_same_stale_age(demo_kb):

@@ -146,7 +146,7 @@ def format_answer(a: dict, color: bool = False) -> str:
                      + (f", effective then 当时生效 {since_eff}" if since_eff else ""))
     if a.get("in_force"):
         lines.append(f"  In force 是否生效: {IN_FORCE_LABELS.get(a['in_force'], a['in_force'])}")
-    lines.append(f"  Last successful check 最近成功核实: {a.get('last_checked') or 'never 从未'}"
+    lines.append(f"  {_label('last_success')}: {a.get('last_checked') or 'never 从未'}"
                  + (f" (stale: more than {a['stale_after_hours']:g} h ago, twice its check interval"
                     " 可能过时：超过检查周期两倍时间)" if a.get("stale") and a.get("stale_after_hours") else ""))
     if "as_of" in a:
