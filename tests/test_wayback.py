@@ -209,12 +209,11 @@ def test_a_redirect_is_archived_as_the_declared_urls_own_answer_and_replays(tmp_
     assert [c["outcome"] for c in away_checks] == ["failed", "failed"]
     assert {c["url"] for c in away_checks} == {away}
 
-    checks = rows(data / "policykb.db", "select outcome, url, record_kind from checks where document_id ="
+    checks = rows(data / "policykb.db", "select outcome, url, final_url, record_kind from checks where document_id ="
                   " 'moved/fees' order by id")
-    assert checks == [{"outcome": "new_version", "url": "https://seller.moved.example/help/new",
-                       "record_kind": "response"},
-                      {"outcome": "unchanged", "url": "https://seller.moved.example/help/new",
-                       "record_kind": "revisit"}]
+    old, new = "https://seller.moved.example/help/old", "https://seller.moved.example/help/new"
+    assert checks == [{"outcome": "new_version", "url": old, "final_url": new, "record_kind": "response"},
+                      {"outcome": "unchanged", "url": old, "final_url": new, "record_kind": "revisit"}]
 
     server = Wayback(wayback_collection(tmp_path / "pywb", closed_warcs(data)))
     try:
@@ -291,8 +290,8 @@ def test_a_factory_built_kb_archives_redirects_as_the_spider_does_and_an_unasked
     assert [r for r in records if r[1] == new] == [("response", new, 200, dates[0]), ("revisit", new, 200, dates[1])]
     assert _redirects_of(data, "moved/fees") == [(old, "301", date) for date in dates]
     db = data / "policykb.db"
-    assert rows(db, "select outcome, url from checks where document_id = 'moved/fees' order by id") == [
-        {"outcome": "new_version", "url": new}, {"outcome": "unchanged", "url": new}]
+    assert rows(db, "select outcome, url, final_url from checks where document_id = 'moved/fees' order by id") == [
+        {"outcome": "new_version", "url": old, "final_url": new}, {"outcome": "unchanged", "url": old, "final_url": new}]
     odd_checks = rows(db, "select outcome, reason, version_id from checks where document_id = 'moved/odd'")
     assert odd_checks == [{"outcome": "failed", "reason": NO_PRIOR_304, "version_id": None}] * 2
     assert rows(db, "select count(*) as n from versions where document_id = 'moved/odd'") == [{"n": 0}]
