@@ -88,7 +88,15 @@ work the same way.
    quote of common words only: the versions of the wordings that hold them
    together, which the index finds by intersecting the words' lists itself;
    never every version that has each word somewhere, tens of thousands on a
-   large KB).
+   large KB). A check of the whole KB first reads only the versions with a
+   section wording that holds every word of the quote but the function words,
+   short words and numbers included
+   (:func:`~kb.cite.candidates.every_word_versions`, one index query): where it
+   may stand whole. When none of them answers (a typo, a changed word, a quote
+   across two sections), every candidate is read, as above. On a KB of shared
+   text (a policy's copies on a marketplace's country sites) the one copy a
+   quote names by a number or a site's name is then found however many copies
+   hold its longer words, and their near misses are not read (issue 19).
    So a check reads a handful of versions, not the KB (each distinct section
    wording once, its lower-cased text kept per process by its content hash; a
    version drops out of the pool as soon as it misses more words or word pairs

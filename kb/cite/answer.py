@@ -10,7 +10,8 @@ from datetime import datetime
 from rapidfuzz import fuzz
 
 from kb import timemodel
-from kb.cite.candidates import FEW_DOCUMENTS, Unindexed, candidate_versions, quote_shingles, quote_tokens, unindexed
+from kb.cite.candidates import (FEW_DOCUMENTS, Unindexed, candidate_versions, every_word_versions, quote_shingles,
+                                quote_tokens, unindexed)
 from kb.cite.citation import citation, message, permalink, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
 from kb.cite.errors import CiteError
@@ -700,25 +701,32 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
             raise CiteError(f"no tracked document matches {'--url ' + url if url else '--platform ' + platform} "
                             "(没有匹配的已跟踪文件)")
     # the wordings a build stored but has not indexed yet (killed, or still running) are checked too
-    pending = Unindexed() if docs is not None and len(docs) <= FEW_DOCUMENTS else unindexed(conn)
-    ranked = _ranked_candidates(conn, quote, docs, url, pending)
+    few = docs is not None and len(docs) <= FEW_DOCUMENTS
+    pending = Unindexed() if few else unindexed(conn)
+    answers, ranked = [], []
+    full = (len(quote_tokens(quote)), len(quote_shingles(quote)))
+    # Two rounds (see _candidate_rounds): the versions with a passage that holds every word of the quote,
+    # then, only when none of them answered, every candidate (a document of the first round read again, with
+    # all its candidate versions: the second round is the check as it is without the first).
+    for ranked in _candidate_rounds(conn, quote, docs, url, pending, few):
+        known = docs if docs is not None else _documents(conn, ids=[doc_id for doc_id, _ in ranked])
+        top_pairs = max((max(seqs.values())[1] for _, seqs in ranked), default=0)
+        for doc_id, seqs in ranked:
+            doc = known.get(doc_id)
+            if doc is None:
+                continue
+            if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
+                break  # the rest hold fewer word pairs of the quote than a document already answered
+            answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url,
+                                 full=full, judge_now=judge_now)
+            if answer:
+                answers.append(answer)
+                if len(answers) >= limit:
+                    break
+        if answers:
+            break
     if docs is None:
         docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])
-    answers = []
-    full = (len(quote_tokens(quote)), len(quote_shingles(quote)))
-    top_pairs = max((max(seqs.values())[1] for _, seqs in ranked), default=0)
-    for doc_id, seqs in ranked:
-        doc = docs.get(doc_id)
-        if doc is None:
-            continue
-        if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
-            break  # the rest hold fewer word pairs of the quote than a document already answered
-        answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url,
-                             full=full, judge_now=judge_now)
-        if answer:
-            answers.append(answer)
-            if len(answers) >= limit:
-                break
     order = {"current": 0, "changed": 1, "removed": 2}
     answers.sort(key=lambda a: (a["match"]["quote_chars_not_found"], order[a["status"]], a["match"]["skipped_chars"],
                                 a["document"]))
@@ -736,10 +744,29 @@ def _index_behind(answers: list[dict], pending) -> list[dict]:
     return answers
 
 
-def _ranked_candidates(conn, quote, docs, url, pending) -> list[tuple[str, dict]]:
+def _candidate_rounds(conn, quote, docs, url, pending, few):
+    """The candidates of :func:`cite`, a round at a time (:func:`_ranked_candidates`'s lists), the next one
+    computed only when the answers of the last are none.
+
+    A check of the whole KB (or of more than ``FEW_DOCUMENTS`` documents) first reads the versions with a
+    section wording that holds every word of the quote (:func:`kb.cite.candidates.every_word_versions`):
+    where the quote may stand whole. When one of them answers, the documents that hold the quote's words
+    only scattered (its near misses in other documents: a policy's other copies) are not read: on a large
+    KB of shared text they are dozens, each a few versions of a long page to read and align (issue 19). When
+    none answers (a typo, a changed word, a quote across two sections), the second round is every candidate,
+    as a check with no first round reads them."""
+    if not few:
+        every = every_word_versions(conn, quote, pending)
+        if every:
+            yield _ranked_candidates(conn, quote, docs, None, pending, within=every)
+    yield _ranked_candidates(conn, quote, docs, url, pending)
+
+
+def _ranked_candidates(conn, quote, docs, url, pending, within=None) -> list[tuple[str, dict]]:
     """Candidate versions per document, the documents likeliest to hold the quote first (at most
-    ``MAX_DOCUMENTS``); for a ``url`` naming one document without candidates, all its versions."""
-    candidates = candidate_versions(conn, quote, set(docs) if docs is not None else None, pending)
+    ``MAX_DOCUMENTS``); for a ``url`` naming one document without candidates, all its versions. ``within``:
+    only these versions (:func:`kb.cite.candidates.candidate_versions`)."""
+    candidates = candidate_versions(conn, quote, set(docs) if docs is not None else None, pending, within)
     if url and len(docs) == 1 and not candidates:
         doc_id = next(iter(docs))
         candidates = {doc_id: {r[0]: (0, 0) for r in conn.execute("select seq from versions where document_id = ?",

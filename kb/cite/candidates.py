@@ -160,8 +160,11 @@ def unindexed(conn, limit: int | None = None) -> Unindexed:
 
 
 def candidate_versions(conn, quote: str, documents: set | None = None,
-                       pending: Unindexed | None = None) -> dict[str, dict[int, tuple]]:
+                       pending: Unindexed | None = None, within: set[int] | None = None) -> dict[str, dict[int, tuple]]:
     """Versions that may hold the quote: ``{document_id: {seq: rank}}``.
+
+    ``within``: only these versions (rowids; :func:`every_word_versions`' for the first round of
+    :func:`kb.cite.cite`), the newest ``MAX_CANDIDATES`` of them, checked as in step 3 below.
 
     1. Each of the quote's words (longest first, a CJK piece counting triple,
        function words last) is looked up in search's index for its script with a
@@ -192,6 +195,9 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
     tokens = quote_tokens(quote)
     if not tokens:
         return {}
+    if within is not None:
+        return _check_pool(conn, sorted(within, reverse=True)[:MAX_CANDIDATES], documents, tokens,
+                           quote_shingles(quote))
     if documents is not None and len(documents) <= FEW_DOCUMENTS:
         # a check in one or two named documents (``--url``, a saved citation): their own versions are the
         # pool, newest first; the KB-wide index would cost more, and its limit could leave them out
@@ -333,7 +339,28 @@ def _pool(conn, tokens: list[str], pending: Unindexed, pairs=()) -> tuple[dict[i
     return counts, pool
 
 
-def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
+#: the most words of a quote :func:`every_word_versions` asks the index for together
+MAX_EVERY_WORD = 32
+
+
+def every_word_versions(conn, quote: str, pending: Unindexed) -> set[int]:
+    """The versions (rowids) with a section wording that holds every word of the quote but the function
+    words (:data:`STOPWORDS`), short words and numbers included: where the quote may stand whole.
+
+    :func:`candidate_versions` probes the quote's ``MAX_TOKENS`` longest words, and when more versions hold
+    them than it reads, keeps the newest: on a large KB whose documents share text (a marketplace's country
+    sites, one policy in many copies), the one copy a quote names by a short word or a number (a fee, a
+    section number, a site's name) could be left out, and the quote answered "not found" (issue 19's
+    100,000-version run). One query, the index intersecting the words' lists itself; empty for a quote of
+    an unspaced script (Chinese, Japanese: search's trigram index), of fewer than two such words, or when no
+    wording holds them all (a typo, a changed word, a quote across two sections)."""
+    words = [t for t in quote_tokens(quote, MAX_EVERY_WORD) if t not in STOPWORDS]
+    if len(words) < 2:
+        return set()
+    return set(_together(conn, words, pending, loose=False))
+
+
+def _together(conn, tokens: list[str], pending: Unindexed, loose: bool = True) -> dict[int, int]:
     """When every word of the quote and every word pair probed is common: ``{version rowid: words}`` of the
     versions with a wording that holds every word of ``tokens`` together (``len(tokens)``), or all but one of
     them (one less; three words or more: a typo, a changed word); empty when no wording does.
@@ -343,12 +370,12 @@ def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
     holds each word somewhere: on a large KB a common word's versions are tens of thousands (issue 19), and
     the newest versions that merely have the words somewhere would fill the pool before the ones that hold
     the quote. Only for words of one index (spaced scripts, ``search_short``); a quote that mixes scripts is
-    intersected in full (:func:`_pool`)."""
+    intersected in full (:func:`_pool`). Not ``loose``: every word, never all but one."""
     if not tokens or {_fts_query(t)[0] for t in tokens} != {"search_short"}:
         return {}
     phrases = ['"' + t.replace('"', '""') + '"' for t in tokens]
     sets = [phrases] + ([[p for j, p in enumerate(phrases) if j != i] for i in range(len(phrases))]
-                        if len(phrases) >= 3 else [])
+                        if loose and len(phrases) >= 3 else [])
     held: dict[int, int] = {}
     seen: set[int] = set()  # wordings whose versions are counted already (with every word, or all but one)
     for n, subset in enumerate(sets):
@@ -362,8 +389,8 @@ def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
     if pending.texts:
         forms = [spellings(t) for t in tokens]
         hits = [(rowid, sum(any(f in lower for f in spelled) for spelled in forms)) for rowid, lower in pending.texts]
-        need = len(tokens) - (1 if len(tokens) >= 3 else 0)
-        for words in (len(tokens), need):
+        need = len(tokens) - (1 if loose and len(tokens) >= 3 else 0)
+        for words in dict.fromkeys((len(tokens), need)):
             rowids = [rowid for rowid, got in hits if got == words]
             if rowids:
                 for version in {r for (r,) in conn.execute(_VERSIONS_OF_SECTIONS, [json.dumps(rowids)])}:

@@ -1,0 +1,59 @@
+"""The cite check on a KB whose documents share their text (a marketplace's country sites, one policy in many
+copies; issue 19's 100,000-version run has 5,000 documents made from 58 texts): the one copy a quote names by a
+short word or a number is found, however many copies hold its other words."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import kbfactory
+from kb.cite import candidates, cite
+from sitetools import moved_site
+
+SITES = (101, 102, 103, 104, 105)
+PARAGRAPHS = (
+    "Returns are accepted for most items sold on the marketplace, subject to the conditions of this policy.",
+    "Sellers on Marketplace {n} must refund the buyer within thirty days of receiving the returned item.",
+    "A refund issued after that period counts against the seller's performance targets for the quarter.",
+)
+
+
+def _kb(tmp_path):
+    pages = {f"returns-{n}": ("<html><body><main id='policy'><h1>Returns</h1>"
+                              + "".join(f"<p>{p.format(n=n)}</p>" for p in PARAGRAPHS) + "</main></body></html>", None)
+             for n in SITES}
+    site, sources = moved_site(tmp_path, pages, {f"site{n}": (f"returns-{n}", "returns") for n in SITES})
+    data = kbfactory.build_kb(tmp_path / "data", ("2026-02-01T00:00:00Z",), sources, site)
+    return sqlite3.connect(data / "policykb.db")
+
+
+def test_the_copy_a_number_names_is_found_when_the_others_fill_the_candidates(tmp_path, monkeypatch):
+    """Every copy holds the quote's longest words; only the number tells them apart, and it is not among the
+    words probed (``MAX_TOKENS`` longest). With room for two candidate versions (``MAX_CANDIDATES``, standing
+    for the few hundred of a large KB), the newest two were read and the quote was answered "not found" (as
+    three quotes in ten were on the 100,000-version KB); the versions with a passage holding every word of
+    the quote, the number included, are read first."""
+    conn = _kb(tmp_path)
+    oldest = conn.execute("select document_id from versions order by rowid limit 1").fetchone()[0]
+    n = int(oldest.rsplit("site", 1)[1])
+    quote = PARAGRAPHS[1].format(n=n)
+    assert str(n) not in candidates.quote_tokens(quote)  # the number is not probed
+    monkeypatch.setattr(candidates, "MAX_CANDIDATES", 2)
+    answers = cite(conn, quote)
+    assert [(a["status"], a["document"]) for a in answers] == [("current", oldest)]
+    assert answers[0]["match"]["kind"] == "exact"
+    # a quote every copy holds is answered in each copy the candidates hold (two, here)
+    shared = cite(conn, PARAGRAPHS[2])
+    assert len(shared) == 2 and {a["status"] for a in shared} == {"current"}
+
+
+def test_a_quote_no_passage_holds_whole_is_still_checked_against_every_candidate(tmp_path):
+    """A changed word (here a typo) leaves no passage with every word of the quote: the second round reads every
+    candidate, as the check did before it had a first round, and finds the nearest wording."""
+    conn = _kb(tmp_path)
+    quote = PARAGRAPHS[1].format(n=103).replace("refund the buyer", "refund teh buyer")
+    assert not candidates.every_word_versions(conn, quote, candidates.unindexed(conn))
+    answers = cite(conn, quote)
+    assert answers[0]["status"] == "not_found"
+    closest = answers[0]["closest"]
+    assert closest and closest["document"] == "moved/site103" and "refund the buyer" in closest["wording"]
