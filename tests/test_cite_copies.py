@@ -18,11 +18,15 @@ PARAGRAPHS = (
 )
 
 
-def _kb(tmp_path):
+LINKED = ("Fees for site {n} are charged as the <a href='https://seller.moved.example/help/fee-schedule'>fee "
+          "schedule</a> of the marketplace describes them, on the day the order ships.")
+
+
+def _kb(tmp_path, sites=SITES, paragraphs=PARAGRAPHS):
     pages = {f"returns-{n}": ("<html><body><main id='policy'><h1>Returns</h1>"
-                              + "".join(f"<p>{p.format(n=n)}</p>" for p in PARAGRAPHS) + "</main></body></html>", None)
-             for n in SITES}
-    site, sources = moved_site(tmp_path, pages, {f"site{n}": (f"returns-{n}", "returns") for n in SITES})
+                              + "".join(f"<p>{p.format(n=n)}</p>" for p in paragraphs) + "</main></body></html>", None)
+             for n in sites}
+    site, sources = moved_site(tmp_path, pages, {f"site{n}": (f"returns-{n}", "returns") for n in sites})
     data = kbfactory.build_kb(tmp_path / "data", ("2026-02-01T00:00:00Z",), sources, site)
     return sqlite3.connect(data / "policykb.db")
 
@@ -57,3 +61,17 @@ def test_a_quote_no_passage_holds_whole_is_still_checked_against_every_candidate
     assert answers[0]["status"] == "not_found"
     closest = answers[0]["closest"]
     assert closest and closest["document"] == "moved/site103" and "refund the buyer" in closest["wording"]
+
+
+def test_a_one_digit_number_and_a_link_in_the_quote_still_name_the_copy(tmp_path, monkeypatch):
+    """A copy named by a number of one or two digits (``site 3``), in a quote pasted with a link's Markdown: the
+    index holds neither the link's target (its URL's words) nor words under three letters, yet the number
+    picks the copy out of those holding every other word."""
+    conn = _kb(tmp_path, sites=(1, 2, 3, 4), paragraphs=(PARAGRAPHS[0], LINKED))
+    oldest = conn.execute("select document_id from versions order by rowid limit 1").fetchone()[0]
+    text = conn.execute("select text_markdown from versions order by rowid limit 1").fetchone()[0]
+    quote = next(line for line in text.splitlines() if line.startswith("Fees for site"))
+    assert "](https://seller.moved.example/help/fee-schedule)" in quote  # pasted with the link, as stored
+    monkeypatch.setattr(candidates, "MAX_CANDIDATES", 1)
+    answers = cite(conn, quote)
+    assert [(a["status"], a["document"]) for a in answers] == [("current", oldest)]

@@ -29,7 +29,7 @@ from kb.cite.keytext import CJK_RE, WORD_RE
 from pipeline.fold import fold, spellings
 from pipeline.sqlrows import SECTION_SPAN_COLUMNS, fill_section_texts
 from pipeline.sqlrows import rows as sql_rows  # 'rows' names the pool's rows here
-from pipeline.text import UNSPACED
+from pipeline.text import UNSPACED, plain_text
 
 _UNSPACED_RE = re.compile(f"[{UNSPACED}]")
 MAX_TOKENS = 8
@@ -341,6 +341,8 @@ def _pool(conn, tokens: list[str], pending: Unindexed, pairs=()) -> tuple[dict[i
 
 #: the most words of a quote :func:`every_word_versions` asks the index for together
 MAX_EVERY_WORD = 32
+#: numbers of one or two digits, which :func:`quote_tokens` leaves out (words of three characters and more)
+_SHORT_NUMBER_RE = re.compile(r"(?<![^\W_])\d{1,2}(?![^\W_])")
 
 
 def every_word_versions(conn, quote: str, pending: Unindexed) -> set[int]:
@@ -353,11 +355,14 @@ def every_word_versions(conn, quote: str, pending: Unindexed) -> set[int]:
     section number, a site's name) could be left out, and the quote answered "not found" (issue 19's
     100,000-version run). One query, the index intersecting the words' lists itself; empty for a quote of
     an unspaced script (Chinese, Japanese: search's trigram index), of fewer than two such words, or when no
-    wording holds them all (a typo, a changed word, a quote across two sections)."""
-    words = [t for t in quote_tokens(quote, MAX_EVERY_WORD) if t not in STOPWORDS]
+    wording holds them all (a typo, a changed word, a quote across two sections). The words are those a reader
+    sees (:func:`pipeline.text.plain_text`, as the index holds them: a link's target is no word of its text)."""
+    seen = plain_text(quote, collapse_space=True)  # what the index holds of a text: no link targets (URLs)
+    words = [t for t in quote_tokens(seen, MAX_EVERY_WORD) if t not in STOPWORDS]
     if len(words) < 2:
         return set()
-    return set(_together(conn, words, pending, loose=False))
+    numbers = _SHORT_NUMBER_RE.findall(fold(unicodedata.normalize("NFKC", seen)))  # "25", "C.5.2": a copy's number
+    return set(_together(conn, list(dict.fromkeys(words + numbers))[:MAX_EVERY_WORD], pending, loose=False))
 
 
 def _together(conn, tokens: list[str], pending: Unindexed, loose: bool = True) -> dict[int, int]:
