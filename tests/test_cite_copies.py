@@ -56,7 +56,7 @@ def test_a_quote_no_passage_holds_whole_is_still_checked_against_every_candidate
     candidate, as the check did before it had a first round, and finds the nearest wording."""
     conn = _kb(tmp_path)
     quote = PARAGRAPHS[1].format(n=103).replace("refund the buyer", "refund teh buyer")
-    assert not candidates.every_word_versions(conn, quote, candidates.unindexed(conn))
+    assert not candidates.every_word_passages(conn, quote, candidates.unindexed(conn)).versions
     answers = cite(conn, quote)
     assert answers[0]["status"] == "not_found"
     closest = answers[0]["closest"]

@@ -91,8 +91,8 @@ work the same way.
    large KB). A check of the whole KB first reads only the versions with a
    section wording that holds every word of the quote but the function words,
    short words and numbers included
-   (:func:`~kb.cite.candidates.every_word_versions`, one index query): where it
-   may stand whole. When none of them answers (a typo, a changed word, a quote
+   (:func:`~kb.cite.candidates.every_word_passages`, one index query): where it
+   may stand whole, checked in those wordings alone. When none of them answers (a typo, a changed word, a quote
    across two sections), every candidate is read, as above. On a KB of shared
    text (a policy's copies on a marketplace's country sites) the one copy a
    quote names by a number or a site's name is then found however many copies

@@ -10,7 +10,7 @@ from datetime import datetime
 from rapidfuzz import fuzz
 
 from kb import timemodel
-from kb.cite.candidates import (FEW_DOCUMENTS, Unindexed, candidate_versions, every_word_versions, quote_shingles,
+from kb.cite.candidates import (FEW_DOCUMENTS, Unindexed, candidate_versions, every_word_passages, quote_shingles,
                                 quote_tokens, unindexed)
 from kb.cite.citation import citation, message, permalink, wording, wording_markdown
 from kb.cite.dates import now_utc, parse_when, zh_date
@@ -749,15 +749,15 @@ def _candidate_rounds(conn, quote, docs, url, pending, few):
     computed only when the answers of the last are none.
 
     A check of the whole KB (or of more than ``FEW_DOCUMENTS`` documents) first reads the versions with a
-    section wording that holds every word of the quote (:func:`kb.cite.candidates.every_word_versions`):
+    section wording that holds every word of the quote (:func:`kb.cite.candidates.every_word_passages`):
     where the quote may stand whole. When one of them answers, the documents that hold the quote's words
     only scattered (its near misses in other documents: a policy's other copies) are not read: on a large
     KB of shared text they are dozens, each a few versions of a long page to read and align (issue 19). When
     none answers (a typo, a changed word, a quote across two sections), the second round is every candidate,
     as a check with no first round reads them."""
     if not few:
-        every = every_word_versions(conn, quote, pending)
-        if every:
+        every = every_word_passages(conn, quote, pending)
+        if every.versions:
             yield _ranked_candidates(conn, quote, docs, None, pending, within=every)
     yield _ranked_candidates(conn, quote, docs, url, pending)
 
@@ -765,7 +765,7 @@ def _candidate_rounds(conn, quote, docs, url, pending, few):
 def _ranked_candidates(conn, quote, docs, url, pending, within=None) -> list[tuple[str, dict]]:
     """Candidate versions per document, the documents likeliest to hold the quote first (at most
     ``MAX_DOCUMENTS``); for a ``url`` naming one document without candidates, all its versions. ``within``:
-    only these versions (:func:`kb.cite.candidates.candidate_versions`)."""
+    only these passages (:func:`kb.cite.candidates.candidate_versions`)."""
     candidates = candidate_versions(conn, quote, set(docs) if docs is not None else None, pending, within)
     if url and len(docs) == 1 and not candidates:
         doc_id = next(iter(docs))

@@ -160,11 +160,12 @@ def unindexed(conn, limit: int | None = None) -> Unindexed:
 
 
 def candidate_versions(conn, quote: str, documents: set | None = None,
-                       pending: Unindexed | None = None, within: set[int] | None = None) -> dict[str, dict[int, tuple]]:
+                       pending: Unindexed | None = None, within: Passages | None = None) -> dict[str, dict[int, tuple]]:
     """Versions that may hold the quote: ``{document_id: {seq: rank}}``.
 
-    ``within``: only these versions (rowids; :func:`every_word_versions`' for the first round of
-    :func:`kb.cite.cite`), the newest ``MAX_CANDIDATES`` of them, checked as in step 3 below.
+    ``within``: only these passages (:func:`every_word_passages`', for the first round of :func:`kb.cite.cite`):
+    the newest ``MAX_CANDIDATES`` of their versions, checked as in step 3 below in those wordings alone (a
+    version's other sections are not read: the quote stands in one of these if it stands whole anywhere).
 
     1. Each of the quote's words (longest first, a CJK piece counting triple,
        function words last) is looked up in search's index for its script with a
@@ -196,8 +197,8 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
     if not tokens:
         return {}
     if within is not None:
-        return _check_pool(conn, sorted(within, reverse=True)[:MAX_CANDIDATES], documents, tokens,
-                           quote_shingles(quote))
+        return _check_pool(conn, sorted(within.versions, reverse=True)[:MAX_CANDIDATES], documents, tokens,
+                           quote_shingles(quote), only=within.wordings)
     if documents is not None and len(documents) <= FEW_DOCUMENTS:
         # a check in one or two named documents (``--url``, a saved citation): their own versions are the
         # pool, newest first; the KB-wide index would cost more, and its limit could leave them out
@@ -339,15 +340,29 @@ def _pool(conn, tokens: list[str], pending: Unindexed, pairs=()) -> tuple[dict[i
     return counts, pool
 
 
-#: the most words of a quote :func:`every_word_versions` asks the index for together
+#: the most words of a quote :func:`every_word_passages` asks the index for together
 MAX_EVERY_WORD = 32
 #: numbers of one or two digits, which :func:`quote_tokens` leaves out (words of three characters and more)
 _SHORT_NUMBER_RE = re.compile(r"(?<![^\W_])\d{1,2}(?![^\W_])")
 
 
-def every_word_versions(conn, quote: str, pending: Unindexed) -> set[int]:
-    """The versions (rowids) with a section wording that holds every word of the quote but the function
-    words (:data:`STOPWORDS`), short words and numbers included: where the quote may stand whole.
+@dataclass
+class Passages:
+    """Where a quote may stand whole (:func:`every_word_passages`): the versions, and the section wordings
+    (content hashes) that hold every word of it."""
+
+    versions: set[int] = field(default_factory=set)
+    wordings: set[str] = field(default_factory=set)
+
+
+#: the content hashes of the given wordings (``search_sections`` rowids, in ``json_each(?)``)
+_HASHES_OF_WORDINGS = """
+    select distinct i.content_hash from json_each(?) w join search_sections i on i.rowid = w.value"""
+
+
+def every_word_passages(conn, quote: str, pending: Unindexed) -> Passages:
+    """The section wordings that hold every word of the quote but the function words (:data:`STOPWORDS`),
+    short words and numbers included, and the versions that have them: where the quote may stand whole.
 
     :func:`candidate_versions` probes the quote's ``MAX_TOKENS`` longest words, and when more versions hold
     them than it reads, keeps the newest: on a large KB whose documents share text (a marketplace's country
@@ -356,16 +371,32 @@ def every_word_versions(conn, quote: str, pending: Unindexed) -> set[int]:
     100,000-version run). One query, the index intersecting the words' lists itself; empty for a quote of
     an unspaced script (Chinese, Japanese: search's trigram index), of fewer than two such words, or when no
     wording holds them all (a typo, a changed word, a quote across two sections). The words are those a reader
-    sees (:func:`pipeline.text.plain_text`, as the index holds them: a link's target is no word of its text)."""
+    sees (:func:`pipeline.text.plain_text`, as the index holds them: a link's target is no word of its text).
+    The wordings the index has not seen yet (``pending``) are looked in as :func:`_together` does."""
     seen = plain_text(quote, collapse_space=True)  # what the index holds of a text: no link targets (URLs)
     words = [t for t in quote_tokens(seen, MAX_EVERY_WORD) if t not in STOPWORDS]
     if len(words) < 2:
-        return set()
+        return Passages()
     numbers = _SHORT_NUMBER_RE.findall(fold(unicodedata.normalize("NFKC", seen)))  # "25", "C.5.2": a copy's number
-    return set(_together(conn, list(dict.fromkeys(words + numbers))[:MAX_EVERY_WORD], pending, loose=False))
+    words = list(dict.fromkeys(words + numbers))[:MAX_EVERY_WORD]
+    if {_fts_query(t)[0] for t in words} != {"search_short"}:
+        return Passages()
+    phrases = " AND ".join('"' + t.replace('"', '""') + '"' for t in words)
+    rowids = [r for (r,) in conn.execute("select rowid from search_short where search_short match ?",
+                                         ["{text} : (" + phrases + ")"])]
+    out = Passages(_versions_of_wordings(conn, rowids),
+                   {h for (h,) in conn.execute(_HASHES_OF_WORDINGS, [json.dumps(rowids)])} if rowids else set())
+    if pending.texts:
+        forms = [spellings(t) for t in words]
+        hits = [rowid for rowid, lower in pending.texts if all(any(f in lower for f in spelled) for spelled in forms)]
+        if hits:
+            out.versions |= {r for (r,) in conn.execute(_VERSIONS_OF_SECTIONS, [json.dumps(hits)])}
+            out.wordings |= {h for (h,) in conn.execute(
+                "select content_hash from sections where rowid in (select value from json_each(?))", [json.dumps(hits)])}
+    return out
 
 
-def _together(conn, tokens: list[str], pending: Unindexed, loose: bool = True) -> dict[int, int]:
+def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
     """When every word of the quote and every word pair probed is common: ``{version rowid: words}`` of the
     versions with a wording that holds every word of ``tokens`` together (``len(tokens)``), or all but one of
     them (one less; three words or more: a typo, a changed word); empty when no wording does.
@@ -375,12 +406,12 @@ def _together(conn, tokens: list[str], pending: Unindexed, loose: bool = True) -
     holds each word somewhere: on a large KB a common word's versions are tens of thousands (issue 19), and
     the newest versions that merely have the words somewhere would fill the pool before the ones that hold
     the quote. Only for words of one index (spaced scripts, ``search_short``); a quote that mixes scripts is
-    intersected in full (:func:`_pool`). Not ``loose``: every word, never all but one."""
+    intersected in full (:func:`_pool`)."""
     if not tokens or {_fts_query(t)[0] for t in tokens} != {"search_short"}:
         return {}
     phrases = ['"' + t.replace('"', '""') + '"' for t in tokens]
     sets = [phrases] + ([[p for j, p in enumerate(phrases) if j != i] for i in range(len(phrases))]
-                        if loose and len(phrases) >= 3 else [])
+                        if len(phrases) >= 3 else [])
     held: dict[int, int] = {}
     seen: set[int] = set()  # wordings whose versions are counted already (with every word, or all but one)
     for n, subset in enumerate(sets):
@@ -394,8 +425,8 @@ def _together(conn, tokens: list[str], pending: Unindexed, loose: bool = True) -
     if pending.texts:
         forms = [spellings(t) for t in tokens]
         hits = [(rowid, sum(any(f in lower for f in spelled) for spelled in forms)) for rowid, lower in pending.texts]
-        need = len(tokens) - (1 if loose and len(tokens) >= 3 else 0)
-        for words in dict.fromkeys((len(tokens), need)):
+        need = len(tokens) - (1 if len(tokens) >= 3 else 0)
+        for words in (len(tokens), need):
             rowids = [rowid for rowid, got in hits if got == words]
             if rowids:
                 for version in {r for (r,) in conn.execute(_VERSIONS_OF_SECTIONS, [json.dumps(rowids)])}:
@@ -474,7 +505,7 @@ def _wording_texts(conn, wanted: set[str], by_version: dict, order: list[int]) -
     return out
 
 
-def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[bool, list[tuple[str, int, int, int]]]:
+def _pool_ranks(conn, pool, documents, tokens, shingles, only=None) -> tuple[bool, list[tuple[str, int, int, int]]]:
     """``(full, ranks)``: ``full`` whether some pool version holds every word of the quote, and ``(document,
     seq, words, pairs)`` of each pool version that may pass :func:`_check_pool` (what its text holds of the
     quote's words and word pairs; the others are left out as soon as they miss too many: see below).
@@ -483,7 +514,7 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[bool, list[tup
     (on the scale bench's KB, 74,000 sections have 5,500 distinct wordings), so each wording's text is read
     and searched once and a version holds what its wordings hold. A pair split by a section boundary is
     not counted (``rank`` is a lower bound there; the threshold allows a few). A version stored without
-    sections rows is read whole.
+    sections rows is read whole. ``only``: these wordings (content hashes) of each version, no other.
 
     A term at a time, word pairs first (the rarer, pairs of long words before pairs of function words), each
     looked for only in the wordings of the versions still in the running: a version missing more pairs than
@@ -500,7 +531,8 @@ def _pool_ranks(conn, pool, documents, tokens, shingles) -> tuple[bool, list[tup
                                                         part):
             if documents is not None and doc_id not in documents:
                 continue
-            by_version[vrow] = (doc_id, seq, frozenset(wordings.split(" ")))
+            mine = wordings.split(" ")
+            by_version[vrow] = (doc_id, seq, frozenset(mine if only is None else (w for w in mine if w in only)))
     order = sorted(by_version, reverse=True)  # newest first, as the rows come
     texts = (_wording_texts(conn, set().union(*(w for _, _, w in by_version.values())), by_version, order)
              if by_version else {})
@@ -593,9 +625,10 @@ def _need_pairs(n_shingles: int) -> int:
     return max(0, n_shingles - max(4, n_shingles // 3))
 
 
-def _check_pool(conn, pool, documents, tokens, shingles) -> dict[str, dict[int, tuple]]:
-    """Step 3 of :func:`candidate_versions`: keep the pool's versions with (nearly) every word and pair."""
-    full, scored = _pool_ranks(conn, pool, documents, tokens, shingles)
+def _check_pool(conn, pool, documents, tokens, shingles, only=None) -> dict[str, dict[int, tuple]]:
+    """Step 3 of :func:`candidate_versions`: keep the pool's versions with (nearly) every word and pair
+    (``only``: in these wordings, :func:`_pool_ranks`)."""
+    full, scored = _pool_ranks(conn, pool, documents, tokens, shingles, only)
     if not scored:
         return {}
     need = len(tokens) if full else _loose_need(len(tokens))
