@@ -75,3 +75,30 @@ def test_a_one_digit_number_and_a_link_in_the_quote_still_name_the_copy(tmp_path
     monkeypatch.setattr(candidates, "MAX_CANDIDATES", 1)
     answers = cite(conn, quote)
     assert [(a["status"], a["document"]) for a in answers] == [("current", oldest)]
+
+
+def test_a_check_limited_to_a_platform_takes_its_candidates_among_that_platforms_versions(tmp_path, monkeypatch):
+    """Another platform's copies of the same text, crawled later, are the KB's newest versions: a check limited
+    to the first platform still reads that platform's own (before, the pool was cut to ``MAX_CANDIDATES`` among
+    the whole KB's versions and then filtered: one answer here, "not found" when the newest are all another's)."""
+    pages = {f"returns-{n}": ("<html><body><main id='policy'><h1>Returns</h1>"
+                              + "".join(f"<p>{p.format(n=n)}</p>" for p in PARAGRAPHS) + "</main></body></html>", None)
+             for n in (1, 2, 3)}
+    site, sources = moved_site(tmp_path, pages, {f"site{n}": (f"returns-{n}", "returns") for n in (1, 2, 3)})
+    declared = ""
+    for n in (4, 5, 6):  # the same policy on another platform's site, first captured after the first crawl
+        folder = site / "seller.other.example" / "help" / f"returns-{n}"
+        folder.mkdir(parents=True)
+        (folder / "2026-02-15.html").write_text(pages["returns-1"][0].replace("Marketplace 1 ", f"Marketplace {n} "))
+        declared += (f"  - id: site{n}\n    title: Site {n}\n    url: https://seller.other.example/help/returns-{n}\n"
+                     "    locale: en-US\n    type: returns\n    select: ['#policy']\n")
+    (sources / "other.yml").write_text(
+        "platform: other\nname: Other\nhomepage: https://seller.other.example/\ndocuments:\n" + declared)
+    data = kbfactory.build_kb(tmp_path / "data", ("2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"), sources, site)
+    conn = sqlite3.connect(data / "policykb.db")
+    newest = [d for (d,) in conn.execute("select document_id from versions order by rowid desc limit 3")]
+    assert all(d.startswith("other/") for d in newest)
+    monkeypatch.setattr(candidates, "MAX_CANDIDATES", 2)
+    answers = cite(conn, PARAGRAPHS[2], platform="moved")
+    assert len(answers) == 2 and {a["status"] for a in answers} == {"current"}
+    assert all(a["document"].startswith("moved/") for a in answers)

@@ -197,8 +197,9 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
     if not tokens:
         return {}
     if within is not None:
-        return _check_pool(conn, sorted(within.versions, reverse=True)[:MAX_CANDIDATES], documents, tokens,
-                           quote_shingles(quote), only=within.wordings)
+        versions = sorted(_of_documents(conn, within.versions, documents), reverse=True)
+        return _check_pool(conn, versions[:MAX_CANDIDATES], documents, tokens, quote_shingles(quote),
+                           only=within.wordings)
     if documents is not None and len(documents) <= FEW_DOCUMENTS:
         # a check in one or two named documents (``--url``, a saved citation): their own versions are the
         # pool, newest first; the KB-wide index would cost more, and its limit could leave them out
@@ -207,9 +208,21 @@ def candidate_versions(conn, quote: str, documents: set | None = None,
     counts, pool = _pool(conn, tokens, unindexed(conn) if pending is None else pending, probe_pairs(quote))
     if not counts:
         return {}
+    pool = list(_of_documents(conn, pool, documents))  # before the cut: other documents' versions take no room
     pool.sort(key=lambda r: (-counts[r], -r))
     pool = pool[:MAX_CANDIDATES]  # newest first among equals (rowids grow as versions are recorded)
     return _check_pool(conn, pool, documents, tokens, quote_shingles(quote))
+
+
+def _of_documents(conn, versions, documents: set | None):
+    """The versions (rowids) of ``versions`` that belong to ``documents`` (all of them when it is None): a
+    check limited to a platform cuts its pool to ``MAX_CANDIDATES`` among that platform's versions, not among
+    the KB's, where the newest could all be another platform's copies of the same text."""
+    if documents is None:
+        return versions
+    return {r for (r,) in conn.execute(
+        "select rowid from versions where rowid in (select value from json_each(?)) "
+        "and document_id in (select value from json_each(?))", [json.dumps(list(versions)), json.dumps(sorted(documents))])}
 
 
 def _versions_of(conn, documents: set) -> list[int]:
