@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from dataclasses import dataclass, replace
@@ -704,25 +705,15 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     few = docs is not None and len(docs) <= FEW_DOCUMENTS
     pending = Unindexed() if few else unindexed(conn)
     answers, ranked = [], []
-    full = (len(quote_tokens(quote)), len(quote_shingles(quote)))
+    answer_for = functools.partial(_answer_for, conn, quote=quote, quote_key=quote_key, as_of=as_of_dt, now=now_dt,
+                                   stale_hours=stale_hours, base_url=base_url, judge_now=judge_now,
+                                   full=(len(quote_tokens(quote)), len(quote_shingles(quote))))
     # Two rounds (see _candidate_rounds): the versions with a passage that holds every word of the quote,
     # then, only when none of them answered, every candidate (a document of the first round read again, with
     # all its candidate versions: the second round is the check as it is without the first).
     for ranked in _candidate_rounds(conn, quote, docs, url, pending, few):
         known = docs if docs is not None else _documents(conn, ids=[doc_id for doc_id, _ in ranked])
-        top_pairs = max((max(seqs.values())[1] for _, seqs in ranked), default=0)
-        for doc_id, seqs in ranked:
-            doc = known.get(doc_id)
-            if doc is None:
-                continue
-            if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
-                break  # the rest hold fewer word pairs of the quote than a document already answered
-            answer = _answer_for(conn, doc, quote, quote_key, seqs, as_of_dt, now_dt, stale_hours, base_url,
-                                 full=full, judge_now=judge_now)
-            if answer:
-                answers.append(answer)
-                if len(answers) >= limit:
-                    break
+        answers = _answers_of_round(ranked, known, answer_for, limit)
         if answers:
             break
     if docs is None:
@@ -732,6 +723,25 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
                                 a["document"]))
     return _index_behind(answers[:limit] or [_not_found(conn, docs, quote, quote_key, ranked, platform, url,
                                                         as_of_dt, base_url, now_dt)], pending)
+
+
+def _answers_of_round(ranked, known: dict, answer_for, limit: int) -> list[dict]:
+    """The answers of one round of candidates (documents likeliest first), at most ``limit``: ``answer_for(doc,
+    seqs=...)`` is :func:`_answer_for` with the check's own arguments."""
+    answers = []
+    top_pairs = max((max(seqs.values())[1] for _, seqs in ranked), default=0)
+    for doc_id, seqs in ranked:
+        doc = known.get(doc_id)
+        if doc is None:
+            continue
+        if answers and max(seqs.values())[1] < top_pairs - NEAR_PAIRS:
+            break  # the rest hold fewer word pairs of the quote than a document already answered
+        answer = answer_for(doc=doc, seqs=seqs)
+        if answer:
+            answers.append(answer)
+            if len(answers) >= limit:
+                break
+    return answers
 
 
 def _index_behind(answers: list[dict], pending) -> list[dict]:
