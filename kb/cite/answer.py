@@ -704,7 +704,7 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
     # the wordings a build stored but has not indexed yet (killed, or still running) are checked too
     few = docs is not None and len(docs) <= FEW_DOCUMENTS
     pending = Unindexed() if few else unindexed(conn)
-    answers, ranked = [], []
+    answers, ranked, known = [], [], docs
     answer_for = functools.partial(_answer_for, conn, quote=quote, quote_key=quote_key, as_of=as_of_dt, now=now_dt,
                                    stale_hours=stale_hours, base_url=base_url, judge_now=judge_now,
                                    full=(len(quote_tokens(quote)), len(quote_shingles(quote))))
@@ -716,8 +716,7 @@ def cite(db, quote: str, platform: str | None = None, url: str | None = None, as
         answers = _answers_of_round(ranked, known, answer_for, limit)
         if answers:
             break
-    if docs is None:
-        docs = _documents(conn, ids=[doc_id for doc_id, _ in ranked])
+    docs = known  # the last round's documents (the whole KB's check reads those it ranked, once)
     order = {"current": 0, "changed": 1, "removed": 2}
     answers.sort(key=lambda a: (a["match"]["quote_chars_not_found"], order[a["status"]], a["match"]["skipped_chars"],
                                 a["document"]))

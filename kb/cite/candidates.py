@@ -400,13 +400,19 @@ def every_word_passages(conn, quote: str, pending: Unindexed) -> Passages:
     out = Passages(_versions_of_wordings(conn, rowids),
                    {h for (h,) in conn.execute(_HASHES_OF_WORDINGS, [json.dumps(rowids)])} if rowids else set())
     if pending.texts:
-        forms = [spellings(t) for t in words]
-        hits = [rowid for rowid, lower in pending.texts if all(any(f in lower for f in spelled) for spelled in forms)]
+        hits = [rowid for rowid, held in _pending_words(pending, words) if held == len(words)]
         if hits:
             out.versions |= {r for (r,) in conn.execute(_VERSIONS_OF_SECTIONS, [json.dumps(hits)])}
             out.wordings |= {h for (h,) in conn.execute(
                 "select content_hash from sections where rowid in (select value from json_each(?))", [json.dumps(hits)])}
     return out
+
+
+def _pending_words(pending: Unindexed, words: list[str]) -> list[tuple[int, int]]:
+    """``(sections rowid, words held)`` of each wording the index has not seen yet: how many of ``words`` its
+    lower-cased text holds, in one of their spellings (:func:`pipeline.fold.spellings`)."""
+    forms = [spellings(w) for w in words]
+    return [(rowid, sum(any(f in lower for f in spelled) for spelled in forms)) for rowid, lower in pending.texts]
 
 
 def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
@@ -436,8 +442,7 @@ def _together(conn, tokens: list[str], pending: Unindexed) -> dict[int, int]:
         for version in _versions_of_wordings(conn, rowids):
             held.setdefault(version, len(tokens) - (1 if n else 0))
     if pending.texts:
-        forms = [spellings(t) for t in tokens]
-        hits = [(rowid, sum(any(f in lower for f in spelled) for spelled in forms)) for rowid, lower in pending.texts]
+        hits = _pending_words(pending, tokens)
         need = len(tokens) - (1 if len(tokens) >= 3 else 0)
         for words in (len(tokens), need):
             rowids = [rowid for rowid, got in hits if got == words]
